@@ -14,7 +14,8 @@ $(BIN)/.installed: pyproject.toml clients/python/pyproject.toml
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@# npm 11 ci rejects the lock over buf's other-platform optional packages; install honours the lock.
+	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(BIN)/.installed node_modules/.installed
