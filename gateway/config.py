@@ -1,0 +1,411 @@
+"""The gateway's TOML configuration, parsed once at start into frozen dataclasses.
+
+Shape (see examples/gateway.toml)::
+
+    [server]            listen, data_dir, heartbeat_interval_s, heartbeat_timeout_s, metrics_listen
+    [accounts.<name>]   subaccount, permissions, spot = {key_file|key_env, secret_file|secret_env},
+                        futures = {...}, [accounts.<name>.risk] limits
+    [sessions.<id>]     account, token_sha256 | token_file | token_env, optional permissions subset
+
+Secrets (API keys and secrets, bearer tokens) never live in the config itself: they are read from
+files (which must not be readable by group or others) or from environment variables. Sessions may
+instead give the sha256 of their token: the gateway only ever verifies tokens, so it does not need
+to hold the plain token, and the config file can then be shared or checked in safely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "AccountConfig",
+    "ApiKeyPair",
+    "ConfigError",
+    "GatewayConfig",
+    "Permission",
+    "RiskLimitsConfig",
+    "Secret",
+    "ServerConfig",
+    "SessionConfig",
+    "load_config",
+    "parse_config",
+]
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; the message says which entry and why (never a secret)."""
+
+
+class Permission(StrEnum):
+    READ = "read"
+    TRADE = "trade"
+    CANCEL_ONLY = "cancel_only"
+    TRANSFER = "transfer"
+    DROP_COPY = "drop_copy"
+
+
+class Secret:
+    """A secret string that never prints itself: repr/str/format all redact."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> Any:
+        # Pickling would be a way to leak the value into logs or caches.
+        raise TypeError("Secret cannot be pickled")
+
+
+@dataclass(frozen=True)
+class ApiKeyPair:
+    """One venue API key. Both halves are Secrets; `fingerprint` names the key in logs/leases."""
+
+    key: Secret
+    secret: Secret
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.key.reveal().encode()).hexdigest()[:12]
+
+    def __repr__(self) -> str:
+        return f"ApiKeyPair(fingerprint={self.fingerprint!r})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class RiskLimitsConfig:
+    """Per-account pre-trade limits; None means unlimited."""
+
+    max_order_qty: Decimal | None = None
+    max_notional: Decimal | None = None
+    price_band_pct: Decimal | None = None
+    max_open_orders: int | None = None
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    name: str
+    subaccount: str | None
+    permissions: frozenset[Permission]
+    spot_key: ApiKeyPair | None = field(default=None, repr=False)
+    futures_key: ApiKeyPair | None = field(default=None, repr=False)
+    risk: RiskLimitsConfig = RiskLimitsConfig()
+
+    @property
+    def lease_key(self) -> str:
+        """What a logon leases: the venue key(s) if any, else the account itself (paper venue)."""
+        parts = [k.fingerprint for k in (self.spot_key, self.futures_key) if k is not None]
+        return "key:" + "+".join(parts) if parts else f"account:{self.name}"
+
+    @property
+    def key_fingerprints(self) -> tuple[str, ...]:
+        return tuple(k.fingerprint for k in (self.spot_key, self.futures_key) if k is not None)
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    session_id: str
+    account: str
+    token_sha256: bytes = field(repr=False)
+    permissions: frozenset[Permission]
+
+    @property
+    def drop_copy(self) -> bool:
+        return Permission.DROP_COPY in self.permissions
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    listen: str = "127.0.0.1:50051"
+    data_dir: Path = Path("data")
+    heartbeat_interval_s: float = 5.0
+    # A logged-on session with no RPC and no open stream for this long is logged out.
+    heartbeat_timeout_s: float = 15.0
+    metrics_listen: str | None = None
+    shutdown_grace_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    server: ServerConfig
+    accounts: Mapping[str, AccountConfig]
+    sessions: Mapping[str, SessionConfig]
+
+
+_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> GatewayConfig:
+    """Read and validate a TOML config; relative file paths resolve against its directory."""
+    try:
+        raw = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config {path} is not valid TOML: {exc}") from None
+    return parse_config(raw, base_dir=path.parent, environ=environ)
+
+
+def parse_config(
+    raw: Mapping[str, Any], base_dir: Path, environ: Mapping[str, str] | None = None
+) -> GatewayConfig:
+    env = os.environ if environ is None else environ
+    _only(raw, "", {"server", "accounts", "sessions"})
+    server = _parse_server(_table(raw, "server"), base_dir)
+    accounts = {
+        name: _parse_account(name, _as_table(body, f"accounts.{name}"), base_dir, env)
+        for name, body in _table(raw, "accounts").items()
+    }
+    sessions = {
+        sid: _parse_session(sid, _as_table(body, f"sessions.{sid}"), accounts, base_dir, env)
+        for sid, body in _table(raw, "sessions").items()
+    }
+    return GatewayConfig(server=server, accounts=accounts, sessions=sessions)
+
+
+def _parse_server(t: Mapping[str, Any], base_dir: Path) -> ServerConfig:
+    where = "server"
+    _only(
+        t,
+        where,
+        {
+            "listen",
+            "data_dir",
+            "heartbeat_interval_s",
+            "heartbeat_timeout_s",
+            "metrics_listen",
+            "shutdown_grace_s",
+        },
+    )
+    d = ServerConfig()
+    interval = _positive(t, where, "heartbeat_interval_s", d.heartbeat_interval_s)
+    timeout = _positive(t, where, "heartbeat_timeout_s", max(d.heartbeat_timeout_s, 3 * interval))
+    if timeout < interval:
+        raise ConfigError("server.heartbeat_timeout_s must be >= server.heartbeat_interval_s")
+    metrics = t.get("metrics_listen")
+    return ServerConfig(
+        listen=_str(t, where, "listen", d.listen),
+        data_dir=_resolve(base_dir, _str(t, where, "data_dir", str(d.data_dir))),
+        heartbeat_interval_s=interval,
+        heartbeat_timeout_s=timeout,
+        metrics_listen=None if metrics is None else _str(t, where, "metrics_listen", ""),
+        shutdown_grace_s=_positive(t, where, "shutdown_grace_s", d.shutdown_grace_s),
+    )
+
+
+def _parse_account(
+    name: str, t: Mapping[str, Any], base_dir: Path, env: Mapping[str, str]
+) -> AccountConfig:
+    where = f"accounts.{name}"
+    _check_id(name, where)
+    _only(t, where, {"subaccount", "permissions", "spot", "futures", "risk"})
+    sub = t.get("subaccount")
+    if sub is not None and not isinstance(sub, str):
+        raise ConfigError(f"{where}.subaccount must be a string")
+    perms = _permissions(t.get("permissions", ["read", "trade"]), f"{where}.permissions")
+    spot = t.get("spot")
+    fut = t.get("futures")
+    return AccountConfig(
+        name=name,
+        subaccount=sub or None,
+        permissions=perms,
+        spot_key=None
+        if spot is None
+        else _key_pair(_as_table(spot, f"{where}.spot"), f"{where}.spot", base_dir, env),
+        futures_key=None
+        if fut is None
+        else _key_pair(_as_table(fut, f"{where}.futures"), f"{where}.futures", base_dir, env),
+        risk=_risk(_as_table(t.get("risk", {}), f"{where}.risk"), f"{where}.risk"),
+    )
+
+
+def _parse_session(
+    sid: str,
+    t: Mapping[str, Any],
+    accounts: Mapping[str, AccountConfig],
+    base_dir: Path,
+    env: Mapping[str, str],
+) -> SessionConfig:
+    where = f"sessions.{sid}"
+    _check_id(sid, where)
+    _only(t, where, {"account", "token_sha256", "token_file", "token_env", "permissions"})
+    account_name = _str(t, where, "account", None)
+    account = accounts.get(account_name)
+    if account is None:
+        raise ConfigError(f"{where}.account names unknown account {account_name!r}")
+    sources = [k for k in ("token_sha256", "token_file", "token_env") if k in t]
+    if len(sources) != 1:
+        raise ConfigError(f"{where} needs exactly one of token_sha256, token_file, token_env")
+    if "token_sha256" in t:
+        hexdigest = _str(t, where, "token_sha256", None)
+        if not _SHA256_RE.match(hexdigest):
+            raise ConfigError(f"{where}.token_sha256 must be 64 hex digits")
+        digest = bytes.fromhex(hexdigest)
+    else:
+        token = _read_secret(t, where, "token", base_dir, env).reveal()
+        if len(token) < 16:
+            raise ConfigError(f"{where}: the token is too short (need >= 16 characters)")
+        digest = hashlib.sha256(token.encode()).digest()
+    perms = account.permissions
+    if "permissions" in t:
+        perms = _permissions(t["permissions"], f"{where}.permissions")
+        extra = perms - account.permissions
+        if extra:
+            names = ", ".join(sorted(extra))
+            raise ConfigError(f"{where}.permissions exceed account {account.name!r}'s: {names}")
+    return SessionConfig(
+        session_id=sid, account=account.name, token_sha256=digest, permissions=perms
+    )
+
+
+def _key_pair(
+    t: Mapping[str, Any], where: str, base_dir: Path, env: Mapping[str, str]
+) -> ApiKeyPair:
+    _only(t, where, {"key_file", "key_env", "secret_file", "secret_env"})
+    return ApiKeyPair(
+        key=_read_secret(t, where, "key", base_dir, env),
+        secret=_read_secret(t, where, "secret", base_dir, env),
+    )
+
+
+def _read_secret(
+    t: Mapping[str, Any], where: str, what: str, base_dir: Path, env: Mapping[str, str]
+) -> Secret:
+    """`<what>_file` (mode must deny group/others) or `<what>_env`; never an inline value."""
+    file_key, env_key = f"{what}_file", f"{what}_env"
+    if (file_key in t) == (env_key in t):
+        raise ConfigError(f"{where} needs exactly one of {file_key}, {env_key}")
+    if file_key in t:
+        path = _resolve(base_dir, _str(t, where, file_key, None))
+        try:
+            mode = path.stat().st_mode
+            if mode & 0o077:
+                raise ConfigError(
+                    f"{where}.{file_key}: {path} is accessible by group or others "
+                    f"(mode {stat.S_IMODE(mode):04o}); run chmod 600 on it"
+                )
+            value = path.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{where}.{file_key}: cannot read {path}: {exc.strerror}") from None
+        origin = str(path)
+    else:
+        var = _str(t, where, env_key, None)
+        value = env.get(var, "").strip()
+        origin = f"environment variable {var}"
+    if not value:
+        raise ConfigError(f"{where}: {origin} is empty or missing")
+    return Secret(value)
+
+
+def _risk(t: Mapping[str, Any], where: str) -> RiskLimitsConfig:
+    _only(t, where, {"max_order_qty", "max_notional", "price_band_pct", "max_open_orders"})
+    opens = t.get("max_open_orders")
+    if opens is not None and (not isinstance(opens, int) or isinstance(opens, bool) or opens < 0):
+        raise ConfigError(f"{where}.max_open_orders must be a non-negative integer")
+    return RiskLimitsConfig(
+        max_order_qty=_decimal(t, where, "max_order_qty"),
+        max_notional=_decimal(t, where, "max_notional"),
+        price_band_pct=_decimal(t, where, "price_band_pct"),
+        max_open_orders=opens,
+    )
+
+
+def _decimal(t: Mapping[str, Any], where: str, key: str) -> Decimal | None:
+    """Decimals are strings in TOML (a TOML float would already have lost precision)."""
+    value = t.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ConfigError(f'{where}.{key} must be a decimal string like "0.5"')
+    try:
+        d = Decimal(value)
+    except InvalidOperation:
+        raise ConfigError(f"{where}.{key} is not a decimal: {value!r}") from None
+    if not d.is_finite() or d <= 0:
+        raise ConfigError(f"{where}.{key} must be a positive finite decimal")
+    return d
+
+
+def _permissions(value: Any, where: str) -> frozenset[Permission]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings")
+    known = {p.value for p in Permission}
+    unknown = [v for v in value if v.replace("-", "_") not in known]
+    if unknown:
+        raise ConfigError(f"{where}: unknown permission(s) {unknown}; known: {sorted(known)}")
+    return frozenset(Permission(v.replace("-", "_")) for v in value)
+
+
+def _table(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    return _as_table(raw.get(key, {}), key)
+
+
+def _as_table(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a table")
+    return value
+
+
+def _only(t: Mapping[str, Any], where: str, allowed: set[str]) -> None:
+    # Unknown keys are refused so a typo (e.g. `secret` instead of `secret_file`) cannot silently
+    # disable something or tempt someone to inline a secret.
+    unknown = sorted(set(t) - allowed)
+    if unknown:
+        prefix = f"{where}: " if where else ""
+        raise ConfigError(f"{prefix}unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+
+
+def _str(t: Mapping[str, Any], where: str, key: str, default: str | None) -> str:
+    value = t.get(key, default)
+    if value is None:
+        raise ConfigError(f"{where}.{key} is required")
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}.{key} must be a string")
+    return value
+
+
+def _positive(t: Mapping[str, Any], where: str, key: str, default: float) -> float:
+    value = t.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"{where}.{key} must be a positive number of seconds")
+    return float(value)
+
+
+def _check_id(name: str, where: str) -> None:
+    if not _ID_RE.match(name):
+        raise ConfigError(f"{where}: name must match {_ID_RE.pattern}")
+
+
+def _resolve(base_dir: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base_dir / path

@@ -1,0 +1,30 @@
+"""Session refusals, as members of the core GatewayError tree."""
+
+from __future__ import annotations
+
+from gateway.core.errors import AlreadyExists, ErrorReason, FailedPrecondition, Unauthenticated
+
+__all__ = [
+    "KeyLeasedError",
+    "NotLoggedOnError",
+    "SessionAlreadyActiveError",
+    "UnauthenticatedError",
+]
+
+
+class SessionAlreadyActiveError(AlreadyExists):
+    default_reason = ErrorReason.SESSION_ALREADY_ACTIVE
+
+
+class KeyLeasedError(AlreadyExists):
+    default_reason = ErrorReason.KEY_LEASED
+
+
+class NotLoggedOnError(FailedPrecondition):
+    # Core has no NOT_LOGGED_ON reason yet; SESSION_NOT_FOUND is the closest (maps to the
+    # proto's ERROR_REASON_NOT_LOGGED_ON in gateway.api.errors).
+    default_reason = ErrorReason.SESSION_NOT_FOUND
+
+
+class UnauthenticatedError(Unauthenticated):
+    default_reason = ErrorReason.UNAUTHENTICATED

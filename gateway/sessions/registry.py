@@ -1,0 +1,197 @@
+"""Live sessions: logon/logout, exclusive key leases, liveness and cancel-on-disconnect hooks.
+
+A session is live from Logon until Logout, server shutdown, or a heartbeat timeout: any RPC or an
+open stream keeps it alive; once it has no open stream and no RPC for `heartbeat_timeout_s`, it
+ends and its lease is freed. End hooks (e.g. cancel-on-disconnect) run for every end.
+
+Sessions that can trade lease their account's key exclusively. A read-only / drop-copy observer
+signs no orders, so it takes no lease and may watch alongside the trading session.
+All methods run on the event loop thread; no locks are needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from gateway.config import AccountConfig, Permission, SessionConfig
+from gateway.sessions.errors import KeyLeasedError, NotLoggedOnError, SessionAlreadyActiveError
+from gateway.sessions.leases import KeyLeaseTable
+
+__all__ = ["ActiveSession", "EndReason", "SessionEndHook", "SessionRegistry"]
+
+log = logging.getLogger(__name__)
+
+_LEASING_PERMISSIONS = frozenset({Permission.TRADE, Permission.CANCEL_ONLY, Permission.TRANSFER})
+
+
+class EndReason(StrEnum):
+    LOGOUT = "logout"
+    TIMEOUT = "timeout"
+    SHUTDOWN = "shutdown"
+
+
+@dataclass(eq=False)
+class ActiveSession:
+    config: SessionConfig
+    account: AccountConfig
+    logon_id: str
+    cancel_on_disconnect: bool
+    heartbeat_interval_s: float
+    heartbeat_timeout_s: float
+    lease_key: str | None
+    last_seen: float
+    open_streams: int = 0
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def session_id(self) -> str:
+        return self.config.session_id
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return self.config.permissions
+
+    @property
+    def drop_copy(self) -> bool:
+        return self.config.drop_copy
+
+
+SessionEndHook = Callable[[ActiveSession, EndReason], Awaitable[None]]
+
+
+class SessionRegistry:
+    def __init__(
+        self,
+        accounts: Mapping[str, AccountConfig],
+        *,
+        heartbeat_interval_s: float,
+        heartbeat_timeout_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._accounts = accounts
+        self._interval = heartbeat_interval_s
+        self._timeout = heartbeat_timeout_s
+        self._clock = clock
+        self._leases = KeyLeaseTable()
+        self._active: dict[str, ActiveSession] = {}
+        self._hooks: list[SessionEndHook] = []
+
+    def add_end_hook(self, hook: SessionEndHook) -> None:
+        self._hooks.append(hook)
+
+    def logon(
+        self,
+        session: SessionConfig,
+        *,
+        cancel_on_disconnect: bool = False,
+        heartbeat_interval_s: float | None = None,
+    ) -> ActiveSession:
+        """Start a session, leasing its account's key; refuses a second concurrent logon."""
+        if session.session_id in self._active:
+            raise SessionAlreadyActiveError(
+                f"session {session.session_id!r} is already logged on; log out first or wait "
+                "for its heartbeat timeout"
+            )
+        account = self._accounts[session.account]
+        lease_key = account.lease_key if session.permissions & _LEASING_PERMISSIONS else None
+        if lease_key is not None:
+            holder = self._leases.try_acquire(lease_key, session.session_id)
+            if holder is not None:
+                raise KeyLeasedError(
+                    f"account {account.name!r}'s API key is leased by another live session "
+                    f"({holder!r}); a key serves one session at a time"
+                )
+        interval = heartbeat_interval_s or self._interval
+        active = ActiveSession(
+            config=session,
+            account=account,
+            logon_id=uuid.uuid4().hex,
+            cancel_on_disconnect=cancel_on_disconnect,
+            heartbeat_interval_s=interval,
+            heartbeat_timeout_s=max(self._timeout, 3 * interval),
+            lease_key=lease_key,
+            last_seen=self._clock(),
+        )
+        self._active[session.session_id] = active
+        log.info(
+            "session logon",
+            extra={
+                "session_id": session.session_id,
+                "account": account.name,
+                "leased": lease_key is not None,
+                "cancel_on_disconnect": cancel_on_disconnect,
+            },
+        )
+        return active
+
+    def get(self, session_id: str) -> ActiveSession | None:
+        return self._active.get(session_id)
+
+    def require_active(self, session_id: str) -> ActiveSession:
+        """The live session (refreshing its liveness) or NotLoggedOnError."""
+        active = self._active.get(session_id)
+        if active is None:
+            raise NotLoggedOnError(f"session {session_id!r} is not logged on; call Logon first")
+        active.last_seen = self._clock()
+        return active
+
+    def stream_opened(self, active: ActiveSession) -> None:
+        active.open_streams += 1
+        active.last_seen = self._clock()
+
+    def stream_closed(self, active: ActiveSession) -> None:
+        active.open_streams = max(0, active.open_streams - 1)
+        active.last_seen = self._clock()
+
+    def idle_sessions(self) -> list[ActiveSession]:
+        """Sessions with no open stream and no activity for their heartbeat timeout."""
+        now = self._clock()
+        return [
+            s
+            for s in self._active.values()
+            if s.open_streams == 0 and now - s.last_seen >= s.heartbeat_timeout_s
+        ]
+
+    async def end(self, active: ActiveSession, reason: EndReason) -> None:
+        """End one logon: free its lease, wake its streams, run the end hooks once."""
+        if self._active.get(active.session_id) is not active:
+            return
+        del self._active[active.session_id]
+        if active.lease_key is not None:
+            self._leases.release(active.lease_key, active.session_id)
+        active.ended.set()
+        log.info("session end", extra={"session_id": active.session_id, "reason": str(reason)})
+        for hook in self._hooks:
+            try:
+                await hook(active, reason)
+            except Exception:
+                # A failing hook (e.g. the venue is down during cancel-on-disconnect) must not
+                # keep the session or its lease alive.
+                log.exception("session end hook failed", extra={"session_id": active.session_id})
+
+    async def logout(self, session_id: str) -> None:
+        await self.end(self.require_active(session_id), EndReason.LOGOUT)
+
+    async def end_idle(self) -> list[ActiveSession]:
+        idle = self.idle_sessions()
+        for active in idle:
+            await self.end(active, EndReason.TIMEOUT)
+        return idle
+
+    async def end_all(self, reason: EndReason = EndReason.SHUTDOWN) -> None:
+        for active in list(self._active.values()):
+            await self.end(active, reason)
+
+    async def run_expiry(self, stop: asyncio.Event) -> None:
+        """Check liveness every heartbeat interval until `stop` is set."""
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self._interval)
+            except TimeoutError:
+                await self.end_idle()

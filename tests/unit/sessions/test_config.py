@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from gateway.config import ApiKeyPair, ConfigError, Permission, Secret, load_config
+
+SECRET = "c3VwZXItc2VjcmV0LWtyYWtlbi1zZWNyZXQ="
+KEY = "PUBLIC-API-KEY-abcdef"
+TOKEN = "tok-0123456789abcdef-session-a"
+
+
+def _write(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def _config(tmp_path: Path, body: str) -> Path:
+    return _write(tmp_path / "gateway.toml", body, 0o644)
+
+
+BASE = """
+[server]
+listen = "127.0.0.1:0"
+data_dir = "state"
+heartbeat_interval_s = 2
+
+[accounts.main]
+subaccount = "sub-a"
+permissions = ["read", "trade", "drop-copy"]
+spot = { key_file = "spot.key", secret_file = "spot.secret" }
+futures = { key_env = "FUT_KEY", secret_env = "FUT_SECRET" }
+
+[accounts.main.risk]
+max_order_qty = "10"
+max_notional = "100000.5"
+max_open_orders = 3
+
+[sessions.a]
+account = "main"
+token_file = "a.token"
+
+[sessions.audit]
+account = "main"
+token_sha256 = "AUDIT_DIGEST"
+permissions = ["read", "drop_copy"]
+""".replace("AUDIT_DIGEST", hashlib.sha256(b"audit-token-0123456789").hexdigest())
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    _write(tmp_path / "spot.key", KEY + "\n")
+    _write(tmp_path / "spot.secret", SECRET + "\n")
+    _write(tmp_path / "a.token", TOKEN)
+    return _config(tmp_path, BASE)
+
+
+ENV = {"FUT_KEY": "FUTKEY-123", "FUT_SECRET": "FUTSECRET-456"}
+
+
+def test_parses_every_section(good: Path) -> None:
+    cfg = load_config(good, environ=ENV)
+    assert cfg.server.listen == "127.0.0.1:0"
+    assert cfg.server.data_dir == good.parent / "state"
+    assert cfg.server.heartbeat_interval_s == 2.0
+    acct = cfg.accounts["main"]
+    assert acct.subaccount == "sub-a"
+    assert acct.permissions == {Permission.READ, Permission.TRADE, Permission.DROP_COPY}
+    assert acct.spot_key is not None and acct.spot_key.secret.reveal() == SECRET
+    assert acct.futures_key is not None and acct.futures_key.key.reveal() == "FUTKEY-123"
+    assert acct.risk.max_notional == Decimal("100000.5")
+    assert acct.risk.max_open_orders == 3
+    assert acct.risk.price_band_pct is None
+    a = cfg.sessions["a"]
+    assert a.token_sha256 == hashlib.sha256(TOKEN.encode()).digest()
+    assert a.permissions == acct.permissions  # inherited when the session names none
+    assert cfg.sessions["audit"].permissions == {Permission.READ, Permission.DROP_COPY}
+
+
+def test_secrets_never_print(good: Path) -> None:
+    cfg = load_config(good, environ=ENV)
+    text = " ".join(
+        [repr(cfg), str(cfg), f"{cfg.accounts['main']}", repr(cfg.accounts["main"].spot_key)]
+    )
+    spot = cfg.accounts["main"].spot_key
+    assert spot is not None
+    text += f" {spot.secret} {spot.secret!r} {spot.secret:>10} {spot}"
+    for secret in (SECRET, KEY, TOKEN, "FUTKEY-123", "FUTSECRET-456"):
+        assert secret not in text
+    assert "***" in str(Secret("x"))
+
+
+def test_key_fingerprint_is_stable_and_not_the_key() -> None:
+    pair = ApiKeyPair(Secret(KEY), Secret(SECRET))
+    assert pair.fingerprint == ApiKeyPair(Secret(KEY), Secret("other")).fingerprint
+    assert KEY not in pair.fingerprint and len(pair.fingerprint) == 12
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o660, 0o644])
+def test_key_file_readable_by_others_is_refused(good: Path, mode: int) -> None:
+    (good.parent / "spot.secret").chmod(mode)
+    with pytest.raises(ConfigError, match="group or others") as err:
+        load_config(good, environ=ENV)
+    assert SECRET not in str(err.value)
+
+
+def test_token_file_readable_by_others_is_refused(good: Path) -> None:
+    (good.parent / "a.token").chmod(0o644)
+    with pytest.raises(ConfigError, match=r"sessions\.a\.token_file"):
+        load_config(good, environ=ENV)
+
+
+def test_missing_env_var_is_a_clear_error(good: Path) -> None:
+    with pytest.raises(ConfigError, match="environment variable FUT_SECRET"):
+        load_config(good, environ={"FUT_KEY": "x"})
+
+
+def test_inline_secret_is_refused(tmp_path: Path) -> None:
+    cfg = _config(
+        tmp_path,
+        '[accounts.m]\nspot = { key = "abc", secret = "def" }\n',
+    )
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_config(cfg, environ={})
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        ('[sessions.s]\naccount = "nope"\ntoken_env = "T"\n', "unknown account"),
+        ('[accounts.m]\n[sessions.s]\naccount = "m"\n', "exactly one of token"),
+        ('[accounts.m]\n[sessions.s]\naccount = "m"\ntoken_sha256 = "xyz"\n', "64 hex"),
+        ('[accounts.m]\npermissions = ["read", "fly"]\n', "unknown permission"),
+        (
+            '[accounts.m]\npermissions = ["read"]\n[sessions.s]\naccount = "m"\n'
+            'token_env = "T"\npermissions = ["trade"]\n',
+            "exceed",
+        ),
+        ("[accounts.m.risk]\nmax_order_qty = 1.5\n", "decimal string"),
+        ('[accounts.m.risk]\nmax_order_qty = "-1"\n', "positive"),
+        ('[accounts.m.risk]\nmax_notional = "abc"\n', "not a decimal"),
+        ("[server]\nheartbeat_interval_s = 0\n", "positive"),
+        ("[server]\nheartbeat_interval_s = 10\nheartbeat_timeout_s = 5\n", ">="),
+        ('[accounts."bad name"]\n', "name must match"),
+        ("[bogus]\n", "unknown key"),
+        ("this is = not toml [", "not valid TOML"),
+    ],
+)
+def test_invalid_configs_are_refused(tmp_path: Path, body: str, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        load_config(_config(tmp_path, body), environ={"T": "token-long-enough-123"})
+
+
+def test_short_token_refused(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, '[accounts.m]\n[sessions.s]\naccount = "m"\ntoken_env = "T"\n')
+    with pytest.raises(ConfigError, match="too short"):
+        load_config(cfg, environ={"T": "short"})
+
+
+def test_example_config_parses(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).resolve().parents[3] / "examples" / "gateway.toml"
+    env = {
+        "KRAKEN_SPOT_KEY": "k",
+        "KRAKEN_SPOT_SECRET": "s",
+        "KRAKENGW_ALICE_TOKEN": "alice-token-0123456789",
+    }
+    cfg = load_config(example, environ=env)
+    assert set(cfg.sessions) == {"alice", "paper-trader", "paper-audit"}
+    assert cfg.accounts["paper"].spot_key is None
