@@ -22,24 +22,6 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
-class _PositionSide:
-    ValueType = _typing.NewType("ValueType", _builtins.int)
-    V: _TypeAlias = ValueType  # noqa: Y015
-
-class _PositionSideEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PositionSide.ValueType], _builtins.type):
-    DESCRIPTOR: _descriptor.EnumDescriptor
-    POSITION_SIDE_UNSPECIFIED: _PositionSide.ValueType  # 0
-    POSITION_SIDE_LONG: _PositionSide.ValueType  # 1
-    POSITION_SIDE_SHORT: _PositionSide.ValueType  # 2
-
-class PositionSide(_PositionSide, metaclass=_PositionSideEnumTypeWrapper):
-    """FIX PosSide-like direction of a position."""
-
-POSITION_SIDE_UNSPECIFIED: PositionSide.ValueType  # 0
-POSITION_SIDE_LONG: PositionSide.ValueType  # 1
-POSITION_SIDE_SHORT: PositionSide.ValueType  # 2
-Global___PositionSide: _TypeAlias = PositionSide  # noqa: Y015
-
 class _TransferStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -48,14 +30,14 @@ class _TransferStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Transf
     DESCRIPTOR: _descriptor.EnumDescriptor
     TRANSFER_STATUS_UNSPECIFIED: _TransferStatus.ValueType  # 0
     TRANSFER_STATUS_PENDING: _TransferStatus.ValueType  # 1
-    TRANSFER_STATUS_COMPLETE: _TransferStatus.ValueType  # 2
+    TRANSFER_STATUS_COMPLETED: _TransferStatus.ValueType  # 2
     TRANSFER_STATUS_FAILED: _TransferStatus.ValueType  # 3
 
 class TransferStatus(_TransferStatus, metaclass=_TransferStatusEnumTypeWrapper): ...
 
 TRANSFER_STATUS_UNSPECIFIED: TransferStatus.ValueType  # 0
 TRANSFER_STATUS_PENDING: TransferStatus.ValueType  # 1
-TRANSFER_STATUS_COMPLETE: TransferStatus.ValueType  # 2
+TRANSFER_STATUS_COMPLETED: TransferStatus.ValueType  # 2
 TRANSFER_STATUS_FAILED: TransferStatus.ValueType  # 3
 Global___TransferStatus: _TypeAlias = TransferStatus  # noqa: Y015
 
@@ -103,70 +85,54 @@ Global___Balance: _TypeAlias = Balance  # noqa: Y015
 
 @_typing.final
 class Position(_message.Message):
-    """An open margin (spot) or futures position."""
+    """An open derivatives (or spot margin) position."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     INSTRUMENT_FIELD_NUMBER: _builtins.int
-    SIDE_FIELD_NUMBER: _builtins.int
     QTY_FIELD_NUMBER: _builtins.int
-    AVG_ENTRY_PX_FIELD_NUMBER: _builtins.int
-    MARK_PX_FIELD_NUMBER: _builtins.int
-    LIQUIDATION_PX_FIELD_NUMBER: _builtins.int
+    ENTRY_PRICE_FIELD_NUMBER: _builtins.int
+    MARK_PRICE_FIELD_NUMBER: _builtins.int
+    LIQUIDATION_PRICE_FIELD_NUMBER: _builtins.int
     UNREALIZED_PNL_FIELD_NUMBER: _builtins.int
     REALIZED_PNL_FIELD_NUMBER: _builtins.int
-    PNL_ASSET_FIELD_NUMBER: _builtins.int
     LEVERAGE_FIELD_NUMBER: _builtins.int
-    INITIAL_MARGIN_FIELD_NUMBER: _builtins.int
-    MAINTENANCE_MARGIN_FIELD_NUMBER: _builtins.int
-    UNREALIZED_FUNDING_FIELD_NUMBER: _builtins.int
-    OPENED_TIME_FIELD_NUMBER: _builtins.int
-    UPDATED_TIME_FIELD_NUMBER: _builtins.int
+    MARGIN_FIELD_NUMBER: _builtins.int
     ACCOUNT_FIELD_NUMBER: _builtins.int
-    side: Global___PositionSide.ValueType
+    UPDATED_TIME_FIELD_NUMBER: _builtins.int
     qty: _builtins.str
-    """Unsigned size in base units (contracts for futures)."""
-    avg_entry_px: _builtins.str
-    mark_px: _builtins.str
-    liquidation_px: _builtins.str
+    """Signed size: long > 0, short < 0; contracts for futures."""
+    entry_price: _builtins.str
+    mark_price: _builtins.str
+    liquidation_price: _builtins.str
     unrealized_pnl: _builtins.str
     realized_pnl: _builtins.str
-    pnl_asset: _builtins.str
-    """Asset the PnL is expressed in."""
     leverage: _builtins.str
-    initial_margin: _builtins.str
-    maintenance_margin: _builtins.str
-    unrealized_funding: _builtins.str
+    margin: _builtins.str
+    """Margin held for the position."""
     account: _builtins.str
     @_builtins.property
     def instrument(self) -> _common_pb2.InstrumentId: ...
-    @_builtins.property
-    def opened_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def updated_time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
         instrument: _common_pb2.InstrumentId | None = ...,
-        side: Global___PositionSide.ValueType = ...,
         qty: _builtins.str = ...,
-        avg_entry_px: _builtins.str = ...,
-        mark_px: _builtins.str = ...,
-        liquidation_px: _builtins.str = ...,
+        entry_price: _builtins.str = ...,
+        mark_price: _builtins.str = ...,
+        liquidation_price: _builtins.str = ...,
         unrealized_pnl: _builtins.str = ...,
         realized_pnl: _builtins.str = ...,
-        pnl_asset: _builtins.str = ...,
         leverage: _builtins.str = ...,
-        initial_margin: _builtins.str = ...,
-        maintenance_margin: _builtins.str = ...,
-        unrealized_funding: _builtins.str = ...,
-        opened_time: _timestamp_pb2.Timestamp | None = ...,
-        updated_time: _timestamp_pb2.Timestamp | None = ...,
+        margin: _builtins.str = ...,
         account: _builtins.str = ...,
+        updated_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["instrument", b"instrument", "opened_time", b"opened_time", "updated_time", b"updated_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["instrument", b"instrument", "updated_time", b"updated_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "avg_entry_px", b"avg_entry_px", "initial_margin", b"initial_margin", "instrument", b"instrument", "leverage", b"leverage", "liquidation_px", b"liquidation_px", "maintenance_margin", b"maintenance_margin", "mark_px", b"mark_px", "opened_time", b"opened_time", "pnl_asset", b"pnl_asset", "qty", b"qty", "realized_pnl", b"realized_pnl", "side", b"side", "unrealized_funding", b"unrealized_funding", "unrealized_pnl", b"unrealized_pnl", "updated_time", b"updated_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "entry_price", b"entry_price", "instrument", b"instrument", "leverage", b"leverage", "liquidation_price", b"liquidation_price", "margin", b"margin", "mark_price", b"mark_price", "qty", b"qty", "realized_pnl", b"realized_pnl", "unrealized_pnl", b"unrealized_pnl", "updated_time", b"updated_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -176,30 +142,24 @@ Global___Position: _TypeAlias = Position  # noqa: Y015
 class Subaccount(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACCOUNT_FIELD_NUMBER: _builtins.int
-    VENUE_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
-    IS_MASTER_FIELD_NUMBER: _builtins.int
-    TRADING_ENABLED_FIELD_NUMBER: _builtins.int
-    account: _builtins.str
-    """Gateway account profile name."""
-    venue_account_id: _builtins.str
-    """The venue's account id (e.g. a Kraken IIBAN or futures account uid)."""
+    VENUE_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    """Gateway account profile name (what TransferFunds takes)."""
     name: _builtins.str
-    is_master: _builtins.bool
-    trading_enabled: _builtins.bool
+    venue: _builtins.str
+    """CCXT venue id, e.g. "kraken"."""
     def __init__(
         self,
         *,
-        account: _builtins.str = ...,
-        venue_account_id: _builtins.str = ...,
+        account_id: _builtins.str = ...,
         name: _builtins.str = ...,
-        is_master: _builtins.bool = ...,
-        trading_enabled: _builtins.bool = ...,
+        venue: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "is_master", b"is_master", "name", b"name", "trading_enabled", b"trading_enabled", "venue_account_id", b"venue_account_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "name", b"name", "venue", b"venue"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -216,17 +176,18 @@ class Transfer(_message.Message):
     FROM_ACCOUNT_FIELD_NUMBER: _builtins.int
     TO_ACCOUNT_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
-    CREATED_TIME_FIELD_NUMBER: _builtins.int
+    TIME_FIELD_NUMBER: _builtins.int
     transfer_id: _builtins.str
     """The venue's id, e.g. Kraken's transfer_id."""
     client_transfer_id: _builtins.str
+    """Echo of TransferFundsRequest.client_transfer_id."""
     asset: _builtins.str
     amount: _builtins.str
     from_account: _builtins.str
     to_account: _builtins.str
     status: Global___TransferStatus.ValueType
     @_builtins.property
-    def created_time(self) -> _timestamp_pb2.Timestamp: ...
+    def time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -237,11 +198,11 @@ class Transfer(_message.Message):
         from_account: _builtins.str = ...,
         to_account: _builtins.str = ...,
         status: Global___TransferStatus.ValueType = ...,
-        created_time: _timestamp_pb2.Timestamp | None = ...,
+        time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_time", b"created_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["time", b"time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "asset", b"asset", "client_transfer_id", b"client_transfer_id", "created_time", b"created_time", "from_account", b"from_account", "status", b"status", "to_account", b"to_account", "transfer_id", b"transfer_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "asset", b"asset", "client_transfer_id", b"client_transfer_id", "from_account", b"from_account", "status", b"status", "time", b"time", "to_account", b"to_account", "transfer_id", b"transfer_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

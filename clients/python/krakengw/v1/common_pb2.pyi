@@ -198,7 +198,7 @@ class InstrumentId(_message.Message):
 
     An instrument is identified by venue plus unified symbol, so other venues can be added
     later. Symbols follow CCXT: "BTC/USD" spot, "BTC/USD:USD" linear perpetual,
-    "BTC/USD:BTC" inverse perpetual, "BTC/USD:BTC-250328" dated future.
+    "BTC/USD:BTC" inverse perpetual, "BTC/USD:USD-250926" dated future.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -206,7 +206,9 @@ class InstrumentId(_message.Message):
     VENUE_FIELD_NUMBER: _builtins.int
     SYMBOL_FIELD_NUMBER: _builtins.int
     venue: _builtins.str
-    """Venue name, e.g. "kraken"."""
+    """Venue name, a CCXT id: "kraken" (Kraken Spot) or "krakenfutures" (Kraken Futures). May be
+    empty in requests: the symbol then picks the venue.
+    """
     symbol: _builtins.str
     """Unified symbol, e.g. "BTC/USD"."""
     def __init__(

@@ -24,58 +24,97 @@ class _ErrorReason:
 class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReason.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     ERROR_REASON_UNSPECIFIED: _ErrorReason.ValueType  # 0
-    ERROR_REASON_MISSING_FIELD: _ErrorReason.ValueType  # 1
-    """Invalid input (INVALID_ARGUMENT), detected before anything is sent to the venue."""
-    ERROR_REASON_INVALID_DECIMAL: _ErrorReason.ValueType  # 2
-    ERROR_REASON_INVALID_QUANTITY: _ErrorReason.ValueType  # 3
-    ERROR_REASON_INVALID_PRICE: _ErrorReason.ValueType  # 4
-    ERROR_REASON_PRICE_OFF_TICK: _ErrorReason.ValueType  # 5
-    ERROR_REASON_QUANTITY_OFF_LOT: _ErrorReason.ValueType  # 6
-    ERROR_REASON_BELOW_MIN_QUANTITY: _ErrorReason.ValueType  # 7
-    ERROR_REASON_BELOW_MIN_COST: _ErrorReason.ValueType  # 8
-    ERROR_REASON_UNKNOWN_INSTRUMENT: _ErrorReason.ValueType  # 9
+    """Mirrors gateway/core/errors.py ErrorReason member by member (grouped by the GatewayError
+    category, i.e. the gRPC code). New reasons are appended with new numbers.
+    """
+    ERROR_REASON_INVALID_DECIMAL: _ErrorReason.ValueType  # 1
+    """InvalidArgument."""
+    ERROR_REASON_NON_POSITIVE_QUANTITY: _ErrorReason.ValueType  # 2
+    ERROR_REASON_NON_POSITIVE_PRICE: _ErrorReason.ValueType  # 3
+    ERROR_REASON_UNKNOWN_SYMBOL: _ErrorReason.ValueType  # 4
+    ERROR_REASON_UNKNOWN_ASSET: _ErrorReason.ValueType  # 5
+    ERROR_REASON_PRICE_OFF_TICK: _ErrorReason.ValueType  # 6
+    ERROR_REASON_QTY_OFF_LOT: _ErrorReason.ValueType  # 7
+    ERROR_REASON_BELOW_MIN_QTY: _ErrorReason.ValueType  # 8
+    ERROR_REASON_BELOW_MIN_COST: _ErrorReason.ValueType  # 9
     ERROR_REASON_FIELD_TOO_LONG: _ErrorReason.ValueType  # 10
-    ERROR_REASON_INVALID_CLIENT_ORDER_ID: _ErrorReason.ValueType  # 11
-    ERROR_REASON_UNSUPPORTED_ORDER_TYPE: _ErrorReason.ValueType  # 12
-    ERROR_REASON_INVALID_TIME_IN_FORCE: _ErrorReason.ValueType  # 13
-    ERROR_REASON_INVALID_ARGUMENT: _ErrorReason.ValueType  # 14
-    ERROR_REASON_INVALID_PAGE_TOKEN: _ErrorReason.ValueType  # 15
-    ERROR_REASON_UNAUTHENTICATED: _ErrorReason.ValueType  # 20
-    """Sessions and authentication."""
-    ERROR_REASON_PERMISSION_DENIED: _ErrorReason.ValueType  # 21
-    ERROR_REASON_SESSION_IN_USE: _ErrorReason.ValueType  # 22
-    ERROR_REASON_KEY_IN_USE: _ErrorReason.ValueType  # 23
-    ERROR_REASON_NOT_LOGGED_ON: _ErrorReason.ValueType  # 24
-    ERROR_REASON_ORDER_NOT_FOUND: _ErrorReason.ValueType  # 30
-    """Order state."""
-    ERROR_REASON_DUPLICATE_CLIENT_ORDER_ID: _ErrorReason.ValueType  # 31
-    ERROR_REASON_ORDER_NOT_OPEN: _ErrorReason.ValueType  # 32
-    ERROR_REASON_INVALID_STATE_TRANSITION: _ErrorReason.ValueType  # 33
-    ERROR_REASON_RISK_MAX_ORDER_QUANTITY: _ErrorReason.ValueType  # 40
-    """Pre-trade risk."""
-    ERROR_REASON_RISK_MAX_NOTIONAL: _ErrorReason.ValueType  # 41
-    ERROR_REASON_RISK_PRICE_BAND: _ErrorReason.ValueType  # 42
-    ERROR_REASON_RISK_MAX_OPEN_ORDERS: _ErrorReason.ValueType  # 43
-    ERROR_REASON_KILL_SWITCH_ENGAGED: _ErrorReason.ValueType  # 44
-    ERROR_REASON_INSUFFICIENT_FUNDS: _ErrorReason.ValueType  # 50
-    """Venue rejects (definitive evidence from the venue)."""
-    ERROR_REASON_POST_ONLY_WOULD_TAKE: _ErrorReason.ValueType  # 51
-    ERROR_REASON_IOC_NOT_FILLED: _ErrorReason.ValueType  # 52
-    ERROR_REASON_FOK_NOT_FILLED: _ErrorReason.ValueType  # 53
-    ERROR_REASON_REDUCE_ONLY_VIOLATION: _ErrorReason.ValueType  # 54
-    ERROR_REASON_SELF_TRADE: _ErrorReason.ValueType  # 55
-    ERROR_REASON_VENUE_REJECTED: _ErrorReason.ValueType  # 56
-    ERROR_REASON_DEADLINE_EXCEEDED: _ErrorReason.ValueType  # 57
-    ERROR_REASON_RATE_LIMITED: _ErrorReason.ValueType  # 60
-    """Venue availability and rate limits."""
-    ERROR_REASON_VENUE_UNAVAILABLE: _ErrorReason.ValueType  # 61
-    ERROR_REASON_VENUE_MAINTENANCE: _ErrorReason.ValueType  # 62
-    ERROR_REASON_VENUE_CANCEL_ONLY: _ErrorReason.ValueType  # 63
-    ERROR_REASON_VENUE_POST_ONLY: _ErrorReason.ValueType  # 64
-    ERROR_REASON_VENUE_TIMEOUT: _ErrorReason.ValueType  # 65
-    ERROR_REASON_OUTCOME_UNKNOWN: _ErrorReason.ValueType  # 66
-    ERROR_REASON_INTERNAL: _ErrorReason.ValueType  # 70
-    """Gateway faults."""
+    ERROR_REASON_MISSING_FIELD: _ErrorReason.ValueType  # 11
+    ERROR_REASON_INVALID_FIELD: _ErrorReason.ValueType  # 12
+    ERROR_REASON_UNSUPPORTED_ORDER_TYPE: _ErrorReason.ValueType  # 13
+    ERROR_REASON_INVALID_CLIENT_ORDER_ID: _ErrorReason.ValueType  # 14
+    ERROR_REASON_DEADLINE_PASSED: _ErrorReason.ValueType  # 15
+    ERROR_REASON_BATCH_TOO_LARGE: _ErrorReason.ValueType  # 16
+    ERROR_REASON_INVALID_PAGE_TOKEN: _ErrorReason.ValueType  # 17
+    ERROR_REASON_ORDER_NOT_FOUND: _ErrorReason.ValueType  # 18
+    """NotFound."""
+    ERROR_REASON_SUBACCOUNT_NOT_FOUND: _ErrorReason.ValueType  # 19
+    ERROR_REASON_SESSION_NOT_FOUND: _ErrorReason.ValueType  # 20
+    ERROR_REASON_SESSION_ALREADY_ACTIVE: _ErrorReason.ValueType  # 21
+    """AlreadyExists."""
+    ERROR_REASON_KEY_LEASED: _ErrorReason.ValueType  # 22
+    ERROR_REASON_DUPLICATE_CLIENT_ORDER_ID_DIFFERENT_REQUEST: _ErrorReason.ValueType  # 23
+    ERROR_REASON_PERMISSION_DENIED_READ: _ErrorReason.ValueType  # 24
+    """PermissionDenied."""
+    ERROR_REASON_PERMISSION_DENIED_TRADE: _ErrorReason.ValueType  # 25
+    ERROR_REASON_PERMISSION_DENIED_CANCEL: _ErrorReason.ValueType  # 26
+    ERROR_REASON_PERMISSION_DENIED_TRANSFER: _ErrorReason.ValueType  # 27
+    ERROR_REASON_PERMISSION_DENIED_DROP_COPY: _ErrorReason.ValueType  # 28
+    ERROR_REASON_VENUE_PERMISSION_DENIED: _ErrorReason.ValueType  # 29
+    ERROR_REASON_UNAUTHENTICATED: _ErrorReason.ValueType  # 30
+    """Unauthenticated."""
+    ERROR_REASON_VENUE_AUTH_FAILED: _ErrorReason.ValueType  # 31
+    ERROR_REASON_KILL_SWITCH_ACTIVE: _ErrorReason.ValueType  # 32
+    """FailedPrecondition."""
+    ERROR_REASON_ORDER_NOT_AMENDABLE: _ErrorReason.ValueType  # 33
+    ERROR_REASON_ORDER_NOT_CANCELABLE: _ErrorReason.ValueType  # 34
+    ERROR_REASON_ORDER_PENDING: _ErrorReason.ValueType  # 35
+    ERROR_REASON_INSTRUMENT_NOT_TRADING: _ErrorReason.ValueType  # 36
+    ERROR_REASON_RECONCILING: _ErrorReason.ValueType  # 37
+    ERROR_REASON_RISK_MAX_ORDER_QTY: _ErrorReason.ValueType  # 38
+    """RiskRejected."""
+    ERROR_REASON_RISK_MAX_NOTIONAL: _ErrorReason.ValueType  # 39
+    ERROR_REASON_RISK_PRICE_BAND: _ErrorReason.ValueType  # 40
+    ERROR_REASON_RISK_MAX_OPEN_ORDERS: _ErrorReason.ValueType  # 41
+    ERROR_REASON_RISK_NO_REFERENCE_PRICE: _ErrorReason.ValueType  # 42
+    ERROR_REASON_RATE_LIMITED: _ErrorReason.ValueType  # 43
+    """ResourceExhausted."""
+    ERROR_REASON_VENUE_RATE_LIMITED: _ErrorReason.ValueType  # 44
+    ERROR_REASON_VENUE_LOCKOUT: _ErrorReason.ValueType  # 45
+    ERROR_REASON_INSUFFICIENT_FUNDS: _ErrorReason.ValueType  # 46
+    """VenueRejected (definitive refusals from the venue)."""
+    ERROR_REASON_INSUFFICIENT_MARGIN: _ErrorReason.ValueType  # 47
+    ERROR_REASON_POST_ONLY_WOULD_TAKE: _ErrorReason.ValueType  # 48
+    ERROR_REASON_FOK_NOT_FILLED: _ErrorReason.ValueType  # 49
+    ERROR_REASON_UNKNOWN_ORDER: _ErrorReason.ValueType  # 50
+    ERROR_REASON_CANCEL_PENDING: _ErrorReason.ValueType  # 51
+    ERROR_REASON_MARKET_CLOSED: _ErrorReason.ValueType  # 52
+    ERROR_REASON_VENUE_ORDERS_LIMIT: _ErrorReason.ValueType  # 53
+    ERROR_REASON_VENUE_POSITIONS_LIMIT: _ErrorReason.ValueType  # 54
+    ERROR_REASON_VENUE_MIN_NOT_MET: _ErrorReason.ValueType  # 55
+    ERROR_REASON_VENUE_INVALID_PRICE: _ErrorReason.ValueType  # 56
+    ERROR_REASON_VENUE_INVALID_ORDER: _ErrorReason.ValueType  # 57
+    ERROR_REASON_VENUE_INVALID_ARGUMENT: _ErrorReason.ValueType  # 58
+    ERROR_REASON_REDUCE_ONLY_VIOLATION: _ErrorReason.ValueType  # 59
+    ERROR_REASON_SELF_TRADE_PREVENTED: _ErrorReason.ValueType  # 60
+    ERROR_REASON_DEADLINE_ELAPSED: _ErrorReason.ValueType  # 61
+    ERROR_REASON_ACCOUNT_LOCKED: _ErrorReason.ValueType  # 62
+    ERROR_REASON_TRANSFER_REJECTED: _ErrorReason.ValueType  # 63
+    ERROR_REASON_VENUE_REJECTED_OTHER: _ErrorReason.ValueType  # 64
+    ERROR_REASON_VENUE_UNAVAILABLE: _ErrorReason.ValueType  # 65
+    """Unavailable."""
+    ERROR_REASON_VENUE_BUSY: _ErrorReason.ValueType  # 66
+    ERROR_REASON_VENUE_MAINTENANCE: _ErrorReason.ValueType  # 67
+    ERROR_REASON_VENUE_CANCEL_ONLY: _ErrorReason.ValueType  # 68
+    ERROR_REASON_VENUE_POST_ONLY: _ErrorReason.ValueType  # 69
+    ERROR_REASON_GATEWAY_SHUTTING_DOWN: _ErrorReason.ValueType  # 70
+    ERROR_REASON_VENUE_TIMEOUT: _ErrorReason.ValueType  # 71
+    """OutcomeUnknown."""
+    ERROR_REASON_VENUE_CONNECTION_LOST: _ErrorReason.ValueType  # 72
+    ERROR_REASON_VENUE_RESPONSE_UNPARSEABLE: _ErrorReason.ValueType  # 73
+    ERROR_REASON_INTERNAL: _ErrorReason.ValueType  # 74
+    """Internal."""
+    ERROR_REASON_ILLEGAL_TRANSITION: _ErrorReason.ValueType  # 75
+    ERROR_REASON_JOURNAL_FAILURE: _ErrorReason.ValueType  # 76
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Errors travel as google.rpc.Status with one google.rpc.ErrorInfo detail whose `reason` is
@@ -85,58 +124,97 @@ class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """
 
 ERROR_REASON_UNSPECIFIED: ErrorReason.ValueType  # 0
-ERROR_REASON_MISSING_FIELD: ErrorReason.ValueType  # 1
-"""Invalid input (INVALID_ARGUMENT), detected before anything is sent to the venue."""
-ERROR_REASON_INVALID_DECIMAL: ErrorReason.ValueType  # 2
-ERROR_REASON_INVALID_QUANTITY: ErrorReason.ValueType  # 3
-ERROR_REASON_INVALID_PRICE: ErrorReason.ValueType  # 4
-ERROR_REASON_PRICE_OFF_TICK: ErrorReason.ValueType  # 5
-ERROR_REASON_QUANTITY_OFF_LOT: ErrorReason.ValueType  # 6
-ERROR_REASON_BELOW_MIN_QUANTITY: ErrorReason.ValueType  # 7
-ERROR_REASON_BELOW_MIN_COST: ErrorReason.ValueType  # 8
-ERROR_REASON_UNKNOWN_INSTRUMENT: ErrorReason.ValueType  # 9
+"""Mirrors gateway/core/errors.py ErrorReason member by member (grouped by the GatewayError
+category, i.e. the gRPC code). New reasons are appended with new numbers.
+"""
+ERROR_REASON_INVALID_DECIMAL: ErrorReason.ValueType  # 1
+"""InvalidArgument."""
+ERROR_REASON_NON_POSITIVE_QUANTITY: ErrorReason.ValueType  # 2
+ERROR_REASON_NON_POSITIVE_PRICE: ErrorReason.ValueType  # 3
+ERROR_REASON_UNKNOWN_SYMBOL: ErrorReason.ValueType  # 4
+ERROR_REASON_UNKNOWN_ASSET: ErrorReason.ValueType  # 5
+ERROR_REASON_PRICE_OFF_TICK: ErrorReason.ValueType  # 6
+ERROR_REASON_QTY_OFF_LOT: ErrorReason.ValueType  # 7
+ERROR_REASON_BELOW_MIN_QTY: ErrorReason.ValueType  # 8
+ERROR_REASON_BELOW_MIN_COST: ErrorReason.ValueType  # 9
 ERROR_REASON_FIELD_TOO_LONG: ErrorReason.ValueType  # 10
-ERROR_REASON_INVALID_CLIENT_ORDER_ID: ErrorReason.ValueType  # 11
-ERROR_REASON_UNSUPPORTED_ORDER_TYPE: ErrorReason.ValueType  # 12
-ERROR_REASON_INVALID_TIME_IN_FORCE: ErrorReason.ValueType  # 13
-ERROR_REASON_INVALID_ARGUMENT: ErrorReason.ValueType  # 14
-ERROR_REASON_INVALID_PAGE_TOKEN: ErrorReason.ValueType  # 15
-ERROR_REASON_UNAUTHENTICATED: ErrorReason.ValueType  # 20
-"""Sessions and authentication."""
-ERROR_REASON_PERMISSION_DENIED: ErrorReason.ValueType  # 21
-ERROR_REASON_SESSION_IN_USE: ErrorReason.ValueType  # 22
-ERROR_REASON_KEY_IN_USE: ErrorReason.ValueType  # 23
-ERROR_REASON_NOT_LOGGED_ON: ErrorReason.ValueType  # 24
-ERROR_REASON_ORDER_NOT_FOUND: ErrorReason.ValueType  # 30
-"""Order state."""
-ERROR_REASON_DUPLICATE_CLIENT_ORDER_ID: ErrorReason.ValueType  # 31
-ERROR_REASON_ORDER_NOT_OPEN: ErrorReason.ValueType  # 32
-ERROR_REASON_INVALID_STATE_TRANSITION: ErrorReason.ValueType  # 33
-ERROR_REASON_RISK_MAX_ORDER_QUANTITY: ErrorReason.ValueType  # 40
-"""Pre-trade risk."""
-ERROR_REASON_RISK_MAX_NOTIONAL: ErrorReason.ValueType  # 41
-ERROR_REASON_RISK_PRICE_BAND: ErrorReason.ValueType  # 42
-ERROR_REASON_RISK_MAX_OPEN_ORDERS: ErrorReason.ValueType  # 43
-ERROR_REASON_KILL_SWITCH_ENGAGED: ErrorReason.ValueType  # 44
-ERROR_REASON_INSUFFICIENT_FUNDS: ErrorReason.ValueType  # 50
-"""Venue rejects (definitive evidence from the venue)."""
-ERROR_REASON_POST_ONLY_WOULD_TAKE: ErrorReason.ValueType  # 51
-ERROR_REASON_IOC_NOT_FILLED: ErrorReason.ValueType  # 52
-ERROR_REASON_FOK_NOT_FILLED: ErrorReason.ValueType  # 53
-ERROR_REASON_REDUCE_ONLY_VIOLATION: ErrorReason.ValueType  # 54
-ERROR_REASON_SELF_TRADE: ErrorReason.ValueType  # 55
-ERROR_REASON_VENUE_REJECTED: ErrorReason.ValueType  # 56
-ERROR_REASON_DEADLINE_EXCEEDED: ErrorReason.ValueType  # 57
-ERROR_REASON_RATE_LIMITED: ErrorReason.ValueType  # 60
-"""Venue availability and rate limits."""
-ERROR_REASON_VENUE_UNAVAILABLE: ErrorReason.ValueType  # 61
-ERROR_REASON_VENUE_MAINTENANCE: ErrorReason.ValueType  # 62
-ERROR_REASON_VENUE_CANCEL_ONLY: ErrorReason.ValueType  # 63
-ERROR_REASON_VENUE_POST_ONLY: ErrorReason.ValueType  # 64
-ERROR_REASON_VENUE_TIMEOUT: ErrorReason.ValueType  # 65
-ERROR_REASON_OUTCOME_UNKNOWN: ErrorReason.ValueType  # 66
-ERROR_REASON_INTERNAL: ErrorReason.ValueType  # 70
-"""Gateway faults."""
+ERROR_REASON_MISSING_FIELD: ErrorReason.ValueType  # 11
+ERROR_REASON_INVALID_FIELD: ErrorReason.ValueType  # 12
+ERROR_REASON_UNSUPPORTED_ORDER_TYPE: ErrorReason.ValueType  # 13
+ERROR_REASON_INVALID_CLIENT_ORDER_ID: ErrorReason.ValueType  # 14
+ERROR_REASON_DEADLINE_PASSED: ErrorReason.ValueType  # 15
+ERROR_REASON_BATCH_TOO_LARGE: ErrorReason.ValueType  # 16
+ERROR_REASON_INVALID_PAGE_TOKEN: ErrorReason.ValueType  # 17
+ERROR_REASON_ORDER_NOT_FOUND: ErrorReason.ValueType  # 18
+"""NotFound."""
+ERROR_REASON_SUBACCOUNT_NOT_FOUND: ErrorReason.ValueType  # 19
+ERROR_REASON_SESSION_NOT_FOUND: ErrorReason.ValueType  # 20
+ERROR_REASON_SESSION_ALREADY_ACTIVE: ErrorReason.ValueType  # 21
+"""AlreadyExists."""
+ERROR_REASON_KEY_LEASED: ErrorReason.ValueType  # 22
+ERROR_REASON_DUPLICATE_CLIENT_ORDER_ID_DIFFERENT_REQUEST: ErrorReason.ValueType  # 23
+ERROR_REASON_PERMISSION_DENIED_READ: ErrorReason.ValueType  # 24
+"""PermissionDenied."""
+ERROR_REASON_PERMISSION_DENIED_TRADE: ErrorReason.ValueType  # 25
+ERROR_REASON_PERMISSION_DENIED_CANCEL: ErrorReason.ValueType  # 26
+ERROR_REASON_PERMISSION_DENIED_TRANSFER: ErrorReason.ValueType  # 27
+ERROR_REASON_PERMISSION_DENIED_DROP_COPY: ErrorReason.ValueType  # 28
+ERROR_REASON_VENUE_PERMISSION_DENIED: ErrorReason.ValueType  # 29
+ERROR_REASON_UNAUTHENTICATED: ErrorReason.ValueType  # 30
+"""Unauthenticated."""
+ERROR_REASON_VENUE_AUTH_FAILED: ErrorReason.ValueType  # 31
+ERROR_REASON_KILL_SWITCH_ACTIVE: ErrorReason.ValueType  # 32
+"""FailedPrecondition."""
+ERROR_REASON_ORDER_NOT_AMENDABLE: ErrorReason.ValueType  # 33
+ERROR_REASON_ORDER_NOT_CANCELABLE: ErrorReason.ValueType  # 34
+ERROR_REASON_ORDER_PENDING: ErrorReason.ValueType  # 35
+ERROR_REASON_INSTRUMENT_NOT_TRADING: ErrorReason.ValueType  # 36
+ERROR_REASON_RECONCILING: ErrorReason.ValueType  # 37
+ERROR_REASON_RISK_MAX_ORDER_QTY: ErrorReason.ValueType  # 38
+"""RiskRejected."""
+ERROR_REASON_RISK_MAX_NOTIONAL: ErrorReason.ValueType  # 39
+ERROR_REASON_RISK_PRICE_BAND: ErrorReason.ValueType  # 40
+ERROR_REASON_RISK_MAX_OPEN_ORDERS: ErrorReason.ValueType  # 41
+ERROR_REASON_RISK_NO_REFERENCE_PRICE: ErrorReason.ValueType  # 42
+ERROR_REASON_RATE_LIMITED: ErrorReason.ValueType  # 43
+"""ResourceExhausted."""
+ERROR_REASON_VENUE_RATE_LIMITED: ErrorReason.ValueType  # 44
+ERROR_REASON_VENUE_LOCKOUT: ErrorReason.ValueType  # 45
+ERROR_REASON_INSUFFICIENT_FUNDS: ErrorReason.ValueType  # 46
+"""VenueRejected (definitive refusals from the venue)."""
+ERROR_REASON_INSUFFICIENT_MARGIN: ErrorReason.ValueType  # 47
+ERROR_REASON_POST_ONLY_WOULD_TAKE: ErrorReason.ValueType  # 48
+ERROR_REASON_FOK_NOT_FILLED: ErrorReason.ValueType  # 49
+ERROR_REASON_UNKNOWN_ORDER: ErrorReason.ValueType  # 50
+ERROR_REASON_CANCEL_PENDING: ErrorReason.ValueType  # 51
+ERROR_REASON_MARKET_CLOSED: ErrorReason.ValueType  # 52
+ERROR_REASON_VENUE_ORDERS_LIMIT: ErrorReason.ValueType  # 53
+ERROR_REASON_VENUE_POSITIONS_LIMIT: ErrorReason.ValueType  # 54
+ERROR_REASON_VENUE_MIN_NOT_MET: ErrorReason.ValueType  # 55
+ERROR_REASON_VENUE_INVALID_PRICE: ErrorReason.ValueType  # 56
+ERROR_REASON_VENUE_INVALID_ORDER: ErrorReason.ValueType  # 57
+ERROR_REASON_VENUE_INVALID_ARGUMENT: ErrorReason.ValueType  # 58
+ERROR_REASON_REDUCE_ONLY_VIOLATION: ErrorReason.ValueType  # 59
+ERROR_REASON_SELF_TRADE_PREVENTED: ErrorReason.ValueType  # 60
+ERROR_REASON_DEADLINE_ELAPSED: ErrorReason.ValueType  # 61
+ERROR_REASON_ACCOUNT_LOCKED: ErrorReason.ValueType  # 62
+ERROR_REASON_TRANSFER_REJECTED: ErrorReason.ValueType  # 63
+ERROR_REASON_VENUE_REJECTED_OTHER: ErrorReason.ValueType  # 64
+ERROR_REASON_VENUE_UNAVAILABLE: ErrorReason.ValueType  # 65
+"""Unavailable."""
+ERROR_REASON_VENUE_BUSY: ErrorReason.ValueType  # 66
+ERROR_REASON_VENUE_MAINTENANCE: ErrorReason.ValueType  # 67
+ERROR_REASON_VENUE_CANCEL_ONLY: ErrorReason.ValueType  # 68
+ERROR_REASON_VENUE_POST_ONLY: ErrorReason.ValueType  # 69
+ERROR_REASON_GATEWAY_SHUTTING_DOWN: ErrorReason.ValueType  # 70
+ERROR_REASON_VENUE_TIMEOUT: ErrorReason.ValueType  # 71
+"""OutcomeUnknown."""
+ERROR_REASON_VENUE_CONNECTION_LOST: ErrorReason.ValueType  # 72
+ERROR_REASON_VENUE_RESPONSE_UNPARSEABLE: ErrorReason.ValueType  # 73
+ERROR_REASON_INTERNAL: ErrorReason.ValueType  # 74
+"""Internal."""
+ERROR_REASON_ILLEGAL_TRANSITION: ErrorReason.ValueType  # 75
+ERROR_REASON_JOURNAL_FAILURE: ErrorReason.ValueType  # 76
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final

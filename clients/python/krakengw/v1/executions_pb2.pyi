@@ -97,6 +97,8 @@ class ExecutionReport(_message.Message):
     GATEWAY_TIME_FIELD_NUMBER: _builtins.int
     POSS_RESEND_FIELD_NUMBER: _builtins.int
     TRADE_ID_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    ACCOUNT_SEQUENCE_FIELD_NUMBER: _builtins.int
     sequence: _builtins.int
     """Per-session, gap-free, starting at 1 (FIX MsgSeqNum of the stream)."""
     session_id: _builtins.str
@@ -126,6 +128,10 @@ class ExecutionReport(_message.Message):
     """FIX PossResend (97): this report was sent before (replay after a reconnect)."""
     trade_id: _builtins.str
     """Venue trade id of the fill (FIX TrdMatchID 880)."""
+    text: _builtins.str
+    """Free text (FIX Text 58), e.g. the venue's cancel reason."""
+    account_sequence: _builtins.int
+    """Account-wide sequence: what a drop-copy stream is ordered and resumed by."""
     @_builtins.property
     def instrument(self) -> _common_pb2.InstrumentId: ...
     @_builtins.property
@@ -171,10 +177,12 @@ class ExecutionReport(_message.Message):
         gateway_time: _timestamp_pb2.Timestamp | None = ...,
         poss_resend: _builtins.bool = ...,
         trade_id: _builtins.str = ...,
+        text: _builtins.str = ...,
+        account_sequence: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["fee", b"fee", "gateway_time", b"gateway_time", "instrument", b"instrument", "reject_reason", b"reject_reason", "venue_time", b"venue_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "avg_px", b"avg_px", "client_order_id", b"client_order_id", "cum_qty", b"cum_qty", "exec_id", b"exec_id", "exec_type", b"exec_type", "fee", b"fee", "gateway_time", b"gateway_time", "instrument", b"instrument", "last_px", b"last_px", "last_qty", b"last_qty", "leaves_qty", b"leaves_qty", "liquidity", b"liquidity", "ord_status", b"ord_status", "order_qty", b"order_qty", "order_type", b"order_type", "orig_client_order_id", b"orig_client_order_id", "poss_resend", b"poss_resend", "price", b"price", "reject_reason", b"reject_reason", "sequence", b"sequence", "session_id", b"session_id", "side", b"side", "stop_price", b"stop_price", "time_in_force", b"time_in_force", "trade_id", b"trade_id", "venue_order_id", b"venue_order_id", "venue_time", b"venue_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "account_sequence", b"account_sequence", "avg_px", b"avg_px", "client_order_id", b"client_order_id", "cum_qty", b"cum_qty", "exec_id", b"exec_id", "exec_type", b"exec_type", "fee", b"fee", "gateway_time", b"gateway_time", "instrument", b"instrument", "last_px", b"last_px", "last_qty", b"last_qty", "leaves_qty", b"leaves_qty", "liquidity", b"liquidity", "ord_status", b"ord_status", "order_qty", b"order_qty", "order_type", b"order_type", "orig_client_order_id", b"orig_client_order_id", "poss_resend", b"poss_resend", "price", b"price", "reject_reason", b"reject_reason", "sequence", b"sequence", "session_id", b"session_id", "side", b"side", "stop_price", b"stop_price", "text", b"text", "time_in_force", b"time_in_force", "trade_id", b"trade_id", "venue_order_id", b"venue_order_id", "venue_time", b"venue_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -189,7 +197,7 @@ class Heartbeat(_message.Message):
     TIME_FIELD_NUMBER: _builtins.int
     LAST_SEQUENCE_FIELD_NUMBER: _builtins.int
     last_sequence: _builtins.int
-    """The last sequence sent on this stream."""
+    """The last sequence sent on this stream (account_sequence for drop copy)."""
     @_builtins.property
     def time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -272,8 +280,8 @@ class StreamExecutionsRequest(_message.Message):
     from_sequence: _builtins.int
     """Replay every report with a larger sequence first; 0 replays everything."""
     drop_copy: _builtins.bool
-    """Stream every session's reports of the account (needs the drop-copy permission). The
-    sequence is then the drop-copy session's own.
+    """Stream every session's reports of the account (needs the drop-copy permission);
+    from_sequence then refers to ExecutionReport.account_sequence.
     """
     def __init__(
         self,

@@ -26,23 +26,23 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from krakengw.v1 import common_pb2 as krakengw_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkrakengw/v1/instruments.proto\x12\x0bkrakengw.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18krakengw/v1/common.proto\"\x8c\x03\n\nInstrument\x12%\n\x02id\x18\x01 \x01(\x0b\x32\x19.krakengw.v1.InstrumentId\x12\x14\n\x0cvenue_symbol\x18\x02 \x01(\t\x12.\n\x0cproduct_type\x18\x03 \x01(\x0e\x32\x18.krakengw.v1.ProductType\x12\x0c\n\x04\x62\x61se\x18\x04 \x01(\t\x12\r\n\x05quote\x18\x05 \x01(\t\x12\x0e\n\x06settle\x18\x06 \x01(\t\x12\x11\n\ttick_size\x18\x07 \x01(\t\x12\x10\n\x08lot_size\x18\x08 \x01(\t\x12\x0f\n\x07min_qty\x18\t \x01(\t\x12\x10\n\x08min_cost\x18\n \x01(\t\x12\x15\n\rcontract_size\x18\x0b \x01(\t\x12-\n\x06status\x18\x0c \x01(\x0e\x32\x1d.krakengw.v1.InstrumentStatus\x12\x0f\n\x07inverse\x18\r \x01(\x08\x12/\n\x0b\x65xpiry_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cmax_leverage\x18\x0f \x01(\t\"~\n\x16ListInstrumentsRequest\x12\r\n\x05venue\x18\x01 \x01(\t\x12.\n\x0cproduct_type\x18\x02 \x01(\x0e\x32\x18.krakengw.v1.ProductType\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"`\n\x17ListInstrumentsResponse\x12,\n\x0binstruments\x18\x01 \x03(\x0b\x32\x17.krakengw.v1.Instrument\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*w\n\x0bProductType\x12\x1c\n\x18PRODUCT_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11PRODUCT_TYPE_SPOT\x10\x01\x12\x1a\n\x16PRODUCT_TYPE_PERPETUAL\x10\x02\x12\x17\n\x13PRODUCT_TYPE_FUTURE\x10\x03*\x9f\x02\n\x10InstrumentStatus\x12!\n\x1dINSTRUMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18INSTRUMENT_STATUS_ONLINE\x10\x01\x12!\n\x1dINSTRUMENT_STATUS_CANCEL_ONLY\x10\x02\x12\x1f\n\x1bINSTRUMENT_STATUS_POST_ONLY\x10\x03\x12 \n\x1cINSTRUMENT_STATUS_LIMIT_ONLY\x10\x04\x12!\n\x1dINSTRUMENT_STATUS_REDUCE_ONLY\x10\x05\x12!\n\x1dINSTRUMENT_STATUS_MAINTENANCE\x10\x06\x12\x1e\n\x1aINSTRUMENT_STATUS_DELISTED\x10\x07\x32q\n\x11InstrumentService\x12\\\n\x0fListInstruments\x12#.krakengw.v1.ListInstrumentsRequest\x1a$.krakengw.v1.ListInstrumentsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkrakengw/v1/instruments.proto\x12\x0bkrakengw.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18krakengw/v1/common.proto\"\xfb\x02\n\nInstrument\x12%\n\x02id\x18\x01 \x01(\x0b\x32\x19.krakengw.v1.InstrumentId\x12\x14\n\x0cvenue_symbol\x18\x02 \x01(\t\x12.\n\x0cproduct_type\x18\x03 \x01(\x0e\x32\x18.krakengw.v1.ProductType\x12\x0c\n\x04\x62\x61se\x18\x04 \x01(\t\x12\r\n\x05quote\x18\x05 \x01(\t\x12\x0e\n\x06settle\x18\x06 \x01(\t\x12\x11\n\ttick_size\x18\x07 \x01(\t\x12\x10\n\x08lot_size\x18\x08 \x01(\t\x12\x0f\n\x07min_qty\x18\t \x01(\t\x12\x10\n\x08min_cost\x18\n \x01(\t\x12\x15\n\rcontract_size\x18\x0b \x01(\t\x12-\n\x06status\x18\x0c \x01(\x0e\x32\x1d.krakengw.v1.InstrumentStatus\x12/\n\x0b\x65xpiry_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cmax_leverage\x18\x0e \x01(\t\"~\n\x16ListInstrumentsRequest\x12\r\n\x05venue\x18\x01 \x01(\t\x12.\n\x0cproduct_type\x18\x02 \x01(\x0e\x32\x18.krakengw.v1.ProductType\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"`\n\x17ListInstrumentsResponse\x12,\n\x0binstruments\x18\x01 \x03(\x0b\x32\x17.krakengw.v1.Instrument\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*w\n\x0bProductType\x12\x1c\n\x18PRODUCT_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11PRODUCT_TYPE_SPOT\x10\x01\x12\x1a\n\x16PRODUCT_TYPE_PERPETUAL\x10\x02\x12\x17\n\x13PRODUCT_TYPE_FUTURE\x10\x03*\x9f\x02\n\x10InstrumentStatus\x12!\n\x1dINSTRUMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18INSTRUMENT_STATUS_ONLINE\x10\x01\x12!\n\x1dINSTRUMENT_STATUS_CANCEL_ONLY\x10\x02\x12\x1f\n\x1bINSTRUMENT_STATUS_POST_ONLY\x10\x03\x12 \n\x1cINSTRUMENT_STATUS_LIMIT_ONLY\x10\x04\x12!\n\x1dINSTRUMENT_STATUS_REDUCE_ONLY\x10\x05\x12!\n\x1dINSTRUMENT_STATUS_MAINTENANCE\x10\x06\x12\x1e\n\x1aINSTRUMENT_STATUS_DELISTED\x10\x07\x32q\n\x11InstrumentService\x12\\\n\x0fListInstruments\x12#.krakengw.v1.ListInstrumentsRequest\x1a$.krakengw.v1.ListInstrumentsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'krakengw.v1.instruments_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PRODUCTTYPE']._serialized_start=730
-  _globals['_PRODUCTTYPE']._serialized_end=849
-  _globals['_INSTRUMENTSTATUS']._serialized_start=852
-  _globals['_INSTRUMENTSTATUS']._serialized_end=1139
+  _globals['_PRODUCTTYPE']._serialized_start=713
+  _globals['_PRODUCTTYPE']._serialized_end=832
+  _globals['_INSTRUMENTSTATUS']._serialized_start=835
+  _globals['_INSTRUMENTSTATUS']._serialized_end=1122
   _globals['_INSTRUMENT']._serialized_start=106
-  _globals['_INSTRUMENT']._serialized_end=502
-  _globals['_LISTINSTRUMENTSREQUEST']._serialized_start=504
-  _globals['_LISTINSTRUMENTSREQUEST']._serialized_end=630
-  _globals['_LISTINSTRUMENTSRESPONSE']._serialized_start=632
-  _globals['_LISTINSTRUMENTSRESPONSE']._serialized_end=728
-  _globals['_INSTRUMENTSERVICE']._serialized_start=1141
-  _globals['_INSTRUMENTSERVICE']._serialized_end=1254
+  _globals['_INSTRUMENT']._serialized_end=485
+  _globals['_LISTINSTRUMENTSREQUEST']._serialized_start=487
+  _globals['_LISTINSTRUMENTSREQUEST']._serialized_end=613
+  _globals['_LISTINSTRUMENTSRESPONSE']._serialized_start=615
+  _globals['_LISTINSTRUMENTSRESPONSE']._serialized_end=711
+  _globals['_INSTRUMENTSERVICE']._serialized_start=1124
+  _globals['_INSTRUMENTSERVICE']._serialized_end=1237
 # @@protoc_insertion_point(module_scope)

@@ -83,14 +83,15 @@ class Instrument(_message.Message):
     MIN_COST_FIELD_NUMBER: _builtins.int
     CONTRACT_SIZE_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
-    INVERSE_FIELD_NUMBER: _builtins.int
     EXPIRY_TIME_FIELD_NUMBER: _builtins.int
     MAX_LEVERAGE_FIELD_NUMBER: _builtins.int
     venue_symbol: _builtins.str
     """The venue's own name, e.g. "XXBTZUSD", "PF_XBTUSD"."""
     product_type: Global___ProductType.ValueType
     base: _builtins.str
-    """Unified asset names, e.g. "BTC", "USD"; settle is empty for spot."""
+    """Unified asset names, e.g. "BTC", "USD"; settle is empty for spot (settle == base means
+    an inverse contract).
+    """
     quote: _builtins.str
     settle: _builtins.str
     tick_size: _builtins.str
@@ -103,8 +104,6 @@ class Instrument(_message.Message):
     contract_size: _builtins.str
     """Futures: value of one contract (in base for linear, in quote for inverse); "1" for spot."""
     status: Global___InstrumentStatus.ValueType
-    inverse: _builtins.bool
-    """True for inverse (coin-margined) contracts."""
     max_leverage: _builtins.str
     """Highest leverage the venue allows; empty when not leveraged."""
     @_builtins.property
@@ -130,13 +129,12 @@ class Instrument(_message.Message):
         min_cost: _builtins.str = ...,
         contract_size: _builtins.str = ...,
         status: Global___InstrumentStatus.ValueType = ...,
-        inverse: _builtins.bool = ...,
         expiry_time: _timestamp_pb2.Timestamp | None = ...,
         max_leverage: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expiry_time", b"expiry_time", "id", b"id"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["base", b"base", "contract_size", b"contract_size", "expiry_time", b"expiry_time", "id", b"id", "inverse", b"inverse", "lot_size", b"lot_size", "max_leverage", b"max_leverage", "min_cost", b"min_cost", "min_qty", b"min_qty", "product_type", b"product_type", "quote", b"quote", "settle", b"settle", "status", b"status", "tick_size", b"tick_size", "venue_symbol", b"venue_symbol"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base", b"base", "contract_size", b"contract_size", "expiry_time", b"expiry_time", "id", b"id", "lot_size", b"lot_size", "max_leverage", b"max_leverage", "min_cost", b"min_cost", "min_qty", b"min_qty", "product_type", b"product_type", "quote", b"quote", "settle", b"settle", "status", b"status", "tick_size", b"tick_size", "venue_symbol", b"venue_symbol"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

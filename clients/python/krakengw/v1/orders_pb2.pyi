@@ -394,7 +394,9 @@ class AmendOrderRequest(_message.Message):
     trailing_offset: _builtins.str
     limit_offset: _builtins.str
     post_only: _builtins.bool
-    """Reject the amend if the new price would take liquidity."""
+    """Set to change post-only (reject the amend if the new price would take liquidity);
+    unset leaves it unchanged.
+    """
     @_builtins.property
     def deadline(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -408,14 +410,16 @@ class AmendOrderRequest(_message.Message):
         display_qty: _builtins.str = ...,
         trailing_offset: _builtins.str = ...,
         limit_offset: _builtins.str = ...,
-        post_only: _builtins.bool = ...,
+        post_only: _builtins.bool | None = ...,
         deadline: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_post_only", b"_post_only", "deadline", b"deadline", "post_only", b"post_only"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_order_id", b"client_order_id", "deadline", b"deadline", "display_qty", b"display_qty", "limit_offset", b"limit_offset", "order_qty", b"order_qty", "post_only", b"post_only", "price", b"price", "stop_price", b"stop_price", "trailing_offset", b"trailing_offset", "venue_order_id", b"venue_order_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_post_only", b"_post_only", "client_order_id", b"client_order_id", "deadline", b"deadline", "display_qty", b"display_qty", "limit_offset", b"limit_offset", "order_qty", b"order_qty", "post_only", b"post_only", "price", b"price", "stop_price", b"stop_price", "trailing_offset", b"trailing_offset", "venue_order_id", b"venue_order_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__post_only: _TypeAlias = _typing.Literal["post_only"]  # noqa: Y015
+    _WhichOneofArgType__post_only: _TypeAlias = _typing.Literal["_post_only", b"_post_only"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__post_only) -> _WhichOneofReturnType__post_only | None: ...
 
 Global___AmendOrderRequest: _TypeAlias = AmendOrderRequest  # noqa: Y015
 
