@@ -1,0 +1,357 @@
+"""The Kraken rate governor (DESIGN.md section 7, wire section 5).
+
+Per key it models Kraken's own budgets as decaying counters and spends from the model *before*
+each call:
+
+- Spot REST call counter: +1 per private call (+2 for ledger/trade-history calls, wire 5.1
+  CONFLICT: configurable), max and decay by tier; order entry does not count here.
+- Spot trading counter, one per pair: fixed costs plus order-age penalties for cancel, amend
+  and edit (wire 5.2), threshold and decay by tier.
+- Futures: the `/derivatives` cost budget (500 per 10 s) and the `/history` pool (100 per 10 min).
+
+A spend reserves its cost at once (so concurrent callers queue FIFO) and then waits until the
+modelled counter has decayed under the limit. If that wait is short (<= `max_wait`) the caller
+sleeps; otherwise nothing is spent and `ResourceExhausted(retry_after=...)` is raised. Cancels
+are never refused: they reduce risk, so they wait up to `cancel_max_wait` and then go.
+`observe_ratecounter` corrects a pair's model from the executions channel. The clock and sleep
+are injectable, so tests advance a fake clock instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from gateway.core.errors import ErrorReason, ResourceExhausted
+
+
+class KrakenTier(enum.Enum):
+    STARTER = "starter"
+    INTERMEDIATE = "intermediate"
+    PRO = "pro"
+
+
+@dataclass(frozen=True, slots=True)
+class KrakenTierLimits:
+    rest_max: float
+    rest_decay_per_s: float
+    trade_threshold: float
+    trade_decay_per_s: float
+    max_open_orders_per_pair: int
+
+
+TIER_LIMITS: Mapping[KrakenTier, KrakenTierLimits] = {
+    KrakenTier.STARTER: KrakenTierLimits(15, 0.33, 60, 1.0, 60),
+    KrakenTier.INTERMEDIATE: KrakenTierLimits(20, 0.5, 125, 2.34, 80),
+    KrakenTier.PRO: KrakenTierLimits(20, 1.0, 180, 3.75, 225),
+}
+
+# REST methods that do not touch the REST counter (they use the per-pair trading counter).
+REST_UNCOUNTED_METHODS: frozenset[str] = frozenset(
+    {"AddOrder", "AddOrderBatch", "AmendOrder", "EditOrder", "CancelOrder", "CancelOrderBatch"}
+)
+REST_HEAVY_METHODS: frozenset[str] = frozenset({"Ledgers", "QueryLedgers", "TradesHistory"})
+
+
+class KrakenTradeAction(enum.Enum):
+    ADD = "add"
+    AMEND = "amend"
+    EDIT = "edit"
+    CANCEL = "cancel"
+    BATCH_ADD = "batch_add"
+    BATCH_CANCEL = "batch_cancel"
+
+
+# Order-age penalty brackets (upper bound in seconds, exclusive -> points), wire 5.2.
+_AGE_PENALTIES: Mapping[KrakenTradeAction, tuple[tuple[float, float], ...]] = {
+    KrakenTradeAction.AMEND: ((5, 3), (10, 2), (15, 1)),
+    KrakenTradeAction.EDIT: ((5, 6), (10, 5), (15, 4), (45, 2), (90, 1)),
+    KrakenTradeAction.CANCEL: ((5, 8), (10, 6), (15, 5), (45, 4), (90, 2), (300, 1)),
+}
+_FIXED_COST: Mapping[KrakenTradeAction, float] = {
+    KrakenTradeAction.ADD: 1,
+    KrakenTradeAction.AMEND: 1,
+    KrakenTradeAction.EDIT: 1,
+    KrakenTradeAction.CANCEL: 0,
+}
+
+
+def age_penalty(action: KrakenTradeAction, order_age_s: float) -> float:
+    """Decaying penalty of acting on an order `order_age_s` after its creation or last amend."""
+    for upper, points in _AGE_PENALTIES.get(action, ()):
+        if order_age_s < upper:
+            return points
+    return 0
+
+
+def trade_cost(
+    action: KrakenTradeAction, *, order_ages_s: Sequence[float] = (), count: int = 1
+) -> float:
+    """Points one request adds to the pair's trading counter.
+
+    ADD: 1. AMEND/EDIT/CANCEL: fixed + age penalty of `order_ages_s[0]` (unknown age counts as
+    the worst bracket). BATCH_ADD: count/2. BATCH_CANCEL: sum of cancel penalties per order.
+    """
+    if action is KrakenTradeAction.BATCH_ADD:
+        return count / 2
+    if action is KrakenTradeAction.BATCH_CANCEL:
+        ages = list(order_ages_s) + [0.0] * max(0, count - len(order_ages_s))
+        return sum(age_penalty(KrakenTradeAction.CANCEL, a) for a in ages)
+    if action is KrakenTradeAction.ADD:
+        return _FIXED_COST[action]
+    age = order_ages_s[0] if order_ages_s else 0.0
+    return _FIXED_COST[action] + age_penalty(action, age)
+
+
+# Futures /derivatives costs by endpoint (wire 8.6); unknown private endpoints cost 2.
+FUTURES_DERIVATIVES_COSTS: Mapping[str, float] = {
+    "sendorder": 10,
+    "editorder": 10,
+    "cancelorder": 10,
+    "accounts": 2,
+    "openpositions": 2,
+    "fills": 2,
+    "cancelallorders": 25,
+    "cancelallordersafter": 25,
+    "withdrawaltospotwallet": 100,
+    "openorders": 2,
+    "orders/status": 1,
+    "unwindqueue": 200,
+    "transfer": 10,
+    "transfer/subaccount": 10,
+    "subaccounts": 2,
+    "self-trade-strategy": 2,
+}
+FUTURES_DERIVATIVES_BUDGET = 500.0
+FUTURES_DERIVATIVES_DECAY_PER_S = 50.0  # 500 per 10 s
+FUTURES_HISTORY_BUDGET = 100.0
+FUTURES_HISTORY_DECAY_PER_S = 100.0 / 600.0  # 100 per 10 min
+
+
+def futures_cost(endpoint: str, *, batch_size: int = 0, with_last_fill_time: bool = False) -> float:
+    if endpoint == "batchorder":
+        return 9 + batch_size
+    if endpoint == "fills" and with_last_fill_time:
+        return 25
+    return FUTURES_DERIVATIVES_COSTS.get(endpoint, 2)
+
+
+class DecayingCounter:
+    """A counter that decays linearly to zero; `level_at(now)` is its modelled value."""
+
+    __slots__ = ("_level", "_t", "decay_per_s", "limit", "name")
+
+    def __init__(self, name: str, limit: float, decay_per_s: float, now: float) -> None:
+        if limit <= 0 or decay_per_s <= 0:
+            raise ValueError("limit and decay must be positive")
+        self.name = name
+        self.limit = limit
+        self.decay_per_s = decay_per_s
+        self._level = 0.0
+        self._t = now
+
+    def level_at(self, now: float) -> float:
+        return max(0.0, self._level - self.decay_per_s * max(0.0, now - self._t))
+
+    def _settle(self, now: float) -> None:
+        self._level = self.level_at(now)
+        self._t = max(self._t, now)
+
+    def wait_for(self, cost: float, now: float) -> float:
+        """Seconds until `cost` more keeps the counter within its limit (0 if it does now)."""
+        excess = self.level_at(now) + cost - self.limit
+        return max(0.0, excess / self.decay_per_s)
+
+    def add(self, cost: float, now: float) -> None:
+        self._settle(now)
+        self._level += cost
+
+    def set_level(self, level: float, now: float) -> None:
+        self._settle(now)
+        self._level = max(0.0, level)
+
+
+@dataclass(frozen=True, slots=True)
+class KrakenCounterHeadroom:
+    name: str
+    level: float
+    limit: float
+    decay_per_s: float
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.limit - self.level)
+
+
+@dataclass(frozen=True, slots=True)
+class KrakenRateHeadroom:
+    """Snapshot for GetLimits and metrics."""
+
+    tier: KrakenTier
+    rest: KrakenCounterHeadroom
+    trading: tuple[KrakenCounterHeadroom, ...]  # one per pair seen so far
+    futures: KrakenCounterHeadroom
+    futures_history: KrakenCounterHeadroom
+
+
+def _snapshot(counter: DecayingCounter, now: float) -> KrakenCounterHeadroom:
+    return KrakenCounterHeadroom(
+        counter.name, counter.level_at(now), counter.limit, counter.decay_per_s
+    )
+
+
+class KrakenRateGovernor:
+    """All of one API key's modelled Kraken budgets."""
+
+    def __init__(
+        self,
+        tier: KrakenTier = KrakenTier.STARTER,
+        *,
+        max_wait: float = 2.0,
+        cancel_max_wait: float = 10.0,
+        heavy_rest_cost: float = 2.0,
+        safety_margin: float = 1.0,
+        settle_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.tier = tier
+        self.limits = TIER_LIMITS[tier]
+        self._max_wait = max_wait
+        self._cancel_max_wait = cancel_max_wait
+        self._heavy_rest_cost = heavy_rest_cost
+        self._margin = safety_margin
+        self._settle_s = settle_s
+        self._clock = clock
+        self._sleep = sleep
+        now = clock()
+        self._rest = DecayingCounter(
+            "spot_rest", self.limits.rest_max - safety_margin, self.limits.rest_decay_per_s, now
+        )
+        self._pairs: dict[str, DecayingCounter] = {}
+        self._last_trade_spend: dict[str, float] = {}
+        self._futures = DecayingCounter(
+            "futures_derivatives",
+            FUTURES_DERIVATIVES_BUDGET - 10 * safety_margin,
+            FUTURES_DERIVATIVES_DECAY_PER_S,
+            now,
+        )
+        self._history = DecayingCounter(
+            "futures_history", FUTURES_HISTORY_BUDGET - safety_margin,
+            FUTURES_HISTORY_DECAY_PER_S, now,
+        )  # fmt: skip
+
+    def set_max_ratecount(self, max_ratecount: float) -> None:
+        """Adopt the tier threshold announced by the executions ack (`maxratecount`)."""
+        limit = max_ratecount - self._margin
+        for counter in self._pairs.values():
+            counter.limit = limit
+        self.limits = KrakenTierLimits(
+            self.limits.rest_max,
+            self.limits.rest_decay_per_s,
+            max_ratecount,
+            self.limits.trade_decay_per_s,
+            self.limits.max_open_orders_per_pair,
+        )
+
+    def _pair(self, pair: str) -> DecayingCounter:
+        counter = self._pairs.get(pair)
+        if counter is None:
+            counter = DecayingCounter(
+                f"spot_trading:{pair}",
+                self.limits.trade_threshold - self._margin,
+                self.limits.trade_decay_per_s,
+                self._clock(),
+            )
+            self._pairs[pair] = counter
+        return counter
+
+    async def _spend(self, counter: DecayingCounter, cost: float, max_wait: float | None) -> None:
+        """Reserve `cost` now, then wait for the counter to decay under its limit.
+
+        `max_wait=None` never refuses (waits at most cancel_max_wait, then proceeds anyway).
+        """
+        now = self._clock()
+        wait = counter.wait_for(cost, now)
+        if max_wait is not None and wait > max_wait:
+            raise ResourceExhausted(
+                f"{counter.name} budget spent; retry in {wait:.2f}s",
+                ErrorReason.RATE_LIMITED,
+                metadata={"counter": counter.name, "limit": f"{counter.limit:g}"},
+                retry_after=wait,
+            )
+        counter.add(cost, now)
+        if wait > 0:
+            await self._sleep(wait if max_wait is not None else min(wait, self._cancel_max_wait))
+
+    async def acquire_rest(self, method: str) -> None:
+        """Before a private Spot REST call named like the URL (`OpenOrders`, `Ledgers`)."""
+        if method in REST_UNCOUNTED_METHODS:
+            return
+        cost = self._heavy_rest_cost if method in REST_HEAVY_METHODS else 1.0
+        await self._spend(self._rest, cost, self._max_wait)
+
+    async def acquire_trade(
+        self,
+        pair: str,
+        action: KrakenTradeAction,
+        *,
+        order_ages_s: Sequence[float] = (),
+        count: int = 1,
+    ) -> None:
+        """Before an order-entry request on `pair` (REST or WS; the counter is shared)."""
+        cost = trade_cost(action, order_ages_s=order_ages_s, count=count)
+        is_cancel = action in (KrakenTradeAction.CANCEL, KrakenTradeAction.BATCH_CANCEL)
+        self._last_trade_spend[pair] = self._clock()
+        await self._spend(self._pair(pair), cost, None if is_cancel else self._max_wait)
+
+    async def acquire_futures(
+        self, endpoint: str, *, batch_size: int = 0, with_last_fill_time: bool = False
+    ) -> None:
+        cost = futures_cost(
+            endpoint, batch_size=batch_size, with_last_fill_time=with_last_fill_time
+        )
+        is_cancel = endpoint in ("cancelorder", "cancelallorders", "cancelallordersafter")
+        await self._spend(self._futures, cost, None if is_cancel else self._max_wait)
+
+    async def acquire_futures_history(self, cost: float = 1.0) -> None:
+        await self._spend(self._history, cost, self._max_wait)
+
+    def observe_ratecounter(self, value: Decimal | float, pair: str | None = None) -> None:
+        """Correct the trading model from Kraken's live counter.
+
+        Upward corrections always apply (we under-estimated). Downward ones only when nothing
+        was spent on the pair within `settle_s`, since Kraken's figure may not include requests
+        still in flight. Without a pair the value is applied to the busiest pair.
+        """
+        now = self._clock()
+        observed = float(value)
+        if pair is None:
+            if not self._pairs:
+                return
+            pair = max(self._pairs, key=lambda p: self._pairs[p].level_at(now))
+        counter = self._pair(pair)
+        modelled = counter.level_at(now)
+        recent = now - self._last_trade_spend.get(pair, float("-inf")) < self._settle_s
+        if observed > modelled or not recent:
+            counter.set_level(observed, now)
+
+    def observe_venue_rate_limited(self, pair: str | None = None) -> None:
+        """Kraken said we are over a limit: saturate the model so the next spend waits."""
+        now = self._clock()
+        counter = self._rest if pair is None else self._pair(pair)
+        counter.set_level(counter.limit, now)
+
+    def headroom(self) -> KrakenRateHeadroom:
+        now = self._clock()
+        return KrakenRateHeadroom(
+            tier=self.tier,
+            rest=_snapshot(self._rest, now),
+            trading=tuple(_snapshot(c, now) for c in self._pairs.values()),
+            futures=_snapshot(self._futures, now),
+            futures_history=_snapshot(self._history, now),
+        )

@@ -1,0 +1,83 @@
+"""Book checksum vectors of wire 7.3 and the L2 replica."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from gateway.venues.kraken.common.book_checksum import (
+    checksum_of_texts,
+    kraken_book_checksum,
+    wire_text_to_checksum_text,
+)
+from gateway.venues.kraken.common.l2_book import KrakenBookChecksumMismatch, KrakenL2Book
+
+D = Decimal
+
+V1_ASKS = [f"0.{5005 + 5 * i:05d}" for i in range(10)]
+V1_BIDS = ["0.05000", "0.04995", "0.04990", "0.04980", "0.04975"]
+V1_BIDS += ["0.04970", "0.04965", "0.04960", "0.04955", "0.04950"]
+V1_QTY = "0.00000500"
+
+V2_ASKS = [
+    ("45285.2", "0.00100000"), ("45286.4", "1.54571953"), ("45286.6", "1.54571109"),
+    ("45289.6", "1.54560911"), ("45290.2", "0.15890660"), ("45291.8", "1.54553491"),
+    ("45294.7", "0.04454749"), ("45296.1", "0.35380000"), ("45297.5", "0.09945542"),
+    ("45299.5", "0.18772827"),
+]  # fmt: skip
+V2_BIDS = [
+    ("45283.5", "0.10000000"), ("45283.4", "1.54582015"), ("45282.1", "0.10000000"),
+    ("45281.0", "0.10000000"), ("45280.3", "1.54592586"), ("45279.0", "0.07990000"),
+    ("45277.6", "0.03310103"), ("45277.5", "0.30000000"), ("45277.3", "1.54602737"),
+    ("45276.6", "0.15445238"),
+]  # fmt: skip
+
+
+def test_v1_vector_from_wire_strings() -> None:
+    assert V1_ASKS[0] == "0.05005" and V1_ASKS[-1] == "0.05050"
+    asks = [(wire_text_to_checksum_text(p), wire_text_to_checksum_text(V1_QTY)) for p in V1_ASKS]
+    bids = [(wire_text_to_checksum_text(p), wire_text_to_checksum_text(V1_QTY)) for p in V1_BIDS]
+    assert checksum_of_texts(asks, bids) == 974947235
+
+
+def test_v1_vector_from_decimals() -> None:
+    asks = [(D(p), D(V1_QTY)) for p in V1_ASKS]
+    bids = [(D(p), D(V1_QTY)) for p in V1_BIDS]
+    assert kraken_book_checksum(asks, bids, 5, 8) == 974947235
+
+
+def test_v2_vector_with_lost_trailing_zeros() -> None:
+    # WS v2 sends JSON numbers: 45281.0 arrives as 45281, 0.10000000 as 0.1. Precision restores.
+    asks = [(D(p).normalize(), D(q).normalize()) for p, q in V2_ASKS]
+    bids = [(D(p).normalize(), D(q).normalize()) for p, q in reversed(V2_BIDS)]
+    assert kraken_book_checksum(asks, bids, 1, 8) == 3310070434
+    assert kraken_book_checksum(asks, bids, 1, 7) != 3310070434
+
+
+def _levels(rows: list[tuple[str, str]]) -> list[tuple[Decimal, Decimal]]:
+    return [(D(p), D(q)) for p, q in rows]
+
+
+def test_l2_book_snapshot_update_and_mismatch() -> None:
+    book = KrakenL2Book("BTC/USD", depth=10, price_decimals=1, qty_decimals=8)
+    book.apply(_levels(V2_ASKS), _levels(V2_BIDS), snapshot=True, checksum=3310070434)
+    assert book.bids(1) == [(D("45283.5"), D("0.1"))]
+    assert book.asks(1) == [(D("45285.2"), D("0.001"))]
+    # A new best bid pushes the 10th bid out (truncation), then deleting it brings nothing back.
+    book.apply([], [(D("45284.0"), D("1"))], snapshot=False, checksum=None)
+    assert len(book.bids()) == 10
+    assert book.bids()[-1][0] == D("45277.3")
+    book.apply([], [(D("45284.0"), D("0"))], snapshot=False, checksum=None)
+    assert len(book.bids()) == 9
+    expected = book.checksum()
+    with pytest.raises(KrakenBookChecksumMismatch) as info:
+        book.apply([(D("45285.2"), D("0.002"))], [], snapshot=False, checksum=expected)
+    assert info.value.symbol == "BTC/USD"
+
+
+def test_l2_book_same_level_twice_in_one_message_applies_in_order() -> None:
+    book = KrakenL2Book("X/Y", depth=10, price_decimals=1, qty_decimals=8)
+    book.apply([(D("10"), D("1")), (D("10"), D("0")), (D("10"), D("2"))], [], snapshot=True,
+               checksum=None)  # fmt: skip
+    assert book.asks() == [(D("10"), D("2"))]
