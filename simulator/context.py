@@ -1,0 +1,111 @@
+"""The shared state every front end of one simulator receives: clock, accounts, limits, faults.
+
+Front ends plug into the aiohttp application with `register(app: web.Application, ctx: SimContext)`
+and find everything they need here; they must not keep their own copies of accounts or limits.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.accounts import KrakenAccount, KrakenAccounts, KrakenApiKey, demo_accounts
+from simulator.auth import SpotAuthenticator
+from simulator.engine.clock import Clock, SystemClock
+from simulator.faults import FaultPlan
+from simulator.limits import KrakenLimits, LimitsConfig
+from simulator.market_data import PairDirectory
+
+# WebSocket paths on the single simulator port (documented in simulator/README.md).
+SPOT_WS_PUBLIC_PATH = "/ws/v2"
+SPOT_WS_PRIVATE_PATH = "/ws-auth/v2"
+FUTURES_WS_PATH = "/ws/v1"
+
+WS_TOKEN_TTL_S = 900.0
+
+
+@dataclass
+class _WsToken:
+    key: KrakenApiKey
+    issued_at: float
+    in_use: bool = False
+
+
+class WsTokenRegistry:
+    """GetWebSocketsToken tokens: usable within 15 minutes of issue, then valid while in use."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._tokens: dict[str, _WsToken] = {}
+
+    def issue(self, key: KrakenApiKey, now: float) -> str:
+        # Seeded, so two simulators with one seed hand out the same tokens (byte-identical runs).
+        raw = self._rng.getrandbits(256).to_bytes(32, "big")
+        token = base64.b64encode(raw).decode().rstrip("=")
+        self._tokens[token] = _WsToken(key, now)
+        return token
+
+    def resolve(self, token: str, now: float) -> KrakenApiKey | None:
+        """The key behind a still-valid token; a successful resolve marks it in use."""
+        entry = self._tokens.get(token)
+        if entry is None:
+            return None
+        if not entry.in_use and now - entry.issued_at > WS_TOKEN_TTL_S:
+            del self._tokens[token]
+            return None
+        entry.in_use = True
+        return entry.key
+
+    def release(self, token: str) -> None:
+        """The last private subscription using the token ended: it may expire again."""
+        entry = self._tokens.get(token)
+        if entry is not None:
+            entry.in_use = False
+
+
+@dataclass
+class SimContext:
+    """One simulator's state. `engine` and `market` are the engine engineer's objects."""
+
+    accounts: KrakenAccounts = field(default_factory=demo_accounts)
+    seed: int = 0
+    clock: Clock = field(default_factory=SystemClock)
+    limits: KrakenLimits = field(default_factory=KrakenLimits)
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    pairs: PairDirectory = field(default_factory=PairDirectory)
+    engine: Any = None
+    market: Any = None
+    rng: random.Random = field(init=False)
+    ws_tokens: WsTokenRegistry = field(init=False)
+    spot_auth: SpotAuthenticator = field(init=False)
+    # Front ends may stash their own per-run objects here under their module name.
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(f"krakengw-sim-front:{self.seed}")
+        self.ws_tokens = WsTokenRegistry(self.rng)
+        self.spot_auth = SpotAuthenticator(self.accounts, self.limits.lockout)
+
+    def now(self) -> float:
+        """Current time as float seconds, for counters and timers (the engine uses Decimal)."""
+        return float(self.clock.now())
+
+    def account_of(self, key: KrakenApiKey) -> KrakenAccount:
+        return self.accounts.account_of(key)
+
+
+def make_context(
+    *,
+    accounts: KrakenAccounts | None = None,
+    seed: int = 0,
+    clock: Clock | None = None,
+    limits: LimitsConfig | None = None,
+) -> SimContext:
+    return SimContext(
+        accounts=accounts or demo_accounts(),
+        seed=seed,
+        clock=clock or SystemClock(),
+        limits=KrakenLimits(limits),
+    )
