@@ -23,9 +23,10 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from gateway.core.model import Permission
 
 __all__ = [
     "AccountConfig",
@@ -44,14 +45,6 @@ __all__ = [
 
 class ConfigError(ValueError):
     """The configuration is unusable; the message says which entry and why (never a secret)."""
-
-
-class Permission(StrEnum):
-    READ = "read"
-    TRADE = "trade"
-    CANCEL_ONLY = "cancel_only"
-    TRANSFER = "transfer"
-    DROP_COPY = "drop_copy"
 
 
 class Secret:
@@ -281,7 +274,7 @@ def _parse_session(
         perms = _permissions(t["permissions"], f"{where}.permissions")
         extra = perms - account.permissions
         if extra:
-            names = ", ".join(sorted(extra))
+            names = ", ".join(sorted(p.name.lower() for p in extra))
             raise ConfigError(f"{where}.permissions exceed account {account.name!r}'s: {names}")
     return SessionConfig(
         session_id=sid, account=account.name, token_sha256=digest, permissions=perms
@@ -359,11 +352,15 @@ def _decimal(t: Mapping[str, Any], where: str, key: str) -> Decimal | None:
 def _permissions(value: Any, where: str) -> frozenset[Permission]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where} must be a list of strings")
-    known = {p.value for p in Permission}
-    unknown = [v for v in value if v.replace("-", "_") not in known]
+
+    def name(v: str) -> str:
+        return v.upper().replace("-", "_")
+
+    unknown = [v for v in value if name(v) not in Permission.__members__]
     if unknown:
-        raise ConfigError(f"{where}: unknown permission(s) {unknown}; known: {sorted(known)}")
-    return frozenset(Permission(v.replace("-", "_")) for v in value)
+        known = sorted(p.lower() for p in Permission.__members__)
+        raise ConfigError(f"{where}: unknown permission(s) {unknown}; known: {known}")
+    return frozenset(Permission[name(v)] for v in value)
 
 
 def _table(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:

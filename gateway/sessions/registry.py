@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from gateway.config import AccountConfig, Permission, SessionConfig
+from gateway.config import AccountConfig, SessionConfig
+from gateway.core.model import Permission, SessionContext
 from gateway.sessions.errors import KeyLeasedError, NotLoggedOnError, SessionAlreadyActiveError
 from gateway.sessions.leases import KeyLeaseTable
 
@@ -60,6 +61,15 @@ class ActiveSession:
     @property
     def drop_copy(self) -> bool:
         return self.config.drop_copy
+
+    def context(self, *, drop_copy: bool | None = None) -> SessionContext:
+        """What the core service needs to know about the caller."""
+        return SessionContext(
+            session_id=self.session_id,
+            account=self.account.name,
+            permissions=self.permissions,
+            is_drop_copy=self.drop_copy if drop_copy is None else drop_copy,
+        )
 
 
 SessionEndHook = Callable[[ActiveSession, EndReason], Awaitable[None]]

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import ApiKeyPair, ConfigError, Permission, Secret, load_config
+from gateway.config import ApiKeyPair, ConfigError, Secret, load_config
+from gateway.core.model import Permission
 
 SECRET = "c3VwZXItc2VjcmV0LWtyYWtlbi1zZWNyZXQ="
 KEY = "PUBLIC-API-KEY-abcdef"

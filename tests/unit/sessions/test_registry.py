@@ -4,8 +4,9 @@ import hashlib
 
 import pytest
 
-from gateway.config import AccountConfig, ApiKeyPair, Permission, Secret, SessionConfig
+from gateway.config import AccountConfig, ApiKeyPair, Secret, SessionConfig
 from gateway.core.errors import AlreadyExists, ErrorReason, FailedPrecondition
+from gateway.core.model import Permission
 from gateway.sessions.auth import TokenAuthenticator, parse_bearer
 from gateway.sessions.registry import ActiveSession, EndReason, SessionRegistry
 
