@@ -13,6 +13,7 @@ from pathlib import Path
 from simulator.accounts import AccountsFileError, demo_accounts, load_accounts
 from simulator.app import SimulatorServer
 from simulator.faults import FaultPlanError
+from simulator.limits import LimitsConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,12 +25,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--accounts", type=Path, help="accounts file (.toml or .json)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic market and ids")
     parser.add_argument("--faults", type=Path, help="fault plan file (JSON)")
+    parser.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="do not enforce Kraken's rate counters (benchmarks); signatures and nonces still are",
+    )
     return parser
 
 
 async def serve(args: argparse.Namespace, ready: asyncio.Event | None = None) -> None:
     accounts = load_accounts(args.accounts) if args.accounts else demo_accounts()
-    server = SimulatorServer(args.host, args.port, accounts=accounts, seed=args.seed)
+    limits = LimitsConfig(enforce=not args.no_rate_limits)
+    server = SimulatorServer(args.host, args.port, accounts=accounts, seed=args.seed, limits=limits)
     if args.faults:
         server.ctx.faults.load_file(args.faults)
     stop = asyncio.Event()
