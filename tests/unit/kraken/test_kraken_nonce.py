@@ -124,3 +124,18 @@ def test_property_monotonic_across_clock_jumps_and_restarts(
         assert all(b > a for a, b in itertools.pairwise(issued))
 
     asyncio.run(run())
+
+
+async def test_store_returning_the_old_mark_is_also_safe() -> None:
+    class MaxStore(InMemoryNonceStore):
+        def reserve_nonce(self, key_id: str, at_least: int) -> int:
+            self.marks[key_id] = max(self.marks.get(key_id, 0), at_least)
+            return self.marks[key_id]
+
+    store = MaxStore()
+    clock = FakeClock(50)
+    first = KrakenNonceSource("k", store, clock_us=clock, block_us=5)
+    issued = [await first.next_nonce() for _ in range(12)]
+    clock.now = 0
+    second = KrakenNonceSource("k", store, clock_us=clock, block_us=5)
+    assert await second.next_nonce() > max(issued)

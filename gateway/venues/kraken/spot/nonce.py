@@ -19,11 +19,12 @@ DEFAULT_BLOCK_US = 10_000_000  # 10 s of microsecond clock per journal write
 
 
 class KrakenNonceStore(Protocol):
-    """Durable per-key nonce high-water mark (the journal implements it).
+    """Durable per-key nonce high-water mark (`JournalPort.reserve_nonce` implements it).
 
-    `reserve_nonce` raises the stored mark for `key_id` to at least `at_least` (durably, before
-    returning) and returns the stored mark after the call. `at_least=0` therefore reads it.
-    Sync or async implementations are both accepted.
+    `reserve_nonce` durably stores and returns a new mark `m >= at_least` for `key_id`, above
+    every mark returned before (the journal returns `max(at_least, last + 1)`). The source
+    treats a returned mark as possibly issued already, so both "returns the old mark" and
+    "returns a fresh value" stores are safe. Sync or async implementations are accepted.
     """
 
     def reserve_nonce(self, key_id: str, at_least: int) -> int | Awaitable[int]: ...
@@ -41,8 +42,9 @@ class InMemoryNonceStore:
         self.calls = 0
 
     def reserve_nonce(self, key_id: str, at_least: int) -> int:
+        # Same contract as the journal: max(at_least, last + 1), stored.
         self.calls += 1
-        mark = max(self.marks.get(key_id, 0), at_least)
+        mark = max(at_least, self.marks.get(key_id, 0) + 1)
         self.marks[key_id] = mark
         return mark
 
@@ -97,7 +99,8 @@ class KrakenNonceSource:
 
     async def _reserve_above(self, candidate: int) -> None:
         if not self._loaded:
-            # Everything up to the persisted mark may have been issued by a previous process.
+            # Everything up to the persisted mark may have been issued by a previous process;
+            # reserving with at_least=0 returns (a value above) that mark.
             self._last = max(self._last, await self._call_store(0))
             self._loaded = True
         while True:
