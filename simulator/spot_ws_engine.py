@@ -1,0 +1,76 @@
+"""What the WS v2 front end needs from the spot engine, in one place.
+
+`SpotEngineLike` is the slice of the engine's API this front end calls; keeping every engine
+call behind it means an engine rename touches this file only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Protocol
+
+from simulator.engine.events import EventListener
+from simulator.engine.model import (
+    AddResult,
+    AmendResult,
+    CancelAfterResult,
+    EditResult,
+    Fill,
+    Order,
+    OrderParams,
+    Side,
+)
+
+
+class BookLike(Protocol):
+    def levels(self, side: Side, depth: int | None = None) -> list[tuple[Decimal, Decimal]]: ...
+
+    def level_qty(self, side: Side, price: Decimal) -> Decimal: ...
+
+
+class SpotEngineLike(Protocol):
+    def subscribe(self, listener: EventListener) -> None: ...
+
+    def book(self, pair: str) -> BookLike: ...
+
+    def add_order(self, account_id: str, params: OrderParams) -> AddResult: ...
+
+    def amend_order(
+        self,
+        account_id: str,
+        *,
+        txid: str | None = None,
+        cl_ord_id: str | None = None,
+        order_qty: str | None = None,
+        display_qty: str | None = None,
+        limit_price: str | None = None,
+        trigger_price: str | None = None,
+        post_only: bool | None = None,
+    ) -> AmendResult: ...
+
+    def edit_order(
+        self,
+        account_id: str,
+        txid: str,
+        pair: str,
+        *,
+        volume: str | None = None,
+        price: str | None = None,
+        price2: str | None = None,
+        displayvol: str | None = None,
+        userref: int | None = None,
+        oflags: frozenset[str] | None = None,
+    ) -> EditResult: ...
+
+    def cancel_order(self, account_id: str, ref: str) -> int: ...
+
+    def cancel_all(self, account_id: str) -> int: ...
+
+    def cancel_all_orders_after(self, account_id: str, timeout: int) -> CancelAfterResult: ...
+
+    def open_orders(self, account_id: str) -> Sequence[Order]: ...
+
+    def recent_fills(self, account_id: str, count: int) -> Sequence[Fill]: ...
+
+    def balances(self, account_id: str) -> dict[str, Decimal]: ...
