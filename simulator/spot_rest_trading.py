@@ -1,7 +1,382 @@
-"""Spot REST private trading methods: AddOrder, AmendOrder, EditOrder, cancels, dead man switch."""
+"""Spot REST private trading: AddOrder(Batch), AmendOrder, EditOrder, cancels, CancelAll(After).
+
+Each method charges the per-pair trading counter (wire 5.2) before the engine sees the request,
+refuses new orders under a cancel_only/post_only/maintenance system status, and maps the
+engine's results to Kraken's REST shapes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-TRADING_METHODS: dict[str, Any] = {}
+from simulator.accounts import KrakenApiKey
+from simulator.context import SimContext
+from simulator.engine.descr import fmt_price, fmt_volume
+from simulator.engine.model import (
+    OFLAGS,
+    AddResult,
+    CloseParams,
+    Order,
+    OrderParams,
+    OrderType,
+    Side,
+    StpType,
+    TimeInForce,
+    TriggerRef,
+)
+from simulator.faults import cancel_refusal, order_entry_refusal
+from simulator.limits import (
+    add_order_cost,
+    amend_order_cost,
+    batch_add_cost,
+    cancel_order_cost,
+    edit_order_cost,
+)
+from simulator.market_data import KrakenPair
+from simulator.spot_dead_man import arm_dead_man_switch
+from simulator.spot_errors import KrakenError
+from simulator.spot_params import (
+    Params,
+    get_bool,
+    get_int,
+    get_list,
+    get_str,
+    invalid,
+    require_str,
+)
+
+UNKNOWN_PAIR = "EQuery:Unknown asset pair"
+UNKNOWN_ORDER = "EOrder:Unknown order"
+DEADLINE_ELAPSED = "EService:Deadline elapsed"
+MAX_BATCH_ADD = 15
+MAX_BATCH_CANCEL = 50
+
+
+def _pair(ctx: SimContext, params: Params) -> KrakenPair:
+    pair = ctx.pairs.pair(require_str(params, "pair"))
+    if pair is None:
+        raise KrakenError(UNKNOWN_PAIR)
+    return pair
+
+
+def _enum(
+    enum: Any, params: Mapping[str, Any], name: str, default: Any, upper: bool = False
+) -> Any:
+    text = get_str(params, name)
+    if text is None:
+        return default
+    try:
+        return enum(text.upper() if upper else text.lower())
+    except ValueError:
+        raise invalid(name) from None
+
+
+def _oflags(params: Mapping[str, Any]) -> frozenset[str]:
+    flags = frozenset(f.strip().lower() for f in get_list(params, "oflags"))
+    if not flags <= OFLAGS:
+        raise invalid("oflags")
+    return flags
+
+
+def _close(params: Mapping[str, Any]) -> CloseParams | None:
+    raw = params.get("close")
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, Mapping):
+        raise invalid("close")
+    ordertype = _enum(OrderType, raw, "ordertype", None)
+    if ordertype is None:
+        raise invalid("close[ordertype]")
+    return CloseParams(ordertype, get_str(raw, "price"), get_str(raw, "price2"))
+
+
+def order_params(order: Mapping[str, Any], pair: KrakenPair, validate: bool) -> OrderParams:
+    """An AddOrder request (or one AddOrderBatch entry) as the engine's OrderParams."""
+    userref = get_int(order, "userref")
+    cl_ord_id = get_str(order, "cl_ord_id")
+    if userref is not None and cl_ord_id is not None:
+        raise invalid("userref")
+    return OrderParams(
+        pair=pair.id,
+        side=_enum(Side, order, "type", None) or _missing("type"),
+        ordertype=_enum(OrderType, order, "ordertype", None) or _missing("ordertype"),
+        volume=require_str(order, "volume"),
+        price=get_str(order, "price"),
+        price2=get_str(order, "price2"),
+        displayvol=get_str(order, "displayvol"),
+        trigger=_enum(TriggerRef, order, "trigger", TriggerRef.LAST),
+        oflags=_oflags(order),
+        timeinforce=_enum(TimeInForce, order, "timeinforce", TimeInForce.GTC, upper=True),
+        starttm=get_str(order, "starttm"),
+        expiretm=get_str(order, "expiretm"),
+        userref=userref,
+        cl_ord_id=cl_ord_id,
+        stptype=_enum(StpType, order, "stptype", StpType.CANCEL_NEWEST),
+        leverage=get_str(order, "leverage"),
+        reduce_only=get_bool(order, "reduce_only"),
+        close=_close(order),
+        validate=validate,
+    )
+
+
+def _missing(name: str) -> Any:
+    raise invalid(name)
+
+
+def _check_deadline(ctx: SimContext, params: Params) -> None:
+    deadline = get_str(params, "deadline")
+    if deadline is None:
+        return
+    try:
+        when = datetime.fromisoformat(deadline.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise invalid("deadline") from None
+    if when < ctx.now():
+        raise KrakenError(DEADLINE_ELAPSED)
+
+
+def _refuse_new_orders(ctx: SimContext, post_only: bool) -> None:
+    refusal = order_entry_refusal(ctx.faults.system_status, post_only=post_only)
+    if refusal is not None:
+        raise KrakenError(refusal)
+
+
+def _refuse_cancels(ctx: SimContext) -> None:
+    refusal = cancel_refusal(ctx.faults.system_status)
+    if refusal is not None:
+        raise KrakenError(refusal)
+
+
+def _open_in_pair(ctx: SimContext, account_id: str, pair: KrakenPair) -> int:
+    return sum(1 for o in ctx.engine.open_orders(account_id) if o.pair == pair.id)
+
+
+def _age(ctx: SimContext, order: Order) -> float:
+    return max(0.0, ctx.now() - float(order.last_modified or order.opentm))
+
+
+def _find_open(ctx: SimContext, account_id: str, ref: str) -> list[Order]:
+    """Open orders a cancel reference names: txid, cl_ord_id or integer userref."""
+    orders = list(ctx.engine.open_orders(account_id))
+    if ref.lstrip("-").isdigit():
+        return [o for o in orders if o.userref == int(ref)]
+    return [o for o in orders if ref in (o.txid, o.cl_ord_id)]
+
+
+def _descr(result: AddResult) -> dict[str, Any]:
+    descr: dict[str, Any] = {"order": result.descr_order}
+    if result.descr_close:
+        descr["close"] = result.descr_close
+    return descr
+
+
+def _add_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
+    pair = _pair(ctx, params)
+    account_id = key.account_id
+    tier = ctx.accounts.tier_of(account_id)
+    validate = get_bool(params, "validate")
+    # The fixed +1 applies on receipt, even when the request then fails validation (wire 5.2).
+    ctx.limits.spend_trading(account_id, pair.id, tier, add_order_cost(), ctx.now())
+    request = order_params(params, pair, validate)
+    _refuse_new_orders(ctx, "post" in request.oflags)
+    _check_deadline(ctx, params)
+    if not validate:
+        ctx.limits.check_open_orders(tier, _open_in_pair(ctx, account_id, pair))
+    result = ctx.engine.add_order(account_id, request)
+    if validate:
+        return {"descr": _descr(result)}
+    return {"descr": _descr(result), "txid": [result.txid]}
+
+
+def _add_order_batch(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
+    pair = _pair(ctx, params)
+    account_id = key.account_id
+    tier = ctx.accounts.tier_of(account_id)
+    raw_orders = params.get("orders")
+    if not isinstance(raw_orders, list) or not 2 <= len(raw_orders) <= MAX_BATCH_ADD:
+        raise invalid("orders")
+    validate = get_bool(params, "validate")
+    ctx.limits.spend_trading(account_id, pair.id, tier, batch_add_cost(len(raw_orders)), ctx.now())
+    # The whole batch is validated before anything is placed (wire 3.2).
+    requests = []
+    for raw in raw_orders:
+        if not isinstance(raw, Mapping):
+            raise invalid("orders")
+        requests.append(order_params(raw, pair, validate))
+    _refuse_new_orders(ctx, all("post" in r.oflags for r in requests))
+    _check_deadline(ctx, params)
+    if not validate:
+        ctx.limits.check_open_orders(
+            tier, _open_in_pair(ctx, account_id, pair), adding=len(requests)
+        )
+    results: list[dict[str, Any]] = []
+    for request in requests:
+        try:
+            result = ctx.engine.add_order(account_id, request)
+        except KrakenError as exc:
+            results.append({"error": exc.code})
+            continue
+        entry: dict[str, Any] = {"descr": _descr(result)}
+        if result.txid is not None:
+            entry["txid"] = result.txid
+        results.append(entry)
+    return {"orders": results}
+
+
+def _amend_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
+    account_id = key.account_id
+    txid, cl_ord_id = get_str(params, "txid"), get_str(params, "cl_ord_id")
+    if (txid is None) == (cl_ord_id is None):
+        raise invalid("txid")
+    _refuse_new_orders(ctx, post_only=get_bool(params, "post_only"))
+    matches = _find_open(ctx, account_id, txid or cl_ord_id or "")
+    if len(matches) != 1 or (txid is not None and matches[0].txid != txid):
+        raise KrakenError(UNKNOWN_ORDER)
+    order = matches[0]
+    tier = ctx.accounts.tier_of(account_id)
+    ctx.limits.spend_trading(
+        account_id, order.pair, tier, amend_order_cost(_age(ctx, order)), ctx.now()
+    )
+    _check_deadline(ctx, params)
+    post_only = params.get("post_only")
+    result = ctx.engine.amend_order(
+        account_id,
+        txid=txid,
+        cl_ord_id=cl_ord_id,
+        order_qty=get_str(params, "order_qty"),
+        display_qty=get_str(params, "display_qty"),
+        limit_price=get_str(params, "limit_price"),
+        trigger_price=get_str(params, "trigger_price"),
+        post_only=None if post_only is None else get_bool(params, "post_only"),
+    )
+    return {"amend_id": result.amend_id}
+
+
+def _edit_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
+    account_id = key.account_id
+    pair = _pair(ctx, params)
+    ref = require_str(params, "txid")
+    oflags = _oflags(params) if params.get("oflags") not in (None, "") else None
+    _refuse_new_orders(ctx, post_only=bool(oflags and "post" in oflags))
+    matches = [o for o in _find_open(ctx, account_id, ref) if o.pair == pair.id]
+    if len(matches) != 1:
+        raise KrakenError(UNKNOWN_ORDER if not matches else "EGeneral:Invalid arguments:txid")
+    order = matches[0]
+    tier = ctx.accounts.tier_of(account_id)
+    ctx.limits.spend_trading(
+        account_id, pair.id, tier, edit_order_cost(_age(ctx, order)), ctx.now()
+    )
+    _check_deadline(ctx, params)
+    if get_bool(params, "validate"):
+        return {"status": "ok", "descr": {"order": order.txid}}
+    result = ctx.engine.edit_order(
+        account_id,
+        order.txid,
+        pair.id,
+        volume=get_str(params, "volume"),
+        price=get_str(params, "price"),
+        price2=get_str(params, "price2"),
+        displayvol=get_str(params, "displayvol"),
+        userref=get_int(params, "userref"),
+        oflags=oflags,
+    )
+    out: dict[str, Any] = {
+        "status": "ok",
+        "txid": result.txid,
+        "originaltxid": result.originaltxid,
+        "volume": fmt_volume(result.volume, pair),
+        "price": fmt_price(result.price, pair) if result.price is not None else "0",
+        "price2": fmt_price(result.price2, pair) if result.price2 is not None else "0",
+        "orders_cancelled": result.orders_cancelled,
+        "descr": {"order": result.descr_order},
+    }
+    if result.newuserref is not None:
+        out["newuserref"] = result.newuserref
+    if result.olduserref is not None:
+        out["olduserref"] = result.olduserref
+    return out
+
+
+def _charge_cancels(ctx: SimContext, account_id: str, orders: list[Order], *, batch: bool) -> None:
+    tier = ctx.accounts.tier_of(account_id)
+    by_pair: dict[str, float] = {}
+    for order in orders:
+        by_pair[order.pair] = by_pair.get(order.pair, 0.0) + cancel_order_cost(_age(ctx, order))
+    for pair_id, cost in by_pair.items():
+        ctx.limits.spend_trading(account_id, pair_id, tier, cost, ctx.now(), force=batch)
+
+
+def _cancel_refs(ctx: SimContext, account_id: str, refs: list[str]) -> int:
+    count = 0
+    for ref in refs:
+        for order in _find_open(ctx, account_id, ref):
+            count += ctx.engine.cancel_order(account_id, order.txid)
+    return count
+
+
+def _cancel_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
+    _refuse_cancels(ctx)
+    account_id = key.account_id
+    ref = get_str(params, "txid") or get_str(params, "cl_ord_id")
+    if ref is None:
+        raise invalid("txid")
+    orders = _find_open(ctx, account_id, ref)
+    if not orders:
+        raise KrakenError(UNKNOWN_ORDER)
+    _charge_cancels(ctx, account_id, orders, batch=False)
+    return {"count": _cancel_refs(ctx, account_id, [ref])}
+
+
+def _cancel_order_batch(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
+    _refuse_cancels(ctx)
+    account_id = key.account_id
+    refs = [*_batch_refs(params.get("orders")), *get_list(params, "cl_ord_ids")]
+    unique = list(dict.fromkeys(refs))
+    if not unique or len(unique) > MAX_BATCH_CANCEL:
+        raise invalid("orders")
+    orders = {o.txid: o for ref in unique for o in _find_open(ctx, account_id, ref)}
+    # A batch cancel is accepted even past the threshold (wire 5.2).
+    _charge_cancels(ctx, account_id, list(orders.values()), batch=True)
+    return {"count": _cancel_refs(ctx, account_id, unique)}
+
+
+def _batch_refs(raw: Any) -> list[str]:
+    """`orders` entries: plain ids, or objects `{"txid": ...}` as some clients send."""
+    if raw is None or raw == "":
+        return []
+    if not isinstance(raw, list):
+        raise invalid("orders")
+    refs = []
+    for item in raw:
+        if isinstance(item, Mapping):
+            item = item.get("txid") or item.get("userref") or item.get("cl_ord_id")
+        if item is None or isinstance(item, (list, Mapping)):
+            raise invalid("orders")
+        refs.append(str(item))
+    return refs
+
+
+def _cancel_all(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
+    _refuse_cancels(ctx)
+    return {"count": ctx.engine.cancel_all(key.account_id)}
+
+
+def _cancel_all_orders_after(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
+    timeout = get_int(params, "timeout")
+    if timeout is None or not 0 <= timeout < 86400:
+        raise invalid("timeout")
+    return arm_dead_man_switch(ctx, key.account_id, timeout)
+
+
+TRADING_METHODS: dict[str, Any] = {
+    "AddOrder": _add_order,
+    "AddOrderBatch": _add_order_batch,
+    "AmendOrder": _amend_order,
+    "EditOrder": _edit_order,
+    "CancelOrder": _cancel_order,
+    "CancelOrderBatch": _cancel_order_batch,
+    "CancelAll": _cancel_all,
+    "CancelAllOrdersAfter": _cancel_all_orders_after,
+}
