@@ -1,0 +1,1 @@
+"""Thin gRPC servicers: convert (gateway.api.convert), delegate to the core, convert back."""

@@ -1,0 +1,86 @@
+"""ExecutionService: the sequenced execution stream (replay, then live, with heartbeats)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from google.protobuf import timestamp_pb2
+from grpc import aio
+from krakengw.v1 import executions_pb2, executions_pb2_grpc
+
+from gateway.api import convert
+from gateway.api.deps import ApiDeps
+from gateway.api.paging import page_size
+from gateway.core.model import Permission
+from gateway.sessions.permissions import require
+
+__all__ = ["ExecutionServicer"]
+
+
+class ExecutionServicer(executions_pb2_grpc.ExecutionServiceServicer):
+    def __init__(self, deps: ApiDeps) -> None:
+        self._d = deps
+
+    async def StreamExecutions(
+        self, request: executions_pb2.StreamExecutionsRequest, context: aio.ServicerContext
+    ) -> AsyncIterator[executions_pb2.StreamExecutionsResponse]:
+        active = self._d.active()
+        if request.drop_copy:
+            require(active.permissions, Permission.DROP_COPY)
+        sub = self._d.service.stream_executions(
+            active.context(drop_copy=request.drop_copy), request.from_sequence
+        )
+        sessions = self._d.sessions
+        sessions.stream_opened(active)
+        last = request.from_sequence
+        try:
+            # The stream ends when the session ends (Logout, timeout) or the server stops;
+            # both are checked at least once per heartbeat interval.
+            while not (active.ended.is_set() or self._d.stopping.is_set()):
+                report = await sub.next(heartbeat_after=active.heartbeat_interval_s)
+                if report is None:
+                    yield _heartbeat(last)
+                    continue
+                last = report.account_sequence if request.drop_copy else report.sequence
+                yield executions_pb2.StreamExecutionsResponse(
+                    execution_report=convert.execution_report(report)
+                )
+        finally:
+            sub.close()
+            sessions.stream_closed(active)
+
+    async def ListFills(
+        self, request: executions_pb2.ListFillsRequest, context: aio.ServicerContext
+    ) -> executions_pb2.ListFillsResponse:
+        active = self._d.active()
+        symbol = convert.optional_symbol(request.instrument, request.HasField("instrument"))
+        client_id = request.client_order_id
+        if client_id:
+            convert.client_order_id(client_id)
+        start = convert.time_in(request.start_time, request.HasField("start_time"))
+        end = convert.time_in(request.end_time, request.HasField("end_time"))
+        got = await self._d.service.list_fills(
+            active.context(),
+            symbol=symbol,
+            page_size=page_size(request.page_size),
+            page_token=request.page_token,
+        )
+        # Filters the core does not take apply within the page.
+        fills = [
+            f
+            for f in got.items
+            if (not client_id or f.client_order_id == client_id)
+            and (start is None or (f.venue_time is not None and f.venue_time >= start))
+            and (end is None or (f.venue_time is not None and f.venue_time < end))
+        ]
+        return executions_pb2.ListFillsResponse(
+            fills=[convert.fill(f) for f in fills], next_page_token=got.next_page_token
+        )
+
+
+def _heartbeat(last_sequence: int) -> executions_pb2.StreamExecutionsResponse:
+    now = timestamp_pb2.Timestamp()
+    now.GetCurrentTime()
+    return executions_pb2.StreamExecutionsResponse(
+        heartbeat=executions_pb2.Heartbeat(time=now, last_sequence=last_sequence)
+    )
