@@ -1,0 +1,384 @@
+"""`AsyncClient`: the asyncio Python client of the krakengw gateway (same API as `Client`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, Unpack
+
+import grpc
+
+from krakengw import builders
+from krakengw.builders import DEFAULT_VENUE, AmendOptions, OrderOptions
+from krakengw.decimals import DecimalLike
+from krakengw.enums import ProductType, Side
+from krakengw.errors import KrakenGwError
+from krakengw.models import (
+    Balance,
+    BookUpdate,
+    Fill,
+    Heartbeat,
+    Instrument,
+    Limits,
+    Order,
+    Position,
+    PublicTrade,
+    SessionInfo,
+    Subaccount,
+    Ticker,
+    Transfer,
+)
+from krakengw.resume import AsyncExecutionStream, ReconnectPolicy
+from krakengw.stubs import SESSION_LOST_REASONS, ClientCore, Stubs
+from krakengw.v1 import (
+    accounts_pb2,
+    market_data_pb2,
+    orders_pb2,
+    sessions_pb2,
+)
+
+__all__ = ["AsyncClient"]
+
+T = TypeVar("T")
+
+
+class AsyncClient:
+    """Asyncio client; the same methods as `Client`, awaited. Create it inside a running
+    event loop; `async with` closes the channel.
+
+    >>> async with AsyncClient("127.0.0.1:50051", token) as gw:
+    ...     await gw.logon()
+    ...     order = await gw.submit_order("BTC/USD", "buy", Decimal("0.01"), price=50000)
+    """
+
+    def __init__(
+        self,
+        target: str,
+        token: str,
+        *,
+        timeout: float | None = 10.0,
+        credentials: grpc.ChannelCredentials | None = None,
+        options: Sequence[tuple[str, Any]] = (),
+        reconnect: ReconnectPolicy | None = None,
+    ) -> None:
+        self._core = ClientCore(target, token, timeout)
+        self._channel = (
+            grpc.aio.secure_channel(target, credentials, options=options)
+            if credentials is not None
+            else grpc.aio.insecure_channel(target, options=options)
+        )
+        self._stubs = Stubs(self._channel)
+        self._reconnect = reconnect
+        self._logon_request: sessions_pb2.LogonRequest | None = None
+
+    def __repr__(self) -> str:
+        return f"AsyncClient(target={self._core.target!r})"
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def _unary(self, method: Any, request: Any) -> Any:
+        try:
+            return await method(request, metadata=self._core.metadata, timeout=self._core.timeout)
+        except grpc.RpcError as error:
+            raise self._core.error(error) from None
+
+    async def _stream(self, method: Any, request: Any) -> AsyncIterator[Any]:
+        call = method(request, metadata=self._core.metadata)
+        try:
+            async for message in call:
+                yield message
+        except grpc.RpcError as error:
+            raise self._core.error(error) from None
+        finally:
+            call.cancel()
+
+    async def _all_pages(
+        self, method: Any, request: Any, field: str, convert: Callable[[Any], T]
+    ) -> list[T]:
+        items: list[T] = []
+        seen: set[str] = set()
+        while True:
+            response = await self._unary(method, request)
+            items.extend(convert(m) for m in getattr(response, field))
+            token = response.next_page_token
+            if not token or token in seen:  # a repeated token would loop forever
+                return items
+            seen.add(token)
+            request.page_token = token
+
+    # --- session -------------------------------------------------------------------------
+
+    async def logon(
+        self,
+        *,
+        heartbeat_interval: timedelta | None = None,
+        cancel_on_disconnect: bool = False,
+        client_name: str = "krakengw-python",
+    ) -> SessionInfo:
+        request = builders.logon(heartbeat_interval, cancel_on_disconnect, client_name)
+        response = await self._unary(self._stubs.sessions.Logon, request)
+        self._logon_request = request
+        return SessionInfo.from_proto(response)
+
+    async def heartbeat(self, test_request_id: str = "") -> Heartbeat:
+        request = sessions_pb2.HeartbeatRequest(test_request_id=test_request_id)
+        return Heartbeat.from_session(await self._unary(self._stubs.sessions.Heartbeat, request))
+
+    async def logout(self) -> int:
+        """Ends the session; returns the number of orders canceled by cancel-on-disconnect."""
+        response = await self._unary(self._stubs.sessions.Logout, sessions_pb2.LogoutRequest())
+        self._logon_request = None
+        count: int = response.canceled_count
+        return count
+
+    # --- orders --------------------------------------------------------------------------
+
+    async def submit_order(
+        self,
+        symbol: str,
+        side: Side | str,
+        qty: DecimalLike | None = None,
+        **options: Unpack[OrderOptions],
+    ) -> Order:
+        spec = builders.order_spec(symbol, side, qty, **options)
+        request = orders_pb2.SubmitOrderRequest(order=spec)
+        return Order.from_proto((await self._unary(self._stubs.orders.SubmitOrder, request)).order)
+
+    async def submit_order_batch(
+        self, orders: Sequence[orders_pb2.OrderSpec]
+    ) -> list[Order | KrakenGwError]:
+        """Orders built with `krakengw.order_spec(...)`; one result per order, in order."""
+        request = orders_pb2.SubmitOrderBatchRequest(orders=orders)
+        response = await self._unary(self._stubs.orders.SubmitOrderBatch, request)
+        return self._core.batch_results(response.results)
+
+    async def amend_order(
+        self,
+        client_order_id: str | None = None,
+        *,
+        venue_order_id: str | None = None,
+        **changes: Unpack[AmendOptions],
+    ) -> Order:
+        request = builders.amend_order(client_order_id, venue_order_id, changes)
+        return Order.from_proto((await self._unary(self._stubs.orders.AmendOrder, request)).order)
+
+    async def replace_order(
+        self,
+        orig_client_order_id: str,
+        symbol: str,
+        side: Side | str,
+        qty: DecimalLike | None = None,
+        **options: Unpack[OrderOptions],
+    ) -> Order:
+        """Cancel/replace: the new order gets a new client order id."""
+        spec = builders.order_spec(symbol, side, qty, **options)
+        request = orders_pb2.ReplaceOrderRequest(
+            orig_client_order_id=orig_client_order_id, order=spec
+        )
+        return Order.from_proto((await self._unary(self._stubs.orders.ReplaceOrder, request)).order)
+
+    async def cancel_order(
+        self, client_order_id: str | None = None, *, venue_order_id: str | None = None
+    ) -> Order:
+        request = builders.cancel_order(client_order_id, venue_order_id)
+        return Order.from_proto((await self._unary(self._stubs.orders.CancelOrder, request)).order)
+
+    async def cancel_order_batch(
+        self, client_order_ids: Sequence[str]
+    ) -> list[Order | KrakenGwError]:
+        request = builders.cancel_order_batch(client_order_ids)
+        response = await self._unary(self._stubs.orders.CancelOrderBatch, request)
+        return self._core.batch_results(response.results)
+
+    async def cancel_all_orders(
+        self, symbol: str | None = None, *, venue: str = DEFAULT_VENUE
+    ) -> int:
+        request = orders_pb2.CancelAllOrdersRequest(
+            instrument=builders.optional_instrument(symbol, venue)
+        )
+        count: int = (await self._unary(self._stubs.orders.CancelAllOrders, request)).canceled_count
+        return count
+
+    async def get_order(
+        self, client_order_id: str | None = None, *, venue_order_id: str | None = None
+    ) -> Order:
+        request = builders.get_order(client_order_id, venue_order_id)
+        return Order.from_proto((await self._unary(self._stubs.orders.GetOrder, request)).order)
+
+    async def list_open_orders(
+        self, symbol: str | None = None, *, venue: str = DEFAULT_VENUE
+    ) -> list[Order]:
+        request = orders_pb2.ListOpenOrdersRequest(
+            instrument=builders.optional_instrument(symbol, venue)
+        )
+        return await self._all_pages(
+            self._stubs.orders.ListOpenOrders, request, "orders", Order.from_proto
+        )
+
+    async def list_orders(
+        self,
+        symbol: str | None = None,
+        *,
+        venue: str = DEFAULT_VENUE,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[Order]:
+        request = builders.list_orders(symbol, venue, start, end)
+        return await self._all_pages(
+            self._stubs.orders.ListOrders, request, "orders", Order.from_proto
+        )
+
+    # --- executions ----------------------------------------------------------------------
+
+    def stream_executions(
+        self, from_sequence: int = 0, *, drop_copy: bool = False
+    ) -> AsyncExecutionStream:
+        """Reports after `from_sequence`, replayed then live; reconnects and resumes on its own.
+        Iterate it; `last_sequence` tells where to resume in a later process."""
+
+        def open_call(request: Any) -> Any:
+            return self._stubs.executions.StreamExecutions(request, metadata=self._core.metadata)
+
+        return AsyncExecutionStream(
+            open_call,
+            from_sequence,
+            drop_copy=drop_copy,
+            policy=self._reconnect,
+            to_error=self._core.error,
+            recover=self._relogon,
+        )
+
+    async def _relogon(self, failure: KrakenGwError) -> bool:
+        if self._logon_request is None or failure.reason not in SESSION_LOST_REASONS:
+            return False
+        try:
+            await self._unary(self._stubs.sessions.Logon, self._logon_request)
+        except KrakenGwError:
+            return False
+        return True
+
+    async def list_fills(
+        self,
+        symbol: str | None = None,
+        *,
+        venue: str = DEFAULT_VENUE,
+        client_order_id: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[Fill]:
+        request = builders.list_fills(symbol, venue, client_order_id, start, end)
+        return await self._all_pages(
+            self._stubs.executions.ListFills, request, "fills", Fill.from_proto
+        )
+
+    # --- account -------------------------------------------------------------------------
+
+    async def list_balances(self, wallet: str | None = None) -> list[Balance]:
+        request = accounts_pb2.ListBalancesRequest(wallet=wallet or "")
+        return await self._all_pages(
+            self._stubs.accounts.ListBalances, request, "balances", Balance.from_proto
+        )
+
+    async def list_positions(
+        self, symbol: str | None = None, *, venue: str = DEFAULT_VENUE
+    ) -> list[Position]:
+        request = accounts_pb2.ListPositionsRequest(
+            instrument=builders.optional_instrument(symbol, venue)
+        )
+        return await self._all_pages(
+            self._stubs.accounts.ListPositions, request, "positions", Position.from_proto
+        )
+
+    async def stream_balances(self) -> AsyncIterator[tuple[bool, list[Balance]]]:
+        """(snapshot, balances) pairs: a full snapshot first, then changes."""
+        async for msg in self._stream(
+            self._stubs.accounts.StreamBalances, accounts_pb2.StreamBalancesRequest()
+        ):
+            yield msg.snapshot, [Balance.from_proto(b) for b in msg.balances]
+
+    async def stream_positions(self) -> AsyncIterator[tuple[bool, list[Position]]]:
+        """(snapshot, positions) pairs: a full snapshot first, then changes."""
+        async for msg in self._stream(
+            self._stubs.accounts.StreamPositions, accounts_pb2.StreamPositionsRequest()
+        ):
+            yield msg.snapshot, [Position.from_proto(p) for p in msg.positions]
+
+    async def list_subaccounts(self) -> list[Subaccount]:
+        request = accounts_pb2.ListSubaccountsRequest()
+        return await self._all_pages(
+            self._stubs.accounts.ListSubaccounts, request, "subaccounts", Subaccount.from_proto
+        )
+
+    async def transfer_funds(
+        self,
+        asset: str,
+        amount: DecimalLike,
+        from_account: str,
+        to_account: str,
+        *,
+        client_transfer_id: str | None = None,
+    ) -> Transfer:
+        request = builders.transfer_funds(
+            asset, amount, from_account, to_account, client_transfer_id
+        )
+        return Transfer.from_proto(
+            (await self._unary(self._stubs.accounts.TransferFunds, request)).transfer
+        )
+
+    async def get_limits(self) -> Limits:
+        return Limits.from_proto(
+            await self._unary(self._stubs.accounts.GetLimits, accounts_pb2.GetLimitsRequest())
+        )
+
+    async def engage_kill_switch(self, reason: str = "") -> int:
+        """Cancels every open order of the account and refuses new ones; returns the count."""
+        request = accounts_pb2.EngageKillSwitchRequest(reason=reason)
+        count: int = (
+            await self._unary(self._stubs.accounts.EngageKillSwitch, request)
+        ).canceled_count
+        return count
+
+    async def release_kill_switch(self) -> None:
+        await self._unary(
+            self._stubs.accounts.ReleaseKillSwitch, accounts_pb2.ReleaseKillSwitchRequest()
+        )
+
+    # --- instruments and market data -----------------------------------------------------
+
+    async def list_instruments(
+        self, venue: str | None = None, product_type: ProductType | str | None = None
+    ) -> list[Instrument]:
+        request = builders.list_instruments(venue, product_type)
+        return await self._all_pages(
+            self._stubs.instruments.ListInstruments, request, "instruments", Instrument.from_proto
+        )
+
+    async def get_ticker(self, symbol: str, *, venue: str = DEFAULT_VENUE) -> Ticker:
+        response = await self._unary(
+            self._stubs.market_data.GetTicker, builders.ticker(symbol, venue)
+        )
+        return Ticker.from_proto(response.ticker)
+
+    async def stream_book(
+        self, symbol: str, *, venue: str = DEFAULT_VENUE, depth: int = 0
+    ) -> AsyncIterator[BookUpdate]:
+        request = market_data_pb2.StreamBookRequest(
+            instrument=builders.instrument(symbol, venue), depth=depth
+        )
+        async for msg in self._stream(self._stubs.market_data.StreamBook, request):
+            yield BookUpdate.from_proto(msg)
+
+    async def stream_trades(
+        self, symbol: str, *, venue: str = DEFAULT_VENUE
+    ) -> AsyncIterator[PublicTrade]:
+        request = market_data_pb2.StreamTradesRequest(instrument=builders.instrument(symbol, venue))
+        async for msg in self._stream(self._stubs.market_data.StreamTrades, request):
+            for trade in msg.trades:
+                yield PublicTrade.from_proto(trade)

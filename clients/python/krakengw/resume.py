@@ -1,0 +1,289 @@
+"""Resuming execution streams: remember the last sequence seen, reconnect with bounded
+backoff after a failure, resume from that sequence and drop any overlap, so the caller sees
+each report exactly once and in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from krakengw.errors import KrakenGwError
+from krakengw.models import ExecutionReport, Heartbeat
+from krakengw.v1 import executions_pb2
+
+__all__ = ["AsyncExecutionStream", "ExecutionStream", "ReconnectPolicy", "SequenceCursor"]
+
+# Codes after which the same request may succeed on a new connection.
+RETRYABLE_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconnectPolicy:
+    """Exponential backoff between `initial_delay` and `max_delay` seconds; the stream gives up
+    after `max_attempts` consecutive reconnects that delivered nothing."""
+
+    initial_delay: float = 0.05
+    max_delay: float = 2.0
+    max_attempts: int = 30
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.max_delay, self.initial_delay * (2**attempt)))
+
+
+class SequenceGapError(Exception):
+    """Reports were missing between two sequences; the stream reconnects to fetch them."""
+
+
+class SequenceCursor:
+    """The stream position: accepts each report once, in sequence order.
+
+    A drop-copy stream is ordered by `account_sequence`, a session's stream by `sequence`.
+    """
+
+    def __init__(self, from_sequence: int, *, drop_copy: bool = False) -> None:
+        self.last = from_sequence
+        self.drop_copy = drop_copy
+        self.last_heartbeat: Heartbeat | None = None
+
+    def accept(self, message: executions_pb2.StreamExecutionsResponse) -> ExecutionReport | None:
+        """The report to hand to the caller, or None (heartbeat, or a replayed duplicate).
+
+        Raises SequenceGapError when a report is missing before this one.
+        """
+        if message.WhichOneof("event") == "heartbeat":
+            self.last_heartbeat = Heartbeat.from_proto(message.heartbeat)
+            return None
+        if message.WhichOneof("event") != "execution_report":
+            return None  # an event kind newer than this client
+        raw = message.execution_report
+        seq = raw.account_sequence if self.drop_copy else raw.sequence
+        if seq <= self.last:
+            return None
+        if seq != self.last + 1:
+            raise SequenceGapError(f"expected sequence {self.last + 1}, got {seq}")
+        self.last = seq
+        return ExecutionReport.from_proto(raw)
+
+
+# Called with a non-retryable failure; returns True when it fixed the cause (e.g. logged on
+# again after a gateway restart), so the stream retries instead of raising.
+RecoverHook = Callable[[KrakenGwError], bool]
+AsyncRecoverHook = Callable[[KrakenGwError], Awaitable[bool]]
+
+
+class _StreamBase:
+    def __init__(
+        self,
+        from_sequence: int,
+        *,
+        drop_copy: bool,
+        policy: ReconnectPolicy,
+        to_error: Callable[[grpc.RpcError], KrakenGwError],
+    ) -> None:
+        self._cursor = SequenceCursor(from_sequence, drop_copy=drop_copy)
+        self._policy = policy
+        self._to_error = to_error
+        self._closed = False
+        self._call: Any = None
+        self.reconnects = 0
+
+    @property
+    def last_sequence(self) -> int:
+        """The sequence of the last report handed out (or the starting point)."""
+        return self._cursor.last
+
+    @property
+    def last_heartbeat(self) -> Heartbeat | None:
+        return self._cursor.last_heartbeat
+
+    def _request(self) -> executions_pb2.StreamExecutionsRequest:
+        return executions_pb2.StreamExecutionsRequest(
+            from_sequence=self._cursor.last, drop_copy=self._cursor.drop_copy
+        )
+
+    def _fatal(self, failure: KrakenGwError, failures: int, recovered: bool) -> bool:
+        """Whether `failure` ends the stream instead of a reconnect."""
+        if failures >= self._policy.max_attempts:
+            return True
+        return failure.code not in RETRYABLE_CODES and not recovered
+
+    def _give_up(self, failures: int) -> KrakenGwError | None:
+        if failures < self._policy.max_attempts:
+            return None
+        return KrakenGwError(
+            grpc.StatusCode.UNAVAILABLE,
+            f"execution stream lost after {failures} reconnect attempts "
+            f"(last sequence {self._cursor.last})",
+        )
+
+
+class ExecutionStream(_StreamBase):
+    """Blocking iterator of ExecutionReports that survives disconnects.
+
+    `open_call(request)` starts a StreamExecutions call. `close()` (from any thread) ends the
+    iteration.
+    """
+
+    def __init__(
+        self,
+        open_call: Callable[[executions_pb2.StreamExecutionsRequest], Any],
+        from_sequence: int = 0,
+        *,
+        drop_copy: bool = False,
+        policy: ReconnectPolicy | None = None,
+        to_error: Callable[[grpc.RpcError], KrakenGwError] = KrakenGwError.from_rpc_error,
+        recover: RecoverHook | None = None,
+    ) -> None:
+        super().__init__(
+            from_sequence,
+            drop_copy=drop_copy,
+            policy=policy or ReconnectPolicy(),
+            to_error=to_error,
+        )
+        self._open_call = open_call
+        self._recover = recover
+        self._wakeup = threading.Event()
+        self._reports = self._run()
+
+    def __iter__(self) -> ExecutionStream:
+        return self
+
+    def __next__(self) -> ExecutionReport:
+        return next(self._reports)
+
+    def close(self) -> None:
+        self._closed = True
+        self._wakeup.set()
+        if self._call is not None:
+            self._call.cancel()
+
+    def __enter__(self) -> ExecutionStream:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _run(self) -> Iterator[ExecutionReport]:
+        failures = 0
+        while not self._closed:
+            self._call = call = self._open_call(self._request())
+            try:
+                for message in call:
+                    report = self._cursor.accept(message)
+                    failures = 0
+                    if report is not None:
+                        yield report
+            except SequenceGapError:
+                pass  # reconnecting from the last sequence fetches the missing reports
+            except grpc.RpcError as error:
+                if self._closed:
+                    return
+                failure = self._to_error(error)
+                recovered = failure.code not in RETRYABLE_CODES and bool(
+                    self._recover and self._recover(failure)
+                )
+                if self._fatal(failure, failures, recovered):
+                    raise failure from None
+            finally:
+                call.cancel()
+            if self._closed:
+                return
+            # The call ended (error, gap or server closed it): reconnect after a backoff.
+            fatal = self._give_up(failures)
+            if fatal is not None:
+                raise fatal
+            self._wakeup.wait(self._policy.delay(failures))
+            failures += 1
+            self.reconnects += 1
+
+
+class AsyncExecutionStream(_StreamBase):
+    """Async iterator of ExecutionReports that survives disconnects (see ExecutionStream)."""
+
+    def __init__(
+        self,
+        open_call: Callable[[executions_pb2.StreamExecutionsRequest], Any],
+        from_sequence: int = 0,
+        *,
+        drop_copy: bool = False,
+        policy: ReconnectPolicy | None = None,
+        to_error: Callable[[grpc.RpcError], KrakenGwError] = KrakenGwError.from_rpc_error,
+        recover: AsyncRecoverHook | None = None,
+    ) -> None:
+        super().__init__(
+            from_sequence,
+            drop_copy=drop_copy,
+            policy=policy or ReconnectPolicy(),
+            to_error=to_error,
+        )
+        self._open_call = open_call
+        self._recover = recover
+        self._reports = self._run()
+
+    def __aiter__(self) -> AsyncExecutionStream:
+        return self
+
+    async def __anext__(self) -> ExecutionReport:
+        return await self._reports.__anext__()
+
+    def close(self) -> None:
+        self._closed = True
+        if self._call is not None:
+            self._call.cancel()
+
+    async def aclose(self) -> None:
+        self.close()
+        await self._reports.aclose()
+
+    async def __aenter__(self) -> AsyncExecutionStream:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def _run(self) -> AsyncGenerator[ExecutionReport, None]:
+        failures = 0
+        while not self._closed:
+            self._call = call = self._open_call(self._request())
+            try:
+                async for message in call:
+                    report = self._cursor.accept(message)
+                    failures = 0
+                    if report is not None:
+                        yield report
+            except SequenceGapError:
+                pass  # reconnecting from the last sequence fetches the missing reports
+            except grpc.RpcError as error:
+                if self._closed:
+                    return
+                failure = self._to_error(error)
+                recovered = failure.code not in RETRYABLE_CODES and bool(
+                    self._recover and await self._recover(failure)
+                )
+                if self._fatal(failure, failures, recovered):
+                    raise failure from None
+            finally:
+                call.cancel()
+            if self._closed:
+                return
+            fatal = self._give_up(failures)
+            if fatal is not None:
+                raise fatal
+            await asyncio.sleep(self._policy.delay(failures))
+            failures += 1
+            self.reconnects += 1

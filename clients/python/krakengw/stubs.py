@@ -1,0 +1,67 @@
+"""What `Client` and `AsyncClient` share: the service stubs of one channel, the bearer-token
+metadata, and the conversion of protocol results into the client's return values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import grpc
+
+from krakengw.errors import KrakenGwError
+from krakengw.models import Order
+from krakengw.v1 import (
+    accounts_pb2_grpc,
+    executions_pb2_grpc,
+    instruments_pb2_grpc,
+    market_data_pb2_grpc,
+    orders_pb2,
+    orders_pb2_grpc,
+    sessions_pb2_grpc,
+)
+
+__all__ = ["SESSION_LOST_REASONS", "ClientCore", "Stubs"]
+
+# Reasons after which logging on again (e.g. after a gateway restart) lets a stream resume.
+SESSION_LOST_REASONS = frozenset({"SESSION_NOT_FOUND"})
+
+
+class Stubs:
+    """One stub per service, over one channel (sync or asyncio)."""
+
+    def __init__(self, channel: Any) -> None:
+        self.sessions = sessions_pb2_grpc.SessionServiceStub(channel)
+        self.orders = orders_pb2_grpc.OrderServiceStub(channel)
+        self.executions = executions_pb2_grpc.ExecutionServiceStub(channel)
+        self.accounts = accounts_pb2_grpc.AccountServiceStub(channel)
+        self.instruments = instruments_pb2_grpc.InstrumentServiceStub(channel)
+        self.market_data = market_data_pb2_grpc.MarketDataServiceStub(channel)
+
+
+class ClientCore:
+    """Target, token and call options. The token lives only in the call metadata and is
+    redacted from every error message; it never appears in repr or str."""
+
+    def __init__(self, target: str, token: str, timeout: float | None) -> None:
+        if not token or any(c.isspace() or not c.isprintable() for c in token):
+            raise ValueError("token must be non-empty printable ASCII without spaces")
+        self.target = target
+        self.timeout = timeout
+        self._token = token
+        self.metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),)
+
+    def __repr__(self) -> str:
+        return f"ClientCore(target={self.target!r})"
+
+    def error(self, error: grpc.RpcError) -> KrakenGwError:
+        return KrakenGwError.from_rpc_error(error, secrets=(self._token,))
+
+    def batch_results(
+        self, results: Sequence[orders_pb2.OrderResult]
+    ) -> list[Order | KrakenGwError]:
+        return [
+            KrakenGwError.from_status(r.error, secrets=(self._token,))
+            if r.HasField("error")
+            else Order.from_proto(r.order)
+            for r in results
+        ]
