@@ -59,7 +59,8 @@ class WsConnection:
         self._on_close = on_close
         self._closing = False
         self._delayed: set[asyncio.TimerHandle] = set()
-        self.sent_any_since_heartbeat = False
+        self.heartbeats = False  # on once the client has a subscription
+        self.close_code: int = WSCloseCode.OK
 
     @property
     def closing(self) -> bool:
@@ -105,7 +106,6 @@ class WsConnection:
     def _put(self, frame: str) -> None:
         try:
             self._queue.put_nowait(frame)
-            self.sent_any_since_heartbeat = True
         except asyncio.QueueFull:
             log.warning("spot ws: connection %s too slow, disconnecting", self.connection_id)
             self.close(WSCloseCode.TRY_AGAIN_LATER)
@@ -126,11 +126,23 @@ class WsConnection:
         if self._on_close is not None:
             self._on_close(self)
 
-    async def run_writer(self) -> None:
-        """Drain the queue onto the socket until closed; closes the socket at the end."""
+    async def run_writer(self, heartbeat_s: float, heartbeat: str) -> None:
+        """Drain the queue onto the socket until closed, then close the socket.
+
+        When nothing was queued for `heartbeat_s` and the client has subscribed to something,
+        a heartbeat goes out (Kraken: ~1/s when no other channel updates).
+        """
         try:
             while True:
-                frame = await self._queue.get()
+                try:
+                    frame = self._queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    try:
+                        frame = await asyncio.wait_for(self._queue.get(), heartbeat_s)
+                    except TimeoutError:
+                        if self.heartbeats:
+                            await self.ws.send_str(heartbeat)
+                        continue
                 if frame is None:
                     break
                 await self.ws.send_str(frame)
@@ -138,4 +150,4 @@ class WsConnection:
             pass  # the peer went away; the reader side ends too
         finally:
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await self.ws.close(code=getattr(self, "close_code", WSCloseCode.OK))
+                await self.ws.close(code=self.close_code)

@@ -14,7 +14,6 @@ from simulator.engine.events import EventListener
 from simulator.engine.model import (
     AddResult,
     AmendResult,
-    CancelAfterResult,
     EditResult,
     Fill,
     Order,
@@ -66,8 +65,6 @@ class SpotEngineLike(Protocol):
     def cancel_order(self, account_id: str, ref: str) -> int: ...
 
     def cancel_all(self, account_id: str) -> int: ...
-
-    def cancel_all_orders_after(self, account_id: str, timeout: int) -> CancelAfterResult: ...
 
     def open_orders(self, account_id: str) -> Sequence[Order]: ...
 

@@ -36,10 +36,10 @@ from simulator.limits import (
     edit_order_cost,
 )
 from simulator.market_data import KrakenPair
+from simulator.spot_dead_man import arm_dead_man_switch
 from simulator.spot_errors import KrakenError
 from simulator.spot_ws_engine import SpotEngineLike
-from simulator.spot_ws_market import to_datetime
-from simulator.spot_ws_wire import JsonObject, rfc3339_seconds
+from simulator.spot_ws_wire import JsonObject
 
 INVALID = "EGeneral:Invalid arguments"
 PERMISSION_DENIED = "EGeneral:Permission denied"
@@ -484,18 +484,8 @@ class SpotWsTrading:
         timeout = params.get("timeout")
         if isinstance(timeout, bool) or not isinstance(timeout, int) or not 0 <= timeout < 86400:
             raise invalid("timeout")
-        outcome = self._engine().cancel_all_orders_after(caller.account_id, timeout)
-        trigger = (
-            rfc3339_seconds(to_datetime(outcome.trigger_time))
-            if outcome.trigger_time is not None
-            else "0"
-        )
-        return [
-            {
-                "currentTime": rfc3339_seconds(to_datetime(outcome.current_time)),
-                "triggerTime": trigger,
-            }
-        ]
+        # The same per-account timer as REST CancelAllOrdersAfter.
+        return [arm_dead_man_switch(self.ctx, caller.account_id, timeout)]
 
     def batch_cancel(self, caller: Caller, params: dict[str, Any]) -> Results:
         self._may_cancel(caller)
