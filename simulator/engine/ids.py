@@ -1,0 +1,49 @@
+"""Kraken-shaped identifiers, drawn from a seeded generator so runs are reproducible.
+
+Formats seen on the wire: order txid `OQCLML-BW3P3-BUCMWZ` (6-5-6), trade id `TCWJEG-FL4SZ-3FKGH6`,
+ledger id `L4UESK-KG3EQ-BJM7HJ`, amend id `TTW6PD-RC36L-ZZSWNU`, transfer id
+`TOH3AS2-LPCWR8-JDQGEU` (7-6-6). Characters are base32 (A-Z, 2-7).
+"""
+
+from __future__ import annotations
+
+import random
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+class IdFactory:
+    """Unique Kraken-style ids plus the integer public trade-id sequence."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(f"ids:{seed}")
+        self._issued: set[str] = set()
+        self._trade_seq = 0
+
+    def _make(self, prefix: str, groups: tuple[int, ...]) -> str:
+        while True:
+            parts = ["".join(self._rng.choices(_ALPHABET, k=n)) for n in groups]
+            text = prefix + "-".join(parts)[len(prefix) :] if prefix else "-".join(parts)
+            if text not in self._issued:
+                self._issued.add(text)
+                return text
+
+    def order_id(self) -> str:
+        return self._make("O", (6, 5, 6))
+
+    def trade_txid(self) -> str:
+        return self._make("T", (6, 5, 6))
+
+    def ledger_id(self) -> str:
+        return self._make("L", (6, 5, 6))
+
+    def amend_id(self) -> str:
+        return self._make("T", (6, 5, 6))
+
+    def transfer_id(self) -> str:
+        return self._make("T", (7, 6, 6))
+
+    def next_trade_id(self) -> int:
+        """Public integer trade id (WS v2 `trade_id`, REST `trade_id`), strictly increasing."""
+        self._trade_seq += 1
+        return self._trade_seq
