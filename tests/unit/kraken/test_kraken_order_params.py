@@ -1,0 +1,209 @@
+"""Core OrderRequest -> Kraken AddOrder / WS v2 add_order params, and cl_ord_id mapping."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from gateway.core.errors import ErrorReason, InvalidArgument
+from gateway.core.model import (
+    AmendRequest,
+    Instrument,
+    OffsetUnit,
+    OrderRequest,
+    OrderType,
+    ProductType,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+    TriggerReference,
+)
+from gateway.venues.kraken.spot.order_params import (
+    CL_ORD_ID_NAMESPACE,
+    build_add_order_params,
+    build_amend_order_params,
+    build_ws_add_order_params,
+    build_ws_amend_order_params,
+    encode_ws_message,
+    fmt,
+    kraken_cl_ord_id,
+)
+from tests.shared_data import kraken_fixture
+
+D = Decimal
+BTC = Instrument(
+    venue="kraken", symbol="BTC/USD", venue_symbol="XXBTZUSD", product_type=ProductType.SPOT,
+    base="BTC", quote="USD", tick_size=D("0.1"), lot_size=D("0.00000001"),
+)  # fmt: skip
+T0 = datetime(2026, 5, 5, 10, 0, 0, tzinfo=UTC)
+
+
+def req(order_type: OrderType, **kw: Any) -> OrderRequest:
+    base: dict[str, Any] = {"client_order_id": "c-1", "symbol": "BTC/USD", "side": Side.BUY,
+                            "order_type": order_type, "qty": D("1.25")}  # fmt: skip
+    return OrderRequest(**(base | kw))
+
+
+CASES: list[tuple[OrderRequest, dict[str, str]]] = [
+    (req(OrderType.MARKET), {"ordertype": "market"}),
+    (req(OrderType.LIMIT, price=D("37500")), {"ordertype": "limit", "price": "37500"}),
+    (req(OrderType.STOP_LOSS, stop_price=D("30000.5")),
+     {"ordertype": "stop-loss", "price": "30000.5"}),
+    (req(OrderType.TAKE_PROFIT, stop_price=D("40000")),
+     {"ordertype": "take-profit", "price": "40000"}),
+    (req(OrderType.STOP_LOSS_LIMIT, stop_price=D("30000"), price=D("29900")),
+     {"ordertype": "stop-loss-limit", "price": "30000", "price2": "29900"}),
+    (req(OrderType.TAKE_PROFIT_LIMIT, stop_price=D("40000"), price=D("40100")),
+     {"ordertype": "take-profit-limit", "price": "40000", "price2": "40100"}),
+    (req(OrderType.TRAILING_STOP, trailing_offset=D("100")),
+     {"ordertype": "trailing-stop", "price": "+100"}),
+    (req(OrderType.TRAILING_STOP, trailing_offset=D("1.5"),
+         trailing_offset_unit=OffsetUnit.PERCENT),
+     {"ordertype": "trailing-stop", "price": "+1.5%"}),
+    (req(OrderType.TRAILING_STOP_LIMIT, side=Side.SELL, trailing_offset=D("100"),
+         limit_offset=D("50")),
+     {"ordertype": "trailing-stop-limit", "type": "sell", "price": "+100", "price2": "-50"}),
+    (req(OrderType.TRAILING_STOP_LIMIT, trailing_offset=D("2"), limit_offset=D("0.5"),
+         trailing_offset_unit=OffsetUnit.PERCENT, limit_offset_unit=OffsetUnit.PERCENT),
+     {"ordertype": "trailing-stop-limit", "price": "+2%", "price2": "+0.5%"}),
+    (req(OrderType.ICEBERG, price=D("37500"), display_qty=D("0.1")),
+     {"ordertype": "iceberg", "price": "37500", "displayvol": "0.1"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("request_", "expected"), CASES)
+def test_every_order_type(request_: OrderRequest, expected: dict[str, str]) -> None:
+    params = build_add_order_params(request_, BTC)
+    base = {"type": "buy", "volume": "1.25", "pair": "XXBTZUSD", "cl_ord_id": "c-1"}
+    assert params == base | expected
+
+
+def test_every_flag() -> None:
+    request = req(
+        OrderType.LIMIT, price=D("100.0"), post_only=True, time_in_force=TimeInForce.GTD,
+        expire_time=T0, start_time=T0, reduce_only=True, trigger_reference=TriggerReference.INDEX,
+        leverage=D("3"), self_trade_prevention=SelfTradePrevention.CANCEL_BOTH, deadline=T0,
+        validate_only=True,
+    )  # fmt: skip
+    params = build_add_order_params(request, BTC, fee_preference="quote")
+    assert params["oflags"] == "post,fciq"
+    assert params["timeinforce"] == "GTD"
+    assert params["expiretm"] == params["starttm"] == str(int(T0.timestamp()))
+    assert params["reduce_only"] == "true" and params["validate"] == "true"
+    assert params["trigger"] == "index" and params["leverage"] == "3"
+    assert params["stptype"] == "cancel-both"
+    assert params["deadline"] == "2026-05-05T10:00:00.000Z"
+    assert params["price"] == "100"
+    assert build_add_order_params(req(OrderType.MARKET), BTC, fee_preference="base")["oflags"] == (
+        "fcib"
+    )
+    ioc = build_add_order_params(
+        req(OrderType.LIMIT, price=D(1), time_in_force=TimeInForce.IOC), BTC
+    )
+    assert ioc["timeinforce"] == "IOC" and "oflags" not in ioc
+
+
+def test_quote_qty_is_viqc_market_buy_only() -> None:
+    params = build_add_order_params(req(OrderType.MARKET, qty=None, quote_qty=D("50")), BTC)
+    assert params["volume"] == "50" and params["oflags"] == "viqc"
+    with pytest.raises(InvalidArgument):
+        build_add_order_params(req(OrderType.MARKET, side=Side.SELL, qty=None, quote_qty=D(1)), BTC)
+
+
+@pytest.mark.parametrize(
+    ("order_type", "missing"),
+    [(OrderType.LIMIT, "price"), (OrderType.STOP_LOSS, "stop_price"),
+     (OrderType.TAKE_PROFIT_LIMIT, "price"), (OrderType.TRAILING_STOP, "trailing_offset")],
+)  # fmt: skip
+def test_missing_price_fields(order_type: OrderType, missing: str) -> None:
+    kw: dict[str, Any] = {"stop_price": D(1)} if order_type is OrderType.TAKE_PROFIT_LIMIT else {}
+    with pytest.raises(InvalidArgument) as info:
+        build_add_order_params(req(order_type, **kw), BTC)
+    assert info.value.reason is ErrorReason.MISSING_FIELD
+    assert info.value.metadata["field"] == missing
+
+
+def test_mark_trigger_not_on_spot() -> None:
+    request = req(OrderType.STOP_LOSS, stop_price=D(1), trigger_reference=TriggerReference.MARK)
+    with pytest.raises(InvalidArgument):
+        build_add_order_params(request, BTC)
+
+
+@pytest.mark.parametrize(
+    "client_id",
+    ["O-20260505-000001", "x" * 18, "123e4567-e89b-12d3-a456-426614174000",
+     "0123456789abcdef0123456789ABCDEF"],
+)  # fmt: skip
+def test_cl_ord_id_kept_when_it_fits(client_id: str) -> None:
+    assert kraken_cl_ord_id(client_id).value == client_id
+    assert not kraken_cl_ord_id(client_id).mapped
+
+
+@pytest.mark.parametrize("client_id", ["x" * 19, "has space", "0123456789abcdef0123456789abcdeg"])
+def test_cl_ord_id_mapped_to_uuid5(client_id: str) -> None:
+    mapped = kraken_cl_ord_id(client_id)
+    assert mapped.mapped
+    assert mapped.value == str(uuid.uuid5(CL_ORD_ID_NAMESPACE, client_id))
+    assert mapped == kraken_cl_ord_id(client_id)  # deterministic
+    assert uuid.UUID(mapped.value).version == 5
+    params = build_add_order_params(req(OrderType.MARKET, client_order_id=client_id), BTC)
+    assert params["cl_ord_id"] == mapped.value
+    assert "cl_ord_id" not in build_add_order_params(req(OrderType.MARKET), BTC, cl_ord_id="")
+
+
+def test_ws_add_order_matches_fixture_shape() -> None:
+    fixture = kraken_fixture("ws_add_order_request.json")["params"]
+    request = req(OrderType.LIMIT, client_order_id=fixture["cl_ord_id"], qty=D("0.01"),
+                  price=D("30000.0"), post_only=True)  # fmt: skip
+    params = build_ws_add_order_params(request, BTC)
+    for key in ("order_type", "side", "symbol", "cl_ord_id", "post_only"):
+        assert params[key] == fixture[key]
+    assert params["order_qty"] == D("0.01") and params["limit_price"] == D("30000.0")
+    assert "time_in_force" not in params  # GTC is the default
+    text = encode_ws_message({"method": "add_order", "params": params | {"token": "T"}})
+    decoded = json.loads(text, parse_float=Decimal)
+    assert decoded["params"]["order_qty"] == D("0.01")
+    assert '"order_qty":0.01' in text and '"limit_price":30000' in text
+
+
+def test_ws_triggers_and_trailing() -> None:
+    stop = build_ws_add_order_params(
+        req(OrderType.STOP_LOSS_LIMIT, stop_price=D(10), price=D(9),
+            trigger_reference=TriggerReference.LAST), BTC)  # fmt: skip
+    assert stop["triggers"] == {"price": D(10), "price_type": "static", "reference": "last"}
+    assert stop["limit_price"] == D(9)
+    trail = build_ws_add_order_params(
+        req(OrderType.TRAILING_STOP_LIMIT, side=Side.SELL, trailing_offset=D("1"),
+            trailing_offset_unit=OffsetUnit.PERCENT, limit_offset=D("20"),
+            time_in_force=TimeInForce.IOC), BTC)  # fmt: skip
+    assert trail["triggers"] == {"price": D(1), "price_type": "pct"}
+    assert (trail["limit_price"], trail["limit_price_type"]) == (D(-20), "quote")
+    assert trail["time_in_force"] == "ioc"
+    cash = build_ws_add_order_params(req(OrderType.MARKET, qty=None, quote_qty=D(5)), BTC,
+                                     include_symbol=False, fee_preference="base")  # fmt: skip
+    assert cash["cash_order_qty"] == D(5) and "symbol" not in cash and "order_qty" not in cash
+    assert cash["fee_preference"] == "base"
+
+
+def test_amend_params() -> None:
+    amend = AmendRequest(client_order_id="c-1", qty=D("2"), price=D("10.50"), post_only=True)
+    assert build_amend_order_params(amend, txid="O1") == {
+        "txid": "O1", "order_qty": "2", "limit_price": "10.5", "post_only": "true",
+    }  # fmt: skip
+    ws = build_ws_amend_order_params(amend, cl_ord_id="c-1")
+    assert ws == {"cl_ord_id": "c-1", "order_qty": D(2), "limit_price": D("10.50"),
+                  "post_only": True}  # fmt: skip
+    with pytest.raises(ValueError):
+        build_amend_order_params(amend)
+
+
+def test_fmt_never_uses_exponents() -> None:
+    assert fmt(D("1E+1")) == "10"
+    assert fmt(D("0.00000001")) == "0.00000001"
+    assert fmt(D("1.2300")) == "1.23"
+    assert fmt(D("0")) == "0"
