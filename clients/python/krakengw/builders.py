@@ -36,7 +36,8 @@ from krakengw.v1 import (
 
 __all__ = ["DEFAULT_VENUE", "AmendOptions", "OrderOptions", "new_client_order_id", "order_spec"]
 
-DEFAULT_VENUE = "kraken"
+# Empty: the gateway picks the venue that lists the symbol (set it when several do).
+DEFAULT_VENUE = ""
 
 
 class OrderOptions(TypedDict, total=False):

@@ -42,7 +42,7 @@ def test_submit_order_sends_decimal_strings_and_returns_decimals(
         )
     sent = gw.order_requests[0].order
     assert sent.client_order_id == "my-1"
-    assert sent.instrument == common_pb2.InstrumentId(venue="kraken", symbol="BTC/USD")
+    assert sent.instrument == common_pb2.InstrumentId(venue="", symbol="BTC/USD")
     assert sent.order_type == common_pb2.ORDER_TYPE_LIMIT  # inferred from the price
     assert (sent.order_qty, sent.price, sent.stop_price) == ("0.75000", "50000.5", "")
     assert sent.time_in_force == common_pb2.TIME_IN_FORCE_IOC
