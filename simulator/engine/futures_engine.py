@@ -71,6 +71,8 @@ MAX_CLI_ORD_ID = 100
 MARKET_PROTECTION = Decimal("0.01")  # mkt orders are IOC limited to 1% through the mark
 MARK_PREMIUM_CAP = Decimal("0.005")
 RECENT_TRADES = 100
+MARKET_STEP_MS = 1000  # the synthetic market moves once per second of clock time
+MAX_CATCH_UP_STEPS = 10  # a clock jump replays at most this many steps
 
 
 class KrakenFuturesRequestError(Exception):
@@ -157,6 +159,7 @@ class KrakenFuturesEngine:
         self._listeners: list[KrakenFuturesListener] = []
         self._dead_man: dict[str, int] = {}
         self._fill_seq = 0
+        self._next_step_ms = self.now_ms() + MARKET_STEP_MS
         for m in self._markets.values():
             self._requote(m)
 
@@ -297,6 +300,10 @@ class KrakenFuturesEngine:
             o.snapshot() for o in self._orders.values() if o.account_id == account_id and o.is_open
         ]
 
+    def all_orders(self, account_id: str) -> list[KrakenFuturesOrder]:
+        """Open and finished orders of an account, oldest first."""
+        return [o.snapshot() for o in self._orders.values() if o.account_id == account_id]
+
     def order(self, order_id: str) -> KrakenFuturesOrder | None:
         found = self._orders.get(order_id)
         return found.snapshot() if found else None
@@ -349,6 +356,21 @@ class KrakenFuturesEngine:
         return available
 
     # ----------------------------------------------------------------- market simulation
+
+    def tick(self) -> None:
+        """Run what is due at the clock's time: market steps, then dead man's switches.
+
+        Idempotent for one clock reading, so front ends may call it before every request.
+        """
+        now = self.now_ms()
+        steps = 0
+        while now >= self._next_step_ms and steps < MAX_CATCH_UP_STEPS:
+            self.step()
+            steps += 1
+            self._next_step_ms += MARKET_STEP_MS
+        if now >= self._next_step_ms:
+            self._next_step_ms = now + MARKET_STEP_MS
+        self.fire_dead_man_switches()
 
     def step(self) -> None:
         """Advance the synthetic market one tick: index walk, maker requote, triggers."""

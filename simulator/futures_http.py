@@ -1,0 +1,131 @@
+"""Kraken Futures REST front end: `/derivatives/api/v3/*` and `/api/history/v2/*` (wire 8).
+
+Every call answers with Kraken's envelope (`result`, `serverTime`, payload or `error`).
+Private calls are authenticated over the raw query string and body (`futures_auth`), then
+charged to the key's cost budget (`futures_limits`). Parameters are accepted in the query
+string, a form body, or both (clients differ, wire 8.1); batchorder's `json` field may arrive
+URL-encoded or raw (CCXT sends it raw).
+
+Timers (market steps, cancelallordersafter) run in the futures engine's `tick`, which the
+venue hooks into the context's clock-driven tick (before each request and from the driver).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, unquote_plus
+
+from aiohttp import web
+
+from simulator.context import SimContext
+from simulator.engine.futures_engine import KrakenFuturesRequestError
+from simulator.futures_limits import derivatives_cost, history_cost
+from simulator.futures_rest_account import ACCOUNT_ENDPOINTS, HISTORY_ENDPOINTS
+from simulator.futures_rest_market import public_handler
+from simulator.futures_rest_trading import TRADING_ENDPOINTS, FuturesCall, parse_batch
+from simulator.futures_venue import AUTH_ERROR, KrakenFuturesVenue, futures_venue
+from simulator.futures_wire import Json, error, success
+from simulator.spot_ws_wire import encode
+
+DERIVATIVES_PREFIX = "/derivatives/api/v3/"
+HISTORY_PREFIX = "/api/history/v2/"
+_READ_PERMISSION = "futures_read"
+_TRADE_PERMISSION = "futures_trade"
+
+# Kraken answers most errors with HTTP 200 and `result: error`; an authentication failure
+# is a 401 (UNCONFIRMED: clients key on the `error` string, not on the status).
+_HTTP_STATUS = {AUTH_ERROR: 401, "Json Parse Error": 400, "Bad Request": 400}
+
+
+def _respond(payload: Json, status: int = 200) -> web.Response:
+    return web.Response(text=encode(payload), status=status, content_type="application/json")
+
+
+def _fail(venue: KrakenFuturesVenue, code: str) -> web.Response:
+    return _respond(error(venue.engine.now_ms(), code), _HTTP_STATUS.get(code, 200))
+
+
+def _parse_params(query: str, body: str) -> tuple[dict[str, str], dict[str, list[str]], str | None]:
+    """(last-wins params, repeated params, raw batch JSON) from query string and form body."""
+    batch: str | None = None
+    form = body
+    if body.startswith("json="):
+        batch, form = body[len("json=") :], ""
+    pairs = parse_qsl(query, keep_blank_values=True) + parse_qsl(form, keep_blank_values=True)
+    multi: dict[str, list[str]] = {}
+    for key, value in pairs:
+        multi.setdefault(key, []).append(value)
+    params = {k: v[-1] for k, v in multi.items()}
+    if batch is None and "json" in params:
+        batch = params["json"]
+    elif batch is not None and batch.lstrip().startswith("%"):
+        batch = unquote_plus(batch)
+    return params, multi, batch
+
+
+class FuturesRestApi:
+    def __init__(self, venue: KrakenFuturesVenue) -> None:
+        self.venue = venue
+
+    async def derivatives(self, request: web.Request) -> web.Response:
+        endpoint = request.path[len(DERIVATIVES_PREFIX) :].strip("/")
+        query = request.query_string
+        body = await request.text() if request.can_read_body else ""
+        params, multi, batch_raw = _parse_params(query, body)
+        engine = self.venue.engine
+        try:
+            public = public_handler(endpoint)
+            if public is not None and request.method == "GET":
+                return _respond(success(engine.now_ms(), public(engine, params, endpoint)))
+            method = request.method
+            trading = TRADING_ENDPOINTS.get((method, endpoint))
+            account = ACCOUNT_ENDPOINTS.get((method, endpoint))
+            if trading is None and account is None:
+                return _respond(error(engine.now_ms(), "notFound"), 404)
+            key = self.venue.authenticate(request.headers, query, body, request.path)
+            needed = _READ_PERMISSION if method == "GET" else _TRADE_PERMISSION
+            if not key.allows(needed):
+                raise KrakenFuturesRequestError(AUTH_ERROR)
+            batch = parse_batch(batch_raw) if endpoint == "batchorder" and batch_raw else None
+            cost = derivatives_cost(method, endpoint, params, len(batch or []))
+            if not self.venue.budget.spend(key.key, cost, self.venue.now()):
+                raise KrakenFuturesRequestError("apiLimitExceeded")
+            call = FuturesCall(method, endpoint, params, multi, key.account_id, batch)
+            if trading is not None:
+                payload = trading(engine, call)
+            else:
+                assert account is not None
+                payload = account(self.venue, call)
+        except KrakenFuturesRequestError as exc:
+            return _fail(self.venue, exc.code)
+        return _respond(success(engine.now_ms(), payload))
+
+    async def history(self, request: web.Request) -> web.Response:
+        endpoint = request.path[len(HISTORY_PREFIX) :].strip("/")
+        query = request.query_string
+        body = await request.text() if request.can_read_body else ""
+        params, multi, _ = _parse_params(query, body)
+        handler = HISTORY_ENDPOINTS.get(endpoint)
+        engine = self.venue.engine
+        if handler is None or request.method != "GET":
+            return _respond(error(engine.now_ms(), "notFound"), 404)
+        try:
+            key = self.venue.authenticate(request.headers, query, body, request.path)
+            if not key.allows(_READ_PERMISSION):
+                raise KrakenFuturesRequestError(AUTH_ERROR)
+            cost = history_cost(endpoint, params)
+            if not self.venue.history_budget.spend(key.key, cost, self.venue.now()):
+                raise KrakenFuturesRequestError("apiLimitExceeded")
+            payload = handler(
+                self.venue, FuturesCall("GET", endpoint, params, multi, key.account_id)
+            )
+        except KrakenFuturesRequestError as exc:
+            return _fail(self.venue, exc.code)
+        return _respond({**payload, "serverTime": success(engine.now_ms(), {})["serverTime"]})
+
+
+def register(app: web.Application, ctx: SimContext) -> None:
+    """Add the futures REST routes to the simulator's application."""
+    venue = futures_venue(ctx)
+    api = FuturesRestApi(venue)
+    app.router.add_route("*", DERIVATIVES_PREFIX + "{endpoint:.+}", api.derivatives)
+    app.router.add_route("*", HISTORY_PREFIX + "{endpoint:.+}", api.history)

@@ -1,0 +1,275 @@
+"""Kraken Futures account endpoints (wire 8.5, 10): accounts, openorders, openpositions, fills,
+transfer, transfer/subaccount, subaccounts, leverage preferences, and `/api/history/v2/*`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from simulator.accounts import KrakenAccount
+from simulator.engine.futures_accounts import FLEX_WALLET, INVERSE_XBT_WALLET
+from simulator.engine.futures_engine import KrakenFuturesRequestError
+from simulator.engine.futures_orders import (
+    KrakenFuturesOrder,
+    KrakenFuturesOrderEvent,
+    KrakenFuturesOrderType,
+    KrakenOrderEventType,
+)
+from simulator.futures_rest_trading import FuturesCall
+from simulator.futures_venue import KrakenFuturesVenue
+from simulator.futures_wire import (
+    Json,
+    accounts_json,
+    fill_json,
+    flex_wallet_json,
+    open_order_json,
+    position_json,
+)
+
+MISSING = "requiredArgumentMissing"
+
+
+def _usd_prices(venue: KrakenFuturesVenue, account_id: str) -> dict[str, Decimal]:
+    account = venue.engine.account(account_id)
+    return {code: venue.engine.usd_price(code) for code in account.flex}
+
+
+def accounts(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    engine = venue.engine
+    acct = engine.account(call.account_id)
+    return {
+        "accounts": accounts_json(
+            acct,
+            engine.margin(call.account_id, FLEX_WALLET),
+            engine.margin(call.account_id, INVERSE_XBT_WALLET),
+            _usd_prices(venue, call.account_id),
+        )
+    }
+
+
+def openorders(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    orders = venue.engine.open_orders(call.account_id)
+    return {"openOrders": [open_order_json(o) for o in orders]}
+
+
+def openpositions(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    engine = venue.engine
+    return {
+        "openPositions": [
+            position_json(p, engine.instrument(p.symbol)) for p in engine.positions(call.account_id)
+        ]
+    }
+
+
+def _iso_to_ms(raw: str) -> int:
+    try:
+        return int(datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        raise KrakenFuturesRequestError("invalidArgument") from None
+
+
+def fills(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    raw = call.params.get("lastFillTime")
+    since = _iso_to_ms(raw) if raw else None
+    return {"fills": [fill_json(f) for f in venue.engine.fills(call.account_id, since)]}
+
+
+def _amount(call: FuturesCall) -> Decimal:
+    raw = call.params.get("amount")
+    if not raw:
+        raise KrakenFuturesRequestError(MISSING)
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        raise KrakenFuturesRequestError("invalidAmount") from None
+
+
+def _required(call: FuturesCall, *names: str) -> list[str]:
+    values = [call.params.get(n, "") for n in names]
+    if not all(values):
+        raise KrakenFuturesRequestError(MISSING)
+    return values
+
+
+def transfer(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    """Between the caller's own wallets (`cash`, `flex`, `fi_xbtusd`)."""
+    src, dst, unit = _required(call, "fromAccount", "toAccount", "unit")
+    venue.engine.transfer(
+        call.account_id, call.account_id, src.lower(), dst.lower(), unit, _amount(call)
+    )
+    return {}
+
+
+def _family_member(venue: KrakenFuturesVenue, master: KrakenAccount, ref: str) -> KrakenAccount:
+    found = venue.ctx.accounts.by_name_or_id(ref)
+    if found is None or (
+        found.account_id != master.account_id and found.master_id != master.account_id
+    ):
+        raise KrakenFuturesRequestError("invalidAccount")
+    return found
+
+
+def _caller(venue: KrakenFuturesVenue, call: FuturesCall) -> KrakenAccount:
+    account = venue.ctx.accounts.account(call.account_id)
+    assert account is not None
+    return account
+
+
+def transfer_subaccount(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    """Master key only: move funds between the master's and its subaccounts' wallets."""
+    master = _caller(venue, call)
+    if not master.is_master:
+        raise KrakenFuturesRequestError("invalidAccount")
+    from_user, to_user, src, dst, unit = _required(
+        call, "fromUser", "toUser", "fromAccount", "toAccount", "unit"
+    )
+    venue.engine.transfer(
+        _family_member(venue, master, from_user).account_id,
+        _family_member(venue, master, to_user).account_id,
+        src.lower(),
+        dst.lower(),
+        unit,
+        _amount(call),
+    )
+    return {}
+
+
+def subaccounts(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    master = _caller(venue, call)
+    if not master.is_master:
+        raise KrakenFuturesRequestError("invalidAccount")
+    engine = venue.engine
+    rows: list[Json] = []
+    for sub in venue.ctx.accounts.subaccounts_of(master.account_id):
+        engine.open_account(sub.account_id, sub.futures_balances)
+        wallets = engine.account(sub.account_id)
+        flex = flex_wallet_json(
+            wallets, engine.margin(sub.account_id, FLEX_WALLET), _usd_prices(venue, sub.account_id)
+        )
+        flex.pop("type")
+        flex["currencies"] = [{"currency": c, **v} for c, v in flex["currencies"].items()]
+        inverse = engine.margin(sub.account_id, INVERSE_XBT_WALLET)
+        rows.append(
+            {
+                "accountUid": sub.account_id,
+                "email": f"{sub.name}@subaccount.invalid",
+                "fullName": sub.name,
+                "holdingAccounts": [
+                    {"currency": c, "amount": a} for c, a in sorted(wallets.cash.items())
+                ],
+                "futuresAccounts": [
+                    {"name": "f-xbt:usd", "availableMargin": inverse.available_margin}
+                ],
+                "flexAccount": flex,
+            }
+        )
+    return {"masterAccountUid": master.account_id, "subaccounts": rows}
+
+
+def leverage_get(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    prefs = [
+        {"symbol": symbol, "maxLeverage": lev}
+        for (account_id, symbol), lev in sorted(venue.leverage.items())
+        if account_id == call.account_id
+    ]
+    return {"leveragePreferences": prefs}
+
+
+def leverage_put(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    symbol = venue.engine.instrument(_required(call, "symbol")[0]).symbol
+    raw = call.params.get("maxLeverage")
+    if raw:
+        try:
+            venue.leverage[(call.account_id, symbol)] = Decimal(raw)
+        except InvalidOperation:
+            raise KrakenFuturesRequestError("invalidArgument") from None
+    else:
+        venue.leverage.pop((call.account_id, symbol), None)
+    return {}
+
+
+ACCOUNT_ENDPOINTS: dict[tuple[str, str], Callable[[KrakenFuturesVenue, FuturesCall], Json]] = {
+    ("GET", "accounts"): accounts,
+    ("GET", "openorders"): openorders,
+    ("GET", "openpositions"): openpositions,
+    ("GET", "fills"): fills,
+    ("POST", "transfer"): transfer,
+    ("POST", "transfer/subaccount"): transfer_subaccount,
+    ("GET", "subaccounts"): subaccounts,
+    ("GET", "leveragepreferences"): leverage_get,
+    ("PUT", "leveragepreferences"): leverage_put,
+}
+
+
+# ------------------------------------------------------------------ /api/history/v2
+
+
+_HISTORY_TYPES = {
+    KrakenFuturesOrderType.LMT: "Limit",
+    KrakenFuturesOrderType.POST: "Post",
+    KrakenFuturesOrderType.IOC: "IoC",
+    KrakenFuturesOrderType.MKT: "IoC",
+    KrakenFuturesOrderType.FOK: "FoK",
+}
+
+
+def _history_order(order: KrakenFuturesOrder) -> Json:
+    """Order object of the history API: strings for numbers, `tradeable`, `direction`."""
+    return {
+        "uid": order.order_id,
+        "accountUid": order.account_id,
+        "tradeable": order.symbol,
+        "direction": order.side.value.capitalize(),
+        "quantity": str(order.quantity),
+        "filled": str(order.filled),
+        "timestamp": order.received_ms,
+        "limitPrice": str(order.limit_price) if order.limit_price is not None else None,
+        "orderType": _HISTORY_TYPES.get(order.order_type, "Limit"),
+        "clientId": order.cli_ord_id or "",
+        "reduceOnly": order.reduce_only,
+        "lastUpdateTimestamp": order.updated_ms,
+    }
+
+
+def _history_event(ev: KrakenFuturesOrderEvent) -> Json:
+    order = _history_order(ev.order)
+    if ev.type is KrakenOrderEventType.PLACE:
+        return {"OrderPlaced": {"order": order, "reason": "new_user_order", "reducedQuantity": ""}}
+    if ev.type is KrakenOrderEventType.CANCEL:
+        return {"OrderCancelled": {"order": order, "reason": "cancelled_by_user"}}
+    if ev.type is KrakenOrderEventType.REJECT:
+        return {"OrderRejected": {"order": order, "reason": (ev.reason or "").lower()}}
+    if ev.type is KrakenOrderEventType.EDIT:
+        assert ev.new_order is not None
+        new = _history_order(ev.new_order)
+        return {"OrderUpdated": {"oldOrder": order, "newOrder": new, "reason": "edited_by_user"}}
+    old = _history_order(ev.order_prior_execution or ev.order)
+    reason = "full_fill" if ev.order.remaining == 0 else "partial_fill"
+    return {"OrderUpdated": {"oldOrder": old, "newOrder": order, "reason": reason}}
+
+
+def history_orders(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    """`GET /api/history/v2/orders`: the account's order events, newest first."""
+    entries = venue.engine.history(call.account_id)
+    since = int(call.params.get("since", "0") or 0)
+    count = int(call.params.get("count", "500") or 500)
+    picked = [e for e in reversed(entries) if e.time_ms >= since][:count]
+    elements = []
+    for entry in picked:
+        event = _history_event(entry.event)
+        elements.append({"uid": entry.uid, "timestamp": entry.time_ms, "event": event})
+    return {"accountUid": call.account_id, "len": len(elements), "elements": elements}
+
+
+def history_empty(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    return {"accountUid": call.account_id, "len": 0, "elements": []}
+
+
+HISTORY_ENDPOINTS: dict[str, Callable[[KrakenFuturesVenue, FuturesCall], Json]] = {
+    "orders": history_orders,
+    "triggers": history_empty,
+    "executions": history_empty,
+    "account-log": history_empty,
+}
