@@ -14,6 +14,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from enum import StrEnum
+from typing import TypeVar
 
 from simulator.engine import errors as E
 from simulator.engine.book import OrderBook
@@ -78,10 +80,18 @@ _MARKET_LIKE = (
     OrderType.TRAILING_STOP,
 )
 _INT32 = 2**31
+_EnumT = TypeVar("_EnumT", bound=StrEnum)
 MAX_BATCH = 15
 FEE_ACCOUNT = "KRAKEN_FEES"
 MM_ACCOUNT = "KRAKEN_MM"
 PUBLIC_TRADES_KEPT = 1000
+
+
+def _enum(kind: type[_EnumT], value: object, field: str) -> _EnumT:
+    try:
+        return kind(str(value))
+    except ValueError:
+        raise KrakenError(f"EGeneral:Invalid arguments:{field}") from None
 
 
 def valid_cl_ord_id(value: str) -> bool:
@@ -404,6 +414,7 @@ class SpotEngine:
         """Validate a request and turn it into an (unplaced) order."""
         pair = self.pair(p.pair)
         now = self.clock.now()
+        p = self._normalise(p)
         volume = quantize_down(parse_decimal(p.volume, "volume"), pair.lot_decimals)
         if volume <= 0:
             raise KrakenError("EGeneral:Invalid arguments:volume")
@@ -488,6 +499,18 @@ class SpotEngine:
         if check_funds:
             self._check_funds(account, order, pair)
         return order
+
+    @staticmethod
+    def _normalise(p: OrderParams) -> OrderParams:
+        """Enum fields given as plain strings (front ends pass wire text) become enums."""
+        return replace(
+            p,
+            side=_enum(Side, p.side, "type"),
+            ordertype=_enum(OrderType, p.ordertype, "ordertype"),
+            trigger=_enum(TriggerRef, p.trigger, "trigger"),
+            timeinforce=_enum(TimeInForce, str(p.timeinforce).upper(), "timeinforce"),
+            stptype=_enum(StpType, p.stptype, "stptype"),
+        )
 
     def _set_prices(self, order: Order, p: OrderParams, pair: KrakenPair) -> None:
         kind = order.ordertype
