@@ -1,0 +1,181 @@
+"""Idempotent submit (incl. concurrent duplicates), session isolation, permissions, restart."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from gateway.core.errors import AlreadyExists, ErrorReason, NotFound, PermissionDenied
+from gateway.core.model import AmendRequest, CancelRequest, OrdStatus, Permission
+from gateway.core.service import TradingService
+from gateway.journal import SqliteJournal
+from tests.support.venue_double import Outcome, VenueDouble
+from tests.unit.core.conftest import (
+    ACCOUNT,
+    CANCEL_ONLY,
+    DROP_COPY,
+    OTHER,
+    READ_ONLY,
+    TRADER,
+    limit,
+    next_report,
+)
+
+D = Decimal
+
+
+async def test_duplicate_submit_returns_original_and_reaches_venue_once(
+    service: TradingService, venue: VenueDouble
+) -> None:
+    first = await service.submit(TRADER, limit())
+    await venue.fill("c1", D("0.5"), D("100"))
+    again = await service.submit(TRADER, limit())
+    assert again == first  # the original result, not the later state
+    assert venue.count("submit") == 1
+
+
+async def test_duplicate_of_rejected_order_returns_the_rejection(
+    service: TradingService, venue: VenueDouble
+) -> None:
+    venue.script("submit", Outcome.REJECT)
+    first = await service.submit(TRADER, limit())
+    again = await service.submit(TRADER, limit())
+    assert again == first and again.status is OrdStatus.REJECTED
+    assert venue.count("submit") == 1
+
+
+async def test_concurrent_duplicates_wait_for_the_first(
+    service: TradingService, venue: VenueDouble
+) -> None:
+    venue.hold("submit")
+    first = asyncio.create_task(service.submit(TRADER, limit()))
+    await asyncio.wait_for(venue.entered["submit"].wait(), 10)
+    duplicates = [asyncio.create_task(service.submit(TRADER, limit())) for _ in range(5)]
+    venue.release("submit")
+    results = await asyncio.gather(first, *duplicates)
+    assert all(r == results[0] for r in results)
+    assert results[0].status is OrdStatus.NEW
+    assert venue.count("submit") == 1
+
+
+async def test_same_id_different_request_is_refused(
+    service: TradingService, venue: VenueDouble
+) -> None:
+    await service.submit(TRADER, limit())
+    with pytest.raises(AlreadyExists) as err:
+        await service.submit(TRADER, limit(price=D("101.0")))
+    assert err.value.reason is ErrorReason.DUPLICATE_CLIENT_ORDER_ID_DIFFERENT_REQUEST
+    assert venue.count("submit") == 1
+
+
+async def test_deadline_is_not_part_of_the_identity(service: TradingService) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    first = await service.submit(TRADER, limit(deadline=soon))
+    again = await service.submit(TRADER, limit(deadline=soon + timedelta(minutes=1)))
+    assert again == first
+
+
+async def test_another_sessions_order_is_not_found(service: TradingService) -> None:
+    await service.submit(TRADER, limit())
+    with pytest.raises(NotFound):
+        await service.get_order(OTHER, "c1")
+    with pytest.raises(NotFound):
+        await service.cancel(OTHER, CancelRequest(client_order_id="c1"))
+    with pytest.raises(NotFound):
+        await service.amend(OTHER, AmendRequest(client_order_id="c1", price=D(99)))
+    assert await service.list_open_orders(OTHER) == []
+    with pytest.raises(AlreadyExists):  # the id is taken in the account, whoever asks
+        await service.submit(OTHER, limit())
+
+
+async def test_permissions(service: TradingService, venue: VenueDouble) -> None:
+    with pytest.raises(PermissionDenied) as err:
+        await service.submit(READ_ONLY, limit())
+    assert err.value.reason is ErrorReason.PERMISSION_DENIED_TRADE
+    await service.submit(TRADER, limit())
+    with pytest.raises(PermissionDenied):
+        await service.submit(CANCEL_ONLY, limit("c2"))
+    with pytest.raises(PermissionDenied):
+        await service.cancel(READ_ONLY, CancelRequest(client_order_id="c1"))
+    canceled = await service.cancel(CANCEL_ONLY, CancelRequest(client_order_id="c1"))
+    assert canceled.status is OrdStatus.CANCELED
+    assert venue.count("submit") == 1
+
+
+async def test_drop_copy_sees_every_session_of_the_account(service: TradingService) -> None:
+    drop = service.stream_executions(DROP_COPY, 0)
+    await service.submit(TRADER, limit("a1"))
+    await service.submit(OTHER, limit("b1"))
+    seen = [await next_report(drop) for _ in range(4)]
+    assert {r.session_id for r in seen} == {"sess-a", "sess-b"}
+    assert [r.account_sequence for r in seen] == [1, 2, 3, 4]
+    assert (await service.get_order(DROP_COPY, "a1")).client_order_id == "a1"
+    with pytest.raises(PermissionDenied):
+        await service.cancel(DROP_COPY, CancelRequest(client_order_id="a1"))
+    watcher_may_cancel = type(DROP_COPY)(
+        "sess-d", ACCOUNT, frozenset({Permission.DROP_COPY, Permission.CANCEL_ONLY}), True
+    )
+    with pytest.raises(NotFound):  # seeing the account's orders is not owning them
+        await service.cancel(watcher_may_cancel, CancelRequest(client_order_id="a1"))
+    with pytest.raises(PermissionDenied):
+        service.stream_executions(type(DROP_COPY)("x", ACCOUNT, frozenset(), is_drop_copy=True), 0)
+
+
+async def test_restart_recovers_orders_and_keeps_idempotency(tmp_path: Path) -> None:
+    venue = VenueDouble()
+    journal = await SqliteJournal.open(tmp_path)
+    svc = TradingService(journal, resolve_delays=(0,))
+    await svc.start()
+    svc.add_instruments(venue.instrument_list)
+    svc.attach_venue(ACCOUNT, venue)
+    await svc.submit(TRADER, limit())
+    await venue.fill("c1", D("0.5"), D("100"), trade_id="T1")
+    await svc.close()
+    await journal.close()
+
+    journal = await SqliteJournal.open(tmp_path)
+    svc = TradingService(journal, resolve_delays=(0,))
+    await svc.start()
+    svc.add_instruments(venue.instrument_list)
+    svc.attach_venue(ACCOUNT, venue)
+    order = await svc.get_order(TRADER, "c1")
+    assert (order.status, order.cum_qty) == (OrdStatus.PARTIALLY_FILLED, D("0.5"))
+    again = await svc.submit(TRADER, limit())
+    assert again.client_order_id == "c1" and venue.count("submit") == 1
+    await venue.push(venue.orders["c1"].fills[0])  # replayed fill after restart: ignored
+    await venue.fill("c1", D("0.5"), D("100"), trade_id="T2")
+    order = await svc.get_order(TRADER, "c1")
+    assert (order.status, order.cum_qty) == (OrdStatus.FILLED, D("1"))
+    assert await svc.last_sequence(TRADER) == 4  # PENDING_NEW, NEW, PARTIAL_FILL, FILL
+    await svc.close()
+    await journal.close()
+
+
+async def test_reconcile_after_restart_picks_up_missed_fills(tmp_path: Path) -> None:
+    venue = VenueDouble()
+    journal = await SqliteJournal.open(tmp_path)
+    svc = TradingService(journal, resolve_delays=(0,))
+    svc.add_instruments(venue.instrument_list)
+    svc.attach_venue(ACCOUNT, venue)
+    await svc.submit(TRADER, limit())
+    await svc.close()
+    await journal.close()
+    await venue.fill("c1", D("1"), D("100"), trade_id="WHILE-DOWN", push=False)
+
+    journal = await SqliteJournal.open(tmp_path)
+    svc = TradingService(journal, resolve_delays=(0,))
+    await svc.start()
+    svc.add_instruments(venue.instrument_list)
+    svc.attach_venue(ACCOUNT, venue)
+    await svc.reconcile(ACCOUNT)
+    order = await svc.get_order(TRADER, "c1")
+    assert (order.status, order.cum_qty) == (OrdStatus.FILLED, D("1"))
+    await svc.reconcile(ACCOUNT)  # idempotent
+    assert len((await svc.get_order(TRADER, "c1")).fills) == 1
+    await svc.close()
+    await journal.close()
