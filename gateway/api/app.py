@@ -1,0 +1,205 @@
+"""Assemble a running gateway from its config: journal, core service, venues, sessions, server.
+
+Venues come from a `VenueFactory` (one `AccountVenues` per account profile), so tests can plug
+an in-process double and the Kraken adapter can plug itself in without touching this module.
+The default factory gives accounts without venue keys the paper venue.
+
+Shutdown order matters: refuse new work, let streams drain, stop the server, end the sessions
+(cancel-on-disconnect still needs the venues), then stop the core and close the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from gateway.api.deps import ApiDeps
+from gateway.api.metrics import ApiMetrics
+from gateway.api.server import GatewayServer
+from gateway.api.servicers.sessions import cancel_on_disconnect_hook
+from gateway.config import AccountConfig, ConfigError, GatewayConfig
+from gateway.core.ports import (
+    AccountPort,
+    InstrumentPort,
+    JournalPort,
+    MarketDataPort,
+    OrderEntryPort,
+)
+from gateway.core.risk import RiskLimits
+from gateway.core.service import TradingService
+from gateway.journal import SqliteJournal
+from gateway.sessions.auth import TokenAuthenticator
+from gateway.sessions.registry import SessionRegistry
+from gateway.venues.paper import PaperMarket, PaperVenue
+
+__all__ = ["AccountVenues", "GatewayApp", "JournalFactory", "VenueFactory", "paper_venues"]
+
+log = logging.getLogger(__name__)
+
+
+class _Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+@dataclass
+class AccountVenues:
+    """The venue ports one account profile trades and reads through."""
+
+    order_entry: Sequence[OrderEntryPort]
+    account: AccountPort | None = None
+    instruments: Sequence[InstrumentPort] = ()
+    market_data: Mapping[str, MarketDataPort] = field(default_factory=dict)
+    closers: Sequence[Callable[[], Awaitable[None]]] = ()
+
+
+VenueFactory = Callable[[AccountConfig], Awaitable[AccountVenues]]
+JournalFactory = Callable[[Path], Awaitable[JournalPort]]
+
+
+def paper_venues() -> VenueFactory:
+    """Accounts without keys trade on one shared paper market; keyed accounts need an adapter."""
+    market = PaperMarket()
+
+    async def build(account: AccountConfig) -> AccountVenues:
+        if account.spot_key is not None or account.futures_key is not None:
+            raise ConfigError(
+                f"accounts.{account.name} has Kraken keys, but this build has no Kraken adapter "
+                "wired in; remove the keys to trade on the paper venue"
+            )
+        venue = PaperVenue(market, account.name)
+        return AccountVenues(
+            order_entry=[venue],
+            account=venue,
+            instruments=[market],
+            market_data={market.venue: market},
+            closers=[venue.close],
+        )
+
+    return build
+
+
+async def _default_journal(data_dir: Path) -> JournalPort:
+    return await SqliteJournal.open(data_dir)
+
+
+@dataclass
+class GatewayApp:
+    config: GatewayConfig
+    journal: JournalPort
+    service: TradingService
+    sessions: SessionRegistry
+    deps: ApiDeps
+    server: GatewayServer
+    metrics: ApiMetrics | None
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _expiry: asyncio.Task[None] | None = None
+    _expiry_stop: asyncio.Event = field(default_factory=asyncio.Event)
+    port: int = 0
+
+    @classmethod
+    async def build(
+        cls,
+        config: GatewayConfig,
+        *,
+        venues: VenueFactory | None = None,
+        journal_factory: JournalFactory | None = None,
+        metrics: bool | None = None,
+    ) -> GatewayApp:
+        config.server.data_dir.mkdir(parents=True, exist_ok=True)
+        journal = await (journal_factory or _default_journal)(config.server.data_dir)
+        service = TradingService(journal)
+        closers: list[Callable[[], Awaitable[None]]] = []
+        account_ports: dict[str, AccountPort] = {}
+        market_data: dict[str, MarketDataPort] = {}
+        factory = venues or paper_venues()
+        try:
+            await service.start()
+            for account in config.accounts.values():
+                bound = await factory(account)
+                closers.extend(bound.closers)
+                for source in bound.instruments:
+                    service.add_instruments(await source.instruments())
+                for port in bound.order_entry:
+                    service.attach_venue(account.name, port)
+                if bound.account is not None:
+                    account_ports[account.name] = bound.account
+                market_data.update(bound.market_data)
+                service.set_risk_limits(account.name, _risk(account))
+            for account in config.accounts.values():
+                await service.reconcile(account.name)
+        except BaseException:
+            for close in closers:
+                await close()
+            await journal.close()
+            raise
+        sessions = SessionRegistry(
+            config.accounts,
+            heartbeat_interval_s=config.server.heartbeat_interval_s,
+            heartbeat_timeout_s=config.server.heartbeat_timeout_s,
+        )
+        deps = ApiDeps(
+            service=service,
+            sessions=sessions,
+            server=config.server,
+            account_ports=account_ports,
+            market_data=market_data,
+        )
+        sessions.add_end_hook(cancel_on_disconnect_hook(deps))
+        want_metrics = config.server.metrics_listen is not None if metrics is None else metrics
+        api_metrics = ApiMetrics() if want_metrics else None
+        server = GatewayServer(deps, TokenAuthenticator(config.sessions.values()), api_metrics)
+        return cls(
+            config=config,
+            journal=journal,
+            service=service,
+            sessions=sessions,
+            deps=deps,
+            server=server,
+            metrics=api_metrics,
+            _closers=closers,
+        )
+
+    async def start(self, listen: str | None = None) -> int:
+        self.port = await self.server.start(listen or self.config.server.listen)
+        self._expiry = asyncio.create_task(self.sessions.run_expiry(self._expiry_stop))
+        if self.metrics is not None and self.config.server.metrics_listen:
+            _start_metrics(self.metrics, self.config.server.metrics_listen)
+        return self.port
+
+    async def stop(self) -> None:
+        """Graceful: drain streams and calls, end sessions, stop the core, close the journal."""
+        grace = self.config.server.shutdown_grace_s
+        await self.server.stop(grace)
+        self._expiry_stop.set()
+        if self._expiry is not None:
+            await self._expiry
+        await self.sessions.end_all()
+        await self.service.close()
+        for close in self._closers:
+            with contextlib.suppress(Exception):
+                await close()
+        await self.journal.close()
+        log.info("journal closed")
+
+
+def _risk(account: AccountConfig) -> RiskLimits:
+    r = account.risk
+    return RiskLimits(
+        max_order_qty=r.max_order_qty,
+        max_notional=r.max_notional,
+        price_band_pct=r.price_band_pct,
+        max_open_orders=r.max_open_orders,
+    )
+
+
+def _start_metrics(metrics: ApiMetrics, listen: str) -> None:
+    from prometheus_client import start_http_server
+
+    host, _, port = listen.rpartition(":")
+    start_http_server(int(port), addr=host or "127.0.0.1", registry=metrics.registry)
+    log.info("metrics serving", extra={"listen": listen})
