@@ -53,7 +53,7 @@ async def next_report(sub: ReportSubscription) -> ExecutionReport:
 
 
 async def reports_until(sub: ReportSubscription, exec_type: ExecType) -> list[ExecutionReport]:
-    seen = []
+    seen: list[ExecutionReport] = []
     while not seen or seen[-1].exec_type is not exec_type:
         seen.append(await next_report(sub))
     return seen

@@ -68,7 +68,7 @@ async def test_fills_compute_cum_leaves_avg_and_ignore_repeated_trade_ids(
         ExecType.FILL,
         OrdStatus.FILLED,
         D("1.0"),
-        0,
+        D(0),
     )
     assert full.avg_px == D("100.6")
     assert full.sequence == partial.sequence + 1
