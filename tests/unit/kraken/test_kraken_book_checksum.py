@@ -81,3 +81,26 @@ def test_l2_book_same_level_twice_in_one_message_applies_in_order() -> None:
     book.apply([(D("10"), D("1")), (D("10"), D("0")), (D("10"), D("2"))], [], snapshot=True,
                checksum=None)  # fmt: skip
     assert book.asks() == [(D("10"), D("2"))]
+
+
+# WS v2 book channel doc example (MATIC/USD, price_precision 4, qty_precision 8), as the
+# JSON numbers arrive: trailing zeros lost (0.566, 18097.1547).
+MATIC_BIDS = [
+    ("0.5666", "4831.75496356"), ("0.5665", "6658.22734739"), ("0.5664", "18724.91513344"),
+    ("0.5663", "11563.92544914"), ("0.5662", "14006.65365711"), ("0.5661", "17454.85679807"),
+    ("0.566", "18097.1547"), ("0.5659", "33644.89175666"), ("0.5658", "148.3464"),
+    ("0.5657", "606.70854372"),
+]  # fmt: skip
+MATIC_ASKS = [
+    ("0.5668", "4410.79769741"), ("0.5669", "4655.40412487"), ("0.567", "49844.89424998"),
+    ("0.5671", "24306.41678"), ("0.5672", "29783.25223475"), ("0.5673", "57234.71239278"),
+    ("0.5674", "45065.04744"), ("0.5675", "5912.76380354"), ("0.5676", "42514.92434778"),
+    ("0.5677", "36304.0847022"),
+]  # fmt: skip
+
+
+def test_v2_book_channel_doc_examples() -> None:
+    book = KrakenL2Book("MATIC/USD", depth=10, price_decimals=4, qty_decimals=8)
+    book.apply(_levels(MATIC_ASKS), _levels(MATIC_BIDS), snapshot=True, checksum=2439117997)
+    book.apply([], [(D("0.5657"), D("1098.3947558"))], snapshot=False, checksum=2114181697)
+    assert book.bids()[-1] == (D("0.5657"), D("1098.3947558"))
