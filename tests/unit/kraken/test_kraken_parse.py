@@ -331,3 +331,32 @@ def test_timestamps_and_decimals() -> None:
     with pytest.raises(p.KrakenParseError):
         p.dec(True)
     assert p.parse_unix_time(0) is None
+
+
+def test_ws_acks_and_batches() -> None:
+    from gateway.core.errors import ErrorReason, VenueRejected
+
+    ok = kraken_fixture("ws_add_order_response_success.json")
+    assert p.ws_response_error(ok) is None
+    failed = p.ws_response_error(kraken_fixture("ws_add_order_response_failure.json"))
+    assert isinstance(failed, VenueRejected) and failed.reason is ErrorReason.INSUFFICIENT_FUNDS
+    partial = kraken_fixture("ws_batch_add_response_partial.json")["result"]
+    first, second = p.parse_batch_add_result(partial)
+    assert first == "O1"
+    assert isinstance(second, VenueRejected) and second.reason is ErrorReason.VENUE_INVALID_PRICE
+    docs_form = [{"order_id": "OA", "cl_ord_id": "a"}, {"order_id": "OB"}]
+    assert p.parse_batch_add_result(docs_form) == ["OA", "OB"]
+    rest = {
+        "orders": [
+            {"txid": "OX", "descr": {"order": "buy"}},
+            {"error": "EOrder:Insufficient funds"},
+        ]
+    }
+    got = p.parse_batch_add_result(rest)
+    assert got[0] == "OX" and isinstance(got[1], VenueRejected)
+    assert p.parse_edit_order_result({"status": "ok", "txid": "ONEW", "originaltxid": "OOLD"}) == (
+        "ONEW",
+        "OOLD",
+    )
+    with pytest.raises(VenueRejected):
+        p.parse_edit_order_result({"status": "err", "error_message": "EOrder:Invalid order"})

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from gateway.core.errors import GatewayError
 from gateway.core.events import (
     OrderAccepted,
     OrderAmended,
@@ -50,6 +51,7 @@ from gateway.core.model import (
     Ticker,
     TimeInForce,
 )
+from gateway.venues.kraken.common.errors import kraken_error
 from gateway.venues.kraken.common.symbols import (
     KrakenPairNames,
     KrakenSymbolMap,
@@ -69,6 +71,7 @@ from gateway.venues.kraken.spot.schemas import (
     KrakenAssetPair,
     KrakenBalanceExResult,
     KrakenDepthEntry,
+    KrakenEditOrderResult,
     KrakenOpenPosition,
     KrakenOrderInfo,
     KrakenTickerEntry,
@@ -802,3 +805,39 @@ def parse_ws_trade(data: KrakenWsTradeData) -> PublicTrade:
         qty=dec(data["qty"], "qty"),
         time=parse_rfc3339(data.get("timestamp")),
     )
+
+
+# ---- request acks ---------------------------------------------------------------------------
+
+
+def ws_response_error(msg: Mapping[str, Any], *, after_send: bool = False) -> GatewayError | None:
+    """The error of a WS v2 method ack (`success: false`), else None."""
+    if msg.get("success", True) and "error" not in msg:
+        return None
+    return kraken_error(str(msg.get("error") or "EGeneral:Unknown error"), after_send=after_send)
+
+
+def parse_batch_add_result(result: Any) -> list[str | GatewayError]:
+    """Per-order outcome of a batch, in request order: the venue order id or the error.
+
+    Accepts WS v2 `batch_add` (docs: a plain array of `{order_id, ...}`; also the
+    `{orders: [{order_id?, success, error?}]}` variant) and REST AddOrderBatch
+    (`{orders: [{txid, descr} | {error}]}`).
+    """
+    items = result.get("orders", []) if isinstance(result, Mapping) else result
+    outcomes: list[str | GatewayError] = []
+    for item in items:
+        error = item.get("error")
+        order_id = item.get("order_id") or item.get("txid")
+        if error or item.get("success") is False or not order_id:
+            outcomes.append(kraken_error(str(error or "EOrder:Invalid order")))
+        else:
+            outcomes.append(str(order_id))
+    return outcomes
+
+
+def parse_edit_order_result(result: KrakenEditOrderResult) -> tuple[str, str]:
+    """(new txid, original txid) of a REST EditOrder."""
+    if result.get("status", "ok") != "ok" or "txid" not in result:
+        raise kraken_error(result.get("error_message") or "EOrder:Invalid order")
+    return result["txid"], result.get("originaltxid", "")
