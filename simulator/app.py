@@ -11,6 +11,7 @@ add routes and, if they need background tasks, `app.on_startup` / `app.on_cleanu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -53,10 +54,34 @@ def build_app(ctx: SimContext) -> web.Application:
         register = getattr(module, "register", None)
         if callable(register):
             register(app, ctx)
+    app.on_startup.append(_start_driver)
+    app.on_cleanup.append(_stop_driver)
     app.router.add_get("/_sim/faults", _get_faults)
     app.router.add_post("/_sim/faults", _set_faults)
     app.router.add_delete("/_sim/faults", _clear_faults)
     return app
+
+
+DRIVER_KEY = web.AppKey("krakengw_sim_driver", asyncio.Task[None])
+DRIVER_INTERVAL_S = 0.1
+
+
+async def _drive(ctx: SimContext) -> None:
+    """Run due timers and the market maker while no request arrives (clock-driven, idempotent)."""
+    while True:
+        await asyncio.sleep(DRIVER_INTERVAL_S)
+        ctx.tick()
+
+
+async def _start_driver(app: web.Application) -> None:
+    app[DRIVER_KEY] = asyncio.get_running_loop().create_task(_drive(app[CTX_KEY]))
+
+
+async def _stop_driver(app: web.Application) -> None:
+    task = app[DRIVER_KEY]
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _fault_middleware(ctx: SimContext) -> Any:
@@ -64,6 +89,7 @@ def _fault_middleware(ctx: SimContext) -> Any:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith("/_sim/"):
             return await handler(request)
+        ctx.tick()  # timers due at the clock's time run before the request sees the state
         rule = ctx.faults.http_action(request.path)
         if rule is None:
             return await handler(request)

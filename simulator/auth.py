@@ -45,6 +45,7 @@ METHOD_PERMISSIONS: dict[str, str] = {
     "GetWebSocketsToken": "websocket",
     "CreateSubaccount": "withdraw",
     "AccountTransfer": "withdraw",
+    "Withdraw": "withdraw",
 }
 
 

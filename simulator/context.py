@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import base64
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.accounts import KrakenAccount, KrakenAccounts, KrakenApiKey, demo_accounts
 from simulator.auth import SpotAuthenticator
 from simulator.engine.clock import Clock, SystemClock
+from simulator.engine.futures_engine import KrakenFuturesEngine
+from simulator.engine.spot import SpotEngine
 from simulator.faults import FaultPlan
 from simulator.limits import KrakenLimits, LimitsConfig
 from simulator.market_data import PairDirectory
+from simulator.spot_errors import KrakenError
 
 # WebSocket paths on the single simulator port (documented in simulator/README.md).
 SPOT_WS_PUBLIC_PATH = "/ws/v2"
@@ -75,13 +79,16 @@ class SimContext:
     limits: KrakenLimits = field(default_factory=KrakenLimits)
     faults: FaultPlan = field(default_factory=FaultPlan)
     pairs: PairDirectory = field(default_factory=PairDirectory)
-    engine: Any = None
-    market: Any = None
+    engine: SpotEngine | None = None
+    futures_engine: KrakenFuturesEngine | None = None
+    market: Any = None  # the PairDirectory the engine uses (WS front end reads .pairs/.assets)
     rng: random.Random = field(init=False)
     ws_tokens: WsTokenRegistry = field(init=False)
     spot_auth: SpotAuthenticator = field(init=False)
     # Front ends may stash their own per-run objects here under their module name.
     extensions: dict[str, Any] = field(default_factory=dict)
+    # Called by `tick()` after the spot engine's timers (e.g. a futures market driver).
+    tick_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(f"krakengw-sim-front:{self.seed}")
@@ -95,6 +102,23 @@ class SimContext:
     def account_of(self, key: KrakenApiKey) -> KrakenAccount:
         return self.accounts.account_of(key)
 
+    def spot(self) -> SpotEngine:
+        """The spot engine; every front end call goes through here."""
+        if self.engine is None:
+            raise KrakenError("EService:Unavailable")
+        return self.engine
+
+    def tick(self) -> None:
+        """Run every timer due at the clock's current time (expiry, dead man's switch, maker).
+
+        Idempotent for a given clock reading, so calling it before each request and from the
+        background driver keeps runs deterministic under a ManualClock.
+        """
+        if self.engine is not None:
+            self.engine.tick()
+        for hook in self.tick_hooks:
+            hook()
+
 
 def make_context(
     *,
@@ -102,10 +126,27 @@ def make_context(
     seed: int = 0,
     clock: Clock | None = None,
     limits: LimitsConfig | None = None,
+    market_maker: bool = True,
 ) -> SimContext:
-    return SimContext(
+    """A context with both engines built and every account of `accounts` opened in them."""
+    the_clock = clock or SystemClock()
+    ctx = SimContext(
         accounts=accounts or demo_accounts(),
         seed=seed,
-        clock=clock or SystemClock(),
+        clock=the_clock,
         limits=KrakenLimits(limits),
     )
+    ctx.engine = SpotEngine(
+        seed=seed, clock=the_clock, directory=ctx.pairs, market_maker=market_maker
+    )
+    ctx.futures_engine = KrakenFuturesEngine(the_clock, seed)
+    ctx.market = ctx.pairs
+    for account in ctx.accounts.accounts():  # masters come before their subaccounts
+        ctx.engine.create_account(
+            account.account_id,
+            account.balances,
+            master_id=account.master_id,
+            username=account.name,
+        )
+        ctx.futures_engine.open_account(account.account_id, account.futures_balances)
+    return ctx

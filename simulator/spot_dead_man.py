@@ -1,7 +1,8 @@
-"""CancelAllOrdersAfter, Kraken's dead man's switch: a real timer per account.
+"""CancelAllOrdersAfter, Kraken's dead man's switch, with a real timer.
 
-Arming with `timeout > 0` (re)starts the account's timer; `0` disarms it. When it fires, every
-open order of the account is cancelled and the switch stays off until the next non-zero call.
+The engine keeps the deadline (on the injected clock) and cancels in `tick()`; this module arms
+it and schedules a tick for the deadline, so the switch fires on time even when the simulator is
+otherwise idle (the background driver in app.py also ticks periodically).
 """
 
 from __future__ import annotations
@@ -21,21 +22,16 @@ def _timers(ctx: SimContext) -> dict[str, asyncio.TimerHandle]:
 
 
 def arm_dead_man_switch(ctx: SimContext, account_id: str, timeout: int) -> dict[str, Any]:
-    now = ctx.now()
+    result = ctx.spot().cancel_all_after(account_id, timeout)
     timers = _timers(ctx)
     previous = timers.pop(account_id, None)
     if previous is not None:
         previous.cancel()
-    if timeout == 0:
-        return {"currentTime": rfc3339_seconds(now), "triggerTime": "0"}
-
-    def fire() -> None:
-        timers.pop(account_id, None)
-        if ctx.engine is not None:
-            ctx.engine.cancel_all(account_id)
-
-    timers[account_id] = asyncio.get_running_loop().call_later(timeout, fire)
-    return {"currentTime": rfc3339_seconds(now), "triggerTime": rfc3339_seconds(now + timeout)}
+    current = rfc3339_seconds(float(result.current_time))
+    if result.trigger_time is None:
+        return {"currentTime": current, "triggerTime": "0"}
+    timers[account_id] = asyncio.get_running_loop().call_later(timeout, ctx.tick)
+    return {"currentTime": current, "triggerTime": rfc3339_seconds(float(result.trigger_time))}
 
 
 def disarm_all(ctx: SimContext) -> None:

@@ -113,10 +113,13 @@ def register(app: web.Application, ctx: SimContext) -> None:
     # Imported here: the handler modules import this one for `dumps`/types.
     from simulator.spot_dead_man import disarm_all
     from simulator.spot_rest_account import ACCOUNT_METHODS
+    from simulator.spot_rest_market import MARKET_METHODS
     from simulator.spot_rest_public import PUBLIC_METHODS
     from simulator.spot_rest_trading import TRADING_METHODS
 
-    api = SpotRestApi(ctx, PUBLIC_METHODS, {**ACCOUNT_METHODS, **TRADING_METHODS})
+    api = SpotRestApi(
+        ctx, {**PUBLIC_METHODS, **MARKET_METHODS}, {**ACCOUNT_METHODS, **TRADING_METHODS}
+    )
 
     async def stop_timers(app: web.Application) -> None:
         disarm_all(ctx)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,17 +86,6 @@ def _asset_pairs(ctx: SimContext, params: Params) -> dict[str, Any]:
             wire = {name: wire[name] for name in _PAIR_INFO_FIELDS[info] if name in wire}
         out[pair.id] = wire
     return out
-
-
-def market_view(ctx: SimContext) -> Any:
-    """The engine's market-data view; absent only while the engine is not attached."""
-    if ctx.market is None:
-        raise KrakenError("EService:Unavailable")
-    return ctx.market
-
-
-def _per_pair(pairs: Iterable[KrakenPair], build: Any) -> dict[str, Any]:
-    return {pair.id: build(pair) for pair in pairs}
 
 
 PUBLIC_METHODS: dict[str, Any] = {

@@ -51,7 +51,6 @@ UNKNOWN_PAIR = "EQuery:Unknown asset pair"
 UNKNOWN_ORDER = "EOrder:Unknown order"
 DEADLINE_ELAPSED = "EService:Deadline elapsed"
 MAX_BATCH_ADD = 15
-MAX_BATCH_CANCEL = 50
 
 
 def _pair(ctx: SimContext, params: Params) -> KrakenPair:
@@ -150,19 +149,31 @@ def _refuse_cancels(ctx: SimContext) -> None:
 
 
 def _open_in_pair(ctx: SimContext, account_id: str, pair: KrakenPair) -> int:
-    return sum(1 for o in ctx.engine.open_orders(account_id) if o.pair == pair.id)
+    return sum(1 for o in ctx.spot().open_orders(account_id) if o.pair == pair.id)
+
+
+def _charge(
+    ctx: SimContext, account_id: str, pair_id: str, cost: float, force: bool = False
+) -> None:
+    tier = ctx.accounts.tier_of(account_id)
+    ctx.limits.spend_trading(account_id, pair_id, tier, cost, ctx.now(), force=force)
 
 
 def _age(ctx: SimContext, order: Order) -> float:
+    """Seconds since the order was created or last amended (wire 5.2 penalty columns)."""
     return max(0.0, ctx.now() - float(order.last_modified or order.opentm))
 
 
-def _find_open(ctx: SimContext, account_id: str, ref: str) -> list[Order]:
-    """Open orders a cancel reference names: txid, cl_ord_id or integer userref."""
-    orders = list(ctx.engine.open_orders(account_id))
-    if ref.lstrip("-").isdigit():
+def _find_open(
+    ctx: SimContext, account_id: str, ref: str, *, by_cl_ord_id: bool = False
+) -> list[Order]:
+    """Open orders a reference names: txid, integer userref (all matching) or cl_ord_id."""
+    orders = ctx.spot().open_orders(account_id)
+    if by_cl_ord_id:
+        return [o for o in orders if o.cl_ord_id == ref]
+    if ref.strip().lstrip("-").isdigit():
         return [o for o in orders if o.userref == int(ref)]
-    return [o for o in orders if ref in (o.txid, o.cl_ord_id)]
+    return [o for o in orders if o.txid == ref]
 
 
 def _descr(result: AddResult) -> dict[str, Any]:
@@ -175,16 +186,16 @@ def _descr(result: AddResult) -> dict[str, Any]:
 def _add_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
     pair = _pair(ctx, params)
     account_id = key.account_id
-    tier = ctx.accounts.tier_of(account_id)
     validate = get_bool(params, "validate")
     # The fixed +1 applies on receipt, even when the request then fails validation (wire 5.2).
-    ctx.limits.spend_trading(account_id, pair.id, tier, add_order_cost(), ctx.now())
+    _charge(ctx, account_id, pair.id, add_order_cost())
     request = order_params(params, pair, validate)
     _refuse_new_orders(ctx, "post" in request.oflags)
     _check_deadline(ctx, params)
     if not validate:
+        tier = ctx.accounts.tier_of(account_id)
         ctx.limits.check_open_orders(tier, _open_in_pair(ctx, account_id, pair))
-    result = ctx.engine.add_order(account_id, request)
+    result = ctx.spot().add_order(account_id, request)
     if validate:
         return {"descr": _descr(result)}
     return {"descr": _descr(result), "txid": [result.txid]}
@@ -193,34 +204,32 @@ def _add_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, 
 def _add_order_batch(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
     pair = _pair(ctx, params)
     account_id = key.account_id
-    tier = ctx.accounts.tier_of(account_id)
     raw_orders = params.get("orders")
     if not isinstance(raw_orders, list) or not 2 <= len(raw_orders) <= MAX_BATCH_ADD:
         raise invalid("orders")
     validate = get_bool(params, "validate")
-    ctx.limits.spend_trading(account_id, pair.id, tier, batch_add_cost(len(raw_orders)), ctx.now())
-    # The whole batch is validated before anything is placed (wire 3.2).
+    _charge(ctx, account_id, pair.id, batch_add_cost(len(raw_orders)))
     requests = []
     for raw in raw_orders:
         if not isinstance(raw, Mapping):
             raise invalid("orders")
-        requests.append(order_params(raw, pair, validate))
+        requests.append(order_params({"pair": pair.id, **raw}, pair, validate))
     _refuse_new_orders(ctx, all("post" in r.oflags for r in requests))
     _check_deadline(ctx, params)
     if not validate:
+        tier = ctx.accounts.tier_of(account_id)
         ctx.limits.check_open_orders(
             tier, _open_in_pair(ctx, account_id, pair), adding=len(requests)
         )
+    # The engine validates the whole batch first, then reports per-order failures in place.
     results: list[dict[str, Any]] = []
-    for request in requests:
-        try:
-            result = ctx.engine.add_order(account_id, request)
-        except KrakenError as exc:
-            results.append({"error": exc.code})
+    for outcome in ctx.spot().add_order_batch(account_id, pair.id, requests, validate):
+        if isinstance(outcome, KrakenError):
+            results.append({"error": outcome.code})
             continue
-        entry: dict[str, Any] = {"descr": _descr(result)}
-        if result.txid is not None:
-            entry["txid"] = result.txid
+        entry: dict[str, Any] = {"descr": _descr(outcome)}
+        if outcome.txid is not None:
+            entry["txid"] = outcome.txid
         results.append(entry)
     return {"orders": results}
 
@@ -230,18 +239,16 @@ def _amend_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str
     txid, cl_ord_id = get_str(params, "txid"), get_str(params, "cl_ord_id")
     if (txid is None) == (cl_ord_id is None):
         raise invalid("txid")
-    _refuse_new_orders(ctx, post_only=get_bool(params, "post_only"))
-    matches = _find_open(ctx, account_id, txid or cl_ord_id or "")
-    if len(matches) != 1 or (txid is not None and matches[0].txid != txid):
-        raise KrakenError(UNKNOWN_ORDER)
-    order = matches[0]
-    tier = ctx.accounts.tier_of(account_id)
-    ctx.limits.spend_trading(
-        account_id, order.pair, tier, amend_order_cost(_age(ctx, order)), ctx.now()
-    )
+    post_only = get_bool(params, "post_only")
+    _refuse_new_orders(ctx, post_only=post_only)
+    if cl_ord_id is not None:
+        found = _find_open(ctx, account_id, cl_ord_id, by_cl_ord_id=True)
+    else:
+        found = [o for o in ctx.spot().open_orders(account_id) if o.txid == txid]
+    if found:
+        _charge(ctx, account_id, found[0].pair, amend_order_cost(_age(ctx, found[0])))
     _check_deadline(ctx, params)
-    post_only = params.get("post_only")
-    result = ctx.engine.amend_order(
+    result = ctx.spot().amend_order(
         account_id,
         txid=txid,
         cl_ord_id=cl_ord_id,
@@ -249,7 +256,7 @@ def _amend_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str
         display_qty=get_str(params, "display_qty"),
         limit_price=get_str(params, "limit_price"),
         trigger_price=get_str(params, "trigger_price"),
-        post_only=None if post_only is None else get_bool(params, "post_only"),
+        post_only=post_only,
     )
     return {"amend_id": result.amend_id}
 
@@ -260,20 +267,13 @@ def _edit_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str,
     ref = require_str(params, "txid")
     oflags = _oflags(params) if params.get("oflags") not in (None, "") else None
     _refuse_new_orders(ctx, post_only=bool(oflags and "post" in oflags))
-    matches = [o for o in _find_open(ctx, account_id, ref) if o.pair == pair.id]
-    if len(matches) != 1:
-        raise KrakenError(UNKNOWN_ORDER if not matches else "EGeneral:Invalid arguments:txid")
-    order = matches[0]
-    tier = ctx.accounts.tier_of(account_id)
-    ctx.limits.spend_trading(
-        account_id, pair.id, tier, edit_order_cost(_age(ctx, order)), ctx.now()
-    )
+    found = _find_open(ctx, account_id, ref)
+    if len(found) == 1:
+        _charge(ctx, account_id, pair.id, edit_order_cost(_age(ctx, found[0])))
     _check_deadline(ctx, params)
-    if get_bool(params, "validate"):
-        return {"status": "ok", "descr": {"order": order.txid}}
-    result = ctx.engine.edit_order(
+    result = ctx.spot().edit_order(
         account_id,
-        order.txid,
+        ref,
         pair.id,
         volume=get_str(params, "volume"),
         price=get_str(params, "price"),
@@ -281,17 +281,17 @@ def _edit_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str,
         displayvol=get_str(params, "displayvol"),
         userref=get_int(params, "userref"),
         oflags=oflags,
+        validate=get_bool(params, "validate"),
     )
-    out: dict[str, Any] = {
-        "status": "ok",
-        "txid": result.txid,
-        "originaltxid": result.originaltxid,
-        "volume": fmt_volume(result.volume, pair),
-        "price": fmt_price(result.price, pair) if result.price is not None else "0",
-        "price2": fmt_price(result.price2, pair) if result.price2 is not None else "0",
-        "orders_cancelled": result.orders_cancelled,
-        "descr": {"order": result.descr_order},
-    }
+    out: dict[str, Any] = {"status": "ok"}
+    if result.txid is not None:
+        out["txid"] = result.txid
+    out["originaltxid"] = result.originaltxid
+    out["volume"] = fmt_volume(result.volume, pair)
+    out["price"] = fmt_price(result.price, pair) if result.price is not None else "0"
+    out["price2"] = fmt_price(result.price2, pair) if result.price2 is not None else "0"
+    out["orders_cancelled"] = result.orders_cancelled
+    out["descr"] = {"order": result.descr_order}
     if result.newuserref is not None:
         out["newuserref"] = result.newuserref
     if result.olduserref is not None:
@@ -300,59 +300,56 @@ def _edit_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str,
 
 
 def _charge_cancels(ctx: SimContext, account_id: str, orders: list[Order], *, batch: bool) -> None:
-    tier = ctx.accounts.tier_of(account_id)
     by_pair: dict[str, float] = {}
     for order in orders:
         by_pair[order.pair] = by_pair.get(order.pair, 0.0) + cancel_order_cost(_age(ctx, order))
     for pair_id, cost in by_pair.items():
-        ctx.limits.spend_trading(account_id, pair_id, tier, cost, ctx.now(), force=batch)
-
-
-def _cancel_refs(ctx: SimContext, account_id: str, refs: list[str]) -> int:
-    count = 0
-    for ref in refs:
-        for order in _find_open(ctx, account_id, ref):
-            count += ctx.engine.cancel_order(account_id, order.txid)
-    return count
+        # A batch cancel is accepted even past the threshold (wire 5.2).
+        _charge(ctx, account_id, pair_id, cost, force=batch)
 
 
 def _cancel_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
     _refuse_cancels(ctx)
     account_id = key.account_id
-    ref = get_str(params, "txid") or get_str(params, "cl_ord_id")
-    if ref is None:
+    txid, cl_ord_id = get_str(params, "txid"), get_str(params, "cl_ord_id")
+    if txid is None and cl_ord_id is None:
         raise invalid("txid")
-    orders = _find_open(ctx, account_id, ref)
-    if not orders:
-        raise KrakenError(UNKNOWN_ORDER)
+    if cl_ord_id is not None and txid is None:
+        orders = _find_open(ctx, account_id, cl_ord_id, by_cl_ord_id=True)
+    else:
+        orders = _find_open(ctx, account_id, txid or "")
     _charge_cancels(ctx, account_id, orders, batch=False)
-    return {"count": _cancel_refs(ctx, account_id, [ref])}
+    count = ctx.spot().cancel_order(account_id, txid=txid, cl_ord_id=None if txid else cl_ord_id)
+    return {"count": count, "pending": False}
 
 
 def _cancel_order_batch(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
     _refuse_cancels(ctx)
     account_id = key.account_id
-    refs = [*_batch_refs(params.get("orders")), *get_list(params, "cl_ord_ids")]
-    unique = list(dict.fromkeys(refs))
-    if not unique or len(unique) > MAX_BATCH_CANCEL:
+    ids = list(dict.fromkeys(_batch_refs(params.get("orders"))))
+    cl_ord_ids = list(dict.fromkeys(get_list(params, "cl_ord_ids")))
+    if not ids and not cl_ord_ids:
         raise invalid("orders")
-    orders = {o.txid: o for ref in unique for o in _find_open(ctx, account_id, ref)}
-    # A batch cancel is accepted even past the threshold (wire 5.2).
+    orders = {o.txid: o for ref in ids for o in _find_open(ctx, account_id, ref)}
+    for ref in cl_ord_ids:
+        orders.update((o.txid, o) for o in _find_open(ctx, account_id, ref, by_cl_ord_id=True))
     _charge_cancels(ctx, account_id, list(orders.values()), batch=True)
-    return {"count": _cancel_refs(ctx, account_id, unique)}
+    return {"count": ctx.spot().cancel_orders(account_id, ids, cl_ord_ids)}
 
 
 def _batch_refs(raw: Any) -> list[str]:
     """`orders` entries: plain ids, or objects `{"txid": ...}` as some clients send."""
     if raw is None or raw == "":
         return []
+    if isinstance(raw, str):
+        return [part for part in raw.split(",") if part]
     if not isinstance(raw, list):
         raise invalid("orders")
     refs = []
     for item in raw:
         if isinstance(item, Mapping):
-            item = item.get("txid") or item.get("userref") or item.get("cl_ord_id")
-        if item is None or isinstance(item, (list, Mapping)):
+            item = item.get("txid") or item.get("userref")
+        if item is None or isinstance(item, list | Mapping):
             raise invalid("orders")
         refs.append(str(item))
     return refs
@@ -360,7 +357,7 @@ def _batch_refs(raw: Any) -> list[str]:
 
 def _cancel_all(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
     _refuse_cancels(ctx)
-    return {"count": ctx.engine.cancel_all(key.account_id)}
+    return {"count": ctx.spot().cancel_all(key.account_id)}
 
 
 def _cancel_all_orders_after(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
