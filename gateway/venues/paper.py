@@ -230,7 +230,7 @@ class PaperVenue:
         ]
         for order in live:
             order.status = OrdStatus.CANCELED
-            await self._emit(self._canceled(order, "cancel all"))
+            self._push_later(self._canceled(order, "cancel all"))
         return len(live)
 
     async def query_order(
