@@ -204,13 +204,54 @@ def _snapshot(counter: DecayingCounter, now: float) -> KrakenCounterHeadroom:
     )
 
 
+class KrakenPairCounters:
+    """The per-pair trading counters of one Kraken account.
+
+    Kraken keeps this counter per account and pair, shared by REST, WS and FIX and by every key
+    of the account, so governors of keys on the same account must share one instance.
+    """
+
+    def __init__(
+        self,
+        threshold: float,
+        decay_per_s: float,
+        *,
+        safety_margin: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.threshold = threshold
+        self.decay_per_s = decay_per_s
+        self._margin = safety_margin
+        self._clock = clock
+        self.counters: dict[str, DecayingCounter] = {}
+        self.last_spend: dict[str, float] = {}
+
+    def counter(self, pair: str) -> DecayingCounter:
+        counter = self.counters.get(pair)
+        if counter is None:
+            counter = DecayingCounter(
+                f"spot_trading:{pair}",
+                self.threshold - self._margin,
+                self.decay_per_s,
+                self._clock(),
+            )
+            self.counters[pair] = counter
+        return counter
+
+    def set_threshold(self, threshold: float) -> None:
+        self.threshold = threshold
+        for counter in self.counters.values():
+            counter.limit = threshold - self._margin
+
+
 class KrakenRateGovernor:
-    """All of one API key's modelled Kraken budgets."""
+    """All of one API key's modelled Kraken budgets (the trading counters possibly shared)."""
 
     def __init__(
         self,
         tier: KrakenTier = KrakenTier.STARTER,
         *,
+        trading: KrakenPairCounters | None = None,
         max_wait: float = 2.0,
         cancel_max_wait: float = 10.0,
         heavy_rest_cost: float = 2.0,
@@ -220,20 +261,23 @@ class KrakenRateGovernor:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.tier = tier
-        self.limits = TIER_LIMITS[tier]
+        limits = TIER_LIMITS[tier]
         self._max_wait = max_wait
         self._cancel_max_wait = cancel_max_wait
         self._heavy_rest_cost = heavy_rest_cost
-        self._margin = safety_margin
         self._settle_s = settle_s
         self._clock = clock
         self._sleep = sleep
         now = clock()
         self._rest = DecayingCounter(
-            "spot_rest", self.limits.rest_max - safety_margin, self.limits.rest_decay_per_s, now
+            "spot_rest", limits.rest_max - safety_margin, limits.rest_decay_per_s, now
         )
-        self._pairs: dict[str, DecayingCounter] = {}
-        self._last_trade_spend: dict[str, float] = {}
+        self.trading = trading or KrakenPairCounters(
+            limits.trade_threshold,
+            limits.trade_decay_per_s,
+            safety_margin=safety_margin,
+            clock=clock,
+        )
         self._futures = DecayingCounter(
             "futures_derivatives",
             FUTURES_DERIVATIVES_BUDGET - 10 * safety_margin,
@@ -247,28 +291,10 @@ class KrakenRateGovernor:
 
     def set_max_ratecount(self, max_ratecount: float) -> None:
         """Adopt the tier threshold announced by the executions ack (`maxratecount`)."""
-        limit = max_ratecount - self._margin
-        for counter in self._pairs.values():
-            counter.limit = limit
-        self.limits = KrakenTierLimits(
-            self.limits.rest_max,
-            self.limits.rest_decay_per_s,
-            max_ratecount,
-            self.limits.trade_decay_per_s,
-            self.limits.max_open_orders_per_pair,
-        )
+        self.trading.set_threshold(max_ratecount)
 
     def _pair(self, pair: str) -> DecayingCounter:
-        counter = self._pairs.get(pair)
-        if counter is None:
-            counter = DecayingCounter(
-                f"spot_trading:{pair}",
-                self.limits.trade_threshold - self._margin,
-                self.limits.trade_decay_per_s,
-                self._clock(),
-            )
-            self._pairs[pair] = counter
-        return counter
+        return self.trading.counter(pair)
 
     async def _spend(self, counter: DecayingCounter, cost: float, max_wait: float | None) -> None:
         """Reserve `cost` now, then wait for the counter to decay under its limit.
@@ -306,7 +332,7 @@ class KrakenRateGovernor:
         """Before an order-entry request on `pair` (REST or WS; the counter is shared)."""
         cost = trade_cost(action, order_ages_s=order_ages_s, count=count)
         is_cancel = action in (KrakenTradeAction.CANCEL, KrakenTradeAction.BATCH_CANCEL)
-        self._last_trade_spend[pair] = self._clock()
+        self.trading.last_spend[pair] = self._clock()
         await self._spend(self._pair(pair), cost, None if is_cancel else self._max_wait)
 
     async def acquire_futures(
@@ -331,12 +357,13 @@ class KrakenRateGovernor:
         now = self._clock()
         observed = float(value)
         if pair is None:
-            if not self._pairs:
+            counters = self.trading.counters
+            if not counters:
                 return
-            pair = max(self._pairs, key=lambda p: self._pairs[p].level_at(now))
+            pair = max(counters, key=lambda p: counters[p].level_at(now))
         counter = self._pair(pair)
         modelled = counter.level_at(now)
-        recent = now - self._last_trade_spend.get(pair, float("-inf")) < self._settle_s
+        recent = now - self.trading.last_spend.get(pair, float("-inf")) < self._settle_s
         if observed > modelled or not recent:
             counter.set_level(observed, now)
 
@@ -351,7 +378,7 @@ class KrakenRateGovernor:
         return KrakenRateHeadroom(
             tier=self.tier,
             rest=_snapshot(self._rest, now),
-            trading=tuple(_snapshot(c, now) for c in self._pairs.values()),
+            trading=tuple(_snapshot(c, now) for c in self.trading.counters.values()),
             futures=_snapshot(self._futures, now),
             futures_history=_snapshot(self._history, now),
         )

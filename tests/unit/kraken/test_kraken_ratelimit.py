@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from gateway.core.errors import ErrorReason, ResourceExhausted
 from gateway.venues.kraken.ratelimit import (
+    KrakenPairCounters,
     KrakenRateGovernor,
     KrakenTier,
     KrakenTradeAction,
@@ -198,3 +199,19 @@ def test_property_never_exceeds_threshold(ops: list[tuple[A, float, int, float]]
             assert g.headroom().trading[0].level <= 60 + 1e-9
 
     asyncio.run(run())
+
+
+async def test_keys_of_one_account_share_the_trading_counter() -> None:
+    t = FakeTime()
+    shared = KrakenPairCounters(60, 1.0, clock=t.clock)
+    a = KrakenRateGovernor(
+        KrakenTier.STARTER, trading=shared, max_wait=0, clock=t.clock, sleep=t.sleep
+    )
+    b = KrakenRateGovernor(
+        KrakenTier.STARTER, trading=shared, max_wait=0, clock=t.clock, sleep=t.sleep
+    )
+    await a.acquire_trade("P", A.BATCH_ADD, count=118)  # 59 = threshold - margin
+    with pytest.raises(ResourceExhausted):
+        await b.acquire_trade("P", A.ADD)
+    await b.acquire_rest("Balance")  # REST counters stay per key
+    assert a.headroom().rest.level == 0 and b.headroom().rest.level == 1
