@@ -905,9 +905,10 @@ class TradingService:
                 self._outcome_unknown(key, "cancel_all", exc)
         else:
             for key in keys:
-                if self._orders[key].status is OrdStatus.PENDING_CANCEL:
+                status = self._orders[key].status
+                if status is OrdStatus.PENDING_CANCEL:
                     pending.append(self._canceled(key, "kill switch"))
-                    count += 1
+                count += status in (OrdStatus.PENDING_CANCEL, OrdStatus.CANCELED)
         await self._settle(pending)
         return count
 
