@@ -39,9 +39,21 @@ class FakeTime:
 
 
 def governor(
-    t: FakeTime, tier: KrakenTier = KrakenTier.INTERMEDIATE, **kw: float
+    t: FakeTime,
+    tier: KrakenTier = KrakenTier.INTERMEDIATE,
+    *,
+    max_wait: float = 2.0,
+    cancel_max_wait: float = 10.0,
+    settle_s: float = 2.0,
 ) -> KrakenRateGovernor:
-    return KrakenRateGovernor(tier, clock=t.clock, sleep=t.sleep, **kw)
+    return KrakenRateGovernor(
+        tier,
+        max_wait=max_wait,
+        cancel_max_wait=cancel_max_wait,
+        settle_s=settle_s,
+        clock=t.clock,
+        sleep=t.sleep,
+    )
 
 
 def test_docs_worked_example() -> None:
