@@ -25,10 +25,12 @@ from gateway.core.model import (
 )
 from gateway.venues.kraken.spot.order_params import (
     CL_ORD_ID_NAMESPACE,
+    build_add_order_batch_params,
     build_add_order_params,
     build_amend_order_params,
     build_ws_add_order_params,
     build_ws_amend_order_params,
+    build_ws_batch_add_params,
     encode_ws_message,
     fmt,
     kraken_cl_ord_id,
@@ -207,3 +209,28 @@ def test_fmt_never_uses_exponents() -> None:
     assert fmt(D("0.00000001")) == "0.00000001"
     assert fmt(D("1.2300")) == "1.23"
     assert fmt(D("0")) == "0"
+
+
+def test_batches() -> None:
+    a = req(OrderType.LIMIT, client_order_id="O-A", qty=D("0.01"), price=D("30000"))
+    b = req(OrderType.LIMIT, client_order_id="O-B", side=Side.SELL, qty=D("0.01"),
+            price=D("31000"), deadline=T0)  # fmt: skip
+    rest = build_add_order_batch_params([a, b], BTC, deadline=T0)
+    assert rest["pair"] == "XXBTZUSD" and rest["deadline"] == "2026-05-05T10:00:00.000Z"
+    assert [o["cl_ord_id"] for o in rest["orders"]] == ["O-A", "O-B"]
+    assert all("pair" not in o and "deadline" not in o for o in rest["orders"])
+    ws = build_ws_batch_add_params([a, b], BTC)
+    fixture = kraken_fixture("ws_batch_add_request.json")["params"]
+    assert ws["symbol"] == fixture["symbol"]
+    for got, want in zip(ws["orders"], fixture["orders"], strict=True):
+        assert {k: got[k] for k in ("order_type", "side", "cl_ord_id")} == {
+            k: want[k] for k in ("order_type", "side", "cl_ord_id")
+        }
+        assert "symbol" not in got
+    with pytest.raises(InvalidArgument) as info:
+        build_add_order_batch_params([a], BTC)
+    assert info.value.reason is ErrorReason.BATCH_TOO_LARGE
+    with pytest.raises(InvalidArgument):
+        build_ws_batch_add_params([a] * 16, BTC)
+    with pytest.raises(InvalidArgument):
+        build_ws_batch_add_params([a, req(OrderType.MARKET, symbol="ETH/USD")], BTC)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -365,6 +365,70 @@ def build_ws_amend_order_params(
         params["post_only"] = amend.post_only
     if amend.deadline is not None:
         params["deadline"] = _rfc3339(amend.deadline)
+    return params
+
+
+MAX_BATCH_ORDERS = 15  # AddOrderBatch / batch_add: 2..15 orders, one pair
+
+
+def _check_batch(requests: Sequence[OrderRequest], instrument: Instrument) -> None:
+    if not 2 <= len(requests) <= MAX_BATCH_ORDERS:
+        raise InvalidArgument(
+            f"a Kraken batch holds 2 to {MAX_BATCH_ORDERS} orders, got {len(requests)}",
+            ErrorReason.BATCH_TOO_LARGE,
+            metadata={"field": "orders"},
+        )
+    if any(r.symbol != instrument.symbol for r in requests):
+        raise _invalid("symbol", "every order of a Kraken batch must be for the same pair")
+
+
+def build_add_order_batch_params(
+    requests: Sequence[OrderRequest],
+    instrument: Instrument,
+    *,
+    cl_ord_ids: Sequence[str] | None = None,
+    deadline: datetime | None = None,
+    validate_only: bool = False,
+) -> dict[str, Any]:
+    """REST AddOrderBatch JSON body (without `nonce`): `pair` once, then `orders`."""
+    _check_batch(requests, instrument)
+    orders: list[dict[str, str]] = []
+    for i, request in enumerate(requests):
+        cl = None if cl_ord_ids is None else cl_ord_ids[i]
+        order = build_add_order_params(request, instrument, cl_ord_id=cl)
+        for batch_level in ("pair", "deadline", "validate"):
+            order.pop(batch_level, None)
+        orders.append(order)
+    body: dict[str, Any] = {"pair": instrument.venue_symbol, "orders": orders}
+    if deadline is not None:
+        body["deadline"] = _rfc3339(deadline)
+    if validate_only:
+        body["validate"] = True
+    return body
+
+
+def build_ws_batch_add_params(
+    requests: Sequence[OrderRequest],
+    instrument: Instrument,
+    *,
+    cl_ord_ids: Sequence[str] | None = None,
+    deadline: datetime | None = None,
+    validate_only: bool = False,
+) -> dict[str, Any]:
+    """WS v2 batch_add `params` (without `token`)."""
+    _check_batch(requests, instrument)
+    orders = []
+    for i, request in enumerate(requests):
+        cl = None if cl_ord_ids is None else cl_ord_ids[i]
+        order = build_ws_add_order_params(request, instrument, cl_ord_id=cl, include_symbol=False)
+        for batch_level in ("deadline", "validate"):
+            order.pop(batch_level, None)
+        orders.append(order)
+    params: dict[str, Any] = {"symbol": instrument.symbol, "orders": orders}
+    if deadline is not None:
+        params["deadline"] = _rfc3339(deadline)
+    if validate_only:
+        params["validate"] = True
     return params
 
 

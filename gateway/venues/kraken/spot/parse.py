@@ -60,10 +60,13 @@ from gateway.venues.kraken.common.symbols import (
 )
 from gateway.venues.kraken.spot.order_params import (
     KrakenClOrdId,
+    build_add_order_batch_params,
     build_add_order_params,
     build_amend_order_params,
     build_ws_add_order_params,
     build_ws_amend_order_params,
+    build_ws_batch_add_params,
+    encode_ws_message,
     kraken_cl_ord_id,
 )
 from gateway.venues.kraken.spot.schemas import (
@@ -89,10 +92,13 @@ __all__ = [
     "KrakenExecutionsBatch",
     "KrakenParseError",
     "KrakenTradeBalance",
+    "build_add_order_batch_params",
     "build_add_order_params",
     "build_amend_order_params",
     "build_ws_add_order_params",
     "build_ws_amend_order_params",
+    "build_ws_batch_add_params",
+    "encode_ws_message",
     "kraken_cl_ord_id",
 ]
 
