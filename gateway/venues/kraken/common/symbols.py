@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Legacy prefixed asset ids -> Kraken altname. Only these carry X/Z prefixes; newer assets
 # (DOT, USDT, SOL, XTZ, ZRX...) do not, so stripping by rule would break e.g. `ZEUS` or `XCN`.
@@ -53,6 +54,7 @@ class KrakenSymbolError(ValueError):
     """A symbol that no rule or table maps."""
 
 
+@lru_cache(maxsize=4096)  # hot on every executions message; the name set is small
 def unified_asset(kraken_asset: str) -> str:
     """`XXBT`/`XBT` -> `BTC`, `ZUSD` -> `USD`, `XBT.M` -> `BTC.M`, `DOT` -> `DOT`."""
     base, dot, suffix = kraken_asset.partition(".")
@@ -65,6 +67,7 @@ def kraken_asset(unified: str) -> str:
     return UNIFIED_TO_KRAKEN_ASSET.get(unified, unified)
 
 
+@lru_cache(maxsize=4096)
 def unified_from_wsname(wsname: str) -> str:
     """`XBT/USD` (WS v1) or `BTC/USD` (WS v2) -> `BTC/USD`."""
     base, slash, quote = wsname.partition("/")
