@@ -68,7 +68,7 @@ class FuturesRestApi:
 
     async def derivatives(self, request: web.Request) -> web.Response:
         endpoint = request.path[len(DERIVATIVES_PREFIX) :].strip("/")
-        query = request.query_string
+        query = request.rel_url.raw_query_string
         body = await request.text() if request.can_read_body else ""
         params, multi, batch_raw = _parse_params(query, body)
         engine = self.venue.engine
@@ -101,7 +101,7 @@ class FuturesRestApi:
 
     async def history(self, request: web.Request) -> web.Response:
         endpoint = request.path[len(HISTORY_PREFIX) :].strip("/")
-        query = request.query_string
+        query = request.rel_url.raw_query_string
         body = await request.text() if request.can_read_body else ""
         params, multi, _ = _parse_params(query, body)
         handler = HISTORY_ENDPOINTS.get(endpoint)
