@@ -360,3 +360,19 @@ def test_ws_acks_and_batches() -> None:
     )
     with pytest.raises(VenueRejected):
         p.parse_edit_order_result({"status": "err", "error_message": "EOrder:Invalid order"})
+
+
+def test_trailing_orders_report_trigger_not_offset(symbols: KrakenSymbolMap) -> None:
+    info = {"status": "open", "vol": "1", "vol_exec": "0", "stopprice": "29000.0",
+            "limitprice": "28950.0", "descr": {"pair": "XBTUSDT", "type": "sell",
+            "ordertype": "trailing-stop-limit", "price": "+1.5%", "price2": "-50"}}  # fmt: skip
+    state = p.parse_order_info("O1", info, symbols)  # type: ignore[arg-type]
+    assert (state.stop_price, state.price) == (D("29000.0"), D("28950.0"))
+    untriggered = dict(info, stopprice="0", limitprice="0")
+    state = p.parse_order_info("O1", untriggered, symbols)  # type: ignore[arg-type]
+    assert (state.stop_price, state.price) == (None, None)
+    triggers = {"price": D("1.5"), "price_type": "pct", "actual_price": D("29000")}
+    ws = _one({"order_id": "O1", "exec_type": "amended", "order_type": "trailing-stop",
+               "triggers": triggers})  # fmt: skip
+    assert ws.stop_price == D("29000")
+    assert isinstance(ws.event, OrderAmended) and ws.event.stop_price == D("29000")

@@ -313,13 +313,24 @@ def parse_asset_pairs(
 # ---- orders (REST) --------------------------------------------------------------------------
 
 
+def _absolute(value: str | None, field: str) -> Decimal | None:
+    """A descr price unless it is relative (`+100`, `-5`, `#2`, `1.5%`: trailing offsets)."""
+    if value is None or value[:1] in ("+", "-", "#") or value.endswith("%"):
+        return None
+    return _nonzero(value, field)
+
+
 def _prices(order_type: OrderType, info: KrakenOrderInfo) -> tuple[Decimal | None, Decimal | None]:
-    """(limit price, stop/trigger price) of a REST order."""
+    """(limit price, stop/trigger price) of a REST order. For trailing types descr carries the
+    offsets; the current trigger and limit come from `stopprice` / `limitprice` (None if 0)."""
     descr = info.get("descr", {})
-    price = _nonzero(descr.get("price"), "descr.price")
-    price2 = _nonzero(descr.get("price2"), "descr.price2")
+    price = _absolute(descr.get("price"), "descr.price")
+    price2 = _absolute(descr.get("price2"), "descr.price2")
     stopprice = _nonzero(info.get("stopprice"), "stopprice")
     limitprice = _nonzero(info.get("limitprice"), "limitprice")
+    if order_type in (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT):
+        limit = limitprice if order_type is OrderType.TRAILING_STOP_LIMIT else None
+        return limit, stopprice
     if order_type in TRIGGERED_TYPES:
         stop = stopprice or price
         limit = (limitprice or price2) if order_type in STOP_LIMIT_TYPES else None
@@ -450,9 +461,15 @@ def _fee(fees: Iterable[Mapping[str, Any]] | None) -> Fee | None:
 
 
 def _ws_stop_price(e: KrakenWsExecution) -> Decimal | None:
+    """The trigger price. A relative trigger (trailing: `price_type` pct/quote) carries an
+    offset in `price`; the price it currently triggers at is `actual_price`."""
     triggers = e.get("triggers")
-    if triggers is not None and "price" in triggers:
-        return dec(triggers["price"], "triggers.price")
+    if triggers is not None:
+        if triggers.get("price_type", "static") != "static":
+            actual = triggers.get("actual_price")
+            return dec(actual, "triggers.actual_price") if actual else None
+        if "price" in triggers:
+            return dec(triggers["price"], "triggers.price")
     return _opt_dec(e.get("stop_price"), "stop_price")
 
 
