@@ -107,11 +107,14 @@ def _enum_out(wrapper: Any, prefix: str, value: Enum | None) -> Any:
     return wrapper.Value(f"{prefix}{value.name}") if value is not None else 0
 
 
-def time_in(ts: timestamp_pb2.Timestamp, present: bool) -> datetime | None:
+_MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the protobuf Timestamp limit
+
+
+def time_in(ts: timestamp_pb2.Timestamp, present: bool, field: str) -> datetime | None:
     if not present:
         return None
-    if not (0 <= ts.seconds < 253402300800):  # 0001..9999 range guard for datetime
-        raise InvalidArgument("timestamp out of range", ErrorReason.INVALID_FIELD)
+    if not (0 <= ts.seconds <= _MAX_SECONDS and 0 <= ts.nanos <= 999_999_999):
+        raise _invalid(field, ErrorReason.INVALID_FIELD, "timestamp out of range")
     return ts.ToDatetime(tzinfo=UTC)
 
 
@@ -204,8 +207,8 @@ def order_request(spec: orders_pb2.OrderSpec, field: str = "order") -> m.OrderRe
         )
         or m.OffsetUnit.ABSOLUTE,
         time_in_force=tif or m.TimeInForce.GTC,
-        expire_time=time_in(spec.expire_time, spec.HasField("expire_time")),
-        start_time=time_in(spec.start_time, spec.HasField("start_time")),
+        expire_time=time_in(spec.expire_time, spec.HasField("expire_time"), f"{f}expire_time"),
+        start_time=time_in(spec.start_time, spec.HasField("start_time"), f"{f}start_time"),
         post_only=spec.post_only,
         reduce_only=spec.reduce_only,
         display_qty=decimal(spec.display_qty, f"{f}display_qty"),
@@ -224,7 +227,7 @@ def order_request(spec: orders_pb2.OrderSpec, field: str = "order") -> m.OrderRe
             spec.self_trade_prevention,
             f"{f}self_trade_prevention",
         ),
-        deadline=time_in(spec.deadline, spec.HasField("deadline")),
+        deadline=time_in(spec.deadline, spec.HasField("deadline"), f"{f}deadline"),
         validate_only=spec.validate_only,
     )
 
@@ -246,7 +249,7 @@ def amend_request(req: orders_pb2.AmendOrderRequest, client_id: str) -> m.AmendR
         trailing_offset=decimal(req.trailing_offset, "trailing_offset"),
         limit_offset=decimal(req.limit_offset, "limit_offset"),
         post_only=req.post_only if req.HasField("post_only") else None,
-        deadline=time_in(req.deadline, req.HasField("deadline")),
+        deadline=time_in(req.deadline, req.HasField("deadline"), "deadline"),
     )
 
 

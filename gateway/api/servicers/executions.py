@@ -57,8 +57,8 @@ class ExecutionServicer(executions_pb2_grpc.ExecutionServiceServicer):
         client_id = request.client_order_id
         if client_id:
             convert.client_order_id(client_id)
-        start = convert.time_in(request.start_time, request.HasField("start_time"))
-        end = convert.time_in(request.end_time, request.HasField("end_time"))
+        start = convert.time_in(request.start_time, request.HasField("start_time"), "start_time")
+        end = convert.time_in(request.end_time, request.HasField("end_time"), "end_time")
         got = await self._d.service.list_fills(
             active.context(),
             symbol=symbol,

@@ -160,8 +160,8 @@ class OrderOps:
         self, ctx: m.SessionContext, req: orders_pb2.ListOrdersRequest
     ) -> orders_pb2.ListOrdersResponse:
         symbol = convert.optional_symbol(req.instrument, req.HasField("instrument"))
-        start = convert.time_in(req.start_time, req.HasField("start_time"))
-        end = convert.time_in(req.end_time, req.HasField("end_time"))
+        start = convert.time_in(req.start_time, req.HasField("start_time"), "start_time")
+        end = convert.time_in(req.end_time, req.HasField("end_time"), "end_time")
         statuses = {convert.ord_status_in(s, "ord_statuses") for s in req.ord_statuses}
         got = await self._s.list_orders(
             ctx, symbol=symbol, page_size=page_size(req.page_size), page_token=req.page_token
