@@ -21,9 +21,17 @@ class IdFactory:
         self._trade_seq = 0
 
     def _make(self, prefix: str, groups: tuple[int, ...]) -> str:
+        """`prefix` replaces the first character of the first group."""
+        length = sum(groups)
         while True:
-            parts = ["".join(self._rng.choices(_ALPHABET, k=n)) for n in groups]
-            text = prefix + "-".join(parts)[len(prefix) :] if prefix else "-".join(parts)
+            bits = self._rng.getrandbits(5 * length)
+            chars = [_ALPHABET[(bits >> (5 * i)) & 31] for i in range(length)]
+            chars[0] = prefix
+            parts, start = [], 0
+            for size in groups:
+                parts.append("".join(chars[start : start + size]))
+                start += size
+            text = "-".join(parts)
             if text not in self._issued:
                 self._issued.add(text)
                 return text

@@ -75,32 +75,44 @@ class MarketMaker:
         return max(moved, pair.tick_size * 10)
 
     def requote(self, pair: KrakenPair) -> None:
-        """Replace the maker's quotes on `pair` with fresh ones around the reference price."""
+        """Move the maker's quotes on `pair` to the levels around the reference price.
+
+        Quotes already at a wanted level and untouched stay (keeping their queue position and
+        sparing the feeds); the rest are cancelled and the missing levels placed.
+        """
         engine = self.engine
-        for txid in self._quotes.get(pair.id, []):
-            order = engine.get_order(txid)
-            if order is not None and order.is_open:
-                engine.cancel_order(self.account_id, txid)
         reference = engine.reference[pair.id]
         spacing = max(pair.tick_size, round_to_tick(reference * SPACING_FRACTION, pair))
-        placed: list[str] = []
+        wanted: list[tuple[Side, Decimal]] = []
         for level in range(1, self.levels + 1):
             for side, sign in ((Side.BUY, -1), (Side.SELL, 1)):
                 price = reference + sign * spacing * level
-                if price <= 0:
-                    continue
-                params = OrderParams(
-                    pair=pair.id,
-                    side=side,
-                    ordertype=OrderType.LIMIT,
-                    volume=pair.mm_level_qty,
-                    price=price,
-                    stptype=StpType.CANCEL_OLDEST,
-                )
-                try:
-                    result = engine.add_order(self.account_id, params)
-                except KrakenError:
-                    continue  # e.g. inventory exhausted on one side: quote the other
-                if result.txid is not None:
-                    placed.append(result.txid)
-        self._quotes[pair.id] = placed
+                if price > 0:
+                    wanted.append((side, price))
+        kept: list[str] = []
+        for txid in self._quotes.get(pair.id, []):
+            order = engine.open_order(self.account_id, txid)
+            if order is None:
+                continue
+            key = (order.side, order.price)
+            if key in wanted and order.vol_exec == 0:
+                wanted.remove(key)
+                kept.append(txid)
+            else:
+                engine.cancel_order(self.account_id, txid)
+        for side, price in wanted:
+            params = OrderParams(
+                pair=pair.id,
+                side=side,
+                ordertype=OrderType.LIMIT,
+                volume=pair.mm_level_qty,
+                price=price,
+                stptype=StpType.CANCEL_OLDEST,
+            )
+            try:
+                result = engine.add_order(self.account_id, params)
+            except KrakenError:
+                continue  # e.g. inventory exhausted on one side: quote the other
+            if result.txid is not None and result.order is not None and result.order.is_open:
+                kept.append(result.txid)
+        self._quotes[pair.id] = kept

@@ -203,6 +203,10 @@ class SpotEngine:
         order = self._orders.get(txid)
         return order.snapshot() if order else None
 
+    def open_order(self, account_id: str, txid: str) -> Order | None:
+        """The live open order itself (no copy) or None; read-only for callers."""
+        return self._open.get(account_id, {}).get(txid)
+
     def last_price(self, pair: str) -> Decimal:
         """Last trade price, or the reference price before the first trade."""
         pair_id = self.pair(pair).id
