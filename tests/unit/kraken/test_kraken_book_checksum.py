@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.venues.kraken.common.book_checksum import (
     checksum_of_texts,
@@ -104,3 +106,37 @@ def test_v2_book_channel_doc_examples() -> None:
     book.apply(_levels(MATIC_ASKS), _levels(MATIC_BIDS), snapshot=True, checksum=2439117997)
     book.apply([], [(D("0.5657"), D("1098.3947558"))], snapshot=False, checksum=2114181697)
     assert book.bids()[-1] == (D("0.5657"), D("1098.3947558"))
+
+
+price_st = st.integers(1, 60).map(lambda i: D(100) + D(i) / 10)
+qty_st = st.one_of(st.just(D(0)), st.integers(1, 10**6).map(lambda i: D(i) / 10**4))
+side_st = st.lists(st.tuples(price_st, qty_st), max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(messages=st.lists(st.tuples(side_st, side_st), min_size=1, max_size=25),
+       depth=st.sampled_from([3, 10, 25]))  # fmt: skip
+def test_property_replica_matches_a_naive_book(
+    messages: list[tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]],
+    depth: int,
+) -> None:
+    """Against a dict book re-sorted and re-truncated from scratch after every message."""
+    book = KrakenL2Book("T/T", depth=depth, price_decimals=1, qty_decimals=4)
+    asks: dict[Decimal, Decimal] = {}
+    bids: dict[Decimal, Decimal] = {}
+    for i, (ask_changes, bid_changes) in enumerate(messages):
+        for side, changes in ((asks, ask_changes), (bids, bid_changes)):
+            if i == 0:
+                side.clear()
+            for price, qty in changes:
+                if qty == 0:
+                    side.pop(price, None)
+                else:
+                    side[price] = qty
+        kept_asks = sorted(asks.items())[:depth]
+        kept_bids = sorted(bids.items(), reverse=True)[:depth]
+        asks, bids = dict(kept_asks), dict(kept_bids)
+        expected = kraken_book_checksum(kept_asks, kept_bids, 1, 4)
+        book.apply(ask_changes, bid_changes, snapshot=i == 0, checksum=expected)
+        assert book.asks() == kept_asks
+        assert book.bids() == kept_bids
