@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import (
@@ -234,3 +236,45 @@ def test_batches() -> None:
         build_ws_batch_add_params([a] * 16, BTC)
     with pytest.raises(InvalidArgument):
         build_ws_batch_add_params([a, req(OrderType.MARKET, symbol="ETH/USD")], BTC)
+
+
+decimals = st.decimals(min_value=D("0.00000001"), max_value=D("1e9"), places=8, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    order_type=st.sampled_from(list(OrderType)),
+    side=st.sampled_from(list(Side)),
+    qty=decimals,
+    price=decimals,
+    stop=decimals,
+    offset=decimals,
+    tif=st.sampled_from(list(TimeInForce)),
+    client_id=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1,
+                      max_size=64),
+)  # fmt: skip
+def test_property_params_are_plain_decimal_strings(
+    order_type: OrderType,
+    side: Side,
+    qty: Decimal,
+    price: Decimal,
+    stop: Decimal,
+    offset: Decimal,
+    tif: TimeInForce,
+    client_id: str,
+) -> None:
+    request = req(order_type, side=side, qty=qty, price=price, stop_price=stop,
+                  trailing_offset=offset, limit_offset=offset, time_in_force=tif,
+                  client_order_id=client_id)  # fmt: skip
+    params = build_add_order_params(request, BTC)
+    for key in ("volume", "price", "price2"):
+        if key in params:
+            text = params[key].lstrip("+-").rstrip("%")
+            assert "E" not in text and "e" not in text
+            assert D(text) == abs(D(text))
+    assert D(params["volume"]) == qty
+    cl = params["cl_ord_id"]
+    assert cl == client_id or kraken_cl_ord_id(client_id).mapped
+    assert len(cl) <= 36
+    ws = json.loads(encode_ws_message(build_ws_add_order_params(request, BTC)), parse_float=D)
+    assert D(str(ws["order_qty"])) == qty
