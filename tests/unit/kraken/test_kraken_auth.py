@@ -84,3 +84,16 @@ def test_unpadded_secret_accepted() -> None:
 def test_key_id_is_stable_and_distinct() -> None:
     assert KrakenCredentials("a", SECRET).key_id == KrakenCredentials("a", SECRET).key_id
     assert KrakenCredentials("a", SECRET).key_id != KrakenCredentials("b", SECRET).key_id
+
+
+def test_signed_form_reproduces_the_official_vector() -> None:
+    signer = KrakenSpotSigner(KrakenCredentials("k", SECRET))
+    params = {"ordertype": "limit", "pair": "XBTUSD", "price": "37500", "type": "buy",
+              "volume": "1.25"}  # fmt: skip
+    body, headers = signer.signed_form(PATH, params, int(NONCE))
+    assert body.decode() == FORM_BODY
+    assert headers["API-Sign"].startswith("4/dpxb3iT4tp/")
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    body, headers = signer.signed_json(PATH, params, int(NONCE))
+    assert headers["API-Sign"].startswith("r/o+GpKxXjV/")  # wire 2.3 self-derived JSON vector
+    assert headers["Content-Type"] == "application/json"
