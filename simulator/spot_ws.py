@@ -191,6 +191,7 @@ class SpotWsServer:
 
     def _on_text(self, conn: WsConnection, text: str, private: bool) -> None:
         time_in = self._now()
+        self._check_status()
         try:
             request = decode(text)
         except ValueError:

@@ -18,8 +18,10 @@ from simulator.engine.model import (
     Fill,
     Order,
     OrderParams,
+    Page,
     Side,
 )
+from simulator.spot_errors import KrakenError
 
 
 class BookLike(Protocol):
@@ -45,8 +47,12 @@ class SpotEngineLike(Protocol):
         display_qty: str | None = None,
         limit_price: str | None = None,
         trigger_price: str | None = None,
-        post_only: bool | None = None,
+        post_only: bool = False,
     ) -> AmendResult: ...
+
+    def add_order_batch(
+        self, account_id: str, pair: str, orders: Sequence[OrderParams], validate: bool = False
+    ) -> list[AddResult | KrakenError]: ...
 
     def edit_order(
         self,
@@ -60,6 +66,7 @@ class SpotEngineLike(Protocol):
         displayvol: str | None = None,
         userref: int | None = None,
         oflags: frozenset[str] | None = None,
+        validate: bool = False,
     ) -> EditResult: ...
 
     def cancel_order(self, account_id: str, ref: str) -> int: ...
@@ -68,6 +75,6 @@ class SpotEngineLike(Protocol):
 
     def open_orders(self, account_id: str) -> Sequence[Order]: ...
 
-    def recent_fills(self, account_id: str, count: int) -> Sequence[Fill]: ...
+    def trades_history(self, account_id: str) -> Page[Fill]: ...
 
     def balances(self, account_id: str) -> dict[str, Decimal]: ...

@@ -157,7 +157,8 @@ class PrivateFeeds:
                 kind = "pending_new" if order.status is OrderStatus.PENDING else "new"
                 rows.append(order_record(order, pair, kind, order.last_modified or order.opentm))
         if sub.params["snap_trades"]:
-            for fill in engine.recent_fills(account_id, SNAP_TRADES):
+            newest_first = engine.trades_history(account_id).items[:SNAP_TRADES]
+            for fill in reversed(newest_first):
                 pair = self.pairs_by_id[fill.pair]
                 rows.append(fill_record(fill, pair, self._asset_name(fill.fee_asset)))
         if not sub.params["snap_orders"] and not sub.params["snap_trades"]:

@@ -9,7 +9,7 @@ REST, wire 5.2) are checked here, before the engine is touched.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -352,23 +352,20 @@ class SpotWsTrading:
         self._may_trade(caller, all("post" in o.oflags for o in orders))
         pair_id = orders[0].pair
         self._check_open_orders(caller, pair_id, len(orders))
-        engine = self._engine()
-        # The whole batch is validated first: one bad order rejects all (wire 3.2).
-        for order in orders:
-            engine.add_order(caller.account_id, _with_validate(order))
-        if batch_validate:
-            return [[self._add_result(None, o) for o in orders]]
-        self._spend(caller, pair_id, batch_add_cost(len(orders)))
+        if not batch_validate:
+            self._spend(caller, pair_id, batch_add_cost(len(orders)))
+        # The engine validates the whole batch first; a later reject (funds) fills its slot.
+        placed = self._engine().add_order_batch(
+            caller.account_id, pair_id, orders, validate=batch_validate
+        )
         results: list[JsonObject] = []
-        for order in orders:
-            try:
-                added = engine.add_order(caller.account_id, order)
-            except KrakenError as exc:  # an engine reject after validation spares the others
+        for order, outcome in zip(orders, placed, strict=True):
+            if isinstance(outcome, KrakenError):
                 failed = self._add_result(None, order)
-                failed["error"] = exc.code
+                failed["error"] = outcome.code
                 results.append(failed)
             else:
-                results.append(self._add_result(added.txid, order))
+                results.append(self._add_result(outcome.txid, order))
         return [results]
 
     # -- amend / edit --------------------------------------------------------------------
@@ -407,7 +404,7 @@ class SpotWsTrading:
             display_qty=opt("display_qty"),
             limit_price=opt("limit_price", "limit_price_type"),
             trigger_price=opt("trigger_price", "trigger_price_type"),
-            post_only=post_only,
+            post_only=bool(post_only),
         )
         result: JsonObject = {"amend_id": amended.amend_id}
         if "order_id" in params:
@@ -441,8 +438,12 @@ class SpotWsTrading:
             else None,
             userref=_opt_int(params, "order_userref"),
             oflags=frozenset(oflags),
+            validate=_bool(params, "validate"),
         )
-        return [{"order_id": edited.txid, "original_order_id": edited.originaltxid}]
+        result: JsonObject = {"original_order_id": edited.originaltxid}
+        if edited.txid is not None:  # None for validate=true
+            result = {"order_id": edited.txid, **result}
+        return [result]
 
     # -- cancels -------------------------------------------------------------------------
 
@@ -519,7 +520,3 @@ def _userref(ref: Any) -> int:
         return int(ref)
     except (TypeError, ValueError, InvalidOperation) as exc:
         raise invalid("orders") from exc
-
-
-def _with_validate(order: OrderParams) -> OrderParams:
-    return replace(order, validate=True)

@@ -11,6 +11,8 @@ import pytest
 
 from simulator.accounts import DEMO_SPOT_KEY
 from simulator.app import SimulatorServer
+from simulator.context import SimContext, make_context
+from simulator.engine.spot import SpotEngine
 from simulator.spot_ws_wire import decode, encode
 
 RECV_TIMEOUT_S = 5.0  # a guard against hangs, never a synchronisation device
@@ -43,12 +45,11 @@ class WsClient:
         return parsed
 
     async def expect(self, match: Callable[[Message], bool]) -> Message:
-        while True:
-            message = await self.recv()
-            if message.get("channel") == "heartbeat":
-                continue
-            if match(message):
-                return message
+        async with asyncio.timeout(RECV_TIMEOUT_S):  # heartbeats must not keep us waiting
+            while True:
+                message = await self.recv()
+                if message.get("channel") != "heartbeat" and match(message):
+                    return message
 
     async def reply(self, req_id: int) -> Message:
         return await self.expect(lambda m: m.get("req_id") == req_id)
@@ -62,10 +63,28 @@ class WsClient:
         return await self.reply(await self.send(method, params))
 
 
+def wire_engine(ctx: SimContext) -> SpotEngine:
+    """The simulator's spot engine, created with the context's accounts if nobody did yet."""
+    if ctx.engine is None:
+        engine = SpotEngine(seed=ctx.seed, clock=ctx.clock)
+        for account in ctx.accounts.accounts():
+            engine.create_account(account.account_id, account.balances, master_id=account.master_id)
+        ctx.engine = engine
+    assert isinstance(ctx.engine, SpotEngine)
+    return ctx.engine
+
+
 @pytest.fixture
 async def sim() -> AsyncIterator[SimulatorServer]:
-    async with SimulatorServer(port=0, seed=7) as server:
+    ctx = make_context(seed=7)
+    wire_engine(ctx)
+    async with SimulatorServer(context=ctx) as server:
         yield server
+
+
+@pytest.fixture
+def engine(sim: SimulatorServer) -> SpotEngine:
+    return wire_engine(sim.ctx)
 
 
 @pytest.fixture
