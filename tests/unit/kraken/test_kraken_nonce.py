@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.journal import SqliteJournal
 from gateway.venues.kraken.spot.nonce import (
     InMemoryNonceStore,
     KrakenNonceSource,
@@ -139,3 +141,22 @@ async def test_store_returning_the_old_mark_is_also_safe() -> None:
     clock.now = 0
     second = KrakenNonceSource("k", store, clock_us=clock, block_us=5)
     assert await second.next_nonce() > max(issued)
+
+
+async def test_with_the_sqlite_journal_across_a_restart(tmp_path: Path) -> None:
+    """The real journal as the store: concurrent issue, close, reopen, never backwards."""
+    clock = FakeClock(1_000)
+    journal = await SqliteJournal.open(tmp_path)
+    try:
+        source = KrakenNonceSource("key-a", journal, clock_us=clock, block_us=50)
+        first = await asyncio.gather(*(source.next_nonce() for _ in range(200)))
+    finally:
+        await journal.close()
+    assert len(set(first)) == 200
+    clock.now = 0  # the clock went backwards across the restart
+    journal = await SqliteJournal.open(tmp_path)
+    try:
+        source = KrakenNonceSource("key-a", journal, clock_us=clock, block_us=50)
+        assert await source.next_nonce() > max(first)
+    finally:
+        await journal.close()
