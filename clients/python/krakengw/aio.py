@@ -29,7 +29,7 @@ from krakengw.models import (
     Transfer,
 )
 from krakengw.resume import AsyncExecutionStream, ReconnectPolicy
-from krakengw.stubs import SESSION_LOST_REASONS, ClientCore, Stubs
+from krakengw.stubs import SESSION_LOST_REASONS, ClientCore, Stubs, channel_options
 from krakengw.v1 import (
     accounts_pb2,
     market_data_pb2,
@@ -43,7 +43,7 @@ T = TypeVar("T")
 
 
 class AsyncClient:
-    """Asyncio client; the same methods as `Client`, awaited. Create it inside a running
+    """Asyncio client; the same methods and options as `Client`, awaited. Create it inside a running
     event loop; `async with` closes the channel.
 
     >>> async with AsyncClient("127.0.0.1:50051", token) as gw:
@@ -57,15 +57,16 @@ class AsyncClient:
         token: str,
         *,
         timeout: float | None = 10.0,
+        wait_for_ready: bool = False,
         credentials: grpc.ChannelCredentials | None = None,
         options: Sequence[tuple[str, Any]] = (),
         reconnect: ReconnectPolicy | None = None,
     ) -> None:
-        self._core = ClientCore(target, token, timeout)
+        self._core = ClientCore(target, token, timeout, wait_for_ready)
         self._channel = (
-            grpc.aio.secure_channel(target, credentials, options=options)
+            grpc.aio.secure_channel(target, credentials, options=channel_options(options))
             if credentials is not None
-            else grpc.aio.insecure_channel(target, options=options)
+            else grpc.aio.insecure_channel(target, options=channel_options(options))
         )
         self._stubs = Stubs(self._channel)
         self._reconnect = reconnect
@@ -85,12 +86,12 @@ class AsyncClient:
 
     async def _unary(self, method: Any, request: Any) -> Any:
         try:
-            return await method(request, metadata=self._core.metadata, timeout=self._core.timeout)
+            return await method(request, **self._core.unary_options)
         except grpc.RpcError as error:
             raise self._core.error(error) from None
 
     async def _stream(self, method: Any, request: Any) -> AsyncIterator[Any]:
-        call = method(request, metadata=self._core.metadata)
+        call = method(request, **self._core.stream_options)
         try:
             async for message in call:
                 yield message
@@ -244,7 +245,7 @@ class AsyncClient:
         Iterate it; `last_sequence` tells where to resume in a later process."""
 
         def open_call(request: Any) -> Any:
-            return self._stubs.executions.StreamExecutions(request, metadata=self._core.metadata)
+            return self._stubs.executions.StreamExecutions(request, **self._core.resume_options)
 
         return AsyncExecutionStream(
             open_call,

@@ -12,6 +12,7 @@ from typing import TypedDict, Unpack
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
+
 from krakengw.decimals import DecimalLike, to_wire
 from krakengw.enums import (
     FeeCurrency,

@@ -29,7 +29,7 @@ from krakengw.models import (
     Transfer,
 )
 from krakengw.resume import ExecutionStream, ReconnectPolicy
-from krakengw.stubs import SESSION_LOST_REASONS, ClientCore, Stubs
+from krakengw.stubs import SESSION_LOST_REASONS, ClientCore, Stubs, channel_options
 from krakengw.v1 import (
     accounts_pb2,
     market_data_pb2,
@@ -46,6 +46,10 @@ class Client:
     """Blocking client. Prices and quantities go in as Decimal (or int/str) and come out as
     Decimal; failures raise KrakenGwError. Use as a context manager to close the channel.
 
+    `timeout` bounds each unary call (seconds). With `wait_for_ready`, unary calls wait (within
+    the timeout) for an unreachable gateway instead of failing fast with UNAVAILABLE; execution
+    streams always wait and resume. `reconnect` tunes the execution stream's backoff.
+
     >>> with Client("127.0.0.1:50051", token) as gw:
     ...     gw.logon()
     ...     order = gw.submit_order("BTC/USD", "buy", Decimal("0.01"), price=Decimal("50000"))
@@ -57,15 +61,16 @@ class Client:
         token: str,
         *,
         timeout: float | None = 10.0,
+        wait_for_ready: bool = False,
         credentials: grpc.ChannelCredentials | None = None,
         options: Sequence[tuple[str, Any]] = (),
         reconnect: ReconnectPolicy | None = None,
     ) -> None:
-        self._core = ClientCore(target, token, timeout)
+        self._core = ClientCore(target, token, timeout, wait_for_ready)
         self._channel = (
-            grpc.secure_channel(target, credentials, options=options)
+            grpc.secure_channel(target, credentials, options=channel_options(options))
             if credentials is not None
-            else grpc.insecure_channel(target, options=options)
+            else grpc.insecure_channel(target, options=channel_options(options))
         )
         self._stubs = Stubs(self._channel)
         self._reconnect = reconnect
@@ -85,12 +90,12 @@ class Client:
 
     def _unary(self, method: Any, request: Any) -> Any:
         try:
-            return method(request, metadata=self._core.metadata, timeout=self._core.timeout)
+            return method(request, **self._core.unary_options)
         except grpc.RpcError as error:
             raise self._core.error(error) from None
 
     def _stream(self, method: Any, request: Any) -> Iterator[Any]:
-        call = method(request, metadata=self._core.metadata)
+        call = method(request, **self._core.stream_options)
         try:
             yield from call
         except grpc.RpcError as error:
@@ -237,7 +242,7 @@ class Client:
         Iterate it; `last_sequence` tells where to resume in a later process."""
 
         def open_call(request: Any) -> Any:
-            return self._stubs.executions.StreamExecutions(request, metadata=self._core.metadata)
+            return self._stubs.executions.StreamExecutions(request, **self._core.resume_options)
 
         return ExecutionStream(
             open_call,

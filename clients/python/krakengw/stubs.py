@@ -20,10 +20,22 @@ from krakengw.v1 import (
     sessions_pb2_grpc,
 )
 
-__all__ = ["SESSION_LOST_REASONS", "ClientCore", "Stubs"]
+__all__ = ["SESSION_LOST_REASONS", "ClientCore", "Stubs", "channel_options"]
+
+# Reconnect quickly after a gateway restart: gRPC's default reconnect backoff grows to 120 s.
+CHANNEL_DEFAULTS: dict[str, Any] = {
+    "grpc.initial_reconnect_backoff_ms": 100,
+    "grpc.min_reconnect_backoff_ms": 100,
+    "grpc.max_reconnect_backoff_ms": 2000,
+}
 
 # Reasons after which logging on again (e.g. after a gateway restart) lets a stream resume.
-SESSION_LOST_REASONS = frozenset({"SESSION_NOT_FOUND"})
+SESSION_LOST_REASONS = frozenset({"SESSION_NOT_FOUND", "NOT_LOGGED_ON"})
+
+
+def channel_options(options: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The caller's channel options over the client's defaults."""
+    return list({**CHANNEL_DEFAULTS, **dict(options)}.items())
 
 
 class Stubs:
@@ -42,13 +54,25 @@ class ClientCore:
     """Target, token and call options. The token lives only in the call metadata and is
     redacted from every error message; it never appears in repr or str."""
 
-    def __init__(self, target: str, token: str, timeout: float | None) -> None:
+    def __init__(
+        self, target: str, token: str, timeout: float | None, wait_for_ready: bool
+    ) -> None:
         if not token or any(c.isspace() or not c.isprintable() for c in token):
             raise ValueError("token must be non-empty printable ASCII without spaces")
         self.target = target
-        self.timeout = timeout
         self._token = token
-        self.metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),)
+        metadata = (("authorization", f"Bearer {token}"),)
+        self.unary_options: dict[str, Any] = {
+            "metadata": metadata,
+            "timeout": timeout,
+            "wait_for_ready": wait_for_ready,
+        }
+        self.stream_options: dict[str, Any] = {
+            "metadata": metadata,
+            "wait_for_ready": wait_for_ready,
+        }
+        # A resuming stream waits for the gateway to come back rather than failing fast.
+        self.resume_options: dict[str, Any] = {"metadata": metadata, "wait_for_ready": True}
 
     def __repr__(self) -> str:
         return f"ClientCore(target={self.target!r})"
