@@ -124,7 +124,7 @@ async def bench(clients: int, per_client: int) -> None:
 
             async def add_order(i: int, n: int) -> None:
                 nonces[i] += 1
-                side, price = ("buy", "1000.0") if n % 2 == 0 else ("sell", "900000.0")
+                side, price = ("buy", "10000.0") if n % 2 == 0 else ("sell", "900000.0")
                 body = urlencode(
                     {
                         "nonce": nonces[i],

@@ -148,8 +148,13 @@ def _refuse_cancels(ctx: SimContext) -> None:
         raise KrakenError(refusal)
 
 
-def _open_in_pair(ctx: SimContext, account_id: str, pair: KrakenPair) -> int:
-    return sum(1 for o in ctx.spot().open_orders(account_id) if o.pair == pair.id)
+def _check_open_orders(ctx: SimContext, account_id: str, pair: KrakenPair, adding: int) -> None:
+    """`EOrder:Orders limit exceeded` past the tier's open orders per pair (wire 5.2)."""
+    if not ctx.limits.config.enforce:
+        return  # counting snapshots every open order; skip it when limits are off
+    open_in_pair = sum(1 for o in ctx.spot().open_orders(account_id) if o.pair == pair.id)
+    tier = ctx.accounts.tier_of(account_id)
+    ctx.limits.check_open_orders(tier, open_in_pair, adding)
 
 
 def _charge(
@@ -168,12 +173,13 @@ def _find_open(
     ctx: SimContext, account_id: str, ref: str, *, by_cl_ord_id: bool = False
 ) -> list[Order]:
     """Open orders a reference names: txid, integer userref (all matching) or cl_ord_id."""
-    orders = ctx.spot().open_orders(account_id)
+    engine = ctx.spot()
     if by_cl_ord_id:
-        return [o for o in orders if o.cl_ord_id == ref]
+        return engine.open_orders(account_id, cl_ord_id=ref)
     if ref.strip().lstrip("-").isdigit():
-        return [o for o in orders if o.userref == int(ref)]
-    return [o for o in orders if o.txid == ref]
+        return engine.open_orders(account_id, userref=int(ref))
+    order = engine.get_order(ref)
+    return [order] if order and order.account_id == account_id and order.is_open else []
 
 
 def _descr(result: AddResult) -> dict[str, Any]:
@@ -193,8 +199,7 @@ def _add_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, 
     _refuse_new_orders(ctx, "post" in request.oflags)
     _check_deadline(ctx, params)
     if not validate:
-        tier = ctx.accounts.tier_of(account_id)
-        ctx.limits.check_open_orders(tier, _open_in_pair(ctx, account_id, pair))
+        _check_open_orders(ctx, account_id, pair, 1)
     result = ctx.spot().add_order(account_id, request)
     if validate:
         return {"descr": _descr(result)}
@@ -217,10 +222,7 @@ def _add_order_batch(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict
     _refuse_new_orders(ctx, all("post" in r.oflags for r in requests))
     _check_deadline(ctx, params)
     if not validate:
-        tier = ctx.accounts.tier_of(account_id)
-        ctx.limits.check_open_orders(
-            tier, _open_in_pair(ctx, account_id, pair), adding=len(requests)
-        )
+        _check_open_orders(ctx, account_id, pair, len(requests))
     # The engine validates the whole batch first, then reports per-order failures in place.
     results: list[dict[str, Any]] = []
     for outcome in ctx.spot().add_order_batch(account_id, pair.id, requests, validate):
@@ -244,7 +246,7 @@ def _amend_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str
     if cl_ord_id is not None:
         found = _find_open(ctx, account_id, cl_ord_id, by_cl_ord_id=True)
     else:
-        found = [o for o in ctx.spot().open_orders(account_id) if o.txid == txid]
+        found = _find_open(ctx, account_id, txid or "")
     if found:
         _charge(ctx, account_id, found[0].pair, amend_order_cost(_age(ctx, found[0])))
     _check_deadline(ctx, params)
