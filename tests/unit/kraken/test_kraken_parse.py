@@ -376,3 +376,36 @@ def test_trailing_orders_report_trigger_not_offset(symbols: KrakenSymbolMap) -> 
                "triggers": triggers})  # fmt: skip
     assert ws.stop_price == D("29000")
     assert isinstance(ws.event, OrderAmended) and ws.event.stop_price == D("29000")
+
+
+def test_rest_envelope() -> None:
+    from gateway.core.errors import (
+        ErrorReason,
+        OutcomeUnknown,
+        ResourceExhausted,
+        Unavailable,
+        VenueRejected,
+    )
+
+    body = json.dumps(kraken_fixture("http_add_order_spot.json")).encode()
+    assert p.parse_rest_response(200, body)["txid"] == ["OUF4EM-FRGI2-MQMWZD"]
+    opentm = p.parse_rest_response(200, b'{"error":[],"result":{"t":1688583840.8648}}')["t"]
+    assert opentm == D("1688583840.8648")
+    warned = b'{"error":["WGeneral:Deprecated"],"result":{"ok":1}}'
+    assert p.parse_rest_response(200, warned) == {"ok": 1}
+    with pytest.raises(VenueRejected) as info:
+        p.parse_rest_response(200, b'{"error":["EOrder:Insufficient funds"]}', after_send=True)
+    assert info.value.reason is ErrorReason.INSUFFICIENT_FUNDS
+    with pytest.raises(OutcomeUnknown):
+        p.parse_rest_response(200, b'{"error":["EGeneral:Internal error"]}', after_send=True)
+    with pytest.raises(OutcomeUnknown):
+        p.parse_rest_response(502, b"<html>bad gateway</html>", after_send=True)
+    with pytest.raises(Unavailable):
+        p.parse_rest_response(502, b"<html>bad gateway</html>")
+    with pytest.raises(OutcomeUnknown) as unknown:
+        p.parse_rest_response(200, b'{"result":', after_send=True)
+    assert unknown.value.reason is ErrorReason.VENUE_RESPONSE_UNPARSEABLE
+    with pytest.raises(Unavailable):
+        p.parse_rest_response(200, b"[]")
+    with pytest.raises(ResourceExhausted):
+        p.parse_rest_response(429, b"")

@@ -15,13 +15,20 @@ re-exported here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gateway.core.errors import GatewayError
+from gateway.core.errors import (
+    ErrorReason,
+    GatewayError,
+    OutcomeUnknown,
+    ResourceExhausted,
+    Unavailable,
+)
 from gateway.core.events import (
     OrderAccepted,
     OrderAmended,
@@ -51,7 +58,7 @@ from gateway.core.model import (
     Ticker,
     TimeInForce,
 )
-from gateway.venues.kraken.common.errors import kraken_error
+from gateway.venues.kraken.common.errors import kraken_error, kraken_errors
 from gateway.venues.kraken.common.symbols import (
     KrakenPairNames,
     KrakenSymbolMap,
@@ -864,3 +871,41 @@ def parse_edit_order_result(result: KrakenEditOrderResult) -> tuple[str, str]:
     if result.get("status", "ok") != "ok" or "txid" not in result:
         raise kraken_error(result.get("error_message") or "EOrder:Invalid order")
     return result["txid"], result.get("originaltxid", "")
+
+
+# ---- REST envelope --------------------------------------------------------------------------
+
+
+def _no_answer(text: str, reason: ErrorReason, after_send: bool) -> GatewayError:
+    """No definitive answer: after an order-entry send the outcome is unknown, else the read
+    simply failed and may be retried."""
+    if after_send:
+        return OutcomeUnknown(text, reason, metadata={"retryable": "false"})
+    return Unavailable(text, reason, metadata={"retryable": "true"})
+
+
+def parse_rest_response(status: int, body: bytes, *, after_send: bool = False) -> Any:
+    """The `result` of a Spot REST response, or raise the GatewayError it means.
+
+    Kraken answers 200 even for errors (`{"error": ["E..."]}`); other statuses mean the request
+    did not get a Kraken answer (Cloudflare, 5xx). JSON numbers decode as Decimal.
+    `after_send=True` for order entry (AddOrder, CancelOrder...): no answer -> OutcomeUnknown.
+    """
+    if status == 429:
+        raise ResourceExhausted(
+            "Kraken edge rate limit (HTTP 429)", ErrorReason.VENUE_RATE_LIMITED, retry_after=1.0
+        )
+    if status != 200:
+        raise _no_answer(f"Kraken HTTP {status}", ErrorReason.VENUE_UNAVAILABLE, after_send)
+    try:
+        msg = json.loads(body, parse_float=Decimal)
+    except ValueError:
+        msg = None
+    if not isinstance(msg, dict) or not isinstance(msg.get("error"), list):
+        raise _no_answer(
+            "unparseable Kraken response", ErrorReason.VENUE_RESPONSE_UNPARSEABLE, after_send
+        )
+    errors = [str(e) for e in msg["error"] if not str(e).startswith("W")]
+    if errors:
+        raise kraken_errors(errors, after_send=after_send)
+    return msg.get("result")
