@@ -526,3 +526,71 @@ def ws_ticker_json(t: KrakenFuturesTicker, inst: KrakenFuturesInstrument, time_m
         "high": t.high24h,
         "low": t.low24h,
     }
+
+
+def ws_balances_json(
+    account: KrakenFuturesAccount,
+    flex: KrakenMarginSummary,
+    inverse: KrakenMarginSummary,
+    usd_price: dict[str, Decimal],
+) -> Json:
+    """The body of a balances(_snapshot) message (without feed/account/seq/timestamp)."""
+    currencies: Json = {}
+    for code, qty in sorted(account.flex.items()):
+        value = qty * usd_price.get(code, ZERO)
+        currencies[code] = {
+            "quantity": qty,
+            "value": value,
+            "collateral_value": value,
+            "available": qty,
+            "haircut": ZERO,
+            "conversion_spread": ZERO,
+        }
+    return {
+        "holding": {c.upper(): q for c, q in sorted(account.cash.items())},
+        "futures": {
+            "F-XBT:USD": {
+                "name": "F-XBT:USD",
+                "pair": "XBT/USD",
+                "unit": "XBT",
+                "portfolio_value": inverse.portfolio_value,
+                "balance": inverse.balance_value,
+                "maintenance_margin": inverse.maintenance_margin,
+                "initial_margin": inverse.initial_margin,
+                "available": inverse.available_margin,
+                "unrealized_funding": ZERO,
+                "pnl": inverse.pnl,
+            }
+        },
+        "flex_futures": {
+            "currencies": currencies,
+            "balance_value": flex.balance_value,
+            "portfolio_value": flex.portfolio_value,
+            "collateral_value": flex.balance_value,
+            "initial_margin": flex.initial_margin_with_orders,
+            "initial_margin_without_orders": flex.initial_margin,
+            "maintenance_margin": flex.maintenance_margin,
+            "pnl": flex.pnl,
+            "unrealized_funding": ZERO,
+            "total_unrealized": flex.pnl,
+            "total_unrealized_as_margin": flex.pnl,
+            "margin_equity": flex.portfolio_value,
+            "available_margin": flex.available_margin,
+            "isolated": {},
+            "cross": {
+                "balance_value": flex.balance_value,
+                "portfolio_value": flex.portfolio_value,
+                "collateral_value": flex.balance_value,
+                "initial_margin": flex.initial_margin_with_orders,
+                "initial_margin_without_orders": flex.initial_margin,
+                "maintenance_margin": flex.maintenance_margin,
+                "pnl": flex.pnl,
+                "unrealized_funding": ZERO,
+                "total_unrealized": flex.pnl,
+                "total_unrealized_as_margin": flex.pnl,
+                "margin_equity": flex.portfolio_value,
+                "available_margin": flex.available_margin,
+                "effective_leverage": ZERO,
+            },
+        },
+    }

@@ -1,0 +1,216 @@
+"""Futures WS v1 over a real socket: challenge auth, book seq, private feeds after REST orders."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import pytest
+
+from simulator.accounts import DEMO_FUTURES_KEY, DEMO_FUTURES_SECRET
+from simulator.app import SimulatorServer
+
+from .conftest import FuturesRest
+
+V3 = "/derivatives/api/v3/"
+Msg = dict[str, Any]
+
+
+def sign_challenge(challenge: str, secret: str = DEMO_FUTURES_SECRET) -> str:
+    digest = hashlib.sha256(challenge.encode()).digest()
+    return base64.b64encode(
+        hmac.new(base64.b64decode(secret), digest, hashlib.sha512).digest()
+    ).decode()
+
+
+class Client:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+
+    async def send(self, message: Msg) -> None:
+        await self.ws.send_str(json.dumps(message))
+
+    async def next(self) -> Msg:
+        async with asyncio.timeout(10):
+            message = await self.ws.receive()
+        assert message.type is aiohttp.WSMsgType.TEXT, message
+        return json.loads(message.data, parse_float=Decimal)  # type: ignore[no-any-return]
+
+    async def until(self, match: Callable[[Msg], bool]) -> Msg:
+        while True:
+            message = await self.next()
+            if match(message):
+                return message
+
+    async def authenticate(self) -> tuple[str, str]:
+        await self.send({"event": "challenge", "api_key": DEMO_FUTURES_KEY})
+        reply = await self.until(lambda m: m.get("event") == "challenge")
+        return reply["message"], sign_challenge(reply["message"])
+
+    async def subscribe_private(self, feed: str, challenge: str, signed: str) -> Msg:
+        await self.send(
+            {
+                "event": "subscribe",
+                "feed": feed,
+                "api_key": DEMO_FUTURES_KEY,
+                "original_challenge": challenge,
+                "signed_challenge": signed,
+            }
+        )
+        ack = await self.until(lambda m: m.get("event") is not None)
+        assert ack["event"] == "subscribed" and ack["feed"] == feed, ack
+        return ack
+
+
+@pytest.fixture
+async def client(sim: SimulatorServer) -> AsyncIterator[Client]:
+    async with aiohttp.ClientSession() as session, session.ws_connect(sim.futures_ws_url) as ws:
+        c = Client(ws)
+        assert await c.next() == {"event": "info", "version": 1}
+        yield c
+
+
+async def test_challenge_auth_and_bad_signature(client: Client) -> None:
+    challenge, signed = await client.authenticate()
+    assert len(challenge) == 36 and challenge.count("-") == 4
+    await client.send(
+        {
+            "event": "subscribe",
+            "feed": "open_orders",
+            "api_key": DEMO_FUTURES_KEY,
+            "original_challenge": challenge,
+            "signed_challenge": "x" + signed[1:],
+        }
+    )
+    assert await client.next() == {"event": "error", "message": "Invalid challenge"}
+    ack = await client.subscribe_private("open_orders", challenge, signed)
+    assert ack["original_challenge"] == challenge
+    snapshot = await client.next()
+    assert snapshot == {
+        "feed": "open_orders_snapshot",
+        "account": snapshot["account"],
+        "orders": [],
+    }
+    await client.send({"event": "subscribe", "feed": "nope"})
+    assert await client.next() == {"event": "error", "message": "Invalid feed"}
+    await client.ws.send_str("{not json")
+    assert await client.next() == {"event": "error", "message": "Json Error"}
+
+
+async def test_book_snapshot_then_contiguous_deltas(client: Client, rest: FuturesRest) -> None:
+    await client.send({"event": "subscribe", "feed": "book", "product_ids": ["PF_XBTUSD"]})
+    assert await client.next() == {
+        "event": "subscribed",
+        "feed": "book",
+        "product_ids": ["PF_XBTUSD"],
+    }
+    snapshot = await client.next()
+    assert snapshot["feed"] == "book_snapshot" and snapshot["product_id"] == "PF_XBTUSD"
+    assert snapshot["tickSize"] is None and len(snapshot["bids"]) == 10
+    price = Decimal(snapshot["bids"][0]["price"]) - 3  # a fresh level below the best bid
+    assert all(Decimal(b["price"]) != price for b in snapshot["bids"])
+    sent = await rest.call(
+        "POST",
+        V3 + "sendorder",
+        {
+            "orderType": "lmt",
+            "symbol": "PF_XBTUSD",
+            "side": "buy",
+            "size": "0.25",
+            "limitPrice": str(price),
+        },
+    )
+    order_id = json.loads(sent.text)["sendStatus"]["order_id"]
+    added = await client.next()
+    assert added == {
+        "feed": "book",
+        "product_id": "PF_XBTUSD",
+        "side": "buy",
+        "seq": snapshot["seq"] + 1,
+        "price": price,
+        "qty": Decimal("0.25"),
+        "timestamp": added["timestamp"],
+    }
+    await rest.call("POST", V3 + "cancelorder", {"order_id": order_id})
+    removed = await client.next()
+    assert (removed["seq"], removed["price"], removed["qty"]) == (snapshot["seq"] + 2, price, 0)
+
+
+async def test_fills_and_open_orders_after_a_rest_order(client: Client, rest: FuturesRest) -> None:
+    challenge, signed = await client.authenticate()
+    await client.subscribe_private("fills", challenge, signed)
+    assert (await client.next())["feed"] == "fills_snapshot"
+    await client.subscribe_private("open_orders", challenge, signed)
+    assert (await client.next())["feed"] == "open_orders_snapshot"
+    await client.subscribe_private("open_positions", challenge, signed)
+    assert (await client.next())["positions"] == []
+    sent = await rest.call(
+        "POST",
+        V3 + "sendorder",
+        {
+            "orderType": "mkt",
+            "symbol": "PF_ETHUSD",
+            "side": "sell",
+            "size": "1.5",
+            "cliOrdId": "ws-1",
+        },
+    )
+    order_id = json.loads(sent.text)["sendStatus"]["order_id"]
+    placed = await client.until(lambda m: m.get("feed") == "open_orders")
+    assert placed["reason"] == "new_placed_order_by_user" and not placed["is_cancel"]
+    assert placed["order"]["order_id"] == order_id and placed["order"]["direction"] == 1
+    assert placed["order"]["cli_ord_id"] == "ws-1"
+    fills = await client.until(lambda m: m.get("feed") == "fills")
+    [fill] = fills["fills"]
+    assert (fill["order_id"], fill["buy"], fill["qty"], fill["fill_type"]) == (
+        order_id,
+        False,
+        Decimal("1.5"),
+        "taker",
+    )
+    assert fill["cli_ord_id"] == "ws-1" and fill["fee_currency"] == "USD"
+    done = await client.until(lambda m: m.get("feed") == "open_orders")
+    assert done["is_cancel"] and done["reason"] == "full_fill"
+    positions = await client.until(lambda m: m.get("feed") == "open_positions")
+    [pos] = positions["positions"]
+    assert (pos["instrument"], pos["balance"], pos["entry_price"]) == (
+        "PF_ETHUSD",
+        Decimal("-1.5"),
+        fill["price"],
+    )
+
+
+async def test_ticker_trade_and_heartbeat(
+    sim: SimulatorServer, client: Client, rest: FuturesRest
+) -> None:
+    await client.send({"event": "subscribe", "feed": "ticker", "product_ids": ["PI_XBTUSD"]})
+    await client.until(lambda m: m.get("event") == "subscribed")
+    ticker = await client.next()
+    assert ticker["feed"] == "ticker" and ticker["product_id"] == "PI_XBTUSD"
+    assert ticker["bid"] < ticker["ask"] and ticker["tag"] == "perpetual"
+    await client.send({"event": "subscribe", "feed": "trade", "product_ids": ["PI_XBTUSD"]})
+    await client.until(lambda m: m.get("event") == "subscribed")
+    assert await client.next() == {
+        "feed": "trade_snapshot",
+        "product_id": "PI_XBTUSD",
+        "trades": [],
+    }
+    await rest.call(
+        "POST",
+        V3 + "sendorder",
+        {"orderType": "mkt", "symbol": "PI_XBTUSD", "side": "buy", "size": "10"},
+    )
+    trade = await client.until(lambda m: m.get("feed") == "trade")
+    assert (trade["side"], trade["qty"], trade["type"]) == ("buy", 10, "fill")
+    await client.send({"event": "subscribe", "feed": "heartbeat"})
+    await client.until(lambda m: m.get("event") == "subscribed")
+    sim.ctx.clock.advance(6)  # type: ignore[attr-defined]
+    beat = await client.until(lambda m: m.get("feed") == "heartbeat")
+    assert beat["time"] == int(sim.ctx.clock.now() * 1000)
