@@ -140,3 +140,9 @@ def get_list(params: Mapping[str, Any], name: str) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value]
     return [part for part in str(value).split(",") if part]
+
+
+def int_param(params: Mapping[str, Any], name: str, default: int) -> int:
+    """An integer parameter with a default (a given `0` stays `0`)."""
+    value = get_int(params, name)
+    return default if value is None else value

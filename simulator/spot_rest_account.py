@@ -15,6 +15,7 @@ from simulator.spot_params import (
     get_int,
     get_list,
     get_str,
+    int_param,
     invalid,
     require_str,
 )
@@ -75,7 +76,7 @@ def _closed_orders(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[s
         cl_ord_id=get_str(params, "cl_ord_id"),
         start=get_str(params, "start"),
         end=get_str(params, "end"),
-        ofs=get_int(params, "ofs", 0) or 0,
+        ofs=int_param(params, "ofs", 0),
         closetime=closetime,
     )
     result: dict[str, Any] = {"closed": _order_map(ctx, page.items, get_bool(params, "trades"))}
@@ -97,7 +98,7 @@ def _trades_history(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[
         key.account_id,
         start=get_str(params, "start"),
         end=get_str(params, "end"),
-        ofs=get_int(params, "ofs", 0) or 0,
+        ofs=int_param(params, "ofs", 0),
     )
     ledgers = get_bool(params, "ledgers")
     result: dict[str, Any] = {
@@ -125,7 +126,7 @@ def _ledgers(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, An
         kind=get_str(params, "type") or "all",
         start=get_str(params, "start"),
         end=get_str(params, "end"),
-        ofs=get_int(params, "ofs", 0) or 0,
+        ofs=int_param(params, "ofs", 0),
     )
     result: dict[str, Any] = {
         "ledger": {e.id: ledger_info(e, ctx.pairs.assets.get(e.asset)) for e in page.items}

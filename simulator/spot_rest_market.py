@@ -15,7 +15,7 @@ from simulator.engine.model import Side
 from simulator.engine.spot import SpotEngine
 from simulator.market_data import KrakenPair
 from simulator.spot_errors import KrakenError
-from simulator.spot_params import Params, get_int, get_str, invalid
+from simulator.spot_params import Params, get_str, int_param, invalid
 from simulator.spot_rest_public import requested_pairs
 
 ZERO = Decimal(0)
@@ -76,7 +76,7 @@ def _ticker(ctx: SimContext, params: Params) -> dict[str, Any]:
 
 def _depth(ctx: SimContext, params: Params) -> dict[str, Any]:
     pair = _single_pair(ctx, params)
-    count = get_int(params, "count", 100) or 100
+    count = int_param(params, "count", 100)
     if not 1 <= count <= 500:
         raise invalid("count")
     engine = ctx.spot()
@@ -108,7 +108,7 @@ def _trade_row(trade: PublicTradeEvent, pair: KrakenPair) -> list[Any]:
 
 def _trades(ctx: SimContext, params: Params) -> dict[str, Any]:
     pair = _single_pair(ctx, params)
-    count = get_int(params, "count", 1000) or 1000
+    count = int_param(params, "count", 1000)
     if not 1 <= count <= 1000:
         raise invalid("count")
     since = _since(params)
@@ -131,7 +131,7 @@ def _since(params: Params) -> int:
 
 def _ohlc(ctx: SimContext, params: Params) -> dict[str, Any]:
     pair = _single_pair(ctx, params)
-    interval = get_int(params, "interval", 1) or 1
+    interval = int_param(params, "interval", 1)
     if interval not in OHLC_INTERVALS:
         raise invalid("interval")
     width = interval * 60
@@ -142,7 +142,7 @@ def _ohlc(ctx: SimContext, params: Params) -> dict[str, Any]:
     now_bucket = int(ctx.now()) // width * width
     if now_bucket not in buckets:
         buckets[now_bucket] = []  # the open candle always exists
-    since = get_int(params, "since", 0) or 0
+    since = int_param(params, "since", 0)
     rows: list[list[Any]] = []
     last_close = engine.last_price(pair.id)
     for start in sorted(buckets)[-MAX_OHLC:]:
