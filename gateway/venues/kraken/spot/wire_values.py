@@ -1,0 +1,171 @@
+"""Kraken Spot wire values -> Python: the explicit enum tables (Kraken string -> core enum) and
+the scalar decoders (decimals, unix times, RFC3339) shared by the parse modules.
+
+An unknown value in a table raises `KrakenParseError` (via `lookup`): guessing an order's
+state is how fills get lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from gateway.core.model import (
+    InstrumentStatus,
+    Liquidity,
+    OrderType,
+    OrdStatus,
+    Side,
+    TimeInForce,
+)
+
+VENUE = "kraken"
+
+
+class KrakenParseError(ValueError):
+    """A Kraken payload the gateway cannot interpret safely."""
+
+
+# ---- mapping tables -------------------------------------------------------------------------
+
+SIDES: Mapping[str, Side] = {"buy": Side.BUY, "sell": Side.SELL}
+
+ORDER_TYPES: Mapping[str, OrderType] = {
+    "market": OrderType.MARKET,
+    "limit": OrderType.LIMIT,
+    "iceberg": OrderType.ICEBERG,
+    "stop-loss": OrderType.STOP_LOSS,
+    "take-profit": OrderType.TAKE_PROFIT,
+    "stop-loss-limit": OrderType.STOP_LOSS_LIMIT,
+    "take-profit-limit": OrderType.TAKE_PROFIT_LIMIT,
+    "trailing-stop": OrderType.TRAILING_STOP,
+    "trailing-stop-limit": OrderType.TRAILING_STOP_LIMIT,
+    "settle-position": OrderType.MARKET,  # margin settlement at market
+}
+TRIGGERED_TYPES = frozenset(
+    {
+        OrderType.STOP_LOSS,
+        OrderType.TAKE_PROFIT,
+        OrderType.STOP_LOSS_LIMIT,
+        OrderType.TAKE_PROFIT_LIMIT,
+        OrderType.TRAILING_STOP,
+        OrderType.TRAILING_STOP_LIMIT,
+    }
+)
+STOP_LIMIT_TYPES = frozenset(
+    {OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT, OrderType.TRAILING_STOP_LIMIT}
+)
+
+TIME_IN_FORCE: Mapping[str, TimeInForce] = {
+    "gtc": TimeInForce.GTC,
+    "ioc": TimeInForce.IOC,
+    "gtd": TimeInForce.GTD,
+    "fok": TimeInForce.FOK,
+}
+
+# REST order `status`; `open` with executed volume is refined to PARTIALLY_FILLED.
+REST_ORDER_STATUS: Mapping[str, OrdStatus] = {
+    "pending": OrdStatus.PENDING_NEW,
+    "open": OrdStatus.NEW,
+    "closed": OrdStatus.FILLED,
+    "canceled": OrdStatus.CANCELED,
+    "expired": OrdStatus.EXPIRED,
+}
+
+# WS v2 executions `order_status`.
+WS_ORDER_STATUS: Mapping[str, OrdStatus] = {
+    "pending_new": OrdStatus.PENDING_NEW,
+    "new": OrdStatus.NEW,
+    "partially_filled": OrdStatus.PARTIALLY_FILLED,
+    "filled": OrdStatus.FILLED,
+    "canceled": OrdStatus.CANCELED,
+    "expired": OrdStatus.EXPIRED,
+}
+
+# WS v2 `exec_type`s that produce no core event: `pending_new` (the core already holds the
+# order PENDING_NEW), `filled` (the core derives FILLED from cum_qty of the `trade` events),
+# `iceberg_refill` (display refresh only). `status` yields OrderTriggered only when a trigger
+# fired. Anything not in either set fails loudly.
+WS_SILENT_EXEC_TYPES = frozenset({"pending_new", "filled", "iceberg_refill"})
+WS_EVENT_EXEC_TYPES = frozenset(
+    {"new", "trade", "canceled", "expired", "amended", "restated", "status"}
+)
+
+LIQUIDITY: Mapping[str, Liquidity] = {"m": Liquidity.MAKER, "t": Liquidity.TAKER}
+
+INSTRUMENT_STATUS: Mapping[str, InstrumentStatus] = {
+    "online": InstrumentStatus.ONLINE,
+    "cancel_only": InstrumentStatus.CANCEL_ONLY,
+    "post_only": InstrumentStatus.POST_ONLY,
+    "limit_only": InstrumentStatus.LIMIT_ONLY,
+    "reduce_only": InstrumentStatus.REDUCE_ONLY,
+    "maintenance": InstrumentStatus.MAINTENANCE,
+    "work_in_progress": InstrumentStatus.MAINTENANCE,
+    "delisted": InstrumentStatus.DELISTED,
+}
+
+
+def lookup(table: Mapping[str, Any], value: object, what: str) -> Any:
+    try:
+        return table[str(value).lower()]
+    except KeyError:
+        raise KrakenParseError(f"unknown Kraken {what}: {value!r}") from None
+
+
+# ---- scalars --------------------------------------------------------------------------------
+
+
+def dec(value: object, field: str = "value") -> Decimal:
+    """A Kraken decimal: string (REST), Decimal/int (WS v2 decoded with parse_float=Decimal)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise KrakenParseError(f"{field}: boolean where a number was expected")
+    if isinstance(value, int | str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise KrakenParseError(f"{field}: not a decimal: {value!r}") from None
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    raise KrakenParseError(f"{field}: not a number: {value!r}")
+
+
+def opt_dec(value: object, field: str) -> Decimal | None:
+    return None if value is None else dec(value, field)
+
+
+def nonzero_dec(value: object, field: str) -> Decimal | None:
+    """REST uses "0"/"0.00000" for "not set"."""
+    if value is None or value == "":
+        return None
+    d = dec(value, field)
+    return d if d != 0 else None
+
+
+def parse_unix_time(value: object) -> datetime | None:
+    """Kraken unix seconds (float, int or string); 0 means unset."""
+    if value is None or value == "":
+        return None
+    seconds = dec(value, "time")
+    if seconds == 0:
+        return None
+    return datetime.fromtimestamp(float(seconds), tz=UTC)
+
+
+def parse_rfc3339(value: str | None) -> datetime | None:
+    """RFC3339 with up to 9 fractional digits (Python keeps 6)."""
+    if not value:
+        return None
+    text = value.replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise KrakenParseError(f"bad timestamp {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
