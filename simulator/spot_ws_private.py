@@ -197,7 +197,7 @@ class PrivateFeeds:
             data = report
             if sub.params["ratecounter"]:
                 count = self._ratecount(event.account_id, event.order.pair)
-                data = {**report, "ratecount": int(count)}
+                data = {**report, "ratecount": round(count)}
             message = push("executions", "update", [data], sequence=sub.next_sequence())
             conn.deliver("ws:executions", encode(message))
 

@@ -26,6 +26,7 @@ class WsClient:
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.ws = ws
         self.seen: list[Message] = []
+        self.backlog: list[Message] = []
         self._req_id = 0
 
     async def send(self, method: str, params: dict[str, Any] | None = None) -> int:
@@ -45,11 +46,18 @@ class WsClient:
         return parsed
 
     async def expect(self, match: Callable[[Message], bool]) -> Message:
+        """The first message (held back or new) that `match`es; others stay held back."""
+        for index, held in enumerate(self.backlog):
+            if match(held):
+                return self.backlog.pop(index)
         async with asyncio.timeout(RECV_TIMEOUT_S):  # heartbeats must not keep us waiting
             while True:
                 message = await self.recv()
-                if message.get("channel") != "heartbeat" and match(message):
+                if message.get("channel") == "heartbeat":
+                    continue
+                if match(message):
                     return message
+                self.backlog.append(message)
 
     async def reply(self, req_id: int) -> Message:
         return await self.expect(lambda m: m.get("req_id") == req_id)
