@@ -153,6 +153,7 @@ class Order:
     leverage: str | None = None
     reduce_only: bool = False
     close: CloseParams | None = None
+    refid: str | None = None  # the primary order's txid when this is its conditional close
     # execution state
     vol_exec: Decimal = ZERO
     cost: Decimal = ZERO

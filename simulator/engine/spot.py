@@ -157,6 +157,7 @@ class SpotEngine:
             p.id: p.start_price for p in self.directory.pairs.values()
         }
         self._internal_ids = {FEE_ACCOUNT, MM_ACCOUNT}
+        self._pending_closes: list[Order] = []
         self.create_account(FEE_ACCOUNT, fee_exempt=True)
         self.market_maker: MarketMaker | None = None
         if market_maker:
@@ -336,6 +337,17 @@ class SpotEngine:
             uv=unexecuted.quantize(places),
         )  # fmt: skip
 
+    def trade_volume(self, account_id: str) -> Decimal:
+        """TradeVolume `volume`: USD value traded since start (Kraken: 30 days), 4 decimals."""
+        return self.account(account_id).fee_volume.quantize(Decimal("0.0001"))
+
+    def fee_rates(self, account_id: str, pair: str) -> tuple[Decimal, Decimal]:
+        """(taker %, maker %) the account's next order on `pair` pays."""
+        account, info = self.account(account_id), self.pair(pair)
+        if account.fee_exempt:
+            return ZERO, ZERO
+        return info.taker_fee_pct(account.fee_volume), info.maker_fee_pct(account.fee_volume)
+
     def _value_in(self, asset: str, target: str) -> Decimal:
         """Price of one `asset` in `target` via a direct or inverse pair, else via USD."""
         if asset == target:
@@ -483,9 +495,7 @@ class SpotEngine:
         )
         order.fee_asset = pair.base if "fcib" in oflags else pair.quote
         order.hold_asset = pair.base if p.side is Side.SELL else pair.quote
-        if not account.fee_exempt:
-            order.taker_pct = pair.taker_fee_pct(account.fee_volume)
-            order.maker_pct = pair.maker_fee_pct(account.fee_volume)
+        order.taker_pct, order.maker_pct = self.fee_rates(account.id, pair.id)
         self._set_prices(order, p, pair)
         if quote_volume is not None:
             self._size_viqc(order, pair)
@@ -642,6 +652,7 @@ class SpotEngine:
         if order.is_open:
             self._after_match(order, pair)
         self._check_triggers(pair.id)
+        self._place_closes()
 
     def _after_match(self, order: Order, pair: KrakenPair) -> None:
         if order.quote_volume is not None and order.vol_exec > 0:
@@ -758,6 +769,9 @@ class SpotEngine:
             self._fills[order.account_id].append(fill)
             self._fills_by_txid[fill_txid] = fill
             fills.append((order, fill))
+        usd = cost * self._value_in(pair.quote, "ZUSD")
+        for order in (maker, taker):  # volume picks the fee tier of the account's next orders
+            self._accounts[order.account_id].fee_volume += usd
         self._update_maker_in_book(maker, qty)
         for order, fill in fills:
             self._refresh_hold(order)
@@ -895,6 +909,35 @@ class SpotEngine:
             self._cl_ord_ids[order.account_id].pop(order.cl_ord_id, None)
         self._closed[order.account_id].append(order)
         self._emit(order, exec_type, reason=reason)
+        if order.close is not None and order.vol_exec > 0:
+            self._pending_closes.append(order)
+
+    def _place_closes(self) -> None:
+        """Place the conditional close of every primary that finished with fills (OTO).
+
+        Deferred to the end of the request so a close never enters the book mid-match; it is
+        an independent order for the executed volume in the opposite direction, `refid` set to
+        the primary. If it cannot be placed (funds, price rules) it is silently dropped.
+        """
+        while self._pending_closes:
+            primary = self._pending_closes.pop(0)
+            assert primary.close is not None
+            params = OrderParams(
+                pair=primary.pair,
+                side=primary.side.opposite,
+                ordertype=primary.close.ordertype,
+                volume=primary.vol_exec,
+                price=primary.close.price,
+                price2=primary.close.price2,
+                trigger=primary.trigger,
+                leverage=primary.leverage,
+            )
+            try:
+                order = self._build(self._accounts[primary.account_id], params)
+            except KrakenError:
+                continue
+            order.refid = primary.txid
+            self._accept(order)
 
     def _emit(
         self,
@@ -952,6 +995,7 @@ class SpotEngine:
             raise KrakenError(E.UNKNOWN_ORDER)
         for order in orders:
             self._finish(order, OrderStatus.CANCELED, ExecType.CANCELED, E.CANCEL_REASON_USER)
+        self._place_closes()
         return len(orders)
 
     def cancel_orders(
@@ -969,6 +1013,7 @@ class SpotEngine:
             found.update((o.txid, o) for o in self._find(account_id, cl_ord_id=ident))
         for order in found.values():
             self._finish(order, OrderStatus.CANCELED, ExecType.CANCELED, E.CANCEL_REASON_USER)
+        self._place_closes()
         return len(found)
 
     def cancel_all(self, account_id: str, reason: str = E.CANCEL_REASON_USER) -> int:
@@ -977,6 +1022,7 @@ class SpotEngine:
         orders = sorted(self._open[account_id].values(), key=lambda o: o.opentm)
         for order in orders:
             self._finish(order, OrderStatus.CANCELED, ExecType.CANCELED, reason)
+        self._place_closes()
         return len(orders)
 
     def cancel_all_after(self, account_id: str, timeout: int) -> CancelAfterResult:
@@ -1018,6 +1064,7 @@ class SpotEngine:
             new.volume = quantize_down(parse_decimal(order_qty, "order_qty"), pair.lot_decimals)
             if new.volume <= 0 or new.volume < min(pair.ordermin, order.volume):
                 raise KrakenError("EGeneral:Invalid arguments:order_qty")
+            new.volume = max(new.volume, order.vol_exec)  # below the filled qty: rest is cancelled
         if display_qty is not None:
             if order.displayvol is None:
                 raise KrakenError("EGeneral:Invalid arguments:display_qty")
@@ -1081,6 +1128,7 @@ class SpotEngine:
         if order.remaining <= 0:
             self._emit(order, ExecType.AMENDED, amend_id=amend_id)
             self._finish(order, OrderStatus.CLOSED, ExecType.FILLED, None)
+            self._place_closes()
             return AmendResult(amend_id, order.snapshot())
         self._refresh_hold(order)
         if in_book and keeps_priority:
@@ -1100,6 +1148,7 @@ class SpotEngine:
             self._check_triggers(pair.id)
         elif order.txid in self._stops[pair.id]:
             self._check_triggers(pair.id)
+        self._place_closes()
         return AmendResult(amend_id, order.snapshot())
 
     def _amend_record(
@@ -1346,3 +1395,4 @@ class SpotEngine:
                 self.cancel_all(account.id, E.REASON_CANCEL_AFTER)
         if self.market_maker is not None:
             self.market_maker.on_tick(now)
+        self._place_closes()

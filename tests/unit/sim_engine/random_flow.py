@@ -11,6 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from simulator.engine import (
+    CloseParams,
     KrakenError,
     ManualClock,
     OrderParams,
@@ -123,6 +124,9 @@ class RandomFlow:
             starttm=f"+{rng.randint(1, 5)}" if rng.random() < 0.03 else None,
             userref=rng.randint(0, 5),
             stptype=rng.choice(list(StpType)),
+            close=CloseParams(OrderType.LIMIT, str(self._price(pair)))
+            if rng.random() < 0.05
+            else None,
         )
         self._call(lambda: self.engine.add_order(rng.choice(USERS), params))
 
