@@ -62,6 +62,12 @@ async def sim() -> AsyncIterator[SimulatorServer]:
 
 
 @pytest.fixture
+def clock(sim: SimulatorServer) -> ManualClock:
+    assert isinstance(sim.ctx.clock, ManualClock)
+    return sim.ctx.clock
+
+
+@pytest.fixture
 async def rest(sim: SimulatorServer) -> AsyncIterator[FuturesRest]:
     async with httpx.AsyncClient(base_url=sim.base_url) as http:
         yield FuturesRest(http, DEMO_FUTURES_KEY, DEMO_FUTURES_SECRET)

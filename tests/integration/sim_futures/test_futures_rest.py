@@ -6,7 +6,6 @@ import json
 from decimal import Decimal
 from urllib.parse import quote
 
-from simulator.app import SimulatorServer
 from simulator.engine.clock import ManualClock
 
 from .conftest import FuturesRest
@@ -145,69 +144,40 @@ async def test_order_statuses_and_envelope_errors(rest: FuturesRest) -> None:
     assert bad_type["sendStatus"]["orderEvents"] == []
 
 
-async def test_cost_budget_refuses_with_api_limit_exceeded() -> None:
-    clock = ManualClock()
-    async with SimulatorServer(port=0, seed=3, clock=clock) as sim:
-        import httpx
-
-        from simulator.accounts import DEMO_FUTURES_KEY, DEMO_FUTURES_SECRET
-
-        async with httpx.AsyncClient(base_url=sim.base_url) as http:
-            rest = FuturesRest(http, DEMO_FUTURES_KEY, DEMO_FUTURES_SECRET)
-            # cancelallorders costs 25: twenty fill the 500 budget exactly, the 21st is refused.
-            for _ in range(20):
-                ok = as_json((await rest.call("POST", V3 + "cancelallorders")).text)
-                assert ok["cancelStatus"]["status"] == "noOrdersToCancel"
-            refused = as_json((await rest.call("POST", V3 + "cancelallorders")).text)
-            assert refused["result"] == "error" and refused["error"] == "apiLimitExceeded"
-            public = as_json((await http.get(V3 + "tickers")).text)  # public calls cost nothing
-            assert public["result"] == "success"
-            clock.advance(1)  # 50 units drain per second: two more calls fit
-            for _ in range(2):
-                assert (
-                    as_json((await rest.call("POST", V3 + "cancelallorders")).text)["result"]
-                    == "success"
-                )
-            assert (
-                as_json((await rest.call("POST", V3 + "cancelallorders")).text)["error"]
-                == "apiLimitExceeded"
-            )
+async def test_cost_budget_refuses_with_api_limit_exceeded(
+    rest: FuturesRest, clock: ManualClock
+) -> None:
+    # cancelallorders costs 25: twenty fill the 500 budget exactly, the 21st is refused.
+    for _ in range(20):
+        ok = as_json((await rest.call("POST", V3 + "cancelallorders")).text)
+        assert ok["cancelStatus"]["status"] == "noOrdersToCancel"
+    refused = as_json((await rest.call("POST", V3 + "cancelallorders")).text)
+    assert refused["result"] == "error" and refused["error"] == "apiLimitExceeded"
+    public = as_json((await rest.http.get(V3 + "tickers")).text)  # public calls cost nothing
+    assert public["result"] == "success"
+    clock.advance(1)  # 50 units drain per second: two more calls fit
+    for _ in range(2):
+        assert (
+            as_json((await rest.call("POST", V3 + "cancelallorders")).text)["result"] == "success"
+        )
+    again = as_json((await rest.call("POST", V3 + "cancelallorders")).text)
+    assert again["error"] == "apiLimitExceeded"
 
 
-async def test_cancel_all_orders_after_fires_on_the_clock() -> None:
-    clock = ManualClock()
-    async with SimulatorServer(port=0, seed=3, clock=clock) as sim:
-        import httpx
-
-        from simulator.accounts import DEMO_FUTURES_KEY, DEMO_FUTURES_SECRET
-
-        async with httpx.AsyncClient(base_url=sim.base_url) as http:
-            rest = FuturesRest(http, DEMO_FUTURES_KEY, DEMO_FUTURES_SECRET)
-            price = await best_bid(rest, "PF_ETHUSD") - 10
-            await rest.call(
-                "POST",
-                V3 + "sendorder",
-                {
-                    "orderType": "lmt",
-                    "symbol": "PF_ETHUSD",
-                    "side": "buy",
-                    "size": "1",
-                    "limitPrice": str(price),
-                },
-            )
-            armed = as_json(
-                (await rest.call("POST", V3 + "cancelallordersafter", {"timeout": "30"})).text
-            )
-            current = armed["status"]["currentTime"]
-            assert armed["status"]["triggerTime"] > current
-            clock.advance(29)
-            assert len(as_json((await rest.call("GET", V3 + "openorders")).text)["openOrders"]) == 1
-            clock.advance(2)
-            assert as_json((await rest.call("GET", V3 + "openorders")).text)["openOrders"] == []
-            off = as_json(
-                (await rest.call("POST", V3 + "cancelallordersafter", {"timeout": "0"})).text
-            )
-            assert off["status"]["triggerTime"] == "0"
+async def test_cancel_all_orders_after_fires_on_the_clock(
+    rest: FuturesRest, clock: ManualClock
+) -> None:
+    price = await best_bid(rest, "PF_ETHUSD") - 10
+    order = {"orderType": "lmt", "symbol": "PF_ETHUSD", "side": "buy", "size": "1"}
+    await rest.call("POST", V3 + "sendorder", {**order, "limitPrice": str(price)})
+    armed = as_json((await rest.call("POST", V3 + "cancelallordersafter", {"timeout": "30"})).text)
+    assert armed["status"]["triggerTime"] > armed["status"]["currentTime"]
+    clock.advance(29)
+    assert len(as_json((await rest.call("GET", V3 + "openorders")).text)["openOrders"]) == 1
+    clock.advance(2)
+    assert as_json((await rest.call("GET", V3 + "openorders")).text)["openOrders"] == []
+    off = as_json((await rest.call("POST", V3 + "cancelallordersafter", {"timeout": "0"})).text)
+    assert off["status"]["triggerTime"] == "0"
 
 
 async def test_fills_positions_accounts_transfer_and_history(rest: FuturesRest) -> None:
