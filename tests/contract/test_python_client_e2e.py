@@ -112,7 +112,10 @@ def test_stream_survives_kill_and_restart_exactly_once(tmp_path: Path) -> None:
 
         gateway.kill()
         gateway.start()  # same port, same journal
-        client.logon()
+        try:
+            client.logon()
+        except KrakenGwError as error:  # the resuming stream logged on again first
+            assert error.reason == "SESSION_ALREADY_ACTIVE"
         after = [
             client.submit_order("BTC/USD", "sell", 1, price=RESTING_PRICE * 1000).client_order_id
             for _ in range(2)

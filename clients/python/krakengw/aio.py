@@ -29,7 +29,13 @@ from krakengw.models import (
     Transfer,
 )
 from krakengw.resume import AsyncExecutionStream, ReconnectPolicy
-from krakengw.stubs import SESSION_LOST_REASONS, ClientCore, Stubs, channel_options
+from krakengw.stubs import (
+    ALREADY_LOGGED_ON_REASONS,
+    SESSION_LOST_REASONS,
+    ClientCore,
+    Stubs,
+    channel_options,
+)
 from krakengw.v1 import (
     accounts_pb2,
     market_data_pb2,
@@ -261,8 +267,9 @@ class AsyncClient:
             return False
         try:
             await self._unary(self._stubs.sessions.Logon, self._logon_request)
-        except KrakenGwError:
-            return False
+        except KrakenGwError as error:
+            # A concurrent logon() of this client won the race: the session is live again.
+            return error.reason in ALREADY_LOGGED_ON_REASONS
         return True
 
     async def list_fills(

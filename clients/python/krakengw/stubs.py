@@ -20,7 +20,13 @@ from krakengw.v1 import (
     sessions_pb2_grpc,
 )
 
-__all__ = ["SESSION_LOST_REASONS", "ClientCore", "Stubs", "channel_options"]
+__all__ = [
+    "ALREADY_LOGGED_ON_REASONS",
+    "SESSION_LOST_REASONS",
+    "ClientCore",
+    "Stubs",
+    "channel_options",
+]
 
 # Reconnect quickly after a gateway restart: gRPC's default reconnect backoff grows to 120 s.
 CHANNEL_DEFAULTS: dict[str, Any] = {
@@ -31,6 +37,8 @@ CHANNEL_DEFAULTS: dict[str, Any] = {
 
 # Reasons after which logging on again (e.g. after a gateway restart) lets a stream resume.
 SESSION_LOST_REASONS = frozenset({"SESSION_NOT_FOUND", "NOT_LOGGED_ON"})
+# Reasons a logon gives when the session is live already.
+ALREADY_LOGGED_ON_REASONS = frozenset({"SESSION_ALREADY_ACTIVE", "SESSION_IN_USE"})
 
 
 def channel_options(options: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:

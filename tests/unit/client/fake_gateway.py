@@ -96,6 +96,7 @@ class FakeGateway:
     list_pages: list[orders_pb2.ListOpenOrdersResponse] = field(default_factory=list)
     authorizations: list[str] = field(default_factory=list)
     logons: int = 0
+    logon_errors: list[status_pb2.Status] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def seen(self, context: grpc.ServicerContext) -> None:
@@ -116,6 +117,8 @@ class Sessions(sessions_pb2_grpc.SessionServiceServicer):
     def Logon(self, request, context):  # type: ignore[no-untyped-def]
         self.gw.seen(context)
         self.gw.logons += 1
+        if self.gw.logon_errors:
+            abort_with(context, self.gw.logon_errors.pop(0))
         return sessions_pb2.LogonResponse(
             session_id="s1",
             account="acct",

@@ -10,6 +10,7 @@ from tests.unit.client.fake_gateway import TOKEN, FakeGateway, StreamPlan, error
 
 FAST = ReconnectPolicy(initial_delay=0.001, max_delay=0.01, max_attempts=5)
 DROP = error_status(grpc.StatusCode.UNAVAILABLE, "connection reset")
+LOST = error_status(grpc.StatusCode.FAILED_PRECONDITION, "not logged on", "SESSION_NOT_FOUND")
 
 
 def _take(stream: object, n: int) -> list[int]:
@@ -82,8 +83,7 @@ def test_logs_on_again_when_the_gateway_lost_the_session(
 ) -> None:
     target, gw = fake_gateway
     gw.total_reports = 4
-    lost = error_status(grpc.StatusCode.FAILED_PRECONDITION, "not logged on", "SESSION_NOT_FOUND")
-    gw.stream_plans = [StreamPlan(count=2, abort=lost)]
+    gw.stream_plans = [StreamPlan(count=2, abort=LOST)]
     with Client(target, TOKEN, reconnect=FAST) as client:
         client.logon()
         stream = client.stream_executions()
@@ -92,10 +92,26 @@ def test_logs_on_again_when_the_gateway_lost_the_session(
     assert gw.logons == 2
 
 
+def test_a_concurrent_logon_winning_the_race_counts_as_recovered(
+    fake_gateway: tuple[str, FakeGateway],
+) -> None:
+    target, gw = fake_gateway
+    gw.total_reports = 2
+    gw.stream_plans = [StreamPlan(count=1, abort=LOST)]
+    with Client(target, TOKEN, reconnect=FAST) as client:
+        client.logon()
+        gw.logon_errors = [
+            error_status(grpc.StatusCode.ALREADY_EXISTS, "logged on", "SESSION_ALREADY_ACTIVE")
+        ]
+        stream = client.stream_executions()
+        assert _take(stream, 2) == [1, 2]
+        stream.close()
+    assert gw.logons == 2
+
+
 def test_without_logon_a_lost_session_is_raised(fake_gateway: tuple[str, FakeGateway]) -> None:
     target, gw = fake_gateway
-    lost = error_status(grpc.StatusCode.FAILED_PRECONDITION, "not logged on", "SESSION_NOT_FOUND")
-    gw.stream_plans = [StreamPlan(abort=lost)]
+    gw.stream_plans = [StreamPlan(abort=LOST)]
     with Client(target, TOKEN, reconnect=FAST) as client, pytest.raises(KrakenGwError) as caught:
         next(iter(client.stream_executions()))
     assert caught.value.reason == "SESSION_NOT_FOUND"
@@ -125,8 +141,7 @@ async def test_async_stream_resumes_and_converts_decimals(
 async def test_async_stream_logs_on_again(fake_gateway: tuple[str, FakeGateway]) -> None:
     target, gw = fake_gateway
     gw.total_reports = 3
-    lost = error_status(grpc.StatusCode.FAILED_PRECONDITION, "not logged on", "SESSION_NOT_FOUND")
-    gw.stream_plans = [StreamPlan(count=1, abort=lost)]
+    gw.stream_plans = [StreamPlan(count=1, abort=LOST)]
     async with AsyncClient(target, TOKEN, reconnect=FAST) as client:
         await client.logon()
         stream = client.stream_executions()
