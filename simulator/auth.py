@@ -46,6 +46,8 @@ METHOD_PERMISSIONS: dict[str, str] = {
     "CreateSubaccount": "withdraw",
     "AccountTransfer": "withdraw",
     "Withdraw": "withdraw",
+    "TradeVolume": "query_funds",
+    "OrderAmends": "query_open",
 }
 
 

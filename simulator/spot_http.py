@@ -17,8 +17,14 @@ from aiohttp import web
 from simulator.accounts import KrakenApiKey
 from simulator.auth import require_permission
 from simulator.context import SimContext
+from simulator.spot_dead_man import disarm_all
 from simulator.spot_errors import KrakenError
 from simulator.spot_params import Params, invalid, parse_body
+from simulator.spot_rest_account import ACCOUNT_METHODS
+from simulator.spot_rest_fees import FEE_METHODS
+from simulator.spot_rest_market import MARKET_METHODS
+from simulator.spot_rest_public import PUBLIC_METHODS
+from simulator.spot_rest_trading import TRADING_METHODS
 
 PublicHandler = Callable[[SimContext, Params], Any]
 PrivateHandler = Callable[[SimContext, KrakenApiKey, Params], Any]
@@ -110,15 +116,10 @@ class SpotRestApi:
 
 
 def register(app: web.Application, ctx: SimContext) -> None:
-    # Imported here: the handler modules import this one for `dumps`/types.
-    from simulator.spot_dead_man import disarm_all
-    from simulator.spot_rest_account import ACCOUNT_METHODS
-    from simulator.spot_rest_market import MARKET_METHODS
-    from simulator.spot_rest_public import PUBLIC_METHODS
-    from simulator.spot_rest_trading import TRADING_METHODS
-
     api = SpotRestApi(
-        ctx, {**PUBLIC_METHODS, **MARKET_METHODS}, {**ACCOUNT_METHODS, **TRADING_METHODS}
+        ctx,
+        {**PUBLIC_METHODS, **MARKET_METHODS},
+        {**ACCOUNT_METHODS, **FEE_METHODS, **TRADING_METHODS},
     )
 
     async def stop_timers(app: web.Application) -> None:

@@ -256,3 +256,17 @@ async def test_cancel_all_orders_after_fires_on_a_real_timer(http: aiohttp.Clien
         assert info["status"] == "canceled"
         disarmed = (await client.private("CancelAllOrdersAfter", timeout="0"))["result"]
         assert disarmed["triggerTime"] == "0"
+
+
+async def test_order_amends_history_and_trade_volume(client: SpotClient) -> None:
+    txid = await _rest_buy(client)
+    await client.private("AmendOrder", txid=txid, order_qty="0.05")
+    history = (await client.private("OrderAmends", order_id=txid))["result"]
+    assert history["count"] == 2
+    assert [a["amend_type"] for a in history["amends"]] == ["original", "user"]
+    assert history["amends"][1]["order_qty"] == "0.05000000"
+    volume = (await client.private("TradeVolume", pair="XBTUSD"))["result"]
+    assert volume["currency"] == "ZUSD" and volume["volume"] == "0.0000"
+    assert volume["fees"]["XXBTZUSD"]["fee"] == "0.4000"
+    assert volume["fees"]["XXBTZUSD"]["nextvolume"] == "10000.0000"
+    assert volume["fees_maker"]["XXBTZUSD"]["fee"] == "0.2500"
