@@ -33,8 +33,11 @@ def encode(value: object) -> bytes:
     return orjson.dumps(value, default=_default)
 
 
-def decode(cls: type[T], payload: bytes | str) -> T:
-    value: T = _decoder(cls)(orjson.loads(payload))
+def decode(cls: type[T], payload: bytes | str, **overrides: Any) -> T:
+    """The value of `cls` in `payload`; `overrides` replace decoded fields (already typed)."""
+    data = orjson.loads(payload)
+    data.update(overrides)
+    value: T = _decoder(cls)(data)
     return value
 
 
@@ -62,7 +65,8 @@ def _converter(tp: Any) -> Converter:
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         if len(args) != 1:
             raise TypeError(f"unsupported union {tp!r}")
-        return _optional(_converter(args[0]))
+        inner = _converter(args[0])
+        return _identity if inner is _identity else _optional(inner)
     if origin in (tuple, frozenset, list):
         item = typing.get_args(tp)[0]
         container: Callable[[Any], Any] = {tuple: tuple, frozenset: frozenset, list: list}[origin]
@@ -94,7 +98,15 @@ def _compile(cls: type[Any]) -> Converter:
     hints = typing.get_type_hints(cls)
     fields = [(f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls) if f.init]
 
+    plain = [name for name, conv in fields if conv is _identity]
+    typed = [(name, conv) for name, conv in fields if conv is not _identity]
+
     def convert(data: dict[str, Any]) -> Any:
-        return cls(**{name: conv(data[name]) for name, conv in fields if name in data})
+        # JSON already gives str/int/bool/None for the plain fields: pass them straight on.
+        kwargs = {name: data[name] for name in plain if name in data}
+        for name, conv in typed:
+            if name in data:
+                kwargs[name] = conv(data[name])
+        return cls(**kwargs)
 
     return convert

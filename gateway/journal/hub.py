@@ -10,7 +10,6 @@ slow for its live buffer is dropped back to reading the store, then re-registers
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,8 +18,9 @@ from gateway.core.model import ExecutionReport
 
 log = logging.getLogger(__name__)
 
-# fetch(by_account, key, after, upto, limit) -> reports with after < cursor <= upto, ascending
-Fetch = Callable[[bool, str, int, int, int], Awaitable[list[ExecutionReport]]]
+# fetch(by_account, key, after, upto, limit, resend_upto) -> the reports with
+# after < cursor <= upto, ascending, poss_resend set on those with cursor <= resend_upto
+Fetch = Callable[[bool, str, int, int, int, int], Awaitable[list[ExecutionReport]]]
 
 
 class ReportHub:
@@ -129,8 +129,6 @@ class Subscription:
                 if cursor <= self._last:
                     continue
                 self._last = cursor
-                if self._resend_upto is not None and cursor <= self._resend_upto:
-                    return dataclasses.replace(report, poss_resend=True)
                 return report
             if not self._registered:
                 self._target = self._hub.register(self, self._by_account, self._key)
@@ -140,7 +138,12 @@ class Subscription:
                 continue
             if self._last < self._target:
                 rows = await self._fetch(
-                    self._by_account, self._key, self._last, self._target, self._page_size
+                    self._by_account,
+                    self._key,
+                    self._last,
+                    self._target,
+                    self._page_size,
+                    self._resend_upto or 0,
                 )
                 if not rows:
                     log.error("journal has no reports in (%d, %d]", self._last, self._target)

@@ -277,14 +277,28 @@ class SqliteJournal:
 
         return self._submit(run)
 
-    def subscribe(self, session_id: str, from_sequence: int) -> Subscription:
+    def subscribe(
+        self, session_id: str, from_sequence: int, *, max_buffer: int = 10_000
+    ) -> Subscription:
         return Subscription(
-            self._hub, self._fetch, by_account=False, key=session_id, from_sequence=from_sequence
+            self._hub,
+            self._fetch,
+            by_account=False,
+            key=session_id,
+            from_sequence=from_sequence,
+            max_buffer=max_buffer,
         )
 
-    def subscribe_account(self, account: str, from_sequence: int) -> Subscription:
+    def subscribe_account(
+        self, account: str, from_sequence: int, *, max_buffer: int = 10_000
+    ) -> Subscription:
         return Subscription(
-            self._hub, self._fetch, by_account=True, key=account, from_sequence=from_sequence
+            self._hub,
+            self._fetch,
+            by_account=True,
+            key=account,
+            from_sequence=from_sequence,
+            max_buffer=max_buffer,
         )
 
     async def last_sequence(self, session_id: str) -> int:
@@ -296,18 +310,26 @@ class SqliteJournal:
     async def reports(
         self, session_id: str, after_sequence: int, limit: int
     ) -> list[ExecutionReport]:
-        return await self._fetch(False, session_id, after_sequence, 2**62, limit)
+        return await self._fetch(False, session_id, after_sequence, 2**62, limit, 0)
 
     async def _fetch(
-        self, by_account: bool, key: str, after: int, upto: int, limit: int
+        self, by_account: bool, key: str, after: int, upto: int, limit: int, resend_upto: int
     ) -> list[ExecutionReport]:
         column, cursor = ("account", "aseq") if by_account else ("session_id", "seq")
         sql = (
-            f"SELECT payload FROM reports WHERE {column} = ? AND {cursor} > ? AND {cursor} <= ? "  # noqa: S608 - fixed names
-            f"ORDER BY {cursor} LIMIT ?"
+            f"SELECT {cursor}, payload FROM reports "  # noqa: S608 - fixed names, bound values
+            f"WHERE {column} = ? AND {cursor} > ? AND {cursor} <= ? ORDER BY {cursor} LIMIT ?"
         )
-        rows = await self._read(lambda c: c.execute(sql, (key, after, upto, limit)).fetchall())
-        return [decode(ExecutionReport, row[0]) for row in rows]
+
+        def query(conn: sqlite3.Connection) -> list[ExecutionReport]:
+            # Decoded on the reader thread: the loop only receives finished objects.
+            rows = conn.execute(sql, (key, after, upto, limit)).fetchall()
+            return [
+                decode(ExecutionReport, payload, poss_resend=position <= resend_upto)
+                for position, payload in rows
+            ]
+
+        return await self._read(query)
 
     # -- orders and client ids ------------------------------------------------------------
     def save_orders(self, orders: Sequence[Order]) -> Awaitable[None]:
