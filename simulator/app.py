@@ -160,9 +160,12 @@ class SimulatorServer:
         seed: int = 0,
         clock: Clock | None = None,
         limits: LimitsConfig | None = None,
+        market_maker: bool = True,
         context: SimContext | None = None,
     ) -> None:
-        self.ctx = context or make_context(accounts=accounts, seed=seed, clock=clock, limits=limits)
+        self.ctx = context or make_context(
+            accounts=accounts, seed=seed, clock=clock, limits=limits, market_maker=market_maker
+        )
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
