@@ -11,6 +11,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import lru_cache
 from itertools import islice
 
 CHECKSUM_LEVELS = 10
@@ -45,9 +46,17 @@ def l2_checksum(
     asks: Iterable[Level], bids: Iterable[Level], price_decimals: int, qty_decimals: int
 ) -> int:
     """The v2 `book` checksum: `asks` ascending, `bids` descending, Decimal prices and qtys."""
-    return crc32_of_text_levels(
-        _as_text(asks, price_decimals, qty_decimals), _as_text(bids, price_decimals, qty_decimals)
-    )
+    parts: list[str] = []
+    for side in (asks, bids):
+        for price, qty in islice(side, CHECKSUM_LEVELS):
+            parts.append(level_token(price, qty, price_decimals, qty_decimals))
+    return zlib.crc32("".join(parts).encode("ascii"))
+
+
+@lru_cache(maxsize=1 << 16)
+def level_token(price: Decimal, qty: Decimal, price_decimals: int, qty_decimals: int) -> str:
+    """One level's contribution; cached because a book update changes few levels."""
+    return checksum_token(fixed(price, price_decimals)) + checksum_token(fixed(qty, qty_decimals))
 
 
 def l3_checksum(
@@ -66,13 +75,6 @@ def l3_checksum(
     )
 
 
-def _as_text(
-    levels: Iterable[Level], price_decimals: int, qty_decimals: int
-) -> Iterable[tuple[str, str]]:
-    for price, qty in levels:
-        yield fixed(price, price_decimals), fixed(qty, qty_decimals)
-
-
 def _l3_side(orders: Iterable[Level], price_decimals: int, qty_decimals: int) -> str:
     parts: list[str] = []
     prices_seen = 0
@@ -83,6 +85,5 @@ def _l3_side(orders: Iterable[Level], price_decimals: int, qty_decimals: int) ->
             if prices_seen > CHECKSUM_LEVELS:
                 break
             last_price = price
-        parts.append(checksum_token(fixed(price, price_decimals)))
-        parts.append(checksum_token(fixed(qty, qty_decimals)))
+        parts.append(level_token(price, qty, price_decimals, qty_decimals))
     return "".join(parts)
