@@ -4,13 +4,15 @@ It lives in the gateway package (not under tests/) because the shipped command n
 stands in for Kraken Spot under the same venue id (`kraken`), so clients need no change when the
 simulator and the Kraken adapter replace it. Deliberately simple and deterministic: a fixed
 reference price per instrument; marketable orders fill in full at that price right after their
-ack, others rest until canceled. No trigger, expiry or margin logic.
+ack, others rest until canceled. No trigger, expiry or margin logic, and no memory across
+restarts: orders resting before a restart are unknown to it afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -157,6 +159,8 @@ class PaperVenue:
         self._orders: dict[str, _PaperOrder] = {}  # by client order id
         self._fills: list[OrderFilled] = []
         self._ids = itertools.count(1)
+        # Ids stay unique across restarts (the journal keeps orders, this venue does not).
+        self._run = uuid.uuid4().hex[:8]
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- order entry ------------------------------------------------------------------------
@@ -169,7 +173,7 @@ class PaperVenue:
             raise VenueRejected("post-only order would take", ErrorReason.POST_ONLY_WOULD_TAKE)
         if request.validate_only:
             return SubmitAck(venue_order_id="")
-        vid = f"PAPER-{self._account}-{next(self._ids):08d}"
+        vid = f"PAPER-{self._run}-{next(self._ids):08d}"
         qty = request.qty if request.qty is not None else Decimal(0)
         if request.quote_qty is not None:
             qty = request.quote_qty / self._market.prices[request.symbol]
