@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.core.errors import (
+    AlreadyExists,
     ErrorReason,
     GatewayError,
     Internal,
@@ -49,6 +50,11 @@ R = ErrorReason
         ("EGeneral:Unknown method", Internal, R.INTERNAL),
         ("Currency pair not supported XBT/USD", InvalidArgument, R.UNKNOWN_SYMBOL),
         ("EGeneral:Internal error:1234", Unavailable, R.VENUE_UNAVAILABLE),
+        (
+            "EOrder:Duplicate cl_ord_id",
+            AlreadyExists,
+            R.DUPLICATE_CLIENT_ORDER_ID_DIFFERENT_REQUEST,
+        ),
     ],
 )
 def test_table(text: str, cls: type[GatewayError], reason: ErrorReason) -> None:

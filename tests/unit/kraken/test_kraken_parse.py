@@ -409,3 +409,8 @@ def test_rest_envelope() -> None:
         p.parse_rest_response(200, b"[]")
     with pytest.raises(ResourceExhausted):
         p.parse_rest_response(429, b"")
+
+
+def test_pair_book_decimals() -> None:
+    pair = kraken_fixture("http_asset_pairs.json")["result"]["XBTUSDT"]
+    assert p.pair_book_decimals(pair) == (1, 8)

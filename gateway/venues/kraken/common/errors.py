@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from gateway.core.errors import (
+    AlreadyExists,
     ErrorReason,
     GatewayError,
     Internal,
@@ -115,6 +116,8 @@ KRAKEN_ERROR_TABLE: Mapping[str, KrakenErrorSpec] = {
     "EOrder:Unknown position": _s(_REJECT, R.VENUE_INVALID_ORDER),
     "EOrder:Post only order": _s(_REJECT, R.POST_ONLY_WOULD_TAKE),
     "EOrder:Cancel pending": _s(_REJECT, R.CANCEL_PENDING),
+    # Not in Kraken's published list; the simulator sends it for a cl_ord_id already open.
+    "EOrder:Duplicate cl_ord_id": _s(AlreadyExists, R.DUPLICATE_CLIENT_ORDER_ID_DIFFERENT_REQUEST),
     "EOrder:Reduce only": _s(_REJECT, R.REDUCE_ONLY_VIOLATION),
     "EQuery:Unknown asset pair": _s(InvalidArgument, R.UNKNOWN_SYMBOL),
     "EQuery:Invalid asset pair": _s(InvalidArgument, R.UNKNOWN_SYMBOL),

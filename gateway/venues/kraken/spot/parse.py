@@ -46,6 +46,7 @@ from gateway.venues.kraken.spot.parse_executions import (
     parse_executions_message,
 )
 from gateway.venues.kraken.spot.parse_market import (
+    pair_book_decimals,
     pair_names,
     parse_asset_pairs,
     parse_depth,
@@ -91,6 +92,7 @@ __all__ = [
     "dec",
     "encode_ws_message",
     "kraken_cl_ord_id",
+    "pair_book_decimals",
     "pair_names",
     "parse_add_order_result",
     "parse_asset_pairs",

@@ -61,6 +61,12 @@ def pair_names(pair_id: str, pair: KrakenAssetPair) -> KrakenPairNames:
     )
 
 
+def pair_book_decimals(pair: KrakenAssetPair) -> tuple[int, int]:
+    """(price, qty) decimals the book checksum is printed with: pair_decimals / lot_decimals
+    (equal to WS v2 instrument price_precision / qty_precision)."""
+    return int(pair.get("pair_decimals", 8)), int(pair.get("lot_decimals", 8))
+
+
 def parse_instrument(pair_id: str, pair: KrakenAssetPair) -> Instrument:
     """One AssetPairs entry. tick = `tick_size` (else 10^-pair_decimals), lot = 10^-lot_decimals.
 
