@@ -12,7 +12,8 @@ each call:
 A spend reserves its cost at once (so concurrent callers queue FIFO) and then waits until the
 modelled counter has decayed under the limit. If that wait is short (<= `max_wait`) the caller
 sleeps; otherwise nothing is spent and `ResourceExhausted(retry_after=...)` is raised. Cancels
-are never refused: they reduce risk, so they wait up to `cancel_max_wait` and then go.
+are never refused: they reduce risk, so they wait up to `cancel_max_wait` and then go; a batch
+cancel does not wait at all, because Kraken accepts it even past the threshold.
 `observe_ratecounter` corrects a pair's model from the executions channel. The clock and sleep
 are injectable, so tests advance a fake clock instead of sleeping.
 """
@@ -253,7 +254,7 @@ class KrakenRateGovernor:
         *,
         trading: KrakenPairCounters | None = None,
         max_wait: float = 2.0,
-        cancel_max_wait: float = 10.0,
+        cancel_max_wait: float = 60.0,
         heavy_rest_cost: float = 2.0,
         safety_margin: float = 1.0,
         settle_s: float = 2.0,
@@ -331,8 +332,12 @@ class KrakenRateGovernor:
     ) -> None:
         """Before an order-entry request on `pair` (REST or WS; the counter is shared)."""
         cost = trade_cost(action, order_ages_s=order_ages_s, count=count)
-        is_cancel = action in (KrakenTradeAction.CANCEL, KrakenTradeAction.BATCH_CANCEL)
-        self.trading.last_spend[pair] = self._clock()
+        now = self._clock()
+        self.trading.last_spend[pair] = now
+        if action is KrakenTradeAction.BATCH_CANCEL:
+            self._pair(pair).add(cost, now)  # accepted past the maximum (wire 5.2): just count it
+            return
+        is_cancel = action is KrakenTradeAction.CANCEL
         await self._spend(self._pair(pair), cost, None if is_cancel else self._max_wait)
 
     async def acquire_futures(
