@@ -18,9 +18,9 @@ from simulator.engine.futures_accounts import (
     KrakenFuturesPosition,
     KrakenMarginSummary,
 )
-from simulator.engine.futures_engine import KrakenFuturesTicker
 from simulator.engine.futures_instruments import KrakenFuturesInstrument
 from simulator.engine.futures_margin import unrealised_pnl
+from simulator.engine.futures_market_state import KrakenFuturesTicker
 from simulator.engine.futures_orders import (
     KrakenFuturesFill,
     KrakenFuturesOrder,

@@ -1,24 +1,22 @@
-"""The Kraken Futures matching engine: perpetual books, margin accounts, positions, triggers.
+"""The Kraken Futures engine: perpetual contracts, margin accounts, positions, triggers.
 
-Pure (no I/O) and deterministic under a seed and an injected clock. Books are the shared
-price-time `OrderBook`; resting liquidity comes from a synthetic maker that quotes a ladder
-around a random-walk index. The maker is outside the accounting (it is the rest of the market).
+Pure (no I/O) and deterministic under a seed and an injected clock. Matching happens on the
+shared price-time `OrderBook` (via `KrakenFuturesMatcher`); resting liquidity comes from a
+synthetic maker quoting a ladder around a random-walk index. The maker is outside the
+accounting: it stands for the rest of the market.
 
 Kraken reports most order outcomes inside a successful envelope (`sendStatus.status`), so the
-trading calls return a `KrakenFuturesResult` with that status; only malformed requests raise
-`KrakenFuturesRequestError` (the envelope's `error` string).
+trading calls return a `KrakenFuturesResult` carrying that status; only requests Kraken answers
+with `result: error` raise `KrakenFuturesRequestError`.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
-from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 
-from simulator.engine.book import OrderBook
 from simulator.engine.clock import Clock
 from simulator.engine.futures_accounts import (
     CASH_WALLET,
@@ -28,9 +26,9 @@ from simulator.engine.futures_accounts import (
     KrakenMarginSummary,
     margin_summary,
 )
+from simulator.engine.futures_dead_man import KrakenDeadManSwitch
 from simulator.engine.futures_events import (
     KrakenFuturesAccountChanged,
-    KrakenFuturesBookEvent,
     KrakenFuturesEvent,
     KrakenFuturesFillEvent,
     KrakenFuturesListener,
@@ -44,13 +42,13 @@ from simulator.engine.futures_instruments import (
     find_instrument,
 )
 from simulator.engine.futures_margin import apply_fill, initial_margin, trade_fee
-from simulator.engine.futures_market import (
-    LADDER_LEVELS,
-    ladder_prices,
-    level_size,
-    round_to_tick,
-    walk,
+from simulator.engine.futures_market import round_to_tick, walk
+from simulator.engine.futures_market_state import (
+    KrakenFuturesMarketState,
+    KrakenFuturesTicker,
+    crosses,
 )
+from simulator.engine.futures_matching import MAKER_ACCOUNT, KrakenFuturesMatcher
 from simulator.engine.futures_orders import (
     KrakenFuturesFill,
     KrakenFuturesOrder,
@@ -59,6 +57,7 @@ from simulator.engine.futures_orders import (
     KrakenFuturesOrderState,
     KrakenFuturesOrderType,
     KrakenFuturesResult,
+    KrakenHistoryEntry,
     KrakenOrderEventType,
     KrakenTriggerSignal,
 )
@@ -66,13 +65,18 @@ from simulator.engine.futures_triggers import limit_after_trigger, should_fire
 from simulator.engine.model import Side
 
 ZERO = Decimal(0)
-MAKER_ACCOUNT = "kraken-futures-synthetic-maker"
 MAX_CLI_ORD_ID = 100
 MARKET_PROTECTION = Decimal("0.01")  # mkt orders are IOC limited to 1% through the mark
 MARK_PREMIUM_CAP = Decimal("0.005")
-RECENT_TRADES = 100
 MARKET_STEP_MS = 1000  # the synthetic market moves once per second of clock time
 MAX_CATCH_UP_STEPS = 10  # a clock jump replays at most this many steps
+MAX_FILLS_LISTED = 100
+_REJECT_REASONS = {
+    "postWouldExecute": "POST_WOULD_EXECUTE",
+    "iocWouldNotExecute": "IOC_WOULD_NOT_EXECUTE",
+}
+
+__all__ = ["MAKER_ACCOUNT", "KrakenFuturesEngine", "KrakenFuturesRequestError"]
 
 
 class KrakenFuturesRequestError(Exception):
@@ -83,59 +87,8 @@ class KrakenFuturesRequestError(Exception):
         self.code = code
 
 
-@dataclass(frozen=True, slots=True)
-class KrakenFuturesTicker:
-    symbol: str
-    last: Decimal | None
-    last_time_ms: int | None
-    last_size: Decimal | None
-    mark: Decimal
-    index: Decimal
-    bid: Decimal | None
-    bid_size: Decimal | None
-    ask: Decimal | None
-    ask_size: Decimal | None
-    vol24h: Decimal
-    volume_quote: Decimal
-    open_interest: Decimal
-    open24h: Decimal
-    high24h: Decimal
-    low24h: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class KrakenHistoryEntry:
-    """One order event of an account, for `/api/history/v2/orders`."""
-
-    uid: str
-    time_ms: int
-    account_id: str
-    event: KrakenFuturesOrderEvent
-
-
-@dataclass
-class _Market:
-    inst: KrakenFuturesInstrument
-    book: OrderBook[KrakenFuturesOrder] = field(default_factory=OrderBook)
-    book_seq: int = 0
-    trade_seq: int = 0
-    last: Decimal | None = None
-    last_time_ms: int | None = None
-    last_size: Decimal | None = None
-    volume: Decimal = ZERO
-    volume_quote: Decimal = ZERO
-    open24h: Decimal = ZERO
-    high: Decimal = ZERO
-    low: Decimal = ZERO
-    triggers: dict[str, KrakenFuturesOrder] = field(default_factory=dict)
-    maker_quotes: dict[tuple[Side, Decimal], KrakenFuturesOrder] = field(default_factory=dict)
-    trades: deque[KrakenFuturesTradeEvent] = field(default_factory=lambda: deque(maxlen=100))
-
-
-def _crosses(side: Side, book_price: Decimal, limit: Decimal | None) -> bool:
-    if limit is None:
-        return True
-    return book_price <= limit if side is Side.BUY else book_price >= limit
+def _closes_position(side: Side, position: Decimal) -> bool:
+    return position < 0 if side is Side.BUY else position > 0
 
 
 class KrakenFuturesEngine:
@@ -147,21 +100,22 @@ class KrakenFuturesEngine:
     ) -> None:
         self._clock = clock
         self._rng = random.Random(f"futures-engine:{seed}")
-        self._markets = {i.symbol: _Market(i) for i in instruments}
+        self._markets = {i.symbol: KrakenFuturesMarketState(i) for i in instruments}
         self._index: dict[str, Decimal] = {}
         for m in self._markets.values():
             self._index.setdefault(m.inst.base, m.inst.reference_price)
-            m.open24h = m.high = m.low = m.inst.reference_price
         self._accounts: dict[str, KrakenFuturesAccount] = {}
-        self._orders: dict[str, KrakenFuturesOrder] = {}
+        self._orders: dict[str, KrakenFuturesOrder] = {}  # every client order ever placed
+        self._open: dict[str, dict[str, KrakenFuturesOrder]] = {}  # account -> open orders
         self._fills: dict[str, list[KrakenFuturesFill]] = {}
-        self._history: list[KrakenHistoryEntry] = []
+        self._history: dict[str, list[KrakenHistoryEntry]] = {}
         self._listeners: list[KrakenFuturesListener] = []
-        self._dead_man: dict[str, int] = {}
+        self._dead_man = KrakenDeadManSwitch()
         self._fill_seq = 0
+        self._matcher = KrakenFuturesMatcher(self._emit, self.now_ms, self._uuid, self._settle)
         self._next_step_ms = self.now_ms() + MARKET_STEP_MS
         for m in self._markets.values():
-            self._requote(m)
+            self._matcher.requote(m, self._index[m.inst.base], self._rng)
 
     # ----------------------------------------------------------------- plumbing
 
@@ -194,7 +148,7 @@ class KrakenFuturesEngine:
             raise KrakenFuturesRequestError("contractNotFound")
         return inst
 
-    def _market(self, symbol: str) -> _Market:
+    def _market(self, symbol: str) -> KrakenFuturesMarketState:
         return self._markets[self.instrument(symbol).symbol]
 
     def index_price(self, symbol: str) -> Decimal:
@@ -241,34 +195,9 @@ class KrakenFuturesEngine:
 
     def ticker(self, symbol: str) -> KrakenFuturesTicker:
         m = self._market(symbol)
-        bids = m.book.levels(Side.BUY, 1)
-        asks = m.book.levels(Side.SELL, 1)
-        oi = sum(
-            (
-                abs(a.positions[m.inst.symbol].size)
-                for a in self._accounts.values()
-                if m.inst.symbol in a.positions
-            ),
-            ZERO,
-        )
-        return KrakenFuturesTicker(
-            symbol=m.inst.symbol,
-            last=m.last,
-            last_time_ms=m.last_time_ms,
-            last_size=m.last_size,
-            mark=self.mark_price(symbol),
-            index=self.index_price(symbol),
-            bid=bids[0][0] if bids else None,
-            bid_size=bids[0][1] if bids else None,
-            ask=asks[0][0] if asks else None,
-            ask_size=asks[0][1] if asks else None,
-            vol24h=m.volume,
-            volume_quote=m.volume_quote,
-            open_interest=oi,
-            open24h=m.open24h,
-            high24h=m.high,
-            low24h=m.low,
-        )
+        held = (a.positions.get(m.inst.symbol) for a in self._accounts.values())
+        open_interest = sum((abs(p.size) for p in held if p is not None and p.size > 0), ZERO)
+        return m.ticker(self.mark_price(symbol), self.index_price(symbol), open_interest)
 
     # ----------------------------------------------------------------- accounts
 
@@ -289,16 +218,14 @@ class KrakenFuturesEngine:
             self.instruments,
             self.mark_price,
             self.usd_price,
-            self.open_orders(account_id),
+            self._open.get(account_id, {}).values(),
         )
 
     def positions(self, account_id: str) -> list[KrakenFuturesPosition]:
         return [p for p in self.account(account_id).positions.values() if p.size != 0]
 
     def open_orders(self, account_id: str) -> list[KrakenFuturesOrder]:
-        return [
-            o.snapshot() for o in self._orders.values() if o.account_id == account_id and o.is_open
-        ]
+        return [o.snapshot() for o in self._open.get(account_id, {}).values()]
 
     def all_orders(self, account_id: str) -> list[KrakenFuturesOrder]:
         """Open and finished orders of an account, oldest first."""
@@ -309,13 +236,13 @@ class KrakenFuturesEngine:
         return found.snapshot() if found else None
 
     def fills(self, account_id: str, since_ms: int | None = None) -> list[KrakenFuturesFill]:
-        """Newest first, like Kraken's `fills` (up to 100)."""
+        """Newest first, at most 100, like Kraken's `fills`."""
         rows = self._fills.get(account_id, [])
         picked = [f for f in rows if since_ms is None or f.time_ms > since_ms]
-        return list(reversed(picked))[:100]
+        return list(reversed(picked))[:MAX_FILLS_LISTED]
 
     def history(self, account_id: str) -> list[KrakenHistoryEntry]:
-        return [h for h in self._history if h.account_id == account_id]
+        return list(self._history.get(account_id, []))
 
     def transfer(
         self,
@@ -336,10 +263,9 @@ class KrakenFuturesEngine:
         balance = src.wallet_balance(from_wallet, unit)
         if balance is None or dst.wallet_balance(to_wallet, unit) is None:
             raise KrakenFuturesRequestError("invalidUnit")
-        spendable = balance
         if from_wallet != CASH_WALLET:
-            spendable = min(balance, self._available_in(from_account, from_wallet, unit))
-        if spendable < amount:
+            balance = min(balance, self._withdrawable(from_account, from_wallet, unit))
+        if balance < amount:
             raise KrakenFuturesRequestError("insufficientFunds")
         src.credit(from_wallet, unit, -amount)
         dst.credit(to_wallet, unit, amount)
@@ -347,15 +273,15 @@ class KrakenFuturesEngine:
         if to_account != from_account:
             self._emit(KrakenFuturesAccountChanged(to_account))
 
-    def _available_in(self, account_id: str, wallet: str, unit: str) -> Decimal:
-        """Withdrawable from a margin wallet: available margin, in `unit`."""
+    def _withdrawable(self, account_id: str, wallet: str, unit: str) -> Decimal:
+        """What may leave a margin wallet: its available margin, in `unit`."""
         available = self.margin(account_id, wallet).available_margin
         if wallet == FLEX_WALLET:
             price = self.usd_price(unit)
             return available / price if price else ZERO
         return available
 
-    # ----------------------------------------------------------------- market simulation
+    # ----------------------------------------------------------------- time and market
 
     def tick(self) -> None:
         """Run what is due at the clock's time: market steps, then dead man's switches.
@@ -370,136 +296,107 @@ class KrakenFuturesEngine:
             self._next_step_ms += MARKET_STEP_MS
         if now >= self._next_step_ms:
             self._next_step_ms = now + MARKET_STEP_MS
-        self.fire_dead_man_switches()
+        for account_id in self._dead_man.expire(now):
+            self.cancel_all(account_id)
 
     def step(self) -> None:
-        """Advance the synthetic market one tick: index walk, maker requote, triggers."""
+        """Advance the synthetic market one step: index walk, maker requote, triggers."""
         for base in sorted(self._index):
             self._index[base] = walk(self._index[base], self._rng)
-        for m in self._markets.values():
-            self._requote(m)
-            self._run_triggers(m)
-            self._emit(KrakenFuturesPriceEvent(m.inst.symbol))
-        for account_id in sorted(a for a, acct in self._accounts.items() if acct.positions):
-            self._emit(KrakenFuturesAccountChanged(account_id))
+        self._market_moved(self._markets.values())
 
     def set_index(self, base: str, price: Decimal) -> None:
         """Move an underlying's index (tests, or a feed from the spot market), then react."""
         self._index[base] = price
-        for m in self._markets.values():
-            if m.inst.base == base:
-                self._requote(m)
-                self._run_triggers(m)
-                self._emit(KrakenFuturesPriceEvent(m.inst.symbol))
+        self._market_moved(m for m in self._markets.values() if m.inst.base == base)
 
-    def _requote(self, m: _Market) -> None:
-        ladder = ladder_prices(m.inst, self._index[m.inst.base])
-        wanted = {(side, price) for side, prices in ladder.items() for price in prices}
-        for key in sorted(set(m.maker_quotes) - wanted):
-            stale = m.maker_quotes.pop(key)
-            if stale.order_id in m.book:
-                self._book_remove(m, stale)
-        now = self.now_ms()
-        for side in (Side.BUY, Side.SELL):
-            for price in ladder[side][:LADDER_LEVELS]:
-                existing = m.maker_quotes.get((side, price))
-                if existing is not None and existing.order_id in m.book:
-                    continue  # refills happen when a level is re-created, keeping it stable
-                quote = KrakenFuturesOrder(
-                    order_id=self._uuid(),
-                    account_id=MAKER_ACCOUNT,
-                    symbol=m.inst.symbol,
-                    side=side,
-                    order_type=KrakenFuturesOrderType.LMT,
-                    quantity=level_size(m.inst, self._rng),
-                    received_ms=now,
-                    updated_ms=now,
-                    limit_price=price,
-                )
-                m.maker_quotes[(side, price)] = quote
-                self._match(m, quote, price, [])
-                if quote.remaining > 0:
-                    self._book_add(m, quote)
+    def _market_moved(self, markets: Iterable[KrakenFuturesMarketState]) -> None:
+        for m in markets:
+            self._matcher.requote(m, self._index[m.inst.base], self._rng)
+            self._run_triggers(m)
+            self._emit(KrakenFuturesPriceEvent(m.inst.symbol))
+        for account_id in sorted(a for a, acct in self._accounts.items() if acct.positions):
+            self._emit(KrakenFuturesAccountChanged(account_id))  # marks moved: PnL and margin
 
-    # ----------------------------------------------------------------- book primitives
+    # ----------------------------------------------------------------- order bookkeeping
 
-    def _book_event(self, m: _Market, side: Side, price: Decimal, qty: Decimal) -> None:
-        m.book_seq += 1
+    def _record(
+        self, events: list[KrakenFuturesOrderEvent], event: KrakenFuturesOrderEvent
+    ) -> None:
+        """An event of the caller's response that also goes to the account's order history."""
+        events.append(event)
+        self._remember(event)
+
+    def _remember(self, event: KrakenFuturesOrderEvent) -> None:
+        account_id = event.order.account_id
+        entry = KrakenHistoryEntry(self._uuid(), event.time_ms, account_id, event)
+        self._history.setdefault(account_id, []).append(entry)
+
+    def _placed(self, order: KrakenFuturesOrder) -> None:
+        self._orders[order.order_id] = order
+        self._open.setdefault(order.account_id, {})[order.order_id] = order
         self._emit(
-            KrakenFuturesBookEvent(m.inst.symbol, side, price, qty, m.book_seq, self.now_ms())
+            KrakenFuturesOrderUpdate(
+                order.account_id, order.snapshot(), False, "new_placed_order_by_user"
+            )
         )
 
-    def _book_add(self, m: _Market, order: KrakenFuturesOrder) -> None:
-        assert order.limit_price is not None
-        qty = m.book.add(order.order_id, order.side, order.limit_price, order.remaining, order)
-        self._book_event(m, order.side, order.limit_price, qty)
+    def _close(
+        self, order: KrakenFuturesOrder, state: KrakenFuturesOrderState, reason: str
+    ) -> None:
+        """The order leaves the open set (filled, cancelled, expired remainder)."""
+        order.state = state
+        order.updated_ms = self.now_ms()
+        self._open.get(order.account_id, {}).pop(order.order_id, None)
+        self._emit(KrakenFuturesOrderUpdate(order.account_id, order.snapshot(), True, reason))
 
-    def _book_remove(self, m: _Market, order: KrakenFuturesOrder) -> None:
-        assert order.limit_price is not None
-        qty = m.book.remove(order.order_id)
-        self._book_event(m, order.side, order.limit_price, qty)
+    def _open_by_cli_ord_id(self, account_id: str, cli_ord_id: str) -> KrakenFuturesOrder | None:
+        for order in self._open.get(account_id, {}).values():
+            if order.cli_ord_id == cli_ord_id:
+                return order
+        return None
 
-    def _book_set(self, m: _Market, order: KrakenFuturesOrder) -> None:
-        assert order.limit_price is not None
-        qty = m.book.set_qty(order.order_id, order.remaining)
-        self._book_event(m, order.side, order.limit_price, qty)
+    def _find(
+        self, account_id: str, order_id: str | None, cli_ord_id: str | None
+    ) -> KrakenFuturesOrder | None:
+        """By id, or by client id preferring the open order that carries it."""
+        if order_id is not None:
+            order = self._orders.get(order_id)
+            return order if order is not None and order.account_id == account_id else None
+        if cli_ord_id is None:
+            return None
+        found = self._open_by_cli_ord_id(account_id, cli_ord_id)
+        if found is not None:
+            return found
+        matches = [
+            o
+            for o in self._orders.values()
+            if o.account_id == account_id and o.cli_ord_id == cli_ord_id
+        ]
+        return matches[-1] if matches else None
 
-    # ----------------------------------------------------------------- trading
+    # ----------------------------------------------------------------- send
 
     def send_order(self, account_id: str, req: KrakenFuturesOrderRequest) -> KrakenFuturesResult:
         m = self._market(req.symbol)
-        inst = m.inst
         now = self.now_ms()
-
-        def rejected(status: str) -> KrakenFuturesResult:
+        status, size, reduced = self._admission(account_id, m.inst, req)
+        if status is not None:
             return KrakenFuturesResult(status, None, req.cli_ord_id, now)
-
-        if req.cli_ord_id is not None:
-            if len(req.cli_ord_id) > MAX_CLI_ORD_ID:
-                return rejected("clientOrderIdTooBig")
-            if self._by_cli_ord_id(account_id, req.cli_ord_id) is not None:
-                return rejected("clientOrderIdAlreadyExist")
-        if not inst.on_step(req.size):
-            return rejected("invalidSize")
-        for price in (req.limit_price, req.stop_price):
-            if price is not None and not inst.on_tick(price):
-                return rejected("invalidPrice")
-        if req.order_type is KrakenFuturesOrderType.TRAILING_STOP and (
-            req.trailing_deviation is None or req.trailing_deviation <= 0
-        ):
-            return rejected("invalidPrice")
-
-        size = req.size
-        reduced: Decimal | None = None
-        position = self.account(account_id).positions.get(inst.symbol)
-        pos_size = position.size if position else ZERO
-        if req.reduce_only:
-            closes = pos_size < 0 if req.side is Side.BUY else pos_size > 0
-            if not closes:
-                return rejected("wouldNotReducePosition")
-            if size > abs(pos_size):
-                reduced, size = size - abs(pos_size), abs(pos_size)
-        signed = size if req.side is Side.BUY else -size
-        if abs(pos_size + signed) > inst.max_position_size and abs(pos_size + signed) > abs(
-            pos_size
-        ):
-            return rejected("maxPositionViolation")
-        if not req.reduce_only and not self._margin_ok(account_id, inst, req, size, pos_size):
-            return rejected("insufficientAvailableFunds")
-
-        limit = req.limit_price
-        if req.order_type is KrakenFuturesOrderType.MKT:
-            limit = self._protected_limit(inst, req.side)
         order = KrakenFuturesOrder(
             order_id=self._uuid(),
             account_id=account_id,
-            symbol=inst.symbol,
+            symbol=m.inst.symbol,
             side=req.side,
             order_type=req.order_type,
             quantity=size,
             received_ms=now,
             updated_ms=now,
-            limit_price=limit,
+            limit_price=(
+                self._protected_limit(m.inst, req.side)
+                if req.order_type is KrakenFuturesOrderType.MKT
+                else req.limit_price
+            ),
             stop_price=req.stop_price,
             cli_ord_id=req.cli_ord_id,
             reduce_only=req.reduce_only,
@@ -510,62 +407,63 @@ class KrakenFuturesEngine:
             limit_offset_unit=req.limit_offset_unit,
         )
         events: list[KrakenFuturesOrderEvent] = []
-        if req.order_type.is_trigger:
-            self._orders[order.order_id] = order
-            m.triggers[order.order_id] = order
-            self._record(
-                events,
-                KrakenFuturesOrderEvent(
-                    KrakenOrderEventType.PLACE,
-                    order.snapshot(),
-                    reduced_quantity=reduced,
-                    time_ms=now,
-                ),
-            )
-            self._emit(
-                KrakenFuturesOrderUpdate(
-                    account_id, order.snapshot(), False, "new_placed_order_by_user"
-                )
-            )
-            self._run_triggers(m)
-            return KrakenFuturesResult(
-                "placed", order.order_id, order.cli_ord_id, now, tuple(events)
-            )
-
-        status = self._pre_match_status(m, order)
+        if not req.order_type.is_trigger:
+            status = self._matcher.pre_match_status(m, order)
         if status is not None:
-            reason = {
-                "postWouldExecute": "POST_WOULD_EXECUTE",
-                "iocWouldNotExecute": "IOC_WOULD_NOT_EXECUTE",
-            }
-            if status in reason:
+            if status in _REJECT_REASONS:
                 order.state = KrakenFuturesOrderState.CANCELLED
-                self._record(
-                    events,
-                    KrakenFuturesOrderEvent(
-                        KrakenOrderEventType.REJECT,
-                        order.snapshot(),
-                        reason=reason[status],
-                        time_ms=now,
-                    ),
+                reject = KrakenFuturesOrderEvent(
+                    KrakenOrderEventType.REJECT,
+                    order.snapshot(),
+                    reason=_REJECT_REASONS[status],
+                    time_ms=now,
                 )
+                self._record(events, reject)
             return KrakenFuturesResult(status, None, req.cli_ord_id, now, tuple(events))
-
-        self._orders[order.order_id] = order
-        self._record(
-            events,
-            KrakenFuturesOrderEvent(
-                KrakenOrderEventType.PLACE, order.snapshot(), reduced_quantity=reduced, time_ms=now
-            ),
+        place = KrakenFuturesOrderEvent(
+            KrakenOrderEventType.PLACE, order.snapshot(), reduced_quantity=reduced, time_ms=now
         )
-        self._emit(
-            KrakenFuturesOrderUpdate(
-                account_id, order.snapshot(), False, "new_placed_order_by_user"
-            )
-        )
-        self._take_and_rest(m, order, events)
+        self._record(events, place)
+        self._placed(order)
+        if req.order_type.is_trigger:
+            m.triggers[order.order_id] = order
+        else:
+            self._take_and_rest(m, order, events)
         self._run_triggers(m)
         return KrakenFuturesResult("placed", order.order_id, order.cli_ord_id, now, tuple(events))
+
+    def _admission(
+        self, account_id: str, inst: KrakenFuturesInstrument, req: KrakenFuturesOrderRequest
+    ) -> tuple[str | None, Decimal, Decimal | None]:
+        """(refusal status or None, size to place, quantity cut by reduce-only)."""
+        size = req.size
+        if req.cli_ord_id is not None:
+            if len(req.cli_ord_id) > MAX_CLI_ORD_ID:
+                return "clientOrderIdTooBig", size, None
+            if self._open_by_cli_ord_id(account_id, req.cli_ord_id) is not None:
+                return "clientOrderIdAlreadyExist", size, None
+        if not inst.on_step(size):
+            return "invalidSize", size, None
+        if any(p is not None and not inst.on_tick(p) for p in (req.limit_price, req.stop_price)):
+            return "invalidPrice", size, None
+        if req.order_type is KrakenFuturesOrderType.TRAILING_STOP and (
+            req.trailing_deviation is None or req.trailing_deviation <= 0
+        ):
+            return "invalidPrice", size, None
+        position = self.account(account_id).positions.get(inst.symbol)
+        held = position.size if position else ZERO
+        reduced: Decimal | None = None
+        if req.reduce_only:
+            if not _closes_position(req.side, held):
+                return "wouldNotReducePosition", size, None
+            if size > abs(held):
+                reduced, size = size - abs(held), abs(held)
+        after = abs(held + (size if req.side is Side.BUY else -size))
+        if after > inst.max_position_size and after > abs(held):
+            return "maxPositionViolation", size, None
+        if not req.reduce_only and not self._margin_ok(account_id, inst, req, size, held):
+            return "insufficientAvailableFunds", size, None
+        return None, size, reduced
 
     def _protected_limit(self, inst: KrakenFuturesInstrument, side: Side) -> Decimal:
         mark = self.mark_price(inst.symbol)
@@ -579,9 +477,10 @@ class KrakenFuturesEngine:
         inst: KrakenFuturesInstrument,
         req: KrakenFuturesOrderRequest,
         size: Decimal,
-        pos_size: Decimal,
+        held: Decimal,
     ) -> bool:
-        closing = min(size, abs(pos_size)) if (pos_size < 0) == (req.side is Side.BUY) else ZERO
+        """Initial margin plus a taker fee for the part that opens or grows a position."""
+        closing = min(size, abs(held)) if _closes_position(req.side, held) else ZERO
         opening = size - closing
         if opening == 0:
             return True
@@ -589,140 +488,64 @@ class KrakenFuturesEngine:
         need = initial_margin(inst, opening, price) + trade_fee(inst, opening, price, maker=False)
         return self.margin(account_id, inst.margin_wallet).available_margin >= need
 
-    def _pre_match_status(self, m: _Market, order: KrakenFuturesOrder) -> str | None:
-        """post/ioc/fok outcomes decided before anything trades, and self-fill prevention."""
-        opposite = order.side.opposite
-        best = m.book.best_price(opposite)
-        crosses = best is not None and _crosses(order.side, best, order.limit_price)
-        if order.order_type is KrakenFuturesOrderType.POST and crosses:
-            return "postWouldExecute"
-        if (
-            order.order_type in (KrakenFuturesOrderType.IOC, KrakenFuturesOrderType.MKT)
-            and not crosses
-        ):
-            return "iocWouldNotExecute"
-        need = order.remaining
-        for price in m.book.prices(opposite):
-            if not _crosses(order.side, price, order.limit_price) or need <= 0:
-                break
-            for maker in m.book.items_at(opposite, price):
-                if maker.account_id == order.account_id:
-                    return "selfFill"
-                need -= maker.remaining
-                if need <= 0:
-                    break
-        if order.order_type is KrakenFuturesOrderType.FOK and need > 0:
-            return "iocWouldNotExecute"
-        return None
-
     def _take_and_rest(
-        self, m: _Market, order: KrakenFuturesOrder, events: list[KrakenFuturesOrderEvent]
+        self,
+        m: KrakenFuturesMarketState,
+        order: KrakenFuturesOrder,
+        events: list[KrakenFuturesOrderEvent],
     ) -> None:
         """Match an incoming order, then rest (limit kinds) or cancel (ioc kinds) the remainder."""
-        blocked = self._match(m, order, order.limit_price, events)
+        blocked = self._matcher.match(m, order, events)
         if order.remaining == 0:
             return
-        # A triggered order only rests when it had a limit; market-triggered ones never get here.
+        # Triggered orders reach here only when they carry a limit: they rest like lmt.
         if not blocked and (order.order_type.rests or order.triggered):
-            self._book_add(m, order)
-            return
-        order.state = KrakenFuturesOrderState.CANCELLED
-        order.updated_ms = self.now_ms()
-        reason = "self_fill" if blocked else "cancelled_by_user"
-        self._emit(KrakenFuturesOrderUpdate(order.account_id, order.snapshot(), True, reason))
+            self._matcher.rest(m, order)
+        else:
+            reason = "self_fill" if blocked else "cancelled_by_user"
+            self._close(order, KrakenFuturesOrderState.CANCELLED, reason)
 
-    def _match(
+    def _settle(
         self,
-        m: _Market,
-        taker: KrakenFuturesOrder,
-        limit: Decimal | None,
-        events: list[KrakenFuturesOrderEvent],
-    ) -> bool:
-        """Trade `taker` against the book; True when it stopped at its own resting order."""
-        opposite = taker.side.opposite
-        while taker.remaining > 0:
-            best = m.book.best_price(opposite)
-            if best is None or not _crosses(taker.side, best, limit):
-                return False
-            first = m.book.first_at(opposite, best)
-            assert first is not None
-            maker = first[1]
-            if maker.account_id == taker.account_id:
-                return True  # never self-trade (new orders are refused earlier with selfFill)
-            self._execute(m, maker, taker, best, min(taker.remaining, maker.remaining), events)
-        return False
-
-    def _execute(
-        self,
-        m: _Market,
+        m: KrakenFuturesMarketState,
         maker: KrakenFuturesOrder,
         taker: KrakenFuturesOrder,
         price: Decimal,
         qty: Decimal,
+        taker_before: KrakenFuturesOrder,
         events: list[KrakenFuturesOrderEvent],
     ) -> None:
+        """One execution: fees, positions and PnL of both client sides, events and history."""
         now = self.now_ms()
         execution_id = self._uuid()
-        prior = taker.snapshot()
-        for order in (maker, taker):
-            order.filled += qty
-            order.updated_ms = now
-            order.state = (
-                KrakenFuturesOrderState.FILLED
-                if order.remaining == 0
-                else KrakenFuturesOrderState.PARTIALLY_FILLED
-            )
-        if maker.remaining == 0:
-            self._book_remove(m, maker)
-        else:
-            self._book_set(m, maker)
-        m.trade_seq += 1
-        trade = KrakenFuturesTradeEvent(
-            m.inst.symbol, self._uuid(), taker.side, price, qty, m.trade_seq, now
-        )
-        m.trades.append(trade)
-        m.last, m.last_time_ms, m.last_size = price, now, qty
-        m.volume += qty
-        m.volume_quote += qty * price
-        m.high, m.low = max(m.high, price), min(m.low, price)
-        self._emit(trade)
         for order, is_maker in ((maker, True), (taker, False)):
-            if order.account_id == MAKER_ACCOUNT:
-                continue
-            self._settle_fill(m, order, taker, price, qty, is_maker, now)
+            if order.account_id != MAKER_ACCOUNT:
+                self._settle_side(m.inst, order, taker, price, qty, is_maker, now)
         if taker.account_id != MAKER_ACCOUNT:
-            self._record(
-                events,
-                KrakenFuturesOrderEvent(
-                    KrakenOrderEventType.EXECUTION,
-                    taker.snapshot(),
-                    execution_id=execution_id,
-                    price=price,
-                    amount=qty,
-                    order_prior_execution=prior,
-                    time_ms=now,
-                ),
+            taker_event = KrakenFuturesOrderEvent(
+                KrakenOrderEventType.EXECUTION,
+                taker.snapshot(),
+                execution_id=execution_id,
+                price=price,
+                amount=qty,
+                order_prior_execution=taker_before,
+                time_ms=now,
             )
+            self._record(events, taker_event)
         if maker.account_id != MAKER_ACCOUNT:
-            self._history.append(
-                KrakenHistoryEntry(
-                    self._uuid(),
-                    now,
-                    maker.account_id,
-                    KrakenFuturesOrderEvent(
-                        KrakenOrderEventType.EXECUTION,
-                        maker.snapshot(),
-                        execution_id=execution_id,
-                        price=price,
-                        amount=qty,
-                        time_ms=now,
-                    ),
-                )
+            maker_event = KrakenFuturesOrderEvent(
+                KrakenOrderEventType.EXECUTION,
+                maker.snapshot(),
+                execution_id=execution_id,
+                price=price,
+                amount=qty,
+                time_ms=now,
             )
+            self._remember(maker_event)
 
-    def _settle_fill(
+    def _settle_side(
         self,
-        m: _Market,
+        inst: KrakenFuturesInstrument,
         order: KrakenFuturesOrder,
         taker: KrakenFuturesOrder,
         price: Decimal,
@@ -730,7 +553,6 @@ class KrakenFuturesEngine:
         is_maker: bool,
         now: int,
     ) -> None:
-        inst = m.inst
         account = self.account(order.account_id)
         fee = trade_fee(inst, qty, price, maker=is_maker)
         pos = account.positions.get(inst.symbol)
@@ -765,46 +587,17 @@ class KrakenFuturesEngine:
         self._fills.setdefault(order.account_id, []).append(fill)
         self._emit(KrakenFuturesFillEvent(order.account_id, fill))
         if order.remaining == 0:
-            self._emit(
-                KrakenFuturesOrderUpdate(order.account_id, order.snapshot(), True, "full_fill")
-            )
+            self._close(order, KrakenFuturesOrderState.FILLED, "full_fill")
         else:
+            order.state = KrakenFuturesOrderState.PARTIALLY_FILLED
             self._emit(
                 KrakenFuturesOrderUpdate(order.account_id, order.snapshot(), False, "partial_fill")
             )
         self._emit(KrakenFuturesAccountChanged(order.account_id))
 
-    def _record(
-        self, events: list[KrakenFuturesOrderEvent], event: KrakenFuturesOrderEvent
-    ) -> None:
-        events.append(event)
-        self._history.append(
-            KrakenHistoryEntry(self._uuid(), event.time_ms, event.order.account_id, event)
-        )
-
-    def _by_cli_ord_id(self, account_id: str, cli_ord_id: str) -> KrakenFuturesOrder | None:
-        for order in self._orders.values():
-            if order.account_id == account_id and order.cli_ord_id == cli_ord_id and order.is_open:
-                return order
-        return None
-
-    def _find(
-        self, account_id: str, order_id: str | None, cli_ord_id: str | None
-    ) -> KrakenFuturesOrder | None:
-        if order_id is not None:
-            order = self._orders.get(order_id)
-            return order if order is not None and order.account_id == account_id else None
-        if cli_ord_id is not None:
-            latest = None
-            for order in self._orders.values():
-                if order.account_id == account_id and order.cli_ord_id == cli_ord_id:
-                    latest = order if latest is None or order.is_open else latest
-            return latest
-        return None
-
     # ----------------------------------------------------------------- triggers
 
-    def _run_triggers(self, m: _Market) -> None:
+    def _run_triggers(self, m: KrakenFuturesMarketState) -> None:
         """Fire every trigger order whose signal crossed; fired orders may trade right away."""
         for order_id in list(m.triggers):
             order = m.triggers.get(order_id)
@@ -812,55 +605,41 @@ class KrakenFuturesEngine:
                 m.triggers.pop(order_id, None)
                 continue
             signal = self._signal(m.inst.symbol, order.trigger_signal)
-            if not should_fire(order, signal):
-                continue
-            del m.triggers[order_id]
-            self._fire(m, order, signal)
+            if should_fire(order, signal):
+                del m.triggers[order_id]
+                self._fire(m, order, signal)
 
-    def _fire(self, m: _Market, order: KrakenFuturesOrder, signal: Decimal) -> None:
+    def _fire(
+        self, m: KrakenFuturesMarketState, order: KrakenFuturesOrder, signal: Decimal
+    ) -> None:
         if order.reduce_only:
             pos = self.account(order.account_id).positions.get(m.inst.symbol)
-            pos_size = pos.size if pos else ZERO
-            closes = pos_size < 0 if order.side is Side.BUY else pos_size > 0
-            if not closes:
-                order.state = KrakenFuturesOrderState.CANCELLED
-                order.updated_ms = self.now_ms()
-                self._emit(
-                    KrakenFuturesOrderUpdate(
-                        order.account_id,
-                        order.snapshot(),
-                        True,
-                        "reduce_only_order_would_not_reduce",
-                    )
+            held = pos.size if pos else ZERO
+            if not _closes_position(order.side, held):
+                self._close(
+                    order, KrakenFuturesOrderState.CANCELLED, "reduce_only_would_not_reduce"
                 )
                 return
-            order.quantity = order.filled + min(order.remaining, abs(pos_size))
+            order.quantity = order.filled + min(order.remaining, abs(held))
         order.triggered = True
         order.updated_ms = self.now_ms()
         limit = limit_after_trigger(order, signal)
         if limit is None:
             order.limit_price = self._protected_limit(m.inst, order.side)
-            rests = False
         else:
             order.limit_price = round_to_tick(limit, m.inst.tick_size, up=order.side is Side.SELL)
-            rests = True
         self._emit(
             KrakenFuturesOrderUpdate(
                 order.account_id, order.snapshot(), False, "stop_order_triggered"
             )
         )
         events: list[KrakenFuturesOrderEvent] = []
-        if rests:
+        if limit is not None:
             self._take_and_rest(m, order, events)
             return
-        self._match(m, order, order.limit_price, events)
+        self._matcher.match(m, order, events)
         if order.remaining > 0:
-            order.state = KrakenFuturesOrderState.CANCELLED
-            self._emit(
-                KrakenFuturesOrderUpdate(
-                    order.account_id, order.snapshot(), True, "cancelled_by_user"
-                )
-            )
+            self._close(order, KrakenFuturesOrderState.CANCELLED, "cancelled_by_user")
 
     # ----------------------------------------------------------------- edit and cancel
 
@@ -876,21 +655,22 @@ class KrakenFuturesEngine:
         trailing_deviation: Decimal | None = None,
         absolute_size: bool = False,
     ) -> KrakenFuturesResult:
+        """Change an open order in place (same id); `size` is the new open size unless absolute."""
         now = self.now_ms()
         order = self._find(account_id, order_id, cli_ord_id)
         if order is None or not order.is_open:
             return KrakenFuturesResult("orderForEditNotFound", order_id, cli_ord_id, now)
         m = self._markets[order.symbol]
-        inst = m.inst
-        status = self._edit_status(order, inst, size, limit_price, stop_price, absolute_size)
+        new_qty = None if size is None else (size if absolute_size else order.filled + size)
+        status = self._edit_status(m, order, new_qty, limit_price, stop_price)
         if status is not None:
             return KrakenFuturesResult(status, order.order_id, order.cli_ord_id, now)
         old = order.snapshot()
         in_book = order.order_id in m.book
         if in_book:
-            self._book_remove(m, order)
-        if size is not None:
-            order.quantity = size if absolute_size else order.filled + size
+            self._matcher.unrest(m, order)  # an edited order loses its queue position
+        if new_qty is not None:
+            order.quantity = new_qty
         if limit_price is not None:
             order.limit_price = limit_price
         if stop_price is not None:
@@ -900,47 +680,39 @@ class KrakenFuturesEngine:
             order.peak_price = None
         order.updated_ms = now
         events: list[KrakenFuturesOrderEvent] = []
-        self._record(
-            events,
-            KrakenFuturesOrderEvent(
-                KrakenOrderEventType.EDIT, old, new_order=order.snapshot(), time_ms=now
-            ),
+        edit = KrakenFuturesOrderEvent(
+            KrakenOrderEventType.EDIT, old, new_order=order.snapshot(), time_ms=now
         )
+        self._record(events, edit)
         self._emit(KrakenFuturesOrderUpdate(account_id, order.snapshot(), False, "edited_by_user"))
-        if order.remaining <= 0:
-            order.state = KrakenFuturesOrderState.FILLED
-            self._emit(KrakenFuturesOrderUpdate(account_id, order.snapshot(), True, "full_fill"))
-        elif in_book:
+        if in_book:
             self._take_and_rest(m, order, events)
         self._run_triggers(m)
         return KrakenFuturesResult("edited", order.order_id, order.cli_ord_id, now, tuple(events))
 
     def _edit_status(
         self,
+        m: KrakenFuturesMarketState,
         order: KrakenFuturesOrder,
-        inst: KrakenFuturesInstrument,
-        size: Decimal | None,
+        new_qty: Decimal | None,
         limit_price: Decimal | None,
         stop_price: Decimal | None,
-        absolute_size: bool,
     ) -> str | None:
-        trailing = order.order_type is KrakenFuturesOrderType.TRAILING_STOP
-        if trailing and stop_price is not None:
-            return "cannotEditTriggerPriceOfTrailingStop"
-        if trailing and limit_price is not None:
-            return "cannotEditLimitPriceOfTrailingStop"
+        inst = m.inst
+        if order.order_type is KrakenFuturesOrderType.TRAILING_STOP:
+            if stop_price is not None:
+                return "cannotEditTriggerPriceOfTrailingStop"
+            if limit_price is not None:
+                return "cannotEditLimitPriceOfTrailingStop"
         if stop_price is not None and not order.waiting_for_trigger:
             return "orderForEditNotAStop"
-        if size is not None:
-            new_qty = size if absolute_size else order.filled + size
-            if not inst.on_step(size) or new_qty <= order.filled:
-                return "invalidSize"
-        for price in (limit_price, stop_price):
-            if price is not None and not inst.on_tick(price):
-                return "invalidPrice"
+        if new_qty is not None and (not inst.on_step(new_qty) or new_qty <= order.filled):
+            return "invalidSize"
+        if any(p is not None and not inst.on_tick(p) for p in (limit_price, stop_price)):
+            return "invalidPrice"
         if order.order_type is KrakenFuturesOrderType.POST and limit_price is not None:
-            best = self._markets[inst.symbol].book.best_price(order.side.opposite)
-            if best is not None and _crosses(order.side, best, limit_price):
+            best = m.book.best_price(order.side.opposite)
+            if best is not None and crosses(order.side, best, limit_price):
                 return "postWouldExecute"
         return None
 
@@ -955,61 +727,37 @@ class KrakenFuturesEngine:
             status = "filled" if order.state is KrakenFuturesOrderState.FILLED else "notFound"
             return KrakenFuturesResult(status, order.order_id, order.cli_ord_id, now)
         events: list[KrakenFuturesOrderEvent] = []
-        self._cancel(order, events, now)
+        self._cancel(order, events)
         return KrakenFuturesResult(
             "cancelled", order.order_id, order.cli_ord_id, now, tuple(events)
         )
 
-    def _cancel(
-        self, order: KrakenFuturesOrder, events: list[KrakenFuturesOrderEvent], now: int
-    ) -> None:
+    def _cancel(self, order: KrakenFuturesOrder, events: list[KrakenFuturesOrderEvent]) -> None:
         m = self._markets[order.symbol]
         if order.order_id in m.book:
-            self._book_remove(m, order)
+            self._matcher.unrest(m, order)
         m.triggers.pop(order.order_id, None)
-        order.state = KrakenFuturesOrderState.CANCELLED
-        order.updated_ms = now
-        self._record(
-            events,
-            KrakenFuturesOrderEvent(KrakenOrderEventType.CANCEL, order.snapshot(), time_ms=now),
+        self._close(order, KrakenFuturesOrderState.CANCELLED, "cancelled_by_user")
+        cancel = KrakenFuturesOrderEvent(
+            KrakenOrderEventType.CANCEL, order.snapshot(), time_ms=order.updated_ms
         )
-        self._emit(
-            KrakenFuturesOrderUpdate(order.account_id, order.snapshot(), True, "cancelled_by_user")
-        )
+        self._record(events, cancel)
 
     def cancel_all(self, account_id: str, symbol: str | None = None) -> list[KrakenFuturesOrder]:
         """Cancel every open order (of one symbol); returns the cancelled orders."""
         wanted = self.instrument(symbol).symbol if symbol is not None else None
-        now = self.now_ms()
-        events: list[KrakenFuturesOrderEvent] = []
         victims = [
             o
-            for o in self._orders.values()
-            if o.account_id == account_id and o.is_open and (wanted is None or o.symbol == wanted)
+            for o in self._open.get(account_id, {}).values()
+            if wanted is None or o.symbol == wanted
         ]
+        events: list[KrakenFuturesOrderEvent] = []
         for order in victims:
-            self._cancel(order, events, now)
-        return [o.snapshot() for o in victims]
+            self._cancel(order, events)
+        return [e.order for e in events]
 
     # ----------------------------------------------------------------- dead man's switch
 
     def cancel_all_after(self, account_id: str, timeout_s: int) -> int | None:
         """Arm (timeout > 0) or disarm (0) the account's switch; returns the trigger time (ms)."""
-        if timeout_s <= 0:
-            self._dead_man.pop(account_id, None)
-            return None
-        deadline = self.now_ms() + timeout_s * 1000
-        self._dead_man[account_id] = deadline
-        return deadline
-
-    def next_dead_man_deadline(self) -> int | None:
-        return min(self._dead_man.values(), default=None)
-
-    def fire_dead_man_switches(self) -> list[str]:
-        """Cancel everything of accounts whose switch expired; returns those accounts."""
-        now = self.now_ms()
-        due = sorted(a for a, deadline in self._dead_man.items() if deadline <= now)
-        for account_id in due:
-            del self._dead_man[account_id]
-            self.cancel_all(account_id)
-        return due
+        return self._dead_man.arm(account_id, self.now_ms(), timeout_s)

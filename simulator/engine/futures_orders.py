@@ -183,3 +183,13 @@ class KrakenFuturesResult:
     cli_ord_id: str | None
     received_ms: int
     events: tuple[KrakenFuturesOrderEvent, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class KrakenHistoryEntry:
+    """One order event of an account, for `/api/history/v2/orders`."""
+
+    uid: str
+    time_ms: int
+    account_id: str
+    event: KrakenFuturesOrderEvent

@@ -251,19 +251,22 @@ def test_resting_order_fills_when_the_market_moves_through_it() -> None:
     assert fill.maker and fill.price == price
 
 
-def test_dead_man_switch_cancels_after_deadline() -> None:
+def test_dead_man_switch_cancels_on_the_tick_after_its_deadline() -> None:
     clock = ManualClock()
     engine = KrakenFuturesEngine(clock, seed=1)
     engine.open_account(ACCT, {"USD": D(100_000)})
-    price = best(engine, "PF_XBTUSD", Side.BUY) - D(100)
+    price = best(engine, "PF_XBTUSD", Side.BUY) - D(5000)  # far from any market move
     engine.send_order(
         ACCT, req("PF_XBTUSD", Side.BUY, KrakenFuturesOrderType.LMT, "0.1", limit_price=price)
     )
     assert engine.cancel_all_after(ACCT, 60) == int(clock.now() * 1000) + 60_000
-    assert engine.fire_dead_man_switches() == []
-    clock.advance(61)
-    assert engine.fire_dead_man_switches() == [ACCT]
+    clock.advance(59)
+    engine.tick()
+    assert len(engine.open_orders(ACCT)) == 1
+    clock.advance(2)
+    engine.tick()
     assert engine.open_orders(ACCT) == []
+    assert engine.cancel_all_after(ACCT, 0) is None
 
 
 def test_same_seed_same_market() -> None:

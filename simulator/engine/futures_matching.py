@@ -1,0 +1,192 @@
+"""Price-time matching on the futures books and the synthetic maker's ladder.
+
+The book is the engine-wide `OrderBook`; this module adds what futures need around it: a
+contiguous per-product `seq` on every level change (WS v1 book feed), trade prints, the
+pre-trade outcomes of post/ioc/fok orders and self-fill detection. Settling a fill against
+accounts is the engine's business: it receives every execution through `on_execution`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from decimal import Decimal
+
+from simulator.engine.futures_events import (
+    KrakenFuturesBookEvent,
+    KrakenFuturesEvent,
+    KrakenFuturesTradeEvent,
+)
+from simulator.engine.futures_market import LADDER_LEVELS, ladder_prices, level_size
+from simulator.engine.futures_market_state import KrakenFuturesMarketState, crosses
+from simulator.engine.futures_orders import (
+    KrakenFuturesOrder,
+    KrakenFuturesOrderEvent,
+    KrakenFuturesOrderType,
+)
+from simulator.engine.model import Side
+
+MAKER_ACCOUNT = "kraken-futures-synthetic-maker"
+
+# (market, maker, taker, price, qty, taker snapshot before the fill, the caller's order events)
+ExecutionHandler = Callable[
+    [
+        KrakenFuturesMarketState,
+        KrakenFuturesOrder,
+        KrakenFuturesOrder,
+        Decimal,
+        Decimal,
+        KrakenFuturesOrder,
+        list[KrakenFuturesOrderEvent],
+    ],
+    None,
+]
+
+
+class KrakenFuturesMatcher:
+    def __init__(
+        self,
+        emit: Callable[[KrakenFuturesEvent], None],
+        now_ms: Callable[[], int],
+        new_id: Callable[[], str],
+        on_execution: ExecutionHandler,
+    ) -> None:
+        self._emit = emit
+        self._now_ms = now_ms
+        self._new_id = new_id
+        self._on_execution = on_execution
+
+    # ----------------------------------------------------------------- book changes
+
+    def _level_changed(
+        self, m: KrakenFuturesMarketState, side: Side, price: Decimal, qty: Decimal
+    ) -> None:
+        m.book_seq += 1
+        self._emit(
+            KrakenFuturesBookEvent(m.inst.symbol, side, price, qty, m.book_seq, self._now_ms())
+        )
+
+    def rest(self, m: KrakenFuturesMarketState, order: KrakenFuturesOrder) -> None:
+        assert order.limit_price is not None
+        qty = m.book.add(order.order_id, order.side, order.limit_price, order.remaining, order)
+        self._level_changed(m, order.side, order.limit_price, qty)
+
+    def unrest(self, m: KrakenFuturesMarketState, order: KrakenFuturesOrder) -> None:
+        assert order.limit_price is not None
+        qty = m.book.remove(order.order_id)
+        self._level_changed(m, order.side, order.limit_price, qty)
+
+    def _shrink(self, m: KrakenFuturesMarketState, order: KrakenFuturesOrder) -> None:
+        assert order.limit_price is not None
+        qty = m.book.set_qty(order.order_id, order.remaining)
+        self._level_changed(m, order.side, order.limit_price, qty)
+
+    # ----------------------------------------------------------------- matching
+
+    def pre_match_status(
+        self, m: KrakenFuturesMarketState, order: KrakenFuturesOrder
+    ) -> str | None:
+        """Outcome decided before anything trades: post/ioc/fok rules and self-fill."""
+        opposite = order.side.opposite
+        best = m.book.best_price(opposite)
+        would_trade = best is not None and crosses(order.side, best, order.limit_price)
+        if order.order_type is KrakenFuturesOrderType.POST and would_trade:
+            return "postWouldExecute"
+        immediate = (KrakenFuturesOrderType.IOC, KrakenFuturesOrderType.MKT)
+        if order.order_type in immediate and not would_trade:
+            return "iocWouldNotExecute"
+        need = order.remaining
+        for price in m.book.prices(opposite):
+            if need <= 0 or not crosses(order.side, price, order.limit_price):
+                break
+            for maker in m.book.items_at(opposite, price):
+                if maker.account_id == order.account_id:
+                    return "selfFill"
+                need -= maker.remaining
+                if need <= 0:
+                    break
+        if order.order_type is KrakenFuturesOrderType.FOK and need > 0:
+            return "iocWouldNotExecute"
+        return None
+
+    def match(
+        self,
+        m: KrakenFuturesMarketState,
+        taker: KrakenFuturesOrder,
+        events: list[KrakenFuturesOrderEvent],
+    ) -> bool:
+        """Trade `taker` (up to its limit) against the book; True when its own order blocked it."""
+        opposite = taker.side.opposite
+        while taker.remaining > 0:
+            best = m.book.best_price(opposite)
+            if best is None or not crosses(taker.side, best, taker.limit_price):
+                return False
+            first = m.book.first_at(opposite, best)
+            assert first is not None
+            maker = first[1]
+            if maker.account_id == taker.account_id:
+                return True  # never self-trade (new orders are refused earlier with selfFill)
+            self._execute(m, maker, taker, best, min(taker.remaining, maker.remaining), events)
+        return False
+
+    def _execute(
+        self,
+        m: KrakenFuturesMarketState,
+        maker: KrakenFuturesOrder,
+        taker: KrakenFuturesOrder,
+        price: Decimal,
+        qty: Decimal,
+        events: list[KrakenFuturesOrderEvent],
+    ) -> None:
+        now = self._now_ms()
+        prior = taker.snapshot()
+        for order in (maker, taker):
+            order.filled += qty
+            order.updated_ms = now
+        if maker.remaining == 0:
+            self.unrest(m, maker)
+        else:
+            self._shrink(m, maker)
+        m.trade_seq += 1
+        trade = KrakenFuturesTradeEvent(
+            m.inst.symbol, self._new_id(), taker.side, price, qty, m.trade_seq, now
+        )
+        m.record_trade(trade)
+        self._emit(trade)
+        self._on_execution(m, maker, taker, price, qty, prior, events)
+
+    # ----------------------------------------------------------------- synthetic maker
+
+    def requote(self, m: KrakenFuturesMarketState, index: Decimal, rng: random.Random) -> None:
+        """Move the maker's ladder to `index`: stale levels leave, missing ones are (re)placed.
+
+        A new quote that crosses a resting client order trades with it first, so client orders
+        fill as the market moves through them.
+        """
+        ladder = ladder_prices(m.inst, index)
+        wanted = {(side, price) for side, prices in ladder.items() for price in prices}
+        for key in sorted(set(m.maker_quotes) - wanted):
+            stale = m.maker_quotes.pop(key)
+            if stale.order_id in m.book:
+                self.unrest(m, stale)
+        now = self._now_ms()
+        for side in (Side.BUY, Side.SELL):
+            for price in ladder[side][:LADDER_LEVELS]:
+                existing = m.maker_quotes.get((side, price))
+                if existing is not None and existing.order_id in m.book:
+                    continue  # a level keeps its size until it is consumed or moves away
+                quote = KrakenFuturesOrder(
+                    order_id=self._new_id(),
+                    account_id=MAKER_ACCOUNT,
+                    symbol=m.inst.symbol,
+                    side=side,
+                    order_type=KrakenFuturesOrderType.LMT,
+                    quantity=level_size(m.inst, rng),
+                    received_ms=now,
+                    updated_ms=now,
+                    limit_price=price,
+                )
+                m.maker_quotes[(side, price)] = quote
+                self.match(m, quote, [])
+                if quote.remaining > 0:
+                    self.rest(m, quote)
