@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ from simulator.spot_ws_wire import (
     pong,
     push,
 )
+
+log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "simulator.spot_ws"
 API_VERSION = "v2"
@@ -103,16 +106,32 @@ class SpotWsServer:
             self._attached = True
 
     def on_event(self, event: EngineEvent) -> None:
-        wanted = self.public.on_event(event) | self.private.on_event(event)
-        if wanted and not self._flush_scheduled:
+        """Engine listener: note the event, publish after the engine call returns.
+
+        It runs inside the engine's call, so it must never raise into the matching logic.
+        """
+        try:
+            wanted = self.public.on_event(event) | self.private.on_event(event)
+            if not wanted or self._flush_scheduled:
+                return
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # engine driven outside the event loop: publish right away
+                self.flush()
+                return
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
+            loop.call_soon(self.flush)
+        except Exception:
+            log.exception("spot ws: dropping engine event %s", type(event).__name__)
 
     def flush(self) -> None:
         self._flush_scheduled = False
-        self._check_status()
-        self.public.flush()
-        self.private.flush()
+        try:
+            self._check_status()
+            self.public.flush()
+            self.private.flush()
+        except Exception:
+            log.exception("spot ws: publishing failed")
 
     def _check_status(self) -> None:
         """A system status change (fault plan) is pushed to every connection."""
@@ -149,9 +168,9 @@ class SpotWsServer:
             self.ctx.faults,
             queue_frames=self.config.queue_frames,
             on_close=self._forget,
+            on_idle=self._check_status,
         )
         self.connections.add(conn)
-        self._status = self.ctx.faults.system_status
         conn.send_now(self._status_frame(conn))
         writer = asyncio.create_task(conn.run_writer(self.config.heartbeat_s, HEARTBEAT))
         try:

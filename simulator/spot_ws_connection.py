@@ -49,6 +49,7 @@ class WsConnection:
         *,
         queue_frames: int = DEFAULT_QUEUE_FRAMES,
         on_close: Callable[[WsConnection], None] | None = None,
+        on_idle: Callable[[], None] | None = None,
     ) -> None:
         self.ws = ws
         self.connection_id = connection_id
@@ -57,6 +58,7 @@ class WsConnection:
         self.account_id: str | None = None  # set by the first valid token on the auth endpoint
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_frames)
         self._on_close = on_close
+        self._on_idle = on_idle  # called when the connection was quiet for a heartbeat period
         self._closing = False
         self._delayed: set[asyncio.TimerHandle] = set()
         self.heartbeats = False  # on once the client has a subscription
@@ -140,6 +142,8 @@ class WsConnection:
                     try:
                         frame = await asyncio.wait_for(self._queue.get(), heartbeat_s)
                     except TimeoutError:
+                        if self._on_idle is not None:
+                            self._on_idle()
                         if self.heartbeats:
                             await self.ws.send_str(heartbeat)
                         continue

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aiohttp import WSCloseCode, WSMsgType
+
 from simulator.app import SimulatorServer
+from simulator.faults import SystemStatus
 from simulator.spot_ws import SpotWsConfig, server_of
 from tests.integration.sim_ws.conftest import WsClient
 from tests.shared_data import kraken_fixture
@@ -121,3 +124,29 @@ async def test_already_subscribed_and_unsubscribe(connect: Connect) -> None:
     gone = await client.call("unsubscribe", {"channel": "instrument"})
     assert gone["success"] is True and gone["result"]["channel"] == "instrument"
     assert _envelope_keys(gone) == {"method", "success", "time_in", "time_out", "req_id"}
+
+
+async def test_status_change_is_pushed_to_an_idle_connection(
+    sim: SimulatorServer, connect: Connect
+) -> None:
+    server_of(sim.ctx).config = SpotWsConfig(heartbeat_s=0.02)
+    client: WsClient = await connect()
+    sim.ctx.faults.system_status = SystemStatus.POST_ONLY
+    status = await client.channel("status")
+    assert status["data"][0]["system"] == "post_only"
+
+
+async def test_slow_consumer_is_disconnected_not_buffered(
+    sim: SimulatorServer, connect: Connect
+) -> None:
+    server_of(sim.ctx).config = SpotWsConfig(queue_frames=2)
+    client: WsClient = await connect()
+    # One request that queues six frames at once overflows the two-frame queue.
+    await client.send(
+        "subscribe", {"channel": "book", "symbol": ["BTC/USD", "ETH/USD", "DOGE/USD"]}
+    )
+    while True:
+        message = await client.ws.receive()
+        if message.type is not WSMsgType.TEXT:
+            break
+    assert client.ws.close_code == WSCloseCode.TRY_AGAIN_LATER
