@@ -166,8 +166,9 @@ class JournalPort(Protocol):
     """Durable store of execution reports, orders, client-id mappings and nonces.
 
     Reports: `append` assigns each report its session's next `sequence` and the account's next
-    `account_sequence` in call order (synchronously, before the returned awaitable is awaited);
-    the awaitable completes once they are committed. A report whose `exec_id` is already
+    `account_sequence`, in call order; the awaitable completes once they are committed. The
+    journal takes ownership of the report objects passed in (it may stamp their sequence
+    fields in place rather than copy them): do not reuse them. A report whose `exec_id` is already
     journaled is not stored again: the stored one is returned instead, flagged in the result.
     Committed reports are then published to live subscribers.
     """
