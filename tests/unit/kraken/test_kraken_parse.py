@@ -185,6 +185,9 @@ def test_documented_executions_sequence() -> None:
     assert fill.venue_time is not None and fill.venue_time.microsecond == 709993
     assert trade.order_status is OrdStatus.PARTIALLY_FILLED and trade.avg_px == D("26599.9")
     assert filled.event is None and filled.order_status is OrdStatus.FILLED
+    assert trade.ratecount is None
+    counted = _one({"order_id": "O1", "exec_type": "new", "ratecount": 17})
+    assert counted.ratecount == D(17)
 
 
 def _one(entry: dict[str, Any]) -> p.KrakenExecution:

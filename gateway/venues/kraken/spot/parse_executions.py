@@ -68,6 +68,7 @@ class KrakenExecution:
     stop_price: Decimal | None
     cum_qty: Decimal | None
     avg_px: Decimal | None
+    ratecount: Decimal | None = None  # the pair's trading counter after this event, if streamed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -160,6 +161,13 @@ def _ws_event(e: KrakenWsExecution, exec_type: str) -> VenueEvent | None:
     return None
 
 
+def _ratecount(e: Mapping[str, Any]) -> Decimal | None:
+    for key in ("ratecount", "ratecounter"):
+        if key in e:
+            return dec(e[key], key)
+    return None
+
+
 def parse_execution(e: KrakenWsExecution) -> KrakenExecution:
     """One executions entry. Unknown exec_type / order_status / order_type raise."""
     exec_type = str(e.get("exec_type", "")).lower()
@@ -189,6 +197,7 @@ def parse_execution(e: KrakenWsExecution) -> KrakenExecution:
         stop_price=_ws_stop_price(e),
         cum_qty=opt_dec(e.get("cum_qty"), "cum_qty"),
         avg_px=opt_dec(e.get("avg_price"), "avg_price"),
+        ratecount=_ratecount(e),
     )
 
 
@@ -207,13 +216,6 @@ def _snapshot_order_state(e: KrakenWsExecution, x: KrakenExecution) -> VenueOrde
         symbol=x.symbol or "",
         venue_time=parse_rfc3339(e.get("timestamp")),
     )
-
-
-def _ratecount(e: Mapping[str, Any]) -> Decimal | None:
-    for key in ("ratecount", "ratecounter"):
-        if key in e:
-            return dec(e[key], key)
-    return None
 
 
 def parse_executions_message(msg: Mapping[str, Any]) -> KrakenExecutionsBatch:
