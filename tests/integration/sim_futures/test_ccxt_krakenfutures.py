@@ -79,3 +79,35 @@ async def test_insufficient_funds_and_bad_key(
     exchange.secret = DEMO_FUTURES_SECRET[:-4] + "AAA="
     with pytest.raises(ccxt_async.AuthenticationError):
         await exchange.fetch_open_orders()
+
+
+async def test_stop_edit_cancel_all_trades_and_closed_orders(
+    exchange: ccxt_async.krakenfutures,
+) -> None:
+    await exchange.load_markets()
+    bought = await exchange.create_order("ETH/USD:USD", "market", "buy", 0.5)
+    book = await exchange.fetch_order_book("ETH/USD:USD")
+    stop = await exchange.create_order(
+        "ETH/USD:USD",
+        "market",
+        "sell",
+        0.5,
+        None,
+        {"stopLossPrice": book["bids"][0][0] - 100, "triggerSignal": "mark"},
+    )
+    assert stop["id"] and stop["reduceOnly"] is True
+    resting = await exchange.create_order(
+        "ETH/USD:USD", "limit", "buy", 0.2, book["bids"][0][0] - 50
+    )
+    edited = await exchange.edit_order(resting["id"], "ETH/USD:USD", "limit", "buy", 0.3)
+    assert edited["id"] == resting["id"] and edited["status"] == "open"
+    rows = {o["id"]: o for o in await exchange.fetch_open_orders()}
+    assert rows[resting["id"]]["amount"] == 0.3
+    assert rows[stop["id"]]["triggerPrice"] == book["bids"][0][0] - 100
+    cancelled = await exchange.cancel_all_orders()
+    assert len(cancelled) == 2
+    assert await exchange.fetch_open_orders() == []
+    [trade] = await exchange.fetch_my_trades()
+    assert (trade["order"], trade["side"], trade["takerOrMaker"]) == (bought["id"], "buy", "taker")
+    closed = await exchange.fetch_closed_orders()
+    assert [o["id"] for o in closed] == [bought["id"]]
