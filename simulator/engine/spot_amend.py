@@ -138,7 +138,7 @@ class SpotAmend(SpotMatching):
                 self._rest(order)
             self._check_triggers(pair.id)
         elif order.txid in self._stops[pair.id]:
-            self._check_triggers(pair.id)
+            self._check_triggers(pair.id, force=True)
         self._place_closes()
         return AmendResult(amend_id, order.snapshot())
 

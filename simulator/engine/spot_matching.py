@@ -101,7 +101,8 @@ class SpotMatching(SpotValidation):
 
     def _fok_fillable(self, order: Order) -> bool:
         book, limit, needed = self._books[order.pair], order.limit_price, order.remaining
-        for price, qty in book.levels(order.side.opposite):
+        for price in book.prices(order.side.opposite):
+            qty = book.level_qty(order.side.opposite, price)
             if limit is not None and (price > limit if order.side is Side.BUY else price < limit):
                 break
             needed -= qty
@@ -253,10 +254,18 @@ class SpotMatching(SpotValidation):
         self._public_trades[pair_id].append(event)
         self.bus.publish(event)
 
-    def _check_triggers(self, pair_id: str) -> None:
-        """Fire every stop whose reference reached its trigger, until none is left to fire."""
+    def _check_triggers(self, pair_id: str, force: bool = False) -> None:
+        """Fire every stop whose reference reached its trigger, until none is left to fire.
+
+        Skipped when neither the last price nor the index moved since the previous pass (new
+        stops are checked when they activate), so resting stops cost nothing per order.
+        """
         pair = self.directory.pairs[pair_id]
+        marks = (self.stats[pair_id].last_price, self.reference[pair_id])
+        if not force and self._trigger_marks.get(pair_id) == marks:
+            return
         for _ in range(1000):
+            self._trigger_marks[pair_id] = (self.stats[pair_id].last_price, self.reference[pair_id])
             due: list[Order] = []
             for order in list(self._stops[pair_id].values()):
                 reference = self._trigger_reference(order)

@@ -107,6 +107,8 @@ class SpotState:
         }
         self._internal_ids = {FEE_ACCOUNT, MM_ACCOUNT}
         self._pending_closes: list[Order] = []
+        # (last price, index) per pair at the last trigger pass: see _check_triggers
+        self._trigger_marks: dict[str, tuple[Decimal | None, Decimal]] = {}
 
     def drain_events(self) -> list[EngineEvent]:
         """Events since the last drain (only when constructed with record_events=True)."""

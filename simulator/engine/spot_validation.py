@@ -218,7 +218,8 @@ class SpotValidation(SpotState):
         else:
             left, spend = order.volume, ZERO
             book = self._books[pair.id]
-            for price, qty in book.levels(Side.SELL):
+            for price in book.prices(Side.SELL):
+                qty = book.level_qty(Side.SELL, price)
                 take = min(left, qty)
                 spend += price * take
                 left -= take
