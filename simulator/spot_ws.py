@@ -53,6 +53,7 @@ API_VERSION = "v2"
 SERVER_VERSION = "2.0.0"
 INVALID_SESSION = "ESession:Invalid session"
 PERMISSION_DENIED = "EGeneral:Permission denied"
+INTERNAL_ERROR = "EGeneral:Internal error"
 UNKNOWN_METHOD = "Method not found"  # UNCONFIRMED wire text
 MAX_MESSAGE_BYTES = 1 << 20
 
@@ -214,8 +215,7 @@ class SpotWsServer:
         try:
             request = decode(text)
         except ValueError:
-            conn.deliver("ws:error", encode(failure("", None, INVALID_ARGUMENTS, time_in, time_in)))
-            return
+            request = None
         if not isinstance(request, dict):
             conn.deliver("ws:error", encode(failure("", None, INVALID_ARGUMENTS, time_in, time_in)))
             return
@@ -293,6 +293,9 @@ class SpotWsServer:
                 extra = {"symbol": exc.symbol} if exc.symbol is not None else None
                 self._fail(conn, method, req_id, exc.error, time_in, extra)
                 continue
+            except KrakenError as exc:  # no engine yet
+                self._fail(conn, method, req_id, exc.code, time_in)
+                continue
             conn.deliver(f"ws:{method}", encode(ack(method, req_id, time_in, self._now(), result)))
             for frame in frames:
                 conn.deliver(f"ws:{channel}", frame)
@@ -349,6 +352,10 @@ class SpotWsServer:
             results = self.trading.call(method, caller, params)
         except KrakenError as exc:
             self._fail(conn, method, req_id, exc.code, time_in)
+            return
+        except Exception:  # a simulator bug must not take the connection down
+            log.exception("spot ws: %s failed", method)
+            self._fail(conn, method, req_id, INTERNAL_ERROR, time_in)
             return
         for result in results:
             conn.deliver(f"ws:{method}", encode(ack(method, req_id, time_in, self._now(), result)))

@@ -164,8 +164,6 @@ def execution_report(
             record["limit_price"] = order.limit_price
         if order.displayvol is not None:
             record["display_qty"] = order.displayvol
-        if event.amend_id is not None:
-            record["amend_id"] = event.amend_id
     if exec_type == ExecType.STATUS and order.ordertype.is_triggered:
         record["triggers"] = _triggers(order)
     if order.ordertype is OrderType.ICEBERG and exec_type == ExecType.ICEBERG_REFILL:
