@@ -12,6 +12,7 @@ from krakengw.v1 import accounts_pb2, accounts_pb2_grpc
 from gateway.api import convert
 from gateway.api.deps import ApiDeps
 from gateway.api.paging import page
+from gateway.api.streams import until_session_ends
 from gateway.core.model import Permission
 from gateway.sessions.permissions import require
 from gateway.sessions.registry import ActiveSession
@@ -59,36 +60,26 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
         self, request: accounts_pb2.StreamBalancesRequest, context: aio.ServicerContext
     ) -> AsyncIterator[accounts_pb2.StreamBalancesResponse]:
         active = self._reader()
+        source = self._d.account_port(active.account.name).stream_balances()
         first = True
-        self._d.sessions.stream_opened(active)
-        try:
-            async for batch in self._d.account_port(active.account.name).stream_balances():
-                yield accounts_pb2.StreamBalancesResponse(
-                    snapshot=first, balances=[convert.balance(b) for b in batch]
-                )
-                first = False
-                if active.ended.is_set() or self._d.stopping.is_set():
-                    return
-        finally:
-            self._d.sessions.stream_closed(active)
+        async for batch in until_session_ends(source, active, self._d):
+            yield accounts_pb2.StreamBalancesResponse(
+                snapshot=first, balances=[convert.balance(b) for b in batch]
+            )
+            first = False
 
     async def StreamPositions(
         self, request: accounts_pb2.StreamPositionsRequest, context: aio.ServicerContext
     ) -> AsyncIterator[accounts_pb2.StreamPositionsResponse]:
         active = self._reader()
         account = active.account.name
+        source = self._d.account_port(account).stream_positions()
         first = True
-        self._d.sessions.stream_opened(active)
-        try:
-            async for batch in self._d.account_port(account).stream_positions():
-                yield accounts_pb2.StreamPositionsResponse(
-                    snapshot=first, positions=[convert.position(p, account) for p in batch]
-                )
-                first = False
-                if active.ended.is_set() or self._d.stopping.is_set():
-                    return
-        finally:
-            self._d.sessions.stream_closed(active)
+        async for batch in until_session_ends(source, active, self._d):
+            yield accounts_pb2.StreamPositionsResponse(
+                snapshot=first, positions=[convert.position(p, account) for p in batch]
+            )
+            first = False
 
     async def ListSubaccounts(
         self, request: accounts_pb2.ListSubaccountsRequest, context: aio.ServicerContext

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from google.protobuf import timestamp_pb2
@@ -12,6 +13,7 @@ from gateway.api import convert
 from gateway.api.deps import ApiDeps
 from gateway.api.paging import page_size
 from gateway.core.model import Permission
+from gateway.core.ports import ReportSubscription
 from gateway.sessions.permissions import require
 
 __all__ = ["ExecutionServicer"]
@@ -32,12 +34,15 @@ class ExecutionServicer(executions_pb2_grpc.ExecutionServiceServicer):
         )
         sessions = self._d.sessions
         sessions.stream_opened(active)
+        # The stream ends as soon as the session ends (Logout, timeout) or the server stops.
+        closer = asyncio.create_task(_close_on(sub, active.ended, self._d.stopping))
         last = request.from_sequence
         try:
-            # The stream ends when the session ends (Logout, timeout) or the server stops;
-            # both are checked at least once per heartbeat interval.
-            while not (active.ended.is_set() or self._d.stopping.is_set()):
-                report = await sub.next(heartbeat_after=active.heartbeat_interval_s)
+            while True:
+                try:
+                    report = await sub.next(heartbeat_after=active.heartbeat_interval_s)
+                except StopAsyncIteration:
+                    return  # closed: session ended, server stopping or journal closed
                 if report is None:
                     yield _heartbeat(last)
                     continue
@@ -46,6 +51,7 @@ class ExecutionServicer(executions_pb2_grpc.ExecutionServiceServicer):
                     execution_report=convert.execution_report(report)
                 )
         finally:
+            closer.cancel()
             sub.close()
             sessions.stream_closed(active)
 
@@ -84,3 +90,13 @@ def _heartbeat(last_sequence: int) -> executions_pb2.StreamExecutionsResponse:
     return executions_pb2.StreamExecutionsResponse(
         heartbeat=executions_pb2.Heartbeat(time=now, last_sequence=last_sequence)
     )
+
+
+async def _close_on(sub: ReportSubscription, *events: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        sub.close()
+    finally:
+        for w in waits:
+            w.cancel()

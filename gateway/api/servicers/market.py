@@ -16,6 +16,7 @@ from krakengw.v1 import (
 from gateway.api import convert
 from gateway.api.deps import ApiDeps
 from gateway.api.paging import page
+from gateway.api.streams import until_session_ends
 from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import Instrument, ProductType
 
@@ -83,19 +84,17 @@ class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
                 metadata={"field": "depth"},
             )
         port = self._d.market_data_port(inst.venue)
+        source = port.stream_book(inst.symbol, request.depth or DEFAULT_DEPTH)
         sequence = 0
-        async for item in port.stream_book(inst.symbol, request.depth or DEFAULT_DEPTH):
+        async for item in until_session_ends(source, active, self._d):
             sequence += 1
             yield convert.book(item, sequence)
-            if active.ended.is_set() or self._d.stopping.is_set():
-                return
 
     async def StreamTrades(
         self, request: market_data_pb2.StreamTradesRequest, context: aio.ServicerContext
     ) -> AsyncIterator[market_data_pb2.StreamTradesResponse]:
         active = self._d.active()
         inst = self._instrument(request.instrument, request.HasField("instrument"))
-        async for trade in self._d.market_data_port(inst.venue).stream_trades(inst.symbol):
+        source = self._d.market_data_port(inst.venue).stream_trades(inst.symbol)
+        async for trade in until_session_ends(source, active, self._d):
             yield market_data_pb2.StreamTradesResponse(trades=[convert.public_trade(trade)])
-            if active.ended.is_set() or self._d.stopping.is_set():
-                return

@@ -255,7 +255,8 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         context: aio.ServicerContext,
     ) -> AsyncIterator[orders_pb2.OrderEntryResponse]:
         """Requests run concurrently; each ack is written as soon as it is ready."""
-        self._d.active()
+        active = self._d.active()
+        self._d.sessions.stream_opened(active)
         acks: asyncio.Queue[orders_pb2.OrderEntryResponse | None] = asyncio.Queue()
         pending: set[asyncio.Task[None]] = set()
 
@@ -279,6 +280,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
             reader.cancel()
             for task in list(pending):
                 task.cancel()
+            self._d.sessions.stream_closed(active)
 
     async def _entry(
         self,
