@@ -64,6 +64,7 @@ def build_app(ctx: SimContext) -> web.Application:
 
 DRIVER_KEY = web.AppKey("krakengw_sim_driver", asyncio.Task[None])
 DRIVER_INTERVAL_S = 0.1
+SHUTDOWN_TIMEOUT_S = 1.0
 
 
 async def _drive(ctx: SimContext) -> None:
@@ -108,8 +109,11 @@ async def _apply_http_fault(
         return web.Response(status=rule.status, text=f"{rule.status} simulated fault\n")
     if rule.action is FaultAction.ERROR:
         return _venue_error(request.path, rule.error, ctx)
-    # drop_after_accept: the request takes effect, the client never sees the answer.
     response = await handler(request)
+    if rule.action is FaultAction.DELAY_AFTER_ACCEPT:
+        await asyncio.sleep(rule.delay_s)
+        return response
+    # drop_after_accept: the request takes effect, the client never sees the answer.
     transport = request.transport
     if transport is not None:
         transport.abort()
@@ -173,7 +177,10 @@ class SimulatorServer:
 
     async def start(self) -> None:
         self.app = build_app(self.ctx)
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        # Requests still in flight at stop (e.g. a delay fault) are cancelled after a second.
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()

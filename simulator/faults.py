@@ -9,7 +9,8 @@ A plan is a list of rules plus the system status. Each rule matches a target wit
 HTTP actions: `http_status` (reply with `status`, no body from the venue), `error` (the venue's
 envelope carrying `error`, e.g. `EService:Unavailable` / `EService:Busy`), `delay` (wait
 `delay_s`, then serve normally), `drop_after_accept` (serve the request, so an order is placed,
-then close the connection without answering).
+then close the connection without answering), `delay_after_accept` (serve the request, then
+wait `delay_s` before answering: a client timeout after the order was placed).
 WS actions: `disconnect`, `drop`, `duplicate`, `delay`, `bad_checksum`.
 
 `times` limits how often a rule fires (null = always); `skip` lets the first N matches pass.
@@ -43,6 +44,7 @@ class FaultAction(StrEnum):
     ERROR = "error"
     DELAY = "delay"
     DROP_AFTER_ACCEPT = "drop_after_accept"
+    DELAY_AFTER_ACCEPT = "delay_after_accept"
     DISCONNECT = "disconnect"
     DROP = "drop"
     DUPLICATE = "duplicate"
@@ -50,7 +52,13 @@ class FaultAction(StrEnum):
 
 
 HTTP_ACTIONS = frozenset(
-    {FaultAction.HTTP_STATUS, FaultAction.ERROR, FaultAction.DELAY, FaultAction.DROP_AFTER_ACCEPT}
+    {
+        FaultAction.HTTP_STATUS,
+        FaultAction.ERROR,
+        FaultAction.DELAY,
+        FaultAction.DROP_AFTER_ACCEPT,
+        FaultAction.DELAY_AFTER_ACCEPT,
+    }
 )
 WS_ACTIONS = frozenset(
     {

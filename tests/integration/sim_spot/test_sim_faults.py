@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import aiohttp
@@ -70,3 +71,24 @@ async def test_system_status_and_clear(sim: SimulatorServer, http: aiohttp.Clien
 async def test_malformed_plan_is_refused(sim: SimulatorServer, http: aiohttp.ClientSession) -> None:
     assert await _set_plan(http, sim, {"rules": [{"match": "x", "action": "explode"}]}) == 400
     assert await _set_plan(http, sim, {"system_status": "sleeping"}) == 400
+
+
+async def test_delay_after_accept_times_out_the_client_but_places_the_order(
+    sim: SimulatorServer, client: SpotClient, http: aiohttp.ClientSession
+) -> None:
+    plan = {"rules": [{"match": "/0/private/AddOrder", "action": "delay_after_accept",
+                       "delay_s": 30, "times": 1}]}  # fmt: skip
+    assert await _set_plan(http, sim, plan) == 200
+    body = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.01",
+            "price": "10000", "cl_ord_id": "slow-1"}  # fmt: skip
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(client.raw_private("AddOrder", body), 0.5)
+    open_orders = (await client.private("OpenOrders", cl_ord_id="slow-1"))["result"]["open"]
+    assert len(open_orders) == 1
+
+
+async def test_delay_then_serve(sim: SimulatorServer, http: aiohttp.ClientSession) -> None:
+    plan = {"rules": [{"match": "/0/public/Time", "action": "delay", "delay_s": 0.01}]}
+    assert await _set_plan(http, sim, plan) == 200
+    async with http.get(f"{sim.base_url}/0/public/Time") as r:
+        assert json.loads(await r.read())["error"] == []
