@@ -417,3 +417,18 @@ def test_rest_envelope() -> None:
 def test_pair_book_decimals() -> None:
     pair = kraken_fixture("http_asset_pairs.json")["result"]["XBTUSDT"]
     assert p.pair_book_decimals(pair) == (1, 8)
+
+
+def test_ws_instrument_pair() -> None:
+    pair = {"symbol": "DOGE/USD", "base": "DOGE", "quote": "USD", "status": "online",
+            "qty_precision": 8, "qty_increment": D("0.00000001"), "price_precision": 7,
+            "price_increment": D("0.0000001"), "cost_min": D("0.5"),
+            "qty_min": D("50")}  # fmt: skip
+    inst, pdec, qdec = p.parse_ws_instrument_pair(pair)  # type: ignore[arg-type]
+    assert (inst.symbol, inst.base, inst.quote) == ("DOGE/USD", "DOGE", "USD")
+    assert (inst.tick_size, inst.lot_size, inst.min_qty, inst.min_cost) == (
+        D("0.0000001"), D("0.00000001"), D(50), D("0.5"),
+    )  # fmt: skip
+    assert (pdec, qdec) == (7, 8)
+    halted, _, _ = p.parse_ws_instrument_pair({"symbol": "X/Y", "status": "work_in_progress"})
+    assert halted.status is InstrumentStatus.MAINTENANCE and halted.tick_size == D("1E-8")

@@ -28,6 +28,7 @@ from gateway.venues.kraken.spot.schemas import (
     KrakenDepthEntry,
     KrakenTickerEntry,
     KrakenWsBookData,
+    KrakenWsInstrumentPair,
     KrakenWsTickerData,
     KrakenWsTradeData,
 )
@@ -106,6 +107,31 @@ def parse_asset_pairs(
 
 
 # ---- market data ----------------------------------------------------------------------------
+
+
+def parse_ws_instrument_pair(pair: KrakenWsInstrumentPair) -> tuple[Instrument, int, int]:
+    """One pair of the WS v2 `instrument` channel: the Instrument plus (price, qty) precision for
+    the book checksum. `venue_symbol` is the WS v2 symbol here (no REST pair id on this channel)."""
+    symbol = unified_from_wsname(pair.get("symbol", ""))
+    base, _, quote = symbol.partition("/")
+    price_precision = int(pair.get("price_precision", 8))
+    qty_precision = int(pair.get("qty_precision", 8))
+    tick = pair.get("price_increment", pair.get("tick_size"))
+    lot = pair.get("qty_increment")
+    instrument = Instrument(
+        venue=VENUE,
+        symbol=symbol,
+        venue_symbol=pair.get("symbol", ""),
+        product_type=ProductType.SPOT,
+        base=base,
+        quote=quote,
+        tick_size=dec(tick, "price_increment") if tick else Decimal(1).scaleb(-price_precision),
+        lot_size=dec(lot, "qty_increment") if lot else Decimal(1).scaleb(-qty_precision),
+        min_qty=dec(pair.get("qty_min", 0), "qty_min"),
+        min_cost=dec(pair.get("cost_min", 0), "cost_min"),
+        status=INSTRUMENT_STATUS.get(pair.get("status", "online"), InstrumentStatus.MAINTENANCE),
+    )
+    return instrument, price_precision, qty_precision
 
 
 def parse_ticker(pair: str, entry: KrakenTickerEntry, symbols: KrakenSymbolMap) -> Ticker:

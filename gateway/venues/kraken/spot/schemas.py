@@ -478,6 +478,23 @@ class KrakenWsTickerMessage(TypedDict):
     data: list[KrakenWsTickerData]
 
 
+class KrakenWsInstrumentPair(TypedDict, total=False):
+    symbol: str
+    base: str
+    quote: str
+    status: str
+    qty_precision: int
+    qty_increment: WsNumber
+    price_precision: int
+    price_increment: WsNumber
+    cost_precision: int
+    cost_min: WsNumber
+    qty_min: WsNumber
+    marginable: bool
+    has_index: bool
+    tick_size: WsNumber  # deprecated: price_increment
+
+
 class KrakenWsTradeData(TypedDict):
     symbol: str
     side: Literal["buy", "sell"]
