@@ -35,8 +35,8 @@ from simulator.engine.futures_events import (
 )
 from simulator.engine.futures_margin import initial_margin, maintenance_margin
 from simulator.futures_venue import KrakenFuturesVenue, futures_venue
-from simulator.futures_wire import (
-    Json,
+from simulator.futures_wire import Json
+from simulator.futures_ws_wire import (
     ws_balances_json,
     ws_fill_json,
     ws_order_json,
