@@ -29,6 +29,7 @@ from aiohttp import web
 
 from simulator.app import SimulatorServer
 from simulator.context import make_context
+from simulator.engine.clock import ManualClock
 from simulator.engine.model import OrderParams, OrderType, Side
 from simulator.engine.spot import SpotEngine
 from simulator.limits import LimitsConfig
@@ -133,10 +134,10 @@ def _engine_step(engine: SpotEngine, step: int, resting: list[str]) -> None:
 async def simulator_round(
     messages: int, clients: int, window: int, capture: list[str] | None
 ) -> Round:
-    ctx = make_context(seed=1, limits=LimitsConfig(enforce=False))
-    engine = SpotEngine(seed=1, clock=ctx.clock)
+    # A manual clock keeps the market maker still: the only book changes are the bench's.
+    ctx = make_context(seed=1, clock=ManualClock(), limits=LimitsConfig(enforce=False))
+    engine = ctx.spot()
     engine.create_account(ACCOUNT, {"ZUSD": "1000000000"})
-    ctx.engine = engine
     async with SimulatorServer(context=ctx) as sim, aiohttp.ClientSession() as http:
         sockets = [await http.ws_connect(sim.spot_ws_public_url) for _ in range(clients)]
         for ws in sockets:

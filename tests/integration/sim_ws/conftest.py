@@ -11,7 +11,8 @@ import pytest
 
 from simulator.accounts import DEMO_SPOT_KEY
 from simulator.app import SimulatorServer
-from simulator.context import SimContext, make_context
+from simulator.context import make_context
+from simulator.engine.clock import ManualClock
 from simulator.engine.spot import SpotEngine
 from simulator.spot_ws_wire import decode, encode
 
@@ -71,28 +72,17 @@ class WsClient:
         return await self.reply(await self.send(method, params))
 
 
-def wire_engine(ctx: SimContext) -> SpotEngine:
-    """The simulator's spot engine, created with the context's accounts if nobody did yet."""
-    if ctx.engine is None:
-        engine = SpotEngine(seed=ctx.seed, clock=ctx.clock)
-        for account in ctx.accounts.accounts():
-            engine.create_account(account.account_id, account.balances, master_id=account.master_id)
-        ctx.engine = engine
-    assert isinstance(ctx.engine, SpotEngine)
-    return ctx.engine
-
-
 @pytest.fixture
 async def sim() -> AsyncIterator[SimulatorServer]:
-    ctx = make_context(seed=7)
-    wire_engine(ctx)
+    # A manual clock keeps the market maker still: every book change comes from the test.
+    ctx = make_context(seed=7, clock=ManualClock())
     async with SimulatorServer(context=ctx) as server:
         yield server
 
 
 @pytest.fixture
 def engine(sim: SimulatorServer) -> SpotEngine:
-    return wire_engine(sim.ctx)
+    return sim.ctx.spot()
 
 
 @pytest.fixture
