@@ -322,7 +322,7 @@ def _cancel_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[st
         orders = _find_open(ctx, account_id, txid or "")
     _charge_cancels(ctx, account_id, orders, batch=False)
     count = ctx.spot().cancel_order(account_id, txid=txid, cl_ord_id=None if txid else cl_ord_id)
-    return {"count": count, "pending": False}
+    return {"count": count}  # as recorded (http_cancel_order_spot.json)
 
 
 def _cancel_order_batch(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
