@@ -159,7 +159,7 @@ class TradingService:
         self._orders: dict[OrderKey, Order] = {}
         self._by_venue_id: dict[tuple[str, str, str], str] = {}
         self._open: defaultdict[str, set[str]] = defaultdict(set)
-        self._inflight: dict[OrderKey, asyncio.Task[Order]] = {}
+        self._inflight: dict[OrderKey, asyncio.Future[Order]] = {}
         self._results: dict[OrderKey, Order] = {}
         self._ports: dict[tuple[str, str], OrderEntryPort] = {}
         self._instruments: dict[tuple[str, str], Instrument] = {}
@@ -608,9 +608,24 @@ class TradingService:
             now=self._now(),
         )
         first = self._emit(order, ExecType.PENDING_NEW)
-        task = self._spawn(self._send_new(key, request, instrument, port, [first]))
-        self._inflight[key] = task
-        return await asyncio.shield(task)
+        # The venue call runs in the caller's task (no task hop: lowest latency to the venue);
+        # duplicates arriving meanwhile wait on `waiter`.
+        waiter: asyncio.Future[Order] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = waiter
+        try:
+            result = await self._send_new(key, request, instrument, port, [first])
+        except asyncio.CancelledError:
+            waiter.set_result(self._orders[key])  # the order exists; it is being resolved
+            raise
+        except BaseException as exc:
+            waiter.set_exception(exc)
+            waiter.exception()  # mark retrieved: there may be no duplicate waiting
+            raise
+        else:
+            waiter.set_result(result)
+            return result
+        finally:
+            self._inflight.pop(key, None)
 
     async def _duplicate(
         self, ctx: SessionContext, existing: Order, request: OrderRequest
@@ -653,20 +668,20 @@ class TradingService:
         pending: list[Awaitable[None]],
     ) -> Order:
         try:
-            try:
-                ack = await port.submit(request, instrument)
-            except DEFINITIVE as exc:
-                pending.append(self._reject_new(key, exc))
-            except Exception as exc:
-                self._outcome_unknown(key, "submit", exc)
-            else:
-                pending.append(self._acked(key, ack))
-            await self._settle(pending)
-            result = self._orders[key]
-            self._results[key] = result
-            return result
-        finally:
-            self._inflight.pop(key, None)
+            ack = await port.submit(request, instrument)
+        except DEFINITIVE as exc:
+            pending.append(self._reject_new(key, exc))
+        except BaseException as exc:
+            # Includes the caller being cancelled mid-send: the venue may have the order.
+            self._outcome_unknown(key, "submit", exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        else:
+            pending.append(self._acked(key, ack))
+        await self._settle(pending)
+        result = self._orders[key]
+        self._results[key] = result
+        return result
 
     def _start_group(
         self, ctx: SessionContext, requests: list[OrderRequest], instrument: Instrument

@@ -157,7 +157,8 @@ class SqliteJournal:
         self._synchronous: Synchronous = synchronous
         self._max_batch = max_batch
         self._loop = asyncio.get_running_loop()
-        self._queue: queue.SimpleQueue[_Op | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[_Op] | object] = queue.SimpleQueue()
+        self._outbox: list[_Op] = []
         self._counters = _Counters()
         self._hub = ReportHub()
         self._local = threading.local()
@@ -205,8 +206,8 @@ class SqliteJournal:
                 if item is _STOP:
                     stop = True
                     break
-                assert isinstance(item, _Op)
-                batch.append(item)
+                assert isinstance(item, list)
+                batch.extend(item)
                 if len(batch) >= self._max_batch:
                     break
                 try:
@@ -252,8 +253,16 @@ class SqliteJournal:
         if self._closed:
             raise RuntimeError("journal is closed")
         future: asyncio.Future[T] = self._loop.create_future()
-        self._queue.put(_Op(run, future))
+        self._outbox.append(_Op(run, future))
+        if len(self._outbox) == 1:
+            # Hand over once per loop iteration, after the current task yields: waking the
+            # writer thread costs the loop the GIL, so it must not happen before a venue send.
+            self._loop.call_soon(self._hand_over)
         return future
+
+    def _hand_over(self) -> None:
+        ops, self._outbox = self._outbox, []
+        self._queue.put(ops)
 
     # -- reports --------------------------------------------------------------------------
     def append(self, reports: Sequence[ExecutionReport]) -> Awaitable[list[AppendResult]]:
@@ -449,6 +458,7 @@ class SqliteJournal:
         await self.flush()
         self._closed = True
         self._hub.close_all()
+        self._hand_over()
         self._queue.put(_STOP)
         await asyncio.to_thread(self._writer.join)
         self._pool.shutdown(wait=True)
