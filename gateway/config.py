@@ -261,7 +261,7 @@ def _parse_session(
         raise ConfigError(f"{where} needs exactly one of token_sha256, token_file, token_env")
     if "token_sha256" in t:
         hexdigest = _str(t, where, "token_sha256", None)
-        if not _SHA256_RE.match(hexdigest):
+        if not _SHA256_RE.fullmatch(hexdigest):
             raise ConfigError(f"{where}.token_sha256 must be 64 hex digits")
         digest = bytes.fromhex(hexdigest)
     else:
@@ -399,7 +399,7 @@ def _positive(t: Mapping[str, Any], where: str, key: str, default: float) -> flo
 
 
 def _check_id(name: str, where: str) -> None:
-    if not _ID_RE.match(name):
+    if not _ID_RE.fullmatch(name):
         raise ConfigError(f"{where}: name must match {_ID_RE.pattern}")
 
 

@@ -152,6 +152,8 @@ class GatewayApp:
         sessions.add_end_hook(cancel_on_disconnect_hook(deps))
         want_metrics = config.server.metrics_listen is not None if metrics is None else metrics
         api_metrics = ApiMetrics() if want_metrics else None
+        if api_metrics is not None:
+            api_metrics.sessions.set_function(sessions.active_count)
         server = GatewayServer(deps, TokenAuthenticator(config.sessions.values()), api_metrics)
         return cls(
             config=config,

@@ -46,7 +46,7 @@ MAX_DECIMAL = 40
 MAX_TEXT = 256
 MAX_ID = 128
 
-_DECIMAL_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_DECIMAL_RE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 _CLIENT_ID_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
 
 
@@ -74,7 +74,7 @@ def decimal(value: str, field: str) -> Decimal | None:
     if not value:
         return None
     text(value, field, MAX_DECIMAL)
-    if not _DECIMAL_RE.match(value):
+    if not _DECIMAL_RE.fullmatch(value):
         raise _invalid(field, ErrorReason.INVALID_DECIMAL, "is not a plain decimal string")
     try:
         return Decimal(value)
@@ -84,7 +84,7 @@ def decimal(value: str, field: str) -> Decimal | None:
 
 def client_order_id(value: str, field: str = "client_order_id") -> str:
     required(value, field, MAX_CLIENT_ORDER_ID)
-    if not _CLIENT_ID_RE.match(value):
+    if not _CLIENT_ID_RE.fullmatch(value):
         raise _invalid(
             field, ErrorReason.INVALID_CLIENT_ORDER_ID, "must be printable ASCII without spaces"
         )

@@ -140,6 +140,9 @@ class SessionRegistry:
         )
         return active
 
+    def active_count(self) -> int:
+        return len(self._active)
+
     def get(self, session_id: str) -> ActiveSession | None:
         return self._active.get(session_id)
 
