@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
 
-from gateway.core.errors import ErrorReason, FailedPrecondition, VenueRejected
+from gateway.core.errors import (
+    ErrorReason,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    VenueRejected,
+)
 from gateway.core.model import (
     AmendRequest,
     CancelRequest,
     ExecType,
     Fee,
     Liquidity,
+    Order,
     OrdStatus,
     ReplaceRequest,
 )
@@ -226,3 +234,62 @@ async def test_events_before_ack_are_not_duplicated(journal: object, tmp_path: o
     assert types == [ExecType.PENDING_NEW, ExecType.NEW, ExecType.PENDING_CANCEL, ExecType.CANCELED]
     assert await svc.last_sequence(TRADER) == 4
     await svc.close()
+
+
+async def test_caller_cancelled_mid_send_leaves_order_to_resolution(
+    service: TradingService, venue: VenueDouble
+) -> None:
+    venue.hold("submit")
+    sub = service.stream_executions(TRADER, 0)
+    call = asyncio.create_task(service.submit(TRADER, limit()))
+    await asyncio.wait_for(venue.entered["submit"].wait(), 10)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    venue.release("submit")
+    reports = await reports_until(sub, ExecType.REJECTED)  # the venue never got it
+    assert [r.exec_type for r in reports] == [ExecType.PENDING_NEW, ExecType.REJECTED]
+    again = await service.submit(TRADER, limit())
+    assert again.status is OrdStatus.REJECTED and venue.count("submit") == 1
+
+
+async def test_submit_batch_mixes_results_per_item(
+    service: TradingService, venue: VenueDouble
+) -> None:
+    await service.submit(TRADER, limit("dup"))
+    venue.script("submit_batch", Outcome.ACCEPT, Outcome.REJECT)
+    results = await service.submit_batch(
+        TRADER,
+        [
+            limit("b1"),
+            limit("b2"),
+            limit("bad", price=D("100.05")),
+            limit("dup"),
+            limit("e1", symbol="ETH/USD"),
+        ],
+    )
+    b1, b2, bad, dup, e1 = results
+    assert isinstance(b1, Order) and b1.status is OrdStatus.NEW
+    assert isinstance(b2, Order) and b2.status is OrdStatus.REJECTED
+    assert isinstance(bad, InvalidArgument) and bad.reason is ErrorReason.PRICE_OFF_TICK
+    assert isinstance(dup, Order) and dup.client_order_id == "dup"
+    assert isinstance(e1, Order) and e1.status is OrdStatus.NEW
+    assert venue.count("submit") == 4  # dup once before, b1, b2, e1; never "bad"
+
+
+async def test_cancel_batch_and_cancel_all(service: TradingService, venue: VenueDouble) -> None:
+    for cid in ("x1", "x2", "x3", "x4"):
+        await service.submit(TRADER, limit(cid))
+    await service.submit(TRADER, limit("e1", symbol="ETH/USD"))
+    results = await service.cancel_batch(
+        TRADER, [CancelRequest(client_order_id="x1"), CancelRequest(client_order_id="nope")]
+    )
+    assert isinstance(results[0], Order) and results[0].status is OrdStatus.CANCELED
+    assert isinstance(results[1], NotFound)
+    assert await service.cancel_all(TRADER, symbol="ETH/USD") == 1
+    assert await service.cancel_all(TRADER) == 3
+    assert await service.list_open_orders(TRADER) == []
+    page = await service.list_orders(TRADER, page_size=3)
+    assert len(page.items) == 3 and page.next_page_token
+    rest = await service.list_orders(TRADER, page_size=3, page_token=page.next_page_token)
+    assert len(rest.items) == 2 and not rest.next_page_token
