@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from simulator.accounts import KrakenApiKey
 from simulator.context import SimContext
@@ -52,6 +53,8 @@ UNKNOWN_ORDER = "EOrder:Unknown order"
 DEADLINE_ELAPSED = "EService:Deadline elapsed"
 MAX_BATCH_ADD = 15
 
+E = TypeVar("E", bound=StrEnum)
+
 
 def _pair(ctx: SimContext, params: Params) -> KrakenPair:
     pair = ctx.pairs.pair(require_str(params, "pair"))
@@ -61,11 +64,18 @@ def _pair(ctx: SimContext, params: Params) -> KrakenPair:
 
 
 def _enum(
-    enum: Any, params: Mapping[str, Any], name: str, default: Any, upper: bool = False
-) -> Any:
+    enum: type[E], params: Mapping[str, Any], name: str, default: E, *, upper: bool = False
+) -> E:
+    """An enum parameter, case-insensitive (clients send `GTC`, `gtc`, `Buy`)."""
     text = get_str(params, name)
-    if text is None:
-        return default
+    return default if text is None else _parse_enum(enum, text, name, upper)
+
+
+def _required_enum(enum: type[E], params: Mapping[str, Any], name: str) -> E:
+    return _parse_enum(enum, require_str(params, name), name, upper=False)
+
+
+def _parse_enum(enum: type[E], text: str, name: str, upper: bool) -> E:
     try:
         return enum(text.upper() if upper else text.lower())
     except ValueError:
@@ -85,9 +95,7 @@ def _close(params: Mapping[str, Any]) -> CloseParams | None:
         return None
     if not isinstance(raw, Mapping):
         raise invalid("close")
-    ordertype = _enum(OrderType, raw, "ordertype", None)
-    if ordertype is None:
-        raise invalid("close[ordertype]")
+    ordertype = _required_enum(OrderType, raw, "ordertype")
     return CloseParams(ordertype, get_str(raw, "price"), get_str(raw, "price2"))
 
 
@@ -99,8 +107,8 @@ def order_params(order: Mapping[str, Any], pair: KrakenPair, validate: bool) -> 
         raise invalid("userref")
     return OrderParams(
         pair=pair.id,
-        side=_enum(Side, order, "type", None) or _missing("type"),
-        ordertype=_enum(OrderType, order, "ordertype", None) or _missing("ordertype"),
+        side=_required_enum(Side, order, "type"),
+        ordertype=_required_enum(OrderType, order, "ordertype"),
         volume=require_str(order, "volume"),
         price=get_str(order, "price"),
         price2=get_str(order, "price2"),
@@ -118,10 +126,6 @@ def order_params(order: Mapping[str, Any], pair: KrakenPair, validate: bool) -> 
         close=_close(order),
         validate=validate,
     )
-
-
-def _missing(name: str) -> Any:
-    raise invalid(name)
 
 
 def _check_deadline(ctx: SimContext, params: Params) -> None:
