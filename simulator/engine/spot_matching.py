@@ -366,7 +366,9 @@ class SpotMatching(SpotValidation):
             self._accept(order)
 
     def publish_reference(self, pair_id: str, price: Decimal) -> None:
-        """Set a pair's reference (index) price, announce it and fire index triggers."""
-        self.reference[pair_id] = price
-        self.bus.publish(ReferencePriceEvent(self.bus.next_seq(), self.clock.now(), pair_id, price))
+        """Set a pair's reference (index) price, announce a change and fire index triggers."""
+        if price != self.reference[pair_id]:
+            self.reference[pair_id] = price
+            event = ReferencePriceEvent(self.bus.next_seq(), self.clock.now(), pair_id, price)
+            self.bus.publish(event)
         self._check_triggers(pair_id)

@@ -87,7 +87,7 @@ class SpotValidation(SpotState):
             raise KrakenError("EGeneral:Invalid arguments:userref")
         if p.reduce_only and (p.leverage in (None, "none")):
             raise KrakenError("EOrder:Reduce only:Non-PC")
-        if p.trigger is TriggerRef.INDEX and not pair.has_index:
+        if p.trigger is TriggerRef.INDEX and kind.is_triggered and not pair.has_index:
             raise KrakenError(E.INDEX_UNAVAILABLE)
         tif = p.timeinforce
         if tif is TimeInForce.FOK and kind is not OrderType.LIMIT:

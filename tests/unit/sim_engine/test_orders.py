@@ -19,6 +19,7 @@ from simulator.engine import (
     Side,
     SpotEngine,
     TimeInForce,
+    TriggerRef,
 )
 from simulator.market_data import PAIRS, PairDirectory
 from tests.unit.sim_engine.helpers import limit, market
@@ -252,14 +253,17 @@ def test_cancel_all_after_fires_on_tick(engine: SpotEngine, clock: ManualClock) 
             "EGeneral:Invalid arguments:oflags",
         ),
         (limit(Side.BUY, "0.001", "100.0"), "EOrder:Cost minimum not met"),
-        (limit(Side.BUY, "1", "1.0", pair="USDTUSD", trigger="index"), None),
+        (limit(Side.BUY, "10", "1.0", pair="USDTUSD", trigger=TriggerRef.INDEX), None),
     ],
 )
 def test_refusals_use_kraken_strings(
     engine: SpotEngine, params: OrderParams, code: str | None
 ) -> None:
     if code is None:  # index trigger on a plain limit order is harmless; on a stop it is not
-        stop = OrderParams("USDTUSD", Side.SELL, OrderType.STOP_LOSS, "10", "0.9", trigger="index")  # type: ignore[arg-type]
+        assert engine.add_order("A", params).txid is not None
+        stop = OrderParams(
+            "USDTUSD", Side.SELL, OrderType.STOP_LOSS, "10", "0.9", trigger=TriggerRef.INDEX
+        )
         with pytest.raises(KrakenError, match=r"^EGeneral:Invalid arguments:Index unavailable$"):
             engine.add_order("A", stop)
         return
