@@ -69,3 +69,28 @@ async def test_ccxt_trading_flow(kraken: Any) -> None:
     assert all(t["side"] == "buy" and t["fee"]["cost"] > 0 for t in trades)
     after = await kraken.fetch_balance()
     assert after["BTC"]["total"] == pytest.approx(100.02)
+
+
+async def test_ccxt_more_calls(kraken: Any) -> None:
+    await kraken.load_markets()
+    bid = (await kraken.fetch_ticker("ETH/USD"))["bid"]
+    price = round(bid * 0.9, 2)
+    order = await kraken.create_order(
+        "ETH/USD", "limit", "buy", 0.1, price, {"clientOrderId": "ccxt-1"}
+    )
+    fetched = await kraken.fetch_order(order["id"])
+    assert fetched["status"] == "open" and fetched["clientOrderId"] == "ccxt-1"
+    edited = await kraken.edit_order(order["id"], "ETH/USD", "limit", "buy", 0.2, price)
+    assert edited["id"]
+    batch = await kraken.create_orders([
+        {"symbol": "ETH/USD", "type": "limit", "side": "buy", "amount": 0.1, "price": price},
+        {"symbol": "ETH/USD", "type": "limit", "side": "buy", "amount": 0.1, "price": price - 1},
+    ])  # fmt: skip
+    assert len(batch) == 2 and all(o["id"] for o in batch)
+    assert len(await kraken.fetch_open_orders("ETH/USD")) == 3
+    await kraken.cancel_all_orders()
+    assert await kraken.fetch_open_orders() == []
+    fee = await kraken.fetch_trading_fee("ETH/USD")
+    assert fee["taker"] == 0.004 and fee["maker"] == 0.0025
+    ledger = await kraken.fetch_ledger("USD")
+    assert ledger and ledger[0]["currency"] == "USD"
