@@ -40,6 +40,17 @@ def iso_ms(ms: int) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
+def client_id_fields(cli_ord_id: str | None) -> Json:
+    """The client order id in both spellings seen for REST rows (wire 8.4/8.5 CONFLICT).
+
+    Kraken's docs and CCXT read `cliOrdId`, recorded payloads (openOrders, sendStatus, fills)
+    carry `cli_ord_id`; sending both lets either kind of client find it.
+    """
+    if cli_ord_id is None:
+        return {}
+    return {"cliOrdId": cli_ord_id, "cli_ord_id": cli_ord_id}
+
+
 def success(now_ms: int, payload: Json) -> Json:
     return {"result": "success", **payload, "serverTime": iso_ms(now_ms)}
 
@@ -56,7 +67,7 @@ def order_json(order: KrakenFuturesOrder) -> Json:
     out: Json = {
         "orderId": order.order_id,
         "cliOrdId": order.cli_ord_id,
-        "type": order.wire_type if not order.order_type.is_trigger else "lmt",
+        "type": order.wire_type,
         "symbol": order.symbol,
         "side": order.side.value,
         "quantity": order.quantity,
@@ -99,7 +110,7 @@ def order_trigger_json(order: KrakenFuturesOrder) -> Json:
 
 
 def _order_key(order: KrakenFuturesOrder) -> tuple[str, Json]:
-    if order.waiting_for_trigger or (order.order_type.is_trigger and not order.triggered):
+    if order.order_type.is_trigger and not order.triggered:
         return "orderTrigger", order_trigger_json(order)
     return "order", order_json(order)
 
@@ -141,8 +152,7 @@ def _status_body(result: KrakenFuturesResult, id_key: str, time_key: str) -> Jso
     body: Json = {"status": result.status}
     if result.order_id is not None:
         body[id_key] = result.order_id
-    if result.cli_ord_id is not None:
-        body["cliOrdId"] = result.cli_ord_id
+    body.update(client_id_fields(result.cli_ord_id))
     body[time_key] = iso_ms(result.received_ms)
     body["orderEvents"] = [order_event_json(e) for e in result.events]
     return body
@@ -201,8 +211,7 @@ def open_order_json(order: KrakenFuturesOrder) -> Json:
             "lastUpdateTime": iso_ms(order.updated_ms),
         }
     )
-    if order.cli_ord_id is not None:
-        out["cliOrdId"] = order.cli_ord_id
+    out.update(client_id_fields(order.cli_ord_id))
     return out
 
 
@@ -238,8 +247,7 @@ def fill_json(fill: KrakenFuturesFill) -> Json:
         "fee_paid": fill.fee,
         "fee_currency": fill.fee_currency,
     }
-    if fill.cli_ord_id is not None:
-        out["cli_ord_id"] = fill.cli_ord_id
+    out.update(client_id_fields(fill.cli_ord_id))
     return out
 
 

@@ -38,10 +38,13 @@ from simulator.futures_venue import KrakenFuturesVenue, futures_venue
 from simulator.futures_wire import Json
 from simulator.futures_ws_wire import (
     ws_balances_json,
+    ws_book_delta_json,
+    ws_book_snapshot_json,
     ws_fill_json,
     ws_order_json,
     ws_position_json,
     ws_ticker_json,
+    ws_trade_json,
 )
 from simulator.spot_ws_connection import WsConnection
 from simulator.spot_ws_wire import decode, encode
@@ -59,20 +62,6 @@ PRIVATE_FEEDS = frozenset(
 )
 HEARTBEAT_INTERVAL_MS = 5_000  # clock time between heartbeat feed messages (UNCONFIRMED period)
 _IDLE_NEVER_S = 3600.0  # the shared writer's idle heartbeat is not used by this protocol
-
-
-def _trade_json(event: KrakenFuturesTradeEvent) -> Json:
-    return {
-        "feed": "trade",
-        "product_id": event.symbol,
-        "uid": event.uid,
-        "side": event.side.value,
-        "type": "fill",
-        "seq": event.seq,
-        "time": event.time_ms,
-        "qty": event.qty,
-        "price": event.price,
-    }
 
 
 @dataclass(eq=False)
@@ -132,22 +121,10 @@ class FuturesWsHub:
     def _dispatch(self, client: _Client, event: KrakenFuturesEvent) -> None:
         if isinstance(event, KrakenFuturesBookEvent):
             if event.symbol in client.public.get("book", ()):
-                self._send(
-                    client,
-                    "book",
-                    {
-                        "feed": "book",
-                        "product_id": event.symbol,
-                        "side": event.side.value,
-                        "seq": event.seq,
-                        "price": event.price,
-                        "qty": event.qty,
-                        "timestamp": event.time_ms,
-                    },
-                )
+                self._send(client, "book", ws_book_delta_json(event))
         elif isinstance(event, KrakenFuturesTradeEvent):
             if event.symbol in client.public.get("trade", ()):
-                self._send(client, "trade", _trade_json(event))
+                self._send(client, "trade", ws_trade_json(event))
         elif isinstance(event, KrakenFuturesPriceEvent):
             self._send_tickers(client, event.symbol)
         elif client.key is None or event.account_id != client.key.account_id:
@@ -201,15 +178,7 @@ class FuturesWsHub:
 
     def _book_snapshot(self, symbol: str) -> Json:
         bids, asks, seq = self.engine.book_levels(symbol)
-        return {
-            "feed": "book_snapshot",
-            "product_id": symbol,
-            "timestamp": self.engine.now_ms(),
-            "seq": seq,
-            "tickSize": None,
-            "bids": [{"price": p, "qty": q} for p, q in bids],
-            "asks": [{"price": p, "qty": q} for p, q in asks],
-        }
+        return ws_book_snapshot_json(symbol, bids, asks, seq, self.engine.now_ms())
 
     def _order_update(self, feed: str, event: KrakenFuturesOrderUpdate) -> Json:
         order = event.order
@@ -374,7 +343,7 @@ class FuturesWsHub:
         if feed == "book":
             self._send(client, "book", self._book_snapshot(symbol))
         elif feed == "trade":
-            trades = [_trade_json(t) for t in self.engine.recent_trades(symbol)]
+            trades = [ws_trade_json(t) for t in self.engine.recent_trades(symbol)]
             self._send(
                 client, "trade", {"feed": "trade_snapshot", "product_id": symbol, "trades": trades}
             )

@@ -13,6 +13,7 @@ from simulator.engine.futures_accounts import (
     KrakenFuturesPosition,
     KrakenMarginSummary,
 )
+from simulator.engine.futures_events import KrakenFuturesBookEvent, KrakenFuturesTradeEvent
 from simulator.engine.futures_instruments import KrakenFuturesInstrument
 from simulator.engine.futures_margin import unrealised_pnl
 from simulator.engine.futures_market_state import KrakenFuturesTicker
@@ -25,6 +26,51 @@ from simulator.engine.model import Side
 from simulator.futures_wire import Json, ticker_json
 
 ZERO = Decimal(0)
+
+
+def ws_book_snapshot_json(
+    symbol: str,
+    bids: list[tuple[Decimal, Decimal]],
+    asks: list[tuple[Decimal, Decimal]],
+    seq: int,
+    time_ms: int,
+) -> Json:
+    return {
+        "feed": "book_snapshot",
+        "product_id": symbol,
+        "timestamp": time_ms,
+        "seq": seq,
+        "tickSize": None,
+        "bids": [{"price": p, "qty": q} for p, q in bids],
+        "asks": [{"price": p, "qty": q} for p, q in asks],
+    }
+
+
+def ws_book_delta_json(event: KrakenFuturesBookEvent) -> Json:
+    """One level change; qty 0 removes the level."""
+    return {
+        "feed": "book",
+        "product_id": event.symbol,
+        "side": event.side.value,
+        "seq": event.seq,
+        "price": event.price,
+        "qty": event.qty,
+        "timestamp": event.time_ms,
+    }
+
+
+def ws_trade_json(event: KrakenFuturesTradeEvent) -> Json:
+    return {
+        "feed": "trade",
+        "product_id": event.symbol,
+        "uid": event.uid,
+        "side": event.side.value,
+        "type": "fill",
+        "seq": event.seq,
+        "time": event.time_ms,
+        "qty": event.qty,
+        "price": event.price,
+    }
 
 
 def ws_order_json(order: KrakenFuturesOrder) -> Json:

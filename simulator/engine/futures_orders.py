@@ -123,8 +123,13 @@ class KrakenFuturesOrder:
 
     @property
     def wire_type(self) -> str:
-        """Order JSON `type`: a `mkt` order is reported as `ioc` with its protected limit."""
-        return "ioc" if self.order_type is KrakenFuturesOrderType.MKT else self.order_type.value
+        """Order JSON `type`: a `mkt` order is reported as `ioc` with its protected limit, a
+        fired trigger order as the `lmt` order it became."""
+        if self.order_type is KrakenFuturesOrderType.MKT:
+            return "ioc"
+        if self.order_type.is_trigger:
+            return "lmt"
+        return self.order_type.value
 
     def snapshot(self) -> KrakenFuturesOrder:
         return copy.copy(self)
