@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation, localcontext
 
-from gateway.core.errors import ErrorReason, FailedPrecondition, InvalidArgument
+from gateway.core.errors import ErrorReason, FailedPrecondition, InvalidArgument, Unavailable
 from gateway.core.model import (
     AmendRequest,
     Instrument,
@@ -132,16 +132,42 @@ def _min_qty_and_cost(qty: Decimal, price: Decimal | None, instrument: Instrumen
             )
 
 
-def check_tradable(instrument: Instrument) -> None:
-    if instrument.status in (
-        InstrumentStatus.CANCEL_ONLY,
-        InstrumentStatus.MAINTENANCE,
-        InstrumentStatus.DELISTED,
-    ):
+def check_tradable(instrument: Instrument, request: OrderRequest | None = None) -> None:
+    """Refuse new orders the instrument's trading status forbids: venue states are
+    Unavailable (retry later), a delisted instrument is FailedPrecondition."""
+    status = instrument.status
+    meta = {"symbol": instrument.symbol, "status": status.value}
+    if status is InstrumentStatus.DELISTED:
         raise FailedPrecondition(
-            f"{instrument.symbol} is {instrument.status.value.lower()}",
+            f"{instrument.symbol} is delisted", ErrorReason.INSTRUMENT_NOT_TRADING, metadata=meta
+        )
+    if status is InstrumentStatus.MAINTENANCE:
+        raise Unavailable(
+            f"{instrument.symbol} is in maintenance", ErrorReason.VENUE_MAINTENANCE, metadata=meta
+        )
+    if status is InstrumentStatus.CANCEL_ONLY:
+        raise Unavailable(
+            f"{instrument.symbol} is cancel-only", ErrorReason.VENUE_CANCEL_ONLY, metadata=meta
+        )
+    if request is None:
+        return
+    if status is InstrumentStatus.POST_ONLY and not request.post_only:
+        raise Unavailable(
+            f"{instrument.symbol} accepts post-only orders only",
+            ErrorReason.VENUE_POST_ONLY,
+            metadata=meta,
+        )
+    if status is InstrumentStatus.LIMIT_ONLY and request.order_type is not OrderType.LIMIT:
+        raise Unavailable(
+            f"{instrument.symbol} accepts limit orders only",
             ErrorReason.INSTRUMENT_NOT_TRADING,
-            metadata={"symbol": instrument.symbol},
+            metadata=meta,
+        )
+    if status is InstrumentStatus.REDUCE_ONLY and not request.reduce_only:
+        raise Unavailable(
+            f"{instrument.symbol} accepts reduce-only orders only",
+            ErrorReason.INSTRUMENT_NOT_TRADING,
+            metadata=meta,
         )
 
 
@@ -210,7 +236,7 @@ def validate_order(request: OrderRequest, instrument: Instrument, now: datetime)
         raise _invalid(ErrorReason.DEADLINE_PASSED, "deadline", "deadline already passed")
     if request.qty is not None:
         _min_qty_and_cost(request.qty, request.price, instrument)
-    check_tradable(instrument)
+    check_tradable(instrument, request)
 
 
 def validate_amend(request: AmendRequest, order: Order, instrument: Instrument) -> None:

@@ -18,8 +18,10 @@ from gateway.core.errors import (
     Internal,
     InvalidArgument,
     RiskRejected,
+    Unavailable,
 )
 from gateway.core.model import (
+    InstrumentStatus,
     OrderRequest,
     OrderType,
     OrdStatus,
@@ -29,7 +31,7 @@ from gateway.core.model import (
 from gateway.core.risk import RiskLimits
 from gateway.core.service import TradingService
 from gateway.core.validation import parse_decimal
-from tests.support.venue_double import VenueDouble
+from tests.support.venue_double import VenueDouble, with_status
 from tests.unit.core.conftest import ACCOUNT, TRADER, limit
 
 D = Decimal
@@ -227,3 +229,31 @@ async def test_random_requests_only_raise_gateway_errors(
     except GatewayError:
         return
     assert order.status in (OrdStatus.NEW, OrdStatus.PENDING_NEW)
+
+
+@pytest.mark.parametrize(
+    ("status", "overrides", "error", "reason"),
+    [
+        (InstrumentStatus.MAINTENANCE, {}, Unavailable, ErrorReason.VENUE_MAINTENANCE),
+        (InstrumentStatus.CANCEL_ONLY, {}, Unavailable, ErrorReason.VENUE_CANCEL_ONLY),
+        (InstrumentStatus.POST_ONLY, {}, Unavailable, ErrorReason.VENUE_POST_ONLY),
+        (InstrumentStatus.DELISTED, {}, FailedPrecondition, ErrorReason.INSTRUMENT_NOT_TRADING),
+        (InstrumentStatus.POST_ONLY, {"post_only": True}, None, None),
+    ],
+)
+async def test_instrument_status_gates_new_orders(
+    service: TradingService,
+    venue: VenueDouble,
+    status: InstrumentStatus,
+    overrides: dict[str, Any],
+    error: type[GatewayError] | None,
+    reason: ErrorReason | None,
+) -> None:
+    service.add_instruments([with_status(venue.instrument_list[0], status=status)])
+    if error is None:
+        assert (await service.submit(TRADER, limit(**overrides))).status is OrdStatus.NEW
+        return
+    with pytest.raises(error) as err:
+        await service.submit(TRADER, limit(**overrides))
+    assert err.value.reason is reason
+    assert venue.calls == []
