@@ -38,6 +38,7 @@ __all__ = [
     "Secret",
     "ServerConfig",
     "SessionConfig",
+    "TlsConfig",
     "load_config",
     "parse_config",
 ]
@@ -137,6 +138,15 @@ class SessionConfig:
 
 
 @dataclass(frozen=True)
+class TlsConfig:
+    """Server TLS; with `client_ca` set, clients must present a certificate it signed (mTLS)."""
+
+    cert_chain: bytes = field(repr=False)
+    private_key: Secret = field(repr=False)
+    client_ca: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     listen: str = "127.0.0.1:50051"
     data_dir: Path = Path("data")
@@ -145,6 +155,7 @@ class ServerConfig:
     heartbeat_timeout_s: float = 15.0
     metrics_listen: str | None = None
     shutdown_grace_s: float = 5.0
+    tls: TlsConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -174,7 +185,7 @@ def parse_config(
 ) -> GatewayConfig:
     env = os.environ if environ is None else environ
     _only(raw, "", {"server", "accounts", "sessions"})
-    server = _parse_server(_table(raw, "server"), base_dir)
+    server = _parse_server(_table(raw, "server"), base_dir, env)
     accounts = {
         name: _parse_account(name, _as_table(body, f"accounts.{name}"), base_dir, env)
         for name, body in _table(raw, "accounts").items()
@@ -186,7 +197,7 @@ def parse_config(
     return GatewayConfig(server=server, accounts=accounts, sessions=sessions)
 
 
-def _parse_server(t: Mapping[str, Any], base_dir: Path) -> ServerConfig:
+def _parse_server(t: Mapping[str, Any], base_dir: Path, env: Mapping[str, str]) -> ServerConfig:
     where = "server"
     _only(
         t,
@@ -198,6 +209,7 @@ def _parse_server(t: Mapping[str, Any], base_dir: Path) -> ServerConfig:
             "heartbeat_timeout_s",
             "metrics_listen",
             "shutdown_grace_s",
+            "tls",
         },
     )
     d = ServerConfig()
@@ -213,7 +225,28 @@ def _parse_server(t: Mapping[str, Any], base_dir: Path) -> ServerConfig:
         heartbeat_timeout_s=timeout,
         metrics_listen=None if metrics is None else _str(t, where, "metrics_listen", ""),
         shutdown_grace_s=_positive(t, where, "shutdown_grace_s", d.shutdown_grace_s),
+        tls=None if "tls" not in t else _tls(_as_table(t["tls"], "server.tls"), base_dir, env),
     )
+
+
+def _tls(t: Mapping[str, Any], base_dir: Path, env: Mapping[str, str]) -> TlsConfig:
+    where = "server.tls"
+    _only(t, where, {"cert_file", "key_file", "key_env", "client_ca_file"})
+    ca = t.get("client_ca_file")
+    return TlsConfig(
+        cert_chain=_read_public(_resolve(base_dir, _str(t, where, "cert_file", None)), where),
+        private_key=_read_secret(t, where, "key", base_dir, env),
+        client_ca=None
+        if ca is None
+        else _read_public(_resolve(base_dir, _str(t, where, "client_ca_file", None)), where),
+    )
+
+
+def _read_public(path: Path, where: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read {path}: {exc.strerror}") from None
 
 
 def _parse_account(

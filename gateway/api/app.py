@@ -167,7 +167,9 @@ class GatewayApp:
         )
 
     async def start(self, listen: str | None = None) -> int:
-        self.port = await self.server.start(listen or self.config.server.listen)
+        self.port = await self.server.start(
+            listen or self.config.server.listen, self.config.server.tls
+        )
         self._expiry = asyncio.create_task(self.sessions.run_expiry(self._expiry_stop))
         if self.metrics is not None and self.config.server.metrics_listen:
             _start_metrics(self.metrics, self.config.server.metrics_listen)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import grpc
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -31,6 +32,7 @@ from gateway.api.servicers.executions import ExecutionServicer
 from gateway.api.servicers.market import InstrumentServicer, MarketDataServicer
 from gateway.api.servicers.orders import OrderServicer
 from gateway.api.servicers.sessions import SessionServicer
+from gateway.config import TlsConfig
 from gateway.sessions.auth import TokenAuthenticator
 
 __all__ = ["CONTRACT_SERVICES", "GatewayServer"]
@@ -87,9 +89,18 @@ class GatewayServer:
             (*CONTRACT_SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
         )
 
-    async def start(self, listen: str) -> int:
-        """Bind `host:port` (port 0 picks a free one) and serve; returns the bound port."""
-        port: int = self._server.add_insecure_port(listen)
+    async def start(self, listen: str, tls: TlsConfig | None = None) -> int:
+        """Bind `host:port` (port 0 picks a free one) and serve; returns the bound port.
+        With `tls`, serve TLS only; with its `client_ca`, require client certificates."""
+        if tls is None:
+            port: int = self._server.add_insecure_port(listen)
+        else:
+            credentials = grpc.ssl_server_credentials(
+                [(tls.private_key.reveal().encode(), tls.cert_chain)],
+                root_certificates=tls.client_ca,
+                require_client_auth=tls.client_ca is not None,
+            )
+            port = self._server.add_secure_port(listen, credentials)
         if port == 0:
             raise OSError(f"cannot listen on {listen}")
         await self._server.start()

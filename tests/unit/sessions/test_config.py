@@ -172,3 +172,18 @@ def test_example_config_parses(monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = load_config(example, environ=env)
     assert set(cfg.sessions) == {"alice", "paper-trader", "paper-audit"}
     assert cfg.accounts["paper"].spot_key is None
+
+
+def test_tls_section_reads_files_and_guards_the_private_key(tmp_path: Path) -> None:
+    _write(tmp_path / "cert.pem", "CERT", 0o644)
+    _write(tmp_path / "ca.pem", "CA", 0o644)
+    key = _write(tmp_path / "key.pem", "PRIVATE-KEY-PEM", 0o600)
+    body = '[server.tls]\ncert_file = "cert.pem"\nkey_file = "key.pem"\nclient_ca_file = "ca.pem"\n'
+    cfg = load_config(_config(tmp_path, body), environ={})
+    assert cfg.server.tls is not None
+    assert cfg.server.tls.cert_chain == b"CERT" and cfg.server.tls.client_ca == b"CA"
+    assert cfg.server.tls.private_key.reveal() == "PRIVATE-KEY-PEM"
+    assert "PRIVATE-KEY-PEM" not in repr(cfg)
+    key.chmod(0o640)
+    with pytest.raises(ConfigError, match="group or others"):
+        load_config(_config(tmp_path, body), environ={})
