@@ -107,13 +107,13 @@ class SpotAccounts(SpotState):
         account = self.account(account_id)
         target = self.asset_id(asset)
         equivalent = sum(
-            (amount * self._value_in(a, target) for a, amount in account.balances.items()), ZERO
+            (amount * self.value_in(a, target) for a, amount in account.balances.items()), ZERO
         )
         unexecuted = ZERO
         for order in self._open[account_id].values():
             pair = self.directory.pairs[order.pair]
             price = order.limit_price or self.reference[order.pair]
-            unexecuted += order.remaining * price * self._value_in(pair.quote, target)
+            unexecuted += order.remaining * price * self.value_in(pair.quote, target)
         places = Decimal("0.0001")
         eb = equivalent.quantize(places)
         return TradeBalance(

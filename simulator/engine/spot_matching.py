@@ -191,7 +191,7 @@ class SpotMatching(SpotValidation):
             self._fills[order.account_id].append(fill)
             self._fills_by_txid[fill_txid] = fill
             fills.append((order, fill))
-        usd = cost * self._value_in(pair.quote, "ZUSD")
+        usd = cost * self.value_in(pair.quote, "ZUSD")
         for order in (maker, taker):  # volume picks the fee tier of the account's next orders
             self._accounts[order.account_id].fee_volume += usd
         self._update_maker_in_book(maker, qty)

@@ -178,8 +178,9 @@ class SpotState:
             return ZERO, ZERO
         return info.taker_fee_pct(account.fee_volume), info.maker_fee_pct(account.fee_volume)
 
-    def _value_in(self, asset: str, target: str) -> Decimal:
-        """Price of one `asset` in `target` via a direct or inverse pair, else via USD."""
+    def value_in(self, asset: str, target: str) -> Decimal:
+        """Price of one `asset` in `target` (asset ids) at reference prices, via a direct or
+        inverse pair, else through ZUSD; 0 when there is no route. E.g. fee_usd_equiv."""
         if asset == target:
             return Decimal(1)
         for pair in self.directory.pairs.values():
@@ -188,7 +189,7 @@ class SpotState:
             if pair.base == target and pair.quote == asset:
                 return Decimal(1) / self.reference[pair.id]
         if "ZUSD" not in (asset, target):
-            return self._value_in(asset, "ZUSD") * self._value_in("ZUSD", target)
+            return self.value_in(asset, "ZUSD") * self.value_in("ZUSD", target)
         return ZERO
 
     def _post(
