@@ -48,6 +48,7 @@ class WsTokenRegistry:
         # Seeded, so two simulators with one seed hand out the same tokens (byte-identical runs).
         raw = self._rng.getrandbits(256).to_bytes(32, "big")
         token = base64.b64encode(raw).decode().rstrip("=")
+        self._prune(now)
         self._tokens[token] = _WsToken(key, now)
         return token
 
@@ -61,6 +62,13 @@ class WsTokenRegistry:
             return None
         entry.in_use = True
         return entry.key
+
+    def _prune(self, now: float) -> None:
+        """Forget tokens that expired unused, so a long run does not accumulate them."""
+        cutoff = now - WS_TOKEN_TTL_S
+        stale = [t for t, e in self._tokens.items() if not e.in_use and e.issued_at < cutoff]
+        for token in stale:
+            del self._tokens[token]
 
     def release(self, token: str) -> None:
         """The last private subscription using the token ended: it may expire again."""
