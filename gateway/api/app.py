@@ -145,7 +145,6 @@ class GatewayApp:
         deps = ApiDeps(
             service=service,
             sessions=sessions,
-            server=config.server,
             account_ports=account_ports,
             market_data=market_data,
         )

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gateway.api.context import caller
-from gateway.config import ServerConfig
 from gateway.core.errors import ErrorReason, Unavailable
 from gateway.core.ports import AccountPort, MarketDataPort
 from gateway.core.service import TradingService
@@ -20,7 +19,6 @@ __all__ = ["ApiDeps"]
 class ApiDeps:
     service: TradingService
     sessions: SessionRegistry
-    server: ServerConfig
     # Balances, positions, transfers per account profile; market data per venue.
     account_ports: Mapping[str, AccountPort] = field(default_factory=dict)
     market_data: Mapping[str, MarketDataPort] = field(default_factory=dict)

@@ -28,78 +28,44 @@ __all__ = [
 DOMAIN = "krakengw"
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
-# Category (direct subclass of GatewayError) -> gRPC code and the contract reason used when
-# neither the core reason's name nor an alias exists in the contract. Subclasses inherit.
-_CATEGORIES: tuple[tuple[type[core.GatewayError], grpc.StatusCode, str], ...] = (
-    (core.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
-    (core.NotFound, grpc.StatusCode.NOT_FOUND, "ORDER_NOT_FOUND"),
-    (core.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS, "DUPLICATE_CLIENT_ORDER_ID"),
-    (core.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED, "PERMISSION_DENIED"),
-    (core.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED"),
-    (core.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION, "ORDER_NOT_OPEN"),
-    (core.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED"),
+# Category (direct subclass of GatewayError) -> gRPC code. Subclasses inherit their category's.
+_CATEGORIES: tuple[tuple[type[core.GatewayError], grpc.StatusCode], ...] = (
+    (core.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (core.NotFound, grpc.StatusCode.NOT_FOUND),
+    (core.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (core.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (core.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
+    (core.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (core.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     # A definitive venue refusal: the request was valid, the venue's state refused it.
-    (core.VenueRejected, grpc.StatusCode.FAILED_PRECONDITION, "VENUE_REJECTED"),
-    (core.Unavailable, grpc.StatusCode.UNAVAILABLE, "VENUE_UNAVAILABLE"),
+    (core.VenueRejected, grpc.StatusCode.FAILED_PRECONDITION),
+    (core.Unavailable, grpc.StatusCode.UNAVAILABLE),
     # Sent, no definitive answer: the caller must not assume either outcome.
-    (core.OutcomeUnknown, grpc.StatusCode.DEADLINE_EXCEEDED, "OUTCOME_UNKNOWN"),
-    (core.Internal, grpc.StatusCode.INTERNAL, "INTERNAL"),
+    (core.OutcomeUnknown, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (core.Internal, grpc.StatusCode.INTERNAL),
 )
 
-# Core reasons whose proto name differs (the two enums evolve separately; by-name wins first).
-_ALIASES: dict[str, str] = {
-    "NON_POSITIVE_QUANTITY": "INVALID_QUANTITY",
-    "NON_POSITIVE_PRICE": "INVALID_PRICE",
-    "UNKNOWN_SYMBOL": "UNKNOWN_INSTRUMENT",
-    "QTY_OFF_LOT": "QUANTITY_OFF_LOT",
-    "BELOW_MIN_QTY": "BELOW_MIN_QUANTITY",
-    "DEADLINE_PASSED": "DEADLINE_EXCEEDED",
-    "DEADLINE_ELAPSED": "DEADLINE_EXCEEDED",
-    "SESSION_NOT_FOUND": "NOT_LOGGED_ON",
-    "SESSION_ALREADY_ACTIVE": "SESSION_IN_USE",
-    "KEY_LEASED": "KEY_IN_USE",
-    "DUPLICATE_CLIENT_ORDER_ID_DIFFERENT_REQUEST": "DUPLICATE_CLIENT_ORDER_ID",
-    "VENUE_AUTH_FAILED": "VENUE_REJECTED",
-    "KILL_SWITCH_ACTIVE": "KILL_SWITCH_ENGAGED",
-    "ORDER_NOT_AMENDABLE": "ORDER_NOT_OPEN",
-    "ORDER_NOT_CANCELABLE": "ORDER_NOT_OPEN",
-    "ORDER_PENDING": "ORDER_NOT_OPEN",
-    "CANCEL_PENDING": "ORDER_NOT_OPEN",
-    "UNKNOWN_ORDER": "ORDER_NOT_FOUND",
-    "INSTRUMENT_NOT_TRADING": "VENUE_CANCEL_ONLY",
-    "RECONCILING": "VENUE_UNAVAILABLE",
-    "RISK_MAX_ORDER_QTY": "RISK_MAX_ORDER_QUANTITY",
-    "RISK_NO_REFERENCE_PRICE": "RISK_PRICE_BAND",
-    "VENUE_RATE_LIMITED": "RATE_LIMITED",
-    "VENUE_LOCKOUT": "RATE_LIMITED",
-    "INSUFFICIENT_MARGIN": "INSUFFICIENT_FUNDS",
-    "SELF_TRADE_PREVENTED": "SELF_TRADE",
-    "VENUE_BUSY": "VENUE_UNAVAILABLE",
-    "GATEWAY_SHUTTING_DOWN": "VENUE_UNAVAILABLE",
-    "VENUE_CONNECTION_LOST": "OUTCOME_UNKNOWN",
-    "VENUE_RESPONSE_UNPARSEABLE": "OUTCOME_UNKNOWN",
-    "ILLEGAL_TRANSITION": "INVALID_STATE_TRANSITION",
-    "JOURNAL_FAILURE": "INTERNAL",
-}
 
-
-def _category(error: core.GatewayError) -> tuple[grpc.StatusCode, str]:
-    for cls, code, fallback in _CATEGORIES:
+def _category(error: core.GatewayError) -> tuple[grpc.StatusCode, core.ErrorReason]:
+    """The error's gRPC code and its category's default reason."""
+    for cls, code in _CATEGORIES:
         if isinstance(error, cls):
-            return code, fallback
-    return grpc.StatusCode.INTERNAL, "INTERNAL"
+            return code, cls.default_reason
+    return grpc.StatusCode.INTERNAL, core.ErrorReason.INTERNAL
 
 
 def status_code(error: core.GatewayError) -> grpc.StatusCode:
     return _category(error)[0]
 
 
+_CONTRACT_REASONS = frozenset(errors_pb2.ErrorReason.keys())
+
+
 def proto_reason(error: core.GatewayError) -> str:
-    """The contract's ErrorReason name for an error: by name, else alias, else category's."""
-    known = errors_pb2.ErrorReason.keys()
-    name = error.reason.name
-    for candidate in (name, _ALIASES.get(name, ""), _category(error)[1]):
-        if candidate and f"ERROR_REASON_{candidate}" in known:
+    """The contract's ErrorReason name: the core reason's own name (the proto enum mirrors it),
+    else its category's default reason should the two enums ever drift apart."""
+    for candidate in (error.reason.name, _category(error)[1].name):
+        if f"ERROR_REASON_{candidate}" in _CONTRACT_REASONS:
             return f"ERROR_REASON_{candidate}"
     return "ERROR_REASON_UNSPECIFIED"
 
