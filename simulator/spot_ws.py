@@ -31,6 +31,7 @@ from simulator.market_data import ASSETS, PAIRS
 from simulator.spot_errors import KrakenError
 from simulator.spot_ws_connection import DEFAULT_QUEUE_FRAMES, WsConnection
 from simulator.spot_ws_engine import BookLike, SpotEngineLike
+from simulator.spot_ws_l3 import L3Feed
 from simulator.spot_ws_market import to_datetime
 from simulator.spot_ws_private import PRIVATE_CHANNELS, PrivateFeeds
 from simulator.spot_ws_public import INVALID_ARGUMENTS, PUBLIC_CHANNELS, PublicFeeds, SubscribeError
@@ -49,6 +50,8 @@ from simulator.spot_ws_wire import (
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "simulator.spot_ws"
+# Kraken serves `level3` on its own host (wss://ws-l3.kraken.com/v2); here it is this path.
+SPOT_WS_L3_PATH = "/ws-l3/v2"
 API_VERSION = "v2"
 SERVER_VERSION = "2.0.0"
 INVALID_SESSION = "ESession:Invalid session"
@@ -82,6 +85,7 @@ class SpotWsServer:
             lambda account, pair: ctx.limits.trading_counter(account, pair, ctx.now()),
             lambda account: ctx.limits.trading_threshold(ctx.accounts.tier_of(account)),
         )
+        self.level3 = L3Feed(self.public.pair, self._book, ctx.clock.now)
         self.trading = SpotWsTrading(ctx, self._engine, self.public.pairs_by_symbol)
         self.connections: set[WsConnection] = set()
         self._rng = random.Random(f"spot-ws:{ctx.seed}")
@@ -112,7 +116,11 @@ class SpotWsServer:
         It runs inside the engine's call, so it must never raise into the matching logic.
         """
         try:
-            wanted = self.public.on_event(event) | self.private.on_event(event)
+            wanted = (
+                self.public.on_event(event)
+                | self.private.on_event(event)
+                | self.level3.on_event(event)
+            )
             if not wanted or self._flush_scheduled:
                 return
             try:
@@ -130,6 +138,7 @@ class SpotWsServer:
         try:
             self._check_status()
             self.public.flush()
+            self.level3.flush()
             self.private.flush()
         except Exception:
             log.exception("spot ws: publishing failed")
@@ -159,7 +168,12 @@ class SpotWsServer:
     async def handle_private(self, request: web.Request) -> web.WebSocketResponse:
         return await self._serve(request, private=True)
 
-    async def _serve(self, request: web.Request, *, private: bool) -> web.WebSocketResponse:
+    async def handle_level3(self, request: web.Request) -> web.WebSocketResponse:
+        return await self._serve(request, private=True, level3=True)
+
+    async def _serve(
+        self, request: web.Request, *, private: bool, level3: bool = False
+    ) -> web.WebSocketResponse:
         self.attach()
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, autoping=True)
         await ws.prepare(request)
@@ -171,6 +185,7 @@ class SpotWsServer:
             on_close=self._forget,
             on_idle=self._check_status,
         )
+        conn.level3 = level3
         self.connections.add(conn)
         conn.send_now(self._status_frame(conn))
         writer = asyncio.create_task(conn.run_writer(self.config.heartbeat_s, HEARTBEAT))
@@ -191,6 +206,7 @@ class SpotWsServer:
     def _forget(self, conn: WsConnection) -> None:
         self.connections.discard(conn)
         self.public.forget(conn)
+        self.level3.forget(conn)
         for token in self.private.forget(conn):
             self._release(token)
 
@@ -272,6 +288,9 @@ class SpotWsServer:
         if channel in PRIVATE_CHANNELS:
             self._private_subscription(conn, method, req_id, params, private, time_in)
             return
+        if channel == "level3":
+            self._level3_subscription(conn, method, req_id, params, time_in)
+            return
         if channel not in PUBLIC_CHANNELS:
             self._fail(conn, method, req_id, INVALID_ARGUMENTS, time_in)
             return
@@ -299,6 +318,39 @@ class SpotWsServer:
             conn.deliver(f"ws:{method}", encode(ack(method, req_id, time_in, self._now(), result)))
             for frame in frames:
                 conn.deliver(f"ws:{channel}", frame)
+        conn.heartbeats = bool(conn.subscriptions)
+
+    def _level3_subscription(
+        self,
+        conn: WsConnection,
+        method: str,
+        req_id: int | None,
+        params: dict[str, Any],
+        time_in: datetime,
+    ) -> None:
+        symbols = params.get("symbol")
+        try:
+            if not conn.level3:
+                raise KrakenError(PERMISSION_DENIED)
+            self._caller(params)
+            if not isinstance(symbols, list) or not symbols:
+                raise KrakenError(INVALID_ARGUMENTS)
+        except KrakenError as exc:
+            self._fail(conn, method, req_id, exc.code, time_in)
+            return
+        for symbol in symbols:
+            try:
+                if method == "subscribe":
+                    result, frames = self.level3.subscribe(conn, symbol, params)
+                else:
+                    result, frames = self.level3.unsubscribe(conn, symbol), []
+            except SubscribeError as exc:
+                extra = {"symbol": exc.symbol} if exc.symbol is not None else None
+                self._fail(conn, method, req_id, exc.error, time_in, extra)
+                continue
+            conn.deliver(f"ws:{method}", encode(ack(method, req_id, time_in, self._now(), result)))
+            for frame in frames:
+                conn.deliver("ws:level3", frame)
         conn.heartbeats = bool(conn.subscriptions)
 
     def _private_subscription(
@@ -369,6 +421,7 @@ def register(
     ctx.extensions[EXTENSION_KEY] = server
     app.router.add_get(SPOT_WS_PUBLIC_PATH, server.handle_public)
     app.router.add_get(SPOT_WS_PRIVATE_PATH, server.handle_private)
+    app.router.add_get(SPOT_WS_L3_PATH, server.handle_level3)
 
     async def on_startup(_app: web.Application) -> None:
         server.attach()
@@ -383,4 +436,11 @@ def server_of(ctx: SimContext) -> SpotWsServer:
     return cast(SpotWsServer, ctx.extensions[EXTENSION_KEY])
 
 
-__all__ = ["EXTENSION_KEY", "SpotWsConfig", "SpotWsServer", "register", "server_of"]
+__all__ = [
+    "EXTENSION_KEY",
+    "SPOT_WS_L3_PATH",
+    "SpotWsConfig",
+    "SpotWsServer",
+    "register",
+    "server_of",
+]

@@ -62,6 +62,7 @@ class WsConnection:
         self._closing = False
         self._delayed: set[asyncio.TimerHandle] = set()
         self.heartbeats = False  # on once the client has a subscription
+        self.level3 = False  # connected to the L3 endpoint
         self.close_code: int = WSCloseCode.OK
 
     @property

@@ -6,9 +6,9 @@ call behind it means an engine rename touches this file only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from simulator.engine.events import EventListener
 from simulator.engine.model import (
@@ -28,6 +28,12 @@ class BookLike(Protocol):
     def levels(self, side: Side, depth: int | None = None) -> list[tuple[Decimal, Decimal]]: ...
 
     def level_qty(self, side: Side, price: Decimal) -> Decimal: ...
+
+    def prices(self, side: Side) -> Iterator[Decimal]: ...
+
+    def items_at(self, side: Side, price: Decimal) -> list[Any]: ...
+
+    def qty_of(self, entry_id: str) -> Decimal: ...
 
 
 class SpotEngineLike(Protocol):
