@@ -33,7 +33,8 @@ _TRADE_PERMISSION = "futures_trade"
 
 # Kraken answers most errors with HTTP 200 and `result: error`; an authentication failure
 # is a 401 (UNCONFIRMED: clients key on the `error` string, not on the status).
-_HTTP_STATUS = {AUTH_ERROR: 401, "Json Parse Error": 400, "Bad Request": 400}
+UNAVAILABLE = "Unavailable"  # system status maintenance (the fault plan's)
+_HTTP_STATUS = {AUTH_ERROR: 401, "Json Parse Error": 400, "Bad Request": 400, UNAVAILABLE: 503}
 
 
 def _respond(payload: Json, status: int = 200) -> web.Response:
@@ -72,6 +73,9 @@ class FuturesRestApi:
         body = await request.text() if request.can_read_body else ""
         params, multi, batch_raw = _parse_params(query, body)
         engine = self.venue.engine
+        status = self.venue.ctx.faults.system_status.value
+        if status == "maintenance":
+            return _fail(self.venue, UNAVAILABLE)
         try:
             public = public_handler(endpoint)
             if public is not None and request.method == "GET":
@@ -89,7 +93,7 @@ class FuturesRestApi:
             cost = derivatives_cost(method, endpoint, params, len(batch or []))
             if not self.venue.budget.spend(key.key, cost, self.venue.now()):
                 raise KrakenFuturesRequestError("apiLimitExceeded")
-            call = FuturesCall(method, endpoint, params, multi, key.account_id, batch)
+            call = FuturesCall(method, endpoint, params, multi, key.account_id, batch, status)
             if trading is not None:
                 payload = trading(engine, call)
             else:
@@ -106,6 +110,8 @@ class FuturesRestApi:
         params, multi, _ = _parse_params(query, body)
         handler = HISTORY_ENDPOINTS.get(endpoint)
         engine = self.venue.engine
+        if self.venue.ctx.faults.system_status.value == "maintenance":
+            return _fail(self.venue, UNAVAILABLE)
         if handler is None or request.method != "GET":
             return _respond(error(engine.now_ms(), "notFound"), 404)
         try:

@@ -53,6 +53,7 @@ class FuturesCall:
     multi: Mapping[str, list[str]]
     account_id: str
     batch: list[dict[str, Any]] | None = None
+    system_status: str = "online"  # the fault plan's status: online | cancel_only | post_only
 
 
 class _InvalidStatus(Exception):
@@ -174,8 +175,21 @@ def parse_send(params: Mapping[str, Any]) -> KrakenFuturesOrderRequest:
     )
 
 
+def _status_refusal(call: FuturesCall, request: KrakenFuturesOrderRequest | None) -> str | None:
+    """New orders and edits under the simulated system status (cancels always pass)."""
+    if call.system_status == "cancel_only":
+        return "marketSuspended"
+    if (
+        call.system_status == "post_only"
+        and request is not None
+        and request.order_type is not KrakenFuturesOrderType.POST
+    ):
+        return "marketIsPostOnly"
+    return None
+
+
 def _send(
-    engine: KrakenFuturesEngine, account_id: str, params: Mapping[str, Any]
+    engine: KrakenFuturesEngine, call: FuturesCall, params: Mapping[str, Any]
 ) -> KrakenFuturesResult:
     now = engine.now_ms()
     cli = _text(params, "cliOrdId")
@@ -184,13 +198,16 @@ def _send(
     except _InvalidStatus as bad:
         return KrakenFuturesResult(bad.status, None, cli, now)
     engine.instrument(request.symbol)  # unknown contract: envelope error, not a status
-    if _process_before_passed(engine, params):
-        return KrakenFuturesResult("wouldProcessAfterSpecifiedTime", None, cli, now)
-    return engine.send_order(account_id, request)
+    refusal = _status_refusal(call, request)
+    if refusal is None and _process_before_passed(engine, params):
+        refusal = "wouldProcessAfterSpecifiedTime"
+    if refusal is not None:
+        return KrakenFuturesResult(refusal, None, cli, now)
+    return engine.send_order(call.account_id, request)
 
 
 def _edit(
-    engine: KrakenFuturesEngine, account_id: str, params: Mapping[str, Any]
+    engine: KrakenFuturesEngine, call: FuturesCall, params: Mapping[str, Any]
 ) -> KrakenFuturesResult:
     order_id = _text(params, "orderId") or _text(params, "order_id")
     cli = _text(params, "cliOrdId")
@@ -204,13 +221,16 @@ def _edit(
         deviation = _decimal(params, "trailingStopMaxDeviation", "invalidPrice")
     except _InvalidStatus as bad:
         return KrakenFuturesResult(bad.status, order_id, cli, now)
-    if _process_before_passed(engine, params):
-        return KrakenFuturesResult("wouldProcessAfterSpecifiedTime", order_id, cli, now)
+    refusal = _status_refusal(call, None)
+    if refusal is None and _process_before_passed(engine, params):
+        refusal = "wouldProcessAfterSpecifiedTime"
+    if refusal is not None:
+        return KrakenFuturesResult(refusal, order_id, cli, now)
     mode = (_text(params, "qtyMode") or "RELATIVE").upper()
     if mode not in ("RELATIVE", "ABSOLUTE"):
         raise KrakenFuturesRequestError(INVALID)
     return engine.edit_order(
-        account_id,
+        call.account_id,
         order_id=order_id,
         cli_ord_id=None if order_id else cli,
         size=size,
@@ -222,7 +242,7 @@ def _edit(
 
 
 def _cancel(
-    engine: KrakenFuturesEngine, account_id: str, params: Mapping[str, Any]
+    engine: KrakenFuturesEngine, call: FuturesCall, params: Mapping[str, Any]
 ) -> KrakenFuturesResult:
     order_id = _text(params, "order_id") or _text(params, "orderId")
     cli = _text(params, "cliOrdId")
@@ -230,19 +250,21 @@ def _cancel(
         raise KrakenFuturesRequestError(MISSING)
     if _process_before_passed(engine, params):
         return KrakenFuturesResult("wouldProcessAfterSpecifiedTime", order_id, cli, engine.now_ms())
-    return engine.cancel_order(account_id, order_id=order_id, cli_ord_id=None if order_id else cli)
+    return engine.cancel_order(
+        call.account_id, order_id=order_id, cli_ord_id=None if order_id else cli
+    )
 
 
 def sendorder(engine: KrakenFuturesEngine, call: FuturesCall) -> Json:
-    return {"sendStatus": send_status(_send(engine, call.account_id, call.params))}
+    return {"sendStatus": send_status(_send(engine, call, call.params))}
 
 
 def editorder(engine: KrakenFuturesEngine, call: FuturesCall) -> Json:
-    return {"editStatus": edit_status(_edit(engine, call.account_id, call.params))}
+    return {"editStatus": edit_status(_edit(engine, call, call.params))}
 
 
 def cancelorder(engine: KrakenFuturesEngine, call: FuturesCall) -> Json:
-    return {"cancelStatus": cancel_status(_cancel(engine, call.account_id, call.params))}
+    return {"cancelStatus": cancel_status(_cancel(engine, call, call.params))}
 
 
 def cancelallorders(engine: KrakenFuturesEngine, call: FuturesCall) -> Json:
@@ -305,7 +327,7 @@ def batchorder(engine: KrakenFuturesEngine, call: FuturesCall) -> Json:
         raise KrakenFuturesRequestError(MISSING)
     statuses: list[Json] = []
     handlers: dict[
-        str, Callable[[KrakenFuturesEngine, str, Mapping[str, Any]], KrakenFuturesResult]
+        str, Callable[[KrakenFuturesEngine, FuturesCall, Mapping[str, Any]], KrakenFuturesResult]
     ]
     handlers = {"send": _send, "edit": _edit, "cancel": _cancel}
     for item in call.batch:
@@ -313,7 +335,7 @@ def batchorder(engine: KrakenFuturesEngine, call: FuturesCall) -> Json:
         if handler is None:
             raise KrakenFuturesRequestError(INVALID)
         params = {k: v if isinstance(v, bool) else str(v) for k, v in item.items() if v is not None}
-        result = handler(engine, call.account_id, params)
+        result = handler(engine, call, params)
         statuses.append(batch_status(result, _text(params, "order_tag")))
     return {"batchStatus": statuses}
 

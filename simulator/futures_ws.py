@@ -4,7 +4,7 @@ Public feeds: book (snapshot then one message per level change, `seq` contiguous
 ticker, ticker_lite, trade, heartbeat. Private feeds after the challenge flow: fills,
 open_orders, open_orders_verbose, open_positions, balances. Engine events fan out
 synchronously into each connection's send queue (the shared `WsConnection`, which applies the
-fault plan per message under targets `ws:futures:<feed>`), so a snapshot taken while
+fault plan per message under targets `fws:<feed>`), so a snapshot taken while
 subscribing and the deltas after it can never interleave wrongly.
 """
 
@@ -96,7 +96,7 @@ class FuturesWsHub:
     # ----------------------------------------------------------------- sending
 
     def _send(self, client: _Client, feed: str, message: Json) -> None:
-        client.conn.deliver(f"ws:futures:{feed}", encode(message))
+        client.conn.deliver(f"fws:{feed}", encode(message))
 
     def _reply(self, client: _Client, message: Json) -> None:
         client.conn.send_now(encode(message))

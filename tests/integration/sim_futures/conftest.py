@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 import httpx
 import pytest
 
@@ -71,3 +76,60 @@ def clock(sim: SimulatorServer) -> ManualClock:
 async def rest(sim: SimulatorServer) -> AsyncIterator[FuturesRest]:
     async with httpx.AsyncClient(base_url=sim.base_url) as http:
         yield FuturesRest(http, DEMO_FUTURES_KEY, DEMO_FUTURES_SECRET)
+
+
+Msg = dict[str, Any]
+
+
+def sign_challenge(challenge: str, secret: str = DEMO_FUTURES_SECRET) -> str:
+    digest = hashlib.sha256(challenge.encode()).digest()
+    return base64.b64encode(
+        hmac.new(base64.b64decode(secret), digest, hashlib.sha512).digest()
+    ).decode()
+
+
+class Client:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+
+    async def send(self, message: Msg) -> None:
+        await self.ws.send_str(json.dumps(message))
+
+    async def next(self) -> Msg:
+        async with asyncio.timeout(10):
+            message = await self.ws.receive()
+        assert message.type is aiohttp.WSMsgType.TEXT, message
+        return json.loads(message.data, parse_float=Decimal)  # type: ignore[no-any-return]
+
+    async def until(self, match: Callable[[Msg], bool]) -> Msg:
+        while True:
+            message = await self.next()
+            if match(message):
+                return message
+
+    async def authenticate(self) -> tuple[str, str]:
+        await self.send({"event": "challenge", "api_key": DEMO_FUTURES_KEY})
+        reply = await self.until(lambda m: m.get("event") == "challenge")
+        return reply["message"], sign_challenge(reply["message"])
+
+    async def subscribe_private(self, feed: str, challenge: str, signed: str) -> Msg:
+        await self.send(
+            {
+                "event": "subscribe",
+                "feed": feed,
+                "api_key": DEMO_FUTURES_KEY,
+                "original_challenge": challenge,
+                "signed_challenge": signed,
+            }
+        )
+        ack = await self.until(lambda m: m.get("event") is not None)
+        assert ack["event"] == "subscribed" and ack["feed"] == feed, ack
+        return ack
+
+
+@pytest.fixture
+async def client(sim: SimulatorServer) -> AsyncIterator[Client]:
+    async with aiohttp.ClientSession() as session, session.ws_connect(sim.futures_ws_url) as ws:
+        c = Client(ws)
+        assert await c.next() == {"event": "info", "version": 1}
+        yield c
