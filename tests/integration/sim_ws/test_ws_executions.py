@@ -260,3 +260,83 @@ async def test_order_status_false_sends_only_the_essential_transitions(
     (new,) = await feed.reports(1)
     assert new["exec_type"] == "new" and new["order_id"] == placed["result"]["order_id"]
     assert new["ratecount"] >= 1
+
+
+async def test_edit_order_replaces_with_a_new_id(connect: Connect, token: str) -> None:
+    client, feed = await _subscribed(connect, token)
+    placed = await client.call("add_order", {**_limit(84000), "order_userref": 7, "token": token})
+    original = placed["result"]["order_id"]
+    assert placed["result"]["order_userref"] == 7
+    await feed.reports(2)
+    edited = await client.call(
+        "edit_order",
+        {
+            "order_id": original,
+            "symbol": SYMBOL,
+            "order_qty": "0.02",
+            "limit_price": 84500,
+            "token": token,
+        },
+    )
+    assert edited["success"] is True, edited
+    assert edited["result"]["original_order_id"] == original
+    replacement = edited["result"]["order_id"]
+    assert replacement != original
+    reports = await feed.reports(3)
+    by_order = {(r["order_id"], r["exec_type"]) for r in reports}
+    assert (original, "canceled") in by_order and (replacement, "new") in by_order
+
+
+async def test_amend_by_cl_ord_id_and_triggered_orders(connect: Connect, token: str) -> None:
+    client, feed = await _subscribed(connect, token)
+    placed = await client.call(
+        "add_order",
+        {
+            "order_type": "stop-loss-limit",
+            "side": "sell",
+            "order_qty": "0.01",
+            "symbol": SYMBOL,
+            "limit_price": 89000,
+            "triggers": {"reference": "last", "price": 90000, "price_type": "static"},
+            "cl_ord_id": "stop-1",
+            "token": token,
+        },
+    )
+    assert placed["success"] is True, placed
+    pending, _new = await feed.reports(2)
+    assert pending["order_type"] == "stop-loss-limit" and pending["limit_price"] == 89000
+    assert pending["triggers"]["price"] == 90000
+    assert pending["triggers"]["status"] == "untriggered"
+    amended = await client.call(
+        "amend_order", {"cl_ord_id": "stop-1", "limit_price": 88000, "token": token}
+    )
+    assert amended["success"] is True, amended
+    assert amended["result"]["cl_ord_id"] == "stop-1"
+    (amend,) = await feed.reports(1)
+    assert amend["exec_type"] == "amended" and amend["limit_price"] == 88000
+
+    trailing = await client.call(
+        "add_order",
+        {
+            "order_type": "trailing-stop",
+            "side": "sell",
+            "order_qty": "0.01",
+            "symbol": SYMBOL,
+            "triggers": {"price": 1, "price_type": "pct"},
+            "token": token,
+        },
+    )
+    assert trailing["success"] is True, trailing
+    pending, _new = await feed.reports(2)
+    assert pending["triggers"]["price_type"] == "pct" and pending["triggers"]["price"] == 1
+
+
+async def test_iceberg_reports_display_qty(connect: Connect, token: str) -> None:
+    client, feed = await _subscribed(connect, token)
+    placed = await client.call(
+        "add_order",
+        {**_limit(83000, qty="1.5"), "order_type": "iceberg", "display_qty": "0.1", "token": token},
+    )
+    assert placed["success"] is True, placed
+    pending, _new = await feed.reports(2)
+    assert str(pending["display_qty"]) == "0.1"
