@@ -14,6 +14,7 @@ loss, at the cost of an fsync per group commit.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import queue
 import sqlite3
 import threading
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from gateway.core.model import ExecutionReport, Order
+from gateway.core.model import ExecutionReport, Fill, Order
 from gateway.core.ports import AppendResult
 from gateway.journal.codec import decode, encode
 from gateway.journal.hub import ReportHub, Subscription
@@ -62,6 +63,15 @@ CREATE TABLE IF NOT EXISTS orders (
     PRIMARY KEY (account, client_order_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS orders_open ON orders (is_open, account);
+CREATE TABLE IF NOT EXISTS fills (
+    account TEXT NOT NULL,
+    client_order_id TEXT NOT NULL,
+    venue TEXT NOT NULL,
+    trade_id TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    UNIQUE (account, venue, trade_id)
+);
+CREATE INDEX IF NOT EXISTS fills_order ON fills (account, client_order_id);
 CREATE TABLE IF NOT EXISTS client_ids (
     account TEXT NOT NULL,
     venue TEXT NOT NULL,
@@ -167,6 +177,7 @@ class SqliteJournal:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="journal-read")
         self._writer = threading.Thread(target=self._write_loop, name="journal-writer", daemon=True)
         self._closed = False
+        self._stored_fills: dict[tuple[str, str], int] = {}  # writer thread only
         self._write_conn: sqlite3.Connection | None = None
 
     @classmethod
@@ -231,6 +242,7 @@ class SqliteJournal:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             counters.rollback()
+            self._stored_fills.clear()  # a cache of committed state: rebuilt from the file
             for op in batch:
                 op.error = exc
         self._loop.call_soon_threadsafe(self._complete, batch)
@@ -349,22 +361,44 @@ class SqliteJournal:
 
     # -- orders and client ids ------------------------------------------------------------
     def save_orders(self, orders: Sequence[Order]) -> Awaitable[None]:
-        rows = [
-            (
-                o.account,
-                o.client_order_id,
-                o.session_id,
-                o.venue,
-                o.venue_order_id,
-                o.status.value,
-                int(o.is_open),
-                o.created_at.isoformat(),
-                encode(o),
-            )
-            for o in orders
-        ]
+        """Upsert order snapshots. Fills are append-only, so only the ones not yet stored are
+        written (to the fills table): saving an order costs the same at its 1st or 1000th fill."""
+        items = list(orders)
 
         def run(conn: sqlite3.Connection, _counters: _Counters) -> None:
+            rows = []
+            new_fills = []
+            for o in items:
+                key = (o.account, o.client_order_id)
+                stored = self._stored_fills.get(key)
+                if stored is None:
+                    stored = conn.execute(
+                        "SELECT COUNT(*) FROM fills WHERE account = ? AND client_order_id = ?",
+                        key,
+                    ).fetchone()[0]
+                for fill in o.fills[stored:]:
+                    new_fills.append(
+                        (o.account, o.client_order_id, fill.venue, fill.trade_id, encode(fill))
+                    )
+                self._stored_fills[key] = len(o.fills)
+                rows.append(
+                    (
+                        o.account,
+                        o.client_order_id,
+                        o.session_id,
+                        o.venue,
+                        o.venue_order_id,
+                        o.status.value,
+                        int(o.is_open),
+                        o.created_at.isoformat(),
+                        encode(dataclasses.replace(o, fills=()) if o.fills else o),
+                    )
+                )
+            conn.executemany(
+                "INSERT OR IGNORE INTO fills (account, client_order_id, venue, trade_id, payload) "
+                "VALUES (?, ?, ?, ?, ?)",
+                new_fills,
+            )
             conn.executemany(
                 "INSERT INTO orders (account, client_order_id, session_id, venue, "
                 "venue_order_id, status, is_open, created_at, payload) "
@@ -377,11 +411,26 @@ class SqliteJournal:
         return self._submit(run)
 
     async def load_orders(self, account: str | None = None, open_only: bool = False) -> list[Order]:
-        sql = "SELECT payload FROM orders WHERE (? IS NULL OR account = ?)"
-        if open_only:
-            sql += " AND is_open = 1"
-        rows = await self._read(lambda c: c.execute(sql, (account, account)).fetchall())
-        return [decode(Order, row[0]) for row in rows]
+        where = "WHERE (? IS NULL OR o.account = ?)" + (" AND o.is_open = 1" if open_only else "")
+        orders_sql = f"SELECT o.payload FROM orders o {where}"  # noqa: S608 - fixed text
+        fills_sql = (
+            "SELECT f.account, f.client_order_id, f.payload FROM fills f "  # noqa: S608
+            f"JOIN orders o ON o.account = f.account AND o.client_order_id = f.client_order_id "
+            f"{where} ORDER BY f.rowid"
+        )
+
+        def query(conn: sqlite3.Connection) -> list[Order]:
+            fills: dict[tuple[str, str], list[Fill]] = {}
+            for acct, cid, payload in conn.execute(fills_sql, (account, account)):
+                fills.setdefault((acct, cid), []).append(decode(Fill, payload))
+            orders = []
+            for (payload,) in conn.execute(orders_sql, (account, account)):
+                order = decode(Order, payload)
+                mine = fills.get((order.account, order.client_order_id))
+                orders.append(dataclasses.replace(order, fills=tuple(mine)) if mine else order)
+            return orders
+
+        return await self._read(query)
 
     async def save_client_id_mapping(
         self, account: str, venue: str, client_order_id: str, venue_client_id: str

@@ -9,11 +9,12 @@ import signal
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from gateway.core.model import Order, OrdStatus
+from gateway.core.model import Fill, Order, OrdStatus, Side
 from gateway.journal import SqliteJournal
 from tests.integration.journal.conftest import nothing_more, report, take
 from tests.support.venue_double import default_instruments
@@ -128,3 +129,45 @@ async def test_concurrent_nonce_reservations_are_unique_and_increasing(
 ) -> None:
     nonces = await asyncio.gather(*(journal.reserve_nonce("k", 0) for _ in range(200)))
     assert list(nonces) == list(range(1, 201))  # call order is commit order
+
+
+async def test_order_fills_are_stored_once_and_reloaded_in_order(tmp_path: Path) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    order = Order(
+        account="a1",
+        session_id="s1",
+        request=limit("c1", qty=Decimal(3)),
+        venue="double",
+        status=OrdStatus.NEW,
+        qty=Decimal(3),
+        created_at=now,
+        updated_at=now,
+    )
+    journal = await SqliteJournal.open(tmp_path)
+    for n in range(1, 4):
+        fill = Fill(
+            trade_id=f"T{n}",
+            account="a1",
+            venue="double",
+            symbol="BTC/USD",
+            client_order_id="c1",
+            venue_order_id="O1",
+            side=Side.BUY,
+            qty=Decimal(1),
+            price=Decimal(100 + n),
+        )
+        order = replace(order, fills=(*order.fills, fill), cum_qty=Decimal(n))
+        await journal.save_orders([order])
+    await journal.save_orders([order])  # saving again adds nothing
+    await journal.close()
+
+    journal = await SqliteJournal.open(tmp_path)
+    try:
+        (loaded,) = await journal.load_orders()
+        assert loaded == order
+        assert [f.trade_id for f in loaded.fills] == ["T1", "T2", "T3"]
+        await journal.save_orders([loaded])  # a fresh process knows what is stored
+        (again,) = await journal.load_orders("a1")
+        assert again.fills == order.fills
+    finally:
+        await journal.close()
