@@ -103,8 +103,17 @@ def _enum_in(core: type[E], wrapper: Any, prefix: str, value: int, field: str) -
     return core[short]
 
 
+# Each core enum member maps to one proto value; cached because reports are hot.
+_ENUM_OUT: dict[Enum, int] = {}
+
+
 def _enum_out(wrapper: Any, prefix: str, value: Enum | None) -> Any:
-    return wrapper.Value(f"{prefix}{value.name}") if value is not None else 0
+    if value is None:
+        return 0
+    number = _ENUM_OUT.get(value)
+    if number is None:
+        number = _ENUM_OUT[value] = wrapper.Value(f"{prefix}{value.name}")
+    return number
 
 
 _MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the protobuf Timestamp limit
