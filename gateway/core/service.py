@@ -159,6 +159,8 @@ class TradingService:
         self._orders: dict[OrderKey, Order] = {}
         self._by_venue_id: dict[tuple[str, str, str], str] = {}
         self._open: defaultdict[str, set[str]] = defaultdict(set)
+        self._account_ids: defaultdict[str, dict[str, None]] = defaultdict(dict)  # ordered sets
+        self._session_ids: defaultdict[tuple[str, str], dict[str, None]] = defaultdict(dict)
         self._inflight: dict[OrderKey, asyncio.Future[Order]] = {}
         self._results: dict[OrderKey, Order] = {}
         self._ports: dict[tuple[str, str], OrderEntryPort] = {}
@@ -218,9 +220,9 @@ class TradingService:
         resumes settling the account's pending orders there."""
         self._ports[(account, port.venue)] = port
         port.set_event_sink(_AccountSink(self, account, port.venue))
-        for key, order in self._orders.items():
-            if key[0] == account and order.venue == port.venue and order.status in PENDING_STATUSES:
-                self._schedule_resolve(key)
+        for order in self._account_orders(account):
+            if order.venue == port.venue and order.status in PENDING_STATUSES:
+                self._schedule_resolve((account, order.client_order_id))
 
     def detach_venue(self, account: str, venue: str) -> None:
         self._ports.pop((account, venue), None)
@@ -238,9 +240,9 @@ class TradingService:
             if acct != account or (venue is not None and port_venue != venue):
                 continue
             keys = [
-                k
-                for k, o in self._orders.items()
-                if k[0] == account and o.venue == port_venue and o.is_open
+                (account, o.client_order_id)
+                for o in self._account_orders(account)
+                if o.venue == port_venue and o.is_open
             ]
             if not keys:
                 continue
@@ -277,7 +279,10 @@ class TradingService:
         self._require(ctx, Permission.TRADE)
         results: list[Order | GatewayError | None] = [None] * len(requests)
         groups: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
+        deferred: list[int] = []  # duplicates and validate-only: handled like single submits
         seen: set[str] = set()
+        accepted = 0
+        # No await until every new order exists: nothing can slip in between check and create.
         for i, request in enumerate(requests):
             try:
                 if request.client_order_id in seen:
@@ -287,16 +292,22 @@ class TradingService:
                     )
                 seen.add(request.client_order_id)
                 if (ctx.account, request.client_order_id) in self._orders or request.validate_only:
-                    results[i] = await self._submit(ctx, request)
+                    deferred.append(i)
                     continue
-                instrument = self._prepare(ctx, request)
+                instrument = self._prepare(ctx, request, open_orders_delta=accepted)
                 groups[(instrument.venue, instrument.symbol)].append(i)
+                accepted += 1
             except GatewayError as exc:
                 results[i] = exc
         batches = [
             (indexes, self._start_group(ctx, [requests[i] for i in indexes], self._instruments[g]))
             for g, indexes in groups.items()
         ]
+        for i in deferred:
+            try:
+                results[i] = await self._submit(ctx, requests[i])
+            except GatewayError as exc:
+                results[i] = exc
         for indexes, task in batches:
             try:
                 orders = await asyncio.shield(task)
@@ -434,12 +445,9 @@ class TradingService:
             if acct != ctx.account:
                 continue
             keys = [
-                k
-                for k, o in self._orders.items()
-                if k[0] == acct
-                and o.venue == venue
-                and o.is_open
-                and o.status is not OrdStatus.PENDING_CANCEL
+                (acct, o.client_order_id)
+                for o in self._account_orders(acct)
+                if o.venue == venue and o.is_open and o.status is not OrdStatus.PENDING_CANCEL
             ]
             first = [
                 self._emit(
@@ -555,15 +563,15 @@ class TradingService:
             )
 
     def _session_orders(self, ctx: SessionContext) -> list[Order]:
-        return [
-            o
-            for o in self._orders.values()
-            if o.session_id == ctx.session_id and o.account == ctx.account
-        ]
+        ids = self._session_ids.get((ctx.account, ctx.session_id), {})
+        return [self._orders[(ctx.account, cid)] for cid in ids]
+
+    def _account_orders(self, account: str) -> list[Order]:
+        return [self._orders[(account, cid)] for cid in self._account_ids.get(account, {})]
 
     def _visible_orders(self, ctx: SessionContext) -> list[Order]:
         if ctx.is_drop_copy:
-            return [o for o in self._orders.values() if o.account == ctx.account]
+            return self._account_orders(ctx.account)
         return self._session_orders(ctx)
 
     def _port(self, account: str, venue: str) -> OrderEntryPort:
@@ -1155,6 +1163,9 @@ class TradingService:
     # -- state, journal -------------------------------------------------------------------
     def _index(self, order: Order) -> None:
         key = (order.account, order.client_order_id)
+        if key not in self._orders:
+            self._account_ids[order.account][order.client_order_id] = None
+            self._session_ids[(order.account, order.session_id)][order.client_order_id] = None
         self._orders[key] = order
         if order.venue_order_id:
             self._by_venue_id[(order.account, order.venue, order.venue_order_id)] = (

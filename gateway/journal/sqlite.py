@@ -412,7 +412,7 @@ class SqliteJournal:
 
     async def load_orders(self, account: str | None = None, open_only: bool = False) -> list[Order]:
         where = "WHERE (? IS NULL OR o.account = ?)" + (" AND o.is_open = 1" if open_only else "")
-        orders_sql = f"SELECT o.payload FROM orders o {where}"  # noqa: S608 - fixed text
+        orders_sql = f"SELECT o.payload FROM orders o {where} ORDER BY o.created_at"  # noqa: S608
         fills_sql = (
             "SELECT f.account, f.client_order_id, f.payload FROM fills f "  # noqa: S608
             f"JOIN orders o ON o.account = f.account AND o.client_order_id = f.client_order_id "
