@@ -4,7 +4,7 @@
 Accounts and sessions:
     acct-a   trade+read+drop_copy   sessions `a`, `a2` (same key: lease conflict), `audit`
                                     (read+drop_copy observer, takes no lease)
-    acct-b   trade+read             session `b`
+    acct-b   trade+read             session `b` (risk: max order qty 5)
     acct-ro  read                   session `ro`
 """
 
@@ -39,6 +39,9 @@ permissions = ["read", "trade", "cancel_only", "drop_copy"]
 
 [accounts.acct-b]
 permissions = ["read", "trade"]
+
+[accounts.acct-b.risk]
+max_order_qty = "5"
 
 [accounts.acct-ro]
 permissions = ["read"]

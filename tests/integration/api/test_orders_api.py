@@ -226,3 +226,14 @@ async def test_cancel_and_amend_by_venue_order_id(gateway: RunningGateway) -> No
     assert amended.price == Decimal("41000")
     canceled = await client.cancel_order(venue_order_id=order.venue_order_id)
     assert canceled.ord_status is OrdStatus.CANCELED
+
+
+async def test_risk_limit_from_config_refuses_before_the_venue(gateway: RunningGateway) -> None:
+    client = gateway.client("b")
+    info = await client.logon()
+    assert info.risk_limits.max_order_qty == Decimal(5)
+    with pytest.raises(KrakenGwError) as err:
+        await client.submit_order("BTC/USD", "buy", Decimal(6), price=LOW)
+    assert err.value.code is grpc.StatusCode.FAILED_PRECONDITION
+    assert err.value.reason == "RISK_MAX_ORDER_QTY"
+    assert gateway.venue_calls() == 0
