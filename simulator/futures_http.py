@@ -1,4 +1,4 @@
-"""Kraken Futures REST front end: `/derivatives/api/v3/*` and `/api/history/v2/*` (wire 8).
+"""Kraken Futures REST front end: `/derivatives/api/v3/*` and `/api/history/{v2,v3}/*` (wire 8).
 
 Every call answers with Kraken's envelope (`result`, `serverTime`, payload or `error`).
 Private calls are authenticated over the raw query string and body (`futures_auth`), then
@@ -20,14 +20,16 @@ from simulator.context import SimContext
 from simulator.engine.futures_engine import KrakenFuturesRequestError
 from simulator.futures_limits import derivatives_cost, history_cost
 from simulator.futures_rest_account import ACCOUNT_ENDPOINTS, HISTORY_ENDPOINTS
-from simulator.futures_rest_market import public_handler
+from simulator.futures_rest_market import public_handler, public_history_handler
 from simulator.futures_rest_trading import TRADING_ENDPOINTS, FuturesCall, parse_batch
 from simulator.futures_venue import AUTH_ERROR, KrakenFuturesVenue, futures_venue
-from simulator.futures_wire import Json, error, success
+from simulator.futures_wire import Json, error, iso_ms, success
 from simulator.spot_ws_wire import encode
 
 DERIVATIVES_PREFIX = "/derivatives/api/v3/"
-HISTORY_PREFIX = "/api/history/v2/"
+# Account history is v2 (orders, executions, triggers) and v3 (account-log); the public market
+# history is v3. Both versions serve the same handlers.
+HISTORY_VERSIONS = ("v2", "v3")
 _READ_PERMISSION = "futures_read"
 _TRADE_PERMISSION = "futures_trade"
 
@@ -104,7 +106,7 @@ class FuturesRestApi:
         return _respond(success(engine.now_ms(), payload))
 
     async def history(self, request: web.Request) -> web.Response:
-        endpoint = request.path[len(HISTORY_PREFIX) :].strip("/")
+        endpoint = request.match_info["endpoint"].strip("/")
         query = request.rel_url.raw_query_string
         body = await request.text() if request.can_read_body else ""
         params, multi, _ = _parse_params(query, body)
@@ -112,6 +114,13 @@ class FuturesRestApi:
         engine = self.venue.engine
         if self.venue.ctx.faults.system_status.value == "maintenance":
             return _fail(self.venue, UNAVAILABLE)
+        public = public_history_handler(endpoint)
+        if public is not None and request.method == "GET":
+            try:
+                payload = public(engine, params, endpoint)
+            except KrakenFuturesRequestError as exc:
+                return _fail(self.venue, exc.code)
+            return _respond({**payload, "serverTime": iso_ms(engine.now_ms())})
         if handler is None or request.method != "GET":
             return _respond(error(engine.now_ms(), "notFound"), 404)
         try:
@@ -126,7 +135,7 @@ class FuturesRestApi:
             )
         except KrakenFuturesRequestError as exc:
             return _fail(self.venue, exc.code)
-        return _respond({**payload, "serverTime": success(engine.now_ms(), {})["serverTime"]})
+        return _respond({**payload, "serverTime": iso_ms(engine.now_ms())})
 
 
 def register(app: web.Application, ctx: SimContext) -> None:
@@ -134,4 +143,5 @@ def register(app: web.Application, ctx: SimContext) -> None:
     venue = futures_venue(ctx)
     api = FuturesRestApi(venue)
     app.router.add_route("*", DERIVATIVES_PREFIX + "{endpoint:.+}", api.derivatives)
-    app.router.add_route("*", HISTORY_PREFIX + "{endpoint:.+}", api.history)
+    for version in HISTORY_VERSIONS:
+        app.router.add_route("*", f"/api/history/{version}/{{endpoint:.+}}", api.history)

@@ -12,9 +12,7 @@ from simulator.accounts import KrakenAccount
 from simulator.engine.futures_accounts import FLEX_WALLET, INVERSE_XBT_WALLET
 from simulator.engine.futures_engine import KrakenFuturesRequestError
 from simulator.engine.futures_orders import (
-    KrakenFuturesOrder,
     KrakenFuturesOrderEvent,
-    KrakenFuturesOrderType,
     KrakenOrderEventType,
 )
 from simulator.futures_rest_trading import FuturesCall
@@ -24,6 +22,7 @@ from simulator.futures_wire import (
     accounts_json,
     fill_json,
     flex_wallet_json,
+    history_order_json,
     open_order_json,
     position_json,
 )
@@ -206,35 +205,8 @@ ACCOUNT_ENDPOINTS: dict[tuple[str, str], Callable[[KrakenFuturesVenue, FuturesCa
 # ------------------------------------------------------------------ /api/history/v2
 
 
-_HISTORY_TYPES = {
-    KrakenFuturesOrderType.LMT: "Limit",
-    KrakenFuturesOrderType.POST: "Post",
-    KrakenFuturesOrderType.IOC: "IoC",
-    KrakenFuturesOrderType.MKT: "IoC",
-    KrakenFuturesOrderType.FOK: "FoK",
-}
-
-
-def _history_order(order: KrakenFuturesOrder) -> Json:
-    """Order object of the history API: strings for numbers, `tradeable`, `direction`."""
-    return {
-        "uid": order.order_id,
-        "accountUid": order.account_id,
-        "tradeable": order.symbol,
-        "direction": order.side.value.capitalize(),
-        "quantity": str(order.quantity),
-        "filled": str(order.filled),
-        "timestamp": order.received_ms,
-        "limitPrice": str(order.limit_price) if order.limit_price is not None else None,
-        "orderType": _HISTORY_TYPES.get(order.order_type, "Limit"),
-        "clientId": order.cli_ord_id or "",
-        "reduceOnly": order.reduce_only,
-        "lastUpdateTimestamp": order.updated_ms,
-    }
-
-
 def _history_event(ev: KrakenFuturesOrderEvent) -> Json:
-    order = _history_order(ev.order)
+    order = history_order_json(ev.order)
     if ev.type is KrakenOrderEventType.PLACE:
         return {"OrderPlaced": {"order": order, "reason": "new_user_order", "reducedQuantity": ""}}
     if ev.type is KrakenOrderEventType.CANCEL:
@@ -243,9 +215,9 @@ def _history_event(ev: KrakenFuturesOrderEvent) -> Json:
         return {"OrderRejected": {"order": order, "reason": (ev.reason or "").lower()}}
     if ev.type is KrakenOrderEventType.EDIT:
         assert ev.new_order is not None
-        new = _history_order(ev.new_order)
+        new = history_order_json(ev.new_order)
         return {"OrderUpdated": {"oldOrder": order, "newOrder": new, "reason": "edited_by_user"}}
-    old = _history_order(ev.order_prior_execution or ev.order)
+    old = history_order_json(ev.order_prior_execution or ev.order)
     reason = "full_fill" if ev.order.remaining == 0 else "partial_fill"
     return {"OrderUpdated": {"oldOrder": old, "newOrder": order, "reason": reason}}
 

@@ -1,11 +1,15 @@
-"""Kraken Futures public endpoints (wire 8.5): instruments, tickers, orderbook, history."""
+"""Kraken Futures public endpoints (wire 8.5): instruments, tickers, orderbook, history, and
+the public market history `GET /api/history/v2/market/{symbol}/executions`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
 from simulator.engine.futures_engine import KrakenFuturesEngine, KrakenFuturesRequestError
-from simulator.futures_wire import Json, instrument_json, iso_ms, ticker_json
+from simulator.engine.futures_market_state import KrakenPublicExecution
+from simulator.futures_wire import Json, history_order_json, instrument_json, iso_ms, ticker_json
+
+PublicHandler = Callable[[KrakenFuturesEngine, Mapping[str, str], str], Json]
 
 
 def instruments(engine: KrakenFuturesEngine, params: Mapping[str, str], path: str) -> Json:
@@ -58,7 +62,7 @@ def history(engine: KrakenFuturesEngine, params: Mapping[str, str], path: str) -
     }
 
 
-PUBLIC_ENDPOINTS: dict[str, Callable[[KrakenFuturesEngine, Mapping[str, str], str], Json]] = {
+PUBLIC_ENDPOINTS: dict[str, PublicHandler] = {
     "instruments": instruments,
     "tickers": tickers,
     "orderbook": orderbook,
@@ -66,9 +70,63 @@ PUBLIC_ENDPOINTS: dict[str, Callable[[KrakenFuturesEngine, Mapping[str, str], st
 }
 
 
-def public_handler(
-    endpoint: str,
-) -> Callable[[KrakenFuturesEngine, Mapping[str, str], str], Json] | None:
+def public_handler(endpoint: str) -> PublicHandler | None:
     if endpoint.startswith("tickers/"):
         return ticker
     return PUBLIC_ENDPOINTS.get(endpoint)
+
+
+def _int(params: Mapping[str, str], name: str, default: int) -> int:
+    raw = params.get(name)
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise KrakenFuturesRequestError("invalidArgument") from None
+
+
+def _execution_element(execution: KrakenPublicExecution) -> Json:
+    return {
+        "uid": execution.uid,
+        "timestamp": execution.time_ms,
+        "event": {
+            "Execution": {
+                "execution": {
+                    "uid": execution.uid,
+                    "makerOrder": history_order_json(execution.maker, public=True),
+                    "takerOrder": history_order_json(execution.taker, public=True),
+                    "timestamp": execution.time_ms,
+                    "quantity": str(execution.qty),
+                    "price": str(execution.price),
+                    "markPrice": str(execution.mark),
+                    "limitFilled": execution.limit_filled,
+                    "usdValue": str(execution.usd_value),
+                },
+                "takerReducedQuantity": "",
+            }
+        },
+    }
+
+
+def market_executions(engine: KrakenFuturesEngine, params: Mapping[str, str], path: str) -> Json:
+    """`market/{symbol}/executions`: `since`/`before` (ms), `sort` asc|desc, `count`."""
+    symbol = path.split("/")[1]
+    since = _int(params, "since", 0)
+    before = _int(params, "before", 2**63)
+    rows = [e for e in engine.public_executions(symbol) if since <= e.time_ms < before]
+    if params.get("sort", "desc").lower() != "asc":
+        rows.reverse()
+    rows = rows[: _int(params, "count", 1000)]
+    return {"elements": [_execution_element(e) for e in rows], "len": len(rows)}
+
+
+def market_orders(engine: KrakenFuturesEngine, params: Mapping[str, str], path: str) -> Json:
+    """`market/{symbol}/orders`: public order events are not simulated (always empty)."""
+    engine.instrument(path.split("/")[1])
+    return {"elements": [], "len": 0}
+
+
+def public_history_handler(endpoint: str) -> PublicHandler | None:
+    parts = endpoint.split("/")
+    if len(parts) != 3 or parts[0] != "market":
+        return None
+    return {"executions": market_executions, "orders": market_orders}.get(parts[2])

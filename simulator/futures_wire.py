@@ -177,6 +177,38 @@ def batch_status(result: KrakenFuturesResult, order_tag: str | None) -> Json:
     return body
 
 
+_HISTORY_TYPES = {
+    KrakenFuturesOrderType.LMT: "Limit",
+    KrakenFuturesOrderType.POST: "Post",
+    KrakenFuturesOrderType.IOC: "IoC",
+    KrakenFuturesOrderType.MKT: "IoC",
+    KrakenFuturesOrderType.FOK: "FoK",
+}
+
+
+def history_order_json(order: KrakenFuturesOrder, *, public: bool = False) -> Json:
+    """Order object of the history API: numbers as strings, `tradeable`, `direction`.
+
+    The public market history leaves out the account, the client id and the fill state.
+    """
+    out: Json = {
+        "uid": order.order_id,
+        "tradeable": order.symbol,
+        "direction": order.side.value.capitalize(),
+        "quantity": str(order.quantity),
+        "timestamp": order.received_ms,
+        "limitPrice": str(order.limit_price) if order.limit_price is not None else None,
+        "orderType": _HISTORY_TYPES.get(order.order_type, "Limit"),
+        "reduceOnly": order.reduce_only,
+        "lastUpdateTimestamp": order.updated_ms,
+    }
+    if not public:
+        out["accountUid"] = order.account_id
+        out["filled"] = str(order.filled)
+        out["clientId"] = order.cli_ord_id or ""
+    return out
+
+
 def _open_order_type(order: KrakenFuturesOrder) -> str:
     if order.order_type is KrakenFuturesOrderType.STP:
         return "stop"

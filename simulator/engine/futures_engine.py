@@ -46,6 +46,7 @@ from simulator.engine.futures_market import round_to_tick, walk
 from simulator.engine.futures_market_state import (
     KrakenFuturesMarketState,
     KrakenFuturesTicker,
+    KrakenPublicExecution,
     crosses,
 )
 from simulator.engine.futures_matching import MAKER_ACCOUNT, KrakenFuturesMatcher
@@ -192,6 +193,10 @@ class KrakenFuturesEngine:
     def recent_trades(self, symbol: str) -> list[KrakenFuturesTradeEvent]:
         """Newest first."""
         return list(reversed(self._market(symbol).trades))
+
+    def public_executions(self, symbol: str) -> list[KrakenPublicExecution]:
+        """The last executions of a contract (at most 1000), oldest first."""
+        return list(self._market(symbol).executions)
 
     def ticker(self, symbol: str) -> KrakenFuturesTicker:
         m = self._market(symbol)
@@ -518,6 +523,23 @@ class KrakenFuturesEngine:
         """One execution: fees, positions and PnL of both client sides, events and history."""
         now = self.now_ms()
         execution_id = self._uuid()
+        maker_before = maker.snapshot()
+        maker_before.quantity, maker_before.filled = maker.remaining + qty, ZERO
+        taker_open = taker_before.snapshot()
+        taker_open.quantity, taker_open.filled = taker_before.remaining, ZERO
+        m.executions.append(
+            KrakenPublicExecution(
+                uid=execution_id,
+                time_ms=now,
+                price=price,
+                qty=qty,
+                mark=self.mark_price(m.inst.symbol),
+                usd_value=qty * m.inst.contract_size * (1 if m.inst.inverse else price),
+                maker=maker_before,
+                taker=taker_open,
+                limit_filled=maker.remaining == 0,
+            )
+        )
         for order, is_maker in ((maker, True), (taker, False)):
             if order.account_id != MAKER_ACCOUNT:
                 self._settle_side(m.inst, order, taker, price, qty, is_maker, now)

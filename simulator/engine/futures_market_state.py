@@ -14,6 +14,7 @@ from simulator.engine.model import Side
 
 ZERO = Decimal(0)
 RECENT_TRADES = 100
+RECENT_EXECUTIONS = 1000
 
 
 def crosses(side: Side, book_price: Decimal, limit: Decimal | None) -> bool:
@@ -21,6 +22,25 @@ def crosses(side: Side, book_price: Decimal, limit: Decimal | None) -> bool:
     if limit is None:
         return True
     return book_price <= limit if side is Side.BUY else book_price >= limit
+
+
+@dataclass(frozen=True, slots=True)
+class KrakenPublicExecution:
+    """One execution as the public history API shows it (`market/{symbol}/executions`).
+
+    The order snapshots are taken just before the execution, so their quantity is what was
+    still open then; `limit_filled` says whether the maker order was used up.
+    """
+
+    uid: str
+    time_ms: int
+    price: Decimal
+    qty: Decimal
+    mark: Decimal
+    usd_value: Decimal
+    maker: KrakenFuturesOrder
+    taker: KrakenFuturesOrder
+    limit_filled: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +81,9 @@ class KrakenFuturesMarketState:
     maker_quotes: dict[tuple[Side, Decimal], KrakenFuturesOrder] = field(default_factory=dict)
     trades: deque[KrakenFuturesTradeEvent] = field(
         default_factory=lambda: deque(maxlen=RECENT_TRADES)
+    )
+    executions: deque[KrakenPublicExecution] = field(
+        default_factory=lambda: deque(maxlen=RECENT_EXECUTIONS)
     )
 
     def __post_init__(self) -> None:

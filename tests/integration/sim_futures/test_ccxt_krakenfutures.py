@@ -9,6 +9,7 @@ import pytest
 
 from simulator.accounts import DEMO_FUTURES_KEY, DEMO_FUTURES_SECRET
 from simulator.app import SimulatorServer
+from simulator.engine.clock import ManualClock
 
 
 @pytest.fixture
@@ -111,3 +112,15 @@ async def test_stop_edit_cancel_all_trades_and_closed_orders(
     assert (trade["order"], trade["side"], trade["takerOrMaker"]) == (bought["id"], "buy", "taker")
     closed = await exchange.fetch_closed_orders()
     assert [o["id"] for o in closed] == [bought["id"]]
+
+
+async def test_public_trades_from_market_history(
+    exchange: ccxt_async.krakenfutures, clock: ManualClock
+) -> None:
+    await exchange.load_markets()
+    first = await exchange.create_order("BTC/USD:USD", "market", "buy", 0.02)
+    clock.advance(1)  # ccxt orders trades by (timestamp, id)
+    await exchange.create_order("BTC/USD:USD", "market", "sell", 0.01)
+    trades = await exchange.fetch_trades("BTC/USD:USD")
+    assert [(t["side"], t["amount"]) for t in trades] == [("buy", 0.02), ("sell", 0.01)]
+    assert trades[0]["price"] == first["average"]

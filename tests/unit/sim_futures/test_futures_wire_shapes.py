@@ -129,3 +129,18 @@ def test_ws_fill_order_book_and_trade_fields_match_kraken() -> None:
     assert set(snapshot["bids"][0]) == set(recorded["bids"][0])
     trade = next(e for e in events if isinstance(e, KrakenFuturesTradeEvent))
     assert set(wire(ws_trade_json(trade))) == set(kraken_fixture("ws_futures_trade.json"))
+
+
+def test_public_execution_element_matches_kraken() -> None:
+    from simulator.futures_rest_market import market_executions
+
+    engine, _ = engine_with_activity()
+    [element] = wire(market_executions(engine, {}, "market/PI_XBTUSD/executions"))["elements"]
+    recorded = kraken_fixture("http_futures_public_executions.json")["elements"][0]
+    assert set(element) == set(recorded)
+    execution = element["event"]["Execution"]["execution"]
+    recorded_execution = recorded["event"]["Execution"]["execution"]
+    assert set(execution) == set(recorded_execution)
+    assert set(execution["makerOrder"]) == set(recorded_execution["makerOrder"])
+    assert set(execution["takerOrder"]) == set(recorded_execution["takerOrder"])
+    assert execution["takerOrder"]["direction"] == "Buy"
