@@ -12,6 +12,7 @@ from krakengw.v1 import executions_pb2, executions_pb2_grpc
 from gateway.api import convert
 from gateway.api.deps import ApiDeps
 from gateway.api.paging import page_size
+from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import Permission
 from gateway.core.ports import ReportSubscription
 from gateway.sessions.permissions import require
@@ -29,9 +30,17 @@ class ExecutionServicer(executions_pb2_grpc.ExecutionServiceServicer):
         active = self._d.active()
         if request.drop_copy:
             require(active.permissions, Permission.DROP_COPY)
-        sub = self._d.service.stream_executions(
-            active.context(drop_copy=request.drop_copy), request.from_sequence
-        )
+        ctx = active.context(drop_copy=request.drop_copy)
+        newest = await self._d.service.last_sequence(ctx)
+        if request.from_sequence > newest:
+            # Resuming past the journal's end means a wiped journal or the wrong gateway:
+            # waiting silently would hide that.
+            raise InvalidArgument(
+                f"from_sequence {request.from_sequence} is beyond the last sequence {newest}",
+                ErrorReason.INVALID_FIELD,
+                metadata={"field": "from_sequence", "last_sequence": str(newest)},
+            )
+        sub = self._d.service.stream_executions(ctx, request.from_sequence)
         sessions = self._d.sessions
         sessions.stream_opened(active)
         # The stream ends as soon as the session ends (Logout, timeout) or the server stops.

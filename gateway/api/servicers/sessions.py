@@ -58,7 +58,7 @@ class SessionServicer(sessions_pb2_grpc.SessionServiceServicer):
             risk_limits=convert.risk_limits(
                 service.risk.limits(account.name), service.kill_switch_active(account.name)
             ),
-            last_sequence=await service.last_sequence(active.context()),
+            last_sequence=await service.last_sequence(active.context(drop_copy=False)),
             heartbeat_interval=convert.duration_out(active.heartbeat_interval_s),
             cancel_on_disconnect=active.cancel_on_disconnect,
             server_time=now,
@@ -73,7 +73,7 @@ class SessionServicer(sessions_pb2_grpc.SessionServiceServicer):
         return sessions_pb2.HeartbeatResponse(
             test_request_id=convert.text(request.test_request_id, "test_request_id"),
             server_time=now,
-            last_sequence=await self._d.service.last_sequence(active.context()),
+            last_sequence=await self._d.service.last_sequence(active.context(drop_copy=False)),
         )
 
     async def Logout(

@@ -126,3 +126,26 @@ async def test_stream_ends_when_the_session_logs_out(gateway: RunningGateway) ->
         while await asyncio.wait_for(call.read(), TIMEOUT) is not grpc.aio.EOF:
             pass
         assert await call.code() is grpc.StatusCode.OK
+
+
+async def test_resume_beyond_the_journal_is_refused(gateway: RunningGateway) -> None:
+    client = gateway.client("a")
+    await client.logon()
+    await client.submit_order("BTC/USD", "buy", Decimal("0.1"), price=LOW)
+    with pytest.raises(KrakenGwError) as err:
+        await _take(client.stream_executions(3), 1)
+    assert err.value.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert err.value.metadata["last_sequence"] == "2"
+
+
+async def test_logon_reports_the_sessions_own_last_sequence(gateway: RunningGateway) -> None:
+    a = gateway.client("a")
+    await a.logon()
+    await a.submit_order("BTC/USD", "buy", Decimal("0.1"), price=LOW)
+    await a.logout()
+    a2 = gateway.client("a2")  # same account, so the account sequence runs ahead of a's
+    await a2.logon()
+    await a2.submit_order("BTC/USD", "buy", Decimal("0.1"), price=LOW)
+    await a2.logout()
+    # `a` holds drop copy too: Logon still gives its own stream's position, not the account's.
+    assert (await gateway.client("a").logon()).last_sequence == 2
