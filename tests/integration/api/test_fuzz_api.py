@@ -15,7 +15,7 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import timestamp_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from krakengw.v1 import (
@@ -142,6 +142,8 @@ SERVICES = {
     "TransferFunds": "accounts",
     "ListInstruments": "instruments",
     "GetTicker": "market",
+    "Logon": "sessions",
+    "Heartbeat": "sessions",
 }
 _REQUESTS: dict[str, st.SearchStrategy[Any]] = {
     "SubmitOrder": st.builds(orders_pb2.SubmitOrderRequest, order=specs),
@@ -208,6 +210,17 @@ _REQUESTS: dict[str, st.SearchStrategy[Any]] = {
         page_token=st.text(max_size=30),
     ),
     "GetTicker": st.builds(market_data_pb2.GetTickerRequest, instrument=instruments),
+    "Logon": st.builds(
+        sessions_pb2.LogonRequest,
+        heartbeat_interval=st.builds(
+            duration_pb2.Duration,
+            seconds=st.integers(min_value=-(2**40), max_value=2**40),
+            nanos=st.integers(min_value=-(10**9), max_value=10**9),
+        ),
+        cancel_on_disconnect=st.booleans(),
+        client_name=some_text,
+    ),
+    "Heartbeat": st.builds(sessions_pb2.HeartbeatRequest, test_request_id=some_text),
 }
 requests = st.sampled_from(sorted(SERVICES)).flatmap(_call)
 
@@ -229,6 +242,7 @@ def test_random_requests_never_fail_internally(
         "accounts": accounts_pb2_grpc.AccountServiceStub,
         "instruments": instruments_pb2_grpc.InstrumentServiceStub,
         "market": market_data_pb2_grpc.MarketDataServiceStub,
+        "sessions": sessions_pb2_grpc.SessionServiceStub,
     }[service](channel)
     try:
         getattr(stub, method)(request, metadata=bearer(server.gateway.tokens["a"]), timeout=10)
