@@ -29,6 +29,7 @@ from gateway.core.errors import (
     Internal,
     InvalidArgument,
     NotFound,
+    OutcomeUnknown,
     PermissionDenied,
     ResourceExhausted,
     Unauthenticated,
@@ -732,10 +733,8 @@ class TradingService:
             except DEFINITIVE as exc:
                 acks = [exc] * len(keys)
             except Exception as exc:
-                for key in keys:
-                    self._outcome_unknown(key, "submit_batch", exc)
-                acks = []
-            for key, ack in zip(keys, acks, strict=False):
+                acks = [_unknown(exc)] * len(keys)
+            for key, ack in zip(keys, _per_item(acks, len(keys)), strict=True):
                 if isinstance(ack, SubmitAck):
                     pending.append(self._acked(key, ack))
                 elif isinstance(ack, DEFINITIVE):
@@ -889,25 +888,26 @@ class TradingService:
         self, orders: list[Order], port: OrderEntryPort, pending: list[Awaitable[None]]
     ) -> list[Order | GatewayError]:
         keys = [(o.account, o.client_order_id) for o in orders]
-        outcomes: list[GatewayError | None]
+        outcomes: Sequence[GatewayError | None]
         try:
-            outcomes = list(await port.cancel_batch(orders))
+            outcomes = _per_item(await port.cancel_batch(orders), len(keys))
         except DEFINITIVE as exc:
             outcomes = [exc] * len(orders)
         except Exception as exc:
-            for key in keys:
-                self._outcome_unknown(key, "cancel_batch", exc)
-            outcomes = []
-        results: list[Order | GatewayError] = []
-        for key, outcome in itertools.zip_longest(keys, outcomes[: len(keys)]):
-            if outcome is None and outcomes:
+            outcomes = [_unknown(exc)] * len(orders)
+        for key, outcome in zip(keys, outcomes, strict=True):
+            if outcome is None:
                 pending.append(self._canceled(key, ""))
             elif isinstance(outcome, DEFINITIVE):
                 pending.append(self._restore_after_refusal(key, OrdStatus.PENDING_CANCEL, outcome))
+            else:
+                self._outcome_unknown(key, "cancel_batch", outcome)
         await self._settle(pending)
-        for key, outcome in itertools.zip_longest(keys, outcomes[: len(keys)]):
-            results.append(outcome if isinstance(outcome, GatewayError) else self._orders[key])
-        return results
+        # Refusals are the caller's answer; otherwise the order (canceled, or still pending).
+        return [
+            outcome if isinstance(outcome, DEFINITIVE) else self._orders[key]
+            for key, outcome in zip(keys, outcomes, strict=True)
+        ]
 
     def _canceled(self, key: OrderKey, text: str) -> Awaitable[None]:
         order = self._orders[key]
@@ -1207,6 +1207,20 @@ class TradingService:
     async def _run_shielded(self, coro: Coroutine[Any, Any, T]) -> T:
         """Finish venue work even if the caller goes away."""
         return await asyncio.shield(self._spawn(coro))
+
+
+def _unknown(exc: BaseException) -> GatewayError:
+    if isinstance(exc, GatewayError):
+        return exc
+    return OutcomeUnknown(f"venue call failed: {type(exc).__name__}", ErrorReason.VENUE_TIMEOUT)
+
+
+def _per_item(results: Sequence[T], count: int) -> list[T | GatewayError]:
+    """Exactly `count` results: a venue that answered for fewer items left those unknown."""
+    padded: list[T | GatewayError] = list(results[:count])
+    missing = OutcomeUnknown("the venue gave no result for this item", ErrorReason.VENUE_TIMEOUT)
+    padded.extend([missing] * (count - len(padded)))
+    return padded
 
 
 def _pick(*values: T | None) -> T | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,13 @@ async def reports_until(sub: ReportSubscription, exec_type: ExecType) -> list[Ex
     while not seen or seen[-1].exec_type is not exec_type:
         seen.append(await next_report(sub))
     return seen
+
+
+async def until(sub: ReportSubscription, condition: Callable[[], Awaitable[bool]]) -> None:
+    """Consume reports until `condition` holds (checked before each one); fail after 10 s."""
+    async with asyncio.timeout(10):
+        while not await condition():
+            await sub.next()
 
 
 @pytest.fixture
