@@ -68,6 +68,7 @@ class GatewayServer:
             interceptors=[GatewayInterceptor(authenticator, metrics)],
             options=[
                 ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
+                # A second gateway must fail to bind a taken port, not share it silently.
                 ("grpc.so_reuseport", 0),
             ],
         )

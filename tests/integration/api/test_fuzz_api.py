@@ -229,6 +229,7 @@ requests = st.sampled_from(sorted(SERVICES)).flatmap(_call)
     max_examples=1500,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(call=requests)
