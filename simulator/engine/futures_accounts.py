@@ -103,15 +103,28 @@ class KrakenMarginSummary:
         return self.portfolio_value - self.initial_margin_with_orders
 
 
+def order_initial_margin(
+    inst: KrakenFuturesInstrument, order: KrakenFuturesOrder, mark: Decimal
+) -> Decimal:
+    """Margin an open order reserves: IM of its open size at its limit (or trigger, or mark).
+
+    Reduce-only orders reserve nothing: they can only shrink a position.
+    """
+    if order.reduce_only or not order.is_open:
+        return ZERO
+    price = order.limit_price or order.stop_price or mark
+    return initial_margin(inst, order.remaining, price)
+
+
 def margin_summary(
     account: KrakenFuturesAccount,
     wallet: str,
     instruments: Iterable[KrakenFuturesInstrument],
     mark: Callable[[str], Decimal],
     usd_price: Callable[[str], Decimal],
-    open_orders: Iterable[KrakenFuturesOrder],
+    order_margin: Decimal,
 ) -> KrakenMarginSummary:
-    """Margin figures of `wallet`; `usd_price(currency)` values flex collateral."""
+    """Margin figures of `wallet`; `order_margin` is what its open orders reserve."""
     members = {i.symbol: i for i in instruments if i.margin_wallet == wallet}
     pnl = im = mm = ZERO
     for symbol, pos in account.positions.items():
@@ -122,15 +135,8 @@ def margin_summary(
         pnl += unrealised_pnl(inst, pos.size, pos.entry_price, price)
         im += initial_margin(inst, abs(pos.size), price)
         mm += maintenance_margin(inst, abs(pos.size), price)
-    order_im = ZERO
-    for order in open_orders:
-        inst = members.get(order.symbol)
-        if inst is None or order.reduce_only:
-            continue
-        price = order.limit_price or order.stop_price or mark(order.symbol)
-        order_im += initial_margin(inst, order.remaining, price)
     if wallet == FLEX_WALLET:
         balance = settle(sum((q * usd_price(c) for c, q in account.flex.items()), ZERO))
     else:
         balance = account.margin.get(wallet, ZERO)
-    return KrakenMarginSummary(balance, pnl, im, im + order_im, mm)
+    return KrakenMarginSummary(balance, pnl, im, im + order_margin, mm)

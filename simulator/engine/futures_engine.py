@@ -25,6 +25,7 @@ from simulator.engine.futures_accounts import (
     KrakenFuturesPosition,
     KrakenMarginSummary,
     margin_summary,
+    order_initial_margin,
 )
 from simulator.engine.futures_dead_man import KrakenDeadManSwitch
 from simulator.engine.futures_events import (
@@ -108,6 +109,10 @@ class KrakenFuturesEngine:
         self._accounts: dict[str, KrakenFuturesAccount] = {}
         self._orders: dict[str, KrakenFuturesOrder] = {}  # every client order ever placed
         self._open: dict[str, dict[str, KrakenFuturesOrder]] = {}  # account -> open orders
+        # Margin reserved by open orders, kept incrementally: (account, wallet) -> total, and
+        # each order's part, so a check costs O(1) however many orders rest.
+        self._order_margin: dict[tuple[str, str], Decimal] = {}
+        self._order_margin_of: dict[str, Decimal] = {}
         self._fills: dict[str, list[KrakenFuturesFill]] = {}
         self._history: dict[str, list[KrakenHistoryEntry]] = {}
         self._listeners: list[KrakenFuturesListener] = []
@@ -223,7 +228,7 @@ class KrakenFuturesEngine:
             self.instruments,
             self.mark_price,
             self.usd_price,
-            self._open.get(account_id, {}).values(),
+            self._order_margin.get((account_id, wallet), ZERO),
         )
 
     def positions(self, account_id: str) -> list[KrakenFuturesPosition]:
@@ -337,9 +342,20 @@ class KrakenFuturesEngine:
         entry = KrakenHistoryEntry(self._uuid(), event.time_ms, account_id, event)
         self._history.setdefault(account_id, []).append(entry)
 
+    def _track_margin(self, order: KrakenFuturesOrder) -> None:
+        """Re-price what `order` reserves after it was placed, changed, filled or closed."""
+        inst = self._markets[order.symbol].inst
+        key = (order.account_id, inst.margin_wallet)
+        old = self._order_margin_of.pop(order.order_id, ZERO)
+        new = order_initial_margin(inst, order, self.mark_price(order.symbol))
+        if new:
+            self._order_margin_of[order.order_id] = new
+        self._order_margin[key] = self._order_margin.get(key, ZERO) + new - old
+
     def _placed(self, order: KrakenFuturesOrder) -> None:
         self._orders[order.order_id] = order
         self._open.setdefault(order.account_id, {})[order.order_id] = order
+        self._track_margin(order)
         self._emit(
             KrakenFuturesOrderUpdate(
                 order.account_id, order.snapshot(), False, "new_placed_order_by_user"
@@ -353,6 +369,7 @@ class KrakenFuturesEngine:
         order.state = state
         order.updated_ms = self.now_ms()
         self._open.get(order.account_id, {}).pop(order.order_id, None)
+        self._track_margin(order)
         self._emit(KrakenFuturesOrderUpdate(order.account_id, order.snapshot(), True, reason))
 
     def _open_by_cli_ord_id(self, account_id: str, cli_ord_id: str) -> KrakenFuturesOrder | None:
@@ -612,6 +629,7 @@ class KrakenFuturesEngine:
             self._close(order, KrakenFuturesOrderState.FILLED, "full_fill")
         else:
             order.state = KrakenFuturesOrderState.PARTIALLY_FILLED
+            self._track_margin(order)
             self._emit(
                 KrakenFuturesOrderUpdate(order.account_id, order.snapshot(), False, "partial_fill")
             )
@@ -650,6 +668,7 @@ class KrakenFuturesEngine:
             order.limit_price = self._protected_limit(m.inst, order.side)
         else:
             order.limit_price = round_to_tick(limit, m.inst.tick_size, up=order.side is Side.SELL)
+        self._track_margin(order)
         self._emit(
             KrakenFuturesOrderUpdate(
                 order.account_id, order.snapshot(), False, "stop_order_triggered"
@@ -701,6 +720,7 @@ class KrakenFuturesEngine:
             order.trailing_deviation = trailing_deviation
             order.peak_price = None
         order.updated_ms = now
+        self._track_margin(order)
         events: list[KrakenFuturesOrderEvent] = []
         edit = KrakenFuturesOrderEvent(
             KrakenOrderEventType.EDIT, old, new_order=order.snapshot(), time_ms=now

@@ -279,3 +279,48 @@ def test_same_seed_same_market() -> None:
     for _ in range(5):
         c.step()
     assert a.book_levels("PI_XBTUSD") != c.book_levels("PI_XBTUSD")
+
+
+def test_reserved_order_margin_matches_a_recount_after_random_activity() -> None:
+    import random
+
+    from simulator.engine.futures_accounts import order_initial_margin
+
+    engine = make_engine(seed=5)
+    rng = random.Random(1)
+    kinds = [KrakenFuturesOrderType.LMT, KrakenFuturesOrderType.POST, KrakenFuturesOrderType.STP]
+    for _ in range(300):
+        symbol = rng.choice(["PF_XBTUSD", "PI_XBTUSD"])
+        inst = engine.instrument(symbol)
+        mark = engine.mark_price(symbol)
+        side = rng.choice([Side.BUY, Side.SELL])
+        action = rng.random()
+        open_orders = engine.open_orders(ACCT)
+        if action < 0.5 or not open_orders:
+            offset = D(rng.randint(-40, 40)) * inst.tick_size * 20
+            price = round(mark + offset)
+            kind = rng.choice(kinds)
+            size = inst.size_step * rng.randint(1, 50) * (1000 if inst.inverse else 10)
+            stop = {"stop_price": D(price)} if kind is KrakenFuturesOrderType.STP else {}
+            limit = {} if stop else {"limit_price": D(price)}
+            engine.send_order(ACCT, req(symbol, side, kind, str(size), **limit, **stop))
+        elif action < 0.7:
+            victim = rng.choice(open_orders)
+            engine.edit_order(ACCT, order_id=victim.order_id, size=victim.remaining * 2)
+        elif action < 0.85:
+            engine.cancel_order(ACCT, order_id=rng.choice(open_orders).order_id)
+        else:
+            engine.step()
+        for wallet in ("flex", "fi_xbtusd"):
+            summary = engine.margin(ACCT, wallet)
+            recount = sum(
+                (
+                    order_initial_margin(
+                        engine.instrument(o.symbol), o, engine.mark_price(o.symbol)
+                    )
+                    for o in engine.open_orders(ACCT)
+                    if engine.instrument(o.symbol).margin_wallet == wallet
+                ),
+                D(0),
+            )
+            assert summary.initial_margin_with_orders - summary.initial_margin == recount
