@@ -17,6 +17,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import start_http_server
 
 from gateway.api.deps import ApiDeps
 from gateway.api.metrics import ApiMetrics
@@ -100,6 +103,8 @@ class GatewayApp:
     _expiry: asyncio.Task[None] | None = None
     _expiry_stop: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
+    metrics_port: int = 0
+    _metrics_http: WSGIServer | None = None
 
     @classmethod
     async def build(
@@ -171,7 +176,9 @@ class GatewayApp:
         )
         self._expiry = asyncio.create_task(self.sessions.run_expiry(self._expiry_stop))
         if self.metrics is not None and self.config.server.metrics_listen:
-            _start_metrics(self.metrics, self.config.server.metrics_listen)
+            self._metrics_http, self.metrics_port = _start_metrics(
+                self.metrics, self.config.server.metrics_listen
+            )
         return self.port
 
     async def stop(self) -> None:
@@ -188,6 +195,8 @@ class GatewayApp:
                 await close()
         await self.journal.close()
         log.info("journal closed")
+        if self._metrics_http is not None:
+            await asyncio.to_thread(self._metrics_http.shutdown)
 
 
 def _risk(account: AccountConfig) -> RiskLimits:
@@ -200,9 +209,11 @@ def _risk(account: AccountConfig) -> RiskLimits:
     )
 
 
-def _start_metrics(metrics: ApiMetrics, listen: str) -> None:
-    from prometheus_client import start_http_server
-
+def _start_metrics(metrics: ApiMetrics, listen: str) -> tuple[WSGIServer, int]:
     host, _, port = listen.rpartition(":")
-    start_http_server(int(port), addr=host or "127.0.0.1", registry=metrics.registry)
-    log.info("metrics serving", extra={"listen": listen})
+    httpd, _thread = start_http_server(
+        int(port), addr=host or "127.0.0.1", registry=metrics.registry
+    )
+    bound: int = httpd.server_port
+    log.info("metrics serving", extra={"port": bound})
+    return httpd, bound

@@ -4,6 +4,7 @@ their session, the heartbeat timeout with cancel-on-disconnect, and the metrics 
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
@@ -13,7 +14,6 @@ import grpc
 import pytest
 from krakengw import AsyncClient, ExecType, KrakenGwError, ProductType
 from krakengw.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc
-from prometheus_client import generate_latest
 
 from gateway.api.app import GatewayApp
 from gateway.config import load_config
@@ -114,21 +114,30 @@ async def test_silent_session_times_out_and_cancels_on_disconnect(
     await gw.client("a2").logon()  # the lease was released
 
 
+def _scrape(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as reply:  # noqa: S310 - a local http URL
+        body: bytes = reply.read()
+    return body.decode()
+
+
 async def test_metrics_count_rpcs_and_hold_no_secret(tmp_path: Path) -> None:
     tokens = make_tokens()
     env = {f"TOKEN_{s.upper()}": t for s, t in tokens.items()}
-    config = load_config(write_config(tmp_path), environ=env)
-    app = await GatewayApp.build(config, venues=counting_factory({}), metrics=True)
+    body = CONFIG.replace("[server]", '[server]\nmetrics_listen = "127.0.0.1:0"')
+    config = load_config(write_config(tmp_path, body), environ=env)
+    app = await GatewayApp.build(config, venues=counting_factory({}))
     port = await app.start("127.0.0.1:0")
+    scrape = f"http://127.0.0.1:{app.metrics_port}/metrics"
     try:
         async with AsyncClient(f"127.0.0.1:{port}", tokens["a"]) as client:
             await client.logon()
             with pytest.raises(KrakenGwError):
                 await client.logon()
+        with urllib.request.urlopen(scrape, timeout=10) as reply:
+            text = (await asyncio.to_thread(reply.read)).decode()
     finally:
         await app.stop()
-    assert app.metrics is not None
-    text = generate_latest(app.metrics.registry).decode()
+    assert "krakengw_sessions_active 1.0" in text
     assert 'method="/krakengw.v1.SessionService/Logon"' in text
     assert 'code="ALREADY_EXISTS"' in text
     for token in tokens.values():
