@@ -150,6 +150,8 @@ async def _run(config: GatewayConfig) -> None:
         port = await app.start()
         host = config.server.listen.rpartition(":")[0]
         print(f"listening on {host}:{port}", flush=True)
+        if app.metrics_port:
+            print(f"metrics on http://{host}:{app.metrics_port}/metrics", flush=True)
         await stop.wait()
     finally:
         await app.stop()
