@@ -61,6 +61,7 @@ PRIVATE_FEEDS = frozenset(
     }
 )
 HEARTBEAT_INTERVAL_MS = 5_000  # clock time between heartbeat feed messages (UNCONFIRMED period)
+MAX_CHALLENGES = 10_000  # issued challenges remembered (oldest forgotten first)
 _IDLE_NEVER_S = 3600.0  # the shared writer's idle heartbeat is not used by this protocol
 
 
@@ -285,6 +286,8 @@ class FuturesWsHub:
             return
         challenge = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
         self._challenges[challenge] = api_key
+        if len(self._challenges) > MAX_CHALLENGES:
+            del self._challenges[next(iter(self._challenges))]
         self._reply(client, {"event": "challenge", "message": challenge})
 
     def _authorise(self, request: dict[str, Any]) -> KrakenApiKey | None:
