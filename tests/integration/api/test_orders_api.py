@@ -3,6 +3,7 @@ the kill switch, invalid input (refused before any venue call) and the OrderEntr
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import grpc
@@ -237,3 +238,19 @@ async def test_risk_limit_from_config_refuses_before_the_venue(gateway: RunningG
     assert err.value.code is grpc.StatusCode.FAILED_PRECONDITION
     assert err.value.reason == "RISK_MAX_ORDER_QTY"
     assert gateway.venue_calls() == 0
+
+
+async def test_order_entry_through_the_client(gateway: RunningGateway) -> None:
+    client = gateway.client("a")
+    await client.logon()
+    async with client.order_entry() as entry:
+        orders = await asyncio.gather(
+            *(entry.submit_order("BTC/USD", "buy", Decimal("0.1"), price=LOW) for _ in range(10))
+        )
+        assert {o.ord_status for o in orders} == {OrdStatus.NEW}
+        canceled = await entry.cancel_order(orders[0].client_order_id)
+        assert canceled.ord_status is OrdStatus.CANCELED
+        with pytest.raises(KrakenGwError) as err:
+            await entry.cancel_order("never-submitted")
+        assert err.value.code is grpc.StatusCode.NOT_FOUND
+    assert gateway.venues["acct-a"].calls["submit"] == 10
