@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +15,10 @@ import pytest
 from krakengw import AsyncClient, ExecType, KrakenGwError, ProductType
 from krakengw.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc
 
-from gateway.api.app import GatewayApp
-from gateway.config import load_config
+from gateway.api.app import AccountVenues, GatewayApp
+from gateway.config import AccountConfig, load_config
+from gateway.core.model import Balance
+from gateway.venues.paper import PaperMarket, PaperVenue
 from tests.integration.api.conftest import (
     CONFIG,
     RunningGateway,
@@ -142,3 +144,35 @@ async def test_metrics_count_rpcs_and_hold_no_secret(tmp_path: Path) -> None:
     assert 'code="ALREADY_EXISTS"' in text
     for token in tokens.values():
         assert token not in text
+
+
+class _BrokenAccount(PaperVenue):
+    async def balances(self) -> Sequence[Balance]:
+        raise RuntimeError("backend exploded with secret=SUPERSECRET-123")
+
+
+async def test_unexpected_error_is_internal_without_its_text(tmp_path: Path) -> None:
+    tokens = make_tokens()
+    env = {f"TOKEN_{s.upper()}": t for s, t in tokens.items()}
+    config = load_config(write_config(tmp_path), environ=env)
+    market = PaperMarket()
+
+    async def broken(account: AccountConfig) -> AccountVenues:
+        venue = _BrokenAccount(market, account.name)
+        return AccountVenues(order_entry=[venue], account=venue, instruments=[market])
+
+    app = await GatewayApp.build(config, venues=broken)
+    port = await app.start("127.0.0.1:0")
+    try:
+        async with AsyncClient(f"127.0.0.1:{port}", tokens["ro"]) as client:
+            await client.logon()
+            with pytest.raises(KrakenGwError) as err:
+                await client.list_balances()
+            # The server keeps serving after the failure.
+            assert await client.list_open_orders() == []
+    finally:
+        await app.stop()
+    assert err.value.code is grpc.StatusCode.INTERNAL
+    assert err.value.reason == "INTERNAL"
+    assert "SUPERSECRET" not in str(err.value) and "exploded" not in str(err.value)
+    assert err.value.metadata["ref"] in err.value.message
