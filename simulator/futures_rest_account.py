@@ -189,11 +189,23 @@ def leverage_put(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
     return {}
 
 
+def fee_volumes(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    """USD volume traded per fee schedule (the simulator's whole run counts as 30 days)."""
+    engine = venue.engine
+    volumes: dict[str, Decimal] = {i.fee_schedule_uid: Decimal(0) for i in engine.instruments}
+    for fill in engine.fills(call.account_id, limit=None):
+        inst = engine.instrument(fill.symbol)
+        usd = fill.size * inst.contract_size * (1 if inst.inverse else fill.price)
+        volumes[inst.fee_schedule_uid] += usd
+    return {"volumesByFeeSchedule": volumes}
+
+
 ACCOUNT_ENDPOINTS: dict[tuple[str, str], Callable[[KrakenFuturesVenue, FuturesCall], Json]] = {
     ("GET", "accounts"): accounts,
     ("GET", "openorders"): openorders,
     ("GET", "openpositions"): openpositions,
     ("GET", "fills"): fills,
+    ("GET", "feeschedules/volumes"): fee_volumes,
     ("POST", "transfer"): transfer,
     ("POST", "transfer/subaccount"): transfer_subaccount,
     ("GET", "subaccounts"): subaccounts,

@@ -4,6 +4,7 @@ the public market history `GET /api/history/v2/market/{symbol}/executions`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 
 from simulator.engine.futures_engine import KrakenFuturesEngine, KrakenFuturesRequestError
 from simulator.engine.futures_market_state import KrakenPublicExecution
@@ -62,11 +63,33 @@ def history(engine: KrakenFuturesEngine, params: Mapping[str, str], path: str) -
     }
 
 
+def fee_schedules(engine: KrakenFuturesEngine, params: Mapping[str, str], path: str) -> Json:
+    """One schedule per `feeScheduleUid` of the listed instruments; fees are in percent."""
+    schedules: dict[str, Json] = {}
+    for inst in engine.instruments:
+        schedules.setdefault(
+            inst.fee_schedule_uid,
+            {
+                "uid": inst.fee_schedule_uid,
+                "name": "Inverse Futures Fees" if inst.inverse else "MTF Linear Rebate Fees",
+                "tiers": [
+                    {
+                        "makerFee": inst.maker_fee * 100,
+                        "takerFee": inst.taker_fee * 100,
+                        "usdVolume": Decimal(0),
+                    }
+                ],
+            },
+        )
+    return {"feeSchedules": list(schedules.values())}
+
+
 PUBLIC_ENDPOINTS: dict[str, PublicHandler] = {
     "instruments": instruments,
     "tickers": tickers,
     "orderbook": orderbook,
     "history": history,
+    "feeschedules": fee_schedules,
 }
 
 

@@ -245,11 +245,13 @@ class KrakenFuturesEngine:
         found = self._orders.get(order_id)
         return found.snapshot() if found else None
 
-    def fills(self, account_id: str, since_ms: int | None = None) -> list[KrakenFuturesFill]:
-        """Newest first, at most 100, like Kraken's `fills`."""
+    def fills(
+        self, account_id: str, since_ms: int | None = None, limit: int | None = MAX_FILLS_LISTED
+    ) -> list[KrakenFuturesFill]:
+        """Newest first, at most 100 by default, like Kraken's `fills`."""
         rows = self._fills.get(account_id, [])
         picked = [f for f in rows if since_ms is None or f.time_ms > since_ms]
-        return list(reversed(picked))[:MAX_FILLS_LISTED]
+        return list(reversed(picked))[:limit]
 
     def history(self, account_id: str) -> list[KrakenHistoryEntry]:
         return list(self._history.get(account_id, []))

@@ -124,3 +124,11 @@ async def test_public_trades_from_market_history(
     trades = await exchange.fetch_trades("BTC/USD:USD")
     assert [(t["side"], t["amount"]) for t in trades] == [("buy", 0.02), ("sell", 0.01)]
     assert trades[0]["price"] == first["average"]
+
+
+async def test_trading_fees_from_fee_schedules(exchange: ccxt_async.krakenfutures) -> None:
+    await exchange.load_markets()
+    await exchange.create_order("BTC/USD:USD", "market", "buy", 0.01)
+    fees = await exchange.fetch_trading_fees()
+    assert (fees["BTC/USD:USD"]["maker"], fees["BTC/USD:USD"]["taker"]) == (0.0002, 0.0005)
+    assert fees["BTC/USD:BTC"]["taker"] == 0.0005

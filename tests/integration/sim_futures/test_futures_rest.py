@@ -205,6 +205,9 @@ async def test_fills_positions_accounts_transfer_and_history(rest: FuturesRest) 
         "taker",
     )
     assert fill["cli_ord_id"] == "m-1" and fill["fee_currency"] == "USD"
+    volumes = as_json((await rest.call("GET", V3 + "feeschedules/volumes")).text)
+    linear_schedule = "723888f7-0a8e-4183-8648-f920a22339e3"
+    assert volumes["volumesByFeeSchedule"][linear_schedule] == Decimal("0.1") * fill["price"]
     [pos] = as_json((await rest.call("GET", V3 + "openpositions")).text)["openPositions"]
     assert (pos["side"], pos["symbol"], pos["size"], pos["price"]) == (
         "long",
