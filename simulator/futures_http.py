@@ -12,7 +12,7 @@ venue hooks into the context's clock-driven tick (before each request and from t
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
@@ -33,10 +33,11 @@ HISTORY_VERSIONS = ("v2", "v3")
 _READ_PERMISSION = "futures_read"
 _TRADE_PERMISSION = "futures_trade"
 
-# Kraken answers most errors with HTTP 200 and `result: error`; an authentication failure
-# is a 401 (UNCONFIRMED: clients key on the `error` string, not on the status).
 UNAVAILABLE = "Unavailable"  # system status maintenance (the fault plan's)
-_HTTP_STATUS = {AUTH_ERROR: 401, "Json Parse Error": 400, "Bad Request": 400, UNAVAILABLE: 503}
+# Errors travel as HTTP 200 with `result: error`: python-kraken-sdk only maps the `error`
+# string to its exceptions on a 200, CCXT reads the body whatever the status. Maintenance is
+# the exception, a 503 like the venue's front door.
+_HTTP_STATUS = {UNAVAILABLE: 503}
 
 
 def _respond(payload: Json, status: int = 200) -> web.Response:
@@ -48,21 +49,21 @@ def _fail(venue: KrakenFuturesVenue, code: str) -> web.Response:
 
 
 def _parse_params(query: str, body: str) -> tuple[dict[str, str], dict[str, list[str]], str | None]:
-    """(last-wins params, repeated params, raw batch JSON) from query string and form body."""
-    batch: str | None = None
+    """(last-wins params, repeated params, batch JSON) from the query string and form body.
+
+    batchorder's `json` field comes URL-encoded among other fields (PKS, APIGO) or as the raw
+    JSON text making up the whole body (CCXT), which a form parser would cut at any `&`.
+    """
+    raw_batch: str | None = None
     form = body
-    if body.startswith("json="):
-        batch, form = body[len("json=") :], ""
+    if body.startswith("json={"):
+        raw_batch, form = body[len("json=") :], ""
     pairs = parse_qsl(query, keep_blank_values=True) + parse_qsl(form, keep_blank_values=True)
     multi: dict[str, list[str]] = {}
     for key, value in pairs:
         multi.setdefault(key, []).append(value)
     params = {k: v[-1] for k, v in multi.items()}
-    if batch is None and "json" in params:
-        batch = params["json"]
-    elif batch is not None and batch.lstrip().startswith("%"):
-        batch = unquote_plus(batch)
-    return params, multi, batch
+    return params, multi, raw_batch if raw_batch is not None else params.get("json")
 
 
 class FuturesRestApi:
