@@ -150,3 +150,66 @@ async def test_ticker_trade_and_heartbeat(
     sim.ctx.clock.advance(6)  # type: ignore[attr-defined]
     beat = await client.until(lambda m: m.get("feed") == "heartbeat")
     assert beat["time"] == int(sim.ctx.clock.now() * 1000)
+
+
+async def test_balances_snapshot_then_update_after_a_fill(
+    client: Client, rest: FuturesRest
+) -> None:
+    challenge, signed = await client.authenticate()
+    await client.subscribe_private("balances", challenge, signed)
+    snapshot = await client.next()
+    assert snapshot["feed"] == "balances_snapshot" and snapshot["seq"] == 1
+    inverse = snapshot["futures"]["F-XBT:USD"]
+    assert inverse["balance"] == 10 and inverse["initial_margin"] == 0
+    assert snapshot["flex_futures"]["currencies"]["USD"]["quantity"] == 1_000_000
+    await rest.call(
+        "POST",
+        V3 + "sendorder",
+        {"orderType": "mkt", "symbol": "PI_XBTUSD", "side": "buy", "size": "9000"},
+    )
+    update = await client.until(lambda m: m.get("feed") == "balances")
+    assert update["seq"] == 2
+    after = update["futures"]["F-XBT:USD"]
+    assert after["initial_margin"] > 0 and after["balance"] < 10  # the taker fee was paid
+    assert after["available"] < inverse["available"]
+
+
+async def test_ticker_lite_and_unsubscribe(client: Client, rest: FuturesRest) -> None:
+    await client.send({"event": "subscribe", "feed": "ticker_lite", "product_ids": ["PF_ETHUSD"]})
+    await client.until(lambda m: m.get("event") == "subscribed")
+    lite = await client.next()
+    assert lite["feed"] == "ticker_lite" and lite["product_id"] == "PF_ETHUSD"
+    assert set(lite) == {
+        "feed",
+        "product_id",
+        "bid",
+        "ask",
+        "change",
+        "premium",
+        "volume",
+        "tag",
+        "pair",
+        "dtm",
+        "maturityTime",
+        "volumeQuote",
+    }
+    await client.send({"event": "subscribe", "feed": "book", "product_ids": ["PF_ETHUSD"]})
+    await client.until(lambda m: m.get("feed") == "book_snapshot")
+    await client.send({"event": "unsubscribe", "feed": "book", "product_ids": ["PF_ETHUSD"]})
+    assert await client.until(lambda m: m.get("event") is not None) == {
+        "event": "unsubscribed",
+        "feed": "book",
+        "product_ids": ["PF_ETHUSD"],
+    }
+    await client.send({"event": "subscribe", "feed": "trade", "product_ids": ["PF_NOPE"]})
+    assert await client.next() == {"event": "error", "message": "Invalid product id"}
+    # After the unsubscribe a resting order's level change must not reach this client.
+    await client.send({"event": "subscribe", "feed": "trade", "product_ids": ["PF_ETHUSD"]})
+    await client.until(lambda m: m.get("feed") == "trade_snapshot")
+    await rest.call(
+        "POST",
+        V3 + "sendorder",
+        {"orderType": "mkt", "symbol": "PF_ETHUSD", "side": "sell", "size": "0.5"},
+    )
+    trade = await client.until(lambda m: m.get("feed") in ("trade", "book"))
+    assert trade["feed"] == "trade"
