@@ -340,3 +340,18 @@ async def test_iceberg_reports_display_qty(connect: Connect, token: str) -> None
     assert placed["success"] is True, placed
     pending, _new = await feed.reports(2)
     assert str(pending["display_qty"]) == "0.1"
+
+
+async def test_delay_fault_reorders_messages(
+    sim: SimulatorServer, connect: Connect, token: str
+) -> None:
+    client, _feed = await _subscribed(connect, token)
+    sim.ctx.faults.add(
+        FaultRule(match="ws:executions", action=FaultAction.DELAY, delay_s=0.05, times=1)
+    )
+    await client.call("add_order", {**_limit(86500), "token": token})
+    first = await client.channel("executions")
+    second = await client.channel("executions")
+    # pending_new (sequence 2) was held back; new (sequence 3) overtook it.
+    assert [first["sequence"], second["sequence"]] == [3, 2]
+    assert second["data"][0]["exec_type"] == "pending_new"
