@@ -73,6 +73,7 @@ MARK_PREMIUM_CAP = Decimal("0.005")
 MARKET_STEP_MS = 1000  # the synthetic market moves once per second of clock time
 MAX_CATCH_UP_STEPS = 10  # a clock jump replays at most this many steps
 MAX_FILLS_LISTED = 100
+_REDUCE_ONLY_CANCEL = "reduce_only_would_not_reduce"  # WS open_orders reason (UNCONFIRMED)
 _REJECT_REASONS = {
     "postWouldExecute": "POST_WOULD_EXECUTE",
     "iocWouldNotExecute": "IOC_WOULD_NOT_EXECUTE",
@@ -627,6 +628,7 @@ class KrakenFuturesEngine:
         )
         self._fills.setdefault(order.account_id, []).append(fill)
         self._emit(KrakenFuturesFillEvent(order.account_id, fill))
+        self._fit_reduce_only(order.account_id, inst.symbol, change.size, skip=order)
         if order.remaining == 0:
             self._close(order, KrakenFuturesOrderState.FILLED, "full_fill")
         else:
@@ -636,6 +638,29 @@ class KrakenFuturesEngine:
                 KrakenFuturesOrderUpdate(order.account_id, order.snapshot(), False, "partial_fill")
             )
         self._emit(KrakenFuturesAccountChanged(order.account_id))
+
+    def _fit_reduce_only(
+        self, account_id: str, symbol: str, held: Decimal, skip: KrakenFuturesOrder
+    ) -> None:
+        """Resting reduce-only orders follow the position: cut to its size, cancelled once they
+        could only grow it. Untriggered ones are checked when they fire."""
+        m = self._markets[symbol]
+        for order in list(self._open.get(account_id, {}).values()):
+            if order is skip or not order.reduce_only or order.order_id not in m.book:
+                continue
+            if not _closes_position(order.side, held):
+                self._matcher.unrest(m, order)
+                self._close(order, KrakenFuturesOrderState.CANCELLED, _REDUCE_ONLY_CANCEL)
+            elif order.remaining > abs(held):
+                order.quantity = order.filled + abs(held)
+                order.updated_ms = self.now_ms()
+                self._matcher.resize(m, order)
+                self._track_margin(order)
+                self._emit(
+                    KrakenFuturesOrderUpdate(
+                        account_id, order.snapshot(), False, "reduce_only_reduced"
+                    )
+                )
 
     # ----------------------------------------------------------------- triggers
 
@@ -658,9 +683,7 @@ class KrakenFuturesEngine:
             pos = self.account(order.account_id).positions.get(m.inst.symbol)
             held = pos.size if pos else ZERO
             if not _closes_position(order.side, held):
-                self._close(
-                    order, KrakenFuturesOrderState.CANCELLED, "reduce_only_would_not_reduce"
-                )
+                self._close(order, KrakenFuturesOrderState.CANCELLED, _REDUCE_ONLY_CANCEL)
                 return
             order.quantity = order.filled + min(order.remaining, abs(held))
         order.triggered = True

@@ -76,7 +76,8 @@ class KrakenFuturesMatcher:
         qty = m.book.remove(order.order_id)
         self._level_changed(m, order.side, order.limit_price, qty)
 
-    def _shrink(self, m: KrakenFuturesMarketState, order: KrakenFuturesOrder) -> None:
+    def resize(self, m: KrakenFuturesMarketState, order: KrakenFuturesOrder) -> None:
+        """A resting order's open size changed in place (fill, reduce-only clip)."""
         assert order.limit_price is not None
         qty = m.book.set_qty(order.order_id, order.remaining)
         self._level_changed(m, order.side, order.limit_price, qty)
@@ -146,7 +147,7 @@ class KrakenFuturesMatcher:
         if maker.remaining == 0:
             self.unrest(m, maker)
         else:
-            self._shrink(m, maker)
+            self.resize(m, maker)
         m.trade_seq += 1
         trade = KrakenFuturesTradeEvent(
             m.inst.symbol, self._new_id(), taker.side, price, qty, m.trade_seq, now

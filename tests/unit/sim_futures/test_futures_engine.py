@@ -324,3 +324,28 @@ def test_reserved_order_margin_matches_a_recount_after_random_activity() -> None
                 D(0),
             )
             assert summary.initial_margin_with_orders - summary.initial_margin == recount
+
+
+def test_resting_reduce_only_orders_follow_the_position() -> None:
+    engine = make_engine()
+    engine.send_order(ACCT, req("PF_ETHUSD", Side.BUY, KrakenFuturesOrderType.MKT, "2"))
+    ask = best(engine, "PF_ETHUSD", Side.SELL)
+    far = ask + 50
+    take_profit = engine.send_order(
+        ACCT,
+        req(
+            "PF_ETHUSD",
+            Side.SELL,
+            KrakenFuturesOrderType.LMT,
+            "2",
+            limit_price=far,
+            reduce_only=True,
+        ),
+    )
+    engine.send_order(ACCT, req("PF_ETHUSD", Side.SELL, KrakenFuturesOrderType.MKT, "1.5"))
+    [order] = engine.open_orders(ACCT)
+    assert order.order_id == take_profit.order_id and order.remaining == D("0.5")
+    _, asks, _ = engine.book_levels("PF_ETHUSD")
+    assert (far, D("0.5")) in asks
+    engine.send_order(ACCT, req("PF_ETHUSD", Side.SELL, KrakenFuturesOrderType.MKT, "0.5"))
+    assert engine.positions(ACCT) == [] and engine.open_orders(ACCT) == []
