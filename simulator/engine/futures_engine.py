@@ -19,15 +19,12 @@ from decimal import Decimal
 
 from simulator.engine.clock import Clock
 from simulator.engine.futures_accounts import (
-    CASH_WALLET,
-    FLEX_WALLET,
     KrakenFuturesAccount,
     KrakenFuturesPosition,
     KrakenMarginSummary,
-    margin_summary,
-    order_initial_margin,
 )
 from simulator.engine.futures_dead_man import KrakenDeadManSwitch
+from simulator.engine.futures_errors import KrakenFuturesRequestError
 from simulator.engine.futures_events import (
     KrakenFuturesAccountChanged,
     KrakenFuturesEvent,
@@ -42,7 +39,8 @@ from simulator.engine.futures_instruments import (
     KrakenFuturesInstrument,
     find_instrument,
 )
-from simulator.engine.futures_margin import apply_fill, initial_margin, trade_fee
+from simulator.engine.futures_ledger import MAX_FILLS_LISTED, KrakenFuturesLedger
+from simulator.engine.futures_margin import initial_margin, trade_fee
 from simulator.engine.futures_market import round_to_tick, walk
 from simulator.engine.futures_market_state import (
     KrakenFuturesMarketState,
@@ -72,7 +70,6 @@ MARKET_PROTECTION = Decimal("0.01")  # mkt orders are IOC limited to 1% through 
 MARK_PREMIUM_CAP = Decimal("0.005")
 MARKET_STEP_MS = 1000  # the synthetic market moves once per second of clock time
 MAX_CATCH_UP_STEPS = 10  # a clock jump replays at most this many steps
-MAX_FILLS_LISTED = 100
 _REDUCE_ONLY_CANCEL = "reduce_only_would_not_reduce"  # WS open_orders reason (UNCONFIRMED)
 _REJECT_REASONS = {
     "postWouldExecute": "POST_WOULD_EXECUTE",
@@ -80,14 +77,6 @@ _REJECT_REASONS = {
 }
 
 __all__ = ["MAKER_ACCOUNT", "KrakenFuturesEngine", "KrakenFuturesRequestError"]
-
-
-class KrakenFuturesRequestError(Exception):
-    """A request Kraken answers with `result: error`; `code` is the wire error string."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def _closes_position(side: Side, position: Decimal) -> bool:
@@ -107,18 +96,14 @@ class KrakenFuturesEngine:
         self._index: dict[str, Decimal] = {}
         for m in self._markets.values():
             self._index.setdefault(m.inst.base, m.inst.reference_price)
-        self._accounts: dict[str, KrakenFuturesAccount] = {}
         self._orders: dict[str, KrakenFuturesOrder] = {}  # every client order ever placed
         self._open: dict[str, dict[str, KrakenFuturesOrder]] = {}  # account -> open orders
-        # Margin reserved by open orders, kept incrementally: (account, wallet) -> total, and
-        # each order's part, so a check costs O(1) however many orders rest.
-        self._order_margin: dict[tuple[str, str], Decimal] = {}
-        self._order_margin_of: dict[str, Decimal] = {}
-        self._fills: dict[str, list[KrakenFuturesFill]] = {}
         self._history: dict[str, list[KrakenHistoryEntry]] = {}
         self._listeners: list[KrakenFuturesListener] = []
         self._dead_man = KrakenDeadManSwitch()
-        self._fill_seq = 0
+        self.ledger = KrakenFuturesLedger(
+            self.instruments, self.mark_price, self.usd_price, self._uuid
+        )
         self._matcher = KrakenFuturesMatcher(self._emit, self.now_ms, self._uuid, self._settle)
         self._next_step_ms = self.now_ms() + MARKET_STEP_MS
         for m in self._markets.values():
@@ -206,34 +191,46 @@ class KrakenFuturesEngine:
 
     def ticker(self, symbol: str) -> KrakenFuturesTicker:
         m = self._market(symbol)
-        held = (a.positions.get(m.inst.symbol) for a in self._accounts.values())
-        open_interest = sum((abs(p.size) for p in held if p is not None and p.size > 0), ZERO)
+        open_interest = self.ledger.open_interest(m.inst.symbol)
         return m.ticker(self.mark_price(symbol), self.index_price(symbol), open_interest)
 
-    # ----------------------------------------------------------------- accounts
+    # ----------------------------------------------------------------- accounts (the ledger's)
 
     def open_account(self, account_id: str, balances: Mapping[str, Decimal]) -> None:
         """Create an account's futures wallets from its starting balances (once)."""
-        if account_id not in self._accounts:
-            self._accounts[account_id] = KrakenFuturesAccount.seeded(account_id, balances)
+        self.ledger.open_account(account_id, balances)
 
     def account(self, account_id: str) -> KrakenFuturesAccount:
-        if account_id not in self._accounts:
-            self._accounts[account_id] = KrakenFuturesAccount(account_id)
-        return self._accounts[account_id]
+        return self.ledger.account(account_id)
 
     def margin(self, account_id: str, wallet: str) -> KrakenMarginSummary:
-        return margin_summary(
-            self.account(account_id),
-            wallet,
-            self.instruments,
-            self.mark_price,
-            self.usd_price,
-            self._order_margin.get((account_id, wallet), ZERO),
-        )
+        return self.ledger.margin(account_id, wallet)
 
     def positions(self, account_id: str) -> list[KrakenFuturesPosition]:
-        return [p for p in self.account(account_id).positions.values() if p.size != 0]
+        return self.ledger.positions(account_id)
+
+    def fills(
+        self, account_id: str, since_ms: int | None = None, limit: int | None = MAX_FILLS_LISTED
+    ) -> list[KrakenFuturesFill]:
+        """Newest first, at most 100 by default, like Kraken's `fills`."""
+        return self.ledger.fills(account_id, since_ms, limit)
+
+    def transfer(
+        self,
+        from_account: str,
+        to_account: str,
+        from_wallet: str,
+        to_wallet: str,
+        unit: str,
+        amount: Decimal,
+    ) -> None:
+        """Move funds between wallets of one account or between master and subaccount."""
+        self.ledger.transfer(from_account, to_account, from_wallet, to_wallet, unit, amount)
+        self._emit(KrakenFuturesAccountChanged(from_account))
+        if to_account != from_account:
+            self._emit(KrakenFuturesAccountChanged(to_account))
+
+    # ----------------------------------------------------------------- orders
 
     def open_orders(self, account_id: str) -> list[KrakenFuturesOrder]:
         return [o.snapshot() for o in self._open.get(account_id, {}).values()]
@@ -246,53 +243,8 @@ class KrakenFuturesEngine:
         found = self._orders.get(order_id)
         return found.snapshot() if found else None
 
-    def fills(
-        self, account_id: str, since_ms: int | None = None, limit: int | None = MAX_FILLS_LISTED
-    ) -> list[KrakenFuturesFill]:
-        """Newest first, at most 100 by default, like Kraken's `fills`."""
-        rows = self._fills.get(account_id, [])
-        picked = [f for f in rows if since_ms is None or f.time_ms > since_ms]
-        return list(reversed(picked))[:limit]
-
     def history(self, account_id: str) -> list[KrakenHistoryEntry]:
         return list(self._history.get(account_id, []))
-
-    def transfer(
-        self,
-        from_account: str,
-        to_account: str,
-        from_wallet: str,
-        to_wallet: str,
-        unit: str,
-        amount: Decimal,
-    ) -> None:
-        """Move funds between wallets of one account or between master and subaccount."""
-        if amount <= 0:
-            raise KrakenFuturesRequestError("invalidAmount")
-        src, dst = self.account(from_account), self.account(to_account)
-        for acct, wallet in ((src, from_wallet), (dst, to_wallet)):
-            if wallet not in (CASH_WALLET, FLEX_WALLET) and wallet not in acct.margin:
-                raise KrakenFuturesRequestError("invalidAccount")
-        balance = src.wallet_balance(from_wallet, unit)
-        if balance is None or dst.wallet_balance(to_wallet, unit) is None:
-            raise KrakenFuturesRequestError("invalidUnit")
-        if from_wallet != CASH_WALLET:
-            balance = min(balance, self._withdrawable(from_account, from_wallet, unit))
-        if balance < amount:
-            raise KrakenFuturesRequestError("insufficientFunds")
-        src.credit(from_wallet, unit, -amount)
-        dst.credit(to_wallet, unit, amount)
-        self._emit(KrakenFuturesAccountChanged(from_account))
-        if to_account != from_account:
-            self._emit(KrakenFuturesAccountChanged(to_account))
-
-    def _withdrawable(self, account_id: str, wallet: str, unit: str) -> Decimal:
-        """What may leave a margin wallet: its available margin, in `unit`."""
-        available = self.margin(account_id, wallet).available_margin
-        if wallet == FLEX_WALLET:
-            price = self.usd_price(unit)
-            return available / price if price else ZERO
-        return available
 
     # ----------------------------------------------------------------- time and market
 
@@ -328,7 +280,7 @@ class KrakenFuturesEngine:
             self._matcher.requote(m, self._index[m.inst.base], self._rng)
             self._run_triggers(m)
             self._emit(KrakenFuturesPriceEvent(m.inst.symbol))
-        for account_id in sorted(a for a, acct in self._accounts.items() if acct.positions):
+        for account_id in self.ledger.accounts_with_positions():
             self._emit(KrakenFuturesAccountChanged(account_id))  # marks moved: PnL and margin
 
     # ----------------------------------------------------------------- order bookkeeping
@@ -345,20 +297,10 @@ class KrakenFuturesEngine:
         entry = KrakenHistoryEntry(self._uuid(), event.time_ms, account_id, event)
         self._history.setdefault(account_id, []).append(entry)
 
-    def _track_margin(self, order: KrakenFuturesOrder) -> None:
-        """Re-price what `order` reserves after it was placed, changed, filled or closed."""
-        inst = self._markets[order.symbol].inst
-        key = (order.account_id, inst.margin_wallet)
-        old = self._order_margin_of.pop(order.order_id, ZERO)
-        new = order_initial_margin(inst, order, self.mark_price(order.symbol))
-        if new:
-            self._order_margin_of[order.order_id] = new
-        self._order_margin[key] = self._order_margin.get(key, ZERO) + new - old
-
     def _placed(self, order: KrakenFuturesOrder) -> None:
         self._orders[order.order_id] = order
         self._open.setdefault(order.account_id, {})[order.order_id] = order
-        self._track_margin(order)
+        self.ledger.track_order(order)
         self._emit(
             KrakenFuturesOrderUpdate(
                 order.account_id, order.snapshot(), False, "new_placed_order_by_user"
@@ -372,7 +314,7 @@ class KrakenFuturesEngine:
         order.state = state
         order.updated_ms = self.now_ms()
         self._open.get(order.account_id, {}).pop(order.order_id, None)
-        self._track_margin(order)
+        self.ledger.track_order(order)
         self._emit(KrakenFuturesOrderUpdate(order.account_id, order.snapshot(), True, reason))
 
     def _open_by_cli_ord_id(self, account_id: str, cli_ord_id: str) -> KrakenFuturesOrder | None:
@@ -475,8 +417,7 @@ class KrakenFuturesEngine:
             req.trailing_deviation is None or req.trailing_deviation <= 0
         ):
             return "invalidPrice", size, None
-        position = self.account(account_id).positions.get(inst.symbol)
-        held = position.size if position else ZERO
+        held = self.ledger.position_size(account_id, inst.symbol)
         reduced: Decimal | None = None
         if req.reduce_only:
             if not _closes_position(req.side, held):
@@ -562,7 +503,7 @@ class KrakenFuturesEngine:
         )
         for order, is_maker in ((maker, True), (taker, False)):
             if order.account_id != MAKER_ACCOUNT:
-                self._settle_side(m.inst, order, taker, price, qty, is_maker, now)
+                self._settle_side(order, taker, price, qty, is_maker, now)
         if taker.account_id != MAKER_ACCOUNT:
             taker_event = KrakenFuturesOrderEvent(
                 KrakenOrderEventType.EXECUTION,
@@ -587,7 +528,6 @@ class KrakenFuturesEngine:
 
     def _settle_side(
         self,
-        inst: KrakenFuturesInstrument,
         order: KrakenFuturesOrder,
         taker: KrakenFuturesOrder,
         price: Decimal,
@@ -595,45 +535,16 @@ class KrakenFuturesEngine:
         is_maker: bool,
         now: int,
     ) -> None:
-        account = self.account(order.account_id)
-        fee = trade_fee(inst, qty, price, maker=is_maker)
-        pos = account.positions.get(inst.symbol)
-        size, entry = (pos.size, pos.entry_price) if pos else (ZERO, ZERO)
-        change = apply_fill(inst, size, entry, qty if order.side is Side.BUY else -qty, price)
-        account.settle_pnl(inst, change.realised_pnl - fee)
-        if change.size == 0:
-            account.positions.pop(inst.symbol, None)
-        else:
-            account.positions[inst.symbol] = KrakenFuturesPosition(
-                inst.symbol, change.size, change.entry_price, now
-            )
-        self._fill_seq += 1
-        fill = KrakenFuturesFill(
-            fill_id=self._uuid(),
-            account_id=order.account_id,
-            symbol=inst.symbol,
-            side=order.side,
-            order_id=order.order_id,
-            cli_ord_id=order.cli_ord_id,
-            size=qty,
-            price=price,
-            time_ms=now,
-            maker=is_maker,
-            fee=fee,
-            fee_currency=inst.settlement_currency,
-            order_type=order.order_type,
-            taker_order_type=taker.order_type,
-            remaining_order_qty=order.remaining,
-            seq=self._fill_seq,
-        )
-        self._fills.setdefault(order.account_id, []).append(fill)
+        """Book one client side of an execution, then update its order and the account."""
+        fill = self.ledger.book_fill(order, taker, price, qty, is_maker, now)
         self._emit(KrakenFuturesFillEvent(order.account_id, fill))
-        self._fit_reduce_only(order.account_id, inst.symbol, change.size, skip=order)
+        held = self.ledger.position_size(order.account_id, order.symbol)
+        self._fit_reduce_only(order.account_id, order.symbol, held, skip=order)
         if order.remaining == 0:
             self._close(order, KrakenFuturesOrderState.FILLED, "full_fill")
         else:
             order.state = KrakenFuturesOrderState.PARTIALLY_FILLED
-            self._track_margin(order)
+            self.ledger.track_order(order)
             self._emit(
                 KrakenFuturesOrderUpdate(order.account_id, order.snapshot(), False, "partial_fill")
             )
@@ -655,7 +566,7 @@ class KrakenFuturesEngine:
                 order.quantity = order.filled + abs(held)
                 order.updated_ms = self.now_ms()
                 self._matcher.resize(m, order)
-                self._track_margin(order)
+                self.ledger.track_order(order)
                 self._emit(
                     KrakenFuturesOrderUpdate(
                         account_id, order.snapshot(), False, "reduce_only_reduced"
@@ -680,8 +591,7 @@ class KrakenFuturesEngine:
         self, m: KrakenFuturesMarketState, order: KrakenFuturesOrder, signal: Decimal
     ) -> None:
         if order.reduce_only:
-            pos = self.account(order.account_id).positions.get(m.inst.symbol)
-            held = pos.size if pos else ZERO
+            held = self.ledger.position_size(order.account_id, m.inst.symbol)
             if not _closes_position(order.side, held):
                 self._close(order, KrakenFuturesOrderState.CANCELLED, _REDUCE_ONLY_CANCEL)
                 return
@@ -693,7 +603,7 @@ class KrakenFuturesEngine:
             order.limit_price = self._protected_limit(m.inst, order.side)
         else:
             order.limit_price = round_to_tick(limit, m.inst.tick_size, up=order.side is Side.SELL)
-        self._track_margin(order)
+        self.ledger.track_order(order)
         self._emit(
             KrakenFuturesOrderUpdate(
                 order.account_id, order.snapshot(), False, "stop_order_triggered"
@@ -745,7 +655,7 @@ class KrakenFuturesEngine:
             order.trailing_deviation = trailing_deviation
             order.peak_price = None
         order.updated_ms = now
-        self._track_margin(order)
+        self.ledger.track_order(order)
         events: list[KrakenFuturesOrderEvent] = []
         edit = KrakenFuturesOrderEvent(
             KrakenOrderEventType.EDIT, old, new_order=order.snapshot(), time_ms=now
