@@ -43,10 +43,20 @@ from simulator.engine.model import (
     TransferResult,
     TriggerRef,
 )
-from simulator.engine.spot import FEE_ACCOUNT, MM_ACCOUNT, PairStats, SpotEngine, valid_cl_ord_id
+from simulator.engine.spot import (
+    FEE_ACCOUNT,
+    FLOW_ACCOUNT,
+    INTERNAL_ACCOUNTS,
+    MM_ACCOUNT,
+    PairStats,
+    SpotEngine,
+    valid_cl_ord_id,
+)
 
 __all__ = [
     "FEE_ACCOUNT",
+    "FLOW_ACCOUNT",
+    "INTERNAL_ACCOUNTS",
     "MM_ACCOUNT",
     "AccountState",
     "AddResult",

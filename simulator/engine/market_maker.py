@@ -9,6 +9,7 @@ drawn from `random.Random(seed)`: same seed and same clock => same prices.
 from __future__ import annotations
 
 import random
+from contextlib import suppress
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -30,13 +31,25 @@ class MarketMaker:
     """Keeps `levels` quotes per side on every pair of the engine."""
 
     def __init__(
-        self, engine: SpotEngine, account_id: str, seed: int, levels: int, interval: Decimal
+        self,
+        engine: SpotEngine,
+        account_id: str,
+        seed: int,
+        levels: int,
+        interval: Decimal,
+        flow_account_id: str | None = None,
+        flow_pct: int = 0,
     ) -> None:
         self.engine = engine
         self.account_id = account_id
         self.levels = levels
         self.interval = interval
+        # Optional noise taker: with probability flow_pct % per pair and interval it sends a
+        # small market order, so trade feeds, tickers and last-price triggers see activity.
+        self.flow_account_id = flow_account_id
+        self.flow_pct = flow_pct
         self._rng = random.Random(f"walk:{seed}")
+        self._flow_rng = random.Random(f"flow:{seed}")
         self._quotes: dict[str, list[str]] = {}
         self._last_walk: Decimal | None = None
 
@@ -51,6 +64,8 @@ class MarketMaker:
             funding[pair.quote] = funding.get(pair.quote, Decimal(0)) + notional
         for asset in sorted(funding):
             engine.deposit(self.account_id, asset, funding[asset])
+            if self.flow_account_id is not None:
+                engine.deposit(self.flow_account_id, asset, funding[asset])
         for pair_id in sorted(engine.directory.pairs):
             self.requote(engine.directory.pairs[pair_id])
         self._last_walk = engine.clock.now()
@@ -68,6 +83,16 @@ class MarketMaker:
                 price = self._step(price, pair)
             self.engine.publish_reference(pair_id, price)
             self.requote(pair)
+            self._maybe_trade(pair)
+
+    def _maybe_trade(self, pair: KrakenPair) -> None:
+        if self.flow_account_id is None or self._flow_rng.randint(1, 100) > self.flow_pct:
+            return
+        side = self._flow_rng.choice((Side.BUY, Side.SELL))
+        qty = (pair.mm_level_qty * self._flow_rng.randint(1, 5) / 10).quantize(pair.lot_unit)
+        params = OrderParams(pair.id, side, OrderType.MARKET, max(qty, pair.ordermin))
+        with suppress(KrakenError):  # inventory exhausted on that side: skip this print
+            self.engine.add_order(self.flow_account_id, params)
 
     def _step(self, price: Decimal, pair: KrakenPair) -> Decimal:
         unit = max(pair.tick_size, round_to_tick(price * STEP_FRACTION, pair))

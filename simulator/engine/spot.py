@@ -28,11 +28,26 @@ from simulator.engine.model import AddResult, CancelAfterResult, Order, OrderPar
 from simulator.engine.spot_accounts import SpotAccounts
 from simulator.engine.spot_amend import SpotAmend
 from simulator.engine.spot_history import SpotHistory
-from simulator.engine.spot_state import FEE_ACCOUNT, MAX_BATCH, MM_ACCOUNT, PairStats
+from simulator.engine.spot_state import (
+    FEE_ACCOUNT,
+    FLOW_ACCOUNT,
+    INTERNAL_ACCOUNTS,
+    MAX_BATCH,
+    MM_ACCOUNT,
+    PairStats,
+)
 from simulator.engine.spot_validation import valid_cl_ord_id
 from simulator.market_data import PairDirectory
 
-__all__ = ["FEE_ACCOUNT", "MM_ACCOUNT", "PairStats", "SpotEngine", "valid_cl_ord_id"]
+__all__ = [
+    "FEE_ACCOUNT",
+    "FLOW_ACCOUNT",
+    "INTERNAL_ACCOUNTS",
+    "MM_ACCOUNT",
+    "PairStats",
+    "SpotEngine",
+    "valid_cl_ord_id",
+]
 
 
 class SpotEngine(SpotAmend, SpotAccounts, SpotHistory):
@@ -47,14 +62,22 @@ class SpotEngine(SpotAmend, SpotAccounts, SpotHistory):
         market_maker: bool = True,
         mm_levels: int = 5,
         mm_interval: Decimal = Decimal(1),
+        flow_pct: int = 0,
         record_events: bool = True,
     ) -> None:
+        """`flow_pct` > 0 adds a noise taker trading against the maker (percent per pair and
+        interval); the default 0 keeps books quiet unless users trade."""
         super().__init__(seed=seed, clock=clock, directory=directory, record_events=record_events)
         self.create_account(FEE_ACCOUNT, fee_exempt=True)
         self.market_maker: MarketMaker | None = None
         if market_maker:
             self.create_account(MM_ACCOUNT, fee_exempt=True)
-            self.market_maker = MarketMaker(self, MM_ACCOUNT, seed, mm_levels, mm_interval)
+            flow_id = None
+            if flow_pct > 0:
+                flow_id = self.create_account(FLOW_ACCOUNT, fee_exempt=True).id
+            self.market_maker = MarketMaker(
+                self, MM_ACCOUNT, seed, mm_levels, mm_interval, flow_id, flow_pct
+            )
             self.market_maker.start()
 
     def add_order(self, account_id: str, params: OrderParams) -> AddResult:

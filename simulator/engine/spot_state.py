@@ -48,6 +48,9 @@ MARKET_LIKE = (
 MAX_BATCH = 15
 FEE_ACCOUNT = "KRAKEN_FEES"
 MM_ACCOUNT = "KRAKEN_MM"
+FLOW_ACCOUNT = "KRAKEN_FLOW"
+# The engine's own accounts (fee collector, market maker, noise taker): not Kraken users.
+INTERNAL_ACCOUNTS = frozenset({FEE_ACCOUNT, MM_ACCOUNT, FLOW_ACCOUNT})
 PUBLIC_TRADES_KEPT = 1000
 
 
@@ -105,7 +108,6 @@ class SpotState:
         self.reference: dict[str, Decimal] = {
             p.id: p.start_price for p in self.directory.pairs.values()
         }
-        self._internal_ids = {FEE_ACCOUNT, MM_ACCOUNT}
         self._pending_closes: list[Order] = []
         # (last price, index) per pair at the last trigger pass: see _check_triggers
         self._trigger_marks: dict[str, tuple[Decimal | None, Decimal]] = {}

@@ -15,7 +15,7 @@ START = Decimal("1700000000")
 
 def make_flow(seed: int, flow_seed: int) -> RandomFlow:
     clock = ManualClock(START)
-    engine = SpotEngine(seed=seed, clock=clock)
+    engine = SpotEngine(seed=seed, clock=clock, flow_pct=30)
     return RandomFlow(engine, clock, flow_seed)
 
 

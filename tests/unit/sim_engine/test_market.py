@@ -7,6 +7,9 @@ from decimal import Decimal
 import pytest
 
 from simulator.engine import (
+    FLOW_ACCOUNT,
+    INTERNAL_ACCOUNTS,
+    MM_ACCOUNT,
     BookEvent,
     CloseParams,
     ManualClock,
@@ -108,3 +111,17 @@ def test_conditional_close_is_placed_after_the_primary_fills(engine: SpotEngine)
     [child] = engine.open_orders("A")
     assert child.refid == result.txid and child.side is Side.SELL and child.volume == D("1")
     assert engine.book_levels("XBTUSD", Side.SELL) == [(D("110000.0"), D("1"))]
+
+
+def test_noise_flow_prints_trades_against_the_maker(clock: ManualClock) -> None:
+    engine = SpotEngine(seed=3, clock=clock, flow_pct=100)
+    for _ in range(5):
+        clock.advance(1)
+        engine.tick()
+    trades = engine.recent_trades("ETH/USD")
+    assert len(trades) == 5
+    assert engine.stats["XETHZUSD"].trades == 5
+    assert FLOW_ACCOUNT in INTERNAL_ACCOUNTS and MM_ACCOUNT in INTERNAL_ACCOUNTS
+    quiet = SpotEngine(seed=3, clock=ManualClock(clock.now()))
+    quiet.tick()
+    assert quiet.recent_trades("ETH/USD") == []
