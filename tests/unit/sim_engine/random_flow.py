@@ -12,7 +12,9 @@ from decimal import Decimal
 
 from simulator.engine import (
     CloseParams,
+    EngineEvent,
     KrakenError,
+    LedgerEvent,
     ManualClock,
     OrderParams,
     OrderType,
@@ -40,6 +42,8 @@ class RandomFlow:
         self.external: dict[str, Decimal] = defaultdict(Decimal)  # deposits - withdrawals
         self.errors: dict[str, int] = defaultdict(int)
         self.orders_sent = 0
+        self.negative: list[LedgerEvent] = []  # every balance change is checked as it happens
+        engine.subscribe(self._watch)
         for account in engine.accounts():  # whatever the engine funded itself (market maker)
             for entry in account.ledger:
                 self.external[entry.asset] += entry.amount - entry.fee
@@ -49,6 +53,10 @@ class RandomFlow:
             for asset, amount in FUNDING.items():
                 engine.deposit(user, asset, amount)
                 self.external[asset] += Decimal(amount)
+
+    def _watch(self, event: EngineEvent) -> None:
+        if isinstance(event, LedgerEvent) and event.wallet_total < 0:
+            self.negative.append(event)
 
     def run(self, orders: int) -> None:
         while self.orders_sent < orders:
@@ -172,6 +180,7 @@ class RandomFlow:
 def check_invariants(flow: RandomFlow) -> None:
     """Totals conserved exactly, no negative balance or hold, holds == sum of order holds."""
     engine = flow.engine
+    assert flow.negative == [], flow.negative[:3]
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for account in engine.accounts():
         order_holds: dict[str, Decimal] = defaultdict(Decimal)
