@@ -1,7 +1,20 @@
 """The simulator's pure engine: books, accounts, matching, triggers and the synthetic market.
 
 No I/O and no asyncio: front ends (Spot REST, Spot WS v2, Futures) call `SpotEngine` methods,
-turn `KrakenError.code` into Kraken's envelope and stream the engine's events.
+turn `KrakenError.code` into Kraken's envelope and stream the engine's events::
+
+    engine = SpotEngine(seed=7, clock=ManualClock(1_700_000_000))
+    engine.create_account("AA00DEMO000001", {"ZUSD": "1000000", "XBT": "10"})
+    result = engine.add_order("AA00DEMO000001", OrderParams("XBTUSD", Side.BUY, OrderType.LIMIT,
+                                                             "0.5", "99000.0"))
+    result.txid, result.descr_order        # "O...-...-...", "buy 0.50000000 XBTUSD @ limit 99000.0"
+    for event in engine.drain_events():    # or engine.subscribe(callback)
+        ...                                # ExecutionEvent / LedgerEvent / BookEvent / ...
+    clock.advance(1); engine.tick()        # expiry, starttm, dead man's switch, market maker
+
+Wire text is accepted as-is in `OrderParams` (numbers, relative prices, `+<secs>` times, enum
+spellings), so every front end gets the same validation and error strings. Rounding rules are
+documented in `funds.py` (costs, fees, holds) and `parsing.py` (volume, prices).
 """
 
 from simulator.engine.book import OrderBook
