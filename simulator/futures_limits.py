@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from simulator.futures_params import parse_count
+
 DERIVATIVES_BUDGET = 500.0
 DERIVATIVES_WINDOW_S = 10.0
 HISTORY_POOL = 100.0
@@ -57,7 +59,7 @@ def derivatives_cost(method: str, endpoint: str, params: dict[str, str], batch_s
 
 def history_cost(endpoint: str, params: dict[str, str]) -> int:
     if endpoint == "account-log":
-        count = int(params.get("count", "500") or 500)
+        count = parse_count(params.get("count"), 500) or 500  # unreadable: the default count
         for bound, cost in ((25, 1), (50, 2), (1000, 3), (5000, 6)):
             if count <= bound:
                 return cost

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from simulator.accounts import KrakenAccount
 from simulator.engine.futures_accounts import FLEX_WALLET, INVERSE_XBT_WALLET
@@ -15,6 +15,8 @@ from simulator.engine.futures_orders import (
     KrakenFuturesOrderEvent,
     KrakenOrderEventType,
 )
+from simulator.futures_params import parse_decimal
+from simulator.futures_rest_market import paging
 from simulator.futures_rest_trading import FuturesCall
 from simulator.futures_venue import KrakenFuturesVenue
 from simulator.futures_wire import (
@@ -79,10 +81,10 @@ def _amount(call: FuturesCall) -> Decimal:
     raw = call.params.get("amount")
     if not raw:
         raise KrakenFuturesRequestError(MISSING)
-    try:
-        return Decimal(raw)
-    except InvalidOperation:
-        raise KrakenFuturesRequestError("invalidAmount") from None
+    amount = parse_decimal(raw)
+    if amount is None:
+        raise KrakenFuturesRequestError("invalidAmount")
+    return amount
 
 
 def _required(call: FuturesCall, *names: str) -> list[str]:
@@ -180,10 +182,10 @@ def leverage_put(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
     symbol = venue.engine.instrument(_required(call, "symbol")[0]).symbol
     raw = call.params.get("maxLeverage")
     if raw:
-        try:
-            venue.leverage[(call.account_id, symbol)] = Decimal(raw)
-        except InvalidOperation:
-            raise KrakenFuturesRequestError("invalidArgument") from None
+        leverage = parse_decimal(raw)
+        if leverage is None or leverage <= 0:
+            raise KrakenFuturesRequestError("invalidArgument")
+        venue.leverage[(call.account_id, symbol)] = leverage
     else:
         venue.leverage.pop((call.account_id, symbol), None)
     return {}
@@ -237,8 +239,8 @@ def _history_event(ev: KrakenFuturesOrderEvent) -> Json:
 def history_orders(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
     """`GET /api/history/v2/orders`: the account's order events, newest first."""
     entries = venue.engine.history(call.account_id)
-    since = int(call.params.get("since", "0") or 0)
-    count = int(call.params.get("count", "500") or 500)
+    since = paging(call.params, "since", 0)
+    count = paging(call.params, "count", 500)
     picked = [e for e in reversed(entries) if e.time_ms >= since][:count]
     elements = []
     for entry in picked:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from simulator.engine.futures_engine import KrakenFuturesEngine, KrakenFuturesRequestError
 from simulator.engine.futures_market_state import KrakenPublicExecution
+from simulator.futures_params import parse_count
 from simulator.futures_wire import Json, history_order_json, instrument_json, iso_ms, ticker_json
 
 PublicHandler = Callable[[KrakenFuturesEngine, Mapping[str, str], str], Json]
@@ -99,12 +100,12 @@ def public_handler(endpoint: str) -> PublicHandler | None:
     return PUBLIC_ENDPOINTS.get(endpoint)
 
 
-def _int(params: Mapping[str, str], name: str, default: int) -> int:
-    raw = params.get(name)
-    try:
-        return int(raw) if raw else default
-    except ValueError:
-        raise KrakenFuturesRequestError("invalidArgument") from None
+def paging(params: Mapping[str, str], name: str, default: int) -> int:
+    """A paging parameter, or `invalidArgument`."""
+    value = parse_count(params.get(name), default)
+    if value is None:
+        raise KrakenFuturesRequestError("invalidArgument")
+    return value
 
 
 def _execution_element(execution: KrakenPublicExecution) -> Json:
@@ -133,12 +134,15 @@ def _execution_element(execution: KrakenPublicExecution) -> Json:
 def market_executions(engine: KrakenFuturesEngine, params: Mapping[str, str], path: str) -> Json:
     """`market/{symbol}/executions`: `since`/`before` (ms), `sort` asc|desc, `count`."""
     symbol = path.split("/")[1]
-    since = _int(params, "since", 0)
-    before = _int(params, "before", 2**63)
+    since = paging(params, "since", 0)
+    before = paging(params, "before", 2**63)
     rows = [e for e in engine.public_executions(symbol) if since <= e.time_ms < before]
-    if params.get("sort", "desc").lower() != "asc":
+    sort = params.get("sort", "desc").lower()
+    if sort not in ("asc", "desc"):
+        raise KrakenFuturesRequestError("invalidArgument")
+    if sort == "desc":
         rows.reverse()
-    rows = rows[: _int(params, "count", 1000)]
+    rows = rows[: paging(params, "count", 1000)]
     return {"elements": [_execution_element(e) for e in rows], "len": len(rows)}
 
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from simulator.engine.futures_engine import KrakenFuturesEngine, KrakenFuturesRequestError
@@ -25,6 +25,7 @@ from simulator.engine.futures_orders import (
     KrakenTriggerSignal,
 )
 from simulator.engine.model import Side
+from simulator.futures_params import parse_bool, parse_decimal
 from simulator.futures_wire import (
     Json,
     batch_status,
@@ -37,9 +38,8 @@ from simulator.futures_wire import (
 )
 
 MISSING = "requiredArgumentMissing"
+MAX_CANCEL_AFTER_S = 86_400  # a day, Kraken's documented cap for the spot switch (assumed here)
 INVALID = "invalidArgument"
-_TRUE = frozenset({"true", "1", "yes"})
-_FALSE = frozenset({"false", "0", "no", ""})
 _SIGNALS = {"mark": "mark", "index": "index", "spot": "index", "last": "last"}
 
 
@@ -75,25 +75,17 @@ def _decimal(params: Mapping[str, Any], name: str, status: str) -> Decimal | Non
     raw = _text(params, name)
     if raw is None:
         return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise _InvalidStatus(status) from None
-    if not value.is_finite():
+    value = parse_decimal(raw)
+    if value is None:
         raise _InvalidStatus(status)
     return value
 
 
 def _bool(params: Mapping[str, Any], name: str) -> bool:
-    raw = params.get(name)
-    if isinstance(raw, bool):
-        return raw
-    text = "" if raw is None else str(raw).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise KrakenFuturesRequestError(INVALID)
+    value = parse_bool(params.get(name))
+    if value is None:
+        raise KrakenFuturesRequestError(INVALID)
+    return value
 
 
 def _unit(params: Mapping[str, Any], name: str) -> KrakenDeviationUnit | None:
@@ -299,7 +291,7 @@ def cancelallordersafter(engine: KrakenFuturesEngine, call: FuturesCall) -> Json
         timeout = int(raw)
     except ValueError:
         raise KrakenFuturesRequestError(INVALID) from None
-    if timeout < 0:
+    if not 0 <= timeout <= MAX_CANCEL_AFTER_S:
         raise KrakenFuturesRequestError(INVALID)
     trigger = engine.cancel_all_after(call.account_id, timeout)
     return {

@@ -7,7 +7,7 @@ PI_ = inverse (contract worth 1 USD, margined and settled in XBT); PF_ = linear 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 
@@ -72,10 +72,18 @@ class KrakenFuturesInstrument:
         return chosen
 
     def on_tick(self, price: Decimal) -> bool:
-        return price > 0 and price % self.tick_size == 0
+        return _on_grid(price, self.tick_size)
 
     def on_step(self, size: Decimal) -> bool:
-        return size > 0 and size % self.size_step == 0
+        return _on_grid(size, self.size_step)
+
+
+def _on_grid(value: Decimal, step: Decimal) -> bool:
+    """A positive multiple of `step`; absurd magnitudes (1e999999) are simply off the grid."""
+    try:
+        return value > 0 and value % step == 0
+    except InvalidOperation:
+        return False
 
 
 _LINEAR_LEVELS = (
