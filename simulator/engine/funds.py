@@ -49,7 +49,7 @@ class AccountState:
         return self.master_id is not None
 
     def available(self, asset: str) -> Decimal:
-        return self.balances[asset] - self.holds[asset]
+        return self.balances.get(asset, ZERO) - self.holds.get(asset, ZERO)  # reads add no keys
 
 
 def charge_fee(order: Order, amount: Decimal, decimals: int) -> Decimal:

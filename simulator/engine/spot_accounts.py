@@ -100,7 +100,7 @@ class SpotAccounts(SpotState):
     def balance_ex(self, account_id: str) -> dict[str, BalanceEx]:
         """BalanceEx: asset id -> balance and hold_trade."""
         account = self.account(account_id)
-        return {a: BalanceEx(b, account.holds[a]) for a, b in account.balances.items()}
+        return {a: BalanceEx(b, account.holds.get(a, ZERO)) for a, b in account.balances.items()}
 
     def trade_balance(self, account_id: str, asset: str = "ZUSD") -> TradeBalance:
         """TradeBalance valued in `asset` at reference prices (spot only: no margin positions)."""
