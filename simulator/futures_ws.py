@@ -303,10 +303,10 @@ class FuturesWsHub:
 
     def _subscription(self, client: _Client, request: dict[str, Any], *, subscribe: bool) -> None:
         feed = request.get("feed")
-        if feed in PUBLIC_FEEDS:
-            self._public_subscription(client, request, str(feed), subscribe)
-        elif feed in PRIVATE_FEEDS:
-            self._private_subscription(client, request, str(feed), subscribe)
+        if isinstance(feed, str) and feed in PUBLIC_FEEDS:
+            self._public_subscription(client, request, feed, subscribe)
+        elif isinstance(feed, str) and feed in PRIVATE_FEEDS:
+            self._private_subscription(client, request, feed, subscribe)
         else:
             self._reply(client, {"event": "error", "message": "Invalid feed"})
 

@@ -213,3 +213,28 @@ async def test_ticker_lite_and_unsubscribe(client: Client, rest: FuturesRest) ->
     )
     trade = await client.until(lambda m: m.get("feed") in ("trade", "book"))
     assert trade["feed"] == "trade"
+
+
+async def test_malformed_requests_get_errors_and_keep_the_connection(client: Client) -> None:
+    hostile = [
+        "[]",
+        "null",
+        "42",
+        '"text"',
+        '{"event": 5}',
+        '{"event": "subscribe", "feed": ["book"]}',
+        '{"event": "subscribe", "feed": {"a": 1}}',
+        '{"event": "subscribe", "feed": "book", "product_ids": "PF_XBTUSD"}',
+        '{"event": "subscribe", "feed": "book", "product_ids": [1, 2]}',
+        '{"event": "challenge", "api_key": ["x"]}',
+        '{"event": "challenge", "api_key": "nope"}',
+        '{"event": "subscribe", "feed": "fills", "api_key": 1, "original_challenge": null}',
+        '{"event": "unsubscribe", "feed": "fills"}',
+        '{"event": "ping"}',
+    ]
+    for text in hostile:
+        await client.ws.send_str(text)
+        reply = await client.next()
+        assert reply["event"] == "error", (text, reply)
+    await client.send({"event": "subscribe", "feed": "heartbeat"})
+    assert await client.next() == {"event": "subscribed", "feed": "heartbeat"}
