@@ -5,7 +5,8 @@ Measured in one process and one event loop, client included, for both sides of t
 * simulator: each step changes the BTC/USD book through the engine (a resting bid added, then
   cancelled), and the `book` subscribers (depth 10) receive the checksummed update;
 * baseline: a bare aiohttp WebSocket server pushes the very frames the simulator sent (same
-  sizes, pre-encoded) to the same client code.
+  sizes, pre-encoded) to the same client code;
+* engine: the same book changes with nobody subscribed, to show the engine's share.
 
 Both sides keep at most `--window` messages in flight, parse every frame, and report p50/p99
 latency (change -> client receive), messages/s per round (median over rounds) and the ratio.
@@ -217,6 +218,18 @@ async def baseline_round(frames: list[str], clients: int, window: int) -> Round:
     return Round(pacer.latencies, elapsed, messages)
 
 
+def engine_only_rate(messages: int) -> float:
+    """The same book changes with no WS subscriber: the engine's share of a step."""
+    ctx = make_context(seed=1, clock=ManualClock(), limits=LimitsConfig(enforce=False))
+    engine = ctx.spot()
+    engine.create_account(ACCOUNT, {"ZUSD": "1000000000"})
+    resting: list[str] = []
+    start = time.perf_counter()
+    for step in range(messages):
+        _engine_step(engine, step, resting)
+    return messages / (time.perf_counter() - start)
+
+
 async def measure(name: str, rounds: int, run: Callable[[], Awaitable[Round]]) -> Series:
     series = Series(name)
     for _ in range(rounds):
@@ -239,6 +252,8 @@ async def main_async(messages: int, clients: int, rounds: int, window: int) -> N
     )
     print(sim.line(clients))
     print(base.line(clients))
+    engine_rate = statistics.median(engine_only_rate(messages) for _ in range(rounds))
+    print(f"engine    {engine_rate:8.0f} book changes/s with no subscriber (engine alone)")
     print(
         f"ratio simulator/baseline: throughput {sim.median_rate / base.median_rate:.2f}x, "
         f"p50 latency {sim.quantile(0.5) / base.quantile(0.5):.2f}x, "

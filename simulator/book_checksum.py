@@ -46,11 +46,22 @@ def l2_checksum(
     asks: Iterable[Level], bids: Iterable[Level], price_decimals: int, qty_decimals: int
 ) -> int:
     """The v2 `book` checksum: `asks` ascending, `bids` descending, Decimal prices and qtys."""
-    parts: list[str] = []
-    for side in (asks, bids):
-        for price, qty in islice(side, CHECKSUM_LEVELS):
-            parts.append(level_token(price, qty, price_decimals, qty_decimals))
-    return zlib.crc32("".join(parts).encode("ascii"))
+    return crc32_of_side_texts(
+        l2_side_text(asks, price_decimals, qty_decimals),
+        l2_side_text(bids, price_decimals, qty_decimals),
+    )
+
+
+def l2_side_text(levels: Iterable[Level], price_decimals: int, qty_decimals: int) -> str:
+    """One side's part of the checksum string (its first 10 levels)."""
+    return "".join(
+        level_token(price, qty, price_decimals, qty_decimals)
+        for price, qty in islice(levels, CHECKSUM_LEVELS)
+    )
+
+
+def crc32_of_side_texts(asks_text: str, bids_text: str) -> int:
+    return zlib.crc32((asks_text + bids_text).encode("ascii"))
 
 
 @lru_cache(maxsize=1 << 16)

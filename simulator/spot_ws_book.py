@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from simulator.book_checksum import Level, l2_checksum
+from simulator.book_checksum import Level, crc32_of_side_texts, l2_side_text
 
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
 ZERO = Decimal(0)
@@ -40,15 +40,26 @@ class L2View:
         self.qty_decimals = qty_decimals
         self.asks: list[Level] = []  # ascending
         self.bids: list[Level] = []  # descending
+        self._asks_text = ""
+        self._bids_text = ""
 
     def checksum(self) -> int:
-        return l2_checksum(self.asks, self.bids, self.price_decimals, self.qty_decimals)
+        return crc32_of_side_texts(self._asks_text, self._bids_text)
 
     def reset(self, asks: Sequence[Level], bids: Sequence[Level]) -> int:
         """Take the live top levels as the new published state (a snapshot); its checksum."""
-        self.asks = list(asks[: self.depth])
-        self.bids = list(bids[: self.depth])
+        self._set(list(asks[: self.depth]), list(bids[: self.depth]), True, True)
         return self.checksum()
+
+    def _set(
+        self, asks: list[Level], bids: list[Level], asks_moved: bool, bids_moved: bool
+    ) -> None:
+        # Each side's checksum text is rebuilt only when that side changed.
+        self.asks, self.bids = asks, bids
+        if asks_moved:
+            self._asks_text = l2_side_text(asks, self.price_decimals, self.qty_decimals)
+        if bids_moved:
+            self._bids_text = l2_side_text(bids, self.price_decimals, self.qty_decimals)
 
     def advance(
         self, asks: Sequence[Level], bids: Sequence[Level], lookup: LevelLookup
@@ -62,7 +73,7 @@ class L2View:
         new_bids = list(bids[: self.depth])
         ask_changes = _side_diff(self.asks, new_asks, lambda p: lookup("ask", p))
         bid_changes = _side_diff(self.bids, new_bids, lambda p: lookup("bid", p))
-        self.asks, self.bids = new_asks, new_bids
+        self._set(new_asks, new_bids, new_asks != self.asks, new_bids != self.bids)
         if not ask_changes and not bid_changes:
             return None
         ask_changes.sort(key=lambda level: level[0])
@@ -73,6 +84,8 @@ class L2View:
 def _side_diff(
     old: list[Level], new: list[Level], qty_in_book: Callable[[Decimal], Decimal]
 ) -> list[Level]:
+    if old == new:
+        return []
     old_qty = dict(old)
     new_qty = dict(new)
     changes = [(price, qty) for price, qty in new if old_qty.get(price) != qty]

@@ -231,6 +231,8 @@ class L3Feed:
 
     def flush(self) -> None:
         dirty, self._dirty = self._dirty, set()
+        if not dirty:
+            return
         now = timestamp(self._now())
         for (pair_id, depth), members in list(self._audiences.items()):
             if pair_id not in dirty:
