@@ -144,3 +144,24 @@ async def test_async_client_round_trip(tmp_path: Path) -> None:
             assert stream.last_sequence > session.last_sequence
             instruments = await client.list_instruments()
             assert "BTC/USD" in {i.symbol for i in instruments}
+
+            async with client.order_entry() as entry:
+                placed = await entry.submit_order("BTC/USD", "buy", "0.03", price=RESTING_PRICE)
+                assert placed.order_qty == Decimal("0.03")
+                canceled = await entry.cancel_order(placed.client_order_id)
+                assert canceled.ord_status in {OrdStatus.PENDING_CANCEL, OrdStatus.CANCELED}
+                with pytest.raises(KrakenGwError) as caught:
+                    await entry.cancel_order("no-such-order")
+                assert caught.value.code is grpc.StatusCode.NOT_FOUND
+
+
+def test_sync_order_entry_round_trip(tmp_path: Path) -> None:
+    with running_gateway(tmp_path) as gateway, Client(gateway.target, TOKEN) as client:
+        client.logon()
+        with client.order_entry() as entry:
+            placed = entry.submit_order("BTC/USD", "buy", "0.04", price=RESTING_PRICE)
+            assert entry.cancel_all_orders() >= 1
+        assert client.get_order(placed.client_order_id).ord_status in {
+            OrdStatus.PENDING_CANCEL,
+            OrdStatus.CANCELED,
+        }

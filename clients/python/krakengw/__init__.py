@@ -46,11 +46,13 @@ from krakengw.models import (
     Ticker,
     Transfer,
 )
+from krakengw.order_entry import AsyncOrderEntry, OrderEntry
 from krakengw.resume import AsyncExecutionStream, ExecutionStream, ReconnectPolicy
 
 __all__ = [
     "AsyncClient",
     "AsyncExecutionStream",
+    "AsyncOrderEntry",
     "Balance",
     "BookLevel",
     "BookUpdate",
@@ -70,6 +72,7 @@ __all__ = [
     "OffsetUnit",
     "OrdStatus",
     "Order",
+    "OrderEntry",
     "OrderType",
     "Permission",
     "Position",

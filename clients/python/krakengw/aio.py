@@ -28,6 +28,7 @@ from krakengw.models import (
     Ticker,
     Transfer,
 )
+from krakengw.order_entry import AsyncOrderEntry
 from krakengw.resume import AsyncExecutionStream, ReconnectPolicy
 from krakengw.stubs import (
     ALREADY_LOGGED_ON_REASONS,
@@ -241,6 +242,12 @@ class AsyncClient:
         return await self._all_pages(
             self._stubs.orders.ListOrders, request, "orders", Order.from_proto
         )
+
+    def order_entry(self) -> AsyncOrderEntry:
+        """Opens the bidirectional OrderEntry stream (lowest latency); use `async with`.
+        Call it inside the running event loop."""
+        call = self._stubs.orders.OrderEntry(**self._core.stream_options)
+        return AsyncOrderEntry(self._core, call)
 
     # --- executions ----------------------------------------------------------------------
 

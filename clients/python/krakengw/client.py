@@ -28,6 +28,7 @@ from krakengw.models import (
     Ticker,
     Transfer,
 )
+from krakengw.order_entry import OrderEntry
 from krakengw.resume import ExecutionStream, ReconnectPolicy
 from krakengw.stubs import (
     ALREADY_LOGGED_ON_REASONS,
@@ -238,6 +239,13 @@ class Client:
     ) -> list[Order]:
         request = builders.list_orders(symbol, venue, start, end)
         return self._all_pages(self._stubs.orders.ListOrders, request, "orders", Order.from_proto)
+
+    def order_entry(self) -> OrderEntry:
+        """Opens the bidirectional OrderEntry stream (lowest latency); close it when done."""
+        return OrderEntry(
+            self._core,
+            lambda requests: self._stubs.orders.OrderEntry(requests, **self._core.stream_options),
+        )
 
     # --- executions ----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+
 from krakengw.errors import KrakenGwError
 from krakengw.models import ExecutionReport, Heartbeat
 from krakengw.v1 import executions_pb2
@@ -268,6 +269,10 @@ class AsyncExecutionStream(_StreamBase):
                         yield report
             except SequenceGapError:
                 pass  # reconnecting from the last sequence fetches the missing reports
+            except asyncio.CancelledError:
+                if self._closed:  # close() cancelled the call under us: end the iteration
+                    return
+                raise
             except grpc.RpcError as error:
                 if self._closed:
                     return

@@ -85,6 +85,11 @@ class ClientCore:
     def __repr__(self) -> str:
         return f"ClientCore(target={self.target!r})"
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What error texts must never show."""
+        return (self._token,)
+
     def error(self, error: grpc.RpcError) -> KrakenGwError:
         return KrakenGwError.from_rpc_error(error, secrets=(self._token,))
 

@@ -159,6 +159,42 @@ class Orders(orders_pb2_grpc.OrderServiceServicer):
         ]
         return orders_pb2.SubmitOrderBatchResponse(results=results)
 
+    def OrderEntry(self, request_iterator, context):  # type: ignore[no-untyped-def]
+        """Acks each request at once, except submits whose client order id starts with "pair":
+        the first of two is held and acked after the second (acks out of request order)."""
+        self.gw.seen(context)
+        held = None
+        for request in request_iterator:
+            ack = self._entry_ack(request)
+            paired = request.WhichOneof("request") == "submit_order" and (
+                request.submit_order.order.client_order_id.startswith("pair")
+            )
+            if paired and held is None:
+                held = ack
+                continue
+            yield ack
+            if paired and held is not None:
+                yield held
+                held = None
+
+    def _entry_ack(self, request: orders_pb2.OrderEntryRequest) -> orders_pb2.OrderEntryResponse:
+        cid = request.correlation_id
+        kind = request.WhichOneof("request")
+        if kind == "submit_order":
+            order = orders_pb2.Order(
+                spec=request.submit_order.order, ord_status=orders_pb2.ORD_STATUS_NEW
+            )
+            return orders_pb2.OrderEntryResponse(
+                correlation_id=cid, submit_order=orders_pb2.SubmitOrderResponse(order=order)
+            )
+        if kind == "cancel_all_orders":
+            return orders_pb2.OrderEntryResponse(
+                correlation_id=cid,
+                cancel_all_orders=orders_pb2.CancelAllOrdersResponse(canceled_count=3),
+            )
+        missing = error_status(grpc.StatusCode.NOT_FOUND, "no such order", "ORDER_NOT_FOUND")
+        return orders_pb2.OrderEntryResponse(correlation_id=cid, error=missing)
+
     def ListOpenOrders(self, request, context):  # type: ignore[no-untyped-def]
         self.gw.seen(context)
         self.gw.order_requests.append(request)
