@@ -68,23 +68,32 @@ class SpotAmend(SpotMatching):
             if order.limit_price is None and not order.ordertype.has_limit_after_trigger:
                 raise KrakenError("EGeneral:Invalid arguments:limit_price")
             spec = parse_price_spec(limit_price, "limit_price")
-            price = resolve_price(spec, self.last_price(pair.id), order.side, order.ordertype, pair)
-            if order.ordertype in (OrderType.LIMIT, OrderType.ICEBERG):
-                new.price = price
+            if order.ordertype is OrderType.TRAILING_STOP_LIMIT and not order.triggered:
+                if spec.sign not in ("+", "-"):  # still an offset from the future trigger
+                    raise KrakenError("EGeneral:Invalid arguments:limit_price")
+                new.limit_offset = spec.value if spec.sign == "+" else -spec.value
+                new.limit_offset_pct, new.price2_text = spec.percent, spec.text()
             else:
-                new.price2 = price
+                base = self._trigger_reference(order)
+                price = resolve_price(spec, base, order.side, order.ordertype, pair)
+                if order.ordertype in (OrderType.LIMIT, OrderType.ICEBERG):
+                    new.price = price
+                else:
+                    new.price2 = price
         if trigger_price is not None:
             if not order.ordertype.is_triggered or order.triggered:
                 raise KrakenError("EGeneral:Invalid arguments:trigger_price")
             spec = parse_price_spec(trigger_price, "trigger_price")
             if order.ordertype.is_trailing:
+                if spec.sign not in ("+", "") or spec.value <= 0:
+                    raise KrakenError("EGeneral:Invalid arguments:trigger_price")
                 new.trailing_offset, new.trailing_pct = spec.value, spec.percent
+                new.price_text = "+" + spec.text().lstrip("+")
                 new.peak_price = None
                 trail(new, self._trigger_reference(order), pair)
             else:
-                new.price = resolve_price(
-                    spec, self.last_price(pair.id), order.side, order.ordertype, pair
-                )
+                base = self._trigger_reference(order)
+                new.price = resolve_price(spec, base, order.side, order.ordertype, pair)
         if post_only and order.txid in self._books[pair.id] and self._would_take(new):
             raise KrakenError(E.POST_ONLY)
         if new.remaining > 0:
@@ -109,6 +118,10 @@ class SpotAmend(SpotMatching):
             "trailing_offset",
             "trailing_pct",
             "peak_price",
+            "limit_offset",
+            "limit_offset_pct",
+            "price_text",
+            "price2_text",
         ):
             setattr(order, name, getattr(new, name))
         order.amended, order.last_modified = True, now

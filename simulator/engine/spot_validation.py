@@ -163,6 +163,8 @@ class SpotValidation(SpotState):
             raise KrakenError("EGeneral:Invalid arguments:price")
         spec = parse_price_spec(p.price, "price")
         reference = self._trigger_reference(order)
+        # Relative prices move from the trigger's reference for triggered types, else from last.
+        base = reference if kind.is_triggered else self.last_price(pair.id)
         if kind.is_trailing:
             if spec.sign not in ("+", ""):
                 raise KrakenError("EGeneral:Invalid arguments:price")
@@ -172,7 +174,7 @@ class SpotValidation(SpotState):
             order.price_text = "+" + spec.text().lstrip("+")
             trail(order, reference, pair)
         else:
-            order.price = resolve_price(spec, self.last_price(pair.id), order.side, kind, pair)
+            order.price = resolve_price(spec, base, order.side, kind, pair)
         if not kind.has_limit_after_trigger:
             return
         if p.price2 is None:
@@ -185,7 +187,7 @@ class SpotValidation(SpotState):
             order.limit_offset_pct = spec2.percent
             order.price2_text = spec2.text()
         else:
-            order.price2 = resolve_price(spec2, self.last_price(pair.id), order.side, kind, pair)
+            order.price2 = resolve_price(spec2, base, order.side, kind, pair)
 
     def _size_viqc(self, order: Order, pair: KrakenPair) -> None:
         """A viqc market buy spends a quote amount; its base volume is bounded by the best ask."""

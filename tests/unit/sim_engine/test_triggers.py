@@ -106,3 +106,18 @@ def test_index_trigger_uses_reference_price(engine: SpotEngine) -> None:
     assert engine.get_order(txid).status is OrderStatus.OPEN  # type: ignore[union-attr]
     engine.publish_reference("XXBTZUSD", D("99000.0"))
     assert engine.get_order(txid).status is OrderStatus.CLOSED  # type: ignore[union-attr]
+
+
+def test_amend_trailing_offsets_and_stop_trigger(engine: SpotEngine) -> None:
+    trade_at(engine, "100000.0")
+    params = OrderParams("XBTUSD", Side.SELL, OrderType.TRAILING_STOP_LIMIT, "0.5", "+1000", "-100")
+    txid = engine.add_order("A", params).txid or ""
+    amended = engine.amend_order("A", txid=txid, trigger_price="+2000", limit_price="+0")
+    assert amended.order.price == D("98000.0") and amended.order.limit_offset == 0
+    trade_at(engine, "98000.0")
+    order = engine.get_order(txid)
+    assert order is not None and order.triggered and order.price2 == D("98000.0")
+    stop = OrderParams("XBTUSD", Side.SELL, OrderType.STOP_LOSS, "0.1", "90000.0")
+    stop_txid = engine.add_order("A", stop).txid or ""
+    moved = engine.amend_order("A", txid=stop_txid, trigger_price="-1%")
+    assert moved.order.price == D("97020.0")  # 1 % below the last trade at 98000.0
