@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from simulator.accounts import KrakenAccount, KrakenApiKey
 from simulator.context import SimContext
+from simulator.engine.events import EngineEvent, ReferencePriceEvent
 from simulator.engine.futures_engine import KrakenFuturesEngine, KrakenFuturesRequestError
 from simulator.futures_auth import (
     KrakenFuturesNonceError,
@@ -23,6 +24,9 @@ from simulator.futures_auth import (
 from simulator.futures_limits import KrakenFuturesBudget, derivatives_budget, history_budget
 
 EXTENSION_KEY = "futures"
+# The futures index of a base follows the spot simulator's reference price of this pair, so
+# spot and perpetuals quote one market (basis strategies see a coherent world).
+SPOT_INDEX_PAIRS = {"XBT": "XXBTZUSD", "ETH": "XETHZUSD"}
 AUTH_ERROR = "authenticationError"
 
 
@@ -34,12 +38,27 @@ class KrakenFuturesVenue:
         self.engine = ctx.futures_engine
         # Market steps and the dead man's switch run on the context's clock-driven tick.
         ctx.tick_hooks.append(self.engine.tick)
+        self._follow_spot_index()
         self.budget: KrakenFuturesBudget = derivatives_budget()
         self.history_budget: KrakenFuturesBudget = history_budget()
         self._nonces: dict[str, KrakenFuturesNonceWindow] = {}
         self.leverage: dict[tuple[str, str], Decimal] = {}
         for account in ctx.accounts.accounts():
             self._open(account)
+
+    def _follow_spot_index(self) -> None:
+        spot = self.ctx.engine
+        if spot is None:
+            return
+        links = {pair: base for base, pair in SPOT_INDEX_PAIRS.items() if pair in spot.reference}
+        for pair, base in sorted(links.items()):
+            self.engine.follow_index(base, spot.reference[pair])
+
+        def on_spot_event(event: EngineEvent) -> None:
+            if isinstance(event, ReferencePriceEvent) and event.pair in links:
+                self.engine.set_index(links[event.pair], event.price)
+
+        spot.subscribe(on_spot_event)
 
     def _open(self, account: KrakenAccount) -> None:
         """Idempotent: accounts created at run time get their wallets on first use."""

@@ -94,6 +94,7 @@ class KrakenFuturesEngine:
         self._rng = random.Random(f"futures-engine:{seed}")
         self._markets = {i.symbol: KrakenFuturesMarketState(i) for i in instruments}
         self._index: dict[str, Decimal] = {}
+        self._external_index: set[str] = set()  # bases whose index is fed from outside
         for m in self._markets.values():
             self._index.setdefault(m.inst.base, m.inst.reference_price)
         self._orders: dict[str, KrakenFuturesOrder] = {}  # every client order ever placed
@@ -267,8 +268,15 @@ class KrakenFuturesEngine:
     def step(self) -> None:
         """Advance the synthetic market one step: index walk, maker requote, triggers."""
         for base in sorted(self._index):
-            self._index[base] = walk(self._index[base], self._rng)
+            if base not in self._external_index:
+                self._index[base] = walk(self._index[base], self._rng)
         self._market_moved(self._markets.values())
+
+    def follow_index(self, base: str, price: Decimal) -> None:
+        """From now on `base`'s index comes from `set_index` calls only (e.g. the spot market's
+        reference price), not from this engine's own random walk."""
+        self._external_index.add(base)
+        self.set_index(base, price)
 
     def set_index(self, base: str, price: Decimal) -> None:
         """Move an underlying's index (tests, or a feed from the spot market), then react."""

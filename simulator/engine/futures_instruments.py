@@ -39,7 +39,7 @@ class KrakenFuturesInstrument:
     isin: str
     fee_schedule_uid: str
     impact_mid_size: Decimal
-    reference_price: Decimal  # starting index price of the synthetic market
+    reference_price: Decimal  # starting index (the spot simulator's start price of the pair)
     underlying: str | None = None
     contract_size: Decimal = Decimal(1)
     maker_fee: Decimal = Decimal("0.0002")
@@ -109,7 +109,7 @@ KRAKEN_FUTURES_INSTRUMENTS: tuple[KrakenFuturesInstrument, ...] = (
         isin="GB00J62YGL67",
         fee_schedule_uid="a6cbc326-9477-4a6c-911a-d4cb3ed7481e",
         impact_mid_size=Decimal(1000),
-        reference_price=Decimal(90000),
+        reference_price=Decimal(100000),
     ),
     KrakenFuturesInstrument(
         symbol="PF_XBTUSD",
@@ -124,7 +124,7 @@ KRAKEN_FUTURES_INSTRUMENTS: tuple[KrakenFuturesInstrument, ...] = (
         isin="GB00M6CV7Y12",
         fee_schedule_uid="723888f7-0a8e-4183-8648-f920a22339e3",
         impact_mid_size=Decimal(1),
-        reference_price=Decimal(90000),
+        reference_price=Decimal(100000),
     ),
     KrakenFuturesInstrument(
         symbol="PF_ETHUSD",
@@ -139,7 +139,7 @@ KRAKEN_FUTURES_INSTRUMENTS: tuple[KrakenFuturesInstrument, ...] = (
         isin="GB00BQ84K502",
         fee_schedule_uid="723888f7-0a8e-4183-8648-f920a22339e3",
         impact_mid_size=Decimal("1.5"),
-        reference_price=Decimal(3200),
+        reference_price=Decimal(3500),
     ),
 )
 
