@@ -468,7 +468,7 @@ class SpotWsTrading:
         results: list[JsonObject] = []
         engine = self._engine()
         for order in targets:
-            self._spend(caller, order.pair, cancel_order_cost(self._age(order)), force=True)
+            self._spend(caller, order.pair, cancel_order_cost(self._age(order)))
             engine.cancel_order(caller.account_id, order.txid)
             result: JsonObject = {"order_id": order.txid}
             if order.cl_ord_id is not None:

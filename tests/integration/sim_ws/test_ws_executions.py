@@ -355,3 +355,18 @@ async def test_delay_fault_reorders_messages(
     # pending_new (sequence 2) was held back; new (sequence 3) overtook it.
     assert [first["sequence"], second["sequence"]] == [3, 2]
     assert second["data"][0]["exec_type"] == "pending_new"
+
+
+async def test_trading_counter_refuses_at_the_tier_threshold(connect: Connect, token: str) -> None:
+    """Intermediate tier: threshold 125; an add costs 1, cancelling a <5 s old order 8."""
+    client: WsClient = await connect(private=True)
+    outcomes: list[str] = []
+    for _ in range(14):
+        placed = await client.call("add_order", {**_limit(80000), "token": token})
+        outcomes.append(placed.get("error", "ok"))
+        order_id = placed["result"]["order_id"]
+        canceled = await client.call("cancel_order", {"order_id": [order_id], "token": token})
+        outcomes.append(canceled.get("error", "ok"))
+    # The clock stands still, so nothing decays: 13 * 9 = 117, +1 = 118, +8 = 126 > 125.
+    assert outcomes[:27] == ["ok"] * 27
+    assert outcomes[27] == "EOrder:Rate limit exceeded"
