@@ -71,6 +71,7 @@ MARK_PREMIUM_CAP = Decimal("0.005")
 MARKET_STEP_MS = 1000  # the synthetic market moves once per second of clock time
 MAX_CATCH_UP_STEPS = 10  # a clock jump replays at most this many steps
 _REDUCE_ONLY_CANCEL = "reduce_only_would_not_reduce"  # WS open_orders reason (UNCONFIRMED)
+_POST_REJECT_REASON = "post_order_failed_because_it_would_filled"  # sic, as Kraken spells it
 _REJECT_REASONS = {
     "postWouldExecute": "POST_WOULD_EXECUTE",
     "iocWouldNotExecute": "IOC_WOULD_NOT_EXECUTE",
@@ -394,6 +395,11 @@ class KrakenFuturesEngine:
                     time_ms=now,
                 )
                 self._record(events, reject)
+            if status == "postWouldExecute":  # the WS open_orders feed reports it as a cancel
+                update = KrakenFuturesOrderUpdate(
+                    account_id, order.snapshot(), True, _POST_REJECT_REASON
+                )
+                self._emit(update)
             return KrakenFuturesResult(status, None, req.cli_ord_id, now, tuple(events))
         place = KrakenFuturesOrderEvent(
             KrakenOrderEventType.PLACE, order.snapshot(), reduced_quantity=reduced, time_ms=now

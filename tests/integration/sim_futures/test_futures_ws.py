@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from simulator.accounts import DEMO_FUTURES_KEY
 from simulator.app import SimulatorServer
+from tests.shared_data import kraken_fixture
 
 from .conftest import Client, FuturesRest
 
@@ -238,3 +239,31 @@ async def test_malformed_requests_get_errors_and_keep_the_connection(client: Cli
         assert reply["event"] == "error", (text, reply)
     await client.send({"event": "subscribe", "feed": "heartbeat"})
     assert await client.next() == {"event": "subscribed", "feed": "heartbeat"}
+
+
+async def test_rejected_post_only_order_shows_as_an_open_orders_cancel(
+    client: Client, rest: FuturesRest
+) -> None:
+    challenge, signed = await client.authenticate()
+    await client.subscribe_private("open_orders", challenge, signed)
+    await client.next()  # snapshot
+    book = json.loads((await rest.http.get(V3 + "orderbook", params={"symbol": "PF_ETHUSD"})).text)
+    ask = book["orderBook"]["asks"][0][0]
+    params = {
+        "orderType": "post",
+        "symbol": "PF_ETHUSD",
+        "side": "buy",
+        "size": "0.1",
+        "limitPrice": str(ask),
+        "cliOrdId": "O-20250306-001",
+    }
+    sent = json.loads((await rest.call("POST", V3 + "sendorder", params)).text)
+    assert sent["sendStatus"]["status"] == "postWouldExecute"
+    message = await client.next()
+    recorded = kraken_fixture("ws_futures_open_orders_cancel_post_only.json")
+    assert set(message) == set(recorded)
+    assert (message["reason"], message["cli_ord_id"], message["is_cancel"]) == (
+        recorded["reason"],
+        "O-20250306-001",
+        True,
+    )
