@@ -2,7 +2,7 @@
 
 Formats seen on the wire: order txid `OQCLML-BW3P3-BUCMWZ` (6-5-6), trade id `TCWJEG-FL4SZ-3FKGH6`,
 ledger id `L4UESK-KG3EQ-BJM7HJ`, amend id `TTW6PD-RC36L-ZZSWNU`, transfer id
-`TOH3AS2-LPCWR8-JDQGEU` (7-6-6). Characters are base32 (A-Z, 2-7).
+`TOH3AS2-LPCWR8-JDQGEU` (7-6-6), account id `AA96N74GCGEFN8KI`. Characters are base32 (A-Z, 2-7).
 """
 
 from __future__ import annotations
@@ -50,6 +50,10 @@ class IdFactory:
 
     def transfer_id(self) -> str:
         return self._make("T", (7, 6, 6))
+
+    def account_id(self) -> str:
+        """Public account id like Kraken's `AA96N74GCGEFN8KI` (IIBAN-style, 16 characters)."""
+        return "A" + self._make("A", (15,))
 
     def next_trade_id(self) -> int:
         """Public integer trade id (WS v2 `trade_id`, REST `trade_id`), strictly increasing."""

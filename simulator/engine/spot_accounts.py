@@ -51,7 +51,7 @@ class SpotAccounts(SpotState):
         if any(a.username == username for a in self._accounts.values()):
             raise KrakenError("EGeneral:Invalid arguments:username")
         del email  # accepted for wire compatibility; the simulator sends no mail
-        new_id = account_id or self.ids.transfer_id().replace("-", "")[:16]
+        new_id = account_id or self.ids.account_id()
         return self.create_account(new_id, master_id=master_id, username=username)
 
     def deposit(self, account_id: str, asset: str, amount: Decimal | str) -> LedgerEntry:
