@@ -1,18 +1,21 @@
 """Live fan-out of committed reports, and the replay-then-live subscription.
 
-No gap, no duplicate: a subscription registers with the hub first and learns the high-water
-mark H (the last sequence already committed and published). Everything <= H is in the store, so
-it is read from there; everything > H will be pushed live after registration. Reports are
-filtered by cursor (> last delivered), so an overlap can never deliver twice. A consumer too
-slow for its live buffer is dropped back to reading the store, then re-registers.
+The hub keeps, per stream key (a session, or an account for drop copy), the high-water mark H
+(last committed and published cursor) and, while someone subscribes, a bounded ring of the
+most recent reports. A subscription is just a cursor: the next report is in the ring if it is
+recent enough, else in the store. Both are updated in the same synchronous step on the event
+loop, after the commit, so a subscriber can never see a gap or a duplicate, whenever it starts
+and however slow it is; a slow one simply falls back to reading the store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 
 from gateway.core.model import ExecutionReport
 
@@ -21,57 +24,93 @@ log = logging.getLogger(__name__)
 # fetch(by_account, key, after, upto, limit, resend_upto) -> the reports with
 # after < cursor <= upto, ascending, poss_resend set on those with cursor <= resend_upto
 Fetch = Callable[[bool, str, int, int, int, int], Awaitable[list[ExecutionReport]]]
+StreamKey = tuple[bool, str]  # (by_account, session id or account)
 
 
+@dataclass(slots=True)
+class _Stream:
+    high_water: int = 0
+    ring: deque[ExecutionReport] | None = None  # only while subscribed
+    subscribers: int = 0
+    wakeup: asyncio.Event | None = None  # only while someone waits
+
+    def ring_start(self) -> int:
+        """Cursor of the oldest report in the ring (high_water + 1 when empty)."""
+        return self.high_water + 1 - (len(self.ring) if self.ring is not None else 0)
+
+
+@dataclass(slots=True)
 class ReportHub:
-    """Committed high-water marks per session and per account, and the live subscribers."""
+    """High-water marks and recent reports per stream; publish() is called in commit order."""
 
-    def __init__(self) -> None:
-        self._session_hw: defaultdict[str, int] = defaultdict(int)
-        self._account_hw: defaultdict[str, int] = defaultdict(int)
-        self._session_subs: defaultdict[str, set[Subscription]] = defaultdict(set)
-        self._account_subs: defaultdict[str, set[Subscription]] = defaultdict(set)
+    ring_size: int = 16_384
+    _streams: dict[StreamKey, _Stream] = field(default_factory=dict)
+    _subscriptions: set[Subscription] = field(default_factory=set)
 
     def load_high_water(self, sessions: dict[str, int], accounts: dict[str, int]) -> None:
-        self._session_hw.update(sessions)
-        self._account_hw.update(accounts)
+        for name, last in sessions.items():
+            self._stream((False, name)).high_water = last
+        for name, last in accounts.items():
+            self._stream((True, name)).high_water = last
+
+    def _stream(self, key: StreamKey) -> _Stream:
+        stream = self._streams.get(key)
+        if stream is None:
+            stream = self._streams[key] = _Stream()
+        return stream
 
     def high_water(self, by_account: bool, key: str) -> int:
-        return (self._account_hw if by_account else self._session_hw).get(key, 0)
+        stream = self._streams.get((by_account, key))
+        return stream.high_water if stream is not None else 0
 
     def publish(self, report: ExecutionReport) -> None:
-        """Called in commit order, on the event loop, after the report is durable."""
-        self._session_hw[report.session_id] = report.sequence
-        self._account_hw[report.account] = report.account_sequence
-        for sub in self._session_subs.get(report.session_id, ()):
-            sub.push(report)
-        for sub in self._account_subs.get(report.account, ()):
-            sub.push(report)
+        """Called on the event loop, in commit order, once the report is durable."""
+        self._advance(self._stream((False, report.session_id)), report, report.sequence)
+        self._advance(self._stream((True, report.account)), report, report.account_sequence)
 
-    def register(self, sub: Subscription, by_account: bool, key: str) -> int:
-        (self._account_subs if by_account else self._session_subs)[key].add(sub)
-        return self.high_water(by_account, key)
+    @staticmethod
+    def _advance(stream: _Stream, report: ExecutionReport, cursor: int) -> None:
+        stream.high_water = cursor
+        if stream.ring is not None:
+            stream.ring.append(report)
+        if stream.wakeup is not None:
+            stream.wakeup.set()
+            stream.wakeup = None
 
-    def unregister(self, sub: Subscription, by_account: bool, key: str) -> None:
-        subs = (self._account_subs if by_account else self._session_subs).get(key)
-        if subs is not None:
-            subs.discard(sub)
-            if not subs:
-                del (self._account_subs if by_account else self._session_subs)[key]
+    def attach(self, sub: Subscription, key: StreamKey) -> _Stream:
+        stream = self._stream(key)
+        if stream.ring is None:
+            stream.ring = deque(maxlen=self.ring_size)
+        stream.subscribers += 1
+        self._subscriptions.add(sub)
+        return stream
+
+    def detach(self, sub: Subscription, key: StreamKey) -> None:
+        self._subscriptions.discard(sub)
+        stream = self._streams.get(key)
+        if stream is None:
+            return
+        stream.subscribers -= 1
+        if stream.subscribers <= 0:
+            stream.subscribers = 0
+            stream.ring = None  # nobody reads it: do not keep reports in memory
+
+    @staticmethod
+    def wakeup(stream: _Stream) -> asyncio.Event:
+        if stream.wakeup is None:
+            stream.wakeup = asyncio.Event()
+        return stream.wakeup
 
     def close_all(self) -> None:
-        for table in (self._session_subs, self._account_subs):
-            for subs in list(table.values()):
-                for sub in list(subs):
-                    sub.close()
+        for sub in list(self._subscriptions):
+            sub.close()
 
 
 class Subscription:
-    """Reports with cursor > from_sequence: stored ones (poss_resend=True), then live ones.
-
-    The cursor is `sequence` for a session subscription, `account_sequence` for drop copy.
-    After `close()`, `next()` raises StopAsyncIteration.
-    """
+    """Reports with cursor > from_sequence: those already committed when the subscription
+    starts are marked poss_resend, then live ones follow. The cursor is `sequence` for a session
+    stream, `account_sequence` for drop copy. After `close()`, `next()` raises
+    StopAsyncIteration."""
 
     def __init__(
         self,
@@ -81,24 +120,17 @@ class Subscription:
         by_account: bool,
         key: str,
         from_sequence: int,
-        max_buffer: int = 10_000,
         page_size: int = 512,
     ) -> None:
         self._hub = hub
         self._fetch = fetch
-        self._by_account = by_account
-        self._key = key
+        self._key: StreamKey = (by_account, key)
         self._last = from_sequence
-        self._max_buffer = max_buffer
         self._page_size = page_size
-        self._resend_upto: int | None = None
-        self._registered = False
-        self._target = 0
-        self._ready: deque[ExecutionReport] = deque()
-        self._live: deque[ExecutionReport] = deque()
-        self._overflow = False
+        self._stream = hub.attach(self, self._key)
+        self._resend_upto = self._stream.high_water
+        self._page: deque[ExecutionReport] = deque()
         self._closed = False
-        self._wakeup = asyncio.Event()
 
     @property
     def last_sequence(self) -> int:
@@ -106,77 +138,60 @@ class Subscription:
         return self._last
 
     def _cursor(self, report: ExecutionReport) -> int:
-        return report.account_sequence if self._by_account else report.sequence
-
-    def push(self, report: ExecutionReport) -> None:
-        if self._overflow:
-            return
-        if len(self._live) >= self._max_buffer:
-            self._overflow = True  # re-read from the store instead of growing without bound
-            self._live.clear()
-        else:
-            self._live.append(report)
-        self._wakeup.set()
+        return report.account_sequence if self._key[0] else report.sequence
 
     async def next(self, heartbeat_after: float | None = None) -> ExecutionReport | None:
         """The next report, or None after `heartbeat_after` idle seconds. Cancel-safe."""
+        stream = self._stream
         while True:
             if self._closed:
                 raise StopAsyncIteration
-            if self._ready:
-                report = self._ready.popleft()
-                cursor = self._cursor(report)
-                if cursor <= self._last:
-                    continue
-                self._last = cursor
-                return report
-            if not self._registered:
-                self._target = self._hub.register(self, self._by_account, self._key)
-                self._registered = True
-                if self._resend_upto is None:
-                    self._resend_upto = self._target
+            while self._page:
+                report = self._page.popleft()
+                if self._cursor(report) == self._last + 1:
+                    self._last += 1
+                    return report
+            wanted = self._last + 1
+            if wanted <= stream.high_water:
+                start = stream.ring_start()
+                if wanted >= start and stream.ring is not None:
+                    report = stream.ring[wanted - start]
+                    self._last = wanted
+                    if wanted <= self._resend_upto:
+                        return dataclasses.replace(report, poss_resend=True)
+                    return report
+                await self._read_store(min(stream.high_water, start - 1))
                 continue
-            if self._last < self._target:
-                rows = await self._fetch(
-                    self._by_account,
-                    self._key,
-                    self._last,
-                    self._target,
-                    self._page_size,
-                    self._resend_upto or 0,
-                )
-                if not rows:
-                    log.error("journal has no reports in (%d, %d]", self._last, self._target)
-                    self._last = self._target
-                self._ready.extend(rows)
-                continue
-            if self._overflow:
-                self._hub.unregister(self, self._by_account, self._key)
-                self._registered = False
-                self._overflow = False
-                continue
-            if self._live:
-                self._ready.extend(self._live)
-                self._live.clear()
-                continue
-            self._wakeup.clear()
+            wakeup = self._hub.wakeup(stream)
             if heartbeat_after is None:
-                await self._wakeup.wait()
+                await wakeup.wait()
                 continue
             try:
                 async with asyncio.timeout(heartbeat_after):
-                    await self._wakeup.wait()
+                    await wakeup.wait()
             except TimeoutError:
                 return None
+
+    async def _read_store(self, upto: int) -> None:
+        rows = await self._fetch(
+            self._key[0], self._key[1], self._last, upto, self._page_size, self._resend_upto
+        )
+        if not rows:
+            # Cannot happen with an intact store; skipping beats spinning forever.
+            log.error("journal has no reports in (%d, %d]", self._last, upto)
+            self._last = upto
+        self._page.extend(rows)
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        if self._registered:
-            self._hub.unregister(self, self._by_account, self._key)
-            self._registered = False
-        self._wakeup.set()
+        self._hub.detach(self, self._key)
+        self._page.clear()
+        wakeup = self._stream.wakeup
+        if wakeup is not None:
+            wakeup.set()  # wake our own pending next(); other waiters just re-check
+            self._stream.wakeup = None
 
     def __aiter__(self) -> AsyncIterator[ExecutionReport]:
         return self

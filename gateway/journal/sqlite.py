@@ -101,6 +101,7 @@ class _Op:
 
     run: Callable[[sqlite3.Connection, _Counters], Any]
     future: asyncio.Future[Any]
+    exec_ids: list[str] = field(default_factory=list)  # reports to look up before the batch
     result: Any = None
     error: BaseException | None = None
 
@@ -113,6 +114,11 @@ class _Counters:
     account: dict[str, int] = field(default_factory=dict)
     dirty_session: dict[str, int] = field(default_factory=dict)
     dirty_account: dict[str, int] = field(default_factory=dict)
+    # Scratch of the batch being written: reports already in the file (exec_id -> payload),
+    # reports stored by this batch, and their rows, inserted with one executemany.
+    known: dict[str, bytes] = field(default_factory=dict)
+    fresh: dict[str, ExecutionReport] = field(default_factory=dict)
+    rows: list[tuple[str, int, str, int, str, bytes]] = field(default_factory=list)
 
     def next(self, session_id: str, account: str) -> tuple[int, int]:
         return self.session.get(session_id, 0) + 1, self.account.get(account, 0) + 1
@@ -136,6 +142,9 @@ class _Counters:
     def commit(self) -> None:
         self.dirty_session.clear()
         self.dirty_account.clear()
+        self.known.clear()
+        self.fresh.clear()
+        self.rows.clear()
 
     def rollback(self) -> None:
         for k, v in self.dirty_session.items():
@@ -162,7 +171,9 @@ class SqliteJournal:
 
     FILENAME = "journal.sqlite3"
 
-    def __init__(self, path: Path, synchronous: Synchronous, max_batch: int) -> None:
+    def __init__(
+        self, path: Path, synchronous: Synchronous, max_batch: int, ring_size: int
+    ) -> None:
         self.path = path
         self._synchronous: Synchronous = synchronous
         self._max_batch = max_batch
@@ -170,7 +181,7 @@ class SqliteJournal:
         self._queue: queue.SimpleQueue[list[_Op] | object] = queue.SimpleQueue()
         self._outbox: list[_Op] = []
         self._counters = _Counters()
-        self._hub = ReportHub()
+        self._hub = ReportHub(ring_size=ring_size)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -187,9 +198,12 @@ class SqliteJournal:
         *,
         synchronous: Synchronous = "NORMAL",
         max_batch: int = 4096,
+        ring_size: int = 16_384,
     ) -> SqliteJournal:
+        """`ring_size`: recent reports kept in memory per subscribed stream; subscribers further
+        behind read the file."""
         directory = Path(data_dir)
-        journal = cls(directory / cls.FILENAME, synchronous, max_batch)
+        journal = cls(directory / cls.FILENAME, synchronous, max_batch, ring_size)
         await asyncio.to_thread(journal._init_store)
         journal._writer.start()
         journal._hub.load_high_water(
@@ -233,15 +247,26 @@ class SqliteJournal:
         counters = self._counters
         try:
             conn.execute("BEGIN IMMEDIATE")
+            exec_ids = [i for op in batch for i in op.exec_ids]
+            for start in range(0, len(exec_ids), 500):  # one lookup for the whole batch
+                chunk = exec_ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT exec_id, payload FROM reports WHERE exec_id IN ({marks})"  # noqa: S608
+                counters.known.update(conn.execute(sql, chunk).fetchall())
             for op in batch:
                 op.result = op.run(conn, counters)
+            conn.executemany(
+                "INSERT INTO reports (session_id, seq, account, aseq, exec_id, payload) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                counters.rows,
+            )
             counters.flush(conn)
             conn.execute("COMMIT")
             counters.commit()
         except BaseException as exc:  # every waiter must learn of the failure
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            counters.rollback()
+            counters.rollback()  # also drops the batch scratch
             self._stored_fills.clear()  # a cache of committed state: rebuilt from the file
             for op in batch:
                 op.error = exc
@@ -261,11 +286,13 @@ class SqliteJournal:
             else:
                 op.future.set_result(op.result)
 
-    def _submit(self, run: Callable[[sqlite3.Connection, _Counters], T]) -> asyncio.Future[T]:
+    def _submit(
+        self, run: Callable[[sqlite3.Connection, _Counters], T], exec_ids: list[str] | None = None
+    ) -> asyncio.Future[T]:
         if self._closed:
             raise RuntimeError("journal is closed")
         future: asyncio.Future[T] = self._loop.create_future()
-        self._outbox.append(_Op(run, future))
+        self._outbox.append(_Op(run, future, exec_ids or []))
         if len(self._outbox) == 1:
             # Hand over once per loop iteration, after the current task yields: waking the
             # writer thread costs the loop the GIL, so it must not happen before a venue send.
@@ -280,53 +307,37 @@ class SqliteJournal:
     def append(self, reports: Sequence[ExecutionReport]) -> Awaitable[list[AppendResult]]:
         items = list(reports)
 
-        def run(conn: sqlite3.Connection, counters: _Counters) -> list[AppendResult]:
+        def run(_conn: sqlite3.Connection, state: _Counters) -> list[AppendResult]:
             results = []
             for report in items:
-                seq, aseq = counters.next(report.session_id, report.account)
-                _stamp(report, seq, aseq)
-                cursor = conn.execute(
-                    "INSERT OR IGNORE INTO reports "
-                    "(session_id, seq, account, aseq, exec_id, payload) VALUES (?, ?, ?, ?, ?, ?)",
-                    (report.session_id, seq, report.account, aseq, report.exec_id, encode(report)),
-                )
-                if cursor.rowcount == 1:
-                    counters.take(report.session_id, seq, report.account, aseq)
-                    results.append(AppendResult(report, True))
+                earlier = state.fresh.get(report.exec_id)
+                if earlier is not None:  # the same exec_id twice within this batch
+                    results.append(AppendResult(earlier, False))
                     continue
-                _stamp(report, 0, 0)
-                row = conn.execute(
-                    "SELECT payload FROM reports WHERE exec_id = ?", (report.exec_id,)
-                ).fetchone()
-                if row is None:
-                    raise sqlite3.IntegrityError("report sequence already taken")
-                results.append(AppendResult(decode(ExecutionReport, row[0]), False))
+                stored = state.known.get(report.exec_id)
+                if stored is not None:
+                    results.append(AppendResult(decode(ExecutionReport, stored), False))
+                    continue
+                seq, aseq = state.next(report.session_id, report.account)
+                _stamp(report, seq, aseq)
+                state.take(report.session_id, seq, report.account, aseq)
+                state.fresh[report.exec_id] = report
+                state.rows.append(
+                    (report.session_id, seq, report.account, aseq, report.exec_id, encode(report))
+                )
+                results.append(AppendResult(report, True))
             return results
 
-        return self._submit(run)
+        return self._submit(run, [r.exec_id for r in items])
 
-    def subscribe(
-        self, session_id: str, from_sequence: int, *, max_buffer: int = 10_000
-    ) -> Subscription:
+    def subscribe(self, session_id: str, from_sequence: int) -> Subscription:
         return Subscription(
-            self._hub,
-            self._fetch,
-            by_account=False,
-            key=session_id,
-            from_sequence=from_sequence,
-            max_buffer=max_buffer,
+            self._hub, self._fetch, by_account=False, key=session_id, from_sequence=from_sequence
         )
 
-    def subscribe_account(
-        self, account: str, from_sequence: int, *, max_buffer: int = 10_000
-    ) -> Subscription:
+    def subscribe_account(self, account: str, from_sequence: int) -> Subscription:
         return Subscription(
-            self._hub,
-            self._fetch,
-            by_account=True,
-            key=account,
-            from_sequence=from_sequence,
-            max_buffer=max_buffer,
+            self._hub, self._fetch, by_account=True, key=account, from_sequence=from_sequence
         )
 
     async def last_sequence(self, session_id: str) -> int:
