@@ -16,9 +16,10 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from simulator.accounts import KrakenApiKey
 from simulator.context import SimContext
 from simulator.engine.futures_engine import KrakenFuturesRequestError
-from simulator.futures_limits import derivatives_cost, history_cost
+from simulator.futures_limits import KrakenFuturesBudget, derivatives_cost, history_cost
 from simulator.futures_rest_account import ACCOUNT_ENDPOINTS, HISTORY_ENDPOINTS
 from simulator.futures_rest_market import public_handler, public_history_handler
 from simulator.futures_rest_trading import TRADING_ENDPOINTS, FuturesCall, parse_batch
@@ -70,6 +71,17 @@ class FuturesRestApi:
     def __init__(self, venue: KrakenFuturesVenue) -> None:
         self.venue = venue
 
+    def _caller(self, request: web.Request, query: str, body: str, permission: str) -> KrakenApiKey:
+        """The signing key, checked (wire 8.2) and allowed `permission`."""
+        key = self.venue.authenticate(request.headers, query, body, request.path)
+        if not key.allows(permission):
+            raise KrakenFuturesRequestError(AUTH_ERROR)
+        return key
+
+    def _charge(self, budget: KrakenFuturesBudget, key: KrakenApiKey, cost: int) -> None:
+        if not budget.spend(key.key, cost, self.venue.now()):
+            raise KrakenFuturesRequestError("apiLimitExceeded")
+
     async def derivatives(self, request: web.Request) -> web.Response:
         endpoint = request.path[len(DERIVATIVES_PREFIX) :].strip("/")
         query = request.rel_url.raw_query_string
@@ -88,14 +100,11 @@ class FuturesRestApi:
             account = ACCOUNT_ENDPOINTS.get((method, endpoint))
             if trading is None and account is None:
                 return _respond(error(engine.now_ms(), "notFound"), 404)
-            key = self.venue.authenticate(request.headers, query, body, request.path)
             needed = _READ_PERMISSION if method == "GET" else _TRADE_PERMISSION
-            if not key.allows(needed):
-                raise KrakenFuturesRequestError(AUTH_ERROR)
+            key = self._caller(request, query, body, needed)
             batch = parse_batch(batch_raw) if endpoint == "batchorder" and batch_raw else None
             cost = derivatives_cost(method, endpoint, params, len(batch or []))
-            if not self.venue.budget.spend(key.key, cost, self.venue.now()):
-                raise KrakenFuturesRequestError("apiLimitExceeded")
+            self._charge(self.venue.budget, key, cost)
             call = FuturesCall(method, endpoint, params, multi, key.account_id, batch, status)
             if trading is not None:
                 payload = trading(engine, call)
@@ -125,12 +134,8 @@ class FuturesRestApi:
         if handler is None or request.method != "GET":
             return _respond(error(engine.now_ms(), "notFound"), 404)
         try:
-            key = self.venue.authenticate(request.headers, query, body, request.path)
-            if not key.allows(_READ_PERMISSION):
-                raise KrakenFuturesRequestError(AUTH_ERROR)
-            cost = history_cost(endpoint, params)
-            if not self.venue.history_budget.spend(key.key, cost, self.venue.now()):
-                raise KrakenFuturesRequestError("apiLimitExceeded")
+            key = self._caller(request, query, body, _READ_PERMISSION)
+            self._charge(self.venue.history_budget, key, history_cost(endpoint, params))
             payload = handler(
                 self.venue, FuturesCall("GET", endpoint, params, multi, key.account_id)
             )
