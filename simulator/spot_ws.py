@@ -5,6 +5,8 @@
 and after its first subscription a `heartbeat` whenever it has been idle for `heartbeat_s`.
 The auth endpoint also serves the private channels and trading methods; every private request
 carries a token from GetWebSocketsToken (unknown or expired -> `ESession:Invalid session`).
+`level3` is served on `/ws-l3/v2` (Kraken: `wss://ws-l3.kraken.com/v2`), also with a token.
+Fault targets: `ws:<channel>` for channel data, `ws:<method>` for request acks.
 
 Engine events arrive synchronously inside engine calls; they are collected and published from
 one `call_soon` flush, so a request's ack goes out before the executions it caused and every
