@@ -93,15 +93,18 @@ class GatewayServer:
     async def start(self, listen: str, tls: TlsConfig | None = None) -> int:
         """Bind `host:port` (port 0 picks a free one) and serve; returns the bound port.
         With `tls`, serve TLS only; with its `client_ca`, require client certificates."""
-        if tls is None:
-            port: int = self._server.add_insecure_port(listen)
-        else:
-            credentials = grpc.ssl_server_credentials(
-                [(tls.private_key.reveal().encode(), tls.cert_chain)],
-                root_certificates=tls.client_ca,
-                require_client_auth=tls.client_ca is not None,
-            )
-            port = self._server.add_secure_port(listen, credentials)
+        try:
+            if tls is None:
+                port: int = self._server.add_insecure_port(listen)
+            else:
+                credentials = grpc.ssl_server_credentials(
+                    [(tls.private_key.reveal().encode(), tls.cert_chain)],
+                    root_certificates=tls.client_ca,
+                    require_client_auth=tls.client_ca is not None,
+                )
+                port = self._server.add_secure_port(listen, credentials)
+        except RuntimeError as exc:  # grpc reports a taken or invalid address this way
+            raise OSError(f"cannot listen on {listen} (address taken or invalid)") from exc
         if port == 0:
             raise OSError(f"cannot listen on {listen}")
         await self._server.start()
