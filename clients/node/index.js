@@ -21,6 +21,9 @@ const RETRYABLE = new Set([
   grpc.status.UNAVAILABLE, grpc.status.UNKNOWN, grpc.status.INTERNAL, grpc.status.CANCELLED,
   grpc.status.DEADLINE_EXCEEDED, grpc.status.ABORTED, grpc.status.RESOURCE_EXHAUSTED,
 ]);
+// After these reasons a new Logon (e.g. after a gateway restart) lets a stream resume.
+const SESSION_LOST = new Set(['SESSION_NOT_FOUND', 'NOT_LOGGED_ON']);
+const ALREADY_LOGGED_ON = new Set(['SESSION_ALREADY_ACTIVE', 'SESSION_IN_USE']);
 const SERVICES = [
   'SessionService', 'OrderService', 'ExecutionService', 'AccountService',
   'InstrumentService', 'MarketDataService',
@@ -179,15 +182,25 @@ class KrakenGwClient {
   /**
    * @param {string} target "host:port"
    * @param {string} token bearer token of the session
-   * @param {{credentials?: grpc.ChannelCredentials, timeoutMs?: number}} [options]
+   * @param {{credentials?: grpc.ChannelCredentials, timeoutMs?: number, waitForReady?: boolean,
+   *   channelOptions?: object}} [options] `waitForReady`: unary calls wait (within the timeout)
+   *   for an unreachable gateway instead of failing fast with UNAVAILABLE.
    */
   constructor(target, token, options = {}) {
     if (!token || /\s/.test(token)) throw new TypeError('token must be non-empty without spaces');
     const credentials = options.credentials || grpc.credentials.createInsecure();
     this.target = target;
     this.timeoutMs = options.timeoutMs ?? 10000;
+    this.waitForReady = Boolean(options.waitForReady);
+    this.logonRequest = null;
     Object.defineProperty(this, 'token', { value: token, enumerable: false });
-    const channelOwner = new v1.SessionService(target, credentials);
+    // Reconnect quickly after a gateway restart (gRPC's default backoff grows to 120 s).
+    const channelOptions = {
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 2000,
+      ...options.channelOptions,
+    };
+    const channelOwner = new v1.SessionService(target, credentials, channelOptions);
     const channelOverride = channelOwner.getChannel();
     this.stubs = Object.fromEntries(SERVICES.map((name) => [
       name, name === 'SessionService' ? channelOwner : new v1[name](target, credentials, { channelOverride }),
@@ -198,8 +211,9 @@ class KrakenGwClient {
     return `KrakenGwClient { target: '${this.target}' }`;
   }
 
-  metadata() {
-    const md = new grpc.Metadata();
+  /** Call metadata with the bearer token; `waitForReady` makes a call wait for the gateway. */
+  metadata(waitForReady = false) {
+    const md = new grpc.Metadata({ waitForReady });
     md.set('authorization', `Bearer ${this.token}`);
     return md;
   }
@@ -207,7 +221,7 @@ class KrakenGwClient {
   unary(service, method, request) {
     const deadline = new Date(Date.now() + this.timeoutMs);
     return new Promise((resolve, reject) => {
-      this.stubs[service][method](request, this.metadata(), { deadline }, (err, response) => {
+      this.stubs[service][method](request, this.metadata(this.waitForReady), { deadline }, (err, response) => {
         if (err) reject(toError(err, this.token));
         else resolve(response);
       });
@@ -215,12 +229,28 @@ class KrakenGwClient {
   }
 
   /** Logon: returns {sessionId, account, permissions, lastSequence, ...}. */
-  logon({ cancelOnDisconnect = false, clientName = 'krakengw-node' } = {}) {
-    return this.unary('SessionService', 'Logon', { cancelOnDisconnect, clientName });
+  async logon({ cancelOnDisconnect = false, clientName = 'krakengw-node' } = {}) {
+    const request = { cancelOnDisconnect, clientName };
+    const response = await this.unary('SessionService', 'Logon', request);
+    this.logonRequest = request;
+    return response;
   }
 
-  logout() {
-    return this.unary('SessionService', 'Logout', {});
+  async logout() {
+    const response = await this.unary('SessionService', 'Logout', {});
+    this.logonRequest = null;
+    return response;
+  }
+
+  /** Logs on again with the last Logon's settings; true when the session is live again. */
+  async relogon(error) {
+    if (!this.logonRequest || !SESSION_LOST.has(error.reason)) return false;
+    try {
+      await this.unary('SessionService', 'Logon', this.logonRequest);
+      return true;
+    } catch (err) {
+      return ALREADY_LOGGED_ON.has(err.reason); // a concurrent logon won the race
+    }
   }
 
   /** @param {OrderInput} input @returns {Promise<object>} the Order message */
@@ -244,7 +274,8 @@ class KrakenGwClient {
   /**
    * ExecutionReports after `fromSequence`, replayed then live, as an async iterator. On a
    * retryable failure it reconnects (bounded exponential backoff) from the last sequence seen
-   * and drops replayed duplicates, so each report arrives once. `stream.lastSequence` is a
+   * and drops replayed duplicates, so each report arrives once; if the gateway lost the
+   * session (restart), it logs on again with the last logon's settings. `stream.lastSequence` is a
    * string; `stream.close()` ends it.
    * @param {{fromSequence?: string|number, dropCopy?: boolean, maxAttempts?: number}} [options]
    */
@@ -255,7 +286,8 @@ class KrakenGwClient {
       let failures = 0;
       while (!state.closed) {
         const request = { fromSequence: state.lastSequence.toString(), dropCopy };
-        const call = client.stubs.ExecutionService.StreamExecutions(request, client.metadata());
+        // A resuming stream waits for the gateway to come back rather than failing fast.
+        const call = client.stubs.ExecutionService.StreamExecutions(request, client.metadata(true));
         state.call = call;
         try {
           for await (const message of call) {
@@ -271,7 +303,8 @@ class KrakenGwClient {
         } catch (err) {
           if (state.closed) return;
           const error = toError(err, client.token);
-          if (!RETRYABLE.has(error.code) || failures >= maxAttempts) throw error;
+          const retry = RETRYABLE.has(error.code) || (await client.relogon(error));
+          if (!retry || failures >= maxAttempts) throw error;
         } finally {
           call.cancel();
         }

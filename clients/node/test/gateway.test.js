@@ -1,6 +1,6 @@
 'use strict';
 // End to end: start the Python gateway (development config, in-process paper venue) on a free
-// port, submit an order and read it back on the execution stream.
+// port, submit orders and read them back on the execution stream, across a kill -9 restart.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
@@ -9,66 +9,122 @@ const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
 const { once } = require('node:events');
-const { KrakenGwClient } = require('..');
+const { KrakenGwClient, KrakenGwError } = require('..');
 
 const GATEWAY = path.resolve(__dirname, '..', '..', '..', '.venv', 'bin', 'kraken-gateway');
 const TOKEN = 'node-e2e-token';
+// Far below the market: the order rests.
+const RESTING_PRICE = '1000';
 
-async function startGateway(t) {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'krakengw-node-'));
-  const child = spawn(GATEWAY, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    env: { ...process.env, KRAKENGW_TOKEN: TOKEN },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => { stderr += chunk; });
-  t.after(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
+/** A gateway child process over one data directory; restartable on the same port. */
+class Gateway {
+  constructor(t) {
+    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'krakengw-node-'));
+    this.target = '127.0.0.1:0';
+    this.child = null;
+    t.after(async () => {
+      await this.stop('SIGTERM');
+      fs.rmSync(this.dataDir, { recursive: true, force: true });
+    });
+  }
+
+  async start() {
+    const child = spawn(GATEWAY, ['serve', '--listen', this.target, '--data-dir', this.dataDir], {
+      env: { ...process.env, KRAKENGW_TOKEN: TOKEN },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    let stderr = '';
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    const exited = once(child, 'exit').then(([code]) => {
+      throw new Error(`gateway exited with ${code} before listening: ${stderr.slice(-2000)}`);
+    });
+    const listening = (async () => {
+      for await (const line of readline.createInterface({ input: child.stdout })) {
+        const match = /^listening on (\S+)$/.exec(line.trim());
+        if (match) return match[1];
+      }
+      throw new Error('gateway closed stdout before listening');
+    })();
+    this.target = await Promise.race([listening, exited]);
+    exited.catch(() => {}); // a later exit (stop/kill) is expected
+    return this.target;
+  }
+
+  async stop(signal) {
+    const { child } = this;
+    this.child = null;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
       await once(child, 'exit');
     }
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`gateway exited with ${code} before listening: ${stderr.slice(-2000)}`);
-  });
-  const listening = (async () => {
-    for await (const line of readline.createInterface({ input: child.stdout })) {
-      const match = /^listening on (\S+)$/.exec(line.trim());
-      if (match) return match[1];
-    }
-    throw new Error('gateway closed stdout before listening');
-  })();
-  return Promise.race([listening, exited]);
+  }
 }
 
+async function logonAgain(client) {
+  try {
+    return await client.logon();
+  } catch (err) {
+    // The resuming stream may have logged on again first.
+    assert.ok(err instanceof KrakenGwError && err.reason === 'SESSION_ALREADY_ACTIVE', String(err));
+    return null;
+  }
+}
+
+/** Reads the stream until `done(reports)`; returns every report read. */
+async function readUntil(stream, reports, done) {
+  if (done(reports)) return reports;
+  for await (const report of stream) {
+    reports.push(report);
+    if (done(reports)) break;
+  }
+  return reports;
+}
+
+const hasNew = (clientOrderId) => (reports) => reports.some(
+  (r) => r.clientOrderId === clientOrderId && r.execType === 'EXEC_TYPE_NEW',
+);
+
 test('submit an order through the gateway and read it back on the execution stream', async (t) => {
-  const target = await startGateway(t);
-  const client = new KrakenGwClient(target, TOKEN);
+  const gateway = new Gateway(t);
+  const client = new KrakenGwClient(await gateway.start(), TOKEN);
   t.after(() => client.close());
 
   const session = await client.logon();
   assert.ok(session.sessionId);
-
-  const order = await client.submitOrder({ symbol: 'BTC/USD', side: 'buy', qty: '0.01', price: '50000' });
-  assert.ok(order.spec.clientOrderId);
+  const order = await client.submitOrder({ symbol: 'BTC/USD', side: 'buy', qty: '0.01', price: RESTING_PRICE });
   assert.equal(order.spec.orderQty, '0.01');
 
   const stream = client.streamExecutions({ fromSequence: session.lastSequence });
-  const reports = [];
-  for await (const report of stream) {
-    assert.equal(report.clientOrderId, order.spec.clientOrderId);
-    reports.push(report);
-    if (report.execType === 'EXEC_TYPE_NEW' || report.execType === 'EXEC_TYPE_REJECTED') break;
-  }
+  const reports = await readUntil(stream, [], hasNew(order.spec.clientOrderId));
   await stream.close();
   const last = reports[reports.length - 1];
-  assert.equal(last.execType, 'EXEC_TYPE_NEW');
   assert.equal(last.orderQty, '0.01');
   assert.deepEqual(reports.map((r) => BigInt(r.sequence)),
     reports.map((_, i) => BigInt(session.lastSequence) + BigInt(i + 1)));
   assert.equal(stream.lastSequence, last.sequence);
 
-  const fetched = await client.getOrder(order.spec.clientOrderId);
-  assert.equal(fetched.venueOrderId, last.venueOrderId);
+  const canceled = await client.cancelOrder(order.spec.clientOrderId);
+  assert.ok(['ORD_STATUS_PENDING_CANCEL', 'ORD_STATUS_CANCELED'].includes(canceled.ordStatus));
+  await assert.rejects(client.getOrder('no-such-order'), (err) => err.reason === 'ORDER_NOT_FOUND');
+});
+
+test('the execution stream resumes after a kill -9 and restart, each report once', async (t) => {
+  const gateway = new Gateway(t);
+  const client = new KrakenGwClient(await gateway.start(), TOKEN, { waitForReady: true });
+  t.after(() => client.close());
+  await client.logon();
+  const first = await client.submitOrder({ symbol: 'BTC/USD', side: 'buy', qty: '1', price: RESTING_PRICE });
+  const stream = client.streamExecutions();
+  const reports = await readUntil(stream, [], hasNew(first.spec.clientOrderId));
+
+  await gateway.stop('SIGKILL');
+  await gateway.start(); // same port, same journal
+  await logonAgain(client);
+  const second = await client.submitOrder({ symbol: 'BTC/USD', side: 'buy', qty: '2', price: RESTING_PRICE });
+  await readUntil(stream, reports, hasNew(second.spec.clientOrderId));
+  await stream.close();
+
+  assert.deepEqual(reports.map((r) => Number(r.sequence)), reports.map((_, i) => i + 1));
+  assert.equal(new Set(reports.map((r) => r.execId)).size, reports.length);
 });

@@ -387,7 +387,9 @@ class AmendOrderRequest(_message.Message):
     """Exactly one of client_order_id and venue_order_id."""
     venue_order_id: _builtins.str
     order_qty: _builtins.str
-    """Fields left empty are unchanged."""
+    """Fields left empty are unchanged. order_qty is the new total quantity (filled + open, FIX
+    OrderQty); at or below the filled quantity the remainder is canceled.
+    """
     price: _builtins.str
     stop_price: _builtins.str
     display_qty: _builtins.str
