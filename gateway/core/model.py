@@ -288,7 +288,7 @@ class Order:
     venue_order_id: str | None = None
     orig_client_order_id: str | None = None  # set on the new order of a cancel/replace
     fills: tuple[Fill, ...] = ()
-    fees: tuple[Fee, ...] = ()
+    fees: tuple[Fee, ...] = ()  # total fees paid, one entry per asset
     reject: RejectInfo | None = None
     created_at: datetime
     updated_at: datetime

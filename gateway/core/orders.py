@@ -148,11 +148,23 @@ def apply_fill(order: Order, event: OrderFilled, now: datetime) -> tuple[Order, 
         avg_px=avg,
         venue_order_id=order.venue_order_id or event.venue_order_id,
         fills=(*order.fills, fill),
-        fees=(*order.fees, event.fee) if event.fee is not None else order.fees,
+        fees=_add_fee(order.fees, event.fee),
         updated_at=now,
         version=order.version + 1,
     )
     return updated, ExecType.FILL if complete else ExecType.PARTIAL_FILL
+
+
+def _add_fee(totals: tuple[Fee, ...], fee: Fee | None) -> tuple[Fee, ...]:
+    """Fee totals per asset (bounded, unlike the fills)."""
+    if fee is None:
+        return totals
+    if not any(t.asset == fee.asset for t in totals):
+        return (*totals, fee)
+    return tuple(
+        Fee(asset=t.asset, amount=t.amount + fee.amount) if t.asset == fee.asset else t
+        for t in totals
+    )
 
 
 def make_report(

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from gateway.core.errors import IllegalTransition
 from gateway.core.events import OrderFilled
-from gateway.core.model import TERMINAL_STATUSES, ExecType, OrdStatus
+from gateway.core.model import TERMINAL_STATUSES, ExecType, Fee, OrdStatus
 from gateway.core.orders import (
     TRANSITIONS,
     apply_fill,
@@ -96,3 +96,18 @@ def test_fill_merge_by_trade_id(fills: list[tuple[int, Decimal, Decimal]]) -> No
         notional = sum((q * p for q, p in first_seen.values()), D(0))
         assert abs(order.avg_px - notional / cum) < D("1e-20")
         assert order.status in (OrdStatus.PARTIALLY_FILLED, OrdStatus.FILLED)
+
+
+def test_fees_are_totalled_per_asset() -> None:
+    order = transition(
+        new_order(account="a", session_id="s", request=limit(qty=D(3)), instrument=BTC, now=NOW),
+        OrdStatus.NEW,
+        NOW,
+    )
+    for n, (asset, amount) in enumerate([("USD", "0.1"), ("USD", "0.2"), ("BTC", "0.001")]):
+        fee = Fee(asset=asset, amount=D(amount))
+        event = OrderFilled(trade_id=str(n), qty=D(1), price=D(100), fee=fee, client_order_id="c1")
+        merged = apply_fill(order, event, NOW)
+        assert merged is not None
+        order = merged[0]
+    assert order.fees == (Fee(asset="USD", amount=D("0.3")), Fee(asset="BTC", amount=D("0.001")))
