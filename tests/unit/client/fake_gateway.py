@@ -114,7 +114,9 @@ class Sessions(sessions_pb2_grpc.SessionServiceServicer):
     def __init__(self, gw: FakeGateway) -> None:
         self.gw = gw
 
-    def Logon(self, request, context):  # type: ignore[no-untyped-def]
+    def Logon(
+        self, request: sessions_pb2.LogonRequest, context: grpc.ServicerContext
+    ) -> sessions_pb2.LogonResponse:
         self.gw.seen(context)
         self.gw.logons += 1
         if self.gw.logon_errors:
@@ -132,7 +134,9 @@ class Orders(orders_pb2_grpc.OrderServiceServicer):
     def __init__(self, gw: FakeGateway) -> None:
         self.gw = gw
 
-    def SubmitOrder(self, request, context):  # type: ignore[no-untyped-def]
+    def SubmitOrder(
+        self, request: orders_pb2.SubmitOrderRequest, context: grpc.ServicerContext
+    ) -> orders_pb2.SubmitOrderResponse:
         self.gw.seen(context)
         self.gw.fail_if_scripted(context)
         self.gw.order_requests.append(request)
@@ -146,7 +150,9 @@ class Orders(orders_pb2_grpc.OrderServiceServicer):
         )
         return orders_pb2.SubmitOrderResponse(order=order)
 
-    def SubmitOrderBatch(self, request, context):  # type: ignore[no-untyped-def]
+    def SubmitOrderBatch(
+        self, request: orders_pb2.SubmitOrderBatchRequest, context: grpc.ServicerContext
+    ) -> orders_pb2.SubmitOrderBatchResponse:
         self.gw.seen(context)
         rejected = error_status(
             grpc.StatusCode.INVALID_ARGUMENT, "price off tick", "PRICE_OFF_TICK"
@@ -159,7 +165,11 @@ class Orders(orders_pb2_grpc.OrderServiceServicer):
         ]
         return orders_pb2.SubmitOrderBatchResponse(results=results)
 
-    def OrderEntry(self, request_iterator, context):  # type: ignore[no-untyped-def]
+    def OrderEntry(
+        self,
+        request_iterator: Iterator[orders_pb2.OrderEntryRequest],
+        context: grpc.ServicerContext,
+    ) -> Iterator[orders_pb2.OrderEntryResponse]:
         """Acks each request at once, except submits whose client order id starts with "pair":
         the first of two is held and acked after the second (acks out of request order)."""
         self.gw.seen(context)
@@ -195,7 +205,9 @@ class Orders(orders_pb2_grpc.OrderServiceServicer):
         missing = error_status(grpc.StatusCode.NOT_FOUND, "no such order", "ORDER_NOT_FOUND")
         return orders_pb2.OrderEntryResponse(correlation_id=cid, error=missing)
 
-    def ListOpenOrders(self, request, context):  # type: ignore[no-untyped-def]
+    def ListOpenOrders(
+        self, request: orders_pb2.ListOpenOrdersRequest, context: grpc.ServicerContext
+    ) -> orders_pb2.ListOpenOrdersResponse:
         self.gw.seen(context)
         self.gw.order_requests.append(request)
         page = int(request.page_token or "0")
@@ -206,7 +218,9 @@ class Executions(executions_pb2_grpc.ExecutionServiceServicer):
     def __init__(self, gw: FakeGateway) -> None:
         self.gw = gw
 
-    def StreamExecutions(self, request, context):  # type: ignore[no-untyped-def]
+    def StreamExecutions(
+        self, request: executions_pb2.StreamExecutionsRequest, context: grpc.ServicerContext
+    ) -> Iterator[executions_pb2.StreamExecutionsResponse]:
         gw = self.gw
         gw.seen(context)
         with gw.lock:
