@@ -130,6 +130,9 @@ class AsyncClient:
         cancel_on_disconnect: bool = False,
         client_name: str = "krakengw-python",
     ) -> SessionInfo:
+        """Starts the session named by the token. A session is live while any call or stream
+        is active; without an open stream, call heartbeat() within the interval. A second
+        logon of a live session fails with ALREADY_EXISTS [SESSION_ALREADY_ACTIVE]."""
         request = builders.logon(heartbeat_interval, cancel_on_disconnect, client_name)
         response = await self._unary(self._stubs.sessions.Logon, request)
         self._logon_request = request
@@ -254,7 +257,8 @@ class AsyncClient:
     def stream_executions(
         self, from_sequence: int = 0, *, drop_copy: bool = False
     ) -> AsyncExecutionStream:
-        """Reports after `from_sequence`, replayed then live; reconnects and resumes on its own.
+        """Reports after `from_sequence`, replayed then live; reconnects and resumes on its own
+        (logging on again with the last logon's settings if the gateway lost the session).
         Iterate it; `last_sequence` tells where to resume in a later process."""
 
         def open_call(request: Any) -> Any:
