@@ -37,31 +37,35 @@ class GatewayInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
     def __init__(self, authenticator: TokenAuthenticator, metrics: ApiMetrics | None) -> None:
         self._auth = authenticator
         self._metrics = metrics
+        # Wrapped handlers are built once per method; the caller is resolved per call.
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
-        handler = await continuation(details)
         method: str = details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        handler = await continuation(details)
         if handler is None or method.startswith(PUBLIC_PREFIXES):
             return handler
-        header = None
-        for key, value in details.invocation_metadata or ():
-            if key == "authorization" and isinstance(value, str):
-                header = value
-        token = parse_bearer(header)
-        session = self._auth.authenticate(token) if token is not None else None
-        return _Wrapped(method, session, self._metrics).handler(handler)
+        wrapped = self._wrapped[method] = _Wrapped(method, self._auth, self._metrics).handler(
+            handler
+        )
+        return wrapped
 
 
 class _Wrapped:
-    """Wraps one call's handler: the four RPC shapes share `_guard`."""
+    """Wraps one method's handler; unary and streaming shapes share auth and error mapping."""
 
-    def __init__(self, method: str, session: SessionConfig | None, metrics: ApiMetrics | None):
+    def __init__(
+        self, method: str, authenticator: TokenAuthenticator, metrics: ApiMetrics | None
+    ) -> None:
         self.method = method
-        self.session = session
+        self.auth = authenticator
         self.metrics = metrics
 
     def handler(self, h: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
@@ -83,13 +87,14 @@ class _Wrapped:
         async def call(request: Any, context: aio.ServicerContext) -> Any:
             started = time.perf_counter()
             code = grpc.StatusCode.OK
+            session: SessionConfig | None = None
             try:
-                self._authenticate()
+                session = self._authenticate(context)
                 return await behavior(request, context)
             except aio.AbortError:
                 raise
             except Exception as exc:
-                code, status = self._status_for(exc)
+                code, status = self._status_for(exc, session)
                 await _abort(context, code, status)
                 raise  # unreachable: abort raises
             finally:
@@ -103,16 +108,17 @@ class _Wrapped:
         async def call(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
             started = time.perf_counter()
             code = grpc.StatusCode.OK
+            session: SessionConfig | None = None
             if self.metrics is not None:
                 self.metrics.open_streams.labels(self.method).inc()
             try:
-                self._authenticate()
+                session = self._authenticate(context)
                 async for item in behavior(request, context):
                     yield item
             except aio.AbortError:
                 raise
             except Exception as exc:
-                code, status = self._status_for(exc)
+                code, status = self._status_for(exc, session)
                 await _abort(context, code, status)
                 raise  # unreachable: abort raises
             finally:
@@ -122,15 +128,24 @@ class _Wrapped:
 
         return call
 
-    def _authenticate(self) -> None:
-        if self.session is None:
+    def _authenticate(self, context: aio.ServicerContext) -> SessionConfig:
+        header = None
+        for key, value in context.invocation_metadata() or ():
+            if key == "authorization" and isinstance(value, str):
+                header = value
+        token = parse_bearer(header)
+        session = self.auth.authenticate(token) if token is not None else None
+        if session is None:
             raise UnauthenticatedError(
                 "missing or unknown bearer token (metadata 'authorization: Bearer <token>')"
             )
-        set_caller(self.session)
+        set_caller(session)
+        return session
 
-    def _status_for(self, exc: Exception) -> tuple[grpc.StatusCode, status_pb2.Status]:
-        session_id = self.session.session_id if self.session else None
+    def _status_for(
+        self, exc: Exception, session: SessionConfig | None
+    ) -> tuple[grpc.StatusCode, status_pb2.Status]:
+        session_id = session.session_id if session else None
         if isinstance(exc, GatewayError):
             code, status = to_rpc_status(exc)
             log.info(
