@@ -68,11 +68,11 @@ def hold_for(
     """The asset and amount an open order must keep reserved for what it may still spend.
 
     Buy with a limit L and remaining R, fee in quote: ceil(L*R) + ceil(E + t*L*R) - F, where E/F
-    are the order's accrued/charged fee and t its taker rate. Sell: R, plus ceil(E + t*R) - F
+    are the order's accrued/charged fee and t its higher fee rate. Sell: R, plus ceil(E + t*R) - F
     when the fee is taken in base.
     Market buys hold nothing: they execute at once and each fill is checked against free funds.
     """
-    rate = order.taker_pct / HUNDRED
+    rate = max(order.taker_pct, order.maker_pct) / HUNDRED  # the dearer side bounds all fills
     remaining = order.remaining
     if order.side is Side.SELL:
         base = assets[pair.base].decimals
