@@ -141,7 +141,8 @@ class TradingService:
 
     `resolve_delays`: seconds between queries that settle an outcome-unknown order (the last
     one repeats); `not_found_confirmations`: how many "venue does not know it" answers in a row
-    make a pending order definitively rejected/canceled.
+    make a pending order definitively rejected/canceled. The defaults wait >= 3.5 s, so an order
+    still in flight inside the venue is not declared absent too early.
     """
 
     def __init__(
@@ -149,8 +150,8 @@ class TradingService:
         journal: JournalPort,
         *,
         clock: Callable[[], datetime] | None = None,
-        resolve_delays: Sequence[float] = (0.2, 1.0, 3.0, 10.0),
-        not_found_confirmations: int = 2,
+        resolve_delays: Sequence[float] = (0.5, 1.0, 2.0, 5.0, 10.0),
+        not_found_confirmations: int = 3,
     ) -> None:
         self.journal = journal
         self.risk = RiskEngine()
@@ -964,6 +965,8 @@ class TradingService:
             if merged is None:
                 return _done()
             filled, exec_type = merged
+            if order.status is OrdStatus.REJECTED:
+                log.error("fill on rejected order %s: the venue had it after all", key[1])
             self.risk.update_last_price(order.venue, order.symbol, event.price)
             return self._emit(
                 filled,
@@ -976,6 +979,8 @@ class TradingService:
                 venue_time=event.venue_time,
             )
         if order.is_terminal:
+            if order.status is OrdStatus.REJECTED and not isinstance(event, OrderRejected):
+                log.error("venue reports activity on rejected order %s; check it", key[1])
             return _done()  # late or repeated news about a closed order
         if isinstance(event, OrderAccepted):
             if order.status is OrdStatus.PENDING_NEW:
@@ -1057,13 +1062,16 @@ class TradingService:
             except Exception as exc:
                 log.warning("query of order %s failed (%s); retrying", key[1], type(exc).__name__)
                 continue
-            if state is not None:
-                not_found = 0
-                await self._apply_venue_state(key, state, port)
-                continue
-            not_found += 1
-            if not_found >= self._confirmations:
-                await self._settle([self._absent_at_venue(key)])
+            try:
+                if state is not None:
+                    not_found = 0
+                    await self._apply_venue_state(key, state, port)
+                    continue
+                not_found += 1
+                if not_found >= self._confirmations:
+                    await self._settle([self._absent_at_venue(key)])
+            except Exception:
+                log.exception("settling order %s failed; retrying", key[1])
 
     def _absent_at_venue(self, key: OrderKey) -> Awaitable[None]:
         order = self._orders[key]
