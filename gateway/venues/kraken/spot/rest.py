@@ -1,0 +1,183 @@
+"""The Kraken Spot REST client: one pooled httpx client, signed private calls, nonce order kept.
+
+Private calls on one key run under a lock that covers the nonce *and* the round trip: Kraken
+rejects a nonce lower than one it already accepted, so two requests of the same key must never
+overtake each other on the wire. Order entry goes over the WebSocket, so REST is the read and
+fallback path and one request in flight per key costs little.
+
+Reads (public and private) that fail without a Kraken answer, or with `EService:Busy` /
+`EService:Unavailable` / a lost nonce race, are retried with exponential backoff. Writes are
+never resent: anything after the request may have reached Kraken (timeout, 5xx, dropped
+connection, unparseable body) becomes `OutcomeUnknown`, settled by querying the order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from gateway.core.errors import (
+    ErrorReason,
+    GatewayError,
+    OutcomeUnknown,
+    ResourceExhausted,
+    Unavailable,
+)
+from gateway.venues.kraken.common.credentials import KrakenCredentials
+from gateway.venues.kraken.ratelimit import KrakenRateGovernor
+from gateway.venues.kraken.spot.auth import KrakenSpotSigner
+from gateway.venues.kraken.spot.nonce import KrakenNonceSource
+from gateway.venues.kraken.spot.parse import parse_rest_response
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 10.0
+READ_ATTEMPTS = 4
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, GatewayError):
+        return exc.metadata.get("retryable") == "true" and not isinstance(exc, ResourceExhausted)
+    return False
+
+
+class KrakenSpotRestClient:
+    """Spot REST for one API key (public calls need no key but share the connection pool)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: KrakenCredentials,
+        nonces: KrakenNonceSource,
+        governor: KrakenRateGovernor,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        read_attempts: int = READ_ATTEMPTS,
+        retry_wait_s: float = 0.05,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._signer = KrakenSpotSigner(credentials)
+        self._nonces = nonces
+        self.governor = governor
+        self._attempts = max(1, read_attempts)
+        self._retry_wait = retry_wait_s
+        self._own_http = http is None
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s),
+            limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=30.0),
+        )
+        self._lock = asyncio.Lock()
+
+    @property
+    def key_id(self) -> str:
+        return self._signer.key_id
+
+    def __repr__(self) -> str:
+        return f"KrakenSpotRestClient(base={self._base!r}, key_id={self.key_id!r})"
+
+    async def close(self) -> None:
+        if self._own_http:
+            await self._http.aclose()
+
+    # -- public ---------------------------------------------------------------------------
+    async def public(self, method: str, params: Mapping[str, str] | None = None) -> Any:
+        """GET /0/public/<method>, retried like a read."""
+
+        async def once() -> Any:
+            try:
+                response = await self._http.get(
+                    f"{self._base}/0/public/{method}", params=dict(params or {})
+                )
+            except httpx.HTTPError as exc:
+                raise _transport_error(exc, after_send=False) from None
+            return parse_rest_response(response.status_code, response.content)
+
+        return await self._retrying(once)
+
+    # -- private --------------------------------------------------------------------------
+    async def read(self, method: str, params: Mapping[str, str] | None = None) -> Any:
+        """A private call that changes nothing at Kraken (safe to retry)."""
+
+        async def once() -> Any:
+            await self.governor.acquire_rest(method)
+            return await self._private(method, params or {}, after_send=False, as_json=False)
+
+        return await self._retrying(once)
+
+    async def write(self, method: str, params: Mapping[str, Any], *, as_json: bool = False) -> Any:
+        """A private call that may change state at Kraken; sent at most once.
+
+        The caller spends the trading budget (`acquire_trade`) before; REST-counted writes
+        (CancelAll, CancelAllOrdersAfter, AccountTransfer) are spent here.
+        """
+        await self.governor.acquire_rest(method)
+        return await self._private(method, params, after_send=True, as_json=as_json)
+
+    async def _private(
+        self, method: str, params: Mapping[str, Any], *, after_send: bool, as_json: bool
+    ) -> Any:
+        path = f"/0/private/{method}"
+        async with self._lock:
+            nonce = await self._nonces.next_nonce()
+            if as_json:
+                body, headers = self._signer.signed_json(path, params, nonce)
+            else:
+                body, headers = self._signer.signed_form(path, params, nonce)
+            try:
+                response = await self._http.post(self._base + path, content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                raise _transport_error(exc, after_send=after_send) from None
+        try:
+            return parse_rest_response(
+                response.status_code, response.content, after_send=after_send
+            )
+        except ResourceExhausted as exc:
+            if exc.reason is ErrorReason.VENUE_RATE_LIMITED:
+                self.governor.observe_venue_rate_limited()
+            raise
+
+    async def _retrying(self, once: Any) -> Any:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential(multiplier=self._retry_wait, max=2.0),
+            retry=retry_if_exception(_retryable),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await once()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _transport_error(exc: httpx.HTTPError, *, after_send: bool) -> GatewayError:
+    """No Kraken answer. Failing to connect proves nothing was sent; anything later does not."""
+    kind = type(exc).__name__
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return Unavailable(
+            f"Kraken unreachable ({kind})",
+            ErrorReason.VENUE_UNAVAILABLE,
+            metadata={"retryable": "true"},
+        )
+    if after_send:
+        return OutcomeUnknown(
+            f"no answer from Kraken ({kind}); the outcome is being resolved",
+            ErrorReason.VENUE_TIMEOUT
+            if isinstance(exc, httpx.TimeoutException)
+            else ErrorReason.VENUE_CONNECTION_LOST,
+        )
+    return Unavailable(
+        f"no answer from Kraken ({kind})",
+        ErrorReason.VENUE_CONNECTION_LOST,
+        metadata={"retryable": "true"},
+    )

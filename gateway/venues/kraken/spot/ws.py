@@ -1,0 +1,277 @@
+"""Kraken Spot WebSocket v2 clients.
+
+`KrakenWsConnection` is one socket: requests carry a `req_id` and await their ack; every other
+message (channel data, status, heartbeats) goes, in arrival order, to an `asyncio.Queue` the
+owner drains. Messages decode with `parse_float=Decimal`, so prices and quantities stay exact.
+
+`KrakenSpotPrivateWs` keeps the authenticated connection alive: it fetches a token with
+GetWebSocketsToken, subscribes `executions` (open orders and recent trades in the snapshot, the
+rate counter) and `balances`, hands every message to the owner's handler in order, and after a
+drop reconnects with tenacity backoff and a fresh token. Each (re)connect's snapshot is the
+owner's cue to reconcile. Trading methods go over this connection: a request that could not be
+sent raises `KrakenWsNotSent` (the caller may use REST instead); one whose answer was lost
+raises `OutcomeUnknown`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+
+from gateway.core.errors import ErrorReason, GatewayError, OutcomeUnknown
+from gateway.venues.kraken.spot.order_params import encode_ws_message
+from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
+
+log = logging.getLogger(__name__)
+
+JsonMessage = dict[str, Any]
+DEFAULT_ACK_TIMEOUT_S = 5.0
+_CLOSED = object()  # queue sentinel: the connection ended
+
+
+class KrakenWsClosed(ConnectionError):
+    """The connection is gone (pending requests fail with this)."""
+
+
+class KrakenWsNotSent(ConnectionError):
+    """No live connection: the request was not sent."""
+
+
+def decode(text: str | bytes) -> JsonMessage:
+    msg = json.loads(text, parse_float=Decimal)
+    if not isinstance(msg, dict):
+        raise ValueError("not a JSON object")
+    return msg
+
+
+class KrakenWsConnection:
+    """One WS v2 socket with request/ack matching and an ordered inbox for everything else."""
+
+    def __init__(self, url: str, *, open_timeout_s: float = 10.0) -> None:
+        self.url = url
+        self._open_timeout = open_timeout_s
+        self._ws: ClientConnection | None = None
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[JsonMessage]] = {}
+        self.inbox: asyncio.Queue[JsonMessage | object] = asyncio.Queue()
+        self.closed = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._ws is not None and not self.closed.is_set()
+
+    async def open(self) -> None:
+        self._ws = await connect(
+            self.url, open_timeout=self._open_timeout, max_size=1 << 24, compression=None
+        )
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    async def request(
+        self, method: str, params: Mapping[str, Any] | None, *, timeout_s: float
+    ) -> JsonMessage:
+        """Send one request and return its ack (success or not).
+
+        Raises KrakenWsNotSent if nothing was sent, KrakenWsClosed / TimeoutError if the ack
+        was lost after sending.
+        """
+        if self._ws is None or self.closed.is_set():
+            raise KrakenWsNotSent("no WebSocket connection")
+        req_id = next(self._ids)
+        message: dict[str, Any] = {"method": method, "req_id": req_id}
+        if params is not None:
+            message["params"] = params
+        future: asyncio.Future[JsonMessage] = asyncio.get_running_loop().create_future()
+        self._pending[req_id] = future
+        try:
+            try:
+                await self._ws.send(encode_ws_message(message))
+            except WebSocketException as exc:
+                raise KrakenWsNotSent("WebSocket closed before the request went out") from exc
+            async with asyncio.timeout(timeout_s):
+                return await future
+        finally:
+            self._pending.pop(req_id, None)
+
+    async def _read(self) -> None:
+        assert self._ws is not None
+        try:
+            async for raw in self._ws:
+                try:
+                    msg = decode(raw)
+                except ValueError:
+                    log.warning("undecodable WebSocket message from Kraken ignored")
+                    continue
+                req_id = msg.get("req_id")
+                future = self._pending.get(req_id) if isinstance(req_id, int) else None
+                if future is not None and "method" in msg:
+                    if not future.done():
+                        future.set_result(msg)
+                    continue
+                self.inbox.put_nowait(msg)
+        except WebSocketException:
+            pass  # a drop; handled below like a close
+        finally:
+            self.closed.set()
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(KrakenWsClosed("WebSocket closed"))
+            self.inbox.put_nowait(_CLOSED)
+
+
+async def drain(conn: KrakenWsConnection) -> Any:
+    """The next inbox item, or None once the connection has ended and the inbox is empty."""
+    item = await conn.inbox.get()
+    return None if item is _CLOSED else item
+
+
+MessageHandler = Callable[[JsonMessage], Awaitable[None]]
+
+
+class KrakenSpotPrivateWs:
+    """The authenticated WS v2 connection of one key, kept alive across drops."""
+
+    def __init__(
+        self,
+        url: str,
+        rest: KrakenSpotRestClient,
+        handler: MessageHandler,
+        *,
+        ack_timeout_s: float = DEFAULT_ACK_TIMEOUT_S,
+        backoff_s: float = 0.1,
+        backoff_max_s: float = 5.0,
+        snap_trades: bool = True,
+    ) -> None:
+        self._url = url
+        self._rest = rest
+        self._handler = handler
+        self.ack_timeout_s = ack_timeout_s
+        self._backoff = backoff_s
+        self._backoff_max = backoff_max_s
+        self._snap_trades = snap_trades
+        self._conn: KrakenWsConnection | None = None
+        self._token = ""
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.connects = 0  # how many sessions were established (for tests and metrics)
+
+    def __repr__(self) -> str:
+        return f"KrakenSpotPrivateWs(url={self._url!r}, connected={self.connected})"
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None and self._conn.is_open
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._conn is not None:
+            await self._conn.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def reconnect(self) -> None:
+        """Drop the current connection (e.g. after a sequence gap); the loop reconnects."""
+        if self._conn is not None:
+            await self._conn.close()
+
+    async def trade(self, method: str, params: Mapping[str, Any]) -> JsonMessage:
+        """A trading method with the session token. KrakenWsNotSent when not connected;
+        OutcomeUnknown when the ack was lost after sending."""
+        conn = self._conn
+        if conn is None or not conn.is_open:
+            raise KrakenWsNotSent("WebSocket not connected")
+        try:
+            return await conn.request(
+                method, {**params, "token": self._token}, timeout_s=self.ack_timeout_s
+            )
+        except KrakenWsNotSent:
+            raise
+        except (KrakenWsClosed, TimeoutError) as exc:
+            raise OutcomeUnknown(
+                f"no answer to {method} from Kraken; the outcome is being resolved",
+                ErrorReason.VENUE_CONNECTION_LOST
+                if isinstance(exc, KrakenWsClosed)
+                else ErrorReason.VENUE_TIMEOUT,
+            ) from None
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            conn = await self._connect_with_backoff()
+            self.connects += 1
+            try:
+                while (msg := await drain(conn)) is not None:
+                    try:
+                        await self._handler(msg)
+                    except Exception:
+                        # Never let one bad message kill the feed; a reconnect re-syncs state.
+                        log.exception("executions handler failed; reconnecting to re-sync")
+                        await conn.close()
+            finally:
+                self._conn = None
+            if not self._stopping:
+                log.warning("Kraken private WebSocket closed; reconnecting")
+
+    async def _connect_with_backoff(self) -> KrakenWsConnection:
+        retrying = AsyncRetrying(
+            wait=wait_exponential(multiplier=self._backoff, max=self._backoff_max),
+            retry=retry_if_exception_type(
+                (OSError, WebSocketException, GatewayError, TimeoutError)
+            ),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._connect_once()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _connect_once(self) -> KrakenWsConnection:
+        result = await self._rest.read("GetWebSocketsToken")
+        token = str(result["token"])
+        conn = KrakenWsConnection(self._url)
+        await conn.open()
+        try:
+            for channel, extra in (
+                (
+                    "executions",
+                    {"snap_orders": True, "snap_trades": self._snap_trades, "ratecounter": True},
+                ),
+                ("balances", {"snapshot": True}),
+            ):
+                ack = await conn.request(
+                    "subscribe",
+                    {"channel": channel, "token": token, **extra},
+                    timeout_s=self.ack_timeout_s,
+                )
+                if not ack.get("success", False):
+                    raise OSError(f"subscribe {channel} refused: {ack.get('error')}")
+                if channel == "executions":
+                    await self._handler({"channel": "_subscribed", "result": ack.get("result")})
+        except BaseException:
+            await conn.close()
+            raise
+        self._token = token
+        self._conn = conn
+        return conn
