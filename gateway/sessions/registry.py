@@ -1,8 +1,9 @@
 """Live sessions: logon/logout, exclusive key leases, liveness and cancel-on-disconnect hooks.
 
 A session is live from Logon until Logout, server shutdown, or a heartbeat timeout: any RPC or an
-open stream keeps it alive; once it has no open stream and no RPC for `heartbeat_timeout_s`, it
-ends and its lease is freed. End hooks (e.g. cancel-on-disconnect) run for every end.
+open stream keeps it alive; once it has no open stream and no RPC for its timeout (two of the
+heartbeat intervals the client stated at Logon, else the server's `heartbeat_timeout_s`), it ends
+and its lease is freed. End hooks (e.g. cancel-on-disconnect) run for every end.
 
 Sessions that can trade lease their account's key exclusively. A read-only / drop-copy observer
 signs no orders, so it takes no lease and may watch alongside the trading session.
@@ -117,14 +118,17 @@ class SessionRegistry:
                     f"account {account.name!r}'s API key is leased by another live session "
                     f"({holder!r}); a key serves one session at a time"
                 )
+        # A client that states its interval is disconnected after two missed ones (the
+        # contract's rule); otherwise the server's configured timeout applies.
         interval = heartbeat_interval_s or self._interval
+        timeout = 2 * heartbeat_interval_s if heartbeat_interval_s else self._timeout
         active = ActiveSession(
             config=session,
             account=account,
             logon_id=uuid.uuid4().hex,
             cancel_on_disconnect=cancel_on_disconnect,
             heartbeat_interval_s=interval,
-            heartbeat_timeout_s=max(self._timeout, 3 * interval),
+            heartbeat_timeout_s=timeout,
             lease_key=lease_key,
             last_seen=self._clock(),
         )
@@ -202,9 +206,10 @@ class SessionRegistry:
             await self.end(active, reason)
 
     async def run_expiry(self, stop: asyncio.Event) -> None:
-        """Check liveness every heartbeat interval until `stop` is set."""
+        """Check liveness (at least once a second) until `stop` is set."""
+        tick = min(self._interval, 1.0)
         while not stop.is_set():
             try:
-                await asyncio.wait_for(stop.wait(), timeout=self._interval)
+                await asyncio.wait_for(stop.wait(), timeout=tick)
             except TimeoutError:
                 await self.end_idle()

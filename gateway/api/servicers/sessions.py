@@ -18,6 +18,8 @@ __all__ = ["SessionServicer", "cancel_on_disconnect_hook"]
 
 log = logging.getLogger(__name__)
 
+# Bounds on the heartbeat interval a client may ask for: tiny ones would spin the stream.
+MIN_HEARTBEAT_S = 0.1
 MAX_HEARTBEAT_S = 300.0
 
 
@@ -32,7 +34,7 @@ class SessionServicer(sessions_pb2_grpc.SessionServiceServicer):
             raise Unavailable("gateway is shutting down", ErrorReason.GATEWAY_SHUTTING_DOWN)
         convert.text(request.client_name, "client_name")
         asked = request.heartbeat_interval.ToNanoseconds() / 1e9
-        interval = min(asked, MAX_HEARTBEAT_S) if asked > 0 else None
+        interval = min(max(asked, MIN_HEARTBEAT_S), MAX_HEARTBEAT_S) if asked > 0 else None
         active = self._d.sessions.logon(
             caller(),
             cancel_on_disconnect=request.cancel_on_disconnect,

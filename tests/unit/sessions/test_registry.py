@@ -116,13 +116,15 @@ async def test_open_stream_keeps_session_alive(registry: SessionRegistry, clock:
     assert await registry.end_idle() == [a]
 
 
-async def test_requested_heartbeat_stretches_timeout(
+async def test_stated_heartbeat_interval_sets_the_timeout_to_two_intervals(
     registry: SessionRegistry, clock: Clock
 ) -> None:
     a = registry.logon(_session("a", "acct1"), heartbeat_interval_s=10)
-    assert a.heartbeat_timeout_s == 30
-    clock.now += 29
+    assert a.heartbeat_timeout_s == 20
+    clock.now += 19.9
     assert await registry.end_idle() == []
+    clock.now += 0.1
+    assert await registry.end_idle() == [a]
 
 
 async def test_failing_hook_still_frees_lease(registry: SessionRegistry) -> None:
