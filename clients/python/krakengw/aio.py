@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, Unpack
@@ -78,6 +79,8 @@ class AsyncClient:
         self._stubs = Stubs(self._channel)
         self._reconnect = reconnect
         self._logon_request: sessions_pb2.LogonRequest | None = None
+        # Open execution streams, so logout() can end them instead of letting them reconnect.
+        self._streams: weakref.WeakSet[AsyncExecutionStream] = weakref.WeakSet()
 
     def __repr__(self) -> str:
         return f"AsyncClient(target={self._core.target!r})"
@@ -143,9 +146,12 @@ class AsyncClient:
         return Heartbeat.from_session(await self._unary(self._stubs.sessions.Heartbeat, request))
 
     async def logout(self) -> int:
-        """Ends the session; returns the number of orders canceled by cancel-on-disconnect."""
+        """Ends the session and this client's execution streams; returns the number of
+        orders canceled by cancel-on-disconnect."""
         response = await self._unary(self._stubs.sessions.Logout, sessions_pb2.LogoutRequest())
         self._logon_request = None
+        for stream in list(self._streams):
+            stream.close()
         count: int = response.canceled_count
         return count
 
@@ -264,7 +270,7 @@ class AsyncClient:
         def open_call(request: Any) -> Any:
             return self._stubs.executions.StreamExecutions(request, **self._core.resume_options)
 
-        return AsyncExecutionStream(
+        stream = AsyncExecutionStream(
             open_call,
             from_sequence,
             drop_copy=drop_copy,
@@ -272,6 +278,8 @@ class AsyncClient:
             to_error=self._core.error,
             recover=self._relogon,
         )
+        self._streams.add(stream)
+        return stream
 
     async def _relogon(self, failure: KrakenGwError) -> bool:
         if self._logon_request is None or failure.reason not in SESSION_LOST_REASONS:

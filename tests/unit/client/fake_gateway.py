@@ -129,6 +129,12 @@ class Sessions(sessions_pb2_grpc.SessionServiceServicer):
             cancel_on_disconnect=request.cancel_on_disconnect,
         )
 
+    def Logout(
+        self, request: sessions_pb2.LogoutRequest, context: grpc.ServicerContext
+    ) -> sessions_pb2.LogoutResponse:
+        self.gw.seen(context)
+        return sessions_pb2.LogoutResponse(canceled_count=2)
+
 
 class Orders(orders_pb2_grpc.OrderServiceServicer):
     def __init__(self, gw: FakeGateway) -> None:

@@ -153,3 +153,29 @@ async def test_async_stream_logs_on_again(fake_gateway: tuple[str, FakeGateway])
         await stream.aclose()
     assert sequences == [1, 2, 3]
     assert gw.logons == 2
+
+
+def test_logout_ends_the_stream_instead_of_reconnecting(
+    fake_gateway: tuple[str, FakeGateway],
+) -> None:
+    target, gw = fake_gateway
+    gw.total_reports = 2
+    with Client(target, TOKEN, reconnect=FAST) as client:
+        client.logon()
+        stream = client.stream_executions()
+        assert _take(stream, 2) == [1, 2]
+        assert client.logout() == 2
+        assert list(stream) == []
+    assert len(gw.stream_requests) == 1
+
+
+async def test_async_logout_ends_the_stream(fake_gateway: tuple[str, FakeGateway]) -> None:
+    target, gw = fake_gateway
+    gw.total_reports = 1
+    async with AsyncClient(target, TOKEN, reconnect=FAST) as client:
+        await client.logon()
+        stream = client.stream_executions()
+        assert (await stream.__anext__()).sequence == 1
+        await client.logout()
+        assert [r async for r in stream] == []
+    assert len(gw.stream_requests) == 1
