@@ -9,7 +9,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from simulator.accounts import KrakenAccount
-from simulator.engine.futures_accounts import FLEX_WALLET, INVERSE_XBT_WALLET
+from simulator.engine.futures_accounts import (
+    FLEX_WALLET,
+    INVERSE_XBT_WALLET,
+    KrakenAccountLogEntry,
+)
 from simulator.engine.futures_engine import KrakenFuturesRequestError
 from simulator.engine.futures_orders import (
     KrakenFuturesOrderEvent,
@@ -25,6 +29,7 @@ from simulator.futures_wire import (
     fill_json,
     flex_wallet_json,
     history_order_json,
+    iso_ms,
     open_order_json,
     position_json,
 )
@@ -249,6 +254,49 @@ def history_orders(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
     return {"accountUid": call.account_id, "len": len(elements), "elements": elements}
 
 
+def _log_row(entry: KrakenAccountLogEntry) -> Json:
+    trade = entry.trade
+    return {
+        "asset": entry.asset,
+        "booking_uid": entry.booking_uid,
+        "contract": trade.contract if trade else None,
+        "date": iso_ms(entry.time_ms),
+        "execution": trade.execution if trade else None,
+        "fee": trade.fee if trade else None,
+        "funding_rate": None,
+        "id": entry.id,
+        "info": entry.info,
+        "margin_account": entry.margin_account,
+        "mark_price": trade.mark_price if trade else None,
+        "new_balance": entry.new_balance,
+        "old_balance": entry.old_balance,
+        "realized_funding": None,
+        "realized_pnl": trade.realized_pnl if trade else None,
+        "trade_price": trade.trade_price if trade else None,
+    }
+
+
+def account_log(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    """`account-log`: balance changes, newest first; `since`/`before` (ms), `from`/`to` (ids),
+    `count` (default 500), `sort` asc|desc."""
+    since = paging(call.params, "since", 0)
+    before = paging(call.params, "before", 2**63)
+    first = paging(call.params, "from", 0)
+    last = paging(call.params, "to", 2**63)
+    rows = [
+        e
+        for e in venue.engine.ledger.account_log(call.account_id)
+        if since <= e.time_ms < before and first <= e.id <= last
+    ]
+    sort = call.params.get("sort", "desc").lower()
+    if sort not in ("asc", "desc"):
+        raise KrakenFuturesRequestError("invalidArgument")
+    if sort == "desc":
+        rows.reverse()
+    rows = rows[: paging(call.params, "count", 500)]
+    return {"accountUid": call.account_id, "logs": [_log_row(e) for e in rows]}
+
+
 def history_empty(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
     return {"accountUid": call.account_id, "len": 0, "elements": []}
 
@@ -257,5 +305,5 @@ HISTORY_ENDPOINTS: dict[str, Callable[[KrakenFuturesVenue, FuturesCall], Json]] 
     "orders": history_orders,
     "triggers": history_empty,
     "executions": history_empty,
-    "account-log": history_empty,
+    "account-log": account_log,
 }

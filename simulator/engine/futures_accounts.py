@@ -84,6 +84,33 @@ class KrakenFuturesAccount:
         self.credit(inst.margin_wallet, inst.settlement_currency, amount)
 
 
+@dataclass(frozen=True, slots=True)
+class KrakenTradeLogDetails:
+    """What an `account-log` row of a trade adds (the fill's cash leg)."""
+
+    fee: Decimal
+    realized_pnl: Decimal
+    trade_price: Decimal
+    mark_price: Decimal
+    contract: str  # lowercase symbol
+    execution: str  # fill id
+
+
+@dataclass(frozen=True, slots=True)
+class KrakenAccountLogEntry:
+    """One `account-log` row: a balance change of one wallet currency."""
+
+    id: int  # per account, from 1
+    time_ms: int
+    info: str  # "futures trade" or "transfer"
+    margin_account: str  # flex, fi_xbtusd or cash
+    asset: str  # lowercase currency
+    old_balance: Decimal
+    new_balance: Decimal
+    booking_uid: str
+    trade: KrakenTradeLogDetails | None = None
+
+
 @dataclass(frozen=True)
 class KrakenMarginSummary:
     """Figures of one margin wallet in its currency (USD for flex, XBT for fi_xbtusd)."""

@@ -104,7 +104,7 @@ class KrakenFuturesEngine:
         self._listeners: list[KrakenFuturesListener] = []
         self._dead_man = KrakenDeadManSwitch()
         self.ledger = KrakenFuturesLedger(
-            self.instruments, self.mark_price, self.usd_price, self._uuid
+            self.instruments, self.mark_price, self.usd_price, self._uuid, self.now_ms
         )
         self._matcher = KrakenFuturesMatcher(self._emit, self.now_ms, self._uuid, self._settle)
         self._next_step_ms = self.now_ms() + MARKET_STEP_MS

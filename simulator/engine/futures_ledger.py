@@ -1,4 +1,4 @@
-"""The money side of the futures engine: wallets, positions, fills, margin and transfers.
+"""The money side of the futures engine: wallets, positions, fills, margin, transfers, log.
 
 The engine decides what trades; the ledger books it: fees and realised PnL into the contract's
 margin wallet, the position after each fill, the fill record, the margin open orders reserve
@@ -13,9 +13,11 @@ from decimal import Decimal
 from simulator.engine.futures_accounts import (
     CASH_WALLET,
     FLEX_WALLET,
+    KrakenAccountLogEntry,
     KrakenFuturesAccount,
     KrakenFuturesPosition,
     KrakenMarginSummary,
+    KrakenTradeLogDetails,
     margin_summary,
     order_initial_margin,
 )
@@ -36,7 +38,9 @@ class KrakenFuturesLedger:
         mark: Callable[[str], Decimal],
         usd_price: Callable[[str], Decimal],
         new_id: Callable[[], str],
+        now_ms: Callable[[], int],
     ) -> None:
+        self._now_ms = now_ms
         self._instruments = {i.symbol: i for i in instruments}
         self._mark = mark
         self._usd_price = usd_price
@@ -46,6 +50,7 @@ class KrakenFuturesLedger:
         self._order_margin: dict[tuple[str, str], Decimal] = {}  # (account, wallet) -> total
         self._order_margin_of: dict[str, Decimal] = {}  # order id -> its part
         self._fill_seq = 0
+        self._log: dict[str, list[KrakenAccountLogEntry]] = {}
 
     # ----------------------------------------------------------------- accounts
 
@@ -122,6 +127,8 @@ class KrakenFuturesLedger:
         pos = account.positions.get(inst.symbol)
         size, entry = (pos.size, pos.entry_price) if pos else (ZERO, ZERO)
         change = apply_fill(inst, size, entry, qty if order.side is Side.BUY else -qty, price)
+        wallet, unit = inst.margin_wallet, inst.settlement_currency
+        before = account.wallet_balance(wallet, unit) or ZERO
         account.settle_pnl(inst, change.realised_pnl - fee)
         if change.size == 0:
             account.positions.pop(inst.symbol, None)
@@ -149,6 +156,15 @@ class KrakenFuturesLedger:
             seq=self._fill_seq,
         )
         self._fills.setdefault(order.account_id, []).append(fill)
+        details = KrakenTradeLogDetails(
+            fee=fee,
+            realized_pnl=change.realised_pnl,
+            trade_price=price,
+            mark_price=self._mark(inst.symbol),
+            contract=inst.symbol.lower(),
+            execution=fill.fill_id,
+        )
+        self._log_change(account, wallet, unit, before, "futures trade", details)
         return fill
 
     # ----------------------------------------------------------------- transfers
@@ -176,8 +192,10 @@ class KrakenFuturesLedger:
             balance = min(balance, self._withdrawable(from_account, from_wallet, unit))
         if balance < amount:
             raise KrakenFuturesRequestError("insufficientFunds")
-        src.credit(from_wallet, unit, -amount)
-        dst.credit(to_wallet, unit, amount)
+        for acct, wallet, delta in ((src, from_wallet, -amount), (dst, to_wallet, amount)):
+            before = acct.wallet_balance(wallet, unit) or ZERO
+            acct.credit(wallet, unit, delta)
+            self._log_change(acct, wallet, unit, before, "transfer")
 
     def _withdrawable(self, account_id: str, wallet: str, unit: str) -> Decimal:
         """What may leave a margin wallet: its available margin, in `unit`."""
@@ -186,3 +204,32 @@ class KrakenFuturesLedger:
             price = self._usd_price(unit)
             return available / price if price else ZERO
         return available
+
+    # ----------------------------------------------------------------- account log
+
+    def _log_change(
+        self,
+        account: KrakenFuturesAccount,
+        wallet: str,
+        unit: str,
+        before: Decimal,
+        info: str,
+        trade: KrakenTradeLogDetails | None = None,
+    ) -> None:
+        rows = self._log.setdefault(account.account_id, [])
+        entry = KrakenAccountLogEntry(
+            id=len(rows) + 1,
+            time_ms=self._now_ms(),
+            info=info,
+            margin_account=wallet,
+            asset=unit.lower(),
+            old_balance=before,
+            new_balance=account.wallet_balance(wallet, unit) or ZERO,
+            booking_uid=self._new_id(),
+            trade=trade,
+        )
+        rows.append(entry)
+
+    def account_log(self, account_id: str) -> list[KrakenAccountLogEntry]:
+        """Oldest first."""
+        return list(self._log.get(account_id, []))

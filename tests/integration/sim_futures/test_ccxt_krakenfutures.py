@@ -132,3 +132,20 @@ async def test_trading_fees_from_fee_schedules(exchange: ccxt_async.krakenfuture
     fees = await exchange.fetch_trading_fees()
     assert (fees["BTC/USD:USD"]["maker"], fees["BTC/USD:USD"]["taker"]) == (0.0002, 0.0005)
     assert fees["BTC/USD:BTC"]["taker"] == 0.0005
+
+
+async def test_ledger_from_the_account_log(
+    exchange: ccxt_async.krakenfutures, clock: ManualClock
+) -> None:
+    await exchange.load_markets()
+    before = (await exchange.fetch_balance())["USD"]["total"]
+    bought = await exchange.create_order("BTC/USD:USD", "market", "buy", 0.01)
+    clock.advance(1)
+    await exchange.create_order("BTC/USD:USD", "market", "sell", 0.01)
+    entries = await exchange.fetch_ledger()
+    assert [e["type"] for e in entries] == ["trade", "trade"]
+    assert entries[0]["referenceId"] == (await exchange.fetch_my_trades())[0]["id"]
+    assert entries[0]["before"] == before
+    assert entries[0]["fee"]["cost"] == pytest.approx(0.01 * bought["average"] * 0.0005)
+    after = (await exchange.fetch_balance())["USD"]["total"]
+    assert entries[-1]["after"] == pytest.approx(after)

@@ -230,6 +230,14 @@ async def test_fills_positions_accounts_transfer_and_history(rest: FuturesRest) 
     wallets = as_json((await rest.call("GET", V3 + "accounts")).text)["accounts"]
     assert wallets["cash"]["balances"]["xbt"] == Decimal("0.5")
     assert wallets["fi_xbtusd"]["balances"]["xbt"] == xbt_before - Decimal("0.5")
+    logs = as_json((await rest.call("GET", "/api/history/v3/account-log")).text)["logs"]
+    assert [
+        (r["info"], r["margin_account"], r["new_balance"] - r["old_balance"]) for r in logs
+    ] == [
+        ("transfer", "cash", Decimal("0.5")),
+        ("transfer", "fi_xbtusd", Decimal("-0.5")),
+        ("futures trade", "flex", -fill["fee_paid"]),
+    ]
     too_much = await rest.call(
         "POST",
         V3 + "transfer",

@@ -76,17 +76,20 @@ def test_inverse_round_trip_realises_pnl_in_xbt() -> None:
     engine.send_order(ACCT, req("PI_XBTUSD", Side.BUY, KrakenFuturesOrderType.MKT, "10000"))
     [pos] = engine.positions(ACCT)
     entry = pos.entry_price
-    engine.set_index("XBT", D(99000))  # +10%: the maker requotes around the new index
-    bid = best(engine, "PI_XBTUSD", Side.BUY)
+    engine.set_index("XBT", D(110000))  # +10%: the maker requotes around the new index
     before = engine.account(ACCT).margin["fi_xbtusd"]
     engine.send_order(
         ACCT, req("PI_XBTUSD", Side.SELL, KrakenFuturesOrderType.MKT, "10000", reduce_only=True)
     )
     assert engine.positions(ACCT) == []
     gained = engine.account(ACCT).margin["fi_xbtusd"] - before
-    pnl = D(10000) * (1 / entry - 1 / bid)
-    fee = D(10000) / bid * D("0.0005")
-    assert abs(gained - (pnl - fee)) < D("1e-9")
+    sells = [f for f in engine.fills(ACCT) if f.side is Side.SELL]
+    assert sum(f.size for f in sells) == 10000
+    # Per fill: q * (1/entry - 1/price) XBT of PnL, minus the taker fee q/price * 0.05%.
+    expected = sum(
+        (f.size * (1 / entry - 1 / f.price) - f.size / f.price * D("0.0005") for f in sells), D(0)
+    )
+    assert gained > 0 and abs(gained - expected) < D("1e-9")
 
 
 def test_limit_rests_then_cancel_removes_it_from_the_book() -> None:
