@@ -60,7 +60,7 @@ class SessionServiceServicer:
 
     def Logon(self, request, context):
         """Leases the session's account key; a second concurrent logon on the same session or key
-        is refused (FAILED_PRECONDITION, ERROR_REASON_SESSION_IN_USE / KEY_IN_USE).
+        is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

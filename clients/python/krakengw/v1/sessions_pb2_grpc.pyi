@@ -37,7 +37,7 @@ class SessionServiceStub:
     def __new__(cls, channel: _aio.Channel) -> SessionServiceAsyncStub: ...
     Logon: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.LogonRequest, _sessions_pb2.LogonResponse]
     """Leases the session's account key; a second concurrent logon on the same session or key
-    is refused (FAILED_PRECONDITION, ERROR_REASON_SESSION_IN_USE / KEY_IN_USE).
+    is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED).
     """
     Heartbeat: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.HeartbeatRequest, _sessions_pb2.HeartbeatResponse]
     Logout: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.LogoutRequest, _sessions_pb2.LogoutResponse]
@@ -52,7 +52,7 @@ class SessionServiceAsyncStub(SessionServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Logon: _aio.UnaryUnaryMultiCallable[_sessions_pb2.LogonRequest, _sessions_pb2.LogonResponse]  # type: ignore[assignment]
     """Leases the session's account key; a second concurrent logon on the same session or key
-    is refused (FAILED_PRECONDITION, ERROR_REASON_SESSION_IN_USE / KEY_IN_USE).
+    is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED).
     """
     Heartbeat: _aio.UnaryUnaryMultiCallable[_sessions_pb2.HeartbeatRequest, _sessions_pb2.HeartbeatResponse]  # type: ignore[assignment]
     Logout: _aio.UnaryUnaryMultiCallable[_sessions_pb2.LogoutRequest, _sessions_pb2.LogoutResponse]  # type: ignore[assignment]
@@ -70,7 +70,7 @@ class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sessions_pb2.LogonResponse, _abc.Awaitable[_sessions_pb2.LogonResponse]]:
         """Leases the session's account key; a second concurrent logon on the same session or key
-        is refused (FAILED_PRECONDITION, ERROR_REASON_SESSION_IN_USE / KEY_IN_USE).
+        is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED).
         """
 
     @_abc_1.abstractmethod
