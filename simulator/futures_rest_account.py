@@ -20,7 +20,7 @@ from simulator.engine.futures_orders import (
     KrakenOrderEventType,
 )
 from simulator.futures_params import parse_decimal
-from simulator.futures_rest_market import paging
+from simulator.futures_rest_market import execution_element, paging
 from simulator.futures_rest_trading import FuturesCall
 from simulator.futures_venue import KrakenFuturesVenue
 from simulator.futures_wire import (
@@ -297,6 +297,20 @@ def account_log(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
     return {"accountUid": call.account_id, "logs": [_log_row(e) for e in rows]}
 
 
+def history_executions(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    """`executions`: the account's executions (both order sides shown), newest first."""
+    since = paging(call.params, "since", 0)
+    before = paging(call.params, "before", 2**63)
+    rows = [
+        e for e in venue.engine.account_executions(call.account_id) if since <= e.time_ms < before
+    ]
+    if call.params.get("sort", "desc").lower() != "asc":
+        rows.reverse()
+    rows = rows[: paging(call.params, "count", 500)]
+    elements = [execution_element(e, public=False) for e in rows]
+    return {"accountUid": call.account_id, "len": len(elements), "elements": elements}
+
+
 def history_empty(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
     return {"accountUid": call.account_id, "len": 0, "elements": []}
 
@@ -304,6 +318,6 @@ def history_empty(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
 HISTORY_ENDPOINTS: dict[str, Callable[[KrakenFuturesVenue, FuturesCall], Json]] = {
     "orders": history_orders,
     "triggers": history_empty,
-    "executions": history_empty,
+    "executions": history_executions,
     "account-log": account_log,
 }

@@ -108,7 +108,8 @@ def paging(params: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _execution_element(execution: KrakenPublicExecution) -> Json:
+def execution_element(execution: KrakenPublicExecution, *, public: bool = True) -> Json:
+    """One `Execution` element of the history API (public: no account or client ids)."""
     return {
         "uid": execution.uid,
         "timestamp": execution.time_ms,
@@ -116,8 +117,8 @@ def _execution_element(execution: KrakenPublicExecution) -> Json:
             "Execution": {
                 "execution": {
                     "uid": execution.uid,
-                    "makerOrder": history_order_json(execution.maker, public=True),
-                    "takerOrder": history_order_json(execution.taker, public=True),
+                    "makerOrder": history_order_json(execution.maker, public=public),
+                    "takerOrder": history_order_json(execution.taker, public=public),
                     "timestamp": execution.time_ms,
                     "quantity": str(execution.qty),
                     "price": str(execution.price),
@@ -143,7 +144,7 @@ def market_executions(engine: KrakenFuturesEngine, params: Mapping[str, str], pa
     if sort == "desc":
         rows.reverse()
     rows = rows[: paging(params, "count", 1000)]
-    return {"elements": [_execution_element(e) for e in rows], "len": len(rows)}
+    return {"elements": [execution_element(e) for e in rows], "len": len(rows)}
 
 
 def market_orders(engine: KrakenFuturesEngine, params: Mapping[str, str], path: str) -> Json:

@@ -191,6 +191,16 @@ class KrakenFuturesEngine:
         """The last executions of a contract (at most 1000), oldest first."""
         return list(self._market(symbol).executions)
 
+    def account_executions(self, account_id: str) -> list[KrakenPublicExecution]:
+        """Recent executions an account took part in, oldest first (all contracts)."""
+        mine = [
+            e
+            for m in self._markets.values()
+            for e in m.executions
+            if account_id in (e.maker.account_id, e.taker.account_id)
+        ]
+        return sorted(mine, key=lambda e: e.time_ms)
+
     def ticker(self, symbol: str) -> KrakenFuturesTicker:
         m = self._market(symbol)
         open_interest = self.ledger.open_interest(m.inst.symbol)

@@ -244,6 +244,11 @@ async def test_fills_positions_accounts_transfer_and_history(rest: FuturesRest) 
         {"fromAccount": "cash", "toAccount": "flex", "unit": "xbt", "amount": "9"},
     )
     assert as_json(too_much.text)["error"] == "insufficientFunds"
+    executions = as_json((await rest.call("GET", "/api/history/v2/executions")).text)
+    [element] = executions["elements"]
+    execution = element["event"]["Execution"]["execution"]
+    assert execution["takerOrder"]["clientId"] == "m-1"
+    assert Decimal(execution["price"]) == fill["price"]
     history = as_json((await rest.call("GET", "/api/history/v2/orders")).text)
     kinds = [next(iter(e["event"])) for e in history["elements"]]
     assert kinds == ["OrderUpdated", "OrderPlaced"]
