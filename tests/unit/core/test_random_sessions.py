@@ -73,18 +73,20 @@ async def _play(
                 assert isinstance(arg, Outcome)
                 venue.script("amend", arg)
                 await service.amend(TRADER, AmendRequest(client_order_id=cid, qty=D(3)))
-            elif kind == "fill" and cid in venue.orders:
-                mine = venue.orders[cid]
-                if mine.status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED):
-                    await venue.fill(cid, D("0.5"), D("100"), trade_id=f"{cid}-{arg}")
-            elif kind == "expire" and cid in venue.orders:
-                if venue.orders[cid].status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED):
-                    await venue.expire(cid)
+            elif kind == "fill" and _working(venue, cid):
+                await venue.fill(cid, D("0.5"), D("100"), trade_id=f"{cid}-{arg}")
+            elif kind == "expire" and _working(venue, cid):
+                await venue.expire(cid)
         except Internal:
             raise
         except GatewayError:
             pass
         venue._scripts.clear()  # unused outcomes must not leak into later calls
+
+
+def _working(venue: VenueDouble, cid: str) -> bool:
+    mine = venue.orders.get(cid)
+    return mine is not None and mine.status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED)
 
 
 async def _check(service: TradingService, journal: SqliteJournal, venue: VenueDouble) -> None:
