@@ -120,6 +120,8 @@ def parse_send(params: Mapping[str, Any]) -> KrakenFuturesOrderRequest:
         kind = KrakenFuturesOrderType(kind_raw.lower())
     except ValueError:
         raise _InvalidStatus("invalidOrderType") from None
+    if not kind.client_may_send:
+        raise _InvalidStatus("invalidOrderType")
     try:
         side = Side(side_raw.lower())
     except ValueError:

@@ -183,6 +183,7 @@ _HISTORY_TYPES = {
     KrakenFuturesOrderType.IOC: "IoC",
     KrakenFuturesOrderType.MKT: "IoC",
     KrakenFuturesOrderType.FOK: "FoK",
+    KrakenFuturesOrderType.LIQUIDATION: "Liquidation",
 }
 
 

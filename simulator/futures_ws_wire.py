@@ -102,8 +102,10 @@ def ws_order_json(order: KrakenFuturesOrder) -> Json:
 
 
 def _ws_order_kind(kind: KrakenFuturesOrderType) -> str:
-    if kind in (KrakenFuturesOrderType.MKT,):
+    if kind is KrakenFuturesOrderType.MKT:
         return "market"
+    if kind is KrakenFuturesOrderType.LIQUIDATION:
+        return "liquidation"
     if kind.is_trigger:
         return "stop" if kind is KrakenFuturesOrderType.STP else kind.value
     return "limit" if kind in (KrakenFuturesOrderType.LMT, KrakenFuturesOrderType.POST) else "ioc"

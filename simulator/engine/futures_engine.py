@@ -71,6 +71,7 @@ MARK_PREMIUM_CAP = Decimal("0.005")
 MARKET_STEP_MS = 1000  # the synthetic market moves once per second of clock time
 MAX_CATCH_UP_STEPS = 10  # a clock jump replays at most this many steps
 _REDUCE_ONLY_CANCEL = "reduce_only_would_not_reduce"  # WS open_orders reason (UNCONFIRMED)
+_LIQUIDATION_CANCEL = "liquidation"  # WS open_orders reason (UNCONFIRMED)
 _POST_REJECT_REASON = "post_order_failed_because_it_would_filled"  # sic, as Kraken spells it
 _REJECT_REASONS = {
     "postWouldExecute": "POST_WOULD_EXECUTE",
@@ -300,7 +301,48 @@ class KrakenFuturesEngine:
             self._run_triggers(m)
             self._emit(KrakenFuturesPriceEvent(m.inst.symbol))
         for account_id in self.ledger.accounts_with_positions():
+            self._liquidate_if_underwater(account_id)
             self._emit(KrakenFuturesAccountChanged(account_id))  # marks moved: PnL and margin
+
+    def _liquidate_if_underwater(self, account_id: str) -> None:
+        """A wallet whose equity fell below its maintenance margin is liquidated: its orders
+        are cancelled and its positions closed at market by `liquidation` orders."""
+        for wallet in sorted({i.margin_wallet for i in self.instruments}):
+            summary = self.margin(account_id, wallet)
+            if (
+                summary.maintenance_margin <= 0
+                or summary.portfolio_value >= summary.maintenance_margin
+            ):
+                continue
+            members = {i.symbol for i in self.instruments if i.margin_wallet == wallet}
+            for order in [
+                o for o in self._open.get(account_id, {}).values() if o.symbol in members
+            ]:
+                self._cancel(order, [], reason=_LIQUIDATION_CANCEL)
+            for pos in [p for p in self.positions(account_id) if p.symbol in members]:
+                self._liquidate(account_id, pos.symbol, pos.size)
+
+    def _liquidate(self, account_id: str, symbol: str, held: Decimal) -> None:
+        m = self._markets[symbol]
+        now = self.now_ms()
+        order = KrakenFuturesOrder(
+            order_id=self._uuid(),
+            account_id=account_id,
+            symbol=symbol,
+            side=Side.SELL if held > 0 else Side.BUY,
+            order_type=KrakenFuturesOrderType.LIQUIDATION,
+            quantity=abs(held),
+            received_ms=now,
+            updated_ms=now,
+            reduce_only=True,
+        )
+        events: list[KrakenFuturesOrderEvent] = []
+        self._record(
+            events,
+            KrakenFuturesOrderEvent(KrakenOrderEventType.PLACE, order.snapshot(), time_ms=now),
+        )
+        self._placed(order, reason="liquidation")
+        self._take_and_rest(m, order, events)  # no limit: it takes what the book offers
 
     # ----------------------------------------------------------------- order bookkeeping
 
@@ -316,15 +358,11 @@ class KrakenFuturesEngine:
         entry = KrakenHistoryEntry(self._uuid(), event.time_ms, account_id, event)
         self._history.setdefault(account_id, []).append(entry)
 
-    def _placed(self, order: KrakenFuturesOrder) -> None:
+    def _placed(self, order: KrakenFuturesOrder, reason: str = "new_placed_order_by_user") -> None:
         self._orders[order.order_id] = order
         self._open.setdefault(order.account_id, {})[order.order_id] = order
         self.ledger.track_order(order)
-        self._emit(
-            KrakenFuturesOrderUpdate(
-                order.account_id, order.snapshot(), False, "new_placed_order_by_user"
-            )
-        )
+        self._emit(KrakenFuturesOrderUpdate(order.account_id, order.snapshot(), False, reason))
 
     def _close(
         self, order: KrakenFuturesOrder, state: KrakenFuturesOrderState, reason: str
@@ -733,12 +771,17 @@ class KrakenFuturesEngine:
             "cancelled", order.order_id, order.cli_ord_id, now, tuple(events)
         )
 
-    def _cancel(self, order: KrakenFuturesOrder, events: list[KrakenFuturesOrderEvent]) -> None:
+    def _cancel(
+        self,
+        order: KrakenFuturesOrder,
+        events: list[KrakenFuturesOrderEvent],
+        reason: str = "cancelled_by_user",
+    ) -> None:
         m = self._markets[order.symbol]
         if order.order_id in m.book:
             self._matcher.unrest(m, order)
         m.triggers.pop(order.order_id, None)
-        self._close(order, KrakenFuturesOrderState.CANCELLED, "cancelled_by_user")
+        self._close(order, KrakenFuturesOrderState.CANCELLED, reason)
         cancel = KrakenFuturesOrderEvent(
             KrakenOrderEventType.CANCEL, order.snapshot(), time_ms=order.updated_ms
         )

@@ -13,7 +13,7 @@ ZERO = Decimal(0)
 
 
 class KrakenFuturesOrderType(StrEnum):
-    """`orderType` of sendorder."""
+    """`orderType` of sendorder, plus the venue's own `liquidation` orders."""
 
     LMT = "lmt"
     POST = "post"
@@ -23,6 +23,11 @@ class KrakenFuturesOrderType(StrEnum):
     STP = "stp"
     TAKE_PROFIT = "take_profit"
     TRAILING_STOP = "trailing_stop"
+    LIQUIDATION = "liquidation"  # placed by the venue, never accepted from a client
+
+    @property
+    def client_may_send(self) -> bool:
+        return self is not KrakenFuturesOrderType.LIQUIDATION
 
     @property
     def is_trigger(self) -> bool:

@@ -352,3 +352,28 @@ def test_resting_reduce_only_orders_follow_the_position() -> None:
     assert (far, D("0.5")) in asks
     engine.send_order(ACCT, req("PF_ETHUSD", Side.SELL, KrakenFuturesOrderType.MKT, "0.5"))
     assert engine.positions(ACCT) == [] and engine.open_orders(ACCT) == []
+
+
+def test_a_wallet_below_maintenance_margin_is_liquidated() -> None:
+    engine = KrakenFuturesEngine(ManualClock(), seed=9)
+    engine.open_account("THIN", {"USD": D(2500)})
+    events: list[KrakenFuturesEvent] = []
+    engine.subscribe(events.append)
+    bought = engine.send_order("THIN", req("PF_XBTUSD", Side.BUY, KrakenFuturesOrderType.MKT, "1"))
+    assert bought.status == "placed"  # 100k notional on 2.5k: 40x, 1% maintenance margin
+    below = best(engine, "PF_XBTUSD", Side.BUY) - D(10000)
+    resting = engine.send_order(
+        "THIN", req("PF_XBTUSD", Side.BUY, KrakenFuturesOrderType.LMT, "0.001", limit_price=below)
+    )
+    engine.set_index("XBT", D(99000))  # -1%: equity is still above maintenance
+    assert engine.positions("THIN") and len(engine.open_orders("THIN")) == 1
+    engine.set_index("XBT", D(98200))  # about -1.8%: equity < 1% of notional
+    assert engine.positions("THIN") == [] and engine.open_orders("THIN") == []
+    liquidation = [
+        f for f in engine.fills("THIN") if f.order_type is KrakenFuturesOrderType.LIQUIDATION
+    ]
+    assert sum(f.size for f in liquidation) == 1 and all(f.side is Side.SELL for f in liquidation)
+    reasons = {
+        (e.order.order_id, e.reason) for e in events if isinstance(e, KrakenFuturesOrderUpdate)
+    }
+    assert (resting.order_id, "liquidation") in reasons
