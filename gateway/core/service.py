@@ -38,14 +38,8 @@ from gateway.core.errors import (
 )
 from gateway.core.events import (
     AmendAck,
-    OrderAccepted,
-    OrderAmended,
-    OrderCanceled,
-    OrderExpired,
     OrderFilled,
     OrderRejected,
-    OrderRestated,
-    OrderTriggered,
     SubmitAck,
     VenueEvent,
     VenueOrderState,
@@ -66,7 +60,6 @@ from gateway.core.model import (
     SessionContext,
 )
 from gateway.core.orders import (
-    apply_fill,
     live_status,
     make_report,
     new_order,
@@ -81,6 +74,7 @@ from gateway.core.validation import (
     validate_amend,
     validate_order,
 )
+from gateway.core.venue_updates import Update, absent_at_venue, from_event, from_venue_state
 
 log = logging.getLogger(__name__)
 
@@ -957,85 +951,11 @@ class TradingService:
 
     def _apply_event(self, key: OrderKey, event: VenueEvent) -> Awaitable[None]:
         order = self._orders[key]
-        now = self._now()
-        if event.venue_order_id and not order.venue_order_id:
-            order = replace(order, venue_order_id=event.venue_order_id)
+        if order.status is OrdStatus.REJECTED and not isinstance(event, OrderRejected):
+            log.error("venue reports activity on rejected order %s; check it", key[1])
         if isinstance(event, OrderFilled):
-            merged = apply_fill(order, event, now)
-            if merged is None:
-                return _done()
-            filled, exec_type = merged
-            if order.status is OrdStatus.REJECTED:
-                log.error("fill on rejected order %s: the venue had it after all", key[1])
             self.risk.update_last_price(order.venue, order.symbol, event.price)
-            return self._emit(
-                filled,
-                exec_type,
-                last_qty=event.qty,
-                last_px=event.price,
-                trade_id=event.trade_id,
-                fee=event.fee,
-                liquidity=event.liquidity,
-                venue_time=event.venue_time,
-            )
-        if order.is_terminal:
-            if order.status is OrdStatus.REJECTED and not isinstance(event, OrderRejected):
-                log.error("venue reports activity on rejected order %s; check it", key[1])
-            return _done()  # late or repeated news about a closed order
-        if isinstance(event, OrderAccepted):
-            if order.status is OrdStatus.PENDING_NEW:
-                return self._emit(
-                    transition(order, OrdStatus.NEW, now), ExecType.NEW, venue_time=event.venue_time
-                )
-            return self._save_quietly(order)
-        if isinstance(event, OrderRejected):
-            if order.status is not OrdStatus.PENDING_NEW:
-                return self._save_quietly(order)
-            reject = RejectInfo(reason=event.reason, text=event.text, venue_text=event.venue_text)
-            return self._emit(
-                transition(order, OrdStatus.REJECTED, now, reject=reject),
-                ExecType.REJECTED,
-                venue_time=event.venue_time,
-            )
-        if isinstance(event, OrderCanceled):
-            return self._emit(
-                transition(order, OrdStatus.CANCELED, now),
-                ExecType.CANCELED,
-                text=event.text,
-                venue_time=event.venue_time,
-            )
-        if isinstance(event, OrderExpired):
-            return self._emit(
-                transition(order, OrdStatus.EXPIRED, now),
-                ExecType.EXPIRED,
-                text=event.text,
-                venue_time=event.venue_time,
-            )
-        if isinstance(event, OrderAmended | OrderRestated):
-            changed = replace(
-                order,
-                qty=_first(event.qty, order.qty),
-                price=_pick(event.price, order.price),
-                stop_price=_pick(event.stop_price, order.stop_price),
-            )
-            if isinstance(event, OrderAmended):
-                changed = replace(changed, display_qty=_pick(event.display_qty, order.display_qty))
-            keep_pending = order.status is OrdStatus.PENDING_CANCEL or (
-                isinstance(event, OrderRestated) and order.status in PENDING_STATUSES
-            )
-            status = order.status if keep_pending else live_status(changed)
-            exec_type = ExecType.REPLACED if isinstance(event, OrderAmended) else ExecType.RESTATED
-            text = event.text if isinstance(event, OrderRestated) else ""
-            return self._emit(
-                transition(changed, status, now), exec_type, text=text, venue_time=event.venue_time
-            )
-        if isinstance(event, OrderTriggered):
-            return self._emit(
-                transition(order, order.status, now),
-                ExecType.TRIGGERED,
-                venue_time=event.venue_time,
-            )
-        raise Internal(f"unhandled venue event {type(event).__name__}")
+        return self._commit(from_event(order, event, self._now()))
 
     def _schedule_resolve(self, key: OrderKey) -> None:
         if key in self._resolvers:
@@ -1069,22 +989,11 @@ class TradingService:
                     continue
                 not_found += 1
                 if not_found >= self._confirmations:
-                    await self._settle([self._absent_at_venue(key)])
+                    await self._settle(
+                        [self._commit(absent_at_venue(self._orders[key], self._now()))]
+                    )
             except Exception:
                 log.exception("settling order %s failed; retrying", key[1])
-
-    def _absent_at_venue(self, key: OrderKey) -> Awaitable[None]:
-        order = self._orders[key]
-        if order.status is OrdStatus.PENDING_NEW:
-            reject = RejectInfo(
-                reason=ErrorReason.UNKNOWN_ORDER, text="the venue has no record of the order"
-            )
-            return self._emit(
-                transition(order, OrdStatus.REJECTED, self._now(), reject=reject), ExecType.REJECTED
-            )
-        if order.status in PENDING_STATUSES:
-            return self._canceled(key, "the venue has no record of the order")
-        return _done()
 
     async def _apply_venue_state(
         self, key: OrderKey, state: VenueOrderState, port: OrderEntryPort
@@ -1104,69 +1013,10 @@ class TradingService:
                 ):
                     pending.append(self._apply_event(key, fill))
         order = self._orders[key]
-        if state.venue_order_id and not order.venue_order_id:
-            order = replace(order, venue_order_id=state.venue_order_id)
-            self._orders[key] = order
         if state.cum_qty > order.cum_qty:
             log.warning("order %s: venue reports more executed qty than known fills", key[1])
-        pending.append(self._settle_status(key, state))
+        pending.append(self._commit(from_venue_state(order, state, self._now())))
         await self._settle(pending)
-
-    def _settle_status(self, key: OrderKey, state: VenueOrderState) -> Awaitable[None]:
-        order = self._orders[key]
-        now = self._now()
-        venue_status = state.status
-        if order.is_terminal:
-            return _done()
-        if venue_status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED, OrdStatus.PENDING_NEW):
-            if order.status is OrdStatus.PENDING_NEW:
-                if venue_status is OrdStatus.PENDING_NEW:
-                    return self._save_quietly(order)
-                return self._emit(transition(order, live_status(order), now), ExecType.NEW)
-            if order.status is OrdStatus.PENDING_REPLACE:
-                changed = replace(
-                    order,
-                    qty=state.qty,
-                    price=_pick(state.price, order.price),
-                    stop_price=_pick(state.stop_price, order.stop_price),
-                )
-                return self._emit(
-                    transition(changed, live_status(changed), now),
-                    ExecType.REPLACED if changed != order else ExecType.ORDER_STATUS,
-                )
-            if order.status is OrdStatus.PENDING_CANCEL:
-                text = "cancel not confirmed: the order is still open at the venue"
-                return self._emit(
-                    transition(order, live_status(order), now), ExecType.ORDER_STATUS, text=text
-                )
-            return self._save_quietly(order)
-        if venue_status is OrdStatus.FILLED:
-            if order.status is OrdStatus.FILLED:
-                return _done()
-            return self._emit(
-                transition(order, OrdStatus.FILLED, now), ExecType.ORDER_STATUS, text=state.text
-            )
-        if venue_status in (OrdStatus.CANCELED, OrdStatus.EXPIRED, OrdStatus.REPLACED):
-            target = (
-                venue_status
-                if venue_status is not OrdStatus.REPLACED
-                or order.status is OrdStatus.PENDING_REPLACE
-                else OrdStatus.CANCELED
-            )
-            exec_type = {
-                OrdStatus.CANCELED: ExecType.CANCELED,
-                OrdStatus.EXPIRED: ExecType.EXPIRED,
-                OrdStatus.REPLACED: ExecType.REPLACED,
-            }[target]
-            return self._emit(transition(order, target, now), exec_type, text=state.text)
-        if venue_status is OrdStatus.REJECTED and order.status is OrdStatus.PENDING_NEW:
-            reject = RejectInfo(
-                reason=ErrorReason.VENUE_REJECTED_OTHER, text=state.text or "rejected by the venue"
-            )
-            return self._emit(
-                transition(order, OrdStatus.REJECTED, now, reject=reject), ExecType.REJECTED
-            )
-        return self._save_quietly(order)
 
     # -- state, journal -------------------------------------------------------------------
     def _index(self, order: Order) -> None:
@@ -1190,6 +1040,13 @@ class TradingService:
         saved = self.journal.save_orders([order])
         appended = self.journal.append([make_report(order, exec_type, self._now(), **report)])
         return _both(saved, appended)
+
+    def _commit(self, update: Update | None) -> Awaitable[None]:
+        if update is None:
+            return _done()
+        if update.exec_type is None:
+            return self._save_quietly(update.order)
+        return self._emit(update.order, update.exec_type, **update.report)
 
     def _save_quietly(self, order: Order) -> Awaitable[None]:
         """A change without a report (e.g. the venue order id learnt late)."""
