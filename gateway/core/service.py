@@ -59,6 +59,7 @@ from gateway.core.model import (
     ReplaceRequest,
     SessionContext,
 )
+from gateway.core.order_index import OrderIndex, OrderKey
 from gateway.core.orders import (
     live_status,
     make_report,
@@ -79,7 +80,6 @@ from gateway.core.venue_updates import Update, absent_at_venue, from_event, from
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-OrderKey = tuple[str, str]  # (account, client_order_id)
 
 # Venue errors that prove the request was not executed: safe to report as a rejection.
 DEFINITIVE = (
@@ -152,11 +152,7 @@ class TradingService:
         self._now = clock or _utcnow
         self._resolve_delays = tuple(resolve_delays) or (1.0,)
         self._confirmations = max(1, not_found_confirmations)
-        self._orders: dict[OrderKey, Order] = {}
-        self._by_venue_id: dict[tuple[str, str, str], str] = {}
-        self._open: defaultdict[str, set[str]] = defaultdict(set)
-        self._account_ids: defaultdict[str, dict[str, None]] = defaultdict(dict)  # ordered sets
-        self._session_ids: defaultdict[tuple[str, str], dict[str, None]] = defaultdict(dict)
+        self._orders = OrderIndex()
         self._inflight: dict[OrderKey, asyncio.Future[Order]] = {}
         self._results: dict[OrderKey, Order] = {}
         self._ports: dict[tuple[str, str], OrderEntryPort] = {}
@@ -168,7 +164,7 @@ class TradingService:
     async def start(self) -> None:
         """Load orders from the journal. Call once before serving."""
         for order in await self.journal.load_orders():
-            self._index(order)
+            self._orders.put(order)
 
     async def close(self) -> None:
         """Stop background resolution tasks."""
@@ -216,7 +212,7 @@ class TradingService:
         resumes settling the account's pending orders there."""
         self._ports[(account, port.venue)] = port
         port.set_event_sink(_AccountSink(self, account, port.venue))
-        for order in self._account_orders(account):
+        for order in self._orders.account_orders(account):
             if order.venue == port.venue and order.status in PENDING_STATUSES:
                 self._schedule_resolve((account, order.client_order_id))
 
@@ -237,7 +233,7 @@ class TradingService:
                 continue
             keys = [
                 (account, o.client_order_id)
-                for o in self._account_orders(account)
+                for o in self._orders.account_orders(account)
                 if o.venue == port_venue and o.is_open
             ]
             if not keys:
@@ -442,7 +438,7 @@ class TradingService:
                 continue
             keys = [
                 (acct, o.client_order_id)
-                for o in self._account_orders(acct)
+                for o in self._orders.account_orders(acct)
                 if o.venue == venue and o.is_open and o.status is not OrdStatus.PENDING_CANCEL
             ]
             first = [
@@ -559,15 +555,11 @@ class TradingService:
             )
 
     def _session_orders(self, ctx: SessionContext) -> list[Order]:
-        ids = self._session_ids.get((ctx.account, ctx.session_id), {})
-        return [self._orders[(ctx.account, cid)] for cid in ids]
-
-    def _account_orders(self, account: str) -> list[Order]:
-        return [self._orders[(account, cid)] for cid in self._account_ids.get(account, {})]
+        return self._orders.session_orders(ctx.account, ctx.session_id)
 
     def _visible_orders(self, ctx: SessionContext) -> list[Order]:
         if ctx.is_drop_copy:
-            return self._account_orders(ctx.account)
+            return self._orders.account_orders(ctx.account)
         return self._session_orders(ctx)
 
     def _port(self, account: str, venue: str) -> OrderEntryPort:
@@ -590,7 +582,7 @@ class TradingService:
         instrument = self.instrument(request.symbol, request.venue)
         validate_order(request, instrument, self._now())
         self._port(ctx.account, instrument.venue)
-        open_orders = len(self._open[ctx.account]) + open_orders_delta
+        open_orders = self._orders.open_count(ctx.account) + open_orders_delta
         self.risk.check(ctx.account, request, instrument, open_orders)
         return instrument
 
@@ -931,19 +923,8 @@ class TradingService:
         return count
 
     # -- venue events and resolution ------------------------------------------------------
-    def _find(
-        self, account: str, venue: str, client_order_id: str | None, venue_order_id: str | None
-    ) -> OrderKey | None:
-        if client_order_id is not None and (account, client_order_id) in self._orders:
-            return (account, client_order_id)
-        if venue_order_id is not None:
-            clid = self._by_venue_id.get((account, venue, venue_order_id))
-            if clid is not None:
-                return (account, clid)
-        return None
-
     async def _on_venue_event(self, account: str, venue: str, event: VenueEvent) -> None:
-        key = self._find(account, venue, event.client_order_id, event.venue_order_id)
+        key = self._orders.find(account, venue, event.client_order_id, event.venue_order_id)
         if key is None:
             log.info("venue event %s for an order this gateway does not know", type(event).__name__)
             return
@@ -1006,7 +987,7 @@ class TradingService:
             since = self._orders[key].created_at
             for fill in await port.recent_fills(since):
                 if (
-                    self._find(
+                    self._orders.find(
                         key[0], self._orders[key].venue, fill.client_order_id, fill.venue_order_id
                     )
                     == key
@@ -1019,24 +1000,9 @@ class TradingService:
         await self._settle(pending)
 
     # -- state, journal -------------------------------------------------------------------
-    def _index(self, order: Order) -> None:
-        key = (order.account, order.client_order_id)
-        if key not in self._orders:
-            self._account_ids[order.account][order.client_order_id] = None
-            self._session_ids[(order.account, order.session_id)][order.client_order_id] = None
-        self._orders[key] = order
-        if order.venue_order_id:
-            self._by_venue_id[(order.account, order.venue, order.venue_order_id)] = (
-                order.client_order_id
-            )
-        if order.is_open:
-            self._open[order.account].add(order.client_order_id)
-        else:
-            self._open[order.account].discard(order.client_order_id)
-
     def _emit(self, order: Order, exec_type: ExecType, **report: Any) -> Awaitable[None]:
         """Store the new state and journal it with its report (in call order)."""
-        self._index(order)
+        self._orders.put(order)
         saved = self.journal.save_orders([order])
         appended = self.journal.append([make_report(order, exec_type, self._now(), **report)])
         return _both(saved, appended)
@@ -1050,7 +1016,7 @@ class TradingService:
 
     def _save_quietly(self, order: Order) -> Awaitable[None]:
         """A change without a report (e.g. the venue order id learnt late)."""
-        self._index(order)
+        self._orders.put(order)
         return self.journal.save_orders([order])
 
     async def _settle(self, pending: Iterable[Awaitable[Any]]) -> None:
