@@ -44,6 +44,7 @@ from gateway.core.events import (
     VenueEvent,
     VenueOrderState,
 )
+from gateway.core.instruments import InstrumentCatalog
 from gateway.core.model import (
     PENDING_STATUSES,
     AmendRequest,
@@ -71,7 +72,6 @@ from gateway.core.ports import JournalPort, OrderEntryPort, ReportSubscription
 from gateway.core.risk import RiskEngine, RiskLimits
 from gateway.core.validation import (
     check_id,
-    check_symbol_text,
     validate_amend,
     validate_order,
 )
@@ -156,8 +156,7 @@ class TradingService:
         self._inflight: dict[OrderKey, asyncio.Future[Order]] = {}
         self._results: dict[OrderKey, Order] = {}
         self._ports: dict[tuple[str, str], OrderEntryPort] = {}
-        self._instruments: dict[tuple[str, str], Instrument] = {}
-        self._by_symbol: defaultdict[str, list[Instrument]] = defaultdict(list)
+        self.catalog = InstrumentCatalog()
         self._resolvers: dict[OrderKey, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -175,37 +174,15 @@ class TradingService:
 
     # -- wiring ---------------------------------------------------------------------------
     def add_instruments(self, instruments: Iterable[Instrument]) -> None:
-        for inst in instruments:
-            key = (inst.venue, inst.symbol)
-            if key in self._instruments:
-                self._by_symbol[inst.symbol].remove(self._instruments[key])
-            self._instruments[key] = inst
-            self._by_symbol[inst.symbol].append(inst)
+        self.catalog.add(instruments)
 
     def instruments(self, venue: str | None = None) -> list[Instrument]:
-        return [i for i in self._instruments.values() if venue is None or i.venue == venue]
+        return self.catalog.list(venue)
 
     def instrument(self, symbol: str, venue: str = "") -> Instrument:
         """Raises InvalidArgument(UNKNOWN_SYMBOL), or INVALID_FIELD if the symbol is listed on
         several venues and none was named."""
-        check_symbol_text(symbol)
-        if venue:
-            found = self._instruments.get((venue, symbol))
-            if found is not None:
-                return found
-        else:
-            candidates = self._by_symbol.get(symbol, [])
-            if len(candidates) == 1:
-                return candidates[0]
-            if len(candidates) > 1:
-                raise InvalidArgument(
-                    f"{symbol} trades on several venues; name one",
-                    ErrorReason.INVALID_FIELD,
-                    metadata={"field": "venue"},
-                )
-        raise InvalidArgument(
-            f"unknown symbol {symbol}", ErrorReason.UNKNOWN_SYMBOL, metadata={"field": "symbol"}
-        )
+        return self.catalog.get(symbol, venue)
 
     def attach_venue(self, account: str, port: OrderEntryPort) -> None:
         """Route `account`'s orders on `port.venue` to `port`; gives it the event sink and
@@ -292,7 +269,12 @@ class TradingService:
             except GatewayError as exc:
                 results[i] = exc
         batches = [
-            (indexes, self._start_group(ctx, [requests[i] for i in indexes], self._instruments[g]))
+            (
+                indexes,
+                self._start_group(
+                    ctx, [requests[i] for i in indexes], self.catalog.get(g[1], g[0])
+                ),
+            )
             for g, indexes in groups.items()
         ]
         for i in deferred:
