@@ -391,7 +391,10 @@ class SqliteJournal:
                     new_fills.append(
                         (o.account, o.client_order_id, fill.venue, fill.trade_id, encode(fill))
                     )
-                self._stored_fills[key] = len(o.fills)
+                if o.is_open:
+                    self._stored_fills[key] = len(o.fills)
+                else:  # closed orders rarely change again: recount from the file if they do
+                    self._stored_fills.pop(key, None)
                 rows.append(
                     (
                         o.account,
