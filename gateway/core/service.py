@@ -213,6 +213,14 @@ class TradingService:
                 for o in self._orders.account_orders(account)
                 if o.venue == port_venue and o.is_open
             ]
+            for state in await port.open_orders():
+                known = self._orders.find(
+                    account, port_venue, state.client_order_id, state.venue_order_id
+                )
+                if known is None:
+                    # Placed outside this gateway, or sent just before a crash that lost its
+                    # journal entry: reported, not adopted (no session to give it to).
+                    log.warning("venue %s has an open order unknown to the journal", port_venue)
             if not keys:
                 continue
             since = min(self._orders[k].created_at for k in keys)
