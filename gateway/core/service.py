@@ -213,9 +213,9 @@ class TradingService:
                 for o in self._orders.account_orders(account)
                 if o.venue == port_venue and o.is_open
             ]
-            for state in await port.open_orders():
+            for listed in await port.open_orders():
                 known = self._orders.find(
-                    account, port_venue, state.client_order_id, state.venue_order_id
+                    account, port_venue, listed.client_order_id, listed.venue_order_id
                 )
                 if known is None:
                     # Placed outside this gateway, or sent just before a crash that lost its
