@@ -1,0 +1,182 @@
+"""Shared helpers of the benchmarks: percentiles, summaries, ratio formatting, interleaved rounds.
+
+The machine the benches run on is shared and noisy, so every bench measures its baseline in the
+same run as its subject and alternates them round by round: `interleaved` runs A B, then B A,
+then A B..., so a slow drift of the machine (another job starting, CPU frequency) falls on both
+sides alike. Figures are medians and p99 over rounds or samples, never means, and the headline
+is a ratio against the baseline.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import statistics
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from gateway.api.app import AccountVenues, GatewayApp
+from gateway.config import AccountConfig, load_config
+from gateway.core.ports import VenueEventSink
+from gateway.venues.paper import PaperMarket, PaperVenue
+
+__all__ = [
+    "BenchGateway",
+    "Summary",
+    "TappedPaperVenue",
+    "format_ratio",
+    "format_seconds",
+    "interleaved",
+    "interleaved_async",
+    "percentile",
+    "round_order",
+    "start_gateway",
+    "summarize",
+]
+
+T = TypeVar("T")
+
+
+def percentile(samples: Iterable[float], q: float) -> float:
+    """Nearest-rank percentile, `q` in [0, 1] (0.5 median, 0.99 p99); no interpolation, so the
+    figure is always one of the measured values."""
+    ordered = sorted(samples)
+    if not ordered:
+        raise ValueError("no samples")
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"q must be in [0, 1], got {q}")
+    rank = max(1, math.ceil(q * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Order statistics of one series of samples (seconds, or per-second rates)."""
+
+    count: int
+    median: float
+    p99: float
+    minimum: float
+    maximum: float
+
+
+def summarize(samples: Sequence[float]) -> Summary:
+    if not samples:
+        raise ValueError("no samples")
+    return Summary(
+        count=len(samples),
+        median=statistics.median(samples),
+        p99=percentile(samples, 0.99),
+        minimum=min(samples),
+        maximum=max(samples),
+    )
+
+
+def format_seconds(value: float) -> str:
+    """A duration with a unit that keeps 3-4 significant digits: `812.3 us`, `4.21 ms`."""
+    if value < 1e-3:
+        return f"{value * 1e6:.1f} us"
+    if value < 1.0:
+        return f"{value * 1e3:.2f} ms"
+    return f"{value:.2f} s"
+
+
+def format_ratio(subject: float, baseline: float) -> str:
+    """`subject / baseline` as `x0.93`; `x-` when the baseline is zero."""
+    if baseline == 0:
+        return "x-"
+    return f"x{subject / baseline:.2f}"
+
+
+def round_order(names: Sequence[str], index: int) -> list[str]:
+    """The variants' order in round `index`: as given in even rounds, reversed in odd ones
+    (A B, B A, A B, ...), so each variant runs first as often as last."""
+    return list(names) if index % 2 == 0 else list(reversed(names))
+
+
+def interleaved(rounds: int, variants: Mapping[str, Callable[[], T]]) -> dict[str, list[T]]:
+    """Run every variant once per round, alternating their order; results per variant."""
+    results: dict[str, list[T]] = {name: [] for name in variants}
+    for index in range(rounds):
+        for name in round_order(list(variants), index):
+            results[name].append(variants[name]())
+    return results
+
+
+async def interleaved_async(
+    rounds: int, variants: Mapping[str, Callable[[], Awaitable[T]]]
+) -> dict[str, list[T]]:
+    """`interleaved` for coroutines (one variant at a time, never concurrently)."""
+    results: dict[str, list[T]] = {name: [] for name in variants}
+    for index in range(rounds):
+        for name in round_order(list(variants), index):
+            results[name].append(await variants[name]())
+    return results
+
+
+# -- the real gateway, in process ---------------------------------------------------------------
+
+GATEWAY_CONFIG = """
+[server]
+listen = "127.0.0.1:0"
+data_dir = "data"
+heartbeat_interval_s = 300
+heartbeat_timeout_s = 900
+shutdown_grace_s = 1
+
+[accounts.bench]
+permissions = ["read", "trade", "cancel_only", "drop_copy"]
+
+[sessions.bench]
+account = "bench"
+token_env = "BENCH_TOKEN"
+"""
+
+
+class TappedPaperVenue(PaperVenue):
+    """The shipped paper venue (acks at once), keeping the core's event sink so a bench can
+    push venue events (fills) the way an adapter's feed does."""
+
+    sink: VenueEventSink | None = None
+
+    def set_event_sink(self, sink: VenueEventSink) -> None:
+        super().set_event_sink(sink)
+        self.sink = sink
+
+
+@dataclass
+class BenchGateway:
+    """A real GatewayApp (SQLite journal in `directory`, core, sessions, grpc.aio server with its
+    interceptors) on 127.0.0.1, one account `bench` on the paper venue, one session `bench`."""
+
+    app: GatewayApp
+    target: str
+    token: str
+    venue: TappedPaperVenue
+    session: str = "bench"
+
+
+async def start_gateway(directory: Path) -> BenchGateway:
+    token = f"bench-{secrets.token_urlsafe(24)}"
+    path = directory / "gateway.toml"
+    path.write_text(GATEWAY_CONFIG)
+    config = load_config(path, environ={"BENCH_TOKEN": token})
+    market = PaperMarket()
+    venues: list[TappedPaperVenue] = []
+
+    async def build(account: AccountConfig) -> AccountVenues:
+        venue = TappedPaperVenue(market, account.name)
+        venues.append(venue)
+        return AccountVenues(
+            order_entry=[venue],
+            account=venue,
+            instruments=[market],
+            market_data={market.venue: market},
+            closers=[venue.close],
+        )
+
+    app = await GatewayApp.build(config, venues=build, metrics=False)
+    port = await app.start()
+    return BenchGateway(app=app, target=f"127.0.0.1:{port}", token=token, venue=venues[0])

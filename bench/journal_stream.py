@@ -1,0 +1,333 @@
+"""Execution-stream throughput with journaling on, against a plain grpc.aio stream of the same
+ExecutionReport messages without any journal.
+
+Everything runs in one process and one event loop, the real Python client included, so each
+figure is the whole cost of a report from producer to the client's typed ExecutionReport:
+
+* plain (baseline): a bare `grpc.aio` server (no interceptor, no session, no journal) whose
+  StreamExecutions yields pre-built `StreamExecutionsResponse` messages, converted in advance
+  from the same kind of core reports (partial fills with fee, liquidity, trade id);
+* journal: the real gateway (`GatewayApp`: SQLite journal in WAL mode in a temp dir, core,
+  sessions, the interceptors and servicers). Each report goes through `journal.append([r])`,
+  the very call `TradingService._emit` makes for every report: the journal's writer thread
+  commits it (group commit), the hub publishes it after the commit, and the session's
+  StreamExecutions converts and sends it;
+* gateway: the same server, fed one step earlier, the way a venue adapter's feed does: an
+  `OrderFilled` event per report pushed into the core's `VenueEventSink` (as the paper venue
+  does, one task per event). The core applies the fill to the order, saves the order and its new
+  fill, appends the report, then the journal path above follows.
+
+The `journal` line is the issue's ratio (journal cost on the stream); `gateway` adds the core's
+order bookkeeping. Producers hand the loop back every `--burst` reports, so commits, the stream
+and the client overlap as they do live. Each round sends `--reports` reports and is timed from
+the first produce call to the client's receipt of the last report; the stream is opened and
+drained before the clock starts. Variants alternate per round (ABC, CBA, ...).
+
+    .venv/bin/python -m bench.journal_stream [--reports 5000] [--rounds 7] [--burst 100] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import grpc
+from krakengw import AsyncClient
+from krakengw.resume import AsyncExecutionStream
+from krakengw.v1 import executions_pb2, executions_pb2_grpc
+
+from bench.common import (
+    BenchGateway,
+    format_ratio,
+    interleaved_async,
+    start_gateway,
+    summarize,
+)
+from gateway.api import convert
+from gateway.core.events import OrderFilled
+from gateway.core.model import (
+    ExecType,
+    ExecutionReport,
+    Fee,
+    Liquidity,
+    OrderType,
+    OrdStatus,
+    Side,
+    TimeInForce,
+)
+
+FILLS_PER_ORDER = 20
+FILL_QTY = Decimal("0.001")
+FILL_PX = Decimal("40000.0")
+
+
+def fill_reports(session: str, account: str, tag: str, count: int) -> list[ExecutionReport]:
+    """`count` partial-fill reports as the core makes them (sequences left to the journal)."""
+    now = datetime.now(UTC)
+    reports = []
+    for i in range(count):
+        order = i // FILLS_PER_ORDER
+        nth = i % FILLS_PER_ORDER + 1
+        cum = FILL_QTY * nth
+        reports.append(
+            ExecutionReport(
+                session_id=session,
+                account=account,
+                exec_id=f"{tag}-{i}",
+                exec_type=ExecType.PARTIAL_FILL,
+                ord_status=OrdStatus.PARTIALLY_FILLED,
+                client_order_id=f"{tag}-o{order}",
+                venue_order_id=f"PAPER-{tag}-{order:08d}",
+                venue="kraken",
+                symbol="BTC/USD",
+                side=Side.BUY,
+                order_type=OrderType.LIMIT,
+                time_in_force=TimeInForce.GTC,
+                order_qty=Decimal(1),
+                price=FILL_PX,
+                cum_qty=cum,
+                leaves_qty=Decimal(1) - cum,
+                avg_px=FILL_PX,
+                last_qty=FILL_QTY,
+                last_px=FILL_PX,
+                trade_id=f"T{tag}-{i}",
+                fee=Fee(asset="USD", amount=FILL_QTY * FILL_PX * Decimal("0.0016")),
+                liquidity=Liquidity.MAKER,
+                venue_time=now,
+                gateway_time=now,
+            )
+        )
+    return reports
+
+
+class PlainExecutions(executions_pb2_grpc.ExecutionServiceServicer):
+    """The baseline: StreamExecutions yielding whatever batches are queued, nothing else."""
+
+    def __init__(self) -> None:
+        self.batches: asyncio.Queue[list[executions_pb2.StreamExecutionsResponse]] = asyncio.Queue()
+        self.sequence = 0
+
+    def prepare(self, reports: Sequence[ExecutionReport]) -> list[Any]:
+        """The same reports as protobuf messages, numbered after the last batch."""
+        messages = []
+        for report in reports:
+            self.sequence += 1
+            object.__setattr__(report, "sequence", self.sequence)
+            object.__setattr__(report, "account_sequence", self.sequence)
+            messages.append(
+                executions_pb2.StreamExecutionsResponse(
+                    execution_report=convert.execution_report(report)
+                )
+            )
+        return messages
+
+    async def ListFills(
+        self, request: executions_pb2.ListFillsRequest, context: grpc.aio.ServicerContext
+    ) -> executions_pb2.ListFillsResponse:
+        return executions_pb2.ListFillsResponse()
+
+    async def StreamExecutions(
+        self, request: executions_pb2.StreamExecutionsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[executions_pb2.StreamExecutionsResponse]:
+        while True:
+            for message in await self.batches.get():
+                yield message
+
+
+async def take(stream: AsyncExecutionStream, count: int) -> None:
+    for _ in range(count):
+        await anext(stream)
+
+
+async def drain(stream: AsyncExecutionStream, upto: int) -> None:
+    """Consume the stream up to sequence `upto` (reports produced by untimed setup)."""
+    while stream.last_sequence < upto:
+        await anext(stream)
+
+
+class Bench:
+    def __init__(
+        self,
+        gw: BenchGateway,
+        plain: PlainExecutions,
+        gw_stream: AsyncExecutionStream,
+        plain_stream: AsyncExecutionStream,
+        client: AsyncClient,
+        reports: int,
+        burst: int,
+    ) -> None:
+        self.gw = gw
+        self.plain = plain
+        self.gw_stream = gw_stream
+        self.plain_stream = plain_stream
+        self.client = client
+        self.reports = reports
+        self.burst = burst
+        self.tags = itertools.count()
+
+    def tag(self) -> str:
+        return f"r{next(self.tags)}"
+
+    async def sync_gateway_stream(self) -> None:
+        upto = await self.gw.app.journal.last_sequence(self.gw.session)
+        await drain(self.gw_stream, upto)
+
+    async def plain_round(self) -> float:
+        messages = self.plain.prepare(fill_reports("s", "a", self.tag(), self.reports))
+        start = time.perf_counter()
+        self.plain.batches.put_nowait(messages)
+        await take(self.plain_stream, self.reports)
+        return time.perf_counter() - start
+
+    async def journal_round(self) -> float:
+        await self.sync_gateway_stream()
+        journal = self.gw.app.journal
+        reports = fill_reports(self.gw.session, "bench", self.tag(), self.reports)
+
+        async def produce() -> None:
+            pending: list[Awaitable[Any]] = []
+            for i, report in enumerate(reports, 1):
+                pending.append(journal.append([report]))
+                if i % self.burst == 0:
+                    await asyncio.sleep(0)
+            await asyncio.gather(*pending)
+
+        return await self._timed(produce)
+
+    async def gateway_round(self) -> float:
+        await self.sync_gateway_stream()
+        # Untimed setup: resting orders at the venue, then fills for them.
+        tag = self.tag()
+        orders = [
+            await self.client.submit_order(
+                "BTC/USD", "buy", Decimal(1), price=FILL_PX, client_order_id=f"{tag}-o{n}"
+            )
+            for n in range((self.reports + FILLS_PER_ORDER - 1) // FILLS_PER_ORDER)
+        ]
+        now = datetime.now(UTC)
+        events = [
+            OrderFilled(
+                client_order_id=orders[i // FILLS_PER_ORDER].client_order_id,
+                venue_order_id=orders[i // FILLS_PER_ORDER].venue_order_id,
+                trade_id=f"T{tag}-{i}",
+                qty=FILL_QTY,
+                price=FILL_PX,
+                fee=Fee(asset="USD", amount=FILL_QTY * FILL_PX * Decimal("0.0016")),
+                liquidity=Liquidity.MAKER,
+                venue_time=now,
+            )
+            for i in range(self.reports)
+        ]
+        await self.sync_gateway_stream()
+        sink = self.gw.venue.sink
+        assert sink is not None
+
+        async def produce() -> None:
+            tasks = []
+            for i, event in enumerate(events, 1):
+                tasks.append(asyncio.create_task(sink.on_venue_event(event)))
+                if i % self.burst == 0:
+                    await asyncio.sleep(0)
+            await asyncio.gather(*tasks)
+
+        return await self._timed(produce)
+
+    async def _timed(self, produce: Callable[[], Coroutine[Any, Any, None]]) -> float:
+        start = time.perf_counter()
+        producer = asyncio.create_task(produce())
+        await take(self.gw_stream, self.reports)
+        elapsed = time.perf_counter() - start
+        await producer
+        return elapsed
+
+
+async def run(reports: int, rounds: int, burst: int) -> dict[str, list[float]]:
+    with tempfile.TemporaryDirectory(prefix="bench-journal-") as tmp:
+        gw = await start_gateway(Path(tmp))
+        plain = PlainExecutions()
+        server = grpc.aio.server()
+        executions_pb2_grpc.add_ExecutionServiceServicer_to_server(plain, server)
+        plain_port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        client = AsyncClient(gw.target, gw.token)
+        plain_client = AsyncClient(f"127.0.0.1:{plain_port}", gw.token)
+        try:
+            await client.logon()
+            gw_stream = client.stream_executions(0)
+            plain_stream = plain_client.stream_executions(0)
+            bench = Bench(gw, plain, gw_stream, plain_stream, client, reports, burst)
+            # Warm-up (untimed): opens both streams, subscribes, fills caches and the JIT-less
+            # interpreter's method caches alike for every variant.
+            bench.reports = min(reports, 200)
+            for round_ in (bench.plain_round, bench.journal_round, bench.gateway_round):
+                await round_()
+            bench.reports = reports
+            results = await interleaved_async(
+                rounds,
+                {
+                    "plain": bench.plain_round,
+                    "journal": bench.journal_round,
+                    "gateway": bench.gateway_round,
+                },
+            )
+            await gw_stream.aclose()
+            await plain_stream.aclose()
+        finally:
+            await client.close()
+            await plain_client.close()
+            await server.stop(0)
+            await gw.app.stop()
+    return results
+
+
+def report(results: dict[str, list[float]], reports: int, rounds: int, burst: int) -> None:
+    print(
+        f"execution stream to the Python client over 127.0.0.1: {reports} reports x {rounds} "
+        f"rounds per variant, burst {burst}, interleaved"
+    )
+    base = summarize(results["plain"])
+    for name, label in (
+        ("plain", "plain grpc.aio stream, no journal (baseline)"),
+        ("journal", "journal on: SQLite append+commit -> hub -> gateway stream"),
+        ("gateway", "journal on, fed as venue fills through the core"),
+    ):
+        times = summarize(results[name])
+        print(
+            f"{name:8} median {reports / times.median:9.0f} reports/s   "
+            f"p99 round {reports / times.p99:9.0f} reports/s   "
+            f"{format_ratio(base.median, times.median)} vs plain   {label}"
+        )
+    journal = summarize(results["journal"])
+    gateway = summarize(results["gateway"])
+    print(
+        f"ratio journal/plain throughput {format_ratio(base.median, journal.median)} "
+        f"(goal >= 0.9); gateway/plain {format_ratio(base.median, gateway.median)}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.journal_stream", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--reports", type=int, default=5000, help="reports per round")
+    parser.add_argument("--rounds", type=int, default=7, help="rounds per variant")
+    parser.add_argument("--burst", type=int, default=100, help="reports produced per loop turn")
+    parser.add_argument("--quick", action="store_true", help="1000 reports x 3 rounds")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.reports, args.rounds = 1000, 3
+    results = asyncio.run(run(args.reports, args.rounds, args.burst))
+    report(results, args.reports, args.rounds, args.burst)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
