@@ -34,6 +34,7 @@ import itertools
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -109,25 +110,24 @@ def fill_reports(session: str, account: str, tag: str, count: int) -> list[Execu
 
 
 class PlainExecutions(executions_pb2_grpc.ExecutionServiceServicer):
-    """The baseline: StreamExecutions yielding whatever batches are queued, nothing else."""
+    """A bare StreamExecutions yielding whatever batches are queued. With `prebuilt`, the
+    batches are finished protobuf messages; without, core reports converted as they are sent
+    (the conversion the real servicer does, nothing else)."""
 
-    def __init__(self) -> None:
-        self.batches: asyncio.Queue[list[executions_pb2.StreamExecutionsResponse]] = asyncio.Queue()
+    def __init__(self, prebuilt: bool) -> None:
+        self.prebuilt = prebuilt
+        self.batches: asyncio.Queue[list[Any]] = asyncio.Queue()
         self.sequence = 0
 
     def prepare(self, reports: Sequence[ExecutionReport]) -> list[Any]:
-        """The same reports as protobuf messages, numbered after the last batch."""
-        messages = []
+        """The reports numbered after the last batch; as protobuf messages when prebuilt."""
         for report in reports:
             self.sequence += 1
             object.__setattr__(report, "sequence", self.sequence)
             object.__setattr__(report, "account_sequence", self.sequence)
-            messages.append(
-                executions_pb2.StreamExecutionsResponse(
-                    execution_report=convert.execution_report(report)
-                )
-            )
-        return messages
+        if not self.prebuilt:
+            return list(reports)
+        return [_message(report) for report in reports]
 
     async def ListFills(
         self, request: executions_pb2.ListFillsRequest, context: grpc.aio.ServicerContext
@@ -137,9 +137,51 @@ class PlainExecutions(executions_pb2_grpc.ExecutionServiceServicer):
     async def StreamExecutions(
         self, request: executions_pb2.StreamExecutionsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[executions_pb2.StreamExecutionsResponse]:
+        if self.prebuilt:
+            while True:
+                for message in await self.batches.get():
+                    yield message
         while True:
-            for message in await self.batches.get():
-                yield message
+            for report in await self.batches.get():
+                yield _message(report)
+
+
+def _message(report: ExecutionReport) -> executions_pb2.StreamExecutionsResponse:
+    return executions_pb2.StreamExecutionsResponse(
+        execution_report=convert.execution_report(report)
+    )
+
+
+@dataclass
+class PlainStream:
+    """A bare grpc.aio server with one PlainExecutions, and the real client streaming from it."""
+
+    servicer: PlainExecutions
+    server: grpc.aio.Server
+    client: AsyncClient
+    stream: AsyncExecutionStream
+
+    @classmethod
+    async def start(cls, prebuilt: bool, token: str) -> PlainStream:
+        servicer = PlainExecutions(prebuilt)
+        server = grpc.aio.server()
+        executions_pb2_grpc.add_ExecutionServiceServicer_to_server(servicer, server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        client = AsyncClient(f"127.0.0.1:{port}", token)
+        return cls(servicer, server, client, client.stream_executions(0))
+
+    async def round(self, reports: list[ExecutionReport]) -> float:
+        batch = self.servicer.prepare(reports)
+        start = time.perf_counter()
+        self.servicer.batches.put_nowait(batch)
+        await take(self.stream, len(reports))
+        return time.perf_counter() - start
+
+    async def stop(self) -> None:
+        await self.stream.aclose()
+        await self.client.close()
+        await self.server.stop(0)
 
 
 async def take(stream: AsyncExecutionStream, count: int) -> None:
@@ -157,18 +199,18 @@ class Bench:
     def __init__(
         self,
         gw: BenchGateway,
-        plain: PlainExecutions,
-        gw_stream: AsyncExecutionStream,
-        plain_stream: AsyncExecutionStream,
         client: AsyncClient,
+        gw_stream: AsyncExecutionStream,
+        plain: PlainStream,
+        converting: PlainStream,
         reports: int,
         burst: int,
     ) -> None:
         self.gw = gw
-        self.plain = plain
-        self.gw_stream = gw_stream
-        self.plain_stream = plain_stream
         self.client = client
+        self.gw_stream = gw_stream
+        self.plain = plain
+        self.converting = converting
         self.reports = reports
         self.burst = burst
         self.tags = itertools.count()
@@ -181,11 +223,10 @@ class Bench:
         await drain(self.gw_stream, upto)
 
     async def plain_round(self) -> float:
-        messages = self.plain.prepare(fill_reports("s", "a", self.tag(), self.reports))
-        start = time.perf_counter()
-        self.plain.batches.put_nowait(messages)
-        await take(self.plain_stream, self.reports)
-        return time.perf_counter() - start
+        return await self.plain.round(fill_reports("s", "a", self.tag(), self.reports))
+
+    async def convert_round(self) -> float:
+        return await self.converting.round(fill_reports("s", "a", self.tag(), self.reports))
 
     async def journal_round(self) -> float:
         await self.sync_gateway_stream()
@@ -252,38 +293,29 @@ class Bench:
 async def run(reports: int, rounds: int, burst: int) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory(prefix="bench-journal-") as tmp:
         gw = await start_gateway(Path(tmp))
-        plain = PlainExecutions()
-        server = grpc.aio.server()
-        executions_pb2_grpc.add_ExecutionServiceServicer_to_server(plain, server)
-        plain_port = server.add_insecure_port("127.0.0.1:0")
-        await server.start()
         client = AsyncClient(gw.target, gw.token)
-        plain_client = AsyncClient(f"127.0.0.1:{plain_port}", gw.token)
+        plain = await PlainStream.start(True, gw.token)
+        converting = await PlainStream.start(False, gw.token)
         try:
             await client.logon()
             gw_stream = client.stream_executions(0)
-            plain_stream = plain_client.stream_executions(0)
-            bench = Bench(gw, plain, gw_stream, plain_stream, client, reports, burst)
-            # Warm-up (untimed): opens both streams, subscribes, fills caches and the JIT-less
-            # interpreter's method caches alike for every variant.
+            bench = Bench(gw, client, gw_stream, plain, converting, reports, burst)
+            variants = {
+                "plain": bench.plain_round,
+                "convert": bench.convert_round,
+                "journal": bench.journal_round,
+                "gateway": bench.gateway_round,
+            }
+            # Warm-up (untimed): opens and subscribes every stream, warms every code path.
             bench.reports = min(reports, 200)
-            for round_ in (bench.plain_round, bench.journal_round, bench.gateway_round):
-                await round_()
+            await interleaved_async(1, variants)
             bench.reports = reports
-            results = await interleaved_async(
-                rounds,
-                {
-                    "plain": bench.plain_round,
-                    "journal": bench.journal_round,
-                    "gateway": bench.gateway_round,
-                },
-            )
+            results = await interleaved_async(rounds, variants)
             await gw_stream.aclose()
-            await plain_stream.aclose()
         finally:
             await client.close()
-            await plain_client.close()
-            await server.stop(0)
+            await plain.stop()
+            await converting.stop()
             await gw.app.stop()
     return results
 
@@ -295,7 +327,8 @@ def report(results: dict[str, list[float]], reports: int, rounds: int, burst: in
     )
     base = summarize(results["plain"])
     for name, label in (
-        ("plain", "plain grpc.aio stream, no journal (baseline)"),
+        ("plain", "plain grpc.aio stream of prebuilt messages, no journal (baseline)"),
+        ("convert", "plain grpc.aio stream converting core reports, no journal"),
         ("journal", "journal on: SQLite append+commit -> hub -> gateway stream"),
         ("gateway", "journal on, fed as venue fills through the core"),
     ):

@@ -1,0 +1,126 @@
+"""Order-entry round trip: unary SubmitOrder against the bidirectional OrderEntry stream.
+
+The real gateway (`GatewayApp`: SQLite journal in a temp dir, core, sessions, interceptors,
+servicers) on 127.0.0.1 with the shipped paper venue, which acks at once, and the real Python
+client (`AsyncClient.submit_order` vs `AsyncClient.order_entry().submit_order`), in one process
+and one event loop. One order in flight at a time: each sample is the client-side round trip of
+one resting limit order, request built to typed `Order` back, including the core's journal
+commit of the order's reports before the answer. Both variants send the same orders (buy
+BTC/USD below the paper price, so they rest and produce no fill traffic); open orders are
+canceled between rounds, untimed, so both see the same book. Variants alternate per round
+(unary, stream, then stream, unary, ...); p50 and p99 are over every sample of a variant.
+
+    .venv/bin/python -m bench.order_entry [--orders 300] [--rounds 8] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+
+from krakengw import AsyncClient, Order
+
+from bench.common import (
+    format_ratio,
+    format_seconds,
+    interleaved_async,
+    start_gateway,
+    summarize,
+)
+
+QTY = Decimal("0.01")
+PRICE = Decimal("40000")
+
+Submit = Callable[[str], Awaitable[Order]]
+
+
+async def timed_round(
+    client: AsyncClient, submit: Submit, ids: itertools.count[int], count: int
+) -> list[float]:
+    samples = []
+    for _ in range(count):
+        client_order_id = f"oe-{next(ids)}"
+        start = time.perf_counter()
+        await submit(client_order_id)
+        samples.append(time.perf_counter() - start)
+    await client.cancel_all_orders()  # untimed: the next round starts from an empty book
+    return samples
+
+
+async def run(orders: int, rounds: int) -> dict[str, list[float]]:
+    with tempfile.TemporaryDirectory(prefix="bench-order-entry-") as tmp:
+        gw = await start_gateway(Path(tmp))
+        client = AsyncClient(gw.target, gw.token)
+        try:
+            await client.logon()
+            ids = itertools.count()
+            async with client.order_entry() as entry:
+
+                async def unary(client_order_id: str) -> Order:
+                    return await client.submit_order(
+                        "BTC/USD", "buy", QTY, price=PRICE, client_order_id=client_order_id
+                    )
+
+                async def stream(client_order_id: str) -> Order:
+                    return await entry.submit_order(
+                        "BTC/USD", "buy", QTY, price=PRICE, client_order_id=client_order_id
+                    )
+
+                async def unary_round() -> list[float]:
+                    return await timed_round(client, unary, ids, orders)
+
+                async def stream_round() -> list[float]:
+                    return await timed_round(client, stream, ids, orders)
+
+                variants = {"unary": unary_round, "stream": stream_round}
+                # Warm-up (untimed): channel, stream, every code path.
+                for submit in (unary, stream):
+                    await timed_round(client, submit, ids, min(orders, 50))
+                results = await interleaved_async(rounds, variants)
+        finally:
+            await client.close()
+            await gw.app.stop()
+    return {name: [s for batch in rounds_ for s in batch] for name, rounds_ in results.items()}
+
+
+def report(results: dict[str, list[float]], orders: int, rounds: int) -> None:
+    print(
+        f"order entry round trip, real client -> gateway (journal on) -> paper venue ack, "
+        f"127.0.0.1: {orders} orders x {rounds} rounds per variant, one in flight, interleaved"
+    )
+    unary = summarize(results["unary"])
+    stream = summarize(results["stream"])
+    for name, s in (("unary", unary), ("stream", stream)):
+        print(
+            f"{name:7} p50 {format_seconds(s.median):>10}   p99 {format_seconds(s.p99):>10}   "
+            f"{1 / s.median:7.0f} orders/s at p50   ({s.count} samples)"
+        )
+    print(
+        f"ratio stream/unary: p50 {format_ratio(stream.median, unary.median)}, "
+        f"p99 {format_ratio(stream.p99, unary.p99)} (below 1: the stream is faster)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.order_entry", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--orders", type=int, default=300, help="orders per round")
+    parser.add_argument("--rounds", type=int, default=8, help="rounds per variant")
+    parser.add_argument("--quick", action="store_true", help="100 orders x 3 rounds")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.orders, args.rounds = 100, 3
+    results = asyncio.run(run(args.orders, args.rounds))
+    report(results, args.orders, args.rounds)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
