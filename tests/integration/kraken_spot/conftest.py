@@ -37,8 +37,10 @@ from gateway.core.model import (
 from gateway.core.service import TradingService
 from gateway.journal import SqliteJournal
 from gateway.venues.kraken.common.credentials import KrakenCredentials
-from gateway.venues.kraken.ratelimit import KrakenTier
+from gateway.venues.kraken.ratelimit import KrakenRateGovernor, KrakenTier
 from gateway.venues.kraken.spot.factory import KrakenSpotVenueBundle, build_kraken_spot_venue
+from gateway.venues.kraken.spot.nonce import InMemoryNonceStore, KrakenNonceSource
+from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
 from simulator.accounts import KrakenAccounts, parse_accounts
 from simulator.app import SimulatorServer
 
@@ -164,9 +166,11 @@ class SpotHarness:
             ExecType.REPLACED,
         }
         found = await self.reports.wait(
-            lambda r: r.client_order_id == client_order_id
-            and r.exec_type in closing
-            and r.leaves_qty == 0
+            lambda r: (
+                r.client_order_id == client_order_id
+                and r.exec_type in closing
+                and r.leaves_qty == 0
+            )
         )
         return found[0]
 
@@ -215,6 +219,45 @@ async def harness(sim: SimulatorServer, tmp_path: Path) -> AsyncIterator[SpotHar
         yield h
     finally:
         await h.close()
+
+
+class RestMaker:
+    """The `maker` key over plain REST (no WebSocket, so WS fault rules never touch it)."""
+
+    def __init__(self, sim: SimulatorServer) -> None:
+        self.rest = KrakenSpotRestClient(
+            sim.base_url,
+            credentials(MAKER),
+            KrakenNonceSource("maker", InMemoryNonceStore()),
+            KrakenRateGovernor(KrakenTier.PRO),
+        )
+
+    async def take(self, side: Side, qty: str, price: Decimal, symbol: str = "XBTUSD") -> str:
+        """An IOC limit that trades against resting orders; returns its txid."""
+        result = await self.rest.write(
+            "AddOrder",
+            {
+                "pair": symbol,
+                "type": side.value.lower(),
+                "ordertype": "limit",
+                "price": str(price),
+                "volume": qty,
+                "timeinforce": "IOC",
+            },
+        )
+        return str(result["txid"][0])
+
+    async def close(self) -> None:
+        await self.rest.close()
+
+
+@pytest.fixture
+async def rest_maker(sim: SimulatorServer) -> AsyncIterator[RestMaker]:
+    maker = RestMaker(sim)
+    try:
+        yield maker
+    finally:
+        await maker.close()
 
 
 @pytest.fixture

@@ -5,15 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from gateway.core.model import (
-    AmendRequest,
     CancelRequest,
     ExecType,
     OrderRequest,
     OrderType,
     OrdStatus,
-    ReplaceRequest,
     Side,
-    TimeInForce,
 )
 from tests.integration.kraken_spot.conftest import SpotHarness
 
@@ -24,12 +21,14 @@ async def test_resting_limit_then_cancel(harness: SpotHarness) -> None:
     order = await harness.service.submit(harness.ctx, request)
     assert order.status is OrdStatus.NEW
     assert order.venue_order_id
-    canceled = await harness.service.cancel(harness.ctx, CancelRequest(client_order_id=request.client_order_id))
+    canceled = await harness.service.cancel(
+        harness.ctx, CancelRequest(client_order_id=request.client_order_id)
+    )
     assert canceled.status is OrdStatus.CANCELED
     kinds = [r.exec_type for r in harness.reports.of(request.client_order_id)]
     assert kinds == [ExecType.PENDING_NEW, ExecType.NEW, ExecType.PENDING_CANCEL, ExecType.CANCELED]
     last = harness.reports.of(request.client_order_id)[-1]
-    assert (last.cum_qty, last.leaves_qty) == (0, 0)
+    assert last.cum_qty == 0 and last.leaves_qty == 0
 
 
 async def test_market_order_fills_with_fees(harness: SpotHarness) -> None:

@@ -196,13 +196,15 @@ class KrakenSpotVenue:
             await self.reconciler.catch_up(batch, since)
             self._ready.set()
             return
-        last = self.feed.last_sequence
-        self.feed.last_sequence = batch.sequence
+        last, seq = self.feed.last_sequence, batch.sequence
+        if last is not None and seq is not None and seq <= last:
+            return  # a repeated message: everything in it was applied already
+        self.feed.last_sequence = seq
         await self.feed.on_update(batch)
-        if last is not None and batch.sequence is not None and batch.sequence != last + 1:
+        if last is not None and seq is not None and seq != last + 1:
             # A lost message: reconnect, and the new snapshot's catch-up fills the hole.
             self.sequence_gaps += 1
-            log.warning("executions sequence gap (%s after %s); re-syncing", batch.sequence, last)
+            log.warning("executions sequence gap (%s after %s); re-syncing", seq, last)
             await self.ws.reconnect()
 
     # -- sending --------------------------------------------------------------------------

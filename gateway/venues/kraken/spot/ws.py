@@ -109,6 +109,8 @@ class KrakenWsConnection:
                 return await future
         finally:
             self._pending.pop(req_id, None)
+            if future.done() and not future.cancelled():
+                future.exception()  # retrieved: the failure was raised above in another form
 
     async def _read(self) -> None:
         assert self._ws is not None
