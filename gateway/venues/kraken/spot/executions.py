@@ -158,10 +158,9 @@ class KrakenExecutionsFeed:
             await self._emit(await self.normalise(event))
 
     async def emit_fills(self, fills: Iterable[OrderFilled]) -> None:
-        """Fills oldest first (by venue time, then trade id), each at most once."""
-        ordered = sorted(
-            fills, key=lambda f: (f.venue_time.timestamp() if f.venue_time else 0.0, f.trade_id)
-        )
+        """Fills oldest first, each at most once. The sort is stable: fills of equal time keep
+        the order they were given in (the venue's)."""
+        ordered = sorted(fills, key=lambda f: f.venue_time.timestamp() if f.venue_time else 0.0)
         for fill in ordered:
             await self.emit_fill(fill)
 

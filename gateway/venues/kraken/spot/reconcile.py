@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from gateway.core.events import (
@@ -29,7 +30,6 @@ from gateway.venues.kraken.spot.parse import (
     KrakenExecutionsBatch,
     parse_order_info,
     parse_trade_info,
-    parse_trades_history,
 )
 from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
 
@@ -121,17 +121,25 @@ class KrakenSpotReconciler:
         params: dict[str, str] = {}
         if since is not None:
             params["start"] = f"{since.timestamp():.6f}"
-        fills: list[OrderFilled] = []
+        entries: dict[str, Any] = {}
         offset = 0
         while True:
             result = await self._rest.read("TradesHistory", {**params, "ofs": str(offset)})
             page: Mapping[str, Any] = result.get("trades") or {}
-            fills.extend(parse_trades_history(page, self.symbols))
+            entries.update(page)
             offset += len(page)
             count = int(result.get("count", offset))
             if since is None or not page or offset >= count:
                 break
-        return sorted(fills, key=lambda f: f.venue_time.timestamp() if f.venue_time else 0.0)
+        # Venue order: time, then Kraken's per-book trade sequence (equal times are common).
+        ordered = sorted(
+            entries.items(),
+            key=lambda item: (
+                Decimal(str(item[1].get("time", 0))),
+                int(item[1].get("trade_id", 0)),
+            ),
+        )
+        return [parse_trade_info(txid, info, self.symbols) for txid, info in ordered]
 
     # -- catch-up after a (re)connect ----------------------------------------------------
     async def catch_up(self, snapshot: KrakenExecutionsBatch, since: datetime | None) -> None:

@@ -33,6 +33,10 @@ from gateway.venues.kraken.spot.order_params import encode_ws_message
 from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
 
 log = logging.getLogger(__name__)
+# The websockets library logs frames at DEBUG; private frames carry the session token, so its
+# logger for our connections never goes below INFO.
+_protocol_log = logging.getLogger(f"{__name__}.protocol")
+_protocol_log.setLevel(logging.INFO)
 
 JsonMessage = dict[str, Any]
 DEFAULT_ACK_TIMEOUT_S = 5.0
@@ -73,7 +77,11 @@ class KrakenWsConnection:
 
     async def open(self) -> None:
         self._ws = await connect(
-            self.url, open_timeout=self._open_timeout, max_size=1 << 24, compression=None
+            self.url,
+            open_timeout=self._open_timeout,
+            max_size=1 << 24,
+            compression=None,
+            logger=_protocol_log,
         )
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
