@@ -52,6 +52,10 @@ def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
         yield items[i : i + size]
 
 
+def _venue_order(trade: Mapping[str, Any]) -> tuple[Decimal, int]:
+    return Decimal(str(trade.get("time", 0))), int(trade.get("trade_id", 0))
+
+
 class KrakenSpotReconciler:
     """Order and fill look-ups over REST for one key."""
 
