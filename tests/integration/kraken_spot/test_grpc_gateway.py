@@ -1,0 +1,107 @@
+"""The real gateway (GatewayApp: gRPC server, sessions, SQLite journal) trading the simulator
+through the Kraken Spot venue, driven by the Python client."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from krakengw import AsyncClient, ExecType, OrdStatus
+
+from gateway.api.app import GatewayApp
+from gateway.config import load_config
+from gateway.journal import SqliteJournal
+from gateway.venues.kraken.ratelimit import KrakenTier
+from gateway.venues.kraken.spot.factory import KrakenSpotWiring
+from simulator.app import SimulatorServer
+from tests.integration.kraken_spot.conftest import TRADER, key_of
+
+CONFIG = """
+[server]
+listen = "127.0.0.1:0"
+data_dir = "data"
+
+[accounts.trader]
+permissions = ["read", "trade"]
+spot = { key_env = "SPOT_KEY", secret_env = "SPOT_SECRET" }
+
+[sessions.s1]
+account = "trader"
+token_env = "TOKEN_S1"
+"""
+
+
+@dataclass
+class Running:
+    app: GatewayApp
+    wiring: KrakenSpotWiring
+    target: str
+    token: str
+
+
+async def start_gateway(sim: SimulatorServer, tmp_path: Path) -> Running:
+    token = f"tok-{secrets.token_urlsafe(24)}"
+    key, secret = key_of(TRADER)
+    path = tmp_path / "gateway.toml"
+    path.write_text(CONFIG)
+    config = load_config(path, environ={"SPOT_KEY": key, "SPOT_SECRET": secret, "TOKEN_S1": token})
+    wiring = KrakenSpotWiring(
+        open_store=SqliteJournal.open,
+        rest_url=sim.base_url,
+        ws_public_url=sim.spot_ws_public_url,
+        ws_private_url=sim.spot_ws_private_url,
+        tier=KrakenTier.PRO,
+    )
+    app = await GatewayApp.build(config, venues=wiring.venues, journal_factory=wiring.open_journal)
+    port = await app.start()
+    return Running(app, wiring, f"127.0.0.1:{port}", token)
+
+
+@pytest.fixture
+async def gateway(sim: SimulatorServer, tmp_path: Path) -> AsyncIterator[Running]:
+    running = await start_gateway(sim, tmp_path)
+    try:
+        yield running
+    finally:
+        await running.app.stop()
+
+
+async def test_order_entry_stream_and_executions(gateway: Running) -> None:
+    async with AsyncClient(gateway.target, gateway.token) as client:
+        await client.logon()
+        ticker = await client.get_ticker("BTC/USD")
+        assert ticker.bid is not None
+        far = (ticker.bid * Decimal("0.8")).quantize(Decimal("0.1"))
+        async with client.order_entry() as entry:
+            resting = await entry.submit_order(
+                "BTC/USD", "buy", Decimal("0.1"), price=far, client_order_id="rest-1"
+            )
+            taken = await entry.submit_order(
+                "BTC/USD", "buy", Decimal("0.01"), order_type="MARKET", client_order_id="mkt-1"
+            )
+        assert resting.ord_status is OrdStatus.NEW and resting.venue_order_id
+        assert taken.ord_status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED, OrdStatus.FILLED)
+        canceled = await client.cancel_order("rest-1")
+        assert canceled.ord_status is OrdStatus.CANCELED
+        seen: list[tuple[str, ExecType | None]] = []
+        stream = client.stream_executions(0)
+        async with asyncio.timeout(15):
+            async for report in stream:
+                seen.append((report.client_order_id, report.exec_type))
+                if report.client_order_id == "mkt-1" and report.exec_type is ExecType.FILL:
+                    fill = report
+                if {("rest-1", ExecType.CANCELED), ("mkt-1", ExecType.FILL)} <= set(seen):
+                    break
+        assert fill.cum_qty == Decimal("0.01") and fill.leaves_qty == 0
+        assert fill.fee is not None and fill.last_px
+        balances = {b.asset: b for b in await client.list_balances()}
+        assert balances["BTC"].total == Decimal("1000.01")
+        instruments = {i.symbol for i in await client.list_instruments()}
+        assert {"BTC/USD", "ETH/USD", "DOGE/USD"} <= instruments
+    dead_man = gateway.wiring.bundles[TRADER].venue.dead_man
+    assert dead_man.is_armed  # armed while the gateway runs
