@@ -1,33 +1,50 @@
 """`kraken-gateway`: serve the gateway, run the local Kraken simulator, or run the demo.
 
     kraken-gateway serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR]
+                         [--sim-port PORT] [--sim-seed N]
     kraken-gateway sim ...            (the simulator's own options; see `sim --help`)
     kraken-gateway demo
 
 `serve` prints `listening on HOST:PORT` on stdout once it accepts calls (`--listen
-127.0.0.1:0` picks a free port), and stops gracefully on SIGTERM/SIGINT: streams drain, sessions
-end (cancel-on-disconnect applies), the journal is flushed and closed.
+127.0.0.1:0` picks a free port), then the embedded simulator's URLs if it runs one, and stops
+gracefully on SIGTERM/SIGINT: streams drain, sessions end (cancel-on-disconnect applies), the
+journal is flushed and closed.
 
-Without --config, `serve` runs a development setup on loopback only: one paper account and
-one session `demo` whose token is $KRAKENGW_TOKEN or the documented `krakengw-dev-token`.
+Without --config, `serve` runs a development setup on loopback only, with no Kraken credentials:
+it starts the local Kraken simulator in-process (127.0.0.1, a free port unless --sim-port) and
+trades on it through the Kraken Spot adapter with the simulator's documented demo keys. One
+session `demo` whose token is $KRAKENGW_TOKEN or the documented `krakengw-dev-token`; the
+journal lives in a temporary directory (the simulator forgets everything at exit) unless
+--data-dir is given. With --config, accounts trade where their `venue` says (see
+gateway/config.py): real Kraken with keys, the embedded simulator, or the paper venue.
+
+`demo` runs the simulator, the gateway and the demo strategy (gateway/demo.py) in one process
+and exits 0 only if every expected execution report arrived.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import contextlib
 import hashlib
 import importlib
 import ipaddress
+import logging
 import os
+import secrets
 import signal
 import sys
-from collections.abc import Sequence
-from dataclasses import replace
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from gateway.config import (
     AccountConfig,
+    AccountVenue,
     ConfigError,
     GatewayConfig,
     ServerConfig,
@@ -35,12 +52,14 @@ from gateway.config import (
     load_config,
 )
 from gateway.core.model import Permission
-from gateway.logging_setup import configure_logging
+from gateway.logging_setup import MaskingFormatter, configure_logging
 
-__all__ = ["DEV_TOKEN", "dev_config", "main"]
+__all__ = ["DEV_ACCOUNT", "DEV_TOKEN", "EmbeddedSimulator", "dev_config", "main"]
 
 DEV_TOKEN = "krakengw-dev-token"  # noqa: S105 - documented development token, loopback only
 DEV_TOKEN_ENV = "KRAKENGW_TOKEN"  # noqa: S105 - the name of an environment variable
+DEV_ACCOUNT = "demo"
+DEV_SESSION = "demo"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if parsed.command == "serve":
         return _serve(parsed)
     if parsed.command == "demo":
-        return _demo()
+        return _demo(parsed)
     _parser().print_help()
     return 2
 
@@ -67,28 +86,42 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--listen", help="HOST:PORT to listen on (port 0 = any free port)")
     serve.add_argument("--data-dir", type=Path, help="directory of the journal")
     serve.add_argument("--log-level", default=os.environ.get("KRAKENGW_LOG_LEVEL", "INFO"))
+    _simulator_options(serve)
     sub.add_parser("sim", help="run the local Kraken simulator (options: sim --help)")
-    sub.add_parser("demo", help="run the demo strategy against a local gateway")
+    demo = sub.add_parser("demo", help="run the demo strategy against a local gateway")
+    demo.add_argument("--log-level", default=os.environ.get("KRAKENGW_LOG_LEVEL", "WARNING"))
+    _simulator_options(demo)
     return parser
 
 
+def _simulator_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sim-port", type=int, default=0, help="port of the embedded simulator (0 = any free)"
+    )
+    parser.add_argument("--sim-seed", type=int, default=0, help="seed of the simulated market")
+
+
 def dev_config(listen: str, data_dir: Path, token: str) -> GatewayConfig:
+    """No credentials: one account on the embedded simulator, one session with every right."""
     everything = frozenset(Permission)
-    account = AccountConfig(name="paper", subaccount=None, permissions=everything)
+    account = AccountConfig(
+        name=DEV_ACCOUNT, subaccount=None, permissions=everything, venue=AccountVenue.SIMULATOR
+    )
     session = SessionConfig(
-        session_id="demo",
-        account="paper",
+        session_id=DEV_SESSION,
+        account=DEV_ACCOUNT,
         token_sha256=hashlib.sha256(token.encode()).digest(),
         permissions=everything,
     )
     return GatewayConfig(
         server=ServerConfig(listen=listen, data_dir=data_dir),
-        accounts={"paper": account},
-        sessions={"demo": session},
+        accounts={DEV_ACCOUNT: account},
+        sessions={DEV_SESSION: session},
     )
 
 
-def _resolve_config(args: argparse.Namespace) -> GatewayConfig:
+def _resolve_config(args: argparse.Namespace, scratch: Path) -> GatewayConfig:
+    """The config to serve; `scratch` is the journal directory of the no-config setup."""
     if args.config is not None:
         config = load_config(args.config)
         server = config.server
@@ -101,7 +134,7 @@ def _resolve_config(args: argparse.Namespace) -> GatewayConfig:
     if not _is_loopback(listen):
         raise ConfigError("without --config the gateway listens on loopback addresses only")
     token = os.environ.get(DEV_TOKEN_ENV, DEV_TOKEN)
-    return dev_config(listen, args.data_dir or Path("data"), token)
+    return dev_config(listen, args.data_dir or scratch, token)
 
 
 def _is_loopback(listen: str) -> bool:
@@ -115,18 +148,27 @@ def _is_loopback(listen: str) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    try:
-        config = _resolve_config(args)
-    except ConfigError as exc:
-        print(f"kraken-gateway: config error: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(args.log_level, secrets=_secrets_of(config))
-    try:
-        asyncio.run(_run(config))
-    except (ConfigError, OSError) as exc:
-        print(f"kraken-gateway: {exc}", file=sys.stderr)
-        return 1
+    with tempfile.TemporaryDirectory(prefix="krakengw-") as scratch:
+        try:
+            config = _resolve_config(args, Path(scratch))
+        except ConfigError as exc:
+            print(f"kraken-gateway: config error: {exc}", file=sys.stderr)
+            return 2
+        formatter = _logging(args.log_level, config)
+        try:
+            asyncio.run(_run(config, formatter, args))
+        except (ConfigError, OSError) as exc:
+            print(f"kraken-gateway: {exc}", file=sys.stderr)
+            return 1
     return 0
+
+
+def _logging(level: str, config: GatewayConfig) -> MaskingFormatter:
+    formatter = configure_logging(level, secrets=_secrets_of(config))
+    # One INFO line per venue HTTP request drowns the gateway's own lines; DEBUG keeps them.
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    return formatter
 
 
 def _secrets_of(config: GatewayConfig) -> list[str]:
@@ -138,29 +180,135 @@ def _secrets_of(config: GatewayConfig) -> list[str]:
     return found
 
 
-async def _run(config: GatewayConfig) -> None:
-    from gateway.api.app import GatewayApp
+@dataclass
+class EmbeddedSimulator:
+    """The local Kraken simulator running in this process (None fields: not running)."""
 
-    app = await GatewayApp.build(config)
+    server: Any  # simulator.app.SimulatorServer, imported lazily
+    link: Any  # gateway.venues.factory.SimulatorLink
+
+    def urls(self) -> dict[str, str]:
+        urls: dict[str, str] = self.server.urls()
+        return urls
+
+
+@contextlib.asynccontextmanager
+async def embedded_simulator(
+    config: GatewayConfig, *, port: int = 0, seed: int = 0
+) -> AsyncIterator[EmbeddedSimulator | None]:
+    """Start the simulator when an account trades on it: the first such account signs with
+    the documented demo keys, any further one with a key of its own (fresh random secret)."""
+    names = [a.name for a in config.accounts.values() if a.trades_on is AccountVenue.SIMULATOR]
+    if not names:
+        yield None
+        return
+    sim_accounts = importlib.import_module("simulator.accounts")
+    sim_app = importlib.import_module("simulator.app")
+    from gateway.venues.factory import SimulatorLink
+
+    accounts = sim_accounts.demo_accounts()
+    keys = {names[0]: (sim_accounts.DEMO_SPOT_KEY, sim_accounts.DEMO_SPOT_SECRET)}
+    for i, name in enumerate(names[1:], start=1):
+        account_id = f"AA00GWSIM{i:05d}"
+        accounts.add_account(
+            sim_accounts.KrakenAccount(
+                account_id=account_id,
+                name=name,
+                tier=sim_accounts.KrakenTier.INTERMEDIATE,
+                balances=dict(sim_accounts.DEMO_BALANCES),
+                futures_balances=dict(sim_accounts.DEMO_FUTURES_BALANCES),
+            )
+        )
+        key = f"krakengw-sim-{name}-key"
+        secret = base64.b64encode(secrets.token_bytes(64)).decode()
+        accounts.add_key(
+            sim_accounts.KrakenApiKey(key, secret, account_id, sim_accounts.KEY_PERMISSIONS)
+        )
+        keys[name] = (key, secret)
+    server = sim_app.SimulatorServer("127.0.0.1", port, accounts=accounts, seed=seed)
+    async with server:
+        link = SimulatorLink(
+            rest_url=server.base_url,
+            ws_public_url=server.spot_ws_public_url,
+            ws_private_url=server.spot_ws_private_url,
+            keys=keys,
+        )
+        yield EmbeddedSimulator(server=server, link=link)
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(
+    config: GatewayConfig,
+    formatter: MaskingFormatter | None,
+    *,
+    sim_port: int = 0,
+    sim_seed: int = 0,
+) -> AsyncIterator[tuple[Any, EmbeddedSimulator | None]]:
+    """The simulator (if an account needs it) and the started gateway, stopped in reverse."""
+    from gateway.api.app import GatewayApp
+    from gateway.venues.factory import GatewayVenues
+
+    async with embedded_simulator(config, port=sim_port, seed=sim_seed) as sim:
+        if sim is not None and formatter is not None:
+            formatter.add_secrets(secret for _, secret in sim.link.keys.values())
+        venues = GatewayVenues(config.kraken, sim.link if sim is not None else None)
+        app = await GatewayApp.build(config, venues=venues, journal_factory=venues.open_journal)
+        try:
+            await app.start()
+            yield app, sim
+        finally:
+            await app.stop()
+
+
+async def _run(
+    config: GatewayConfig, formatter: MaskingFormatter, args: argparse.Namespace
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    try:
-        port = await app.start()
+    async with running_gateway(
+        config, formatter, sim_port=args.sim_port, sim_seed=args.sim_seed
+    ) as (app, sim):
         host = config.server.listen.rpartition(":")[0]
-        print(f"listening on {host}:{port}", flush=True)
+        print(f"listening on {host}:{app.port}", flush=True)
         if app.metrics_port:
             print(f"metrics on http://{host}:{app.metrics_port}/metrics", flush=True)
+        if sim is not None:
+            print("embedded Kraken simulator (no Kraken credentials configured):", flush=True)
+            for name, url in sim.urls().items():
+                print(f"  {name:16} {url}", flush=True)
+            if config.sessions.get(DEV_SESSION) is not None and args.config is None:
+                print(
+                    f"session {DEV_SESSION!r}: token from ${DEV_TOKEN_ENV} or the documented "
+                    "development token",
+                    flush=True,
+                )
         await stop.wait()
-    finally:
-        await app.stop()
 
 
-def _demo() -> int:
-    # The lead fills this in once the simulator and the Kraken adapter land (issue 4).
-    print("kraken-gateway demo: not implemented yet", file=sys.stderr)
-    return 1
+def _demo(args: argparse.Namespace) -> int:
+    demo = importlib.import_module("gateway.demo")
+    token = secrets.token_urlsafe(24)
+    with tempfile.TemporaryDirectory(prefix="krakengw-demo-") as scratch:
+        config = dev_config("127.0.0.1:0", Path(scratch), token)
+        formatter = _logging(args.log_level, config)
+
+        async def run() -> int:
+            async with running_gateway(
+                config, formatter, sim_port=args.sim_port, sim_seed=args.sim_seed
+            ) as (app, sim):
+                assert sim is not None
+                print(f"simulator  {sim.server.base_url}", flush=True)
+                print(f"gateway    127.0.0.1:{app.port}", flush=True)
+                code: int = await demo.run_demo(f"127.0.0.1:{app.port}", token)
+                return code
+
+        try:
+            return asyncio.run(run())
+        except (ConfigError, OSError) as exc:
+            print(f"kraken-gateway demo: {exc}", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

@@ -3,14 +3,22 @@
 Shape (see examples/gateway.toml)::
 
     [server]            listen, data_dir, heartbeat_interval_s, heartbeat_timeout_s, metrics_listen
-    [accounts.<name>]   subaccount, permissions, spot = {key_file|key_env, secret_file|secret_env},
-                        futures = {...}, [accounts.<name>.risk] limits
+    [kraken]            rest_url, ws_public_url, ws_private_url (real Kraken by default), tier,
+                        ws_trading, dead_man_switch
+    [accounts.<name>]   venue, subaccount, permissions,
+                        spot = {key_file|key_env, secret_file|secret_env}, futures = {...},
+                        [accounts.<name>.risk] limits
     [sessions.<id>]     account, token_sha256 | token_file | token_env, optional permissions subset
 
 Secrets (API keys and secrets, bearer tokens) never live in the config itself: they are read from
 files (which must not be readable by group or others) or from environment variables. Sessions may
 instead give the sha256 of their token: the gateway only ever verifies tokens, so it does not need
 to hold the plain token, and the config file can then be shared or checked in safely.
+
+Where an account trades (`venue`): `kraken` (needs `spot` keys; the `[kraken]` URLs, real Kraken
+unless overridden), `simulator` (no keys: the local Kraken simulator that `kraken-gateway serve`
+embeds, with its demo keys) or `paper` (no keys: the in-process paper venue). Left out, it is
+`kraken` for an account with keys and `paper` for one without.
 """
 
 from __future__ import annotations
@@ -23,16 +31,22 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from gateway.core.model import Permission
 
 __all__ = [
+    "KRAKEN_REST_URL",
+    "KRAKEN_WS_PRIVATE_URL",
+    "KRAKEN_WS_PUBLIC_URL",
     "AccountConfig",
+    "AccountVenue",
     "ApiKeyPair",
     "ConfigError",
     "GatewayConfig",
+    "KrakenConfig",
     "Permission",
     "RiskLimitsConfig",
     "Secret",
@@ -42,6 +56,20 @@ __all__ = [
     "load_config",
     "parse_config",
 ]
+
+
+KRAKEN_REST_URL = "https://api.kraken.com"
+KRAKEN_WS_PUBLIC_URL = "wss://ws.kraken.com/v2"
+KRAKEN_WS_PRIVATE_URL = "wss://ws-auth.kraken.com/v2"
+KRAKEN_TIERS = ("starter", "intermediate", "pro")
+
+
+class AccountVenue(StrEnum):
+    """Where an account profile trades."""
+
+    KRAKEN = "kraken"  # Kraken itself (or whatever the [kraken] URLs point at), with its keys
+    SIMULATOR = "simulator"  # the local Kraken simulator embedded by the CLI, with its demo keys
+    PAPER = "paper"  # the in-process paper venue (fixed prices; tests and quick trials)
 
 
 class ConfigError(ValueError):
@@ -113,6 +141,15 @@ class AccountConfig:
     spot_key: ApiKeyPair | None = field(default=None, repr=False)
     futures_key: ApiKeyPair | None = field(default=None, repr=False)
     risk: RiskLimitsConfig = RiskLimitsConfig()
+    # None: `kraken` when the account has venue keys, `paper` when it has none.
+    venue: AccountVenue | None = None
+
+    @property
+    def trades_on(self) -> AccountVenue:
+        if self.venue is not None:
+            return self.venue
+        has_keys = self.spot_key is not None or self.futures_key is not None
+        return AccountVenue.KRAKEN if has_keys else AccountVenue.PAPER
 
     @property
     def lease_key(self) -> str:
@@ -159,10 +196,32 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class KrakenConfig:
+    """Where `kraken` accounts connect (real Kraken by default) and how they pace themselves.
+
+    `tier` is the account verification tier whose rate limits the governor models; `ws_trading`
+    sends orders over the WS v2 trading methods (REST otherwise); `dead_man_switch` arms
+    Kraken's CancelAllOrdersAfter per key while the gateway runs.
+    """
+
+    rest_url: str = KRAKEN_REST_URL
+    ws_public_url: str = KRAKEN_WS_PUBLIC_URL
+    ws_private_url: str = KRAKEN_WS_PRIVATE_URL
+    tier: str = "starter"
+    ws_trading: bool = True
+    dead_man_switch: bool = True
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     server: ServerConfig
     accounts: Mapping[str, AccountConfig]
     sessions: Mapping[str, SessionConfig]
+    kraken: KrakenConfig = KrakenConfig()
+
+    @property
+    def uses_simulator(self) -> bool:
+        return any(a.trades_on is AccountVenue.SIMULATOR for a in self.accounts.values())
 
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -184,8 +243,9 @@ def parse_config(
     raw: Mapping[str, Any], base_dir: Path, environ: Mapping[str, str] | None = None
 ) -> GatewayConfig:
     env = os.environ if environ is None else environ
-    _only(raw, "", {"server", "accounts", "sessions"})
+    _only(raw, "", {"server", "kraken", "accounts", "sessions"})
     server = _parse_server(_table(raw, "server"), base_dir, env)
+    kraken = _parse_kraken(_table(raw, "kraken"))
     accounts = {
         name: _parse_account(name, _as_table(body, f"accounts.{name}"), base_dir, env)
         for name, body in _table(raw, "accounts").items()
@@ -194,7 +254,42 @@ def parse_config(
         sid: _parse_session(sid, _as_table(body, f"sessions.{sid}"), accounts, base_dir, env)
         for sid, body in _table(raw, "sessions").items()
     }
-    return GatewayConfig(server=server, accounts=accounts, sessions=sessions)
+    return GatewayConfig(server=server, accounts=accounts, sessions=sessions, kraken=kraken)
+
+
+def _parse_kraken(t: Mapping[str, Any]) -> KrakenConfig:
+    where = "kraken"
+    _only(
+        t,
+        where,
+        {"rest_url", "ws_public_url", "ws_private_url", "tier", "ws_trading", "dead_man_switch"},
+    )
+    d = KrakenConfig()
+    tier = _str(t, where, "tier", d.tier)
+    if tier not in KRAKEN_TIERS:
+        raise ConfigError(f"{where}.tier must be one of {list(KRAKEN_TIERS)}")
+    return KrakenConfig(
+        rest_url=_url(t, where, "rest_url", d.rest_url, ("http://", "https://")),
+        ws_public_url=_url(t, where, "ws_public_url", d.ws_public_url, ("ws://", "wss://")),
+        ws_private_url=_url(t, where, "ws_private_url", d.ws_private_url, ("ws://", "wss://")),
+        tier=tier,
+        ws_trading=_bool(t, where, "ws_trading", d.ws_trading),
+        dead_man_switch=_bool(t, where, "dead_man_switch", d.dead_man_switch),
+    )
+
+
+def _url(t: Mapping[str, Any], where: str, key: str, default: str, schemes: tuple[str, ...]) -> str:
+    value = _str(t, where, key, default).rstrip("/")
+    if not value.startswith(schemes) or len(value) <= len(value.split("//")[0]) + 2:
+        raise ConfigError(f"{where}.{key} must be a {' or '.join(schemes)} URL")
+    return value
+
+
+def _bool(t: Mapping[str, Any], where: str, key: str, default: bool) -> bool:
+    value = t.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}.{key} must be true or false")
+    return value
 
 
 def _parse_server(t: Mapping[str, Any], base_dir: Path, env: Mapping[str, str]) -> ServerConfig:
@@ -254,14 +349,18 @@ def _parse_account(
 ) -> AccountConfig:
     where = f"accounts.{name}"
     _check_id(name, where)
-    _only(t, where, {"subaccount", "permissions", "spot", "futures", "risk"})
+    _only(t, where, {"venue", "subaccount", "permissions", "spot", "futures", "risk"})
     sub = t.get("subaccount")
     if sub is not None and not isinstance(sub, str):
         raise ConfigError(f"{where}.subaccount must be a string")
     perms = _permissions(t.get("permissions", ["read", "trade"]), f"{where}.permissions")
     spot = t.get("spot")
     fut = t.get("futures")
+    venue = _venue(
+        t, where, has_spot=spot is not None, has_keys=spot is not None or fut is not None
+    )
     return AccountConfig(
+        venue=venue,
         name=name,
         subaccount=sub or None,
         permissions=perms,
@@ -273,6 +372,27 @@ def _parse_account(
         else _key_pair(_as_table(fut, f"{where}.futures"), f"{where}.futures", base_dir, env),
         risk=_risk(_as_table(t.get("risk", {}), f"{where}.risk"), f"{where}.risk"),
     )
+
+
+def _venue(
+    t: Mapping[str, Any], where: str, *, has_spot: bool, has_keys: bool
+) -> AccountVenue | None:
+    if "venue" not in t:
+        return None
+    name = _str(t, where, "venue", None)
+    try:
+        venue = AccountVenue(name)
+    except ValueError:
+        known = [v.value for v in AccountVenue]
+        raise ConfigError(f"{where}.venue must be one of {known}, not {name!r}") from None
+    if venue is AccountVenue.KRAKEN and not has_spot:
+        raise ConfigError(f'{where}: venue "kraken" needs spot keys (spot = {{...}})')
+    if venue is not AccountVenue.KRAKEN and has_keys:
+        raise ConfigError(
+            f'{where}: venue "{venue.value}" uses no Kraken keys; remove spot/futures '
+            "(the simulator has its own demo keys)"
+        )
+    return venue
 
 
 def _parse_session(

@@ -1,0 +1,165 @@
+"""The VenueFactory of a configured gateway: each account gets the venue its config names.
+
+- `kraken`: the Kraken Spot adapter signing with the account's spot keys, at the `[kraken]` URLs
+  (real Kraken unless the config points elsewhere).
+- `simulator`: the same adapter, pointed at the local Kraken simulator that the CLI embeds; the
+  CLI hands over its URLs and one simulator key per account (`SimulatorLink`). This module
+  never imports the simulator.
+- `paper`: the in-process paper venue (fixed prices), shared by every paper account.
+
+The Kraken adapter needs the journal (nonces, client id mapping, restart catch-up), which
+`GatewayApp.build` opens itself: pass `journal_factory=venues.open_journal` along with
+`venues=venues`, so the factory sees the journal it opened before any account is built.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gateway.api.app import AccountVenues
+from gateway.config import AccountConfig, AccountVenue, ConfigError, KrakenConfig
+from gateway.core.ports import JournalPort
+from gateway.journal import SqliteJournal
+from gateway.venues.kraken.common.credentials import KrakenCredentials
+from gateway.venues.kraken.ratelimit import KrakenTier
+from gateway.venues.kraken.spot.factory import build_kraken_spot_venue
+from gateway.venues.paper import PaperMarket, PaperVenue
+
+__all__ = ["GatewayVenues", "SimulatorLink"]
+
+log = logging.getLogger(__name__)
+
+_TIERS = {
+    "starter": KrakenTier.STARTER,
+    "intermediate": KrakenTier.INTERMEDIATE,
+    "pro": KrakenTier.PRO,
+}
+
+
+@dataclass(frozen=True)
+class SimulatorLink:
+    """How `simulator` accounts reach the embedded simulator: its URLs, and per account name
+    the (api key, base64 secret) of the simulator key it signs with."""
+
+    rest_url: str
+    ws_public_url: str
+    ws_private_url: str
+    keys: Mapping[str, tuple[str, str]] = field(repr=False)
+    tier: str = "intermediate"
+
+    def __repr__(self) -> str:
+        return f"SimulatorLink(rest_url={self.rest_url!r}, accounts={sorted(self.keys)!r})"
+
+
+class GatewayVenues:
+    """`VenueFactory` + `JournalFactory` for `GatewayApp.build` (see the module docstring)."""
+
+    def __init__(self, kraken: KrakenConfig, simulator: SimulatorLink | None = None) -> None:
+        self._kraken = kraken
+        self._simulator = simulator
+        self._journal: JournalPort | None = None
+        self._paper: PaperMarket | None = None
+
+    async def open_journal(self, data_dir: Path) -> JournalPort:
+        self._journal = await SqliteJournal.open(data_dir)
+        return self._journal
+
+    async def __call__(self, account: AccountConfig) -> AccountVenues:
+        venue = account.trades_on
+        if venue is AccountVenue.PAPER:
+            return self._paper_venues(account)
+        if venue is AccountVenue.SIMULATOR:
+            return await self._simulator_venues(account)
+        return await self._kraken_venues(account)
+
+    def _paper_venues(self, account: AccountConfig) -> AccountVenues:
+        if self._paper is None:
+            self._paper = PaperMarket()
+        paper = PaperVenue(self._paper, account.name)
+        return AccountVenues(
+            order_entry=[paper],
+            account=paper,
+            instruments=[self._paper],
+            market_data={self._paper.venue: self._paper},
+            closers=[paper.close],
+        )
+
+    async def _kraken_venues(self, account: AccountConfig) -> AccountVenues:
+        where = f"accounts.{account.name}"
+        if account.spot_key is None:
+            raise ConfigError(
+                f"{where} has no spot keys; only the Kraken Spot adapter is wired in so far "
+                "(a Futures adapter does not exist yet)"
+            )
+        if account.futures_key is not None:
+            log.warning(
+                "futures keys are not used yet (no Kraken Futures adapter)",
+                extra={"account": account.name},
+            )
+        k = self._kraken
+        return await self._spot(
+            account,
+            KrakenCredentials(account.spot_key.key.reveal(), account.spot_key.secret.reveal()),
+            rest_url=k.rest_url,
+            ws_public_url=k.ws_public_url,
+            ws_private_url=k.ws_private_url,
+            tier=k.tier,
+            arm_dead_man=k.dead_man_switch,
+        )
+
+    async def _simulator_venues(self, account: AccountConfig) -> AccountVenues:
+        link = self._simulator
+        where = f"accounts.{account.name}"
+        if link is None:
+            raise ConfigError(f'{where} trades on the "simulator", but none is running')
+        if account.name not in link.keys:
+            raise ConfigError(f"{where}: the embedded simulator has no key for this account")
+        api_key, secret = link.keys[account.name]
+        return await self._spot(
+            account,
+            KrakenCredentials(api_key, secret),
+            rest_url=link.rest_url,
+            ws_public_url=link.ws_public_url,
+            ws_private_url=link.ws_private_url,
+            tier=link.tier,
+            arm_dead_man=False,
+        )
+
+    async def _spot(
+        self,
+        account: AccountConfig,
+        credentials: KrakenCredentials,
+        *,
+        rest_url: str,
+        ws_public_url: str,
+        ws_private_url: str,
+        tier: str,
+        arm_dead_man: bool,
+    ) -> AccountVenues:
+        if self._journal is None:
+            raise RuntimeError("GatewayVenues needs journal_factory=venues.open_journal")
+        bundle = await build_kraken_spot_venue(
+            account=account.name,
+            credentials=credentials,
+            journal=self._journal,
+            rest_url=rest_url,
+            ws_public_url=ws_public_url,
+            ws_private_url=ws_private_url,
+            tier=_TIERS[tier],
+            use_ws_trading=self._kraken.ws_trading,
+            arm_dead_man=arm_dead_man,
+        )
+        log.info(
+            "kraken spot venue ready",
+            extra={"account": account.name, "rest_url": rest_url, "key_id": credentials.key_id},
+        )
+        return AccountVenues(
+            order_entry=[bundle.venue],
+            account=bundle.venue,
+            instruments=[bundle.venue],
+            market_data={bundle.venue.venue: bundle.market_data},
+            closers=[bundle.close],
+        )
