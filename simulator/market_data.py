@@ -1,8 +1,20 @@
 """Static Kraken Spot metadata: the assets and pairs the simulator lists (AssetPairs / Assets).
 
-Values are Kraken's published ones (AssetPairs as of 2025; XBTUSDT is byte-for-byte the recorded
-`http_asset_pairs.json` fixture). The simulator serves these through `/0/public/AssetPairs` and the
-engine uses them for decimals, minimums, tick sizes and fee schedules.
+Values are Kraken's published ones; XBTUSDT is byte-for-byte the recorded `http_asset_pairs.json`
+fixture. The simulator serves these through `/0/public/AssetPairs` and the engine uses them for
+decimals, minimums, tick sizes and fee schedules.
+
+Provenance of the other pairs' pair_decimals / lot_decimals / cost_decimals / ordermin / costmin /
+tick_size (public recorded AssetPairs responses; each pair's comment below names its sources):
+  [BYTEX] BYTEX-TRADE/bytex tests/Bytex.Adapters.Tests/Fixtures/KrakenPayloads.cs
+          (@f17aa94a, "recorded from the live venue on 2026-09-25": XXBTZUSD, XDGUSD, XETHXXBT)
+  [DRIFT] samuel-fonseca/driftwatch internal/source/kraken/kraken_test.go
+          (@fac6a298, "trimmed capture of the real AssetPairs response": XXBTZUSD, XETHZUSD,
+          first fee tier only)
+USDTZUSD: no recorded modern response found; its values stay unverified (from memory).
+Fee schedules: the full tiers are verified for XBTUSDT only (our fixture); [DRIFT] confirms the
+first tier (0.4 / 0.25) for XXBTZUSD and XETHZUSD. [BYTEX] shows `fees: []` on every pair,
+which contradicts our own fixture and [DRIFT]; the schedules are kept.
 """
 
 from __future__ import annotations
@@ -204,6 +216,8 @@ ASSETS: dict[str, KrakenAsset] = {
 PAIRS: dict[str, KrakenPair] = {
     p.id: p
     for p in (
+        # Decimals, minimums, tick: match [BYTEX] and [DRIFT]. ([BYTEX] has position limits
+        # 350/250, kept at 250/200 here: not verified.)
         KrakenPair(
             id="XXBTZUSD",
             altname="XBTUSD",
@@ -226,6 +240,7 @@ PAIRS: dict[str, KrakenPair] = {
             start_price=D("100000.0"),
             mm_level_qty=D("0.50000000"),
         ),
+        # Decimals, minimums, tick: match [DRIFT] (not in [BYTEX]).
         KrakenPair(
             id="XETHZUSD",
             altname="ETHUSD",
@@ -248,6 +263,9 @@ PAIRS: dict[str, KrakenPair] = {
             start_price=D("3500.00"),
             mm_level_qty=D("10.00000000"),
         ),
+        # [BYTEX]: pair_decimals 6 (was 5), ordermin 0.001 (was 0.002), tick_size 0.000001 (was
+        # 0.00001); cost_decimals 10 and costmin 0.00002 matched. ([BYTEX] position limits
+        # 1000/800, kept at 1100/400 here: not verified.)
         KrakenPair(
             id="XETHXXBT",
             altname="ETHXBT",
@@ -255,21 +273,23 @@ PAIRS: dict[str, KrakenPair] = {
             ws_symbol="ETH/BTC",
             base="XETH",
             quote="XXBT",
-            pair_decimals=5,
+            pair_decimals=6,
             cost_decimals=10,
             lot_decimals=8,
-            ordermin=D("0.002"),
+            ordermin=D("0.001"),
             costmin=D("0.00002"),
-            tick_size=D("0.00001"),
+            tick_size=D("0.000001"),
             fees=_CRYPTO_TAKER,
             fees_maker=_CRYPTO_MAKER,
             leverage_buy=(2, 3, 4, 5),
             leverage_sell=(2, 3, 4, 5),
             long_position_limit=1100,
             short_position_limit=400,
-            start_price=D("0.03500"),
+            start_price=D("0.035000"),
             mm_level_qty=D("10.00000000"),
         ),
+        # [BYTEX]: cost_decimals 9 (was 5); the rest matched. ([BYTEX] leverage 2..10 and
+        # position limits 30000000/30000000, kept at 2..3 and 5000000/2000000: not verified.)
         KrakenPair(
             id="XDGUSD",
             altname="XDGUSD",
@@ -278,7 +298,7 @@ PAIRS: dict[str, KrakenPair] = {
             base="XXDG",
             quote="ZUSD",
             pair_decimals=7,
-            cost_decimals=5,
+            cost_decimals=9,
             lot_decimals=8,
             ordermin=D("50"),
             costmin=D("0.5"),
@@ -292,6 +312,7 @@ PAIRS: dict[str, KrakenPair] = {
             start_price=D("0.1500000"),
             mm_level_qty=D("200000.00000000"),
         ),
+        # UNVERIFIED: no recorded AssetPairs response with these fields found.
         KrakenPair(
             id="USDTZUSD",
             altname="USDTUSD",
