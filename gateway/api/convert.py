@@ -147,7 +147,12 @@ def duration_out(seconds: float) -> duration_pb2.Duration:
 
 
 def dec(value: Decimal | None) -> str:
-    return "" if value is None else format(value, "f")
+    if value is None:
+        return ""
+    # str() is ~3x cheaper than format(value, "f") and gives the same text unless it chose
+    # scientific notation (always with an "E"): only then pay for the plain form.
+    text = str(value)
+    return text if "E" not in text else format(value, "f")
 
 
 def symbol_in(instrument: common_pb2.InstrumentId, field: str = "instrument") -> tuple[str, str]:
@@ -371,39 +376,87 @@ def order(o: m.Order, last_sequence: int = 0) -> orders_pb2.Order:
     )
 
 
+def _enum_table(core: type[Enum], wrapper: Any, prefix: str) -> dict[str, int]:
+    """Core member name -> proto number, for the members the proto enum has. Keyed by name
+    because hashing an Enum member runs `Enum.__hash__` in Python; a str hashes in C."""
+    known = set(wrapper.keys())
+    return {
+        member._name_: wrapper.Value(f"{prefix}{member._name_}")
+        for member in core
+        if f"{prefix}{member._name_}" in known
+    }
+
+
+_EXEC_TYPES = _enum_table(m.ExecType, executions_pb2.ExecType, "EXEC_TYPE_")
+_ORD_STATUSES = _enum_table(m.OrdStatus, orders_pb2.OrdStatus, "ORD_STATUS_")
+_SIDES = _enum_table(m.Side, common_pb2.Side, "SIDE_")
+_ORDER_TYPES = _enum_table(m.OrderType, common_pb2.OrderType, "ORDER_TYPE_")
+_TIFS = _enum_table(m.TimeInForce, common_pb2.TimeInForce, "TIME_IN_FORCE_")
+_LIQUIDITIES = _enum_table(m.Liquidity, common_pb2.Liquidity, "LIQUIDITY_")
+
+
+def _time_fields(value: datetime | None) -> dict[str, int] | None:
+    """`time_out` as the field dict of a Timestamp (see `_report_fields`)."""
+    if value is None:
+        return None
+    delta = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)) - _EPOCH
+    return {
+        "seconds": delta.days * 86400 + delta.seconds,
+        "nanos": delta.microseconds * 1000,
+    }
+
+
+def _report_fields(r: m.ExecutionReport) -> dict[str, Any]:
+    """The fields of an ExecutionReport message, submessages as field dicts.
+
+    This is the hot path of every execution stream. Protobuf message constructors accept a
+    dict for a message field and build the submessage in place; building Timestamp, Fee and
+    InstrumentId messages first and passing them in costs a construction plus a copy each.
+    """
+    fee = r.fee
+    liquidity = r.liquidity
+    return {
+        "sequence": r.sequence,
+        "account_sequence": r.account_sequence,
+        "session_id": r.session_id,
+        "account": r.account,
+        "exec_id": r.exec_id,
+        "exec_type": _EXEC_TYPES[r.exec_type._name_],
+        "ord_status": _ORD_STATUSES[r.ord_status._name_],
+        "client_order_id": r.client_order_id,
+        "orig_client_order_id": r.orig_client_order_id or "",
+        "venue_order_id": r.venue_order_id or "",
+        "instrument": {"venue": r.venue, "symbol": r.symbol},
+        "side": _SIDES[r.side._name_],
+        "order_type": _ORDER_TYPES[r.order_type._name_],
+        "time_in_force": _TIFS[r.time_in_force._name_],
+        "order_qty": dec(r.order_qty),
+        "price": dec(r.price),
+        "stop_price": dec(r.stop_price),
+        "cum_qty": dec(r.cum_qty),
+        "leaves_qty": dec(r.leaves_qty),
+        "avg_px": dec(r.avg_px),
+        "last_qty": dec(r.last_qty),
+        "last_px": dec(r.last_px),
+        "fee": None if fee is None else {"asset": fee.asset, "amount": dec(fee.amount)},
+        "liquidity": 0 if liquidity is None else _LIQUIDITIES[liquidity._name_],
+        "reject_reason": _reject(r.reject),
+        "venue_time": _time_fields(r.venue_time),
+        "gateway_time": _time_fields(r.gateway_time),
+        "poss_resend": r.poss_resend,
+        "trade_id": r.trade_id or "",
+        "text": r.text,
+    }
+
+
 def execution_report(r: m.ExecutionReport) -> executions_pb2.ExecutionReport:
-    return executions_pb2.ExecutionReport(
-        sequence=r.sequence,
-        account_sequence=r.account_sequence,
-        session_id=r.session_id,
-        account=r.account,
-        exec_id=r.exec_id,
-        exec_type=_enum_out(executions_pb2.ExecType, "EXEC_TYPE_", r.exec_type),
-        ord_status=_enum_out(orders_pb2.OrdStatus, "ORD_STATUS_", r.ord_status),
-        client_order_id=r.client_order_id,
-        orig_client_order_id=r.orig_client_order_id or "",
-        venue_order_id=r.venue_order_id or "",
-        instrument=instrument_id(r.venue, r.symbol),
-        side=_enum_out(common_pb2.Side, "SIDE_", r.side),
-        order_type=_enum_out(common_pb2.OrderType, "ORDER_TYPE_", r.order_type),
-        time_in_force=_enum_out(common_pb2.TimeInForce, "TIME_IN_FORCE_", r.time_in_force),
-        order_qty=dec(r.order_qty),
-        price=dec(r.price),
-        stop_price=dec(r.stop_price),
-        cum_qty=dec(r.cum_qty),
-        leaves_qty=dec(r.leaves_qty),
-        avg_px=dec(r.avg_px),
-        last_qty=dec(r.last_qty),
-        last_px=dec(r.last_px),
-        fee=_fee(r.fee),
-        liquidity=_enum_out(common_pb2.Liquidity, "LIQUIDITY_", r.liquidity),
-        reject_reason=_reject(r.reject),
-        venue_time=time_out(r.venue_time),
-        gateway_time=time_out(r.gateway_time),
-        poss_resend=r.poss_resend,
-        trade_id=r.trade_id or "",
-        text=r.text,
-    )
+    return executions_pb2.ExecutionReport(**_report_fields(r))
+
+
+def execution_response(r: m.ExecutionReport) -> executions_pb2.StreamExecutionsResponse:
+    """`execution_report(r)` wrapped in a stream response, built in one step (no copy)."""
+    fields: dict[str, Any] = {"execution_report": _report_fields(r)}
+    return executions_pb2.StreamExecutionsResponse(**fields)
 
 
 def fill(f: m.Fill) -> executions_pb2.Fill:

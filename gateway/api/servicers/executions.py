@@ -56,9 +56,7 @@ class ExecutionServicer(executions_pb2_grpc.ExecutionServiceServicer):
                     yield _heartbeat(last)
                     continue
                 last = report.account_sequence if request.drop_copy else report.sequence
-                yield executions_pb2.StreamExecutionsResponse(
-                    execution_report=convert.execution_report(report)
-                )
+                yield convert.execution_response(report)
         finally:
             closer.cancel()
             sub.close()
