@@ -3,6 +3,12 @@
 Encoding uses orjson directly (it walks dataclasses, enums and datetimes natively; Decimals go
 through `str`, so they stay exact). Decoding is driven by the dataclass type hints, compiled once
 per class into a list of field converters.
+
+Execution reports, the hot path, are stored positionally instead: a JSON array whose first item
+is the layout version, then the fields in that layout's order, each in the form the object
+encoding gives it (str for Decimal, the enum value, ISO datetime, nested objects). `report_row`
+builds the array's items as plain Python values, so a writer can serialize a whole batch in one
+orjson call. `decode_report` reads both forms, so journals written before keep replaying.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import orjson
+
+from gateway.core.model import ExecutionReport, RejectInfo
 
 T = TypeVar("T")
 Converter = Callable[[Any], Any]
@@ -110,3 +118,113 @@ def _compile(cls: type[Any]) -> Converter:
         return cls(**kwargs)
 
     return convert
+
+
+# -- execution reports, positionally --------------------------------------------------------------
+
+# Field order of each layout version. Never edit a published layout: add the new one (a test
+# checks that the newest covers every field of ExecutionReport) and keep the old ones, which
+# journals on disk still hold. A field missing from an old layout decodes to its default.
+REPORT_LAYOUTS: dict[int, tuple[str, ...]] = {
+    1: (
+        "sequence",
+        "account_sequence",
+        "session_id",
+        "account",
+        "exec_id",
+        "exec_type",
+        "ord_status",
+        "client_order_id",
+        "orig_client_order_id",
+        "venue_order_id",
+        "venue",
+        "symbol",
+        "side",
+        "order_type",
+        "time_in_force",
+        "order_qty",
+        "price",
+        "stop_price",
+        "cum_qty",
+        "leaves_qty",
+        "avg_px",
+        "last_qty",
+        "last_px",
+        "trade_id",
+        "fee",
+        "liquidity",
+        "reject",
+        "text",
+        "venue_time",
+        "gateway_time",
+        "poss_resend",
+    ),
+}
+REPORT_LAYOUT = 1  # the version report_row writes
+
+
+def report_row(r: ExecutionReport) -> list[Any]:
+    """The JSON-ready items of `r` in layout REPORT_LAYOUT (version first). Enums go in as
+    their `_value_` (orjson would look `.value` up through Python), datetimes as they are
+    (orjson formats them in C, as `encode` does)."""
+    fee = r.fee
+    reject = r.reject
+    liquidity = r.liquidity
+    price = r.price
+    stop_price = r.stop_price
+    return [
+        1,
+        r.sequence,
+        r.account_sequence,
+        r.session_id,
+        r.account,
+        r.exec_id,
+        r.exec_type._value_,
+        r.ord_status._value_,
+        r.client_order_id,
+        r.orig_client_order_id,
+        r.venue_order_id,
+        r.venue,
+        r.symbol,
+        r.side._value_,
+        r.order_type._value_,
+        r.time_in_force._value_,
+        str(r.order_qty),
+        None if price is None else str(price),
+        None if stop_price is None else str(stop_price),
+        str(r.cum_qty),
+        str(r.leaves_qty),
+        str(r.avg_px),
+        str(r.last_qty),
+        str(r.last_px),
+        r.trade_id,
+        None if fee is None else {"asset": fee.asset, "amount": str(fee.amount)},
+        None if liquidity is None else liquidity._value_,
+        None if reject is None else _reject(reject),
+        r.text,
+        r.venue_time,
+        r.gateway_time,
+        r.poss_resend,
+    ]
+
+
+def _reject(reject: RejectInfo) -> dict[str, str]:
+    return {"reason": reject.reason._value_, "text": reject.text, "venue_text": reject.venue_text}
+
+
+def encode_report(r: ExecutionReport) -> bytes:
+    """One report in the positional form (what a batch writer stores per row)."""
+    return orjson.dumps(report_row(r))
+
+
+def decode_report(payload: bytes | str, **overrides: Any) -> ExecutionReport:
+    """A stored report, positional (any known layout) or an object (journals before layouts)."""
+    data = orjson.loads(payload)
+    if isinstance(data, list):
+        layout = REPORT_LAYOUTS.get(data[0]) if data else None
+        if layout is None or len(data) != len(layout) + 1:
+            raise ValueError(f"unknown journal report layout {data[:1]!r}")
+        data = dict(zip(layout, data[1:], strict=True))
+    data.update(overrides)
+    value: ExecutionReport = _decoder(ExecutionReport)(data)
+    return value

@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import orjson
+
 from gateway.core.model import ExecutionReport, Fill, Order
 from gateway.core.ports import AppendResult
-from gateway.journal.codec import decode, encode
+from gateway.journal.codec import decode, decode_report, encode, report_row
 from gateway.journal.hub import ReportHub, Subscription
 
 log = logging.getLogger(__name__)
@@ -117,10 +119,11 @@ class _Counters:
     dirty_session: dict[str, int] = field(default_factory=dict)
     dirty_account: dict[str, int] = field(default_factory=dict)
     # Scratch of the batch being written: reports already in the file (exec_id -> payload),
-    # reports stored by this batch, and their rows, inserted with one executemany.
+    # reports stored by this batch, and their rows (session_id, seq, account, aseq, exec_id,
+    # codec.report_row), inserted by one statement (see _INSERT_REPORTS).
     known: dict[str, bytes] = field(default_factory=dict)
     fresh: dict[str, ExecutionReport] = field(default_factory=dict)
-    rows: list[tuple[str, int, str, int, str, bytes]] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
 
     def next(self, session_id: str, account: str) -> tuple[int, int]:
         return self.session.get(session_id, 0) + 1, self.account.get(account, 0) + 1
@@ -158,6 +161,22 @@ class _Counters:
 
 _STOP = object()
 CHECKPOINT_EVERY = 1000  # queued writes between WAL checkpoints
+
+# A batch's reports travel to SQLite as one JSON document (one orjson call for the batch) and are
+# split there. That one statement is one sqlite3_step, and the sqlite3 module drops the GIL for
+# it: parsing and inserting the whole batch runs beside the event loop instead of contending
+# with it, where an executemany takes the GIL back after every row and encodes row by row.
+# Each payload is the row's JSON array text, byte for byte as orjson wrote it.
+_INSERT_REPORTS = """
+INSERT INTO reports (session_id, seq, account, aseq, exec_id, payload)
+SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+       json_extract(value, '$[3]'), json_extract(value, '$[4]'),
+       CAST(json_extract(value, '$[5]') AS BLOB)
+FROM json_each(?)
+"""
+_KNOWN_REPORTS = (
+    "SELECT exec_id, payload FROM reports WHERE exec_id IN (SELECT value FROM json_each(?))"
+)
 
 
 def _stamp(report: ExecutionReport, seq: int, aseq: int) -> None:
@@ -257,18 +276,13 @@ class SqliteJournal:
         try:
             conn.execute("BEGIN IMMEDIATE")
             exec_ids = [i for op in batch for i in op.exec_ids]
-            for start in range(0, len(exec_ids), 500):  # one lookup for the whole batch
-                chunk = exec_ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                sql = f"SELECT exec_id, payload FROM reports WHERE exec_id IN ({marks})"  # noqa: S608
-                counters.known.update(conn.execute(sql, chunk).fetchall())
+            if exec_ids:  # one lookup for the whole batch
+                known = conn.execute(_KNOWN_REPORTS, (orjson.dumps(exec_ids),))
+                counters.known.update(known.fetchall())
             for op in batch:
                 op.result = op.run(conn, counters)
-            conn.executemany(
-                "INSERT INTO reports (session_id, seq, account, aseq, exec_id, payload) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                counters.rows,
-            )
+            if counters.rows:
+                conn.execute(_INSERT_REPORTS, (orjson.dumps(counters.rows),))
             counters.flush(conn)
             conn.execute("COMMIT")
             counters.commit()
@@ -323,22 +337,24 @@ class SqliteJournal:
 
         def run(_conn: sqlite3.Connection, state: _Counters) -> list[AppendResult]:
             results = []
+            fresh = state.fresh
             for report in items:
-                earlier = state.fresh.get(report.exec_id)
+                exec_id = report.exec_id
+                earlier = fresh.get(exec_id)
                 if earlier is not None:  # the same exec_id twice within this batch
                     results.append(AppendResult(earlier, False))
                     continue
-                stored = state.known.get(report.exec_id)
+                stored = state.known.get(exec_id)
                 if stored is not None:
-                    results.append(AppendResult(decode(ExecutionReport, stored), False))
+                    results.append(AppendResult(decode_report(stored), False))
                     continue
-                seq, aseq = state.next(report.session_id, report.account)
+                session_id = report.session_id
+                account = report.account
+                seq, aseq = state.next(session_id, account)
                 _stamp(report, seq, aseq)
-                state.take(report.session_id, seq, report.account, aseq)
-                state.fresh[report.exec_id] = report
-                state.rows.append(
-                    (report.session_id, seq, report.account, aseq, report.exec_id, encode(report))
-                )
+                state.take(session_id, seq, account, aseq)
+                fresh[exec_id] = report
+                state.rows.append([session_id, seq, account, aseq, exec_id, report_row(report)])
                 results.append(AppendResult(report, True))
             return results
 
@@ -378,7 +394,7 @@ class SqliteJournal:
             # Decoded on the reader thread: the loop only receives finished objects.
             rows = conn.execute(sql, (key, after, upto, limit)).fetchall()
             return [
-                decode(ExecutionReport, payload, poss_resend=position <= resend_upto)
+                decode_report(payload, poss_resend=position <= resend_upto)
                 for position, payload in rows
             ]
 
