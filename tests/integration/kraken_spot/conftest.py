@@ -65,7 +65,12 @@ def accounts(names: list[str]) -> KrakenAccounts:
                 "id": f"AA{i:012d}",
                 "name": name,
                 "tier": "pro",
-                "balances": {"ZUSD": "10000000", "XXBT": "1000", "XETH": "10000"},
+                "balances": {
+                    "ZUSD": "10000000",
+                    "XXBT": "1000",
+                    "XETH": "10000",
+                    "XXDG": "1000000",
+                },
                 "keys": [{"key": key, "secret": secret, "permissions": ["all"]}],
             }
         )
