@@ -18,7 +18,8 @@ to hold the plain token, and the config file can then be shared or checked in sa
 Where an account trades (`venue`): `kraken` (needs `spot` keys; the `[kraken]` URLs, real Kraken
 unless overridden), `simulator` (no keys: the local Kraken simulator that `kraken-gateway serve`
 embeds, with its demo keys) or `paper` (no keys: the in-process paper venue). Left out, it is
-`kraken` for an account with keys and `paper` for one without.
+`kraken` for an account with keys and `paper` for one without. All accounts of one gateway
+trade on the same kind (they share the venue id `kraken`).
 """
 
 from __future__ import annotations
@@ -254,6 +255,14 @@ def parse_config(
         sid: _parse_session(sid, _as_table(body, f"sessions.{sid}"), accounts, base_dir, env)
         for sid, body in _table(raw, "sessions").items()
     }
+    kinds = sorted({a.trades_on.value for a in accounts.values()})
+    if len(kinds) > 1:
+        # The paper venue and the simulator stand in for Kraken under the same venue id
+        # (`kraken`): one gateway cannot list two different BTC/USD books under one name.
+        raise ConfigError(
+            f"accounts trade on different venues {kinds}; one gateway runs one kind "
+            "(kraken, simulator or paper): run one gateway per kind"
+        )
     return GatewayConfig(server=server, accounts=accounts, sessions=sessions, kraken=kraken)
 
 
