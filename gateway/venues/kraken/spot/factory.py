@@ -134,6 +134,8 @@ class KrakenSpotWiring:
     use_ws_trading: bool = True
     arm_dead_man: bool = True
     fallback: Callable[[AccountConfig], Awaitable[AccountVenues]] | None = None
+    # One governor per account (keys of one account must share its pair counters).
+    governor_factory: Callable[[AccountConfig], KrakenRateGovernor] | None = None
     journal: JournalPort | None = None
     bundles: dict[str, KrakenSpotVenueBundle] = field(default_factory=dict)
 
@@ -160,6 +162,7 @@ class KrakenSpotWiring:
             ws_public_url=self.ws_public_url,
             ws_private_url=self.ws_private_url,
             tier=self.tier,
+            governor=self.governor_factory(account) if self.governor_factory else None,
             use_ws_trading=self.use_ws_trading,
             arm_dead_man=self.arm_dead_man,
         )
