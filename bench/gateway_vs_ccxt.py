@@ -113,6 +113,13 @@ async def start_simulator(accounts: Path) -> tuple[asyncio.subprocess.Process, d
     return proc, urls
 
 
+class _UnpacedGovernor(KrakenRateGovernor):
+    """Ignores the executions channel's `maxratecount` (the bench lifted the threshold)."""
+
+    def set_max_ratecount(self, max_ratecount: float) -> None:
+        pass
+
+
 class AddedLatency:
     """Gateway-added latency per client order id: servicer entry -> venue request out."""
 
@@ -161,7 +168,7 @@ async def start_gateway(directory: Path, urls: dict[str, str]) -> tuple[GatewayA
 
     def governor(_: AccountConfig) -> KrakenRateGovernor:
         # The simulator's counters are off; lift the model so pacing does not enter the figures.
-        gov = KrakenRateGovernor(KrakenTier.PRO)
+        gov = _UnpacedGovernor(KrakenTier.PRO)
         gov.trading.set_threshold(1e12)
         return gov
 
@@ -255,10 +262,12 @@ async def run(orders: int, rounds: int) -> None:
                     for _ in range(orders):
                         cid = f"gw{next(ids)}"
                         start = time.perf_counter()
-                        await entry.submit_order(
+                        order = await entry.submit_order(
                             "BTC/USD", "buy", QTY, price=price, client_order_id=cid
                         )
                         samples.append(time.perf_counter() - start)
+                        if order.reject is not None:
+                            raise RuntimeError(f"the gateway refused a bench order: {order.reject}")
                     await client.cancel_all_orders()
                     return samples
 
