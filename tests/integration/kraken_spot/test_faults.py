@@ -92,15 +92,16 @@ async def test_feed_fault_during_fills_reports_each_fill_once(
 
 async def test_bad_checksum_resyncs_only_that_symbol(harness: SpotHarness) -> None:
     market = harness.bundle.market_data
-    seen: Counter[str] = Counter()
     snapshots: Counter[str] = Counter()
     first = {"BTC/USD": asyncio.Event(), "ETH/USD": asyncio.Event()}
+    resynced = asyncio.Event()
 
     async def follow(symbol: str) -> None:
         async for item in market.stream_book(symbol, 10):
-            seen[symbol] += 1
             if isinstance(item, BookSnapshot):
                 snapshots[symbol] += 1
+                if snapshots[symbol] == 2:
+                    resynced.set()  # the fresh snapshot after a resync
             first[symbol].set()
 
     tasks = [asyncio.create_task(follow(s)) for s in first]
@@ -111,12 +112,9 @@ async def test_bad_checksum_resyncs_only_that_symbol(harness: SpotHarness) -> No
             await set_faults(
                 harness.sim, {"rules": [{"match": "ws:book", "action": "bad_checksum", "times": 1}]}
             )
-            while not market.resyncs:
-                await asyncio.sleep(0.05)
-            [(bad, count)] = market.resyncs.items()
-            while snapshots[bad] < 2:
-                await asyncio.sleep(0.05)
-        assert count == 1
+            await resynced.wait()
+        [(bad, count)] = market.resyncs.items()
+        assert count == 1 and snapshots[bad] == 2
         good = next(s for s in first if s != bad)
         assert snapshots[good] == 1  # the other symbol never re-subscribed
     finally:

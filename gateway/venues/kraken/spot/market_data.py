@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +78,7 @@ class KrakenSpotMarketData:
         key, entry = next(iter(result.items()))
         return parse_ticker(key, entry, self._symbols)
 
-    async def stream_book(self, symbol: str, depth: int) -> AsyncIterator[BookItem]:
+    async def stream_book(self, symbol: str, depth: int) -> AsyncGenerator[BookItem, None]:
         queue: asyncio.Queue[BookItem] = asyncio.Queue(QUEUE_MAX)
         feed = self._books.get(symbol)
         if feed is None:
@@ -99,7 +99,7 @@ class KrakenSpotMarketData:
                 self._books.pop(symbol, None)
                 await self._unsubscribe("book", symbol)
 
-    async def stream_trades(self, symbol: str) -> AsyncIterator[PublicTrade]:
+    async def stream_trades(self, symbol: str) -> AsyncGenerator[PublicTrade, None]:
         queue: asyncio.Queue[PublicTrade] = asyncio.Queue(QUEUE_MAX)
         subscribers = self._trades.setdefault(symbol, set())
         subscribers.add(queue)
