@@ -105,3 +105,19 @@ async def test_order_entry_stream_and_executions(gateway: Running) -> None:
         assert {"BTC/USD", "ETH/USD", "DOGE/USD"} <= instruments
     dead_man = gateway.wiring.bundles[TRADER].venue.dead_man
     assert dead_man.is_armed  # armed while the gateway runs
+
+
+async def test_cancel_on_disconnect_cancels_at_kraken(gateway: Running) -> None:
+    venue = gateway.wiring.bundles[TRADER].venue
+    async with AsyncClient(gateway.target, gateway.token) as client:
+        await client.logon(cancel_on_disconnect=True)
+        ticker = await client.get_ticker("BTC/USD")
+        assert ticker.bid is not None
+        far = (ticker.bid * Decimal("0.8")).quantize(Decimal("0.1"))
+        for i in range(3):
+            await client.submit_order(
+                "BTC/USD", "buy", Decimal("0.1"), price=far, client_order_id=f"cod-{i}"
+            )
+        assert len(await venue.open_orders()) == 3
+        assert await client.logout() == 3
+    assert await venue.open_orders() == []

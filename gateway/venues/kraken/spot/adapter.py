@@ -121,7 +121,9 @@ class KrakenSpotVenue:
         self._instruments = list(instruments)
         self._use_ws = use_ws_trading
         self._ready_timeout = ready_timeout_s
-        self._fills_since = fills_since
+        # Fills before this are either covered by `fills_since` (the journal's restart point)
+        # or belong to no order this process placed.
+        self._fills_since = fills_since or datetime.now(UTC)
         self._subaccounts = list(subaccounts)
         self._sink: VenueEventSink | None = None
         self.ids = KrakenOrderIds(journal, account)

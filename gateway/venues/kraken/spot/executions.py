@@ -103,12 +103,6 @@ class KrakenOrderIds:
         tracked = self.live.get(venue_order_id or "")
         return 0.0 if tracked is None else max(0.0, self._clock() - tracked.touched)
 
-    def venue_id_of(self, client_order_id: str) -> str | None:
-        for venue_id, tracked in self.live.items():
-            if tracked.client_order_id == client_order_id:
-                return venue_id
-        return None
-
 
 class KrakenExecutionsFeed:
     """Executions (any source) -> de-duplicated, id-mapped core events, pushed in order."""

@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 QUERY_ORDERS_MAX = 50
 QUERY_TRADES_MAX = 20
 HISTORY_PAGE = 50
-# Fill times have sub-second precision but `start` is exclusive: look back a little, de-dup.
-CATCH_UP_OVERLAP = timedelta(seconds=2)
+# `start` is exclusive and our clock may lag Kraken's: look back generously; fills de-dup.
+CATCH_UP_OVERLAP = timedelta(seconds=30)
 _CLOSE_EVENTS: dict[OrdStatus, type[OrderCanceled] | type[OrderExpired]] = {
     OrdStatus.CANCELED: OrderCanceled,
     OrdStatus.EXPIRED: OrderExpired,
