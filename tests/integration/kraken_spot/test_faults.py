@@ -149,3 +149,32 @@ async def test_maintenance_refuses_new_orders(harness: SpotHarness) -> None:
     assert order.reject.reason in (ErrorReason.VENUE_MAINTENANCE, ErrorReason.VENUE_UNAVAILABLE)
     assert order.reject.text
     assert await harness.venue.open_orders() == []
+
+
+async def test_5xx_on_a_write_is_never_resent(quiet_sim: SimulatorServer, tmp_path: Path) -> None:
+    h = await start_harness(quiet_sim, tmp_path / "gw", use_ws_trading=False)
+    try:
+        # The 502 comes from the edge: the order never reached the engine.
+        await set_faults(
+            quiet_sim,
+            {
+                "rules": [
+                    {
+                        "match": "/0/private/AddOrder",
+                        "action": "http_status",
+                        "status": 502,
+                        "times": 5,
+                    }
+                ]
+            },
+        )
+        request = h.limit(Side.BUY, "0.2", PX)
+        await h.service.submit(h.ctx, request)
+        done = await h.done(request.client_order_id)  # settled by query: Kraken never had it
+        assert done.ord_status is OrdStatus.REJECTED
+        assert done.reject is not None and done.reject.reason is ErrorReason.UNKNOWN_ORDER
+        rules = quiet_sim.ctx.faults.to_json()["rules"]
+        assert rules[0]["times"] == 4  # AddOrder went out exactly once
+        assert await h.venue.open_orders() == []
+    finally:
+        await h.close()
