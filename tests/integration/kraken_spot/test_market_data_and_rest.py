@@ -89,7 +89,7 @@ async def test_governor_learns_the_tier_threshold_from_executions(harness: SpotH
     bid, _ = await harness.prices()
     request = harness.limit(Side.BUY, "0.1", (bid * Decimal("0.8")).quantize(Decimal("0.1")))
     await harness.service.submit(harness.ctx, request)
-    headroom = {c.name: c for c in governor.headroom().trading}
+    headroom = {c.name: c for c in harness.venue.rate_headroom().trading}
     assert headroom["spot_trading:BTC/USD"].level > 0
     await harness.service.cancel(
         harness.ctx, CancelRequest(client_order_id=request.client_order_id)

@@ -49,7 +49,11 @@ from gateway.core.model import (
 )
 from gateway.core.ports import JournalPort, VenueEventSink
 from gateway.venues.kraken.common.symbols import KrakenSymbolMap, kraken_asset
-from gateway.venues.kraken.ratelimit import KrakenRateGovernor, KrakenTradeAction
+from gateway.venues.kraken.ratelimit import (
+    KrakenRateGovernor,
+    KrakenRateHeadroom,
+    KrakenTradeAction,
+)
 from gateway.venues.kraken.spot.dead_man import KrakenDeadManSwitch
 from gateway.venues.kraken.spot.executions import KrakenExecutionsFeed, KrakenOrderIds
 from gateway.venues.kraken.spot.order_params import MAX_BATCH_ORDERS, fmt
@@ -510,6 +514,12 @@ class KrakenSpotVenue:
     # -- InstrumentPort -------------------------------------------------------------------
     async def instruments(self) -> Sequence[Instrument]:
         return list(self._instruments)
+
+    # -- limits ---------------------------------------------------------------------------
+    def rate_headroom(self) -> KrakenRateHeadroom:
+        """The governor's modelled budgets of this key (for GetLimits and metrics): the REST
+        counter and one `spot_trading:<symbol>` counter per pair traded so far."""
+        return self._governor.headroom()
 
     # -- safety ---------------------------------------------------------------------------
     async def _send_dead_man(self, timeout_s: int) -> None:
