@@ -1,0 +1,58 @@
+"""Suite-wide guard: no log line emitted during the whole test run may carry a secret or token."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.secret_scan import find_leaks, known_secrets
+
+
+class _LogCapture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # a bad format string is not this handler's problem
+            text = str(record.msg)
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        self.lines.append(text)
+
+
+_capture = _LogCapture()
+
+
+def _attach() -> None:
+    root = logging.getLogger()
+    if _capture not in root.handlers:
+        root.addHandler(_capture)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _attach()
+
+
+@pytest.fixture(autouse=True)
+def _scan_logs_of_every_test() -> None:
+    # In-process servers may reconfigure the root logger (gateway.logging_setup replaces its
+    # handlers), so the capture is put back before each test.
+    _attach()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leaks = find_leaks(_capture.lines, known_secrets())
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"secret scan: {len(_capture.lines)} log lines, {len(leaks)} leaks")
+    if leaks:
+        for line in leaks[:20]:
+            if reporter is not None:
+                reporter.write_line(f"  LEAK: {line[:300]}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
