@@ -36,13 +36,15 @@ import ccxt.async_support as ccxt_async
 from krakengw import AsyncClient
 
 from bench.common import format_ratio, format_seconds, interleaved_async, summarize
-from gateway.api.app import GatewayApp
+from gateway.api.app import AccountVenues, GatewayApp
 from gateway.api.servicers.orders import OrderServicer
 from gateway.config import AccountConfig, load_config
+from gateway.core.ports import JournalPort
 from gateway.journal import SqliteJournal
+from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.l2_book import KrakenL2Book
 from gateway.venues.kraken.ratelimit import KrakenRateGovernor, KrakenTier
-from gateway.venues.kraken.spot.factory import KrakenSpotWiring
+from gateway.venues.kraken.spot.factory import KrakenSpotVenueBundle, build_kraken_spot_venue
 from gateway.venues.kraken.spot.parse import ws_book_levels
 from gateway.venues.kraken.spot.ws import KrakenWsConnection, drain
 
@@ -166,26 +168,38 @@ async def start_gateway(directory: Path, urls: dict[str, str]) -> tuple[GatewayA
     env = {"SPOT_KEY": "bench-gateway-key", "SPOT_SECRET": _secret("gateway"), "BENCH_TOKEN": token}
     config = load_config(path, environ=env)
 
-    def governor(_: AccountConfig) -> KrakenRateGovernor:
-        # The simulator's counters are off; lift the model so pacing does not enter the figures.
-        gov = _UnpacedGovernor(KrakenTier.PRO)
-        gov.trading.set_threshold(1e12)
-        return gov
+    journal: list[JournalPort] = []
+    bundles: list[KrakenSpotVenueBundle] = []
 
-    wiring = KrakenSpotWiring(
-        open_store=SqliteJournal.open,
-        rest_url=urls["spot_rest"],
-        ws_public_url=urls["spot_ws_public"],
-        ws_private_url=urls["spot_ws_private"],
-        tier=KrakenTier.PRO,
-        arm_dead_man=False,
-        governor_factory=governor,
-    )
-    app = await GatewayApp.build(
-        config, venues=wiring.venues, journal_factory=wiring.open_journal, metrics=False
-    )
+    async def open_journal(data_dir: Path) -> JournalPort:
+        journal.append(await SqliteJournal.open(data_dir))
+        return journal[0]
+
+    async def venues(account: AccountConfig) -> AccountVenues:
+        # The simulator's counters are off; an unpaced governor keeps pacing out of the figures.
+        governor = _UnpacedGovernor(KrakenTier.PRO)
+        governor.trading.set_threshold(1e12)
+        bundle = await build_kraken_spot_venue(
+            account=account.name,
+            credentials=KrakenCredentials("bench-gateway-key", _secret("gateway")),
+            journal=journal[0],
+            rest_url=urls["spot_rest"],
+            ws_public_url=urls["spot_ws_public"],
+            ws_private_url=urls["spot_ws_private"],
+            governor=governor,
+        )
+        bundles.append(bundle)
+        return AccountVenues(
+            order_entry=[bundle.venue],
+            account=bundle.venue,
+            instruments=[bundle.venue],
+            market_data={bundle.venue.venue: bundle.market_data},
+            closers=[bundle.close],
+        )
+
+    app = await GatewayApp.build(config, venues=venues, journal_factory=open_journal, metrics=False)
     port = await app.start()
-    return app, wiring.bundles["bench"].venue, f"127.0.0.1:{port}:{token}"
+    return app, bundles[0].venue, f"127.0.0.1:{port}:{token}"
 
 
 async def record_book(url: str, seconds: float) -> list[tuple[bool, Any]]:

@@ -15,9 +15,8 @@ from krakengw import AsyncClient, ExecType, OrdStatus
 
 from gateway.api.app import GatewayApp
 from gateway.config import load_config
-from gateway.journal import SqliteJournal
-from gateway.venues.kraken.ratelimit import KrakenTier
-from gateway.venues.kraken.spot.factory import KrakenSpotWiring
+from gateway.venues.factory import GatewayVenues
+from gateway.venues.kraken.spot.adapter import KrakenSpotVenue
 from simulator.app import SimulatorServer
 from tests.integration.kraken_spot.conftest import TRADER, key_of
 
@@ -25,6 +24,12 @@ CONFIG = """
 [server]
 listen = "127.0.0.1:0"
 data_dir = "data"
+
+[kraken]
+rest_url = "@REST@"
+ws_public_url = "@WS_PUBLIC@"
+ws_private_url = "@WS_PRIVATE@"
+tier = "pro"
 
 [accounts.trader]
 permissions = ["read", "trade"]
@@ -39,27 +44,30 @@ token_env = "TOKEN_S1"
 @dataclass
 class Running:
     app: GatewayApp
-    wiring: KrakenSpotWiring
     target: str
     token: str
+
+    @property
+    def venue(self) -> KrakenSpotVenue:
+        venue = self.app.deps.account_ports[TRADER]
+        assert isinstance(venue, KrakenSpotVenue)
+        return venue
 
 
 async def start_gateway(sim: SimulatorServer, tmp_path: Path) -> Running:
     token = f"tok-{secrets.token_urlsafe(24)}"
     key, secret = key_of(TRADER)
     path = tmp_path / "gateway.toml"
-    path.write_text(CONFIG)
-    config = load_config(path, environ={"SPOT_KEY": key, "SPOT_SECRET": secret, "TOKEN_S1": token})
-    wiring = KrakenSpotWiring(
-        open_store=SqliteJournal.open,
-        rest_url=sim.base_url,
-        ws_public_url=sim.spot_ws_public_url,
-        ws_private_url=sim.spot_ws_private_url,
-        tier=KrakenTier.PRO,
+    path.write_text(
+        CONFIG.replace("@REST@", sim.base_url)
+        .replace("@WS_PUBLIC@", sim.spot_ws_public_url)
+        .replace("@WS_PRIVATE@", sim.spot_ws_private_url)
     )
-    app = await GatewayApp.build(config, venues=wiring.venues, journal_factory=wiring.open_journal)
+    config = load_config(path, environ={"SPOT_KEY": key, "SPOT_SECRET": secret, "TOKEN_S1": token})
+    venues = GatewayVenues(config.kraken)
+    app = await GatewayApp.build(config, venues=venues, journal_factory=venues.open_journal)
     port = await app.start()
-    return Running(app, wiring, f"127.0.0.1:{port}", token)
+    return Running(app, f"127.0.0.1:{port}", token)
 
 
 @pytest.fixture
@@ -103,12 +111,12 @@ async def test_order_entry_stream_and_executions(gateway: Running) -> None:
         assert balances["BTC"].total == Decimal("1000.01")
         instruments = {i.symbol for i in await client.list_instruments()}
         assert {"BTC/USD", "ETH/USD", "DOGE/USD"} <= instruments
-    dead_man = gateway.wiring.bundles[TRADER].venue.dead_man
+    dead_man = gateway.venue.dead_man
     assert dead_man.is_armed  # armed while the gateway runs
 
 
 async def test_cancel_on_disconnect_cancels_at_kraken(gateway: Running) -> None:
-    venue = gateway.wiring.bundles[TRADER].venue
+    venue = gateway.venue
     async with AsyncClient(gateway.target, gateway.token) as client:
         await client.logon(cancel_on_disconnect=True)
         ticker = await client.get_ticker("BTC/USD")

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
 
@@ -25,10 +23,6 @@ from gateway.venues.kraken.spot.market_data import KrakenSpotMarketData
 from gateway.venues.kraken.spot.nonce import KrakenNonceSource
 from gateway.venues.kraken.spot.parse import VENUE, pair_book_decimals, parse_asset_pairs
 from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
-
-if TYPE_CHECKING:
-    from gateway.api.app import AccountVenues
-    from gateway.config import AccountConfig
 
 KRAKEN_REST_URL = "https://api.kraken.com"
 KRAKEN_WS_PUBLIC_URL = "wss://ws.kraken.com/v2"
@@ -111,67 +105,3 @@ async def build_kraken_spot_venue(
         rest=rest,
         closers=[venue.close, market_data.close, rest.close],
     )
-
-
-JournalOpener = Callable[[Path], Awaitable[JournalPort]]
-
-
-@dataclass
-class KrakenSpotWiring:
-    """Plugs Kraken Spot into `GatewayApp.build(config, venues=w.venues,
-    journal_factory=w.open_journal)`: accounts with a spot key trade Kraken at these URLs.
-
-    The app's VenueFactory receives only the account config, but the venue needs the journal
-    (nonces, client-id mappings, restart point), so the wiring opens the journal itself and
-    hands the same instance to every venue. Accounts without a spot key go to `fallback`.
-    """
-
-    open_store: JournalOpener
-    rest_url: str = KRAKEN_REST_URL
-    ws_public_url: str = KRAKEN_WS_PUBLIC_URL
-    ws_private_url: str = KRAKEN_WS_PRIVATE_URL
-    tier: KrakenTier = KrakenTier.STARTER
-    use_ws_trading: bool = True
-    arm_dead_man: bool = True
-    fallback: Callable[[AccountConfig], Awaitable[AccountVenues]] | None = None
-    # One governor per account (keys of one account must share its pair counters).
-    governor_factory: Callable[[AccountConfig], KrakenRateGovernor] | None = None
-    journal: JournalPort | None = None
-    bundles: dict[str, KrakenSpotVenueBundle] = field(default_factory=dict)
-
-    async def open_journal(self, data_dir: Path) -> JournalPort:
-        self.journal = await self.open_store(data_dir)
-        return self.journal
-
-    async def venues(self, account: AccountConfig) -> AccountVenues:
-        from gateway.api.app import AccountVenues  # composition only: venues never need api
-
-        if account.spot_key is None:
-            if self.fallback is None:
-                raise ValueError(f"account {account.name} has no Kraken spot key")
-            return await self.fallback(account)
-        if self.journal is None:
-            raise RuntimeError("open_journal must run before venues (GatewayApp.build does)")
-        bundle = await build_kraken_spot_venue(
-            account=account.name,
-            credentials=KrakenCredentials(
-                account.spot_key.key.reveal(), account.spot_key.secret.reveal()
-            ),
-            journal=self.journal,
-            rest_url=self.rest_url,
-            ws_public_url=self.ws_public_url,
-            ws_private_url=self.ws_private_url,
-            tier=self.tier,
-            governor=self.governor_factory(account) if self.governor_factory else None,
-            use_ws_trading=self.use_ws_trading,
-            arm_dead_man=self.arm_dead_man,
-        )
-        self.bundles[account.name] = bundle
-        venue = bundle.venue
-        return AccountVenues(
-            order_entry=[venue],
-            account=venue,
-            instruments=[venue],
-            market_data={VENUE: bundle.market_data},
-            closers=[bundle.close],
-        )
