@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,13 @@ from gateway.core.model import (
     TimeInForce,
 )
 from simulator.app import SimulatorServer
-from tests.integration.kraken_spot.conftest import MAKER, TRADER, SpotHarness, accounts
+from tests.integration.kraken_spot.conftest import (
+    MAKER,
+    TRADER,
+    SpotHarness,
+    accounts,
+    start_harness,
+)
 
 PX = Decimal("50000")
 
@@ -250,3 +257,24 @@ async def test_long_client_id_maps_to_uuid_and_back(harness: SpotHarness) -> Non
     assert mapped is not None and len(mapped) == 36
     await harness.service.cancel(harness.ctx, CancelRequest(client_order_id=client_id))
     assert (await harness.done(client_id)).ord_status is OrdStatus.CANCELED
+
+
+async def test_rest_order_entry_amend_and_batch(sim: SimulatorServer, tmp_path: Path) -> None:
+    """The REST path (no WS trading): AddOrder, AmendOrder, AddOrderBatch, CancelOrderBatch."""
+    h = await start_harness(sim, tmp_path / "rest", use_ws_trading=False)
+    try:
+        buy = h.limit(Side.BUY, "1", PX)
+        await h.service.submit(h.ctx, buy)
+        amended = await h.service.amend(
+            h.ctx, AmendRequest(client_order_id=buy.client_order_id, price=PX - 7)
+        )
+        assert amended.price == PX - 7 and amended.status is OrdStatus.NEW
+        [state] = await h.venue.open_orders()
+        assert state.price == PX - 7
+        requests = [h.limit(Side.SELL, "0.1", PX + 10 + i) for i in range(3)]
+        orders = await h.service.submit_batch(h.ctx, requests)
+        assert all(isinstance(o, Order) and o.status is OrdStatus.NEW for o in orders)
+        assert await h.service.cancel_all(h.ctx) == 4
+        assert await h.venue.open_orders() == []
+    finally:
+        await h.close()
