@@ -244,7 +244,8 @@ class TradingService:
         """Idempotent on (account, client_order_id). Returns the order after the venue's answer:
         NEW (or later), REJECTED (venue refused; see order.reject), or PENDING_NEW (outcome
         unknown, being resolved). Raises InvalidArgument, PermissionDenied, RiskRejected,
-        FailedPrecondition(KILL_SWITCH_ACTIVE), AlreadyExists (same id, different request)."""
+        FailedPrecondition(KILL_SWITCH_ACTIVE), AlreadyExists (same id, different request),
+        ResourceExhausted (the venue's rate governor refused to send; the order is REJECTED)."""
         self._require(ctx, Permission.TRADE)
         return await self._submit(ctx, request)
 
@@ -653,10 +654,13 @@ class TradingService:
         port: OrderEntryPort,
         pending: list[Awaitable[None]],
     ) -> Order:
+        refusal: ResourceExhausted | None = None
         try:
             ack = await port.submit(request, instrument)
         except DEFINITIVE as exc:
             pending.append(self._reject_new(key, exc))
+            if isinstance(exc, ResourceExhausted):
+                refusal = exc
         except BaseException as exc:
             # Includes the caller being cancelled mid-send: the venue may have the order.
             self._outcome_unknown(key, "submit", exc)
@@ -667,6 +671,10 @@ class TradingService:
         await self._settle(pending)
         result = self._orders[key]
         self._results[key] = result
+        if refusal is not None:
+            # The stream shows the rejection; the caller also gets RESOURCE_EXHAUSTED with the
+            # governor's retry delay, so it can pace itself (retry under a new client order id).
+            raise refusal
         return result
 
     def _start_group(
@@ -720,9 +728,10 @@ class TradingService:
                     self._outcome_unknown(key, "submit_batch", ack)
             await self._settle(pending)
             results: list[Order | GatewayError] = []
-            for key in keys:
+            for key, ack in zip(keys, _per_item(acks, len(keys)), strict=True):
                 self._results[key] = self._orders[key]
-                results.append(self._orders[key])
+                # A paced item reports the refusal itself, like a single submit does.
+                results.append(ack if isinstance(ack, ResourceExhausted) else self._orders[key])
             waiter.set_result(None)
             return results
         except BaseException as exc:

@@ -27,6 +27,7 @@ from gateway.core.errors import (
     ErrorReason,
     GatewayError,
     OutcomeUnknown,
+    ResourceExhausted,
     Unavailable,
     VenueRejected,
 )
@@ -68,12 +69,16 @@ from gateway.core.ports import VenueEventSink
 D = Decimal
 
 
+RATE_LIMIT_RETRY_AFTER = 3.5
+
+
 class Outcome(enum.Enum):
     ACCEPT = "accept"
     REJECT = "reject"  # VenueRejected (definitive)
     UNAVAILABLE = "unavailable"  # Unavailable: provably not executed
     ACCEPT_THEN_TIMEOUT = "accept_then_timeout"  # executed, but OutcomeUnknown raised
     LOST = "lost"  # not executed, but OutcomeUnknown raised
+    RATE_LIMITED = "rate_limited"  # ResourceExhausted before sending (the governor's refusal)
 
 
 def default_instruments(venue: str) -> list[Instrument]:
@@ -266,6 +271,8 @@ class VenueDouble:
             raise Unavailable("venue unavailable", ErrorReason.VENUE_UNAVAILABLE)
         if outcome is Outcome.LOST:
             raise OutcomeUnknown("request timed out", ErrorReason.VENUE_TIMEOUT)
+        if outcome is Outcome.RATE_LIMITED:
+            raise ResourceExhausted("rate budget spent", retry_after=RATE_LIMIT_RETRY_AFTER)
 
     def _place(self, request: OrderRequest) -> DoubleOrder:
         order = DoubleOrder(

@@ -12,6 +12,7 @@ from gateway.core.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    ResourceExhausted,
     VenueRejected,
 )
 from gateway.core.model import (
@@ -25,7 +26,7 @@ from gateway.core.model import (
     ReplaceRequest,
 )
 from gateway.core.service import TradingService
-from tests.support.venue_double import Outcome, VenueDouble
+from tests.support.venue_double import RATE_LIMIT_RETRY_AFTER, Outcome, VenueDouble
 from tests.unit.core.conftest import TRADER, limit, next_report, reports_until
 
 D = Decimal
@@ -96,6 +97,33 @@ async def test_venue_rejection_is_a_rejected_order_with_reason(
     assert order.reject.reason is ErrorReason.INSUFFICIENT_FUNDS
     assert order.reject.venue_text == "EOrder:Insufficient funds"
     assert order.leaves_qty == 0
+
+
+async def test_governor_refusal_raises_resource_exhausted_with_retry_delay(
+    service: TradingService, venue: VenueDouble
+) -> None:
+    venue.script("submit", Outcome.RATE_LIMITED)
+    sub = service.stream_executions(TRADER, 0)
+    with pytest.raises(ResourceExhausted) as caught:
+        await service.submit(TRADER, limit())
+    assert caught.value.reason is ErrorReason.RATE_LIMITED
+    assert caught.value.retry_after == RATE_LIMIT_RETRY_AFTER
+    reports = await reports_until(sub, ExecType.REJECTED)
+    assert [r.exec_type for r in reports] == [ExecType.PENDING_NEW, ExecType.REJECTED]
+    assert reports[-1].reject is not None
+    assert reports[-1].reject.reason is ErrorReason.RATE_LIMITED
+    # The refused id is spent (FIX: a rejected ClOrdID is final); a new id goes through.
+    assert (await service.submit(TRADER, limit("c2"))).status is OrdStatus.NEW
+
+
+async def test_governor_refusal_in_a_batch_is_that_item_s_error(
+    service: TradingService, venue: VenueDouble
+) -> None:
+    venue.script("submit_batch", Outcome.ACCEPT, Outcome.RATE_LIMITED)
+    results = await service.submit_batch(TRADER, [limit("b1"), limit("b2")])
+    assert isinstance(results[0], Order) and results[0].status is OrdStatus.NEW
+    assert isinstance(results[1], ResourceExhausted)
+    assert results[1].retry_after == RATE_LIMIT_RETRY_AFTER
 
 
 async def test_timeout_after_accept_stays_pending_then_resolves_by_query(
