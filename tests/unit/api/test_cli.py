@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway import cli
+from gateway.config import AccountVenue
 from gateway.core.model import Permission
 
 
@@ -40,17 +41,13 @@ def test_serve_reports_a_bad_config_without_starting(
     assert "heartbeat_interval_s" in capsys.readouterr().err
 
 
-def test_dev_config_has_one_paper_session_with_every_permission(tmp_path: Path) -> None:
+def test_dev_config_has_one_simulator_session_with_every_permission(tmp_path: Path) -> None:
     config = cli.dev_config("127.0.0.1:0", tmp_path, "tok-123456789012345")
     session = config.sessions["demo"]
-    assert session.account == "paper" and config.accounts["paper"].spot_key is None
+    account = config.accounts[session.account]
+    assert account.venue is AccountVenue.SIMULATOR and account.spot_key is None
     assert session.permissions == frozenset(Permission)
     assert session.token_sha256 == hashlib.sha256(b"tok-123456789012345").digest()
-
-
-def test_demo_stub_exists_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["demo"]) == 1
-    assert "not implemented" in capsys.readouterr().err
 
 
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
