@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import ccxt.async_support as ccxt_async
-from krakengw import AsyncClient
 
 from bench.common import format_ratio, format_seconds, interleaved_async, summarize
 from gateway.api.app import AccountVenues, GatewayApp
@@ -47,6 +46,7 @@ from gateway.venues.kraken.ratelimit import KrakenRateGovernor, KrakenTier
 from gateway.venues.kraken.spot.factory import KrakenSpotVenueBundle, build_kraken_spot_venue
 from gateway.venues.kraken.spot.parse import ws_book_levels
 from gateway.venues.kraken.spot.ws import KrakenWsConnection, drain
+from krakengw import AsyncClient
 
 QTY = Decimal("0.01")
 BOOK_SECONDS = 3.0

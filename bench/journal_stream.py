@@ -44,9 +44,6 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from krakengw import AsyncClient
-from krakengw.resume import AsyncExecutionStream
-from krakengw.v1 import executions_pb2, executions_pb2_grpc
 
 from bench.common import (
     BenchGateway,
@@ -67,6 +64,9 @@ from gateway.core.model import (
     Side,
     TimeInForce,
 )
+from krakengw import AsyncClient
+from krakengw.resume import AsyncExecutionStream
+from krakengw.v1 import executions_pb2, executions_pb2_grpc
 
 FILLS_PER_ORDER = 20
 FILL_QTY = Decimal("0.001")

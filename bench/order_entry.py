@@ -24,8 +24,6 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 
-from krakengw import AsyncClient, Order
-
 from bench.common import (
     format_ratio,
     format_seconds,
@@ -33,6 +31,7 @@ from bench.common import (
     start_gateway,
     summarize,
 )
+from krakengw import AsyncClient, Order
 
 QTY = Decimal("0.01")
 PRICE = Decimal("40000")

@@ -20,6 +20,10 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from google.protobuf import duration_pb2, timestamp_pb2
+
+from gateway.core import model as m
+from gateway.core.errors import ErrorReason, InvalidArgument
+from gateway.core.risk import RiskLimits
 from krakengw.v1 import (
     accounts_pb2,
     common_pb2,
@@ -30,10 +34,6 @@ from krakengw.v1 import (
     orders_pb2,
     sessions_pb2,
 )
-
-from gateway.core import model as m
-from gateway.core.errors import ErrorReason, InvalidArgument
-from gateway.core.risk import RiskLimits
 
 E = TypeVar("E", bound=Enum)
 

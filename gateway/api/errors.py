@@ -12,9 +12,9 @@ import math
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
-from krakengw.v1 import errors_pb2
 
 from gateway.core import errors as core
+from krakengw.v1 import errors_pb2
 
 __all__ = [
     "DOMAIN",

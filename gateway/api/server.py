@@ -9,6 +9,17 @@ import grpc
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+
+from gateway.api.deps import ApiDeps
+from gateway.api.interceptor import GatewayInterceptor
+from gateway.api.metrics import ApiMetrics
+from gateway.api.servicers.accounts import AccountServicer
+from gateway.api.servicers.executions import ExecutionServicer
+from gateway.api.servicers.market import InstrumentServicer, MarketDataServicer
+from gateway.api.servicers.orders import OrderServicer
+from gateway.api.servicers.sessions import SessionServicer
+from gateway.config import TlsConfig
+from gateway.sessions.auth import TokenAuthenticator
 from krakengw.v1 import (
     accounts_pb2,
     accounts_pb2_grpc,
@@ -23,17 +34,6 @@ from krakengw.v1 import (
     sessions_pb2,
     sessions_pb2_grpc,
 )
-
-from gateway.api.deps import ApiDeps
-from gateway.api.interceptor import GatewayInterceptor
-from gateway.api.metrics import ApiMetrics
-from gateway.api.servicers.accounts import AccountServicer
-from gateway.api.servicers.executions import ExecutionServicer
-from gateway.api.servicers.market import InstrumentServicer, MarketDataServicer
-from gateway.api.servicers.orders import OrderServicer
-from gateway.api.servicers.sessions import SessionServicer
-from gateway.config import TlsConfig
-from gateway.sessions.auth import TokenAuthenticator
 
 __all__ = ["CONTRACT_SERVICES", "GatewayServer"]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+
 from krakengw import (
     AsyncClient,
     Client,
@@ -18,7 +19,6 @@ from krakengw import (
     OrdStatus,
     ReconnectPolicy,
 )
-
 from tests.contract.gateway_process import TOKEN, running_gateway
 
 WAIT_S = 30.0

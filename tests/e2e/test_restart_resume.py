@@ -7,7 +7,6 @@ import asyncio
 from decimal import Decimal
 
 from krakengw import AsyncClient, ExecType, ExecutionReport, ReconnectPolicy
-
 from tests.e2e.conftest import GatewayProcess
 
 TIMEOUT = 60

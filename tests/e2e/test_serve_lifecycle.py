@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import grpc
 import pytest
-from krakengw import AsyncClient, KrakenGwError, OrdStatus
 
+from krakengw import AsyncClient, KrakenGwError, OrdStatus
 from tests.e2e.conftest import GatewayProcess
 
 TIMEOUT = 60

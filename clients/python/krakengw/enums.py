@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from google.protobuf.descriptor import EnumDescriptor
+
 from krakengw.v1 import (
     accounts_pb2,
     common_pb2,

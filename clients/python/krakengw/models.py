@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from google.protobuf.message import Message
+
 from krakengw.decimals import from_wire, from_wire_or_zero
 from krakengw.enums import (
     ExecType,

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 from google.protobuf import timestamp_pb2
 from grpc import aio
-from krakengw.v1 import accounts_pb2, accounts_pb2_grpc
 
 from gateway.api import convert
 from gateway.api.deps import ApiDeps
@@ -16,6 +15,7 @@ from gateway.api.streams import until_session_ends
 from gateway.core.model import Permission
 from gateway.sessions.permissions import require
 from gateway.sessions.registry import ActiveSession
+from krakengw.v1 import accounts_pb2, accounts_pb2_grpc
 
 __all__ = ["AccountServicer"]
 

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 from google.protobuf import timestamp_pb2
 from grpc import aio
-from krakengw.v1 import executions_pb2, executions_pb2_grpc
 
 from gateway.api import convert
 from gateway.api.deps import ApiDeps
@@ -16,6 +15,7 @@ from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import Permission
 from gateway.core.ports import ReportSubscription
 from gateway.sessions.permissions import require
+from krakengw.v1 import executions_pb2, executions_pb2_grpc
 
 __all__ = ["ExecutionServicer"]
 

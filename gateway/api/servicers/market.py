@@ -5,13 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from grpc import aio
-from krakengw.v1 import (
-    common_pb2,
-    instruments_pb2,
-    instruments_pb2_grpc,
-    market_data_pb2,
-    market_data_pb2_grpc,
-)
 
 from gateway.api import convert
 from gateway.api.deps import ApiDeps
@@ -19,6 +12,13 @@ from gateway.api.paging import page
 from gateway.api.streams import until_session_ends
 from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import Instrument, ProductType
+from krakengw.v1 import (
+    common_pb2,
+    instruments_pb2,
+    instruments_pb2_grpc,
+    market_data_pb2,
+    market_data_pb2_grpc,
+)
 
 __all__ = ["InstrumentServicer", "MarketDataServicer"]
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from google.protobuf.message import Message
 from grpc import aio
-from krakengw.v1 import orders_pb2, orders_pb2_grpc
 
 from gateway.api import convert
 from gateway.api.deps import ApiDeps
@@ -24,6 +23,7 @@ from gateway.api.paging import page, page_size
 from gateway.core import model as m
 from gateway.core.errors import ErrorReason, GatewayError, InvalidArgument, NotFound
 from gateway.core.service import TradingService
+from krakengw.v1 import orders_pb2, orders_pb2_grpc
 
 __all__ = ["OrderServicer"]
 

@@ -6,13 +6,13 @@ import logging
 
 from google.protobuf import timestamp_pb2
 from grpc import aio
-from krakengw.v1 import sessions_pb2, sessions_pb2_grpc
 
 from gateway.api import convert
 from gateway.api.context import caller
 from gateway.api.deps import ApiDeps
 from gateway.core.errors import ErrorReason, Unavailable
 from gateway.sessions.registry import ActiveSession, EndReason, SessionEndHook
+from krakengw.v1 import sessions_pb2, sessions_pb2_grpc
 
 __all__ = ["SessionServicer", "cancel_on_disconnect_hook"]
 

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from krakengw import AsyncClient
 
 from gateway.api.app import AccountVenues, GatewayApp
 from gateway.config import AccountConfig, load_config
 from gateway.venues.paper import PaperMarket, PaperVenue
+from krakengw import AsyncClient
 
 SESSIONS = ("a", "a2", "audit", "b", "ro")
 

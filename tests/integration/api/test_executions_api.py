@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import grpc
 import pytest
+
 from krakengw import ExecType, ExecutionReport, KrakenGwError, OrdStatus
 from krakengw.v1 import executions_pb2, executions_pb2_grpc
-
 from tests.integration.api.conftest import RunningGateway
 from tests.integration.api.helpers import bearer
 

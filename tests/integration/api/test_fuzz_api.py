@@ -18,6 +18,7 @@ import pytest
 from google.protobuf import duration_pb2, timestamp_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from krakengw.v1 import (
     accounts_pb2,
     accounts_pb2_grpc,
@@ -33,7 +34,6 @@ from krakengw.v1 import (
     sessions_pb2,
     sessions_pb2_grpc,
 )
-
 from tests.integration.api.conftest import RunningGateway, start_gateway
 from tests.integration.api.helpers import bearer
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import grpc
 import pytest
-from krakengw import AsyncClient, ExecType, KrakenGwError, ProductType
-from krakengw.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc
 
 from gateway.api.app import AccountVenues, GatewayApp
 from gateway.config import AccountConfig, load_config
 from gateway.core.model import Balance
 from gateway.venues.paper import PaperMarket, PaperVenue
+from krakengw import AsyncClient, ExecType, KrakenGwError, ProductType
+from krakengw.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc
 from tests.integration.api.conftest import (
     CONFIG,
     RunningGateway,

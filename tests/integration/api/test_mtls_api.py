@@ -10,8 +10,8 @@ from pathlib import Path
 
 import grpc
 import pytest
-from krakengw import AsyncClient, KrakenGwError
 
+from krakengw import AsyncClient, KrakenGwError
 from tests.integration.api.conftest import CONFIG, RunningGateway, start_gateway
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")

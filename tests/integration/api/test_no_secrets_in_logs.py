@@ -10,11 +10,11 @@ from pathlib import Path
 
 import grpc
 import pytest
-from krakengw import AsyncClient, KrakenGwError
 
 from gateway.api.app import GatewayApp
 from gateway.config import load_config
 from gateway.logging_setup import MaskingFormatter
+from krakengw import AsyncClient, KrakenGwError
 from tests.integration.api.conftest import CountingVenue, counting_factory
 
 CONFIG = """

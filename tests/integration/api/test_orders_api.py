@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import grpc
 import pytest
+
 from krakengw import KrakenGwError, OrdStatus, order_spec
 from krakengw.v1 import common_pb2, orders_pb2, orders_pb2_grpc
-
 from tests.integration.api.conftest import RunningGateway
 from tests.integration.api.helpers import bearer, error_info
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import grpc
 import pytest
+
 from krakengw import KrakenGwError, OrdStatus, Permission
 from krakengw.v1 import sessions_pb2, sessions_pb2_grpc
-
 from tests.integration.api.conftest import RunningGateway
 
 

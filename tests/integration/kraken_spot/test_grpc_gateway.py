@@ -11,12 +11,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from krakengw import AsyncClient, ExecType, OrdStatus
 
 from gateway.api.app import GatewayApp
 from gateway.config import load_config
 from gateway.venues.factory import GatewayVenues
 from gateway.venues.kraken.spot.adapter import KrakenSpotVenue
+from krakengw import AsyncClient, ExecType, OrdStatus
 from simulator.app import SimulatorServer
 from tests.integration.kraken_spot.conftest import TRADER, key_of
 

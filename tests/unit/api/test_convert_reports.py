@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 from google.protobuf import timestamp_pb2
-from krakengw.v1 import common_pb2, errors_pb2, executions_pb2, orders_pb2
 
 from gateway.api import convert
 from gateway.core import model as m
 from gateway.core.errors import ErrorReason
+from krakengw.v1 import common_pb2, errors_pb2, executions_pb2, orders_pb2
 
 
 def _reference(r: m.ExecutionReport) -> executions_pb2.ExecutionReport:

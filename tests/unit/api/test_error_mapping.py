@@ -7,11 +7,11 @@ from decimal import Decimal
 import grpc
 import pytest
 from google.rpc import error_details_pb2
-from krakengw.v1 import common_pb2, errors_pb2, orders_pb2
 
 from gateway.api import convert
 from gateway.api.errors import DOMAIN, internal_status, proto_reason, to_rpc_status
 from gateway.core import errors as core
+from krakengw.v1 import common_pb2, errors_pb2, orders_pb2
 
 CATEGORY_CODES = {
     core.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,

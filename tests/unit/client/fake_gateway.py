@@ -16,6 +16,7 @@ from typing import Any
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
+
 from krakengw.v1 import (
     common_pb2,
     executions_pb2,

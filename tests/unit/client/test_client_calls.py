@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import grpc
+
 from krakengw import (
     AsyncClient,
     Client,
@@ -19,7 +20,6 @@ from krakengw import (
     order_spec,
 )
 from krakengw.v1 import common_pb2, orders_pb2
-
 from tests.unit.client.fake_gateway import TOKEN, FakeGateway
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 import pytest
+
 from krakengw.decimals import from_wire, from_wire_or_zero, to_wire
 from krakengw.enums import PROTO_ENUMS, ExecType, OrderType, Side, coerce, from_proto, to_proto
 from krakengw.v1 import common_pb2, executions_pb2

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import grpc
 import pytest
-from krakengw import AsyncClient, Client, KrakenGwError
 
+from krakengw import AsyncClient, Client, KrakenGwError
 from tests.unit.client.fake_gateway import TOKEN, FakeGateway, error_status
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from krakengw import AsyncClient, Client, KrakenGwError, ReconnectPolicy
 
+from krakengw import AsyncClient, Client, KrakenGwError, ReconnectPolicy
 from tests.unit.client.fake_gateway import TOKEN, FakeGateway, StreamPlan, error_status
 
 FAST = ReconnectPolicy(initial_delay=0.001, max_delay=0.01, max_attempts=5)

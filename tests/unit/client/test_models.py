@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
+
 from krakengw import (
     BookUpdate,
     ExecType,

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import grpc
 import pytest
-from krakengw import AsyncClient, Client, KrakenGwError, OrdStatus
 
+from krakengw import AsyncClient, Client, KrakenGwError, OrdStatus
 from tests.unit.client.fake_gateway import TOKEN, FakeGateway
 
 
