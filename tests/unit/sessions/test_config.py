@@ -170,8 +170,15 @@ def test_example_config_parses(monkeypatch: pytest.MonkeyPatch) -> None:
         "KRAKENGW_ALICE_TOKEN": "alice-token-0123456789",
     }
     cfg = load_config(example, environ=env)
-    assert set(cfg.sessions) == {"alice", "paper-trader", "paper-audit"}
-    assert cfg.accounts["paper"].spot_key is None
+    assert set(cfg.sessions) == {"alice", "audit"}
+    assert cfg.accounts["main"].spot_key is not None
+    assert cfg.sessions["audit"].permissions == frozenset({Permission.READ, Permission.DROP_COPY})
+
+
+def test_simulator_example_config_parses() -> None:
+    example = Path(__file__).resolve().parents[3] / "examples" / "simulator.toml"
+    cfg = load_config(example, environ={})
+    assert cfg.sessions and all(s.account in cfg.accounts for s in cfg.sessions.values())
 
 
 def test_tls_section_reads_files_and_guards_the_private_key(tmp_path: Path) -> None:
