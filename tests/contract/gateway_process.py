@@ -1,4 +1,4 @@
-"""Runs the real `kraken-gateway serve` (development config, in-process paper venue) as a
+"""Runs the real `kraken-gateway serve` (development config: the embedded simulator) as a
 child process on 127.0.0.1, for the client contract tests."""
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from gateway.core.errors import ErrorReason, VenueRejected
 from gateway.core.events import (
     OrderAccepted,
     OrderCanceled,
@@ -85,11 +86,10 @@ class KrakenSpotReconciler:
     ) -> VenueOrderState | None:
         """The order by txid if known, else by cl_ord_id among open then closed orders."""
         if venue_order_id:
-            result = await self._rest.read(
-                "QueryOrders", {"txid": venue_order_id, "trades": "true"}
-            )
+            result = await self._query_known(venue_order_id)
             info = result.get(venue_order_id) if isinstance(result, Mapping) else None
-            return None if info is None else await self._state(venue_order_id, info)
+            if info is not None:
+                return await self._state(venue_order_id, info)
         for method, key in (("OpenOrders", "open"), ("ClosedOrders", "closed")):
             result = await self._rest.read(method, {"cl_ord_id": cl_ord_id, "trades": "true"})
             orders: Mapping[str, Any] = result.get(key) or {}
@@ -99,14 +99,32 @@ class KrakenSpotReconciler:
         return None
 
     async def query_orders(self, txids: Sequence[str]) -> list[VenueOrderState]:
+        """States of the txids Kraken knows; unknown txids are left out (logged)."""
         states: list[VenueOrderState] = []
         for chunk in _chunks(list(txids), QUERY_ORDERS_MAX):
-            result = await self._rest.read(
-                "QueryOrders", {"txid": ",".join(chunk), "trades": "true"}
-            )
+            result = await self._query_known(",".join(chunk))
+            if result is None and len(chunk) > 1:
+                # One unknown txid fails the whole call: ask one by one to keep the rest.
+                for txid in chunk:
+                    states.extend(await self.query_orders([txid]))
+                continue
             for txid, info in (result or {}).items():
                 states.append(await self._state(txid, info))
         return states
+
+    async def _query_known(self, txids: str) -> Mapping[str, Any] | None:
+        """QueryOrders, or None when Kraken does not know (one of) the txids: a journal that
+        outlived its venue state (a fresh simulator, a wiped account) must not stop start-up."""
+        try:
+            result: Mapping[str, Any] = await self._rest.read(
+                "QueryOrders", {"txid": txids, "trades": "true"}
+            )
+        except VenueRejected as exc:
+            if exc.reason is not ErrorReason.VENUE_INVALID_ORDER:
+                raise
+            log.warning("Kraken does not know order(s) %s", txids)
+            return None
+        return result
 
     async def open_orders(self) -> list[VenueOrderState]:
         result = await self._rest.read("OpenOrders", {"trades": "true"})
