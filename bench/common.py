@@ -9,9 +9,11 @@ is a ratio against the baseline.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import secrets
 import statistics
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,3 +182,31 @@ async def start_gateway(directory: Path) -> BenchGateway:
     app = await GatewayApp.build(config, venues=build, metrics=False)
     port = await app.start()
     return BenchGateway(app=app, target=f"127.0.0.1:{port}", token=token, venue=venues[0])
+
+
+async def start_simulator(
+    accounts: Path, *, wanted: tuple[str, ...] = ("spot_rest",)
+) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
+    """`python -m simulator` on a free port without rate limits, as its own process (so the
+    bench does not share an event loop with it); returns it and the printed URLs in `wanted`."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "simulator",
+        "--port",
+        "0",
+        "--no-rate-limits",
+        "--accounts",
+        str(accounts),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    urls: dict[str, str] = {}
+    while not all(name in urls for name in wanted):
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        if not line:
+            raise RuntimeError("simulator exited before printing its URLs")
+        parts = line.split()
+        if len(parts) >= 2:
+            urls[parts[0]] = parts[1]
+    return proc, urls

@@ -34,7 +34,13 @@ from typing import Any
 
 import ccxt.async_support as ccxt_async
 
-from bench.common import format_ratio, format_seconds, interleaved_async, summarize
+from bench.common import (
+    format_ratio,
+    format_seconds,
+    interleaved_async,
+    start_simulator,
+    summarize,
+)
 from gateway.api.app import AccountVenues, GatewayApp
 from gateway.api.servicers.orders import OrderServicer
 from gateway.config import AccountConfig, load_config
@@ -89,30 +95,6 @@ def write_accounts(path: Path) -> None:
             "",
         ]
     path.write_text("\n".join(lines))
-
-
-async def start_simulator(accounts: Path) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "simulator",
-        "--port",
-        "0",
-        "--no-rate-limits",
-        "--accounts",
-        str(accounts),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert proc.stdout is not None
-    urls: dict[str, str] = {}
-    while "spot_ws_private" not in urls or "spot_rest" not in urls or "spot_ws_public" not in urls:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        if not line:
-            raise RuntimeError("simulator exited before printing its URLs")
-        parts = line.split()
-        if len(parts) >= 2 and parts[0].startswith("spot_"):
-            urls[parts[0]] = parts[1]
-    return proc, urls
 
 
 class _UnpacedGovernor(KrakenRateGovernor):
@@ -250,7 +232,9 @@ async def run(orders: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-gw-ccxt-") as tmp:
         accounts = Path(tmp) / "accounts.toml"
         write_accounts(accounts)
-        proc, urls = await start_simulator(accounts)
+        proc, urls = await start_simulator(
+            accounts, wanted=("spot_rest", "spot_ws_public", "spot_ws_private")
+        )
         latency = AddedLatency()
         restore = latency.tap_servicer()
         app, venue, where = await start_gateway(Path(tmp), urls)

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bench.common import start_simulator
 from simulator.auth import spot_signature
 
 
@@ -70,27 +71,6 @@ def write_accounts(path: Path, clients: int) -> None:
     path.write_text("\n".join(lines))
 
 
-async def start_simulator(accounts: Path) -> tuple[asyncio.subprocess.Process, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "simulator",
-        "--port",
-        "0",
-        "--no-rate-limits",
-        "--accounts",
-        str(accounts),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert proc.stdout is not None
-    while True:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        if not line:
-            raise RuntimeError("simulator exited before printing its URL")
-        if line.startswith("spot_rest"):
-            return proc, line.split()[1]
-
-
 async def run_workers(
     name: str, clients: int, per_client: int, call: Callable[[int, int], Awaitable[None]]
 ) -> Result:
@@ -111,7 +91,8 @@ async def bench(clients: int, per_client: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         accounts = Path(tmp) / "accounts.toml"
         write_accounts(accounts, clients)
-        proc, base = await start_simulator(accounts)
+        proc, urls = await start_simulator(accounts)
+        base = urls["spot_rest"]
     nonces = [1_000_000 * (i + 1) for i in range(clients)]
     try:
         connector = aiohttp.TCPConnector(limit=clients)
