@@ -473,3 +473,28 @@ class PublicTrade:
     price: Decimal
     qty: Decimal
     time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateBudget:
+    """One venue rate budget of an account's key, as the gateway's rate governor models it.
+
+    `name` is the venue's budget kind (e.g. `spot_rest`, `spot_trading`); `symbol` is set for
+    per-instrument budgets. `limit` is the ceiling the governor enforces and `used` the modelled
+    counter now (fractional: counters decay continuously). `retry_after_s` is set while the
+    budget refuses new calls: seconds until the next call would pass without waiting.
+    """
+
+    name: str
+    venue: str
+    symbol: str | None = None
+    limit: Decimal
+    used: Decimal
+    decay_per_second: Decimal
+    retry_after_s: float | None = None
+    time: datetime | None = None
+
+    @property
+    def headroom(self) -> Decimal:
+        """`limit - used`, never below zero."""
+        return max(ZERO, self.limit - self.used)

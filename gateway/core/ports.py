@@ -31,6 +31,7 @@ from gateway.core.model import (
     OrderRequest,
     Position,
     PublicTrade,
+    RateBudget,
     Subaccount,
     Ticker,
     Transfer,
@@ -134,6 +135,14 @@ class InstrumentPort(Protocol):
     def venue(self) -> str: ...
 
     async def instruments(self) -> Sequence[Instrument]: ...
+
+
+@runtime_checkable
+class RateBudgetPort(Protocol):
+    """Optional for venue ports: the venue rate budgets the adapter models for its key (for
+    GetLimits). A port without it simply shows no budgets."""
+
+    def rate_budgets(self) -> Sequence[RateBudget]: ...
 
 
 @runtime_checkable

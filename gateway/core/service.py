@@ -56,6 +56,7 @@ from gateway.core.model import (
     OrderRequest,
     OrdStatus,
     Permission,
+    RateBudget,
     RejectInfo,
     ReplaceRequest,
     SessionContext,
@@ -68,7 +69,7 @@ from gateway.core.orders import (
     same_request,
     transition,
 )
-from gateway.core.ports import JournalPort, OrderEntryPort, ReportSubscription
+from gateway.core.ports import JournalPort, OrderEntryPort, RateBudgetPort, ReportSubscription
 from gateway.core.risk import RiskEngine, RiskLimits
 from gateway.core.validation import (
     check_id,
@@ -198,6 +199,15 @@ class TradingService:
 
     def set_risk_limits(self, account: str, limits: RiskLimits) -> None:
         self.risk.set_limits(account, limits)
+
+    def rate_budgets(self, ctx: SessionContext) -> list[RateBudget]:
+        """The venue rate budgets of the session's account: from each of its venue ports that
+        models them (`RateBudgetPort`), in attach order. Readable by any session."""
+        budgets: list[RateBudget] = []
+        for (account, _venue), port in self._ports.items():
+            if account == ctx.account and isinstance(port, RateBudgetPort):
+                budgets.extend(port.rate_budgets())
+        return budgets
 
     def update_last_price(self, venue: str, symbol: str, price: Decimal) -> None:
         self.risk.update_last_price(venue, symbol, price)
