@@ -4,7 +4,7 @@ Shape (see examples/gateway.toml)::
 
     [server]            listen, data_dir, heartbeat_interval_s, heartbeat_timeout_s, metrics_listen
     [kraken]            rest_url, ws_public_url, ws_private_url (real Kraken by default), tier,
-                        ws_trading, dead_man_switch
+                        ws_trading, dead_man_switch, dead_man_timeout_s, dead_man_refresh_s
     [accounts.<name>]   venue, subaccount, permissions,
                         spot = {key_file|key_env, secret_file|secret_env}, futures = {...},
                         [accounts.<name>.risk] limits
@@ -201,8 +201,10 @@ class KrakenConfig:
     """Where `kraken` accounts connect (real Kraken by default) and how they pace themselves.
 
     `tier` is the account verification tier whose rate limits the governor models; `ws_trading`
-    sends orders over the WS v2 trading methods (REST otherwise); `dead_man_switch` arms
-    Kraken's CancelAllOrdersAfter per key while the gateway runs.
+    sends orders over the WS v2 trading methods (REST otherwise); `dead_man_switch` uses
+    Kraken's CancelAllOrdersAfter for each key (also on the embedded simulator): armed with
+    `dead_man_timeout_s` while the key's trading session is live, refreshed every
+    `dead_man_refresh_s`, switched off at Logout, left to run out when the session is lost.
     """
 
     rest_url: str = KRAKEN_REST_URL
@@ -211,6 +213,8 @@ class KrakenConfig:
     tier: str = "starter"
     ws_trading: bool = True
     dead_man_switch: bool = True
+    dead_man_timeout_s: int = 60
+    dead_man_refresh_s: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -271,12 +275,29 @@ def _parse_kraken(t: Mapping[str, Any]) -> KrakenConfig:
     _only(
         t,
         where,
-        {"rest_url", "ws_public_url", "ws_private_url", "tier", "ws_trading", "dead_man_switch"},
+        {
+            "rest_url",
+            "ws_public_url",
+            "ws_private_url",
+            "tier",
+            "ws_trading",
+            "dead_man_switch",
+            "dead_man_timeout_s",
+            "dead_man_refresh_s",
+        },
     )
     d = KrakenConfig()
     tier = _str(t, where, "tier", d.tier)
     if tier not in KRAKEN_TIERS:
         raise ConfigError(f"{where}.tier must be one of {list(KRAKEN_TIERS)}")
+    dead_man_timeout = t.get("dead_man_timeout_s", d.dead_man_timeout_s)
+    if type(dead_man_timeout) is not int or not 0 < dead_man_timeout < 86400:
+        raise ConfigError(f"{where}.dead_man_timeout_s must be whole seconds from 1 to 86399")
+    # Left out, the refresh comes at least three times per countdown.
+    refresh_default = min(d.dead_man_refresh_s, dead_man_timeout / 3)
+    dead_man_refresh = _positive(t, where, "dead_man_refresh_s", refresh_default)
+    if dead_man_refresh >= dead_man_timeout:
+        raise ConfigError(f"{where}.dead_man_refresh_s must be below dead_man_timeout_s")
     return KrakenConfig(
         rest_url=_url(t, where, "rest_url", d.rest_url, ("http://", "https://")),
         ws_public_url=_url(t, where, "ws_public_url", d.ws_public_url, ("ws://", "wss://")),
@@ -284,6 +305,8 @@ def _parse_kraken(t: Mapping[str, Any]) -> KrakenConfig:
         tier=tier,
         ws_trading=_bool(t, where, "ws_trading", d.ws_trading),
         dead_man_switch=_bool(t, where, "dead_man_switch", d.dead_man_switch),
+        dead_man_timeout_s=dead_man_timeout,
+        dead_man_refresh_s=dead_man_refresh,
     )
 
 

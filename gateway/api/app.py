@@ -4,6 +4,11 @@ Venues come from a `VenueFactory` (one `AccountVenues` per account profile), so 
 an in-process double and the Kraken adapter can plug itself in without touching this module.
 The default factory gives accounts without venue keys the paper venue.
 
+Venue safety that follows session liveness (Kraken's dead man's switch) plugs in as
+`SessionGuard`s of an account: started when a session that leases the account's key logs on,
+ended (cleanly or not) when it ends. Read-only and drop-copy observers lease nothing and touch
+no guard. This module knows no venue: it only maps registry events onto guards.
+
 Shutdown order matters: refuse new work, let streams drain, stop the server, end the sessions
 (cancel-on-disconnect still needs the venues), then stop the core and close the journal.
 """
@@ -37,16 +42,34 @@ from gateway.core.risk import RiskLimits
 from gateway.core.service import TradingService
 from gateway.journal import SqliteJournal
 from gateway.sessions.auth import TokenAuthenticator
-from gateway.sessions.registry import SessionRegistry
+from gateway.sessions.registry import ActiveSession, EndReason, SessionRegistry
 from gateway.venues.paper import PaperMarket, PaperVenue
 
-__all__ = ["AccountVenues", "GatewayApp", "JournalFactory", "VenueFactory", "paper_venues"]
+__all__ = [
+    "AccountVenues",
+    "GatewayApp",
+    "JournalFactory",
+    "SessionGuard",
+    "VenueFactory",
+    "paper_venues",
+]
 
 log = logging.getLogger(__name__)
 
 
 class _Closable(Protocol):
     async def close(self) -> None: ...
+
+
+class SessionGuard(Protocol):
+    """Venue safety tied to the life of the trading session that leases an account's key."""
+
+    def session_started(self) -> None:
+        """A trading session logged on (e.g. arm and keep refreshing a dead man's switch)."""
+
+    async def session_ended(self, clean: bool) -> None:
+        """It ended: `clean` for Logout and gateway shutdown, not for a lost session
+        (heartbeat timeout), where the venue's own safety should be left to act."""
 
 
 @dataclass
@@ -58,6 +81,7 @@ class AccountVenues:
     instruments: Sequence[InstrumentPort] = ()
     market_data: Mapping[str, MarketDataPort] = field(default_factory=dict)
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
+    session_guards: Sequence[SessionGuard] = ()
 
 
 VenueFactory = Callable[[AccountConfig], Awaitable[AccountVenues]]
@@ -121,6 +145,7 @@ class GatewayApp:
         closers: list[Callable[[], Awaitable[None]]] = []
         account_ports: dict[str, AccountPort] = {}
         market_data: dict[str, MarketDataPort] = {}
+        guards: dict[str, Sequence[SessionGuard]] = {}
         factory = venues or paper_venues()
         try:
             await service.start()
@@ -134,6 +159,8 @@ class GatewayApp:
                 if bound.account is not None:
                     account_ports[account.name] = bound.account
                 market_data.update(bound.market_data)
+                if bound.session_guards:
+                    guards[account.name] = list(bound.session_guards)
                 service.set_risk_limits(account.name, _risk(account))
             for account in config.accounts.values():
                 await service.reconcile(account.name)
@@ -154,6 +181,7 @@ class GatewayApp:
             market_data=market_data,
         )
         sessions.add_end_hook(cancel_on_disconnect_hook(deps))
+        _guard_sessions(sessions, guards)
         want_metrics = config.server.metrics_listen is not None if metrics is None else metrics
         api_metrics = ApiMetrics() if want_metrics else None
         if api_metrics is not None:
@@ -197,6 +225,27 @@ class GatewayApp:
         log.info("journal closed")
         if self._metrics_http is not None:
             await asyncio.to_thread(self._metrics_http.shutdown)
+
+
+def _guard_sessions(
+    sessions: SessionRegistry, guards: Mapping[str, Sequence[SessionGuard]]
+) -> None:
+    """Start and end each account's guards with its key-leasing (trading) sessions. Runs after
+    cancel-on-disconnect, so a lost session's own orders are cancelled before a guard lets go."""
+
+    def started(active: ActiveSession) -> None:
+        if active.lease_key is not None:
+            for guard in guards.get(active.account.name, ()):
+                guard.session_started()
+
+    async def ended(active: ActiveSession, reason: EndReason) -> None:
+        if active.lease_key is not None:
+            for guard in guards.get(active.account.name, ()):
+                await guard.session_ended(clean=reason is not EndReason.TIMEOUT)
+
+    if guards:
+        sessions.add_logon_hook(started)
+        sessions.add_end_hook(ended)
 
 
 def _risk(account: AccountConfig) -> RiskLimits:

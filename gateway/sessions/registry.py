@@ -3,7 +3,9 @@
 A session is live from Logon until Logout, server shutdown, or a heartbeat timeout: any RPC or an
 open stream keeps it alive; once it has no open stream and no RPC for its timeout (two of the
 heartbeat intervals the client stated at Logon, else the server's `heartbeat_timeout_s`), it ends
-and its lease is freed. End hooks (e.g. cancel-on-disconnect) run for every end.
+and its lease is freed. Logon hooks run once a logon is accepted (e.g. arming a venue's dead
+man's switch); end hooks (e.g. cancel-on-disconnect) run for every end. Both see every session:
+a hook that concerns the key checks `lease_key`.
 
 Sessions that can trade lease their account's key exclusively. A read-only / drop-copy observer
 signs no orders, so it takes no lease and may watch alongside the trading session.
@@ -25,7 +27,7 @@ from gateway.core.model import Permission, SessionContext
 from gateway.sessions.errors import KeyLeasedError, NotLoggedOnError, SessionAlreadyActiveError
 from gateway.sessions.leases import KeyLeaseTable
 
-__all__ = ["ActiveSession", "EndReason", "SessionEndHook", "SessionRegistry"]
+__all__ = ["ActiveSession", "EndReason", "SessionEndHook", "SessionLogonHook", "SessionRegistry"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ class ActiveSession:
 
 
 SessionEndHook = Callable[[ActiveSession, EndReason], Awaitable[None]]
+SessionLogonHook = Callable[[ActiveSession], None]
 
 
 class SessionRegistry:
@@ -92,9 +95,14 @@ class SessionRegistry:
         self._leases = KeyLeaseTable()
         self._active: dict[str, ActiveSession] = {}
         self._hooks: list[SessionEndHook] = []
+        self._logon_hooks: list[SessionLogonHook] = []
 
     def add_end_hook(self, hook: SessionEndHook) -> None:
         self._hooks.append(hook)
+
+    def add_logon_hook(self, hook: SessionLogonHook) -> None:
+        """`hook(active)` runs after each accepted logon, before `logon` returns."""
+        self._logon_hooks.append(hook)
 
     def logon(
         self,
@@ -142,6 +150,12 @@ class SessionRegistry:
                 "cancel_on_disconnect": cancel_on_disconnect,
             },
         )
+        for hook in self._logon_hooks:
+            try:
+                hook(active)
+            except Exception:
+                # Like end hooks: a failing hook is logged, the logon stands.
+                log.exception("session logon hook failed", extra={"session_id": active.session_id})
         return active
 
     def active_count(self) -> int:

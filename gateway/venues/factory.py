@@ -7,6 +7,9 @@
   never imports the simulator.
 - `paper`: the in-process paper venue (fixed prices), shared by every paper account.
 
+Both Kraken kinds follow `[kraken] dead_man_switch`: the account's venues then carry a session
+guard that arms Kraken's dead man's switch while the key's trading session is live.
+
 The Kraken adapter needs the journal (nonces, client id mapping, restart catch-up), which
 `GatewayApp.build` opens itself: pass `journal_factory=venues.open_journal` along with
 `venues=venues`, so the factory sees the journal it opened before any account is built.
@@ -107,7 +110,6 @@ class GatewayVenues:
             ws_public_url=k.ws_public_url,
             ws_private_url=k.ws_private_url,
             tier=k.tier,
-            arm_dead_man=k.dead_man_switch,
         )
 
     async def _simulator_venues(self, account: AccountConfig) -> AccountVenues:
@@ -125,7 +127,6 @@ class GatewayVenues:
             ws_public_url=link.ws_public_url,
             ws_private_url=link.ws_private_url,
             tier=link.tier,
-            arm_dead_man=False,
         )
 
     async def _spot(
@@ -137,7 +138,6 @@ class GatewayVenues:
         ws_public_url: str,
         ws_private_url: str,
         tier: str,
-        arm_dead_man: bool,
     ) -> AccountVenues:
         if self._journal is None:
             raise RuntimeError("GatewayVenues needs journal_factory=venues.open_journal")
@@ -150,7 +150,9 @@ class GatewayVenues:
             ws_private_url=ws_private_url,
             tier=_TIERS[tier],
             use_ws_trading=self._kraken.ws_trading,
-            arm_dead_man=arm_dead_man,
+            dead_man_switch=self._kraken.dead_man_switch,
+            dead_man_timeout_s=self._kraken.dead_man_timeout_s,
+            dead_man_refresh_s=self._kraken.dead_man_refresh_s,
         )
         log.info(
             "kraken spot venue ready",
@@ -162,4 +164,5 @@ class GatewayVenues:
             instruments=[bundle.venue],
             market_data={bundle.venue.venue: bundle.market_data},
             closers=[bundle.close],
+            session_guards=[bundle.dead_man] if bundle.dead_man is not None else [],
         )

@@ -111,8 +111,7 @@ async def test_order_entry_stream_and_executions(gateway: Running) -> None:
         assert balances["BTC"].total == Decimal("1000.01")
         instruments = {i.symbol for i in await client.list_instruments()}
         assert {"BTC/USD", "ETH/USD", "DOGE/USD"} <= instruments
-    dead_man = gateway.venue.dead_man
-    assert dead_man.is_armed  # armed while the gateway runs
+        assert gateway.venue.dead_man.is_armed  # armed while the trading session is live
 
 
 async def test_cancel_on_disconnect_cancels_at_kraken(gateway: Running) -> None:

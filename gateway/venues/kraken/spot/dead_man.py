@@ -1,14 +1,22 @@
-"""Kraken's dead man's switch (CancelAllOrdersAfter), armed per key and refreshed on a timer.
+"""Kraken's dead man's switch (CancelAllOrdersAfter), armed per key while its session is live.
 
 While armed, the switch is re-sent every `refresh_s` with `timeout_s`, so if this gateway dies
 (or loses Kraken) for longer than `timeout_s`, Kraken cancels every order of the key itself.
-Kraken recommends a 60 s timeout refreshed every 15-30 s (wire 3.4). Disarming sends timeout 0.
+Kraken recommends a 60 s timeout refreshed every 15-30 s (wire 3.4).
+
+Three ways to stop: `disarm()` stops refreshing and sends timeout 0 (Kraken's timer is off,
+orders stay); `lapse()` only stops refreshing, so Kraken's countdown runs out and it cancels the
+key's orders unless `arm()` refreshes it in time. `KrakenDeadManGuard` maps a trading session's
+life onto these: logon arms, a clean end disarms, a lost session lapses.
+
+Every CancelAllOrdersAfter goes out under one lock, in order, so a disarm's 0 is never overtaken
+by a refresh of the loop it stopped, and a disarm racing a new arm (the next session logged on
+while the previous one was ending) leaves the new session's refresh as the last word.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -16,8 +24,18 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 60
 DEFAULT_REFRESH_S = 20.0
+# How long disarm() waits for a refresh already in flight before cancelling it.
+STOP_WAIT_S = 10.0
 
 SendTimeout = Callable[[int], Awaitable[None]]
+
+
+def check_timing(timeout_s: int, refresh_s: float) -> None:
+    """Kraken takes whole seconds below a day; a refresh must come before the countdown ends."""
+    if not 0 < timeout_s < 86400:
+        raise ValueError("timeout_s must be between 1 and 86399 seconds")
+    if not 0 < refresh_s < timeout_s:
+        raise ValueError("refresh_s must be positive and below timeout_s")
 
 
 class KrakenDeadManSwitch:
@@ -30,49 +48,117 @@ class KrakenDeadManSwitch:
         timeout_s: int = DEFAULT_TIMEOUT_S,
         refresh_s: float = DEFAULT_REFRESH_S,
     ) -> None:
-        if not 0 < refresh_s < timeout_s:
-            raise ValueError("refresh_s must be positive and below timeout_s")
+        check_timing(timeout_s, refresh_s)
         self._send = send
         self.timeout_s = timeout_s
         self._refresh_s = refresh_s
         self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
+        self._stop = asyncio.Event()  # the running loop's own stop signal
+        self._lock = asyncio.Lock()  # one CancelAllOrdersAfter in flight, in order
         self.refreshes = 0  # successful arms (tests, metrics)
-        self.armed = asyncio.Event()
+        self.disarms = 0  # timeout 0 accepted by Kraken (tests, metrics)
+        self.armed = asyncio.Event()  # set once Kraken accepted a refresh of the current loop
+
+    def configure(self, *, timeout_s: int, refresh_s: float) -> None:
+        """Change the countdown and refresh period (takes effect at the next refresh)."""
+        check_timing(timeout_s, refresh_s)
+        self.timeout_s = timeout_s
+        self._refresh_s = refresh_s
+
+    @property
+    def refresh_s(self) -> float:
+        return self._refresh_s
 
     @property
     def is_armed(self) -> bool:
+        """A refresh loop is running (Kraken's timer is kept fresh)."""
         return self._task is not None and not self._task.done()
 
     def arm(self) -> None:
-        if not self.is_armed:
-            self._stop.clear()
-            self._task = asyncio.get_running_loop().create_task(self._keep_alive())
+        """Start refreshing (idempotent); the first refresh goes out at once."""
+        if self.is_armed:
+            return
+        self._stop = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._keep_alive(self._stop))
 
     async def disarm(self) -> None:
-        """Stop refreshing and switch Kraken's timer off (orders stay)."""
-        if self._task is None:
+        """Stop refreshing and switch Kraken's timer off (orders stay). A no-op when not
+        refreshing: after `lapse()` Kraken's countdown is left to run out."""
+        task = self._detach()
+        if task is None:
             return
-        self._stop.set()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-        self.armed.clear()
-        try:
-            await self._send(0)
-        except Exception as exc:
-            log.warning("could not disarm Kraken's dead man's switch (%s)", type(exc).__name__)
-
-    async def _keep_alive(self) -> None:
-        while not self._stop.is_set():
+        done, _ = await asyncio.wait({task}, timeout=STOP_WAIT_S)
+        if not done:
+            task.cancel()
+            await asyncio.wait({task})
+        async with self._lock:
+            if self.is_armed:
+                return  # re-armed meanwhile (a new session): its refresh is the last word
             try:
-                await self._send(self.timeout_s)
+                await self._send(0)
+                self.disarms += 1
+            except Exception as exc:
+                log.warning("could not disarm Kraken's dead man's switch (%s)", type(exc).__name__)
+
+    async def lapse(self) -> None:
+        """Stop refreshing without telling Kraken: its countdown (at most `timeout_s`) runs
+        out and Kraken cancels the key's orders, unless `arm()` refreshes it before then."""
+        task = self._detach()
+        if task is None:
+            return
+        task.cancel()
+        await asyncio.wait({task})
+
+    def _detach(self) -> asyncio.Task[None] | None:
+        task, self._task = self._task, None
+        self._stop.set()
+        self.armed.clear()
+        return task
+
+    async def _keep_alive(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with self._lock:
+                    if stop.is_set():
+                        return
+                    await self._send(self.timeout_s)
                 self.refreshes += 1
-                self.armed.set()
+                if not stop.is_set():
+                    self.armed.set()
             except Exception as exc:
                 # The previous arm still runs at Kraken; the next refresh retries.
                 log.warning("dead man's switch refresh failed (%s)", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
+            try:
                 async with asyncio.timeout(self._refresh_s):
-                    await self._stop.wait()
+                    await stop.wait()
+            except TimeoutError:
+                pass
+
+
+class KrakenDeadManGuard:
+    """The switch of one key, tied to the life of the key's trading session (the gateway's
+    `SessionGuard`): logon arms it, a clean end (Logout, gateway shutdown) disarms it, a lost
+    session (heartbeat timeout) lets it lapse so Kraken cancels the key's orders when the
+    countdown runs out, unless the next session logs on in time."""
+
+    def __init__(self, switch: KrakenDeadManSwitch) -> None:
+        self.switch = switch
+
+    def __repr__(self) -> str:
+        return f"KrakenDeadManGuard(timeout_s={self.switch.timeout_s})"
+
+    def session_started(self) -> None:
+        self.switch.arm()
+        log.info("dead man's switch armed", extra={"timeout_s": self.switch.timeout_s})
+
+    async def session_ended(self, clean: bool) -> None:
+        if clean:
+            await self.switch.disarm()
+            log.info("dead man's switch disarmed")
+        else:
+            await self.switch.lapse()
+            log.warning(
+                "session lost: dead man's switch no longer refreshed; Kraken cancels the key's "
+                "orders when its countdown runs out unless a session logs on first",
+                extra={"timeout_s": self.switch.timeout_s},
+            )

@@ -4,6 +4,9 @@
 rules, the symbol map, the book precisions), wires the nonce source to the journal (nonces
 survive restarts), and points the restart catch-up at the journal's oldest open order, so
 fills that happened while the gateway was down are replayed before new orders are accepted.
+
+With `dead_man_switch`, the bundle carries a `KrakenDeadManGuard` for the gateway to tie to the
+key's trading session (armed at logon, not at build time); see `dead_man.py`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ from gateway.core.ports import JournalPort
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.ratelimit import KrakenRateGovernor, KrakenTier
 from gateway.venues.kraken.spot.adapter import KrakenSpotVenue
+from gateway.venues.kraken.spot.dead_man import (
+    DEFAULT_REFRESH_S,
+    DEFAULT_TIMEOUT_S,
+    KrakenDeadManGuard,
+    check_timing,
+)
 from gateway.venues.kraken.spot.market_data import KrakenSpotMarketData
 from gateway.venues.kraken.spot.nonce import KrakenNonceSource
 from gateway.venues.kraken.spot.parse import VENUE, pair_book_decimals, parse_asset_pairs
@@ -37,6 +46,7 @@ class KrakenSpotVenueBundle:
     market_data: KrakenSpotMarketData
     rest: KrakenSpotRestClient
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    dead_man: KrakenDeadManGuard | None = None  # None: the dead man's switch is not used
 
     async def close(self) -> None:
         for close in self.closers:
@@ -63,12 +73,15 @@ async def build_kraken_spot_venue(
     tier: KrakenTier = KrakenTier.STARTER,
     use_ws_trading: bool = True,
     ack_timeout_s: float = 5.0,
-    arm_dead_man: bool = False,
+    dead_man_switch: bool = False,
+    dead_man_timeout_s: int = DEFAULT_TIMEOUT_S,
+    dead_man_refresh_s: float = DEFAULT_REFRESH_S,
     subaccounts: Sequence[Subaccount] = (),
     http: httpx.AsyncClient | None = None,
 ) -> KrakenSpotVenueBundle:
     """Everything one account needs to trade Kraken Spot; the private WS connects once the
     core attaches the venue (`set_event_sink`)."""
+    check_timing(dead_man_timeout_s, dead_man_refresh_s)
     governor = governor or KrakenRateGovernor(tier)
     nonces = KrakenNonceSource(credentials.key_id, journal)
     rest = KrakenSpotRestClient(rest_url, credentials, nonces, governor, http=http)
@@ -97,11 +110,14 @@ async def build_kraken_spot_venue(
     market_data = KrakenSpotMarketData(
         ws_public_url, rest, symbols, lambda s: precisions.get(s, (8, 8))
     )
-    if arm_dead_man:
-        venue.dead_man.arm()
+    guard = None
+    if dead_man_switch:
+        venue.dead_man.configure(timeout_s=dead_man_timeout_s, refresh_s=dead_man_refresh_s)
+        guard = KrakenDeadManGuard(venue.dead_man)
     return KrakenSpotVenueBundle(
         venue=venue,
         market_data=market_data,
         rest=rest,
         closers=[venue.close, market_data.close, rest.close],
+        dead_man=guard,
     )
