@@ -194,3 +194,25 @@ def test_tls_section_reads_files_and_guards_the_private_key(tmp_path: Path) -> N
     key.chmod(0o640)
     with pytest.raises(ConfigError, match="group or others"):
         load_config(_config(tmp_path, body), environ={})
+
+
+def test_dead_man_timing(tmp_path: Path) -> None:
+    def kraken(body: str) -> Path:
+        return _config(tmp_path, f"[kraken]\n{body}")
+
+    default = load_config(kraken(""), environ={}).kraken
+    assert default.dead_man_switch
+    assert (default.dead_man_timeout_s, default.dead_man_refresh_s) == (60, 20.0)
+    short = load_config(kraken("dead_man_timeout_s = 6\n"), environ={}).kraken
+    assert short.dead_man_refresh_s == 2.0  # left out: three refreshes per countdown
+    both = load_config(kraken("dead_man_timeout_s = 2\ndead_man_refresh_s = 0.5\n"), environ={})
+    assert (both.kraken.dead_man_timeout_s, both.kraken.dead_man_refresh_s) == (2, 0.5)
+    for bad, match in [
+        ("dead_man_timeout_s = 0", "whole seconds"),
+        ("dead_man_timeout_s = 1.5", "whole seconds"),
+        ("dead_man_timeout_s = 86400", "whole seconds"),
+        ("dead_man_timeout_s = 10\ndead_man_refresh_s = 10", "below dead_man_timeout_s"),
+        ("dead_man_refresh_s = 0", "positive"),
+    ]:
+        with pytest.raises(ConfigError, match=match):
+            load_config(kraken(bad + "\n"), environ={})
