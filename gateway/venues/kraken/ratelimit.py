@@ -25,9 +25,11 @@ import enum
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from gateway.core.errors import ErrorReason, ResourceExhausted
+from gateway.core.model import RateBudget
 
 
 class KrakenTier(enum.Enum):
@@ -178,10 +180,16 @@ class DecayingCounter:
 
 @dataclass(frozen=True, slots=True)
 class KrakenCounterHeadroom:
+    """One counter at one moment. `pair` is set on the per-pair trading counters; `retry_after`
+    while the governor refuses a call of cost 1 on this counter (the seconds it would name in
+    its RESOURCE_EXHAUSTED)."""
+
     name: str
     level: float
     limit: float
     decay_per_s: float
+    pair: str | None = None
+    retry_after: float | None = None
 
     @property
     def remaining(self) -> float:
@@ -199,9 +207,17 @@ class KrakenRateHeadroom:
     futures_history: KrakenCounterHeadroom
 
 
-def _snapshot(counter: DecayingCounter, now: float) -> KrakenCounterHeadroom:
+def _snapshot(
+    counter: DecayingCounter, now: float, max_wait: float, pair: str | None = None
+) -> KrakenCounterHeadroom:
+    wait = counter.wait_for(1.0, now)
     return KrakenCounterHeadroom(
-        counter.name, counter.level_at(now), counter.limit, counter.decay_per_s
+        counter.name,
+        counter.level_at(now),
+        counter.limit,
+        counter.decay_per_s,
+        pair,
+        wait if wait > max_wait else None,
     )
 
 
@@ -380,10 +396,49 @@ class KrakenRateGovernor:
 
     def headroom(self) -> KrakenRateHeadroom:
         now = self._clock()
+        wait = self._max_wait
         return KrakenRateHeadroom(
             tier=self.tier,
-            rest=_snapshot(self._rest, now),
-            trading=tuple(_snapshot(c, now) for c in self.trading.counters.values()),
-            futures=_snapshot(self._futures, now),
-            futures_history=_snapshot(self._history, now),
+            rest=_snapshot(self._rest, now, wait),
+            trading=tuple(
+                _snapshot(c, now, wait, pair) for pair, c in self.trading.counters.items()
+            ),
+            futures=_snapshot(self._futures, now, wait),
+            futures_history=_snapshot(self._history, now, wait),
         )
+
+
+_MILLI = Decimal("0.001")
+
+
+def _budget_decimal(value: float) -> Decimal:
+    """A modelled (float) counter figure as a Decimal to 3 places, trailing zeros dropped."""
+    quantized = Decimal(value).quantize(_MILLI)
+    normal = quantized.normalize()
+    return normal if int(normal.as_tuple().exponent) <= 0 else quantized.quantize(Decimal(1))
+
+
+def spot_rate_budgets(
+    headroom: KrakenRateHeadroom, venue: str, *, time: datetime | None = None
+) -> list[RateBudget]:
+    """The Spot budgets of a governor snapshot, venue-neutral: `spot_rest`, then one
+    `spot_trading` per pair (symbol = the unified symbol the counter is kept under)."""
+    budgets = [_budget("spot_rest", headroom.rest, venue, time)]
+    for counter in sorted(headroom.trading, key=lambda c: c.pair or ""):
+        budgets.append(_budget("spot_trading", counter, venue, time))
+    return budgets
+
+
+def _budget(
+    name: str, counter: KrakenCounterHeadroom, venue: str, time: datetime | None
+) -> RateBudget:
+    return RateBudget(
+        name=name,
+        venue=venue,
+        symbol=counter.pair,
+        limit=_budget_decimal(counter.limit),
+        used=_budget_decimal(counter.level),
+        decay_per_second=_budget_decimal(counter.decay_per_s),
+        retry_after_s=counter.retry_after,
+        time=time,
+    )

@@ -42,6 +42,7 @@ from gateway.core.model import (
     OrderRequest,
     OrdStatus,
     Position,
+    RateBudget,
     Subaccount,
     Transfer,
     TransferRequest,
@@ -53,6 +54,7 @@ from gateway.venues.kraken.ratelimit import (
     KrakenRateGovernor,
     KrakenRateHeadroom,
     KrakenTradeAction,
+    spot_rate_budgets,
 )
 from gateway.venues.kraken.spot.dead_man import KrakenDeadManSwitch
 from gateway.venues.kraken.spot.executions import KrakenExecutionsFeed, KrakenOrderIds
@@ -520,6 +522,10 @@ class KrakenSpotVenue:
         """The governor's modelled budgets of this key (for GetLimits and metrics): the REST
         counter and one `spot_trading:<symbol>` counter per pair traded so far."""
         return self._governor.headroom()
+
+    def rate_budgets(self) -> Sequence[RateBudget]:
+        """RateBudgetPort: `spot_rest` and a `spot_trading` budget per pair traded so far."""
+        return spot_rate_budgets(self._governor.headroom(), self.venue, time=datetime.now(UTC))
 
     # -- safety ---------------------------------------------------------------------------
     async def _send_dead_man(self, timeout_s: int) -> None:
