@@ -595,3 +595,21 @@ def public_trade(t: m.PublicTrade) -> market_data_pb2.PublicTrade:
 
 def permission(p: m.Permission) -> Any:
     return sessions_pb2.Permission.Value(f"PERMISSION_{p.name}")
+
+
+def rate_budget(b: m.RateBudget) -> accounts_pb2.RateBudget:
+    return accounts_pb2.RateBudget(
+        name=b.name,
+        instrument=instrument_id(b.venue, b.symbol) if b.symbol is not None else None,
+        limit=dec(b.limit),
+        used=dec(b.used),
+        headroom=dec(b.headroom),
+        decay_per_second=dec(b.decay_per_second),
+        updated_time=time_out(b.time),
+    )
+
+
+def retry_after(budgets: Iterable[m.RateBudget]) -> duration_pb2.Duration | None:
+    """The longest retry delay of the budgets now refusing calls; None when none refuses."""
+    delays = [b.retry_after_s for b in budgets if b.retry_after_s is not None]
+    return duration_out(max(delays)) if delays else None

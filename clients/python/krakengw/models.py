@@ -384,6 +384,12 @@ class Transfer:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RateBudget:
+    """One venue rate budget as the gateway's governor models it (GetLimits, Logon).
+
+    `venue`/`symbol` are set on per-instrument budgets (e.g. `spot_trading` per pair) and empty
+    otherwise (e.g. `spot_rest`). `headroom` = `limit - used` (never below zero).
+    """
+
     name: str
     venue: str
     symbol: str
@@ -391,6 +397,7 @@ class RateBudget:
     used: Decimal | None
     headroom: Decimal | None
     decay_per_second: Decimal | None
+    updated_time: datetime | None = None
 
     @classmethod
     def from_proto(cls, msg: accounts_pb2.RateBudget) -> RateBudget:
@@ -402,6 +409,7 @@ class RateBudget:
             used=from_wire(msg.used),
             headroom=from_wire(msg.headroom),
             decay_per_second=from_wire(msg.decay_per_second),
+            updated_time=_time(msg, "updated_time"),
         )
 
 
@@ -428,6 +436,9 @@ class RiskLimits:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Limits:
+    """`retry_after` is set while the gateway's rate governor refuses calls: the longest delay
+    of any refusing budget."""
+
     rate_budgets: tuple[RateBudget, ...]
     risk_limits: RiskLimits
     retry_after: timedelta | None

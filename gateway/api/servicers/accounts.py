@@ -108,10 +108,13 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
         active = self._d.active()
         service = self._d.service
         name = active.account.name
+        budgets = service.rate_budgets(active.context())
         return accounts_pb2.GetLimitsResponse(
+            rate_budgets=[convert.rate_budget(b) for b in budgets],
             risk_limits=convert.risk_limits(
                 service.risk.limits(name), service.kill_switch_active(name)
-            )
+            ),
+            retry_after=convert.retry_after(budgets),
         )
 
     async def EngageKillSwitch(

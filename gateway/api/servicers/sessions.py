@@ -60,6 +60,7 @@ class SessionServicer(sessions_pb2_grpc.SessionServiceServicer):
             risk_limits=convert.risk_limits(
                 service.risk.limits(account.name), service.kill_switch_active(account.name)
             ),
+            rate_budgets=[convert.rate_budget(b) for b in service.rate_budgets(active.context())],
             last_sequence=await service.last_sequence(active.context(drop_copy=False)),
             heartbeat_interval=convert.duration_out(active.heartbeat_interval_s),
             cancel_on_disconnect=active.cancel_on_disconnect,
