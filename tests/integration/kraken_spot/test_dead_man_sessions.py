@@ -185,8 +185,10 @@ async def test_lost_session_stops_refreshing_and_kraken_cancels(
             await audit.logon()
             watch = audit.stream_executions(0, drop_copy=True)
             async with gateway.client("s1") as client:
-                # Two missed 0.5 s heartbeats end the session once its stream is gone.
-                await client.logon(heartbeat_interval=timedelta(seconds=0.5))
+                # Two missed 1 s heartbeats end the session once its stream is gone.
+                await client.logon(heartbeat_interval=timedelta(seconds=1))
+                lost = gateway.app.sessions.get("s1")
+                assert lost is not None
                 price = await far_price(client)
                 async with client.order_entry() as entry:  # an open stream keeps it live
                     for cid in ("lost-1", "lost-2"):
@@ -196,8 +198,6 @@ async def test_lost_session_stops_refreshing_and_kraken_cancels(
                         assert order.ord_status is OrdStatus.NEW
                     async with asyncio.timeout(WAIT_S):
                         await switch.armed.wait()
-                lost = gateway.app.sessions.get("s1")
-                assert lost is not None
             # No Logout: the session times out and the switch is left to run out.
             async with asyncio.timeout(WAIT_S):
                 await lost.ended.wait()
