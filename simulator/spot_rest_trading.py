@@ -155,8 +155,8 @@ def _refuse_cancels(ctx: SimContext) -> None:
 def _check_open_orders(ctx: SimContext, account_id: str, pair: KrakenPair, adding: int) -> None:
     """`EOrder:Orders limit exceeded` past the tier's open orders per pair (wire 5.2)."""
     if not ctx.limits.config.enforce:
-        return  # counting snapshots every open order; skip it when limits are off
-    open_in_pair = sum(1 for o in ctx.spot().open_orders(account_id) if o.pair == pair.id)
+        return
+    open_in_pair = ctx.spot().open_order_count(account_id, pair.id)
     tier = ctx.accounts.tier_of(account_id)
     ctx.limits.check_open_orders(tier, open_in_pair, adding)
 

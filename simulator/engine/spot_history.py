@@ -35,6 +35,11 @@ class SpotHistory(SpotState):
             and (cl_ord_id is None or o.cl_ord_id == cl_ord_id)
         ]
 
+    def open_order_count(self, account_id: str, pair_id: str) -> int:
+        """Open orders of one pair (the per-pair limit of wire 5.2), without snapshots."""
+        self.account(account_id)
+        return sum(1 for o in self._open[account_id].values() if o.pair == pair_id)
+
     def closed_orders(
         self,
         account_id: str,
