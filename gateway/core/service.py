@@ -678,7 +678,7 @@ class TradingService:
                 raise
         else:
             pending.append(self._acked(key, ack))
-        await self._settle(pending)
+        await self._settle_ahead(pending, 1)
         result = self._orders[key]
         self._results[key] = result
         if refusal is not None:
@@ -720,6 +720,7 @@ class TradingService:
         pending: list[Awaitable[None]],
         waiter: asyncio.Future[None],
     ) -> list[Order | GatewayError]:
+        ahead = len(pending)
         try:
             try:
                 acks: Sequence[SubmitAck | GatewayError] = await port.submit_batch(
@@ -736,7 +737,7 @@ class TradingService:
                     pending.append(self._reject_new(key, ack))
                 else:
                     self._outcome_unknown(key, "submit_batch", ack)
-            await self._settle(pending)
+            await self._settle_ahead(pending, ahead)
             results: list[Order | GatewayError] = []
             for key, ack in zip(keys, _per_item(acks, len(keys)), strict=True):
                 self._results[key] = self._orders[key]
@@ -793,13 +794,13 @@ class TradingService:
             ack = await port.amend(order, request, instrument)
         except DEFINITIVE as exc:
             pending.append(self._restore_after_refusal(key, OrdStatus.PENDING_REPLACE, exc))
-            await self._settle(pending)
+            await self._settle_ahead(pending, 1)
             raise
         except Exception as exc:
             self._outcome_unknown(key, "amend", exc)
         else:
             pending.append(self._amended(key, request, ack))
-        await self._settle(pending)
+        await self._settle_ahead(pending, 1)
         return self._orders[key]
 
     def _amended(self, key: OrderKey, request: AmendRequest, ack: AmendAck) -> Awaitable[None]:
@@ -842,6 +843,7 @@ class TradingService:
     ) -> Order:
         old_key = (old.account, old.client_order_id)
         new_key = (new.account, new.client_order_id)
+        ahead = len(pending)
         try:
             try:
                 ack = await port.replace(old, new.request, instrument)
@@ -857,7 +859,7 @@ class TradingService:
                     done_old = transition(current_old, OrdStatus.REPLACED, self._now())
                     pending.append(self._emit(done_old, ExecType.REPLACED))
                 pending.append(self._acked(new_key, ack))
-            await self._settle(pending)
+            await self._settle_ahead(pending, ahead)
             result = self._orders[new_key]
             self._results[new_key] = result
             return result
@@ -871,19 +873,20 @@ class TradingService:
             await port.cancel(order)
         except DEFINITIVE as exc:
             pending.append(self._restore_after_refusal(key, OrdStatus.PENDING_CANCEL, exc))
-            await self._settle(pending)
+            await self._settle_ahead(pending, 1)
             raise
         except Exception as exc:
             self._outcome_unknown(key, "cancel", exc)
         else:
             pending.append(self._canceled(key, ""))
-        await self._settle(pending)
+        await self._settle_ahead(pending, 1)
         return self._orders[key]
 
     async def _cancel_group(
         self, orders: list[Order], port: OrderEntryPort, pending: list[Awaitable[None]]
     ) -> list[Order | GatewayError]:
         keys = [(o.account, o.client_order_id) for o in orders]
+        ahead = len(pending)
         outcomes: Sequence[GatewayError | None]
         try:
             outcomes = _per_item(await port.cancel_batch(orders), len(keys))
@@ -898,7 +901,7 @@ class TradingService:
                 pending.append(self._restore_after_refusal(key, OrdStatus.PENDING_CANCEL, outcome))
             else:
                 self._outcome_unknown(key, "cancel_batch", outcome)
-        await self._settle(pending)
+        await self._settle_ahead(pending, ahead)
         # Refusals are the caller's answer; otherwise the order (canceled, or still pending).
         return [
             outcome if isinstance(outcome, DEFINITIVE) else self._orders[key]
@@ -937,7 +940,7 @@ class TradingService:
         if key is None:
             log.info("venue event %s for an order this gateway does not know", type(event).__name__)
             return
-        await self._settle([self._apply_event(key, event)])
+        self._detach(self._apply_event(key, event))
 
     def _apply_event(self, key: OrderKey, event: VenueEvent) -> Awaitable[None]:
         order = self._orders[key]
@@ -1038,6 +1041,25 @@ class TradingService:
             log.exception("journal write failed")
             raise Internal("journal write failed", ErrorReason.JOURNAL_FAILURE) from exc
 
+    async def _settle_ahead(self, pending: Sequence[Awaitable[Any]], ahead: int) -> None:
+        """Wait for the write-ahead records only (the first `ahead`: the PENDING_* states,
+        journaled while the venue call ran); the outcome's records commit behind them in call
+        order. The caller hears the venue's answer without waiting for a second commit. After a
+        crash in between, the journal holds the pending state and restart reconciliation asks
+        the venue, so no outcome is lost."""
+        await self._settle(pending[:ahead])
+        for item in pending[ahead:]:
+            self._detach(item)
+
+    def _detach(self, write: Awaitable[Any]) -> None:
+        """Let a journal write complete on its own; a failure is logged (the next awaited write
+        of the same journal fails too and reaches its caller as JOURNAL_FAILURE)."""
+        future = asyncio.ensure_future(write)
+        if future.done():
+            _log_write_failure(future)
+        else:
+            future.add_done_callback(_log_write_failure)
+
     def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
@@ -1047,6 +1069,14 @@ class TradingService:
     async def _run_shielded(self, coro: Coroutine[Any, Any, T]) -> T:
         """Finish venue work even if the caller goes away."""
         return await asyncio.shield(self._spawn(coro))
+
+
+def _log_write_failure(future: asyncio.Future[Any]) -> None:
+    if future.cancelled():
+        return
+    exc = future.exception()
+    if exc is not None and not isinstance(exc, asyncio.CancelledError):
+        log.error("journal write failed", exc_info=exc)
 
 
 def _unknown(exc: BaseException) -> GatewayError:

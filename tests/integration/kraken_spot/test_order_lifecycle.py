@@ -125,6 +125,10 @@ async def test_replace_is_cancel_then_new_order(harness: SpotHarness) -> None:
     )
     assert order.status is OrdStatus.NEW
     assert order.orig_client_order_id == old.client_order_id
+    # The answer may come before the REPLACED report is committed and published.
+    await harness.reports.wait(
+        lambda r: r.client_order_id == old.client_order_id and r.exec_type is ExecType.REPLACED
+    )
     assert exec_types(harness, old.client_order_id)[-1] is ExecType.REPLACED
     open_at_venue = await harness.venue.open_orders()
     assert [(s.client_order_id, s.qty) for s in open_at_venue] == [

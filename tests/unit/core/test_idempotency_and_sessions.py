@@ -151,6 +151,7 @@ async def test_restart_recovers_orders_and_keeps_idempotency(tmp_path: Path) -> 
     await venue.fill("c1", D("0.5"), D("100"), trade_id="T2")
     order = await svc.get_order(TRADER, "c1")
     assert (order.status, order.cum_qty) == (OrdStatus.FILLED, D("1"))
+    await journal.flush()  # the fill's report commits behind the state change
     assert await svc.last_sequence(TRADER) == 4  # PENDING_NEW, NEW, PARTIAL_FILL, FILL
     await svc.close()
     await journal.close()
