@@ -277,25 +277,60 @@ class StreamExecutionsRequest(_message.Message):
 
     FROM_SEQUENCE_FIELD_NUMBER: _builtins.int
     DROP_COPY_FIELD_NUMBER: _builtins.int
+    MAX_BATCH_FIELD_NUMBER: _builtins.int
     from_sequence: _builtins.int
     """Replay every report with a larger sequence first; 0 replays everything."""
     drop_copy: _builtins.bool
     """Stream every session's reports of the account (needs the drop-copy permission);
     from_sequence then refers to ExecutionReport.account_sequence.
     """
+    max_batch: _builtins.int
+    """Coalescing. 0 or 1 (the default): one report per message, in `execution_report`.
+    N > 1: every report goes in `execution_reports` batches; each message carries the
+    reports that are ready at the same moment (at least one, at most N), so a replay or a
+    burst takes far fewer messages while a lone live report still goes out at once. The
+    server caps N at 1000. Heartbeats are unchanged.
+    """
     def __init__(
         self,
         *,
         from_sequence: _builtins.int = ...,
         drop_copy: _builtins.bool = ...,
+        max_batch: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["drop_copy", b"drop_copy", "from_sequence", b"from_sequence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["drop_copy", b"drop_copy", "from_sequence", b"from_sequence", "max_batch", b"max_batch"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StreamExecutionsRequest: _TypeAlias = StreamExecutionsRequest  # noqa: Y015
+
+@_typing.final
+class ExecutionReportBatch(_message.Message):
+    """Reports of one stream message (StreamExecutionsRequest.max_batch > 1): in sequence order
+    and contiguous, each with the same meaning as a single `execution_report` (poss_resend on
+    replayed ones, and so on). A client resuming after a disconnect resumes from the last
+    report it handled, which may be in the middle of a batch.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPORTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def reports(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExecutionReport]: ...
+    def __init__(
+        self,
+        *,
+        reports: _abc.Iterable[Global___ExecutionReport] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reports", b"reports"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExecutionReportBatch: _TypeAlias = ExecutionReportBatch  # noqa: Y015
 
 @_typing.final
 class StreamExecutionsResponse(_message.Message):
@@ -303,21 +338,27 @@ class StreamExecutionsResponse(_message.Message):
 
     EXECUTION_REPORT_FIELD_NUMBER: _builtins.int
     HEARTBEAT_FIELD_NUMBER: _builtins.int
+    EXECUTION_REPORTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def execution_report(self) -> Global___ExecutionReport: ...
     @_builtins.property
     def heartbeat(self) -> Global___Heartbeat: ...
+    @_builtins.property
+    def execution_reports(self) -> Global___ExecutionReportBatch:
+        """Only when the request's max_batch > 1 (then every report comes this way)."""
+
     def __init__(
         self,
         *,
         execution_report: Global___ExecutionReport | None = ...,
         heartbeat: Global___Heartbeat | None = ...,
+        execution_reports: Global___ExecutionReportBatch | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "execution_report", b"execution_report", "heartbeat", b"heartbeat"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "execution_report", b"execution_report", "execution_reports", b"execution_reports", "heartbeat", b"heartbeat"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "execution_report", b"execution_report", "heartbeat", b"heartbeat"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "execution_report", b"execution_report", "execution_reports", b"execution_reports", "heartbeat", b"heartbeat"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["execution_report", "heartbeat"]  # noqa: Y015
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["execution_report", "heartbeat", "execution_reports"]  # noqa: Y015
     _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 
