@@ -196,14 +196,104 @@ def test_ws_triggers_and_trailing() -> None:
 
 def test_amend_params() -> None:
     amend = AmendRequest(client_order_id="c-1", qty=D("2"), price=D("10.50"), post_only=True)
-    assert build_amend_order_params(amend, txid="O1") == {
+    limit = req(OrderType.LIMIT, price=D("10"))
+    assert build_amend_order_params(amend, limit, txid="O1") == {
         "txid": "O1", "order_qty": "2", "limit_price": "10.5", "post_only": "true",
     }  # fmt: skip
-    ws = build_ws_amend_order_params(amend, cl_ord_id="c-1")
+    ws = build_ws_amend_order_params(amend, limit, cl_ord_id="c-1")
     assert ws == {"cl_ord_id": "c-1", "order_qty": D(2), "limit_price": D("10.50"),
                   "post_only": True}  # fmt: skip
     with pytest.raises(ValueError):
-        build_amend_order_params(amend)
+        build_amend_order_params(amend, limit)
+
+
+TRAIL_QUOTE = req(OrderType.TRAILING_STOP, side=Side.SELL, trailing_offset=D("100"))
+TRAIL_PCT = req(OrderType.TRAILING_STOP, trailing_offset=D("1"),
+                trailing_offset_unit=OffsetUnit.PERCENT)  # fmt: skip
+TSL_SELL_QUOTE = req(OrderType.TRAILING_STOP_LIMIT, side=Side.SELL, trailing_offset=D("100"),
+                     limit_offset=D("50"))  # fmt: skip
+TSL_BUY_PCT = req(OrderType.TRAILING_STOP_LIMIT, trailing_offset=D("2"), limit_offset=D("0.5"),
+                  trailing_offset_unit=OffsetUnit.PERCENT,
+                  limit_offset_unit=OffsetUnit.PERCENT)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("original", "amend", "rest", "ws"),
+    [
+        (TRAIL_QUOTE, {"trailing_offset": D("250.50")},
+         {"trigger_price": "+250.5"},
+         {"trigger_price": D("250.50"), "trigger_price_type": "quote"}),
+        (TRAIL_PCT, {"trailing_offset": D("1.5")},
+         {"trigger_price": "+1.5%"},
+         {"trigger_price": D("1.5"), "trigger_price_type": "pct"}),
+        # A sell's limit sits below the trigger (as AddOrder's price2 `-x`), a buy's above.
+        (TSL_SELL_QUOTE, {"trailing_offset": D("200"), "limit_offset": D("75")},
+         {"trigger_price": "+200", "limit_price": "-75"},
+         {"trigger_price": D("200"), "trigger_price_type": "quote",
+          "limit_price": D("-75"), "limit_price_type": "quote"}),
+        (TSL_BUY_PCT, {"limit_offset": D("0.25")},
+         {"limit_price": "+0.25%"},
+         {"limit_price": D("0.25"), "limit_price_type": "pct"}),
+        (TSL_SELL_QUOTE, {"limit_offset": D("0")},
+         {"limit_price": "+0"},
+         {"limit_price": D("0"), "limit_price_type": "quote"}),
+        (TSL_BUY_PCT, {"qty": D("2"), "trailing_offset": D("3")},
+         {"order_qty": "2", "trigger_price": "+3%"},
+         {"order_qty": D("2"), "trigger_price": D("3"), "trigger_price_type": "pct"}),
+    ],
+)  # fmt: skip
+def test_amend_trailing_offsets(
+    original: OrderRequest, amend: dict[str, Any], rest: dict[str, str], ws: dict[str, Any]
+) -> None:
+    change = AmendRequest(client_order_id="c-1", **amend)
+    assert build_amend_order_params(change, original, txid="O1") == {"txid": "O1"} | rest
+    assert build_ws_amend_order_params(change, original, order_id="O1") == {"order_id": "O1"} | ws
+
+
+@pytest.mark.parametrize("original", [TRAIL_QUOTE, TRAIL_PCT, TSL_SELL_QUOTE, TSL_BUY_PCT])
+def test_amend_to_the_same_offsets_restates_add_order_terms(original: OrderRequest) -> None:
+    same = AmendRequest(client_order_id="c-1", trailing_offset=original.trailing_offset,
+                        limit_offset=original.limit_offset)  # fmt: skip
+    placed = build_add_order_params(original, BTC)
+    rest = build_amend_order_params(same, original, txid="O1")
+    assert rest["trigger_price"] == placed["price"]
+    assert rest.get("limit_price") == placed.get("price2")
+    ws_placed = build_ws_add_order_params(original, BTC)
+    ws = build_ws_amend_order_params(same, original, order_id="O1")
+    assert (ws["trigger_price"], ws["trigger_price_type"]) == (
+        ws_placed["triggers"]["price"], ws_placed["triggers"]["price_type"],
+    )  # fmt: skip
+    assert (ws.get("limit_price"), ws.get("limit_price_type")) == (
+        ws_placed.get("limit_price"), ws_placed.get("limit_price_type"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("original", "amend", "field"),
+    [
+        (req(OrderType.LIMIT, price=D("10")), {"trailing_offset": D("5")}, "trailing_offset"),
+        (req(OrderType.STOP_LOSS, stop_price=D("10")), {"trailing_offset": D("5")},
+         "trailing_offset"),
+        (TRAIL_QUOTE, {"limit_offset": D("5")}, "limit_offset"),
+        (req(OrderType.STOP_LOSS_LIMIT, stop_price=D("10"), price=D("9")),
+         {"limit_offset": D("5")}, "limit_offset"),
+        (TRAIL_QUOTE, {"stop_price": D("49000")}, "stop_price"),
+        (TSL_SELL_QUOTE, {"stop_price": D("49000")}, "stop_price"),
+        (TRAIL_PCT, {"price": D("49000")}, "price"),
+    ],
+)  # fmt: skip
+def test_amend_fields_meaningless_for_the_order_type_are_refused(
+    original: OrderRequest, amend: dict[str, Any], field: str
+) -> None:
+    change = AmendRequest(client_order_id="c-1", **amend)
+    for build in (
+        lambda: build_amend_order_params(change, original, txid="O1"),
+        lambda: build_ws_amend_order_params(change, original, order_id="O1"),
+    ):
+        with pytest.raises(InvalidArgument) as info:
+            build()
+        assert info.value.reason is ErrorReason.INVALID_FIELD
+        assert info.value.metadata == {"field": field}
 
 
 def test_fmt_never_uses_exponents() -> None:

@@ -22,7 +22,6 @@ from typing import Any
 from gateway.core.errors import (
     ErrorReason,
     GatewayError,
-    InvalidArgument,
     OutcomeUnknown,
     Unavailable,
 )
@@ -303,26 +302,24 @@ class KrakenSpotVenue:
         return acks
 
     async def amend(self, order: Order, amend: AmendRequest, instrument: Instrument) -> AmendAck:
-        if amend.trailing_offset is not None or amend.limit_offset is not None:
-            raise InvalidArgument(
-                "Kraken amends trailing offsets through trigger_price/limit_price",
-                ErrorReason.INVALID_FIELD,
-                metadata={"field": "trailing_offset"},
-            )
         venue_id = order.venue_order_id
         cl = await self.ids.cl_ord_id_for(order.client_order_id)
+        ref: dict[str, str] = {"order_id": venue_id} if venue_id else {"cl_ord_id": cl}
+        rest_ref: dict[str, str] = {"txid": venue_id} if venue_id else {"cl_ord_id": cl}
+        # Built first: a field that means nothing for the order's type (a trailing offset on a
+        # limit order, ...) is refused before any budget is spent or anything is sent.
+        ws_params = build_ws_amend_order_params(amend, order.request, **ref)
+        rest_params = build_amend_order_params(amend, order.request, **rest_ref)
         await self._governor.acquire_trade(
             instrument.symbol, KrakenTradeAction.AMEND, order_ages_s=[self.ids.age(venue_id)]
         )
-        ref: dict[str, str] = {"order_id": venue_id} if venue_id else {"cl_ord_id": cl}
-        rest_ref: dict[str, str] = {"txid": venue_id} if venue_id else {"cl_ord_id": cl}
         echo_key = venue_id or ""
         self.feed.expect_amended[echo_key] += 1
         try:
             await self._send(
                 "amend_order",
-                build_ws_amend_order_params(amend, **ref),
-                lambda: self._rest.write("AmendOrder", build_amend_order_params(amend, **rest_ref)),
+                ws_params,
+                lambda: self._rest.write("AmendOrder", rest_params),
             )
         except OutcomeUnknown:
             raise  # it may have happened: the echo, if any, is still ours

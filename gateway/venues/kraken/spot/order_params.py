@@ -8,6 +8,12 @@ Field mapping per order type (REST `price` / `price2`; WS v2 `limit_price` / `tr
     TRAILING_STOP                 price = +offset[%]                  triggers.price (pct|quote)
     TRAILING_STOP_LIMIT           price = +offset[%], price2 = +/-limit offset[%]
 
+Amends (REST AmendOrder / WS v2 amend_order) of a trailing order: `trailing_offset` ->
+`trigger_price` (REST `+x[%]`; WS the number + `trigger_price_type` pct|quote) and, for
+TRAILING_STOP_LIMIT, `limit_offset` -> `limit_price` (REST `+/-x[%]`; WS signed number +
+`limit_price_type` pct|quote), in the units the order was placed with. `stop_price` on a
+trailing order and `price` on a TRAILING_STOP are refused (see `_check_amend`).
+
 Kraken's `cl_ord_id` accepts a UUID (36 chars), 32 hex chars, or free text of <= 18 chars; any
 other client id becomes a deterministic UUID5 and the caller must journal the mapping.
 """
@@ -18,7 +24,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -246,12 +252,48 @@ def build_add_order_params(
     return params
 
 
+def _check_amend(amend: AmendRequest, original: OrderRequest) -> None:
+    """Refuse amend fields that mean nothing for the order's type (before any venue call).
+
+    On Kraken a trailing order's `trigger_price` *is* its trailing offset, so an absolute
+    `stop_price` would silently become an offset of that size: refused, amend
+    `trailing_offset`. A TRAILING_STOP has no limit price at all.
+    """
+    t = original.order_type
+    if amend.trailing_offset is not None and t not in _TRAILING:
+        raise _invalid("trailing_offset", f"{t.name} has no trailing offset")
+    if amend.limit_offset is not None and t is not OrderType.TRAILING_STOP_LIMIT:
+        raise _invalid("limit_offset", f"{t.name} has no limit offset")
+    if amend.stop_price is not None and t in _TRAILING:
+        raise _invalid(
+            "stop_price", f"{t.name} trails the market: amend trailing_offset, not stop_price"
+        )
+    if amend.price is not None and t is OrderType.TRAILING_STOP:
+        raise _invalid("price", "TRAILING_STOP has no limit price")
+
+
+def _amend_limit_offset(amend: AmendRequest, original: OrderRequest) -> Decimal | None:
+    """The new limit offset, signed as AddOrder's price2 (above the trigger for a buy)."""
+    if amend.limit_offset is None:
+        return None
+    return _limit_offset(replace(original, limit_offset=amend.limit_offset))
+
+
 def build_amend_order_params(
-    amend: AmendRequest, *, txid: str | None = None, cl_ord_id: str | None = None
+    amend: AmendRequest,
+    original: OrderRequest,
+    *,
+    txid: str | None = None,
+    cl_ord_id: str | None = None,
 ) -> dict[str, str]:
-    """AmendOrder params (REST); identify the order by `txid` or `cl_ord_id`."""
+    """AmendOrder params (REST); identify the order by `txid` or `cl_ord_id`. `original` is
+    the order's request (its type and offset units).
+
+    Trailing orders: `trailing_offset` -> `trigger_price` `+<offset>[%]`, `limit_offset` ->
+    `limit_price` `+/-<offset>[%]` (the forms AddOrder's price / price2 use)."""
     if (txid is None) == (cl_ord_id is None):
         raise ValueError("exactly one of txid and cl_ord_id")
+    _check_amend(amend, original)
     params: dict[str, str] = {"txid": txid} if txid is not None else {"cl_ord_id": str(cl_ord_id)}
     for key, value in (
         ("order_qty", amend.qty),
@@ -261,6 +303,11 @@ def build_amend_order_params(
     ):
         if value is not None:
             params[key] = fmt(value)
+    if amend.trailing_offset is not None:
+        params["trigger_price"] = _signed(abs(amend.trailing_offset), original.trailing_offset_unit)
+    limit_offset = _amend_limit_offset(amend, original)
+    if limit_offset is not None:
+        params["limit_price"] = _signed(limit_offset, original.limit_offset_unit)
     if amend.post_only is not None:
         params["post_only"] = "true" if amend.post_only else "false"
     if amend.deadline is not None:
@@ -348,10 +395,18 @@ def build_ws_add_order_params(
 
 
 def build_ws_amend_order_params(
-    amend: AmendRequest, *, order_id: str | None = None, cl_ord_id: str | None = None
+    amend: AmendRequest,
+    original: OrderRequest,
+    *,
+    order_id: str | None = None,
+    cl_ord_id: str | None = None,
 ) -> dict[str, Any]:
+    """WS v2 amend_order `params` (without `token`). Trailing orders: `trailing_offset` ->
+    `trigger_price` + `trigger_price_type` pct|quote, `limit_offset` -> signed `limit_price` +
+    `limit_price_type` pct|quote (units from the original request, as add_order sent them)."""
     if (order_id is None) == (cl_ord_id is None):
         raise ValueError("exactly one of order_id and cl_ord_id")
+    _check_amend(amend, original)
     params: dict[str, Any] = {"order_id": order_id} if order_id else {"cl_ord_id": cl_ord_id}
     for key, value in (
         ("order_qty", amend.qty),
@@ -361,6 +416,13 @@ def build_ws_amend_order_params(
     ):
         if value is not None:
             params[key] = value
+    if amend.trailing_offset is not None:
+        params["trigger_price"] = abs(amend.trailing_offset)
+        params["trigger_price_type"] = _price_type(original.trailing_offset_unit)
+    limit_offset = _amend_limit_offset(amend, original)
+    if limit_offset is not None:
+        params["limit_price"] = limit_offset
+        params["limit_price_type"] = _price_type(original.limit_offset_unit)
     if amend.post_only is not None:
         params["post_only"] = amend.post_only
     if amend.deadline is not None:
