@@ -321,6 +321,10 @@ def _reject(reject: m.RejectInfo | None) -> errors_pb2.RejectReason | None:
     )
 
 
+def _amended(current: Decimal | None, original: Decimal | None) -> Decimal | None:
+    return current if current is not None else original
+
+
 def order_spec(r: m.OrderRequest, o: m.Order | None = None) -> orders_pb2.OrderSpec:
     """The spec of an order: the request, with the current (amended) terms when `o` is given."""
     spec = orders_pb2.OrderSpec(
@@ -336,11 +340,11 @@ def order_spec(r: m.OrderRequest, o: m.Order | None = None) -> orders_pb2.OrderS
         trigger_reference=_enum_out(
             common_pb2.TriggerReference, "TRIGGER_REFERENCE_", r.trigger_reference
         ),
-        trailing_offset=dec(r.trailing_offset),
+        trailing_offset=dec(_amended(o.trailing_offset if o else None, r.trailing_offset)),
         trailing_offset_unit=_enum_out(
             common_pb2.OffsetUnit, "OFFSET_UNIT_", r.trailing_offset_unit
         ),
-        limit_offset=dec(r.limit_offset),
+        limit_offset=dec(_amended(o.limit_offset if o else None, r.limit_offset)),
         limit_offset_unit=_enum_out(common_pb2.OffsetUnit, "OFFSET_UNIT_", r.limit_offset_unit),
         display_qty=dec(o.display_qty if o else r.display_qty),
         post_only=r.post_only,

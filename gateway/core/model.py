@@ -271,7 +271,8 @@ class Order:
     """Live state of one order as the gateway knows it (a snapshot; updates make new values).
 
     `request` is the original request; `qty`, `price`, `stop_price` are the current (possibly
-    amended) values. `version` counts state changes and makes exec ids unique.
+    amended) values, and so are `trailing_offset` / `limit_offset` once amended (None: the
+    request's). `version` counts state changes and makes exec ids unique.
     """
 
     account: str
@@ -283,6 +284,8 @@ class Order:
     price: Decimal | None = None
     stop_price: Decimal | None = None
     display_qty: Decimal | None = None
+    trailing_offset: Decimal | None = None  # amended trailing offset (unit: the request's)
+    limit_offset: Decimal | None = None  # amended limit offset (unit: the request's)
     cum_qty: Decimal = ZERO
     avg_px: Decimal = ZERO
     venue_order_id: str | None = None

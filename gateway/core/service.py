@@ -815,6 +815,8 @@ class TradingService:
             price=_pick(ack.price, request.price, order.price),
             stop_price=_pick(ack.stop_price, request.stop_price, order.stop_price),
             display_qty=_pick(request.display_qty, order.display_qty),
+            trailing_offset=_pick(request.trailing_offset, order.trailing_offset),
+            limit_offset=_pick(request.limit_offset, order.limit_offset),
             venue_order_id=ack.venue_order_id or order.venue_order_id,
         )
         moved = transition(changed, live_status(changed), self._now())

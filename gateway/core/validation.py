@@ -262,7 +262,16 @@ def validate_amend(request: AmendRequest, order: Order, instrument: Instrument) 
         _positive_price(request.stop_price, "stop_price", instrument)
     if request.display_qty is not None:
         _lot_qty(request.display_qty, "display_qty", instrument)
+    kind = order.request.order_type
     if request.trailing_offset is not None:
+        if kind not in TRAILING:
+            raise _invalid(
+                ErrorReason.INVALID_FIELD, "trailing_offset", f"{kind.value} has no trailing offset"
+            )
         _positive_qty(request.trailing_offset, "trailing_offset")
     if request.limit_offset is not None:
+        if kind is not OrderType.TRAILING_STOP_LIMIT:
+            raise _invalid(
+                ErrorReason.INVALID_FIELD, "limit_offset", f"{kind.value} has no limit offset"
+            )
         check_decimal(request.limit_offset, "limit_offset")
