@@ -391,10 +391,20 @@ class SpotWsTrading:
         self._may_trade(caller, bool(post_only))
         self._spend(caller, order.pair, amend_order_cost(self._age(order)))
 
-        def opt(name: str, relative_type: str | None = None) -> str | None:
+        # A trailing-stop-limit's limit is an offset from the trigger until it fires: like
+        # add_order, an amend without `limit_price_type` then means `quote` (docs are silent).
+        limit_default = (
+            "quote"
+            if order.ordertype is OrderType.TRAILING_STOP_LIMIT and not order.triggered
+            else "static"
+        )
+
+        def opt(name: str, relative_type: str | None = None, default: str = "static") -> str | None:
             if name not in params:
                 return None
-            value_type = params.get(relative_type) if relative_type else None
+            value_type = params.get(relative_type, default) if relative_type else default
+            if value_type not in ("static", "pct", "quote"):
+                raise invalid(relative_type)
             if value_type in ("pct", "quote"):
                 return _signed(params[name], name, value_type == "pct")
             return _text(params[name], name)
@@ -404,7 +414,7 @@ class SpotWsTrading:
             txid=order.txid,
             order_qty=opt("order_qty"),
             display_qty=opt("display_qty"),
-            limit_price=opt("limit_price", "limit_price_type"),
+            limit_price=opt("limit_price", "limit_price_type", limit_default),
             trigger_price=opt("trigger_price", "trigger_price_type"),
             post_only=bool(post_only),
         )
