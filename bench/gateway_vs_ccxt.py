@@ -322,6 +322,7 @@ def report(
             f"(goal <= 150 us / 500 us)\n"
             f"venue round trip (WS add_order out -> ack in)\n"
             f"  p50 {format_seconds(v.median)}  p99 {format_seconds(v.p99)}"
+            f"   (alone x{v.median / cx.median:.2f} of ccxt's whole call at p50)"
         )
     if book:
         repeat = max(1, 20_000 // len(book))

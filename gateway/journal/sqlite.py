@@ -112,12 +112,18 @@ class _Op:
 
 @dataclass(slots=True)
 class _Counters:
-    """Sequence counters, owned by the writer thread; `dirty` remembers pre-batch values."""
+    """Sequence counters, owned by the writer thread; `dirty` remembers pre-batch values.
+
+    The `sequences` table only names the streams (a row is written with a stream's first
+    report); the last sequence of each is read back at open as the largest in `reports` (an
+    index seek). So a commit writes no counter row, one statement fewer per group commit."""
 
     session: dict[str, int] = field(default_factory=dict)
     account: dict[str, int] = field(default_factory=dict)
     dirty_session: dict[str, int] = field(default_factory=dict)
     dirty_account: dict[str, int] = field(default_factory=dict)
+    named: set[tuple[str, str]] = field(default_factory=set)  # (scope, name) rows in the file
+    naming: list[tuple[str, str, int]] = field(default_factory=list)  # rows this batch adds
     # Scratch of the batch being written: reports already in the file (exec_id -> payload),
     # reports stored by this batch, and their rows (session_id, seq, account, aseq, exec_id,
     # codec.report_row), inserted by one statement (see _INSERT_REPORTS).
@@ -135,16 +141,26 @@ class _Counters:
         self.account[account] = aseq
 
     def flush(self, conn: sqlite3.Connection) -> None:
-        rows = [("session", k, self.session[k]) for k in self.dirty_session]
-        rows += [("account", k, self.account[k]) for k in self.dirty_account]
-        if rows:
+        named = self.named
+        self.naming = [
+            (scope, k, values[k])
+            for scope, values, dirty in (
+                ("session", self.session, self.dirty_session),
+                ("account", self.account, self.dirty_account),
+            )
+            for k in dirty
+            if (scope, k) not in named
+        ]
+        if self.naming:
             conn.executemany(
                 "INSERT INTO sequences (scope, name, last) VALUES (?, ?, ?) "
                 "ON CONFLICT (scope, name) DO UPDATE SET last = excluded.last",
-                rows,
+                self.naming,
             )
 
     def commit(self) -> None:
+        self.named.update((scope, name) for scope, name, _ in self.naming)
+        self.naming = []
         self.dirty_session.clear()
         self.dirty_account.clear()
         self.known.clear()
@@ -152,6 +168,7 @@ class _Counters:
         self.rows.clear()
 
     def rollback(self) -> None:
+        self.naming = []
         for k, v in self.dirty_session.items():
             self.session[k] = v
         for k, v in self.dirty_account.items():
@@ -243,8 +260,16 @@ class SqliteJournal:
         # Checkpoints (which fsync) run on their own thread, never inside a commit: otherwise
         # every ~1000th group commit stalls the order path for milliseconds.
         conn.execute("PRAGMA wal_autocheckpoint=0")
-        for scope, name, last in conn.execute("SELECT scope, name, last FROM sequences"):
-            (self._counters.session if scope == "session" else self._counters.account)[name] = last
+        counters = self._counters
+        for scope, name, last in conn.execute("SELECT scope, name, last FROM sequences").fetchall():
+            session = scope == "session"
+            column, cursor = ("session_id", "seq") if session else ("account", "aseq")
+            (newest,) = conn.execute(
+                f"SELECT MAX({cursor}) FROM reports WHERE {column} = ?",  # noqa: S608 - fixed names
+                (name,),
+            ).fetchone()
+            (counters.session if session else counters.account)[name] = max(last, newest or 0)
+            counters.named.add((scope, name))
         self._write_conn = conn
 
     # -- writer thread --------------------------------------------------------------------
@@ -412,7 +437,9 @@ class SqliteJournal:
             for o in items:
                 key = (o.account, o.client_order_id)
                 stored = self._stored_fills.get(key)
-                if stored is None:
+                if stored is None and not o.fills:
+                    stored = 0  # fills are append-only: an order without any has none stored
+                elif stored is None:
                     stored = conn.execute(
                         "SELECT COUNT(*) FROM fills WHERE account = ? AND client_order_id = ?",
                         key,
@@ -438,11 +465,12 @@ class SqliteJournal:
                         encode(dataclasses.replace(o, fills=()) if o.fills else o),
                     )
                 )
-            conn.executemany(
-                "INSERT OR IGNORE INTO fills (account, client_order_id, venue, trade_id, payload) "
-                "VALUES (?, ?, ?, ?, ?)",
-                new_fills,
-            )
+            if new_fills:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO fills (account, client_order_id, venue, trade_id, "
+                    "payload) VALUES (?, ?, ?, ?, ?)",
+                    new_fills,
+                )
             conn.executemany(
                 "INSERT INTO orders (account, client_order_id, session_id, venue, "
                 "venue_order_id, status, is_open, created_at, payload) "
