@@ -165,6 +165,15 @@ class ReportSubscription(Protocol):
         send a heartbeat). Cancel-safe: a cancelled call loses no report."""
         ...
 
+    async def next_batch(
+        self, limit: int, heartbeat_after: float | None = None
+    ) -> list[ExecutionReport]:
+        """Every report available right now, in order, at most `limit` (at least 1); waits only
+        while none is available. An empty list means `heartbeat_after` seconds passed without a
+        report. The reports are exactly those `next` would have returned one by one (same
+        poss_resend). Cancel-safe like `next`."""
+        ...
+
     def close(self) -> None: ...
 
     def __aiter__(self) -> AsyncIterator[ExecutionReport]: ...

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -171,6 +172,75 @@ class Subscription:
                     await wakeup.wait()
             except TimeoutError:
                 return None
+
+    async def next_batch(
+        self, limit: int, heartbeat_after: float | None = None
+    ) -> list[ExecutionReport]:
+        """Every report available now, up to `limit` (at least 1), without an await per report:
+        the rest of the current store page, else a slice of the ring. Waits only while nothing
+        is available; [] after `heartbeat_after` idle seconds. Cancel-safe (the cursor moves
+        only in the synchronous step that hands the reports out)."""
+        limit = max(1, limit)
+        stream = self._stream
+        while True:
+            if self._closed:
+                raise StopAsyncIteration
+            if self._page:
+                got = self._take_page(limit)
+                if got:
+                    return got
+            wanted = self._last + 1
+            if wanted <= stream.high_water:
+                start = stream.ring_start()
+                if wanted >= start and stream.ring is not None:
+                    return self._take_ring(stream.ring, wanted - start, limit)
+                await self._read_store(min(stream.high_water, start - 1))
+                continue
+            wakeup = self._hub.wakeup(stream)
+            if heartbeat_after is None:
+                await wakeup.wait()
+                continue
+            try:
+                async with asyncio.timeout(heartbeat_after):
+                    await wakeup.wait()
+            except TimeoutError:
+                return []
+
+    def _take_page(self, limit: int) -> list[ExecutionReport]:
+        """Up to `limit` reports from the store page that continue the cursor (like `next`,
+        dropping any that do not)."""
+        page = self._page
+        cursor = self._cursor
+        last = self._last
+        got: list[ExecutionReport] = []
+        while page and len(got) < limit:
+            report = page.popleft()
+            if cursor(report) == last + 1:
+                last += 1
+                got.append(report)
+        self._last = last
+        return got
+
+    def _take_ring(
+        self, ring: deque[ExecutionReport], offset: int, limit: int
+    ) -> list[ExecutionReport]:
+        """Up to `limit` reports from ring position `offset` on (the cursor's next one)."""
+        size = len(ring)
+        end = min(size, offset + limit)
+        if offset == 0 and end == size:
+            got = list(ring)
+        elif size - offset < end:  # fewer steps from the newest end: walk from there
+            got = list(itertools.islice(reversed(ring), size - end, size - offset))
+            got.reverse()
+        else:
+            got = list(itertools.islice(ring, offset, end))
+        first = self._last + 1
+        self._last += len(got)
+        # Reports committed before the subscription started are resends.
+        resend = min(len(got), self._resend_upto - first + 1)
+        for i in range(max(0, resend)):
+            got[i] = dataclasses.replace(got[i], poss_resend=True)
+        return got
 
     async def _read_store(self, upto: int) -> None:
         rows = await self._fetch(
