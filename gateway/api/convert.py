@@ -13,7 +13,7 @@ Core enum member names equal the proto value names without their `<ENUM>_` prefi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -460,6 +460,17 @@ def execution_report(r: m.ExecutionReport) -> executions_pb2.ExecutionReport:
 def execution_response(r: m.ExecutionReport) -> executions_pb2.StreamExecutionsResponse:
     """`execution_report(r)` wrapped in a stream response, built in one step (no copy)."""
     fields: dict[str, Any] = {"execution_report": _report_fields(r)}
+    return executions_pb2.StreamExecutionsResponse(**fields)
+
+
+def execution_batch_response(
+    reports: Sequence[m.ExecutionReport],
+) -> executions_pb2.StreamExecutionsResponse:
+    """The reports as one `execution_reports` batch message, built in one constructor call
+    from field dicts (no per-report message and copy)."""
+    fields: dict[str, Any] = {
+        "execution_reports": {"reports": [_report_fields(r) for r in reports]}
+    }
     return executions_pb2.StreamExecutionsResponse(**fields)
 
 

@@ -30,7 +30,7 @@ from krakengw.models import (
     Transfer,
 )
 from krakengw.order_entry import AsyncOrderEntry
-from krakengw.resume import AsyncExecutionStream, ReconnectPolicy
+from krakengw.resume import DEFAULT_MAX_BATCH, AsyncExecutionStream, ReconnectPolicy
 from krakengw.stubs import (
     ALREADY_LOGGED_ON_REASONS,
     SESSION_LOST_REASONS,
@@ -261,11 +261,19 @@ class AsyncClient:
     # --- executions ----------------------------------------------------------------------
 
     def stream_executions(
-        self, from_sequence: int = 0, *, drop_copy: bool = False
+        self,
+        from_sequence: int = 0,
+        *,
+        drop_copy: bool = False,
+        max_batch: int = DEFAULT_MAX_BATCH,
     ) -> AsyncExecutionStream:
         """Reports after `from_sequence`, replayed then live; reconnects and resumes on its own
         (logging on again with the last logon's settings if the gateway lost the session).
-        Iterate it; `last_sequence` tells where to resume in a later process."""
+        Iterate it; `last_sequence` tells where to resume in a later process.
+
+        The gateway coalesces up to `max_batch` ready reports per message (replays and bursts
+        take far fewer messages); they are still handed out one at a time, and the position
+        advances per report. `max_batch=0` asks for one report per message."""
 
         def open_call(request: Any) -> Any:
             return self._stubs.executions.StreamExecutions(request, **self._core.resume_options)
@@ -274,6 +282,7 @@ class AsyncClient:
             open_call,
             from_sequence,
             drop_copy=drop_copy,
+            max_batch=max_batch,
             policy=self._reconnect,
             to_error=self._core.error,
             recover=self._relogon,

@@ -30,7 +30,7 @@ from krakengw.models import (
     Transfer,
 )
 from krakengw.order_entry import OrderEntry
-from krakengw.resume import ExecutionStream, ReconnectPolicy
+from krakengw.resume import DEFAULT_MAX_BATCH, ExecutionStream, ReconnectPolicy
 from krakengw.stubs import (
     ALREADY_LOGGED_ON_REASONS,
     SESSION_LOST_REASONS,
@@ -259,11 +259,19 @@ class Client:
     # --- executions ----------------------------------------------------------------------
 
     def stream_executions(
-        self, from_sequence: int = 0, *, drop_copy: bool = False
+        self,
+        from_sequence: int = 0,
+        *,
+        drop_copy: bool = False,
+        max_batch: int = DEFAULT_MAX_BATCH,
     ) -> ExecutionStream:
         """Reports after `from_sequence`, replayed then live; reconnects and resumes on its own
         (logging on again with the last logon's settings if the gateway lost the session).
-        Iterate it; `last_sequence` tells where to resume in a later process."""
+        Iterate it; `last_sequence` tells where to resume in a later process.
+
+        The gateway coalesces up to `max_batch` ready reports per message (replays and bursts
+        take far fewer messages); they are still handed out one at a time, and the position
+        advances per report. `max_batch=0` asks for one report per message."""
 
         def open_call(request: Any) -> Any:
             return self._stubs.executions.StreamExecutions(request, **self._core.resume_options)
@@ -272,6 +280,7 @@ class Client:
             open_call,
             from_sequence,
             drop_copy=drop_copy,
+            max_batch=max_batch,
             policy=self._reconnect,
             to_error=self._core.error,
             recover=self._relogon,

@@ -1,13 +1,19 @@
 """Resuming execution streams: remember the last sequence seen, reconnect with bounded
 backoff after a failure, resume from that sequence and drop any overlap, so the caller sees
 each report exactly once and in order.
+
+The streams ask the gateway for coalesced messages (`max_batch`, default 512: a replay or a
+burst arrives as batches of reports, far fewer messages) and hand the reports out one at a time;
+the position advances per report handed out, so a stream closed or cut in the middle of a batch
+resumes right after the last report the caller received. `max_batch=0` asks for one report per
+message (what gateways before batching send in any case).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +23,16 @@ from krakengw.errors import KrakenGwError
 from krakengw.models import ExecutionReport, Heartbeat
 from krakengw.v1 import executions_pb2
 
-__all__ = ["AsyncExecutionStream", "ExecutionStream", "ReconnectPolicy", "SequenceCursor"]
+__all__ = [
+    "DEFAULT_MAX_BATCH",
+    "AsyncExecutionStream",
+    "ExecutionStream",
+    "ReconnectPolicy",
+    "SequenceCursor",
+]
+
+# Reports per stream message the client asks for (StreamExecutionsRequest.max_batch).
+DEFAULT_MAX_BATCH = 512
 
 # Codes after which the same request may succeed on a new connection.
 RETRYABLE_CODES = frozenset(
@@ -61,17 +76,35 @@ class SequenceCursor:
         self.drop_copy = drop_copy
         self.last_heartbeat: Heartbeat | None = None
 
+    def reports(
+        self, message: executions_pb2.StreamExecutionsResponse
+    ) -> Sequence[executions_pb2.ExecutionReport]:
+        """The raw reports a stream message carries, in order: one, a batch, or none (a
+        heartbeat, recorded in `last_heartbeat`, or an event kind newer than this client).
+        Pass each to `accept_report` when it is about to be handed out."""
+        kind = message.WhichOneof("event")
+        if kind == "execution_reports":
+            return message.execution_reports.reports
+        if kind == "execution_report":
+            return (message.execution_report,)
+        if kind == "heartbeat":
+            self.last_heartbeat = Heartbeat.from_proto(message.heartbeat)
+        return ()
+
     def accept(self, message: executions_pb2.StreamExecutionsResponse) -> ExecutionReport | None:
-        """The report to hand to the caller, or None (heartbeat, or a replayed duplicate).
+        """For a message of at most one report: the report to hand to the caller, or None
+        (heartbeat, or a replayed duplicate). A batch goes through `reports`/`accept_report`.
 
         Raises SequenceGapError when a report is missing before this one.
         """
-        if message.WhichOneof("event") == "heartbeat":
-            self.last_heartbeat = Heartbeat.from_proto(message.heartbeat)
-            return None
-        if message.WhichOneof("event") != "execution_report":
-            return None  # an event kind newer than this client
-        raw = message.execution_report
+        raws = self.reports(message)
+        if len(raws) > 1:
+            raise ValueError("a batch of reports: use reports() and accept_report()")
+        return self.accept_report(raws[0]) if raws else None
+
+    def accept_report(self, raw: executions_pb2.ExecutionReport) -> ExecutionReport | None:
+        """The report to hand to the caller, or None (a replayed duplicate); advances the
+        position. Raises SequenceGapError when a report is missing before this one."""
         seq = raw.account_sequence if self.drop_copy else raw.sequence
         if seq <= self.last:
             return None
@@ -93,10 +126,14 @@ class _StreamBase:
         from_sequence: int,
         *,
         drop_copy: bool,
+        max_batch: int,
         policy: ReconnectPolicy,
         to_error: Callable[[grpc.RpcError], KrakenGwError],
     ) -> None:
+        if not 0 <= max_batch < 2**32:
+            raise ValueError(f"max_batch must be >= 0, got {max_batch}")
         self._cursor = SequenceCursor(from_sequence, drop_copy=drop_copy)
+        self._max_batch = max_batch
         self._policy = policy
         self._to_error = to_error
         self._closed = False
@@ -114,7 +151,9 @@ class _StreamBase:
 
     def _request(self) -> executions_pb2.StreamExecutionsRequest:
         return executions_pb2.StreamExecutionsRequest(
-            from_sequence=self._cursor.last, drop_copy=self._cursor.drop_copy
+            from_sequence=self._cursor.last,
+            drop_copy=self._cursor.drop_copy,
+            max_batch=self._max_batch,
         )
 
     def _fatal(self, failure: KrakenGwError, failures: int, recovered: bool) -> bool:
@@ -146,6 +185,7 @@ class ExecutionStream(_StreamBase):
         from_sequence: int = 0,
         *,
         drop_copy: bool = False,
+        max_batch: int = DEFAULT_MAX_BATCH,
         policy: ReconnectPolicy | None = None,
         to_error: Callable[[grpc.RpcError], KrakenGwError] = KrakenGwError.from_rpc_error,
         recover: RecoverHook | None = None,
@@ -153,6 +193,7 @@ class ExecutionStream(_StreamBase):
         super().__init__(
             from_sequence,
             drop_copy=drop_copy,
+            max_batch=max_batch,
             policy=policy or ReconnectPolicy(),
             to_error=to_error,
         )
@@ -181,14 +222,20 @@ class ExecutionStream(_StreamBase):
 
     def _run(self) -> Iterator[ExecutionReport]:
         failures = 0
+        cursor = self._cursor
         while not self._closed:
             self._call = call = self._open_call(self._request())
             try:
                 for message in call:
-                    report = self._cursor.accept(message)
                     failures = 0
-                    if report is not None:
-                        yield report
+                    # Each report of a batch is accepted only as it is handed out, so the
+                    # position never runs ahead of what the caller received.
+                    for raw in cursor.reports(message):
+                        if self._closed:
+                            return
+                        report = cursor.accept_report(raw)
+                        if report is not None:
+                            yield report
             except SequenceGapError:
                 pass  # reconnecting from the last sequence fetches the missing reports
             except grpc.RpcError as error:
@@ -222,6 +269,7 @@ class AsyncExecutionStream(_StreamBase):
         from_sequence: int = 0,
         *,
         drop_copy: bool = False,
+        max_batch: int = DEFAULT_MAX_BATCH,
         policy: ReconnectPolicy | None = None,
         to_error: Callable[[grpc.RpcError], KrakenGwError] = KrakenGwError.from_rpc_error,
         recover: AsyncRecoverHook | None = None,
@@ -229,6 +277,7 @@ class AsyncExecutionStream(_StreamBase):
         super().__init__(
             from_sequence,
             drop_copy=drop_copy,
+            max_batch=max_batch,
             policy=policy or ReconnectPolicy(),
             to_error=to_error,
         )
@@ -259,14 +308,20 @@ class AsyncExecutionStream(_StreamBase):
 
     async def _run(self) -> AsyncGenerator[ExecutionReport, None]:
         failures = 0
+        cursor = self._cursor
         while not self._closed:
             self._call = call = self._open_call(self._request())
             try:
                 async for message in call:
-                    report = self._cursor.accept(message)
                     failures = 0
-                    if report is not None:
-                        yield report
+                    # Each report of a batch is accepted only as it is handed out, so the
+                    # position never runs ahead of what the caller received.
+                    for raw in cursor.reports(message):
+                        if self._closed:
+                            return
+                        report = cursor.accept_report(raw)
+                        if report is not None:
+                            yield report
             except SequenceGapError:
                 pass  # reconnecting from the last sequence fetches the missing reports
             except asyncio.CancelledError:

@@ -78,13 +78,15 @@ def report(seq: int) -> executions_pb2.StreamExecutionsResponse:
 @dataclass
 class StreamPlan:
     """What one StreamExecutions call does: replay from `from_sequence + 1 - overlap`, send
-    at most `count` reports (skipping `skip`), then end with `abort` or hold the stream open."""
+    at most `count` reports (skipping `skip`), in `execution_reports` batches of `batch` when
+    set, then end with `abort` or hold the stream open."""
 
     overlap: int = 0
     count: int | None = None
     skip: int | None = None
     abort: status_pb2.Status | None = None
     heartbeat_first: bool = False
+    batch: int = 0
 
 
 @dataclass
@@ -243,8 +245,15 @@ class Executions(executions_pb2_grpc.ExecutionServiceServicer):
             if plan.count is None
             else min(gw.total_reports, first + plan.count - 1)
         )
-        for seq in range(first, last + 1):
-            if seq != plan.skip:
+        sequences = [seq for seq in range(first, last + 1) if seq != plan.skip]
+        if plan.batch:
+            for i in range(0, len(sequences), plan.batch):
+                reports = [report(seq).execution_report for seq in sequences[i : i + plan.batch]]
+                yield executions_pb2.StreamExecutionsResponse(
+                    execution_reports=executions_pb2.ExecutionReportBatch(reports=reports)
+                )
+        else:
+            for seq in sequences:
                 yield report(seq)
         if plan.abort is not None:
             abort_with(context, plan.abort)

@@ -6,6 +6,7 @@ import grpc
 import pytest
 
 from krakengw import AsyncClient, Client, KrakenGwError, ReconnectPolicy
+from krakengw.resume import DEFAULT_MAX_BATCH
 from tests.unit.client.fake_gateway import TOKEN, FakeGateway, StreamPlan, error_status
 
 FAST = ReconnectPolicy(initial_delay=0.001, max_delay=0.01, max_attempts=5)
@@ -51,6 +52,59 @@ def test_reconnects_when_a_report_is_missing(fake_gateway: tuple[str, FakeGatewa
         assert _take(stream, 5) == [1, 2, 3, 4, 5]
         stream.close()
     assert [r.from_sequence for r in gw.stream_requests] == [0, 2]
+
+
+def test_batches_are_flattened_with_overlap_and_gap_checks_per_report(
+    fake_gateway: tuple[str, FakeGateway],
+) -> None:
+    target, gw = fake_gateway
+    gw.total_reports = 12
+    gw.stream_plans = [
+        StreamPlan(count=5, batch=4, abort=DROP),  # [1-4] [5], then the connection drops
+        # [4 5 6] [7 9 10]: 4 and 5 were seen already, 8 is missing inside the second batch.
+        StreamPlan(overlap=2, skip=8, batch=3),
+        StreamPlan(batch=2),
+    ]
+    with Client(target, TOKEN, reconnect=FAST) as client:
+        stream = client.stream_executions()
+        assert _take(stream, 12) == list(range(1, 13))
+        stream.close()
+    assert [r.from_sequence for r in gw.stream_requests] == [0, 5, 7]
+    assert {r.max_batch for r in gw.stream_requests} == {DEFAULT_MAX_BATCH}
+
+
+async def test_async_stream_flattens_batches_and_can_ask_for_single_messages(
+    fake_gateway: tuple[str, FakeGateway],
+) -> None:
+    target, gw = fake_gateway
+    gw.total_reports = 6
+    gw.stream_plans = [StreamPlan(count=4, batch=3, abort=DROP), StreamPlan(overlap=3, batch=5)]
+    async with AsyncClient(target, TOKEN, reconnect=FAST) as client:
+        stream = client.stream_executions(max_batch=0)
+        seen = []
+        async for report in stream:
+            seen.append(report.sequence)
+            if len(seen) == 6:
+                break
+        await stream.aclose()
+        with pytest.raises(ValueError):
+            client.stream_executions(max_batch=-1)
+    assert seen == [1, 2, 3, 4, 5, 6]
+    assert [(r.from_sequence, r.max_batch) for r in gw.stream_requests] == [(0, 0), (4, 0)]
+
+
+def test_closing_inside_a_batch_stops_at_the_last_report_taken(
+    fake_gateway: tuple[str, FakeGateway],
+) -> None:
+    target, gw = fake_gateway
+    gw.total_reports = 10
+    gw.stream_plans = [StreamPlan(batch=10)]
+    with Client(target, TOKEN, reconnect=FAST) as client:
+        stream = client.stream_executions()
+        assert _take(stream, 3) == [1, 2, 3]
+        stream.close()
+        assert list(stream) == []  # the rest of the batch is not handed out after close
+    assert stream.last_sequence == 3
 
 
 def test_non_retryable_error_ends_the_stream(fake_gateway: tuple[str, FakeGateway]) -> None:
