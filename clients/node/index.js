@@ -276,29 +276,38 @@ class KrakenGwClient {
    * retryable failure it reconnects (bounded exponential backoff) from the last sequence seen
    * and drops replayed duplicates, so each report arrives once; if the gateway lost the
    * session (restart), it logs on again with the last logon's settings. `stream.lastSequence` is a
-   * string; `stream.close()` ends it.
-   * @param {{fromSequence?: string|number, dropCopy?: boolean, maxAttempts?: number}} [options]
+   * string; `stream.close()` ends it. The gateway coalesces up to `maxBatch` ready reports per
+   * message (default 512; 0 asks for one report per message); they are still yielded one at a
+   * time and `lastSequence` advances per report yielded.
+   * @param {{fromSequence?: string|number, dropCopy?: boolean, maxAttempts?: number,
+   *   maxBatch?: number}} [options]
    */
-  streamExecutions({ fromSequence = '0', dropCopy = false, maxAttempts = 30 } = {}) {
+  streamExecutions({ fromSequence = '0', dropCopy = false, maxAttempts = 30, maxBatch = 512 } = {}) {
     const client = this;
     const state = { lastSequence: BigInt(fromSequence), call: null, closed: false };
     async function* reports() {
       let failures = 0;
       while (!state.closed) {
-        const request = { fromSequence: state.lastSequence.toString(), dropCopy };
+        const request = { fromSequence: state.lastSequence.toString(), dropCopy, maxBatch };
         // A resuming stream waits for the gateway to come back rather than failing fast.
         const call = client.stubs.ExecutionService.StreamExecutions(request, client.metadata(true));
         state.call = call;
         try {
-          for await (const message of call) {
+          reading: for await (const message of call) {
             failures = 0;
-            if (message.event !== 'executionReport') continue;
-            const report = message.executionReport;
-            const seq = BigInt(dropCopy ? report.accountSequence : report.sequence);
-            if (seq <= state.lastSequence) continue;
-            if (seq !== state.lastSequence + 1n) break; // gap: reconnect to fetch what is missing
-            state.lastSequence = seq;
-            yield report;
+            let reports;
+            if (message.event === 'executionReports') reports = message.executionReports.reports;
+            else if (message.event === 'executionReport') reports = [message.executionReport];
+            else continue; // heartbeat, or an event kind newer than this client
+            for (const report of reports) {
+              if (state.closed) return;
+              const seq = BigInt(dropCopy ? report.accountSequence : report.sequence);
+              if (seq <= state.lastSequence) continue;
+              // gap: reconnect to fetch what is missing
+              if (seq !== state.lastSequence + 1n) break reading;
+              state.lastSequence = seq;
+              yield report;
+            }
           }
         } catch (err) {
           if (state.closed) return;

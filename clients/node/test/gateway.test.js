@@ -128,3 +128,30 @@ test('the execution stream resumes after a kill -9 and restart, each report once
   assert.deepEqual(reports.map((r) => Number(r.sequence)), reports.map((_, i) => i + 1));
   assert.equal(new Set(reports.map((r) => r.execId)).size, reports.length);
 });
+
+test('batched and single-message streams give the same reports; closing mid-batch resumes after the last one read', async (t) => {
+  const gateway = new Gateway(t);
+  const client = new KrakenGwClient(await gateway.start(), TOKEN);
+  t.after(() => client.close());
+  await client.logon();
+  for (let i = 0; i < 4; i += 1) {
+    await client.submitOrder({ symbol: 'BTC/USD', side: 'buy', qty: '1', price: RESTING_PRICE });
+  }
+  const total = 8; // PENDING_NEW and NEW per order, all journaled before the streams start
+  const single = client.streamExecutions({ maxBatch: 0 });
+  const one = await readUntil(single, [], (r) => r.length === total);
+  await single.close();
+  // Batched (the default): the replay arrives coalesced; stop after 3, resume from there.
+  const first = client.streamExecutions();
+  const part = await readUntil(first, [], (r) => r.length === 3);
+  await first.close();
+  assert.equal(first.lastSequence, '3');
+  const rest = client.streamExecutions({ fromSequence: first.lastSequence });
+  const more = await readUntil(rest, [], (r) => r.length === total - 3);
+  await rest.close();
+  const sequences = (reports) => reports.map((r) => Number(r.sequence));
+  assert.deepEqual(sequences(one), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(sequences([...part, ...more]), sequences(one));
+  assert.deepEqual([...part, ...more].map((r) => r.execId), one.map((r) => r.execId));
+  assert.ok([...one, ...part, ...more].every((r) => r.possResend));
+});
