@@ -15,7 +15,7 @@ import secrets
 import statistics
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -151,20 +151,33 @@ class TappedPaperVenue(PaperVenue):
 @dataclass
 class BenchGateway:
     """A real GatewayApp (SQLite journal in `directory`, core, sessions, grpc.aio server with its
-    interceptors) on 127.0.0.1, one account `bench` on the paper venue, one session `bench`."""
+    interceptors) on 127.0.0.1, one account `bench` on the paper venue, one session `bench`
+    (plus any `extra_sessions`: read-only observers of the same account, with their tokens in
+    `tokens`)."""
 
     app: GatewayApp
     target: str
     token: str
     venue: TappedPaperVenue
     session: str = "bench"
+    tokens: dict[str, str] = field(default_factory=dict)
 
 
-async def start_gateway(directory: Path) -> BenchGateway:
+async def start_gateway(directory: Path, extra_sessions: Sequence[str] = ()) -> BenchGateway:
     token = f"bench-{secrets.token_urlsafe(24)}"
+    tokens = {name: f"bench-{secrets.token_urlsafe(24)}" for name in extra_sessions}
+    environ = {"BENCH_TOKEN": token}
+    body = GATEWAY_CONFIG
+    for i, name in enumerate(extra_sessions):
+        environ[f"BENCH_TOKEN_{i}"] = tokens[name]
+        # Read-only observers: they take no lease on the account's key.
+        body += (
+            f'\n[sessions.{name}]\naccount = "bench"\ntoken_env = "BENCH_TOKEN_{i}"\n'
+            'permissions = ["read"]\n'
+        )
     path = directory / "gateway.toml"
-    path.write_text(GATEWAY_CONFIG)
-    config = load_config(path, environ={"BENCH_TOKEN": token})
+    path.write_text(body)
+    config = load_config(path, environ=environ)
     market = PaperMarket()
     venues: list[TappedPaperVenue] = []
 
@@ -181,7 +194,9 @@ async def start_gateway(directory: Path) -> BenchGateway:
 
     app = await GatewayApp.build(config, venues=build, metrics=False)
     port = await app.start()
-    return BenchGateway(app=app, target=f"127.0.0.1:{port}", token=token, venue=venues[0])
+    return BenchGateway(
+        app=app, target=f"127.0.0.1:{port}", token=token, venue=venues[0], tokens=tokens
+    )
 
 
 async def start_simulator(

@@ -17,14 +17,24 @@ figure is the whole cost of a report from producer to the client's typed Executi
 * gateway: the same server, fed one step earlier, the way a venue adapter's feed does: an
   `OrderFilled` event per report pushed into the core's `VenueEventSink` (as the paper venue
   does, one task per event). The core applies the fill to the order, saves the order and its new
-  fill, appends the report, then the journal path above follows.
+  fill, appends the report, then the journal path above follows;
+* journal-batched: the `journal` path, but streamed the way the real client asks by default
+  (`max_batch` 512): the gateway coalesces the reports ready at each wake-up into one
+  `execution_reports` message. Its own session, so the other streams do not carry its reports.
 
-The `journal` line against `plain` is the issue's ratio; against `convert` it is the journal's
-own share (append, commit, hub, session checks); `gateway` adds the core's order bookkeeping.
+`plain`, `convert`, `journal` and `gateway` all stream one report per message (`max_batch` 0),
+so they compare the same messages: the `journal` line against `plain` is the issue's
+like-for-like ratio; against `convert` it is the journal's own share (append, commit, hub,
+session checks); `gateway` adds the core's order bookkeeping. `journal-batched` against `plain`
+is printed on its own line: it sends fewer, larger messages, so it is not like-for-like.
 Producers hand the loop back every `--burst` reports, so commits, the stream and the client
 overlap as they do live. Each round sends `--reports` reports and is timed from
 the first produce call to the client's receipt of the last report; the stream is opened and
-drained before the clock starts. Variants alternate per round (ABCD, DCBA, ...).
+drained before the clock starts. Variants alternate per round (ABCDE, EDCBA, ...).
+
+Replay: `--reports` reports journaled in a session nobody streams (so they are read back from
+SQLite), replayed from sequence 0 by a new stream of the real client, single messages against
+batches (`--rounds` interleaved rounds each, timed from opening the stream to the last report).
 
     .venv/bin/python -m bench.journal_stream [--reports 5000] [--rounds 7] [--burst 100] [--quick]
 """
@@ -48,6 +58,7 @@ import grpc
 from bench.common import (
     BenchGateway,
     format_ratio,
+    format_seconds,
     interleaved_async,
     start_gateway,
     summarize,
@@ -65,12 +76,14 @@ from gateway.core.model import (
     TimeInForce,
 )
 from krakengw import AsyncClient
-from krakengw.resume import AsyncExecutionStream
+from krakengw.resume import DEFAULT_MAX_BATCH, AsyncExecutionStream
 from krakengw.v1 import executions_pb2, executions_pb2_grpc
 
 FILLS_PER_ORDER = 20
 FILL_QTY = Decimal("0.001")
 FILL_PX = Decimal("40000.0")
+BATCHED_SESSION = "bench-batched"
+REPLAY_SESSION = "bench-replay"
 
 
 def fill_reports(session: str, account: str, tag: str, count: int) -> list[ExecutionReport]:
@@ -172,7 +185,7 @@ class PlainStream:
         port = server.add_insecure_port("127.0.0.1:0")
         await server.start()
         client = AsyncClient(f"127.0.0.1:{port}", token)
-        return cls(servicer, server, client, client.stream_executions(0))
+        return cls(servicer, server, client, client.stream_executions(0, max_batch=0))
 
     async def round(self, reports: list[ExecutionReport]) -> float:
         batch = self.servicer.prepare(reports)
@@ -204,6 +217,7 @@ class Bench:
         gw: BenchGateway,
         client: AsyncClient,
         gw_stream: AsyncExecutionStream,
+        batched_stream: AsyncExecutionStream,
         plain: PlainStream,
         converting: PlainStream,
         reports: int,
@@ -212,6 +226,7 @@ class Bench:
         self.gw = gw
         self.client = client
         self.gw_stream = gw_stream
+        self.batched_stream = batched_stream
         self.plain = plain
         self.converting = converting
         self.reports = reports
@@ -232,9 +247,15 @@ class Bench:
         return await self.converting.round(fill_reports("s", "a", self.tag(), self.reports))
 
     async def journal_round(self) -> float:
-        await self.sync_gateway_stream()
+        return await self._journal_round(self.gw.session, self.gw_stream)
+
+    async def journal_batched_round(self) -> float:
+        return await self._journal_round(BATCHED_SESSION, self.batched_stream)
+
+    async def _journal_round(self, session: str, stream: AsyncExecutionStream) -> float:
         journal = self.gw.app.journal
-        reports = fill_reports(self.gw.session, "bench", self.tag(), self.reports)
+        await drain(stream, await journal.last_sequence(session))
+        reports = fill_reports(session, "bench", self.tag(), self.reports)
 
         async def produce() -> None:
             pending: list[Awaitable[Any]] = []
@@ -244,7 +265,7 @@ class Bench:
                     await asyncio.sleep(0)
             await asyncio.gather(*pending)
 
-        return await self._timed(produce)
+        return await self._timed(produce, stream)
 
     async def gateway_round(self) -> float:
         await self.sync_gateway_stream()
@@ -282,32 +303,51 @@ class Bench:
                     await asyncio.sleep(0)
             await asyncio.gather(*tasks)
 
-        return await self._timed(produce)
+        return await self._timed(produce, self.gw_stream)
 
-    async def _timed(self, produce: Callable[[], Coroutine[Any, Any, None]]) -> float:
+    async def _timed(
+        self, produce: Callable[[], Coroutine[Any, Any, None]], stream: AsyncExecutionStream
+    ) -> float:
         start = time.perf_counter()
         producer = asyncio.create_task(produce())
-        await take(self.gw_stream, self.reports)
+        await take(stream, self.reports)
         elapsed = time.perf_counter() - start
         await producer
         return elapsed
 
 
+async def replay_round(client: AsyncClient, count: int, max_batch: int) -> float:
+    """Time for a new stream to replay `count` journaled reports from sequence 0."""
+    start = time.perf_counter()
+    stream = client.stream_executions(0, max_batch=max_batch)
+    await take(stream, count)
+    elapsed = time.perf_counter() - start
+    await stream.aclose()
+    return elapsed
+
+
 async def run(reports: int, rounds: int, burst: int) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory(prefix="bench-journal-") as tmp:
-        gw = await start_gateway(Path(tmp))
+        gw = await start_gateway(Path(tmp), extra_sessions=(BATCHED_SESSION, REPLAY_SESSION))
         client = AsyncClient(gw.target, gw.token)
+        batched_client = AsyncClient(gw.target, gw.tokens[BATCHED_SESSION])
+        replay_client = AsyncClient(gw.target, gw.tokens[REPLAY_SESSION])
         plain = await PlainStream.start(True, gw.token)
         converting = await PlainStream.start(False, gw.token)
         try:
             await client.logon()
-            gw_stream = client.stream_executions(0)
-            bench = Bench(gw, client, gw_stream, plain, converting, reports, burst)
+            await batched_client.logon()
+            await replay_client.logon()
+            # Like-for-like with plain: one report per message.
+            gw_stream = client.stream_executions(0, max_batch=0)
+            batched_stream = batched_client.stream_executions(0, max_batch=DEFAULT_MAX_BATCH)
+            bench = Bench(gw, client, gw_stream, batched_stream, plain, converting, reports, burst)
             variants = {
                 "plain": bench.plain_round,
                 "convert": bench.convert_round,
                 "journal": bench.journal_round,
                 "gateway": bench.gateway_round,
+                "journal-batched": bench.journal_batched_round,
             }
             # Warm-up (untimed): opens and subscribes every stream, warms every code path.
             bench.reports = min(reports, 200)
@@ -315,8 +355,19 @@ async def run(reports: int, rounds: int, burst: int) -> dict[str, list[float]]:
             bench.reports = reports
             results = await interleaved_async(rounds, variants)
             await gw_stream.aclose()
+            await batched_stream.aclose()
+
+            await gw.app.journal.append(fill_reports(REPLAY_SESSION, "bench", "replay", reports))
+            replays = {
+                "replay-single": lambda: replay_round(replay_client, reports, 0),
+                "replay-batched": lambda: replay_round(replay_client, reports, DEFAULT_MAX_BATCH),
+            }
+            await interleaved_async(1, replays)  # warm-up
+            results.update(await interleaved_async(rounds, replays))
         finally:
             await client.close()
+            await batched_client.close()
+            await replay_client.close()
             await plain.stop()
             await converting.stop()
             await gw.app.stop()
@@ -334,10 +385,14 @@ def report(results: dict[str, list[float]], reports: int, rounds: int, burst: in
         ("convert", "plain grpc.aio stream converting core reports, no journal"),
         ("journal", "journal on: SQLite append+commit -> hub -> gateway stream"),
         ("gateway", "journal on, fed as venue fills through the core"),
+        (
+            "journal-batched",
+            f"journal on, coalesced stream (max_batch {DEFAULT_MAX_BATCH}, the client's default)",
+        ),
     ):
         times = summarize(results[name])
         print(
-            f"{name:8} median {reports / times.median:9.0f} reports/s   "
+            f"{name:15} median {reports / times.median:9.0f} reports/s   "
             f"p99 round {reports / times.p99:9.0f} reports/s   "
             f"{format_ratio(base.median, times.median)} vs plain   {label}"
         )
@@ -349,6 +404,21 @@ def report(results: dict[str, list[float]], reports: int, rounds: int, burst: in
         f"ratio journal/plain throughput {format_ratio(base.median, journal.median)} "
         f"(goal >= 0.9); journal/convert {format_ratio(converting.median, journal.median)} "
         f"(the journal's share alone); gateway/plain {format_ratio(base.median, gateway.median)}"
+    )
+    batched = summarize(results["journal-batched"])
+    print(
+        f"ratio journal-batched/plain throughput {format_ratio(base.median, batched.median)} "
+        f"(coalesced: fewer, larger messages than plain, so not the like-for-like ratio); "
+        f"journal-batched/journal {format_ratio(journal.median, batched.median)}"
+    )
+    single = summarize(results["replay-single"])
+    coalesced = summarize(results["replay-batched"])
+    print(
+        f"replay of {reports} journaled reports from sequence 0 (SQLite, new stream): "
+        f"single median {format_seconds(single.median)} ({reports / single.median:.0f} reports/s), "
+        f"batched median {format_seconds(coalesced.median)} "
+        f"({reports / coalesced.median:.0f} reports/s), "
+        f"batched/single throughput {format_ratio(single.median, coalesced.median)}"
     )
 
 

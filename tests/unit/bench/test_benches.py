@@ -70,9 +70,11 @@ def test_rounds_alternate_the_order_of_variants() -> None:
 def test_journal_stream_runs_and_prints_every_variant(capsys: pytest.CaptureFixture[str]) -> None:
     assert journal_stream.main(["--reports", "30", "--rounds", "2", "--burst", "7"]) == 0
     out = capsys.readouterr().out
-    for name in ("plain", "convert", "journal", "gateway"):
+    for name in ("plain", "convert", "journal", "gateway", "journal-batched"):
         assert re.search(rf"^{name} +median +{RATE} +p99 round +{RATE} +x\d+\.\d\d", out, re.M)
     assert re.search(r"ratio journal/plain throughput x\d+\.\d\d", out)
+    assert re.search(r"ratio journal-batched/plain throughput x\d+\.\d\d \(coalesced", out)
+    assert re.search(r"replay of 30 journaled reports .* batched/single throughput x\d+\.\d\d", out)
 
 
 def test_order_entry_runs_and_prints_p50_p99(capsys: pytest.CaptureFixture[str]) -> None:
