@@ -134,6 +134,13 @@ def test_execution_report_matches_the_field_by_field_conversion(report: m.Execut
     assert response == executions_pb2.StreamExecutionsResponse(execution_report=expected)
 
 
+def test_batch_response_holds_the_same_reports_in_order() -> None:
+    reports = [_fill(), _reject(), _fill()]
+    response = convert.execution_batch_response(reports)
+    assert response.WhichOneof("event") == "execution_reports"
+    assert list(response.execution_reports.reports) == [_reference(r) for r in reports]
+
+
 def test_every_core_enum_member_used_in_reports_has_a_number() -> None:
     for table, core in (
         (convert._EXEC_TYPES, m.ExecType),
