@@ -143,6 +143,10 @@ def futures_cost(endpoint: str, *, batch_size: int = 0, with_last_fill_time: boo
     return FUTURES_DERIVATIVES_COSTS.get(endpoint, 2)
 
 
+# Kraken's `ratecount` is an integer: within this of the model it carries no news.
+RATECOUNT_RESOLUTION = 1.0
+
+
 class DecayingCounter:
     """A counter that decays linearly to zero; `level_at(now)` is its modelled value."""
 
@@ -349,12 +353,20 @@ class KrakenRateGovernor:
         """Before an order-entry request on `pair` (REST or WS; the counter is shared)."""
         cost = trade_cost(action, order_ages_s=order_ages_s, count=count)
         now = self._clock()
-        self.trading.last_spend[pair] = now
+        counter = self._pair(pair)
+        # A reservation that waits for decay reaches Kraken only after its wait: until then (and
+        # `settle_s` after) Kraken's figure cannot include it, so no downward correction.
+        self._spent_until(pair, now + counter.wait_for(cost, now))
         if action is KrakenTradeAction.BATCH_CANCEL:
-            self._pair(pair).add(cost, now)  # accepted past the maximum (wire 5.2): just count it
+            counter.add(cost, now)  # accepted past the maximum (wire 5.2): just count it
             return
         is_cancel = action is KrakenTradeAction.CANCEL
-        await self._spend(self._pair(pair), cost, None if is_cancel else self._max_wait)
+        await self._spend(counter, cost, None if is_cancel else self._max_wait)
+        self._spent_until(pair, self._clock())
+
+    def _spent_until(self, pair: str, when: float) -> None:
+        last = self.trading.last_spend
+        last[pair] = max(last.get(pair, when), when)
 
     async def acquire_futures(
         self, endpoint: str, *, batch_size: int = 0, with_last_fill_time: bool = False
@@ -371,9 +383,12 @@ class KrakenRateGovernor:
     def observe_ratecounter(self, value: Decimal | float, pair: str | None = None) -> None:
         """Correct the trading model from Kraken's live counter.
 
-        Upward corrections always apply (we under-estimated). Downward ones only when nothing
-        was spent on the pair within `settle_s`, since Kraken's figure may not include requests
-        still in flight. Without a pair the value is applied to the busiest pair.
+        Upward corrections apply when Kraken counts more than we do by over a point: Kraken
+        sends the counter as an integer, so a rounding up is not news, and taking it would also
+        drop from the model the requests still in flight (Kraken's figure cannot include them),
+        letting the next ones overshoot. Downward ones only when nothing was spent on the pair
+        within `settle_s`, for the same reason. Without a pair the value is applied to the
+        busiest pair.
         """
         now = self._clock()
         observed = float(value)
@@ -385,7 +400,7 @@ class KrakenRateGovernor:
         counter = self._pair(pair)
         modelled = counter.level_at(now)
         recent = now - self.trading.last_spend.get(pair, float("-inf")) < self._settle_s
-        if observed > modelled or not recent:
+        if observed > modelled + RATECOUNT_RESOLUTION or not recent:
             counter.set_level(observed, now)
 
     def observe_venue_rate_limited(self, pair: str | None = None) -> None:

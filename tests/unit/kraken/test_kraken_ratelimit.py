@@ -161,6 +161,47 @@ async def test_observe_ratecounter_corrects_up_always_down_when_settled() -> Non
     assert g.headroom().trading[0].level == 120
 
 
+async def test_a_rounded_ratecount_keeps_the_requests_in_flight() -> None:
+    t = FakeTime()
+    g = governor(t, settle_s=2.0)
+    for _ in range(4):  # reserved and sent; Kraken has processed the first only
+        await g.acquire_trade("P", A.ADD)
+    modelled = g.headroom().trading[0].level
+    # Kraken's integer counter rounds up past our model without counting the 3 in flight:
+    # replacing the model with it would forget them.
+    g.observe_ratecounter(int(modelled) + 1, "P")
+    assert g.headroom().trading[0].level == pytest.approx(modelled)
+    g.observe_ratecounter(int(modelled) + 2, "P")  # more than rounding: someone else spends
+    assert g.headroom().trading[0].level == int(modelled) + 2
+
+
+async def test_a_reservation_waiting_for_decay_is_not_corrected_away() -> None:
+    t = FakeTime()
+    sleeping = asyncio.Event()
+    release = asyncio.Event()
+
+    async def held_sleep(seconds: float) -> None:
+        t.sleeps.append(seconds)
+        sleeping.set()
+        await release.wait()
+
+    g = KrakenRateGovernor(
+        KrakenTier.PRO, max_wait=100.0, settle_s=2.0, clock=t.clock, sleep=held_sleep
+    )
+    limit = 179  # PRO: Kraken's 180 less the safety margin
+    await g.acquire_trade("P", A.BATCH_ADD, count=int(2 * limit))  # the counter is full
+    waiting = asyncio.create_task(g.acquire_trade("P", A.CANCEL, order_ages_s=[0.0]))
+    await asyncio.wait_for(sleeping.wait(), 5)
+    wait = t.sleeps[-1]
+    assert wait > 2.0  # the cancel's penalty waits longer than settle_s
+    modelled = g.headroom().trading[0].level
+    t.now += wait - 0.1  # still waiting; the last reservation was made > settle_s ago
+    g.observe_ratecounter(int(limit), "P")  # Kraken has not seen the waiting cancel
+    assert g.headroom().trading[0].level == pytest.approx(modelled - (wait - 0.1) * 3.75)
+    release.set()
+    await waiting
+
+
 async def test_max_ratecount_from_ack_and_venue_rate_limited() -> None:
     t = FakeTime()
     g = governor(t, KrakenTier.STARTER, max_wait=0.0)
