@@ -25,6 +25,7 @@ async def test_resting_limit_then_cancel(harness: SpotHarness) -> None:
         harness.ctx, CancelRequest(client_order_id=request.client_order_id)
     )
     assert canceled.status is OrdStatus.CANCELED
+    await harness.done(request.client_order_id)  # the report may follow the answer
     kinds = [r.exec_type for r in harness.reports.of(request.client_order_id)]
     assert kinds == [ExecType.PENDING_NEW, ExecType.NEW, ExecType.PENDING_CANCEL, ExecType.CANCELED]
     last = harness.reports.of(request.client_order_id)[-1]
