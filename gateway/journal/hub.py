@@ -163,14 +163,7 @@ class Subscription:
                     return report
                 await self._read_store(min(stream.high_water, start - 1))
                 continue
-            wakeup = self._hub.wakeup(stream)
-            if heartbeat_after is None:
-                await wakeup.wait()
-                continue
-            try:
-                async with asyncio.timeout(heartbeat_after):
-                    await wakeup.wait()
-            except TimeoutError:
+            if not await self._wait_for_more(heartbeat_after):
                 return None
 
     async def next_batch(
@@ -196,15 +189,22 @@ class Subscription:
                     return self._take_ring(stream.ring, wanted - start, limit)
                 await self._read_store(min(stream.high_water, start - 1))
                 continue
-            wakeup = self._hub.wakeup(stream)
-            if heartbeat_after is None:
-                await wakeup.wait()
-                continue
-            try:
-                async with asyncio.timeout(heartbeat_after):
-                    await wakeup.wait()
-            except TimeoutError:
+            if not await self._wait_for_more(heartbeat_after):
                 return []
+
+    async def _wait_for_more(self, heartbeat_after: float | None) -> bool:
+        """Wait for the next publish on this stream; False if `heartbeat_after` seconds passed
+        first. Moves no cursor, so cancelling it loses nothing."""
+        wakeup = self._hub.wakeup(self._stream)
+        if heartbeat_after is None:
+            await wakeup.wait()
+            return True
+        try:
+            async with asyncio.timeout(heartbeat_after):
+                await wakeup.wait()
+        except TimeoutError:
+            return False
+        return True
 
     def _take_page(self, limit: int) -> list[ExecutionReport]:
         """Up to `limit` reports from the store page that continue the cursor (like `next`,

@@ -89,6 +89,15 @@ async def sim() -> AsyncIterator[SimulatorServer]:
         yield server
 
 
+@pytest.fixture
+async def quiet_sim() -> AsyncIterator[SimulatorServer]:
+    """Trader and maker accounts and no market maker: the test sets every price itself."""
+    async with SimulatorServer(
+        host="127.0.0.1", port=0, seed=5, accounts=accounts([TRADER, MAKER]), market_maker=False
+    ) as server:
+        yield server
+
+
 async def set_faults(sim: SimulatorServer, plan: dict[str, Any]) -> None:
     async with httpx.AsyncClient() as http:
         response = await http.post(f"{sim.base_url}/_sim/faults", content=json.dumps(plan))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,24 +14,13 @@ from gateway.core.errors import ErrorReason
 from gateway.core.model import BookSnapshot, ExecType, OrdStatus, Side
 from simulator.app import SimulatorServer
 from tests.integration.kraken_spot.conftest import (
-    MAKER,
-    TRADER,
     RestMaker,
     SpotHarness,
-    accounts,
     set_faults,
     start_harness,
 )
 
 PX = Decimal("50000")
-
-
-@pytest.fixture
-async def quiet_sim() -> AsyncIterator[SimulatorServer]:
-    async with SimulatorServer(
-        host="127.0.0.1", port=0, seed=5, accounts=accounts([TRADER, MAKER]), market_maker=False
-    ) as server:
-        yield server
 
 
 @pytest.mark.parametrize("use_ws", [False, True], ids=["rest", "ws"])

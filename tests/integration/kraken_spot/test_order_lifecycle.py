@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,10 +26,8 @@ from gateway.core.model import (
 )
 from simulator.app import SimulatorServer
 from tests.integration.kraken_spot.conftest import (
-    MAKER,
     TRADER,
     SpotHarness,
-    accounts,
     start_harness,
 )
 
@@ -38,11 +35,8 @@ PX = Decimal("50000")
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[SimulatorServer]:
-    async with SimulatorServer(
-        host="127.0.0.1", port=0, seed=3, accounts=accounts([TRADER, MAKER]), market_maker=False
-    ) as server:
-        yield server
+def sim(quiet_sim: SimulatorServer) -> SimulatorServer:
+    return quiet_sim
 
 
 def exec_types(h: SpotHarness, client_order_id: str) -> list[ExecType]:

@@ -4,7 +4,6 @@ the trades that move the last price). Over WS amend_order and over REST AmendOrd
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,7 @@ from krakengw import OrdStatus as ClientOrdStatus
 from krakengw.v1 import common_pb2
 from simulator.app import SimulatorServer
 from tests.integration.kraken_spot.conftest import (
-    MAKER,
-    TRADER,
     SpotHarness,
-    accounts,
     start_harness,
 )
 from tests.integration.kraken_spot.test_grpc_gateway import start_gateway
@@ -40,11 +36,8 @@ PX = Decimal("50000")
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[SimulatorServer]:
-    async with SimulatorServer(
-        host="127.0.0.1", port=0, seed=5, accounts=accounts([TRADER, MAKER]), market_maker=False
-    ) as server:
-        yield server
+def sim(quiet_sim: SimulatorServer) -> SimulatorServer:
+    return quiet_sim
 
 
 @pytest.fixture(params=["ws", "rest"])
