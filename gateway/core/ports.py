@@ -215,6 +215,12 @@ class JournalPort(Protocol):
         """A page of journaled reports of a session (sequence > after_sequence), ascending."""
         ...
 
+    def expedite(self) -> None:
+        """A caller is about to wait for what is queued (a write-ahead record while a venue
+        call is in flight): commit it as soon as the caller yields, by the fastest path there
+        is. Other writes may be group-committed at the journal's own pace."""
+        ...
+
     def save_orders(self, orders: Sequence[Order]) -> Awaitable[None]:
         """Upsert order snapshots (keyed by account + client order id); written in call order
         with `append`, so a report and its order snapshot commit consistently."""

@@ -1019,6 +1019,8 @@ class TradingService:
         self._orders.put(order)
         saved = self.journal.save_orders([order])
         appended = self.journal.append([make_report(order, exec_type, self._now(), **report)])
+        if exec_type in _WRITE_AHEAD:
+            self.journal.expedite()  # the caller will wait for it once the venue answers
         return _both(saved, appended)
 
     def _commit(self, update: Update | None) -> Awaitable[None]:
@@ -1071,6 +1073,10 @@ class TradingService:
     async def _run_shielded(self, coro: Coroutine[Any, Any, T]) -> T:
         """Finish venue work even if the caller goes away."""
         return await asyncio.shield(self._spawn(coro))
+
+
+# Reports journaled before the venue call whose outcome they anticipate (see _settle_ahead).
+_WRITE_AHEAD = frozenset({ExecType.PENDING_NEW, ExecType.PENDING_CANCEL, ExecType.PENDING_REPLACE})
 
 
 def _log_write_failure(future: asyncio.Future[Any]) -> None:

@@ -178,6 +178,7 @@ class _Counters:
 
 _STOP = object()
 CHECKPOINT_EVERY = 1000  # queued writes between WAL checkpoints
+INLINE_MAX_OPS = 16  # batches up to this size may commit on the loop (see _commit_here)
 
 # A batch's reports travel to SQLite as one JSON document (one orjson call for the batch) and are
 # split there. That one statement is one sqlite3_step, and the sqlite3 module drops the GIL for
@@ -229,6 +230,9 @@ class SqliteJournal:
         self._ops_since_checkpoint = 0
         self._checkpoint_running = False
         self._writer = threading.Thread(target=self._write_loop, name="journal-writer", daemon=True)
+        self._commit_lock = threading.Lock()  # one commit at a time: the writer's or the loop's
+        self._queued = 0  # hand-overs queued for the writer and not yet committed
+        self._expedite = False  # the next hand-over has a waiting caller (see expedite)
         self._closed = False
         self._stored_fills: dict[tuple[str, str], int] = {}  # writer thread only
         self._write_conn: sqlite3.Connection | None = None
@@ -279,6 +283,7 @@ class SqliteJournal:
         stop = False
         while not stop:
             batch: list[_Op] = []
+            taken = 0
             item = self._queue.get()
             while True:
                 if item is _STOP:
@@ -286,17 +291,22 @@ class SqliteJournal:
                     break
                 assert isinstance(item, list)
                 batch.extend(item)
+                taken += 1
                 if len(batch) >= self._max_batch:
                     break
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            if batch:
-                self._commit_batch(conn, batch)
+            with self._commit_lock:
+                if batch:
+                    self._commit_batch(conn, batch)
+                self._queued -= taken
         conn.close()
 
-    def _commit_batch(self, conn: sqlite3.Connection, batch: list[_Op]) -> None:
+    def _commit_batch(
+        self, conn: sqlite3.Connection, batch: list[_Op], *, on_loop: bool = False
+    ) -> None:
         counters = self._counters
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -323,7 +333,10 @@ class SqliteJournal:
             self._stored_fills.clear()  # a cache of committed state: rebuilt from the file
             for op in batch:
                 op.error = exc
-        self._loop.call_soon_threadsafe(self._complete, batch)
+        if on_loop:
+            self._complete(batch)
+        else:
+            self._loop.call_soon_threadsafe(self._complete, batch)
 
     def _complete(self, batch: list[_Op]) -> None:
         """On the loop, in commit order: publish new reports, then wake the writers."""
@@ -352,9 +365,40 @@ class SqliteJournal:
             self._loop.call_soon(self._hand_over)
         return future
 
+    def expedite(self) -> None:
+        self._expedite = True
+
     def _hand_over(self) -> None:
         ops, self._outbox = self._outbox, []
+        urgent, self._expedite = self._expedite, False
+        if urgent and self._commit_here(ops):
+            return
+        with self._commit_lock:
+            self._queued += 1
         self._queue.put(ops)
+
+    def _commit_here(self, ops: list[_Op]) -> bool:
+        """Commit an expedited small batch on the loop when the writer has nothing queued or
+        running.
+
+        Waking the writer thread, handing it the GIL for each statement and waking the loop
+        again costs a few hundred microseconds, several times the commit itself; an order
+        waiting for its write-ahead record pays all of it, while the loop would sit idle
+        waiting for the venue anyway. Everything else (outcomes, fills, bursts) goes to the
+        writer, where SQLite's own work runs beside the loop, and so does every commit under
+        synchronous=FULL, whose fsync must not stall the loop."""
+        if len(ops) > INLINE_MAX_OPS or self._synchronous != "NORMAL" or self._closed:
+            return False
+        if not self._commit_lock.acquire(blocking=False):
+            return False  # the writer is committing: queue behind it, in order
+        try:
+            if self._queued:
+                return False  # earlier batches wait for the writer: keep the order
+            assert self._write_conn is not None
+            self._commit_batch(self._write_conn, ops, on_loop=True)
+            return True
+        finally:
+            self._commit_lock.release()
 
     # -- reports --------------------------------------------------------------------------
     def append(self, reports: Sequence[ExecutionReport]) -> Awaitable[list[AppendResult]]:
