@@ -120,6 +120,9 @@ class Order:
     cash_order_qty: Decimal | None
     price: Decimal | None
     stop_price: Decimal | None
+    # Trailing orders: the current offsets (amendable), in the units the order was placed with.
+    trailing_offset: Decimal | None = None
+    limit_offset: Decimal | None = None
     ord_status: OrdStatus | None
     venue_order_id: str
     orig_client_order_id: str
@@ -149,6 +152,8 @@ class Order:
             cash_order_qty=from_wire(spec.cash_order_qty),
             price=from_wire(spec.price),
             stop_price=from_wire(spec.stop_price),
+            trailing_offset=from_wire(spec.trailing_offset),
+            limit_offset=from_wire(spec.limit_offset),
             ord_status=from_proto(OrdStatus, msg.ord_status),
             venue_order_id=msg.venue_order_id,
             orig_client_order_id=msg.orig_client_order_id,

@@ -224,9 +224,9 @@ async def test_invalid_trailing_amends_are_refused_before_kraken(
             assert at_kraken[1] is not None and at_kraken[1].trailing_offset == 100
             still = await client.get_order("trail")
             assert still.ord_status is stop.ord_status
-            assert still.raw.spec.trailing_offset == "100"
+            assert still.trailing_offset == Decimal("100")
             moved = await client.amend_order("trail", trailing_offset=Decimal("250"))
-            assert moved.raw.spec.trailing_offset == "250"
-            assert (await client.get_order("trail")).raw.spec.trailing_offset == "250"
+            assert moved.trailing_offset == Decimal("250")
+            assert (await client.get_order("trail")).trailing_offset == Decimal("250")
     finally:
         await gateway.app.stop()
