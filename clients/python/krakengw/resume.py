@@ -149,6 +149,19 @@ class _StreamBase:
     def last_heartbeat(self) -> Heartbeat | None:
         return self._cursor.last_heartbeat
 
+    def _hand_out(
+        self, message: executions_pb2.StreamExecutionsResponse
+    ) -> Iterator[ExecutionReport]:
+        """The reports of one message for the caller. Each is accepted only as it is handed
+        out, so the position never runs ahead of what the caller received; none after close."""
+        cursor = self._cursor
+        for raw in cursor.reports(message):
+            if self._closed:
+                return
+            report = cursor.accept_report(raw)
+            if report is not None:
+                yield report
+
     def _request(self) -> executions_pb2.StreamExecutionsRequest:
         return executions_pb2.StreamExecutionsRequest(
             from_sequence=self._cursor.last,
@@ -222,20 +235,14 @@ class ExecutionStream(_StreamBase):
 
     def _run(self) -> Iterator[ExecutionReport]:
         failures = 0
-        cursor = self._cursor
         while not self._closed:
             self._call = call = self._open_call(self._request())
             try:
                 for message in call:
                     failures = 0
-                    # Each report of a batch is accepted only as it is handed out, so the
-                    # position never runs ahead of what the caller received.
-                    for raw in cursor.reports(message):
-                        if self._closed:
-                            return
-                        report = cursor.accept_report(raw)
-                        if report is not None:
-                            yield report
+                    yield from self._hand_out(message)
+                    if self._closed:
+                        return
             except SequenceGapError:
                 pass  # reconnecting from the last sequence fetches the missing reports
             except grpc.RpcError as error:
@@ -308,20 +315,15 @@ class AsyncExecutionStream(_StreamBase):
 
     async def _run(self) -> AsyncGenerator[ExecutionReport, None]:
         failures = 0
-        cursor = self._cursor
         while not self._closed:
             self._call = call = self._open_call(self._request())
             try:
                 async for message in call:
                     failures = 0
-                    # Each report of a batch is accepted only as it is handed out, so the
-                    # position never runs ahead of what the caller received.
-                    for raw in cursor.reports(message):
-                        if self._closed:
-                            return
-                        report = cursor.accept_report(raw)
-                        if report is not None:
-                            yield report
+                    for report in self._hand_out(message):
+                        yield report
+                    if self._closed:
+                        return
             except SequenceGapError:
                 pass  # reconnecting from the last sequence fetches the missing reports
             except asyncio.CancelledError:
