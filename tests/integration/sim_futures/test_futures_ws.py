@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from simulator.accounts import DEMO_FUTURES_KEY
 from simulator.app import SimulatorServer
-from tests.shared_data import kraken_fixture
+from tests.fixtures import kraken_fixture
 
 from .conftest import Client, FuturesRest
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from simulator.engine.clock import ManualClock
 from tests.integration.sim_spot.conftest import SpotClient
-from tests.shared_data import kraken_fixture
+from tests.fixtures import kraken_fixture
 
 
 async def test_time_and_status(client: SpotClient) -> None:

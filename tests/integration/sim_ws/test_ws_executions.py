@@ -10,7 +10,7 @@ from simulator.app import SimulatorServer
 from simulator.engine.spot import SpotEngine
 from simulator.faults import FaultAction, FaultRule, SystemStatus
 from tests.integration.sim_ws.conftest import Message, WsClient
-from tests.shared_data import kraken_fixture
+from tests.fixtures import kraken_fixture
 
 Connect = Callable[..., Any]
 SYMBOL = "BTC/USD"

@@ -16,7 +16,7 @@ from simulator.engine.spot import SpotEngine
 from simulator.spot_ws import SPOT_WS_L3_PATH
 from tests.integration.sim_ws.conftest import Message, WsClient
 from tests.integration.sim_ws.test_ws_book import PAIR, SYMBOL, _random_change
-from tests.shared_data import kraken_fixture
+from tests.fixtures import kraken_fixture
 
 Connect = Callable[..., Any]
 

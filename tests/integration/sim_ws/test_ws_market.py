@@ -9,7 +9,7 @@ from simulator.accounts import DEMO_ACCOUNT_ID
 from simulator.engine.model import OrderParams, OrderType, Side
 from simulator.engine.spot import SpotEngine
 from tests.integration.sim_ws.conftest import WsClient
-from tests.shared_data import kraken_fixture
+from tests.fixtures import kraken_fixture
 
 Connect = Callable[..., Any]
 PAIR = "XXBTZUSD"

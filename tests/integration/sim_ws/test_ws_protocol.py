@@ -11,7 +11,7 @@ from simulator.app import SimulatorServer
 from simulator.faults import SystemStatus
 from simulator.spot_ws import SpotWsConfig, server_of
 from tests.integration.sim_ws.conftest import WsClient
-from tests.shared_data import kraken_fixture
+from tests.fixtures import kraken_fixture
 
 Connect = Callable[..., Any]
 

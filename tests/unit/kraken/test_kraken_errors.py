@@ -23,7 +23,7 @@ from gateway.venues.kraken.common.errors import (
     kraken_error,
     kraken_errors,
 )
-from tests.shared_data import kraken_fixture
+from tests.fixtures import kraken_fixture
 
 R = ErrorReason
 

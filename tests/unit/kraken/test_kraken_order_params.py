@@ -37,7 +37,7 @@ from gateway.venues.kraken.spot.order_params import (
     fmt,
     kraken_cl_ord_id,
 )
-from tests.shared_data import kraken_fixture
+from tests.fixtures import kraken_fixture
 
 D = Decimal
 BTC = Instrument(

@@ -32,15 +32,14 @@ from gateway.core.model import (
 from gateway.venues.kraken.common.l2_book import KrakenL2Book
 from gateway.venues.kraken.common.symbols import KrakenSymbolMap
 from gateway.venues.kraken.spot import parse as p
-from tests.shared_data import kraken_fixture, shared_dir
+from tests.fixtures import kraken_fixture, kraken_ws_fixture
 
 D = Decimal
 
 
 def ws_fixture(name: str) -> Any:
     """WS v2 payloads decoded the way the WS client must: JSON numbers as Decimal."""
-    path = Path(shared_dir()) / "data" / "kraken" / name
-    return json.loads(path.read_text(), parse_float=Decimal)
+    return kraken_ws_fixture(name)
 
 
 @pytest.fixture

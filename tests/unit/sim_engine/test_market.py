@@ -22,7 +22,7 @@ from simulator.engine import (
     SpotEngine,
 )
 from simulator.market_data import ASSETS, PAIRS, PairDirectory
-from tests.shared_data import kraken_fixture
+from tests.fixtures import kraken_fixture
 from tests.unit.sim_engine.helpers import limit, market
 
 D = Decimal

@@ -32,7 +32,7 @@ from simulator.futures_ws_wire import (
     ws_trade_json,
 )
 from simulator.spot_ws_wire import encode
-from tests.shared_data import kraken_fixture
+from tests.fixtures import kraken_fixture
 
 ACCT = "AA00SHAPE"
 D = Decimal
