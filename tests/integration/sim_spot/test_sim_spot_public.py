@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from simulator.engine.clock import ManualClock
-from tests.integration.sim_spot.conftest import SpotClient
 from tests.fixtures import kraken_fixture
+from tests.integration.sim_spot.conftest import SpotClient
 
 
 async def test_time_and_status(client: SpotClient) -> None:

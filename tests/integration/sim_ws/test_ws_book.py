@@ -14,8 +14,8 @@ from simulator.app import SimulatorServer
 from simulator.engine.model import OrderParams, OrderType, Side
 from simulator.engine.spot import SpotEngine
 from simulator.faults import FaultAction, FaultRule
-from tests.integration.sim_ws.conftest import Message, WsClient
 from tests.fixtures import kraken_fixture
+from tests.integration.sim_ws.conftest import Message, WsClient
 from tests.unit.sim_ws.client_book import ClientBook
 
 Connect = Callable[..., Any]

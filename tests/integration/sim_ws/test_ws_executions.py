@@ -9,8 +9,8 @@ from simulator.accounts import DEMO_ACCOUNT_ID
 from simulator.app import SimulatorServer
 from simulator.engine.spot import SpotEngine
 from simulator.faults import FaultAction, FaultRule, SystemStatus
-from tests.integration.sim_ws.conftest import Message, WsClient
 from tests.fixtures import kraken_fixture
+from tests.integration.sim_ws.conftest import Message, WsClient
 
 Connect = Callable[..., Any]
 SYMBOL = "BTC/USD"

@@ -14,9 +14,9 @@ from simulator.book_checksum import l3_checksum
 from simulator.engine.model import Side
 from simulator.engine.spot import SpotEngine
 from simulator.spot_ws import SPOT_WS_L3_PATH
+from tests.fixtures import kraken_fixture
 from tests.integration.sim_ws.conftest import Message, WsClient
 from tests.integration.sim_ws.test_ws_book import PAIR, SYMBOL, _random_change
-from tests.fixtures import kraken_fixture
 
 Connect = Callable[..., Any]
 

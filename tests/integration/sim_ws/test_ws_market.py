@@ -8,8 +8,8 @@ from typing import Any
 from simulator.accounts import DEMO_ACCOUNT_ID
 from simulator.engine.model import OrderParams, OrderType, Side
 from simulator.engine.spot import SpotEngine
-from tests.integration.sim_ws.conftest import WsClient
 from tests.fixtures import kraken_fixture
+from tests.integration.sim_ws.conftest import WsClient
 
 Connect = Callable[..., Any]
 PAIR = "XXBTZUSD"

@@ -10,8 +10,8 @@ from aiohttp import WSCloseCode, WSMsgType
 from simulator.app import SimulatorServer
 from simulator.faults import SystemStatus
 from simulator.spot_ws import SpotWsConfig, server_of
-from tests.integration.sim_ws.conftest import WsClient
 from tests.fixtures import kraken_fixture
+from tests.integration.sim_ws.conftest import WsClient
 
 Connect = Callable[..., Any]
 
