@@ -51,6 +51,7 @@ from gateway.config import (
     SessionConfig,
     load_config,
 )
+from gateway.core.errors import GatewayError
 from gateway.core.model import Permission
 from gateway.logging_setup import MaskingFormatter, configure_logging
 
@@ -159,6 +160,9 @@ def _serve(args: argparse.Namespace) -> int:
             asyncio.run(_run(config, formatter, args))
         except (ConfigError, OSError) as exc:
             print(f"kraken-gateway: {exc}", file=sys.stderr)
+            return 1
+        except GatewayError as exc:  # refused at start (e.g. the data_dir is in use): one line
+            print(f"kraken-gateway: {exc.message}", file=sys.stderr)
             return 1
     return 0
 

@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections import Counter
 from dataclasses import dataclass, field
 
 from simulator.accounts import KrakenAccounts, KrakenApiKey
@@ -111,6 +112,9 @@ class SpotAuthenticator:
         self._accounts = accounts
         self._lockout = lockout
         self.nonces = NonceTracker()
+        # Requests per API key that carried a valid signature, whatever their nonce: who signed
+        # with a key, and how often (tests prove a refused gateway signed nothing).
+        self.signed_requests: Counter[str] = Counter()
 
     def authenticate(
         self,
@@ -149,6 +153,7 @@ class SpotAuthenticator:
             raise KrakenError(INVALID_SIGNATURE) from exc
         if not hmac.compare_digest(base64.b64decode(expected), given):
             raise KrakenError(INVALID_SIGNATURE)
+        self.signed_requests[key.key] += 1
         if not self.nonces.check_and_record(key.key, nonce_int, key.nonce_window):
             raise KrakenError(INVALID_NONCE)
         return key

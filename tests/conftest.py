@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -37,6 +40,13 @@ def _attach() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     _attach()
+    # Gateways lock their venue keys in $XDG_RUNTIME_DIR/krakengw (gateway.leases.local): each
+    # test run gets its own, so runs side by side (or a gateway on this machine) never collide.
+    os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="krakengw-test-run-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ["XDG_RUNTIME_DIR"], ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -31,6 +31,7 @@ from gateway.api.metrics import ApiMetrics
 from gateway.api.server import GatewayServer
 from gateway.api.servicers.sessions import cancel_on_disconnect_hook
 from gateway.config import AccountConfig, ConfigError, GatewayConfig
+from gateway.core.leases import KeyLeases
 from gateway.core.ports import (
     AccountPort,
     InstrumentPort,
@@ -41,6 +42,7 @@ from gateway.core.ports import (
 from gateway.core.risk import RiskLimits
 from gateway.core.service import TradingService
 from gateway.journal import SqliteJournal
+from gateway.leases.claims import Claims, claim
 from gateway.sessions.auth import TokenAuthenticator
 from gateway.sessions.registry import ActiveSession, EndReason, SessionRegistry
 from gateway.venues.paper import PaperMarket, PaperVenue
@@ -129,6 +131,7 @@ class GatewayApp:
     port: int = 0
     metrics_port: int = 0
     _metrics_http: WSGIServer | None = None
+    claims: Claims | None = None
 
     @classmethod
     async def build(
@@ -138,9 +141,17 @@ class GatewayApp:
         venues: VenueFactory | None = None,
         journal_factory: JournalFactory | None = None,
         metrics: bool | None = None,
+        key_leases: KeyLeases | None = None,
     ) -> GatewayApp:
-        config.server.data_dir.mkdir(parents=True, exist_ok=True)
-        journal = await (journal_factory or _default_journal)(config.server.data_dir)
+        # Before anything is opened or signed: this data dir and each account's key are ours
+        # alone (see gateway.leases.claims); an account whose key is taken is left out.
+        claims = await claim(config.server, config.accounts.values(), key_leases)
+        try:
+            journal = await (journal_factory or _default_journal)(config.server.data_dir)
+        except BaseException:
+            await claims.release()
+            raise
+        served = [a for a in config.accounts.values() if a.name not in claims.refused]
         service = TradingService(journal)
         closers: list[Callable[[], Awaitable[None]]] = []
         account_ports: dict[str, AccountPort] = {}
@@ -149,7 +160,7 @@ class GatewayApp:
         factory = venues or paper_venues()
         try:
             await service.start()
-            for account in config.accounts.values():
+            for account in served:
                 bound = await factory(account)
                 closers.extend(bound.closers)
                 for source in bound.instruments:
@@ -162,17 +173,19 @@ class GatewayApp:
                 if bound.session_guards:
                     guards[account.name] = list(bound.session_guards)
                 service.set_risk_limits(account.name, _risk(account))
-            for account in config.accounts.values():
+            for account in served:
                 await service.reconcile(account.name)
         except BaseException:
             for close in closers:
                 await close()
             await journal.close()
+            await claims.release()
             raise
         sessions = SessionRegistry(
             config.accounts,
             heartbeat_interval_s=config.server.heartbeat_interval_s,
             heartbeat_timeout_s=config.server.heartbeat_timeout_s,
+            refused_accounts=claims.refused,
         )
         deps = ApiDeps(
             service=service,
@@ -196,6 +209,7 @@ class GatewayApp:
             server=server,
             metrics=api_metrics,
             _closers=closers,
+            claims=claims,
         )
 
     async def start(self, listen: str | None = None) -> int:
@@ -223,6 +237,8 @@ class GatewayApp:
                 await close()
         await self.journal.close()
         log.info("journal closed")
+        if self.claims is not None:
+            await self.claims.release()
         if self._metrics_http is not None:
             await asyncio.to_thread(self._metrics_http.shutdown)
 

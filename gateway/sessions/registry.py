@@ -87,8 +87,11 @@ class SessionRegistry:
         heartbeat_interval_s: float,
         heartbeat_timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
+        refused_accounts: Mapping[str, str] | None = None,
     ) -> None:
         self._accounts = accounts
+        # Accounts this gateway does not serve (another gateway holds their key): why, per name.
+        self._refused = dict(refused_accounts or {})
         self._interval = heartbeat_interval_s
         self._timeout = heartbeat_timeout_s
         self._clock = clock
@@ -118,6 +121,9 @@ class SessionRegistry:
                 "for its heartbeat timeout"
             )
         account = self._accounts[session.account]
+        refused = self._refused.get(account.name)
+        if refused is not None:
+            raise KeyLeasedError(refused)
         lease_key = account.lease_key if session.permissions & _LEASING_PERMISSIONS else None
         if lease_key is not None:
             holder = self._leases.try_acquire(lease_key, session.session_id)
