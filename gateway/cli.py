@@ -55,7 +55,15 @@ from gateway.core.errors import GatewayError
 from gateway.core.model import Permission
 from gateway.logging_setup import MaskingFormatter, configure_logging
 
-__all__ = ["DEV_ACCOUNT", "DEV_TOKEN", "EmbeddedSimulator", "dev_config", "main"]
+__all__ = [
+    "DEV_ACCOUNT",
+    "DEV_TOKEN",
+    "EmbeddedSimulator",
+    "attach_simulator",
+    "dev_config",
+    "main",
+    "running_gateway",
+]
 
 DEV_TOKEN = "krakengw-dev-token"  # noqa: S105 - documented development token, loopback only
 DEV_TOKEN_ENV = "KRAKENGW_TOKEN"  # noqa: S105 - the name of an environment variable
@@ -208,8 +216,6 @@ async def embedded_simulator(
         return
     sim_accounts = importlib.import_module("simulator.accounts")
     sim_app = importlib.import_module("simulator.app")
-    from gateway.venues.factory import SimulatorLink
-
     accounts = sim_accounts.demo_accounts()
     keys = {names[0]: (sim_accounts.DEMO_SPOT_KEY, sim_accounts.DEMO_SPOT_SECRET)}
     for i, name in enumerate(names[1:], start=1):
@@ -231,13 +237,21 @@ async def embedded_simulator(
         keys[name] = (key, secret)
     server = sim_app.SimulatorServer("127.0.0.1", port, accounts=accounts, seed=seed)
     async with server:
-        link = SimulatorLink(
-            rest_url=server.base_url,
-            ws_public_url=server.spot_ws_public_url,
-            ws_private_url=server.spot_ws_private_url,
-            keys=keys,
-        )
-        yield EmbeddedSimulator(server=server, link=link)
+        yield attach_simulator(server, keys)
+
+
+def attach_simulator(server: Any, keys: dict[str, tuple[str, str]]) -> EmbeddedSimulator:
+    """A running `simulator.app.SimulatorServer` as the gateway's simulator venue: `keys` maps
+    each gateway account that trades on it to the (api key, secret) it signs with."""
+    from gateway.venues.factory import SimulatorLink
+
+    link = SimulatorLink(
+        rest_url=server.base_url,
+        ws_public_url=server.spot_ws_public_url,
+        ws_private_url=server.spot_ws_private_url,
+        keys=keys,
+    )
+    return EmbeddedSimulator(server=server, link=link)
 
 
 @contextlib.asynccontextmanager
@@ -247,12 +261,20 @@ async def running_gateway(
     *,
     sim_port: int = 0,
     sim_seed: int = 0,
+    simulator: EmbeddedSimulator | None = None,
 ) -> AsyncIterator[tuple[Any, EmbeddedSimulator | None]]:
-    """The simulator (if an account needs it) and the started gateway, stopped in reverse."""
+    """The simulator (if an account needs it) and the started gateway, stopped in reverse.
+    With `simulator` (one the caller runs, see `attach_simulator`), the gateway trades on it
+    and starts none of its own."""
     from gateway.api.app import GatewayApp
     from gateway.venues.factory import GatewayVenues
 
-    async with embedded_simulator(config, port=sim_port, seed=sim_seed) as sim:
+    async with contextlib.AsyncExitStack() as stack:
+        sim = simulator
+        if sim is None:
+            sim = await stack.enter_async_context(
+                embedded_simulator(config, port=sim_port, seed=sim_seed)
+            )
         if sim is not None and formatter is not None:
             formatter.add_secrets(secret for _, secret in sim.link.keys.values())
         venues = GatewayVenues(config.kraken, sim.link if sim is not None else None)

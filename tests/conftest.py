@@ -11,6 +11,10 @@ import pytest
 
 from tests.secret_scan import find_leaks, known_secrets
 
+# The plugin users get through the `pytest11` entry point; listed here too so a checkout whose
+# installed metadata predates the entry point still has the fixtures.
+pytest_plugins = ["krakengw_testing.plugin"]
+
 
 class _LogCapture(logging.Handler):
     def __init__(self) -> None:

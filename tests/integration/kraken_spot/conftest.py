@@ -12,8 +12,6 @@ reports (from the journal subscription) and lets a test wait for one.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable
@@ -41,8 +39,9 @@ from gateway.venues.kraken.ratelimit import KrakenRateGovernor, KrakenTier
 from gateway.venues.kraken.spot.factory import KrakenSpotVenueBundle, build_kraken_spot_venue
 from gateway.venues.kraken.spot.nonce import InMemoryNonceStore, KrakenNonceSource
 from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
-from simulator.accounts import KrakenAccounts, parse_accounts
+from simulator.accounts import KrakenAccounts
 from simulator.app import SimulatorServer
+from simulator.named_accounts import named_accounts, named_key
 
 TRADER = "trader"
 MAKER = "maker"
@@ -52,29 +51,11 @@ WAIT_S = 15.0
 
 def key_of(name: str) -> tuple[str, str]:
     """(api key, base64 secret) of a test account, derived from its name."""
-    secret = base64.b64encode(hashlib.sha512(f"test-only-{name}".encode()).digest()).decode()
-    return f"test-key-{name}", secret
+    return named_key(name)
 
 
 def accounts(names: list[str]) -> KrakenAccounts:
-    raw: dict[str, Any] = {"accounts": []}
-    for i, name in enumerate(names):
-        key, secret = key_of(name)
-        raw["accounts"].append(
-            {
-                "id": f"AA{i:012d}",
-                "name": name,
-                "tier": "pro",
-                "balances": {
-                    "ZUSD": "10000000",
-                    "XXBT": "1000",
-                    "XETH": "10000",
-                    "XXDG": "1000000",
-                },
-                "keys": [{"key": key, "secret": secret, "permissions": ["all"]}],
-            }
-        )
-    return parse_accounts(raw)
+    return named_accounts(names)
 
 
 def credentials(name: str) -> KrakenCredentials:
