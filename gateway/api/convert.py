@@ -505,6 +505,7 @@ def instrument(i: m.Instrument) -> instruments_pb2.Instrument:
         contract_size=dec(i.contract_size),
         status=_enum_out(instruments_pb2.InstrumentStatus, "INSTRUMENT_STATUS_", i.status),
         expiry_time=time_out(i.expiry),
+        max_leverage=dec(i.max_leverage),
     )
 
 
@@ -575,6 +576,7 @@ def ticker(t: m.Ticker) -> market_data_pb2.Ticker:
         mark_price=dec(t.mark_price),
         index_price=dec(t.index_price),
         funding_rate=dec(t.funding_rate),
+        open_interest=dec(t.open_interest),
         time=time_out(t.time),
     )
 

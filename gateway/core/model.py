@@ -159,6 +159,7 @@ class Instrument:
     status: InstrumentStatus = InstrumentStatus.ONLINE
     contract_size: Decimal = Decimal(1)
     expiry: datetime | None = None  # dated futures only
+    max_leverage: Decimal | None = None  # None: not leveraged (spot) or not published
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,6 +437,7 @@ class Ticker:
     mark_price: Decimal | None = None
     index_price: Decimal | None = None
     funding_rate: Decimal | None = None
+    open_interest: Decimal | None = None  # derivatives: open contracts
     time: datetime | None = None
 
 

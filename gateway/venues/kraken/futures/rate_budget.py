@@ -1,0 +1,146 @@
+"""The Kraken Futures rate governor: the key's `/derivatives` cost budget and `/history` pool
+(wire 8.6), modelled as leaky buckets and spent before each call.
+
+`/derivatives`: 500 cost units draining 500 per 10 s; `/history`: 100 tokens refilling 100 per
+10 minutes. A call whose cost does not fit waits for the bucket to drain when the wait is short
+(`max_wait_s`), and is refused with `ResourceExhausted(RATE_LIMITED, retry_after)` otherwise,
+so the gateway never provokes Kraken's `apiLimitExceeded`. When Kraken says it anyway (another
+client on the key), the model is set full.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from gateway.core.errors import ErrorReason, ResourceExhausted
+from gateway.core.model import RateBudget
+
+DERIVATIVES_BUDGET = 500.0
+DERIVATIVES_WINDOW_S = 10.0
+HISTORY_POOL = 100.0
+HISTORY_REFILL_S = 600.0
+DEFAULT_MAX_WAIT_S = 2.0
+
+# Cost per (method, endpoint) on /derivatives/api/v3 (wire 8.6); unlisted private calls cost 2.
+DERIVATIVES_COSTS: Mapping[tuple[str, str], int] = {
+    ("POST", "sendorder"): 10,
+    ("POST", "editorder"): 10,
+    ("POST", "cancelorder"): 10,
+    ("POST", "cancelallorders"): 25,
+    ("POST", "cancelallordersafter"): 25,
+    ("POST", "transfer"): 10,
+    ("POST", "transfer/subaccount"): 10,
+    ("GET", "accounts"): 2,
+    ("GET", "openpositions"): 2,
+    ("GET", "openorders"): 2,
+    ("GET", "fills"): 2,
+    ("GET", "orders/status"): 1,
+    ("POST", "orders/status"): 1,
+    ("GET", "leveragepreferences"): 2,
+    ("PUT", "leveragepreferences"): 10,
+}
+DEFAULT_PRIVATE_COST = 2
+FILLS_SINCE_COST = 25
+BATCH_BASE_COST = 9
+HISTORY_COSTS: Mapping[str, int] = {"orders": 1, "triggers": 1, "executions": 1}
+
+
+def derivatives_cost(
+    method: str, endpoint: str, *, batch_size: int = 0, with_last_fill_time: bool = False
+) -> int:
+    if endpoint == "batchorder":
+        return BATCH_BASE_COST + batch_size
+    if endpoint == "fills" and with_last_fill_time:
+        return FILLS_SINCE_COST
+    return DERIVATIVES_COSTS.get((method, endpoint), DEFAULT_PRIVATE_COST)
+
+
+@dataclass(slots=True)
+class _Bucket:
+    name: str
+    capacity: float
+    drain_per_s: float
+    level: float = 0.0
+    at: float = 0.0
+
+    def now_level(self, now: float) -> float:
+        return max(0.0, self.level - (now - self.at) * self.drain_per_s)
+
+    def wait_for(self, cost: float, now: float) -> float:
+        """Seconds until `cost` fits (0 = now)."""
+        over = self.now_level(now) + cost - self.capacity
+        return max(0.0, over / self.drain_per_s)
+
+    def spend(self, cost: float, now: float) -> None:
+        self.level, self.at = self.now_level(now) + cost, now
+
+
+def _d(value: float) -> Decimal:
+    return Decimal(repr(round(value, 6)))
+
+
+class KrakenFuturesRateGovernor:
+    """Both Futures budgets of one key."""
+
+    def __init__(
+        self,
+        *,
+        max_wait_s: float = DEFAULT_MAX_WAIT_S,
+        clock: Callable[[], float] = time.monotonic,
+        derivatives_budget: float = DERIVATIVES_BUDGET,
+    ) -> None:
+        self._clock = clock
+        self._max_wait = max_wait_s
+        self.derivatives = _Bucket(
+            "futures_derivatives", derivatives_budget, derivatives_budget / DERIVATIVES_WINDOW_S
+        )
+        self.history = _Bucket("futures_history", HISTORY_POOL, HISTORY_POOL / HISTORY_REFILL_S)
+
+    async def acquire(self, cost: int, *, history: bool = False) -> None:
+        """Spend `cost` from the pool, waiting while the wait is short; else refuse."""
+        bucket = self.history if history else self.derivatives
+        if cost > bucket.capacity:
+            raise ValueError(f"cost {cost} exceeds the {bucket.name} budget")
+        while True:
+            now = self._clock()
+            wait = bucket.wait_for(cost, now)
+            if wait == 0.0:
+                bucket.spend(cost, now)
+                return
+            if wait > self._max_wait:
+                raise ResourceExhausted(
+                    f"Kraken Futures {bucket.name} budget spent; retry in {wait:.1f}s",
+                    ErrorReason.RATE_LIMITED,
+                    metadata={"budget": bucket.name},
+                    retry_after=wait,
+                )
+            await asyncio.sleep(wait)  # the bucket drains with time; re-check then
+
+    def observe_venue_rate_limited(self, *, history: bool = False) -> None:
+        """Kraken said apiLimitExceeded: someone else spends on this key; assume it full."""
+        bucket = self.history if history else self.derivatives
+        now = self._clock()
+        bucket.level, bucket.at = bucket.capacity, now
+
+    def rate_budgets(self, venue: str, *, time: datetime | None = None) -> Sequence[RateBudget]:
+        now = self._clock()
+        out = []
+        for bucket in (self.derivatives, self.history):
+            wait = bucket.wait_for(1.0, now)
+            out.append(
+                RateBudget(
+                    name=bucket.name,
+                    venue=venue,
+                    limit=_d(bucket.capacity),
+                    used=_d(bucket.now_level(now)),
+                    decay_per_second=_d(bucket.drain_per_s),
+                    retry_after_s=wait if wait > 0 else None,
+                    time=time,
+                )
+            )
+        return out

@@ -1,0 +1,234 @@
+"""The Kraken Futures REST v3 client: one pooled httpx client, `Authent`-signed private calls.
+
+Paths: `/derivatives/api/v3/<endpoint>` (trading, account, public market data) and
+`/api/history/v2/<endpoint>` (account history, its own rate pool). GET parameters travel in the
+query string, POST parameters as a form body (batchorder: `json=<URL-encoded JSON>`); the
+signature covers exactly that text (wire 8.2). Every private call carries a `Nonce` header from
+the key's journal-backed nonce source: Futures tolerates briefly out-of-order nonces, so calls
+of one key run concurrently (no lock around the round trip, unlike Spot).
+
+Reads that fail without a Kraken answer, or with a retryable error, are retried with backoff.
+Writes are sent once: anything after the request may have reached Kraken (timeout, 5xx, dropped
+connection, unparseable body, internal error) becomes `OutcomeUnknown`, settled by query.
+JSON numbers decode as `Decimal`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from gateway.core.errors import (
+    ErrorReason,
+    GatewayError,
+    OutcomeUnknown,
+    ResourceExhausted,
+    Unavailable,
+)
+from gateway.venues.kraken.common.credentials import KrakenCredentials
+from gateway.venues.kraken.futures.auth import KrakenFuturesSigner
+from gateway.venues.kraken.futures.errors import futures_error
+from gateway.venues.kraken.futures.rate_budget import KrakenFuturesRateGovernor, derivatives_cost
+from gateway.venues.kraken.spot.nonce import KrakenNonceSource
+
+log = logging.getLogger(__name__)
+
+DERIVATIVES_PATH = "/derivatives/api/v3/"
+HISTORY_PATH = "/api/history/v2/"
+DEFAULT_TIMEOUT_S = 10.0
+READ_ATTEMPTS = 4
+
+Params = Mapping[str, str] | Sequence[tuple[str, str]]
+Json = dict[str, Any]
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, GatewayError):
+        return exc.metadata.get("retryable") == "true" and not isinstance(exc, ResourceExhausted)
+    return False
+
+
+def _no_answer(text: str, reason: ErrorReason, after_send: bool) -> GatewayError:
+    if after_send:
+        return OutcomeUnknown(text, reason, metadata={"retryable": "false"})
+    return Unavailable(text, reason, metadata={"retryable": "true"})
+
+
+def parse_futures_response(status: int, body: bytes, *, after_send: bool = False) -> Json:
+    """The payload of a Futures REST answer (`result: success`), or raise what it means.
+
+    Kraken's envelope decides when there is one (errors come as 200 or 4xx/5xx with
+    `result: error`); without one, 429 is a rate limit and anything else no answer.
+    """
+    try:
+        msg = json.loads(body, parse_float=Decimal)
+    except ValueError:
+        msg = None
+    if isinstance(msg, dict) and msg.get("result") == "success":
+        return msg
+    if isinstance(msg, dict) and msg.get("result") == "error":
+        code = msg.get("error")
+        if not code and isinstance(msg.get("errors"), list) and msg["errors"]:
+            first = msg["errors"][0]
+            code = first.get("message") if isinstance(first, dict) else first
+        raise futures_error(str(code or "unknownError"), after_send=after_send)
+    if status == 429:
+        raise ResourceExhausted(
+            "Kraken Futures edge rate limit (HTTP 429)",
+            ErrorReason.VENUE_RATE_LIMITED,
+            retry_after=1.0,
+        )
+    if status != 200:
+        raise _no_answer(f"Kraken Futures HTTP {status}", ErrorReason.VENUE_UNAVAILABLE, after_send)
+    raise _no_answer(
+        "unparseable Kraken Futures response", ErrorReason.VENUE_RESPONSE_UNPARSEABLE, after_send
+    )
+
+
+def _transport_error(exc: httpx.HTTPError, *, after_send: bool) -> GatewayError:
+    """No Kraken answer. Failing to connect proves nothing was sent; anything later does not."""
+    kind = type(exc).__name__
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return Unavailable(
+            f"Kraken Futures unreachable ({kind})",
+            ErrorReason.VENUE_UNAVAILABLE,
+            metadata={"retryable": "true"},
+        )
+    if after_send:
+        return OutcomeUnknown(
+            f"no answer from Kraken Futures ({kind}); the outcome is being resolved",
+            ErrorReason.VENUE_TIMEOUT
+            if isinstance(exc, httpx.TimeoutException)
+            else ErrorReason.VENUE_CONNECTION_LOST,
+        )
+    return _no_answer(
+        f"no answer from Kraken Futures ({kind})", ErrorReason.VENUE_CONNECTION_LOST, False
+    )
+
+
+class KrakenFuturesRestClient:
+    """Futures REST for one API key (public calls need no key but share the pool)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: KrakenCredentials,
+        nonces: KrakenNonceSource,
+        governor: KrakenFuturesRateGovernor,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        read_attempts: int = READ_ATTEMPTS,
+        retry_wait_s: float = 0.05,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self.signer = KrakenFuturesSigner(credentials)
+        self._nonces = nonces
+        self.governor = governor
+        self._attempts = max(1, read_attempts)
+        self._retry_wait = retry_wait_s
+        self._own_http = http is None
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s),
+            limits=httpx.Limits(max_keepalive_connections=16, keepalive_expiry=30.0),
+        )
+
+    @property
+    def key_id(self) -> str:
+        return self.signer.key_id
+
+    def __repr__(self) -> str:
+        return f"KrakenFuturesRestClient(base={self._base!r}, key_id={self.key_id!r})"
+
+    async def close(self) -> None:
+        if self._own_http:
+            await self._http.aclose()
+
+    # -- public ---------------------------------------------------------------------------
+    async def public(self, endpoint: str, params: Params | None = None) -> Json:
+        """GET /derivatives/api/v3/<endpoint> without auth, retried like a read."""
+
+        async def once() -> Json:
+            query = urlencode(params or {})
+            url = f"{self._base}{DERIVATIVES_PATH}{endpoint}" + (f"?{query}" if query else "")
+            try:
+                response = await self._http.get(url)
+            except httpx.HTTPError as exc:
+                raise _transport_error(exc, after_send=False) from None
+            return parse_futures_response(response.status_code, response.content)
+
+        return await self._retrying(once)
+
+    # -- private --------------------------------------------------------------------------
+    async def read(self, endpoint: str, params: Params | None = None) -> Json:
+        """A private GET that changes nothing (retried)."""
+        cost = derivatives_cost(
+            "GET", endpoint, with_last_fill_time="lastFillTime" in dict(params or {})
+        )
+
+        async def once() -> Json:
+            await self.governor.acquire(cost)
+            return await self._call("GET", DERIVATIVES_PATH + endpoint, params, after_send=False)
+
+        return await self._retrying(once)
+
+    async def history(self, endpoint: str, params: Params | None = None) -> Json:
+        """A GET on the history API (its own pool), retried."""
+
+        async def once() -> Json:
+            await self.governor.acquire(1, history=True)
+            return await self._call("GET", HISTORY_PATH + endpoint, params, after_send=False)
+
+        return await self._retrying(once)
+
+    async def write(
+        self, endpoint: str, params: Params, *, method: str = "POST", batch_size: int = 0
+    ) -> Json:
+        """A private call that may change state at Kraken; sent at most once."""
+        await self.governor.acquire(derivatives_cost(method, endpoint, batch_size=batch_size))
+        return await self._call(method, DERIVATIVES_PATH + endpoint, params, after_send=True)
+
+    async def _call(
+        self, method: str, path: str, params: Params | None, *, after_send: bool
+    ) -> Json:
+        text = urlencode(params or {})
+        nonce = await self._nonces.next_nonce()
+        headers = self.signer.headers(path, text, nonce)
+        try:
+            if method == "GET":
+                url = self._base + path + (f"?{text}" if text else "")
+                response = await self._http.get(url, headers=headers)
+            else:
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+                response = await self._http.request(
+                    method, self._base + path, content=text.encode(), headers=headers
+                )
+        except httpx.HTTPError as exc:
+            raise _transport_error(exc, after_send=after_send) from None
+        try:
+            return parse_futures_response(
+                response.status_code, response.content, after_send=after_send
+            )
+        except ResourceExhausted as exc:
+            if exc.reason is ErrorReason.VENUE_RATE_LIMITED:
+                self.governor.observe_venue_rate_limited(history=path.startswith(HISTORY_PATH))
+            raise
+
+    async def _retrying(self, once: Callable[[], Awaitable[Json]]) -> Json:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential(multiplier=self._retry_wait, max=2.0),
+            retry=retry_if_exception(_retryable),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await once()
+        raise AssertionError("unreachable")  # pragma: no cover
