@@ -4,6 +4,8 @@
                          [--sim-port PORT] [--sim-seed N]
     kraken-gateway sim ...            (the simulator's own options; see `sim --help`)
     kraken-gateway demo
+    kraken-gateway check-config FILE [--json]
+    kraken-gateway --version
 
 `serve` prints `listening on HOST:PORT` on stdout once it accepts calls (`--listen
 127.0.0.1:0` picks a free port), then the embedded simulator's URLs if it runs one, and stops
@@ -18,6 +20,9 @@ journal lives in a temporary directory (the simulator forgets everything at exit
 --data-dir is given. With --config, accounts trade where their `venue` says (see
 gateway/config.py): real Kraken with keys, the embedded simulator, or the paper venue.
 
+`check-config` validates a config file and prints the effective accounts, sessions and server
+settings with every secret masked (gateway/check_config.py); it exits 1 on any problem.
+
 `demo` runs the simulator, the gateway and the demo strategy (gateway/demo.py) in one process
 and exits 0 only if every expected execution report arrived.
 """
@@ -30,6 +35,7 @@ import base64
 import contextlib
 import hashlib
 import importlib
+import importlib.metadata
 import ipaddress
 import logging
 import os
@@ -83,12 +89,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(parsed)
     if parsed.command == "demo":
         return _demo(parsed)
+    if parsed.command == "check-config":
+        from gateway.check_config import check_config
+
+        return check_config(parsed.file, sys.stdout, sys.stderr, as_json=parsed.json)
     _parser().print_help()
     return 2
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kraken-gateway", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"kraken-gateway {_version()}")
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="run the gRPC gateway")
     serve.add_argument("--config", type=Path, help="TOML config (see examples/gateway.toml)")
@@ -100,7 +111,17 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the demo strategy against a local gateway")
     demo.add_argument("--log-level", default=os.environ.get("KRAKENGW_LOG_LEVEL", "WARNING"))
     _simulator_options(demo)
+    check = sub.add_parser("check-config", help="validate a config; print it, secrets masked")
+    check.add_argument("file", type=Path, help="TOML config (see examples/gateway.toml)")
+    check.add_argument("--json", action="store_true", help="print the effective config as JSON")
     return parser
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("krakengw")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _simulator_options(parser: argparse.ArgumentParser) -> None:

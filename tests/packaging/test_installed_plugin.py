@@ -43,6 +43,15 @@ def test_strategy_project_uses_the_installed_plugin(wheels: Wheels, tmp_path: Pa
         check=True,
     ).stdout.strip()
     assert where.startswith(str(tmp_path / "venv")), where  # from the wheel, not the checkout
+    for script, expect in (("krakengw", "krakengw "), ("kraken-gateway", "kraken-gateway ")):
+        shown = subprocess.run(
+            [str(tmp_path / "venv" / "bin" / script), "--version"],
+            capture_output=True,
+            text=True,
+            env=scratch_env(),
+            check=False,
+        )
+        assert shown.returncode == 0 and shown.stdout.startswith(expect), shown.stderr
 
     run = subprocess.run(
         [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_strategy.py"],

@@ -1,0 +1,5 @@
+import sys
+
+from krakengw.cli.main import main
+
+sys.exit(main())
