@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bench.common import start_simulator
-from simulator.auth import spot_signature
+from simulator.spot.auth import spot_signature
 
 
 @dataclass

@@ -33,7 +33,7 @@ from simulator.context import make_context
 from simulator.engine.clock import ManualClock
 from simulator.engine.model import OrderParams, OrderType, Side
 from simulator.engine.spot import SpotEngine
-from simulator.limits import LimitsConfig
+from simulator.spot.limits import LimitsConfig
 
 ACCOUNT = "AABENCHWS00001"
 PAIR = "XXBTZUSD"

@@ -29,8 +29,8 @@ from simulator.accounts import (
 )
 from simulator.app import SimulatorServer
 from simulator.engine.clock import ManualClock
-from simulator.limits import LimitsConfig
 from simulator.named_accounts import named_accounts, named_key
+from simulator.spot.limits import LimitsConfig
 
 __all__ = [
     "BackgroundLoop",

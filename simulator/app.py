@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import importlib.util
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -22,7 +20,6 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator import spot_http
 from simulator.accounts import KrakenAccounts
 from simulator.context import (
     FUTURES_WS_PATH,
@@ -33,12 +30,14 @@ from simulator.context import (
 )
 from simulator.engine.clock import Clock
 from simulator.faults import FaultAction, FaultPlanError, FaultRule
-from simulator.limits import LimitsConfig
+from simulator.futures import rest as futures_rest
+from simulator.futures import ws as futures_ws
+from simulator.spot import rest as spot_rest
+from simulator.spot import ws as spot_ws
+from simulator.spot.limits import LimitsConfig
 
 CTX_KEY = web.AppKey("krakengw_sim_ctx", SimContext)
 
-# Front ends written by other modules; each is registered when its module exists.
-PLUGGABLE_FRONT_ENDS = ("simulator.futures_http", "simulator.spot_ws", "simulator.futures_ws")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -46,14 +45,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def build_app(ctx: SimContext) -> web.Application:
     app = web.Application(middlewares=[_fault_middleware(ctx)], client_max_size=1 << 20)
     app[CTX_KEY] = ctx
-    spot_http.register(app, ctx)
-    for name in PLUGGABLE_FRONT_ENDS:
-        if importlib.util.find_spec(name) is None:
-            continue
-        module = importlib.import_module(name)
-        register = getattr(module, "register", None)
-        if callable(register):
-            register(app, ctx)
+    spot_rest.register(app, ctx)
+    futures_rest.register(app, ctx)
+    spot_ws.register(app, ctx)
+    futures_ws.register(app, ctx)
     app.on_startup.append(_start_driver)
     app.on_cleanup.append(_stop_driver)
     app.router.add_get("/_sim/faults", _get_faults)
@@ -122,7 +117,7 @@ async def _apply_http_fault(
 
 def _venue_error(path: str, error: str, ctx: SimContext) -> web.Response:
     if path.startswith("/0/"):
-        return spot_http.envelope_response([error], None)
+        return spot_rest.envelope_response([error], None)
     server_time = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(ctx.now()))
     body = {"result": "error", "serverTime": server_time, "error": error}
     return web.Response(body=json.dumps(body).encode(), content_type="application/json")

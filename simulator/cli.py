@@ -13,7 +13,7 @@ from pathlib import Path
 from simulator.accounts import AccountsFileError, demo_accounts, load_accounts
 from simulator.app import SimulatorServer
 from simulator.faults import FaultPlanError
-from simulator.limits import LimitsConfig
+from simulator.spot.limits import LimitsConfig
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.accounts import KrakenAccount, KrakenAccounts, KrakenApiKey, demo_accounts
-from simulator.auth import SpotAuthenticator
 from simulator.engine.clock import Clock, SystemClock
+from simulator.engine.errors import KrakenError
 from simulator.engine.futures_engine import KrakenFuturesEngine
+from simulator.engine.pairs import PairDirectory
 from simulator.engine.spot import SpotEngine
 from simulator.faults import FaultPlan
-from simulator.limits import KrakenLimits, LimitsConfig
-from simulator.market_data import PairDirectory
-from simulator.spot_errors import KrakenError
+from simulator.spot.auth import SpotAuthenticator
+from simulator.spot.limits import KrakenLimits, LimitsConfig
 
 # WebSocket paths on the single simulator port (documented in simulator/README.md).
 SPOT_WS_PUBLIC_PATH = "/ws/v2"

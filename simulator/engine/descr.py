@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from simulator.engine.model import CloseParams, Order, OrderType
-from simulator.market_data import KrakenPair
+from simulator.engine.pairs import KrakenPair
 
 _WORDS = {
     OrderType.MARKET: "market",

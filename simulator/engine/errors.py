@@ -1,12 +1,10 @@
 """Kraken's error type and the exact strings the engine produces (wire 1.4).
 
-`KrakenError` is the one shared with the Spot front ends (`simulator.spot_errors`), so a front end
-catches a single class and writes `err.code` into the envelope.
+`KrakenError` is also the one exception the Spot front ends raise, so a front end catches a single
+class and writes `err.code` into the envelope.
 """
 
 from __future__ import annotations
-
-from simulator.spot_errors import KrakenError
 
 __all__ = [
     "CANCEL_REASON_USER",
@@ -16,6 +14,15 @@ __all__ = [
     "UNKNOWN_ORDER",
     "KrakenError",
 ]
+
+
+class KrakenError(Exception):
+    """A request Kraken would refuse; `code` is the wire string, e.g. `EAPI:Invalid nonce`."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
 
 INSUFFICIENT_FUNDS = "EOrder:Insufficient funds"
 POST_ONLY = "EOrder:Post only order"

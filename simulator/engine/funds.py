@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 
 from simulator.engine.model import ZERO, LedgerEntry, Order, Side
-from simulator.market_data import KrakenAsset, KrakenPair
+from simulator.engine.pairs import KrakenAsset, KrakenPair
 
 HUNDRED = Decimal(100)
 

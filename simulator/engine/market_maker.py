@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from simulator.engine.errors import KrakenError
 from simulator.engine.model import OrderParams, OrderType, Side, StpType
+from simulator.engine.pairs import KrakenPair
 from simulator.engine.parsing import round_to_tick
-from simulator.market_data import KrakenPair
 
 if TYPE_CHECKING:
     from simulator.engine.spot import SpotEngine

@@ -16,7 +16,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from simulator.engine.errors import KrakenError
 from simulator.engine.model import OrderType, Side
-from simulator.market_data import KrakenPair
+from simulator.engine.pairs import KrakenPair
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)

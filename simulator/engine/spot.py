@@ -25,6 +25,7 @@ from simulator.engine.errors import KrakenError
 from simulator.engine.events import ExecType
 from simulator.engine.market_maker import MarketMaker
 from simulator.engine.model import AddResult, CancelAfterResult, Order, OrderParams, OrderStatus
+from simulator.engine.pairs import PairDirectory
 from simulator.engine.spot_accounts import SpotAccounts
 from simulator.engine.spot_amend import SpotAmend
 from simulator.engine.spot_history import SpotHistory
@@ -37,7 +38,6 @@ from simulator.engine.spot_state import (
     PairStats,
 )
 from simulator.engine.spot_validation import valid_cl_ord_id
-from simulator.market_data import PairDirectory
 
 __all__ = [
     "FEE_ACCOUNT",

@@ -18,10 +18,10 @@ from simulator.engine.model import (
     OrderStatus,
     OrderType,
 )
+from simulator.engine.pairs import KrakenPair
 from simulator.engine.parsing import parse_decimal, parse_price_spec, quantize_down, resolve_price
 from simulator.engine.spot_matching import SpotMatching
 from simulator.engine.triggers import trail
-from simulator.market_data import KrakenPair
 
 
 class SpotAmend(SpotMatching):

@@ -21,11 +21,11 @@ from simulator.engine.model import (
     StpType,
     TimeInForce,
 )
+from simulator.engine.pairs import KrakenPair
 from simulator.engine.parsing import quantize_down
 from simulator.engine.spot_state import FEE_ACCOUNT, MARKET_LIKE
 from simulator.engine.spot_validation import SpotValidation
 from simulator.engine.triggers import fires, limit_after_trigger, trail
-from simulator.market_data import KrakenPair
 
 
 class SpotMatching(SpotValidation):

@@ -37,7 +37,7 @@ from simulator.engine.model import (
     Side,
     TriggerRef,
 )
-from simulator.market_data import KrakenPair, PairDirectory
+from simulator.engine.pairs import KrakenPair, PairDirectory
 
 MARKET_LIKE = (
     OrderType.MARKET,

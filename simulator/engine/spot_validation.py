@@ -22,6 +22,7 @@ from simulator.engine.model import (
     TimeInForce,
     TriggerRef,
 )
+from simulator.engine.pairs import KrakenPair
 from simulator.engine.parsing import (
     parse_decimal,
     parse_price_spec,
@@ -31,7 +32,6 @@ from simulator.engine.parsing import (
 )
 from simulator.engine.spot_state import SpotState
 from simulator.engine.triggers import trail
-from simulator.market_data import KrakenPair
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")

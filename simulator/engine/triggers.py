@@ -10,8 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from simulator.engine.model import Order, OrderType, Side
+from simulator.engine.pairs import KrakenPair
 from simulator.engine.parsing import HUNDRED, round_to_tick
-from simulator.market_data import KrakenPair
 
 _TAKE_PROFIT = (OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_LIMIT)
 

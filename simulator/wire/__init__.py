@@ -1,0 +1,1 @@
+"""Transport pieces every front end shares: the JSON codec and the WebSocket connection."""
