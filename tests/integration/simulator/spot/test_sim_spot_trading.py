@@ -238,10 +238,17 @@ async def test_cancel_all_orders_after_fires_on_a_real_timer(http: aiohttp.Clien
     async with SimulatorServer(port=0, seed=3) as sim:  # wall clock: the timer is real
         client = SpotClient(http, sim.base_url, DEMO_SPOT_KEY, DEMO_SPOT_SECRET)
         assert sim.ctx.engine is not None
+        demo_key = sim.ctx.accounts.key(DEMO_SPOT_KEY)
+        assert demo_key is not None
         canceled = asyncio.Event()
 
         def on_event(event: EngineEvent) -> None:
-            if isinstance(event, ExecutionEvent) and event.exec_type == "canceled":
+            # Only the demo account's cancel: the market maker requotes on the same wall clock.
+            if (
+                isinstance(event, ExecutionEvent)
+                and event.exec_type == "canceled"
+                and event.account_id == demo_key.account_id
+            ):
                 canceled.set()
 
         sim.ctx.engine.subscribe(on_event)
