@@ -120,3 +120,49 @@ def parse_ws_positions(msg: Mapping[str, Any], symbols: KrakenFuturesSymbols) ->
             )
         )
     return out
+
+
+def _ws_inverse_wallet(name: str) -> str:
+    """WS `F-XBT:USD` -> the REST wallet name `fi_xbtusd`."""
+    pair = name.upper().removeprefix("F-").replace(":", "")
+    return "fi_" + pair.lower()
+
+
+def parse_ws_balances(msg: Mapping[str, Any]) -> list[Balance]:
+    """A WS `balances_snapshot` / `balances` message -> the balances it carries, named like
+    `parse_accounts` names them (`futures:cash`, `futures:flex`, `futures:fi_xbtusd`)."""
+    out: list[Balance] = []
+    for code, qty in (msg.get("holding") or {}).items():
+        amount = dec(qty, "holding")
+        out.append(
+            Balance(
+                asset=_asset(code), wallet=WALLET_PREFIX + "cash", total=amount, available=amount
+            )
+        )
+    for name, wallet in (msg.get("futures") or {}).items():
+        unit = str(wallet.get("unit") or name.upper().removeprefix("F-").partition(":")[0])
+        total = dec(wallet.get("balance", 0), "balance")
+        available = min(total, dec(wallet.get("available", total), "available"))
+        out.append(
+            Balance(
+                asset=_asset(unit),
+                wallet=WALLET_PREFIX + _ws_inverse_wallet(str(name)),
+                total=total,
+                available=available,
+                held=max(ZERO, total - available),
+            )
+        )
+    flex = msg.get("flex_futures") or {}
+    for code, cur in (flex.get("currencies") or {}).items():
+        total = dec(cur.get("quantity", 0), "quantity")
+        available = dec(cur.get("available", total), "available")
+        out.append(
+            Balance(
+                asset=_asset(code),
+                wallet=WALLET_PREFIX + "flex",
+                total=total,
+                available=available,
+                held=max(ZERO, total - available),
+            )
+        )
+    return out

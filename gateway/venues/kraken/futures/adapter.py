@@ -1,0 +1,555 @@
+"""The Kraken Futures venue for one API key: the core's order-entry, account, instrument and
+rate-budget ports (venue `krakenfutures`).
+
+Sends go over REST v3 (sendorder, editorder, cancelorder, batchorder, cancelallorders), each
+once: an answer lost after sending is `OutcomeUnknown`, which the core settles with
+`query_order` (orders/status by order id or cliOrdId), never by resending. An outcome status
+missing from the explicit tables (errors.py) is logged and also settled by query.
+
+Executions come over the WS v1 feeds, through one ordered path into the core: `open_orders`
+(accepted, triggered, amended, restated, canceled) and `fills` (de-duplicated by fill id, the
+same path REST catch-up fills take). On every (re)connect the snapshots reconcile: fills in the
+snapshot are replayed (duplicates dropped), and tracked orders missing from the open-orders
+snapshot are looked up with orders/status and settled. Until the first reconciliation is done
+the venue refuses new orders, so a restart reports missed executions first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from gateway.core.errors import ErrorReason, GatewayError, OutcomeUnknown, Unavailable
+from gateway.core.events import (
+    AmendAck,
+    OrderCanceled,
+    OrderFilled,
+    SubmitAck,
+    VenueEvent,
+    VenueOrderState,
+)
+from gateway.core.model import (
+    AmendRequest,
+    Balance,
+    Instrument,
+    Order,
+    OrderRequest,
+    OrdStatus,
+    Position,
+    RateBudget,
+    Subaccount,
+    Transfer,
+    TransferRequest,
+    TransferStatus,
+)
+from gateway.core.ports import JournalPort, VenueEventSink
+from gateway.venues.kraken.common.symbols import kraken_asset
+from gateway.venues.kraken.futures.order_params import (
+    MAX_BATCH_ORDERS,
+    batch_cancel_element,
+    batch_send_element,
+    build_edit_order_params,
+    build_send_order_params,
+    encode_batch,
+    kraken_futures_cli_ord_id,
+    rfc3339,
+)
+from gateway.venues.kraken.futures.parse_account import (
+    parse_accounts,
+    parse_open_positions,
+    parse_ws_balances,
+    parse_ws_positions,
+)
+from gateway.venues.kraken.futures.parse_fills import parse_rest_fill, parse_ws_fill
+from gateway.venues.kraken.futures.parse_instruments import KrakenFuturesSymbols
+from gateway.venues.kraken.futures.parse_orders import (
+    KrakenFuturesOutcome,
+    parse_batch_status,
+    parse_cancel_all,
+    parse_cancel_status,
+    parse_edit_status,
+    parse_open_order,
+    parse_order_status,
+    parse_send_status,
+    parse_ws_open_order_snapshot,
+    parse_ws_open_orders,
+)
+from gateway.venues.kraken.futures.rate_budget import KrakenFuturesRateGovernor
+from gateway.venues.kraken.futures.rest import KrakenFuturesRestClient
+from gateway.venues.kraken.futures.wire_values import (
+    VENUE,
+    KrakenFuturesOrderChange,
+    KrakenParseError,
+)
+from gateway.venues.kraken.futures.ws import (
+    JsonMessage,
+    KrakenFuturesPrivateWs,
+    KrakenFuturesWsError,
+)
+from gateway.venues.kraken.spot.dead_man import KrakenDeadManSwitch
+from gateway.venues.kraken.spot.executions import KrakenExecutionsFeed, KrakenOrderIds
+from gateway.venues.kraken.spot.order_params import fmt
+
+log = logging.getLogger(__name__)
+
+DEFAULT_READY_TIMEOUT_S = 15.0
+_CLOSED = frozenset({OrdStatus.FILLED, OrdStatus.CANCELED, OrdStatus.EXPIRED, OrdStatus.REJECTED})
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _unparseable(what: str, exc: KrakenParseError) -> OutcomeUnknown:
+    log.error("Kraken Futures %s answer not understood (%s); settling by query", what, exc)
+    return OutcomeUnknown(
+        f"Kraken Futures {what} answer not understood; the outcome is being resolved",
+        ErrorReason.VENUE_RESPONSE_UNPARSEABLE,
+    )
+
+
+class KrakenFuturesVenue:
+    """OrderEntryPort + AccountPort + InstrumentPort + RateBudgetPort of Kraken Futures."""
+
+    venue = VENUE
+
+    def __init__(
+        self,
+        *,
+        account: str,
+        rest: KrakenFuturesRestClient,
+        ws_url: str,
+        journal: JournalPort,
+        governor: KrakenFuturesRateGovernor,
+        instruments: Sequence[Instrument],
+        symbols: KrakenFuturesSymbols,
+        fills_since: datetime | None = None,
+        ready_timeout_s: float = DEFAULT_READY_TIMEOUT_S,
+        subaccounts: Sequence[Subaccount] = (),
+    ) -> None:
+        self._account = account
+        self._rest = rest
+        self._governor = governor
+        self._instruments = list(instruments)
+        self.symbols = symbols
+        self._ready_timeout = ready_timeout_s
+        self._fills_since = fills_since or datetime.now(UTC)
+        self._subaccounts = list(subaccounts)
+        self._sink: VenueEventSink | None = None
+        self.ids = KrakenOrderIds(
+            journal, account, venue=VENUE, venue_client_id=kraken_futures_cli_ord_id
+        )
+        self.feed = KrakenExecutionsFeed(self.ids, None, self._push)
+        self.ws = KrakenFuturesPrivateWs(ws_url, rest.signer, self._on_ws_message)
+        self.dead_man = KrakenDeadManSwitch(self._send_dead_man)
+        self._ready = asyncio.Event()
+        self._snapshot_orders: set[str] | None = None  # open order ids of this connect's snapshot
+        self._balance_queues: set[asyncio.Queue[Sequence[Balance]]] = set()
+        self._position_queues: set[asyncio.Queue[Sequence[Position]]] = set()
+        self.reconciliations = 0  # completed snapshot reconciliations (tests, metrics)
+
+    def __repr__(self) -> str:
+        return f"KrakenFuturesVenue(account={self._account!r}, key_id={self._rest.key_id!r})"
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def set_event_sink(self, sink: VenueEventSink) -> None:
+        self._sink = sink
+        self.start()
+
+    def start(self) -> None:
+        self.ws.start()
+
+    async def wait_ready(self, timeout_s: float | None = None) -> None:
+        async with asyncio.timeout(timeout_s or self._ready_timeout):
+            await self._ready.wait()
+
+    async def close(self) -> None:
+        if self.dead_man.is_armed:
+            await self.dead_man.disarm()
+        await self.ws.stop()
+
+    async def _await_ready(self) -> None:
+        if self._ready.is_set():
+            return
+        try:
+            await self.wait_ready()
+        except TimeoutError:
+            raise Unavailable(
+                "not yet reconciled with Kraken Futures; retry shortly",
+                ErrorReason.VENUE_UNAVAILABLE,
+            ) from None
+
+    async def _push(self, event: VenueEvent) -> None:
+        if self._sink is not None:
+            await self._sink.on_venue_event(event)
+
+    # -- WS feeds -------------------------------------------------------------------------
+    async def _on_ws_message(self, msg: JsonMessage) -> None:
+        event = msg.get("event")
+        if event in ("error", "subscribed_failed"):
+            raise KrakenFuturesWsError(f"Kraken Futures WS refused: {msg.get('message')}")
+        feed = msg.get("feed")
+        if event is not None or feed in (None, "heartbeat"):
+            return
+        if feed == "open_orders_snapshot":
+            await self._on_orders_snapshot(msg)
+        elif feed == "fills_snapshot":
+            await self._on_fills_snapshot(msg)
+        elif feed == "open_orders":
+            await self._on_order_update(msg)
+        elif feed == "fills":
+            for row in msg.get("fills") or []:
+                await self.feed.emit_fill(parse_ws_fill(row))
+        elif feed == "open_positions":
+            positions = parse_ws_positions(msg, self.symbols)
+            for queue in self._position_queues:
+                queue.put_nowait(positions)
+        elif feed in ("balances", "balances_snapshot"):
+            balances = parse_ws_balances(msg)
+            for bqueue in self._balance_queues:
+                bqueue.put_nowait(balances)
+
+    async def _on_orders_snapshot(self, msg: JsonMessage) -> None:
+        """First snapshot of a (re)connect: track what is open; settle the rest after fills."""
+        open_ids: set[str] = set()
+        for row in msg.get("orders") or []:
+            state = parse_ws_open_order_snapshot(row, self.symbols)
+            open_ids.add(state.venue_order_id)
+            if state.venue_order_id not in self.ids.live:
+                client = await self.ids.client_id(state.client_order_id)
+                if client is not None:
+                    self.ids.track(state.venue_order_id, client, state.symbol)
+        self._snapshot_orders = open_ids
+
+    async def _on_fills_snapshot(self, msg: JsonMessage) -> None:
+        fills = [parse_ws_fill(row) for row in msg.get("fills") or []]
+        since = self.feed.last_fill_time or self._fills_since
+        await self.feed.emit_fills(
+            f for f in fills if f.venue_time is None or f.venue_time >= since
+        )
+        open_ids, self._snapshot_orders = self._snapshot_orders or set(), None
+        vanished = [vid for vid in list(self.ids.live) if vid not in open_ids]
+        if vanished:
+            await self._settle_vanished(vanished)
+        self.reconciliations += 1
+        self._ready.set()
+
+    async def _settle_vanished(self, venue_ids: list[str]) -> None:
+        """Tracked orders that closed while the feed was away: their fills came with the
+        snapshot (or come from REST now); a cancel is reported here."""
+        payload = await self._rest.read("orders/status", [("orderIds", v) for v in venue_ids])
+        states = {s.venue_order_id: s for s in self._order_states(payload)}
+        missing_fills = False
+        for vid in venue_ids:
+            state = states.get(vid)
+            tracked = self.ids.live.get(vid)
+            if state is None or state.status not in _CLOSED:
+                continue
+            if state.status is OrdStatus.CANCELED and tracked is not None:
+                await self._push(
+                    OrderCanceled(
+                        client_order_id=tracked.client_order_id,
+                        venue_order_id=vid,
+                        text="canceled while the feed was reconnecting",
+                    )
+                )
+            missing_fills |= state.cum_qty > 0
+            self.ids.untrack(vid)
+        if missing_fills:
+            await self.feed.emit_fills(await self._rest_fills(self._fills_since))
+
+    async def _on_order_update(self, msg: JsonMessage) -> None:
+        update = parse_ws_open_orders(msg)
+        C = KrakenFuturesOrderChange
+        if update.change is C.ACCEPTED and update.order_id not in self.ids.live:
+            client = await self.ids.client_id(update.cli_ord_id)
+            if client is not None:
+                symbol = self.symbols.unified(update.symbol) if update.symbol else ""
+                self.ids.track(update.order_id, client, symbol)
+        if update.is_cancel:
+            self.ids.untrack(update.order_id)
+        if update.event is None or self.feed.is_own_echo(update.event):
+            return
+        await self.feed.emit(update.event)
+
+    # -- OrderEntryPort -------------------------------------------------------------------
+    async def submit(self, request: OrderRequest, instrument: Instrument) -> SubmitAck:
+        await self._await_ready()
+        cli = kraken_futures_cli_ord_id(request.client_order_id).value
+        params = build_send_order_params(request, instrument, cli_ord_id=cli)
+        await self.ids.cl_ord_id_for(request.client_order_id)  # journals a mapped id first
+        payload = await self._rest.write("sendorder", params)
+        try:
+            outcome = parse_send_status(payload)
+        except KrakenParseError as exc:
+            raise _unparseable("sendorder", exc) from None
+        return self._acked(outcome, request, instrument)
+
+    def _acked(
+        self, outcome: KrakenFuturesOutcome, request: OrderRequest, instrument: Instrument
+    ) -> SubmitAck:
+        if outcome.error is not None:
+            raise outcome.error
+        if outcome.order_id is None:
+            raise _unparseable("sendorder", KrakenParseError("accepted without an order id"))
+        if outcome.order_id not in self.ids.live:
+            self.ids.track(outcome.order_id, request.client_order_id, instrument.symbol)
+        return SubmitAck(venue_order_id=outcome.order_id, venue_time=datetime.now(UTC))
+
+    async def submit_batch(
+        self, items: Sequence[tuple[OrderRequest, Instrument]]
+    ) -> Sequence[SubmitAck | GatewayError]:
+        results: list[SubmitAck | GatewayError] = []
+        for chunk in _chunks(items, MAX_BATCH_ORDERS):
+            try:
+                results.extend(await self._submit_chunk(chunk))
+            except GatewayError as exc:
+                results.extend([exc] * len(chunk))
+        return results
+
+    async def _submit_chunk(
+        self, chunk: Sequence[tuple[OrderRequest, Instrument]]
+    ) -> list[SubmitAck | GatewayError]:
+        await self._await_ready()
+        elements = []
+        for i, (request, instrument) in enumerate(chunk):
+            cli = kraken_futures_cli_ord_id(request.client_order_id).value
+            params = build_send_order_params(request, instrument, cli_ord_id=cli)
+            elements.append(batch_send_element(params, str(i)))
+        for request, _ in chunk:
+            await self.ids.cl_ord_id_for(request.client_order_id)
+        form = [("json", encode_batch(elements))]
+        deadlines = [r.deadline for r, _ in chunk if r.deadline is not None]
+        if deadlines:
+            form.append(("ProcessBefore", rfc3339(min(deadlines))))
+        payload = await self._rest.write("batchorder", form, batch_size=len(chunk))
+        try:
+            outcomes = parse_batch_status(payload, ["send"] * len(chunk))
+        except KrakenParseError as exc:
+            raise _unparseable("batchorder", exc) from None
+        acks: list[SubmitAck | GatewayError] = []
+        for (request, instrument), outcome in zip(chunk, outcomes, strict=True):
+            try:
+                acks.append(self._acked(outcome, request, instrument))
+            except GatewayError as exc:
+                acks.append(exc)
+        return acks
+
+    async def amend(self, order: Order, amend: AmendRequest, instrument: Instrument) -> AmendAck:
+        venue_id = order.venue_order_id
+        cli = await self.ids.cl_ord_id_for(order.client_order_id)
+        params = build_edit_order_params(amend, order.request, order_id=venue_id, cli_ord_id=cli)
+        echo_key = venue_id or ""
+        self.feed.expect_amended[echo_key] += 1
+        try:
+            payload = await self._rest.write("editorder", params)
+            try:
+                outcome = parse_edit_status(payload)
+            except KrakenParseError as exc:
+                raise _unparseable("editorder", exc) from None
+            if outcome.error is not None:
+                raise outcome.error
+        except OutcomeUnknown:
+            raise  # it may have happened: the echo, if any, is still ours
+        except BaseException:
+            self.feed.expect_amended[echo_key] -= 1
+            raise
+        self.ids.touch(echo_key)
+        return AmendAck(
+            venue_order_id=outcome.order_id or echo_key,
+            qty=amend.qty,
+            price=amend.price,
+            stop_price=amend.stop_price,
+            venue_time=datetime.now(UTC),
+        )
+
+    async def replace(
+        self, order: Order, new_request: OrderRequest, instrument: Instrument
+    ) -> SubmitAck:
+        """Cancel, then submit: editorder cannot give an order a new cliOrdId. The old order's
+        cancel echo is swallowed (the core reports it REPLACED)."""
+        old_id = order.venue_order_id or ""
+        self.feed.replacing.add(old_id)
+        try:
+            await self.cancel(order)
+        except BaseException:
+            self.feed.replacing.discard(old_id)
+            raise
+        try:
+            return await self.submit(new_request, instrument)
+        except OutcomeUnknown:
+            raise
+        except GatewayError:
+            await self._push(
+                OrderCanceled(
+                    client_order_id=order.client_order_id,
+                    venue_order_id=order.venue_order_id,
+                    text="canceled for a replacement that Kraken Futures refused",
+                )
+            )
+            raise
+
+    async def cancel(self, order: Order) -> None:
+        venue_id = order.venue_order_id
+        cli = await self.ids.cl_ord_id_for(order.client_order_id)
+        params = {"order_id": venue_id} if venue_id else {"cliOrdId": cli}
+        payload = await self._rest.write("cancelorder", params)
+        try:
+            outcome = parse_cancel_status(payload)
+        except KrakenParseError as exc:
+            raise _unparseable("cancelorder", exc) from None
+        if outcome.error is not None:
+            raise outcome.error
+        self.ids.untrack(venue_id)
+
+    async def cancel_batch(self, orders: Sequence[Order]) -> Sequence[GatewayError | None]:
+        results: list[GatewayError | None] = []
+        for chunk in _chunks(orders, MAX_BATCH_ORDERS):
+            try:
+                results.extend(await self._cancel_chunk(chunk))
+            except GatewayError as exc:
+                results.extend([exc] * len(chunk))
+        return results
+
+    async def _cancel_chunk(self, orders: Sequence[Order]) -> list[GatewayError | None]:
+        if len(orders) == 1:
+            try:
+                await self.cancel(orders[0])
+                return [None]
+            except GatewayError as exc:
+                return [exc]
+        elements = [
+            batch_cancel_element(o.venue_order_id, await self.ids.cl_ord_id_for(o.client_order_id))
+            for o in orders
+        ]
+        payload = await self._rest.write(
+            "batchorder", [("json", encode_batch(elements))], batch_size=len(orders)
+        )
+        try:
+            outcomes = parse_batch_status(payload, ["cancel"] * len(orders))
+        except KrakenParseError as exc:
+            raise _unparseable("batchorder", exc) from None
+        results: list[GatewayError | None] = []
+        for order, outcome in zip(orders, outcomes, strict=True):
+            if outcome.error is None:
+                self.ids.untrack(order.venue_order_id)
+            results.append(outcome.error)
+        return results
+
+    async def cancel_all(self, symbol: str | None = None) -> int:
+        params = {"symbol": self.symbols.kraken(symbol)} if symbol else {}
+        payload = await self._rest.write("cancelallorders", params)
+        # The open_orders feed reports each cancelled order to the core.
+        return len(parse_cancel_all(payload))
+
+    def _order_states(self, payload: dict[str, Any]) -> list[VenueOrderState]:
+        states = []
+        for row in payload.get("orders") or []:
+            try:
+                states.append(parse_order_status(row, self.symbols))
+            except KrakenParseError as exc:
+                log.error("orders/status row not understood: %s", exc)
+                raise
+        return states
+
+    async def query_order(
+        self, client_order_id: str, venue_order_id: str | None, instrument: Instrument
+    ) -> VenueOrderState | None:
+        cli = await self.ids.cl_ord_id_for(client_order_id)
+        params = [("orderIds", venue_order_id)] if venue_order_id else [("cliOrdIds", cli)]
+        states = self._order_states(await self._rest.read("orders/status", params))
+        if not states:
+            return None
+        state = states[-1]  # by cliOrdId: the newest order that carried it
+        is_open = state.status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED)
+        if is_open and state.venue_order_id not in self.ids.live:
+            self.ids.track(state.venue_order_id, client_order_id, instrument.symbol)
+        return state
+
+    async def open_orders(self) -> Sequence[VenueOrderState]:
+        payload = await self._rest.read("openorders")
+        return [parse_open_order(row, self.symbols) for row in payload.get("openOrders") or []]
+
+    async def _rest_fills(self, since: datetime | None) -> list[OrderFilled]:
+        payload = await self._rest.read("fills")
+        fills = [parse_rest_fill(row) for row in payload.get("fills") or []]
+        fills = [f for f in fills if since is None or f.venue_time is None or f.venue_time >= since]
+        fills.sort(key=lambda f: f.venue_time or datetime.min.replace(tzinfo=UTC))
+        return fills
+
+    async def recent_fills(self, since: datetime | None = None) -> Sequence[OrderFilled]:
+        await self._await_ready()
+        out = []
+        for fill in await self._rest_fills(since):
+            event = await self.feed.normalise(fill)
+            assert isinstance(event, OrderFilled)
+            out.append(event)
+        return out
+
+    # -- AccountPort ----------------------------------------------------------------------
+    async def balances(self) -> Sequence[Balance]:
+        return parse_accounts(await self._rest.read("accounts"))
+
+    async def positions(self) -> Sequence[Position]:
+        return parse_open_positions(await self._rest.read("openpositions"), self.symbols)
+
+    async def subaccounts(self) -> Sequence[Subaccount]:
+        return list(self._subaccounts)
+
+    async def transfer(self, request: TransferRequest) -> Transfer:
+        """Between the flex wallets of the master and a subaccount (transfer/subaccount)."""
+        await self._rest.write(
+            "transfer/subaccount",
+            {
+                "fromUser": request.from_account,
+                "toUser": request.to_account,
+                "fromAccount": "flex",
+                "toAccount": "flex",
+                "unit": kraken_asset(request.asset),
+                "amount": fmt(request.amount),
+            },
+        )
+        return Transfer(
+            transfer_id=request.client_transfer_id,
+            asset=request.asset,
+            amount=request.amount,
+            from_account=request.from_account,
+            to_account=request.to_account,
+            status=TransferStatus.COMPLETED,
+            time=datetime.now(UTC),
+        )
+
+    async def stream_balances(self) -> AsyncIterator[Sequence[Balance]]:
+        queue: asyncio.Queue[Sequence[Balance]] = asyncio.Queue()
+        self._balance_queues.add(queue)
+        try:
+            yield await self.balances()
+            while True:
+                yield await queue.get()
+        finally:
+            self._balance_queues.discard(queue)
+
+    async def stream_positions(self) -> AsyncIterator[Sequence[Position]]:
+        queue: asyncio.Queue[Sequence[Position]] = asyncio.Queue()
+        self._position_queues.add(queue)
+        try:
+            yield await self.positions()
+            while True:
+                yield await queue.get()
+        finally:
+            self._position_queues.discard(queue)
+
+    # -- InstrumentPort / RateBudgetPort --------------------------------------------------
+    async def instruments(self) -> Sequence[Instrument]:
+        return list(self._instruments)
+
+    def rate_budgets(self) -> Sequence[RateBudget]:
+        """`futures_derivatives` (500 per 10 s) and `futures_history` (100 per 10 min)."""
+        return self._governor.rate_budgets(self.venue, time=datetime.now(UTC))
+
+    # -- safety ---------------------------------------------------------------------------
+    async def _send_dead_man(self, timeout_s: int) -> None:
+        await self._rest.write("cancelallordersafter", {"timeout": str(timeout_s)})

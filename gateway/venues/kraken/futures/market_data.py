@@ -1,0 +1,180 @@
+"""Kraken Futures market data: REST ticker (mark, index, funding, open interest), WS v1 L2 book
+with sequence-gap detection, and public trades.
+
+Each stream owns one public WS connection. The book feed sends a snapshot, then one message per
+level change with a per-product `seq` that must be contiguous (wire 9.3; Futures has no
+checksum): on a gap the stream unsubscribes and subscribes again, drops what it held, and the
+fresh snapshot is passed on as a new `BookSnapshot`. A dropped connection reconnects with
+exponential backoff and resumes the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any
+
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+from websockets.exceptions import WebSocketException
+
+from gateway.core.errors import ErrorReason, InvalidArgument
+from gateway.core.model import BookLevel, BookSnapshot, BookUpdate, PublicTrade, Ticker
+from gateway.venues.kraken.futures.parse_instruments import KrakenFuturesSymbols, parse_ticker
+from gateway.venues.kraken.futures.rest import KrakenFuturesRestClient
+from gateway.venues.kraken.futures.wire_values import SIDES, VENUE, dec, exact, parse_time
+from gateway.venues.kraken.futures.ws import JsonMessage, KrakenFuturesWsConnection
+
+log = logging.getLogger(__name__)
+
+BookItem = BookSnapshot | BookUpdate
+
+
+def _levels(rows: Any, *, descending: bool, depth: int) -> tuple[BookLevel, ...]:
+    levels = [BookLevel(dec(r["price"], "price"), dec(r["qty"], "qty")) for r in rows or []]
+    levels = [lvl for lvl in levels if lvl.qty > 0]
+    levels.sort(key=lambda lvl: lvl.price, reverse=descending)
+    return tuple(levels[:depth])
+
+
+def parse_book_snapshot(msg: Mapping[str, Any], symbol: str, depth: int) -> BookSnapshot:
+    return BookSnapshot(
+        venue=VENUE,
+        symbol=symbol,
+        bids=_levels(msg.get("bids"), descending=True, depth=depth),
+        asks=_levels(msg.get("asks"), descending=False, depth=depth),
+        sequence=int(msg.get("seq", 0)),
+        time=parse_time(msg.get("timestamp")),
+    )
+
+
+def parse_book_delta(msg: Mapping[str, Any], symbol: str) -> BookUpdate:
+    level = (BookLevel(dec(msg["price"], "price"), dec(msg["qty"], "qty")),)
+    buy = msg.get("side") == "buy"
+    return BookUpdate(
+        venue=VENUE,
+        symbol=symbol,
+        bids=level if buy else (),
+        asks=() if buy else level,
+        sequence=int(msg["seq"]),
+        time=parse_time(msg.get("timestamp")),
+    )
+
+
+def parse_trade(msg: Mapping[str, Any], symbol: str) -> PublicTrade:
+    return PublicTrade(
+        venue=VENUE,
+        symbol=symbol,
+        trade_id=str(msg["uid"]),
+        side=exact(SIDES, msg.get("side"), "trade side"),
+        price=dec(msg["price"], "price"),
+        qty=dec(msg["qty"], "qty"),
+        time=parse_time(msg.get("time")),
+    )
+
+
+class KrakenFuturesMarketData:
+    """MarketDataPort over Kraken Futures' public REST and WS v1."""
+
+    def __init__(
+        self,
+        ws_url: str,
+        rest: KrakenFuturesRestClient,
+        symbols: KrakenFuturesSymbols,
+        *,
+        backoff_s: float = 0.1,
+        backoff_max_s: float = 5.0,
+    ) -> None:
+        self._url = ws_url
+        self._rest = rest
+        self._symbols = symbols
+        self._backoff = backoff_s
+        self._backoff_max = backoff_max_s
+        self.sequence_gaps = 0  # book resyncs after a seq gap (tests, metrics)
+
+    def _kraken(self, symbol: str) -> str:
+        try:
+            return self._symbols.to_kraken[symbol]
+        except KeyError:
+            raise InvalidArgument(
+                f"unknown symbol {symbol}", ErrorReason.UNKNOWN_SYMBOL, metadata={"field": "symbol"}
+            ) from None
+
+    async def ticker(self, symbol: str) -> Ticker:
+        kraken = self._kraken(symbol)
+        payload = await self._rest.public("tickers")
+        for row in payload.get("tickers") or []:
+            if str(row.get("symbol", "")).upper() == kraken:
+                return parse_ticker(row, self._symbols)
+        raise InvalidArgument(
+            f"no ticker for {symbol}", ErrorReason.UNKNOWN_SYMBOL, metadata={"field": "symbol"}
+        )
+
+    async def close(self) -> None:
+        """Streams own their connections and close them when their consumer stops."""
+
+    async def _connect(self, feed: str, product: str) -> KrakenFuturesWsConnection:
+        retrying = AsyncRetrying(
+            wait=wait_exponential(multiplier=self._backoff, max=self._backoff_max),
+            retry=retry_if_exception_type((OSError, WebSocketException, TimeoutError)),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                conn = KrakenFuturesWsConnection(self._url)
+                await conn.open()
+                await conn.send({"event": "subscribe", "feed": feed, "product_ids": [product]})
+                return conn
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def stream_book(self, symbol: str, depth: int) -> AsyncGenerator[BookItem, None]:
+        product = self._kraken(symbol)
+        while True:
+            conn = await self._connect("book", product)
+            try:
+                last: int | None = None
+                while (msg := await conn.next()) is not None:
+                    feed = msg.get("feed")
+                    if feed == "book_snapshot" and msg.get("product_id") == product:
+                        snapshot = parse_book_snapshot(msg, symbol, depth)
+                        last = snapshot.sequence
+                        yield snapshot
+                    elif feed == "book" and msg.get("product_id") == product and last is not None:
+                        update = parse_book_delta(msg, symbol)
+                        if update.sequence <= last:
+                            continue  # already applied
+                        if update.sequence != last + 1:
+                            self.sequence_gaps += 1
+                            log.warning(
+                                "futures book %s: seq %s after %s; resyncing",
+                                product,
+                                update.sequence,
+                                last,
+                            )
+                            last = None
+                            await self._resubscribe(conn, product)
+                            continue
+                        last = update.sequence
+                        yield update
+            finally:
+                await conn.close()
+            log.warning("Kraken Futures book feed closed; reconnecting")
+
+    async def _resubscribe(self, conn: KrakenFuturesWsConnection, product: str) -> None:
+        base: JsonMessage = {"feed": "book", "product_ids": [product]}
+        await conn.send({"event": "unsubscribe", **base})
+        await conn.send({"event": "subscribe", **base})
+
+    async def stream_trades(self, symbol: str) -> AsyncGenerator[PublicTrade, None]:
+        product = self._kraken(symbol)
+        while True:
+            conn = await self._connect("trade", product)
+            try:
+                while (msg := await conn.next()) is not None:
+                    if msg.get("feed") == "trade" and msg.get("product_id") == product:
+                        yield parse_trade(msg, symbol)
+            finally:
+                await conn.close()
+            log.warning("Kraken Futures trade feed closed; reconnecting")
+
+
+__all__ = ["KrakenFuturesMarketData", "parse_book_delta", "parse_book_snapshot", "parse_trade"]

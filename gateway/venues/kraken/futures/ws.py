@@ -1,0 +1,237 @@
+"""Kraken Futures WebSocket v1 clients (wire 9).
+
+`KrakenFuturesWsConnection` is one socket: every decoded message goes, in arrival order, to an
+inbox the owner drains (`parse_float=Decimal`, so prices and quantities stay exact). Liveness:
+the websockets library's protocol pings (Kraken wants one at least every 60 s) and the
+`heartbeat` feed.
+
+`KrakenFuturesPrivateWs` keeps the authenticated connection of one key alive: it asks for a
+challenge, signs it (`signed_challenge`), subscribes `open_orders`, `fills`, `open_positions`,
+`balances` and `heartbeat`, hands every message to the owner's handler in order, and after a
+drop reconnects with exponential backoff (tenacity). Every (re)connect starts with fresh
+snapshots: the owner's cue to reconcile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+
+from gateway.venues.kraken.futures.auth import KrakenFuturesSigner
+
+log = logging.getLogger(__name__)
+# The websockets library logs frames at DEBUG; private frames carry the signed challenge.
+_protocol_log = logging.getLogger(f"{__name__}.protocol")
+_protocol_log.setLevel(logging.INFO)
+
+JsonMessage = dict[str, Any]
+PRIVATE_FEEDS = ("open_orders", "fills", "open_positions", "balances")
+DEFAULT_TIMEOUT_S = 10.0
+_CLOSED = object()
+
+
+class KrakenFuturesWsError(ConnectionError):
+    """The WS session could not be established (challenge refused, subscribe failed)."""
+
+
+def decode(text: str | bytes) -> JsonMessage:
+    msg = json.loads(text, parse_float=Decimal)
+    if not isinstance(msg, dict):
+        raise ValueError("not a JSON object")
+    return msg
+
+
+class KrakenFuturesWsConnection:
+    """One WS v1 socket with an ordered inbox."""
+
+    def __init__(self, url: str, *, open_timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.url = url
+        self._open_timeout = open_timeout_s
+        self._ws: ClientConnection | None = None
+        self.inbox: asyncio.Queue[JsonMessage | object] = asyncio.Queue()
+        self.closed = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._ws is not None and not self.closed.is_set()
+
+    async def open(self) -> None:
+        self._ws = await connect(
+            self.url,
+            open_timeout=self._open_timeout,
+            max_size=1 << 24,
+            compression=None,
+            logger=_protocol_log,
+        )
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    async def send(self, message: Mapping[str, Any]) -> None:
+        if self._ws is None or self.closed.is_set():
+            raise KrakenFuturesWsError("WebSocket not open")
+        await self._ws.send(json.dumps(message, separators=(",", ":")))
+
+    async def next(self) -> JsonMessage | None:
+        """The next message, or None once the connection has ended and the inbox is empty."""
+        item = await self.inbox.get()
+        if item is _CLOSED:
+            self.inbox.put_nowait(_CLOSED)  # stay closed for later readers
+            return None
+        assert isinstance(item, dict)
+        return item
+
+    async def wait_for(
+        self, match: Callable[[JsonMessage], bool], timeout_s: float
+    ) -> tuple[JsonMessage, list[JsonMessage]]:
+        """The first message `match` accepts, and the messages before it (kept for the owner)."""
+        before: list[JsonMessage] = []
+        async with asyncio.timeout(timeout_s):
+            while True:
+                msg = await self.next()
+                if msg is None:
+                    raise KrakenFuturesWsError("WebSocket closed during the handshake")
+                if match(msg):
+                    return msg, before
+                before.append(msg)
+
+    async def _read(self) -> None:
+        assert self._ws is not None
+        try:
+            async for raw in self._ws:
+                try:
+                    self.inbox.put_nowait(decode(raw))
+                except ValueError:
+                    log.warning("undecodable WebSocket message from Kraken Futures ignored")
+        except WebSocketException:
+            pass  # a drop; handled like a close
+        finally:
+            self.closed.set()
+            self.inbox.put_nowait(_CLOSED)
+
+
+MessageHandler = Callable[[JsonMessage], Awaitable[None]]
+
+
+class KrakenFuturesPrivateWs:
+    """The authenticated WS v1 connection of one key, kept alive across drops."""
+
+    def __init__(
+        self,
+        url: str,
+        signer: KrakenFuturesSigner,
+        handler: MessageHandler,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        backoff_s: float = 0.1,
+        backoff_max_s: float = 5.0,
+    ) -> None:
+        self._url = url
+        self._signer = signer
+        self._handler = handler
+        self._timeout = timeout_s
+        self._backoff = backoff_s
+        self._backoff_max = backoff_max_s
+        self._conn: KrakenFuturesWsConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.connects = 0  # sessions established (tests, metrics)
+
+    def __repr__(self) -> str:
+        return f"KrakenFuturesPrivateWs(url={self._url!r}, connected={self.connected})"
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None and self._conn.is_open
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._conn is not None:
+            await self._conn.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def reconnect(self) -> None:
+        """Drop the current connection; the loop reconnects and re-snapshots."""
+        if self._conn is not None:
+            await self._conn.close()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            conn, early = await self._connect_with_backoff()
+            self.connects += 1
+            try:
+                for first in early:
+                    await self._handle(conn, first)
+                while (msg := await conn.next()) is not None:
+                    await self._handle(conn, msg)
+            finally:
+                self._conn = None
+            if not self._stopping:
+                log.warning("Kraken Futures private WebSocket closed; reconnecting")
+
+    async def _handle(self, conn: KrakenFuturesWsConnection, msg: JsonMessage) -> None:
+        try:
+            await self._handler(msg)
+        except Exception:
+            # Never let one bad message kill the feed; the reconnect's snapshots re-sync.
+            log.exception("Kraken Futures feed handler failed; reconnecting to re-sync")
+            await conn.close()
+
+    async def _connect_with_backoff(self) -> tuple[KrakenFuturesWsConnection, list[JsonMessage]]:
+        retrying = AsyncRetrying(
+            wait=wait_exponential(multiplier=self._backoff, max=self._backoff_max),
+            retry=retry_if_exception_type((OSError, WebSocketException, TimeoutError)),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._connect_once()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _connect_once(self) -> tuple[KrakenFuturesWsConnection, list[JsonMessage]]:
+        conn = KrakenFuturesWsConnection(self._url, open_timeout_s=self._timeout)
+        await conn.open()
+        try:
+            api_key = self._signer.api_key
+            await conn.send({"event": "challenge", "api_key": api_key})
+            reply, early = await conn.wait_for(
+                lambda m: m.get("event") in ("challenge", "error"), self._timeout
+            )
+            if reply.get("event") != "challenge" or not isinstance(reply.get("message"), str):
+                raise KrakenFuturesWsError(f"challenge refused: {reply.get('message')}")
+            challenge = reply["message"]
+            auth = {
+                "api_key": api_key,
+                "original_challenge": challenge,
+                "signed_challenge": self._signer.sign_challenge(challenge),
+            }
+            await conn.send({"event": "subscribe", "feed": "heartbeat"})
+            for feed in PRIVATE_FEEDS:
+                await conn.send({"event": "subscribe", "feed": feed, **auth})
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn = conn
+        return conn, [m for m in early if m.get("event") != "info"]
