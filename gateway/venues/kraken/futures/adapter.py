@@ -150,6 +150,7 @@ class KrakenFuturesVenue:
         self._balance_queues: set[asyncio.Queue[Sequence[Balance]]] = set()
         self._position_queues: set[asyncio.Queue[Sequence[Position]]] = set()
         self.reconciliations = 0  # completed snapshot reconciliations (tests, metrics)
+        self._reconciled = asyncio.Condition()
 
     def __repr__(self) -> str:
         return f"KrakenFuturesVenue(account={self._account!r}, key_id={self._rest.key_id!r})"
@@ -234,8 +235,15 @@ class KrakenFuturesVenue:
         vanished = [vid for vid in list(self.ids.live) if vid not in open_ids]
         if vanished:
             await self._settle_vanished(vanished)
-        self.reconciliations += 1
+        async with self._reconciled:
+            self.reconciliations += 1
+            self._reconciled.notify_all()
         self._ready.set()
+
+    async def wait_reconciliations(self, count: int, timeout_s: float) -> None:
+        """Wait until `count` snapshot reconciliations (connects) have completed."""
+        async with asyncio.timeout(timeout_s), self._reconciled:
+            await self._reconciled.wait_for(lambda: self.reconciliations >= count)
 
     async def _settle_vanished(self, venue_ids: list[str]) -> None:
         """Tracked orders that closed while the feed was away: their fills came with the
