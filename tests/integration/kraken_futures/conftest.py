@@ -43,6 +43,7 @@ from gateway.venues.kraken.spot.nonce import InMemoryNonceStore, KrakenNonceSour
 from simulator.accounts import KrakenAccounts, parse_accounts
 from simulator.app import SimulatorServer
 from tests.integration.kraken_spot.conftest import Reports
+from tests.secret_scan import register_secret
 
 TRADER = "ftrader"
 MAKER = "fmaker"
@@ -54,6 +55,11 @@ SYMBOL = "BTC/USD:USD"
 def futures_key(name: str) -> tuple[str, str]:
     secret = base64.b64encode(hashlib.sha512(f"test-only-futures-{name}".encode()).digest())
     return f"test-futures-key-{name}", secret.decode()
+
+
+for _name in (TRADER, MAKER):
+    # The suite-wide log scan (tests/conftest.py) then fails the run if one ever shows up.
+    register_secret(futures_key(_name)[1])
 
 
 def futures_accounts(names: list[str]) -> KrakenAccounts:
