@@ -1,15 +1,28 @@
 # Two commands matter: `make demo` runs the product, `make test` runs every check.
 # Both install what they need into .venv/ and node_modules/ first.
-PY ?= python3.11
+# PY: the Python (>= 3.11) the venv is made with; `make PY=python3.12 test` picks one. Default:
+# the first of python3.13, python3.12, python3.11, python3 on PATH that is 3.11 or newer.
+PY ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; \
+	done)
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+DESCRIPTORS ?= build/krakengw-v1.binpb
 
-.PHONY: install demo test lint typecheck proto proto-lint test-node bench sim gateway clean
+.PHONY: install install-runtime demo test lint typecheck proto proto-lint descriptors test-node \
+	bench sim gateway clean
 
-$(BIN)/.installed: pyproject.toml clients/python/pyproject.toml
-	@command -v $(PY) >/dev/null || { echo "need $(PY) on PATH"; exit 1; }
+# Runtime only (the gateway, the simulator, the client): what `make demo` needs.
+$(BIN)/.runtime: pyproject.toml clients/python/pyproject.toml
+	@test -n "$(PY)" || { echo "need Python >= 3.11 on PATH (or make PY=/path/to/python)"; exit 1; }
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "$(PY) is older than 3.11"; exit 1; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e clients/python -e .
+	touch $@
+
+# Everything `make test` needs on top: linters, type checker, test and benchmark tools.
+$(BIN)/.installed: $(BIN)/.runtime
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e clients/python -e '.[dev]'
 	touch $@
 
@@ -20,13 +33,15 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(BIN)/.installed node_modules/.installed
 
-demo: install
+install-runtime: $(BIN)/.runtime
+
+demo: install-runtime
 	$(BIN)/kraken-gateway demo
 
-sim: install
+sim: install-runtime
 	$(BIN)/kraken-gateway sim
 
-gateway: install
+gateway: install-runtime
 	$(BIN)/kraken-gateway serve
 
 lint: install
@@ -42,6 +57,13 @@ proto: install
 proto-lint: install
 	npx --no-install buf lint
 
+# The contract as one self-describing FileDescriptorSet (imports and comments included), for
+# tools that need no .proto files: grpcurl/grpcui -protoset, Envoy's transcoder, code generators.
+descriptors: install
+	mkdir -p $(dir $(DESCRIPTORS))
+	npx --no-install buf build -o $(DESCRIPTORS)
+	@echo "wrote $(DESCRIPTORS)"
+
 test-node: install
 	cd clients/node && node --test
 
@@ -53,4 +75,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache build
