@@ -47,6 +47,7 @@ from gateway.core.model import (
 )
 from gateway.core.ports import JournalPort, VenueEventSink
 from gateway.venues.kraken.common.symbols import kraken_asset
+from gateway.venues.kraken.futures.executions import KrakenFuturesFeed, KrakenFuturesOrderIds
 from gateway.venues.kraken.futures.order_params import (
     MAX_BATCH_ORDERS,
     batch_cancel_element,
@@ -90,7 +91,6 @@ from gateway.venues.kraken.futures.ws import (
     KrakenFuturesWsError,
 )
 from gateway.venues.kraken.spot.dead_man import KrakenDeadManSwitch
-from gateway.venues.kraken.spot.executions import KrakenExecutionsFeed, KrakenOrderIds
 from gateway.venues.kraken.spot.order_params import fmt
 
 log = logging.getLogger(__name__)
@@ -139,10 +139,8 @@ class KrakenFuturesVenue:
         self._fills_since = fills_since or datetime.now(UTC)
         self._subaccounts = list(subaccounts)
         self._sink: VenueEventSink | None = None
-        self.ids = KrakenOrderIds(
-            journal, account, venue=VENUE, venue_client_id=kraken_futures_cli_ord_id
-        )
-        self.feed = KrakenExecutionsFeed(self.ids, None, self._push)
+        self.ids = KrakenFuturesOrderIds(journal, account)
+        self.feed = KrakenFuturesFeed(self.ids, self._push)
         self.ws = KrakenFuturesPrivateWs(ws_url, rest.signer, self._on_ws_message)
         self.dead_man = KrakenDeadManSwitch(self._send_dead_man)
         self._ready = asyncio.Event()
@@ -279,16 +277,15 @@ class KrakenFuturesVenue:
                 self.ids.track(update.order_id, client, symbol)
         if update.is_cancel:
             self.ids.untrack(update.order_id)
-        if update.event is None or self.feed.is_own_echo(update.event):
-            return
-        await self.feed.emit(update.event)
+        if update.event is not None:
+            await self.feed.emit(update.event)
 
     # -- OrderEntryPort -------------------------------------------------------------------
     async def submit(self, request: OrderRequest, instrument: Instrument) -> SubmitAck:
         await self._await_ready()
         cli = kraken_futures_cli_ord_id(request.client_order_id).value
         params = build_send_order_params(request, instrument, cli_ord_id=cli)
-        await self.ids.cl_ord_id_for(request.client_order_id)  # journals a mapped id first
+        await self.ids.cli_ord_id_for(request.client_order_id)  # journals a mapped id first
         payload = await self._rest.write("sendorder", params)
         try:
             outcome = parse_send_status(payload)
@@ -328,7 +325,7 @@ class KrakenFuturesVenue:
             params = build_send_order_params(request, instrument, cli_ord_id=cli)
             elements.append(batch_send_element(params, str(i)))
         for request, _ in chunk:
-            await self.ids.cl_ord_id_for(request.client_order_id)
+            await self.ids.cli_ord_id_for(request.client_order_id)
         form = [("json", encode_batch(elements))]
         deadlines = [r.deadline for r, _ in chunk if r.deadline is not None]
         if deadlines:
@@ -348,7 +345,7 @@ class KrakenFuturesVenue:
 
     async def amend(self, order: Order, amend: AmendRequest, instrument: Instrument) -> AmendAck:
         venue_id = order.venue_order_id
-        cli = await self.ids.cl_ord_id_for(order.client_order_id)
+        cli = await self.ids.cli_ord_id_for(order.client_order_id)
         params = build_edit_order_params(amend, order.request, order_id=venue_id, cli_ord_id=cli)
         echo_key = venue_id or ""
         self.feed.expect_amended[echo_key] += 1
@@ -402,7 +399,7 @@ class KrakenFuturesVenue:
 
     async def cancel(self, order: Order) -> None:
         venue_id = order.venue_order_id
-        cli = await self.ids.cl_ord_id_for(order.client_order_id)
+        cli = await self.ids.cli_ord_id_for(order.client_order_id)
         params = {"order_id": venue_id} if venue_id else {"cliOrdId": cli}
         payload = await self._rest.write("cancelorder", params)
         try:
@@ -430,7 +427,7 @@ class KrakenFuturesVenue:
             except GatewayError as exc:
                 return [exc]
         elements = [
-            batch_cancel_element(o.venue_order_id, await self.ids.cl_ord_id_for(o.client_order_id))
+            batch_cancel_element(o.venue_order_id, await self.ids.cli_ord_id_for(o.client_order_id))
             for o in orders
         ]
         payload = await self._rest.write(
@@ -466,7 +463,7 @@ class KrakenFuturesVenue:
     async def query_order(
         self, client_order_id: str, venue_order_id: str | None, instrument: Instrument
     ) -> VenueOrderState | None:
-        cli = await self.ids.cl_ord_id_for(client_order_id)
+        cli = await self.ids.cli_ord_id_for(client_order_id)
         params = [("orderIds", venue_order_id)] if venue_order_id else [("cliOrdIds", cli)]
         states = self._order_states(await self._rest.read("orders/status", params))
         if not states:

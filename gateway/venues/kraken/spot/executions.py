@@ -29,7 +29,6 @@ from gateway.core.events import (
 from gateway.core.model import OrdStatus
 from gateway.core.ports import JournalPort
 from gateway.venues.kraken.ratelimit import KrakenRateGovernor
-from gateway.venues.kraken.spot.order_params import KrakenClOrdId
 from gateway.venues.kraken.spot.parse import KrakenExecutionsBatch, kraken_cl_ord_id
 from gateway.venues.kraken.spot.wire_values import VENUE
 
@@ -49,11 +48,7 @@ class KrakenTrackedOrder:
 
 
 class KrakenOrderIds:
-    """Client ids <-> Kraken cl_ord_ids, and the live orders of one key by Kraken order id.
-
-    `venue` and `venue_client_id` default to Spot's; Futures passes its own (`cliOrdId` rules),
-    so the journaled mappings of the two venues never mix.
-    """
+    """Client ids <-> Kraken cl_ord_ids, and the live orders of one key by Kraken order id."""
 
     def __init__(
         self,
@@ -61,23 +56,19 @@ class KrakenOrderIds:
         account: str,
         *,
         clock: Callable[[], float] = time.monotonic,
-        venue: str = VENUE,
-        venue_client_id: Callable[[str], KrakenClOrdId] = kraken_cl_ord_id,
     ) -> None:
         self._journal = journal
         self._account = account
         self._clock = clock
-        self._venue = venue
-        self._venue_client_id = venue_client_id
         self._to_client: dict[str, str] = {}
         self.live: dict[str, KrakenTrackedOrder] = {}
 
     async def cl_ord_id_for(self, client_order_id: str) -> str:
         """Kraken's cl_ord_id for a client id, journaling the mapping when it had to change."""
-        cl = self._venue_client_id(client_order_id)
+        cl = kraken_cl_ord_id(client_order_id)
         if cl.mapped and cl.value not in self._to_client:
             await self._journal.save_client_id_mapping(
-                self._account, self._venue, client_order_id, cl.value
+                self._account, VENUE, client_order_id, cl.value
             )
         self._to_client[cl.value] = client_order_id
         return cl.value
@@ -88,9 +79,9 @@ class KrakenOrderIds:
         known = self._to_client.get(cl_ord_id)
         if known is not None:
             return known
-        if self._venue_client_id(cl_ord_id).value != cl_ord_id or "-" not in cl_ord_id:
+        if kraken_cl_ord_id(cl_ord_id).value != cl_ord_id or "-" not in cl_ord_id:
             return cl_ord_id  # only dashed UUIDs can be mappings
-        found = await self._journal.client_order_id_for(self._account, self._venue, cl_ord_id)
+        found = await self._journal.client_order_id_for(self._account, VENUE, cl_ord_id)
         client = found or cl_ord_id
         self._to_client[cl_ord_id] = client
         return client
@@ -116,9 +107,7 @@ class KrakenOrderIds:
 class KrakenExecutionsFeed:
     """Executions (any source) -> de-duplicated, id-mapped core events, pushed in order."""
 
-    def __init__(
-        self, ids: KrakenOrderIds, governor: KrakenRateGovernor | None, emit: Emit
-    ) -> None:
+    def __init__(self, ids: KrakenOrderIds, governor: KrakenRateGovernor, emit: Emit) -> None:
         self._ids = ids
         self._governor = governor
         self._emit = emit
@@ -172,7 +161,7 @@ class KrakenExecutionsFeed:
     async def on_update(self, batch: KrakenExecutionsBatch) -> None:
         """A live `executions` update message."""
         for x in batch.executions:
-            if x.ratecount is not None and x.symbol and self._governor is not None:
+            if x.ratecount is not None and x.symbol:
                 self._governor.observe_ratecounter(x.ratecount, x.symbol)
             event = x.event
             venue_id = x.venue_order_id
@@ -182,13 +171,13 @@ class KrakenExecutionsFeed:
                     self._ids.track(venue_id, client, x.symbol or "")
             if x.order_status in _CLOSED_STATUSES or x.exec_type == "filled":
                 self._ids.untrack(venue_id)
-            if event is None or self.is_own_echo(event):
+            if event is None or self._is_own_echo(event):
                 continue
             await self.emit(event)
-        if batch.ratecounter is not None and not batch.executions and self._governor:
+        if batch.ratecounter is not None and not batch.executions:
             self._governor.observe_ratecounter(batch.ratecounter)
 
-    def is_own_echo(self, event: VenueOrderEvent) -> bool:
+    def _is_own_echo(self, event: VenueOrderEvent) -> bool:
         venue_id = event.venue_order_id or ""
         if isinstance(event, OrderAmended) and self.expect_amended[venue_id] > 0:
             self.expect_amended[venue_id] -= 1

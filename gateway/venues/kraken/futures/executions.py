@@ -1,0 +1,139 @@
+"""Kraken Futures executions -> core venue events: cliOrdId mapping, live-order tracking, and
+fills de-duplicated by fill id whatever their source (WS feed, WS snapshot, REST catch-up).
+
+`KrakenFuturesOrderIds` keeps the cliOrdId -> client id mapping (the journal holds the ones that
+had to become UUIDs, under venue `krakenfutures`) and the orders this key has live by Kraken
+order id. `KrakenFuturesFeed` pushes events in venue order into the core's sink, each fill once,
+and swallows the echoes of the gateway's own amends and replace-cancels (the core learns those
+from the request's answer).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from gateway.core.events import OrderAmended, OrderCanceled, OrderFilled, VenueEvent
+from gateway.core.ports import JournalPort
+from gateway.venues.kraken.futures.order_params import kraken_futures_cli_ord_id
+from gateway.venues.kraken.futures.wire_values import VENUE
+
+SEEN_FILLS_MAX = 200_000
+
+Emit = Callable[[VenueEvent], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class KrakenFuturesTrackedOrder:
+    client_order_id: str
+    symbol: str
+    touched: float  # monotonic time of creation or last amend
+
+
+class KrakenFuturesOrderIds:
+    """Client ids <-> cliOrdIds, and the live orders of one key by Kraken order id."""
+
+    def __init__(
+        self,
+        journal: JournalPort,
+        account: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._journal = journal
+        self._account = account
+        self._clock = clock
+        self._to_client: dict[str, str] = {}
+        self.live: dict[str, KrakenFuturesTrackedOrder] = {}
+
+    async def cli_ord_id_for(self, client_order_id: str) -> str:
+        """Kraken's cliOrdId for a client id, journaling the mapping when it had to change."""
+        cli = kraken_futures_cli_ord_id(client_order_id)
+        if cli.mapped and cli.value not in self._to_client:
+            await self._journal.save_client_id_mapping(
+                self._account, VENUE, client_order_id, cli.value
+            )
+        self._to_client[cli.value] = client_order_id
+        return cli.value
+
+    async def client_id(self, cli_ord_id: str | None) -> str | None:
+        if cli_ord_id is None:
+            return None
+        known = self._to_client.get(cli_ord_id)
+        if known is not None:
+            return known
+        if not kraken_futures_cli_ord_id(cli_ord_id).mapped and len(cli_ord_id) != 36:
+            return cli_ord_id  # only UUIDs can be mappings
+        found = await self._journal.client_order_id_for(self._account, VENUE, cli_ord_id)
+        client = found or cli_ord_id
+        self._to_client[cli_ord_id] = client
+        return client
+
+    def track(self, venue_order_id: str, client_order_id: str, symbol: str) -> None:
+        self.live[venue_order_id] = KrakenFuturesTrackedOrder(
+            client_order_id, symbol, self._clock()
+        )
+
+    def touch(self, venue_order_id: str) -> None:
+        tracked = self.live.get(venue_order_id)
+        if tracked is not None:
+            tracked.touched = self._clock()
+
+    def untrack(self, venue_order_id: str | None) -> None:
+        if venue_order_id is not None:
+            self.live.pop(venue_order_id, None)
+
+
+class KrakenFuturesFeed:
+    """Venue events (any source) -> id-mapped core events, each fill once, in order."""
+
+    def __init__(self, ids: KrakenFuturesOrderIds, emit: Emit) -> None:
+        self._ids = ids
+        self._emit = emit
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self.last_fill_time: datetime | None = None
+        self.expect_amended: Counter[str] = Counter()
+        self.replacing: set[str] = set()
+
+    async def normalise(self, event: VenueEvent) -> VenueEvent:
+        client = await self._ids.client_id(event.client_order_id)
+        if client is None and event.venue_order_id:
+            tracked = self._ids.live.get(event.venue_order_id)
+            client = tracked.client_order_id if tracked else None
+        if client != event.client_order_id:
+            return replace(event, client_order_id=client)
+        return event
+
+    async def emit_fill(self, fill: OrderFilled) -> None:
+        if fill.trade_id in self._seen:
+            return
+        self._seen[fill.trade_id] = None
+        if len(self._seen) > SEEN_FILLS_MAX:
+            self._seen.popitem(last=False)
+        if fill.venue_time is not None and (
+            self.last_fill_time is None or fill.venue_time > self.last_fill_time
+        ):
+            self.last_fill_time = fill.venue_time
+        await self._emit(await self.normalise(fill))
+
+    async def emit_fills(self, fills: Iterable[OrderFilled]) -> None:
+        """Oldest first (stable: equal times keep the venue's order), each fill id once."""
+        for fill in sorted(fills, key=lambda f: f.venue_time.timestamp() if f.venue_time else 0.0):
+            await self.emit_fill(fill)
+
+    async def emit(self, event: VenueEvent) -> None:
+        """An order event; the gateway's own amend / replace-cancel echoes are swallowed."""
+        if isinstance(event, OrderFilled):
+            await self.emit_fill(event)
+            return
+        venue_id = event.venue_order_id or ""
+        if isinstance(event, OrderAmended) and self.expect_amended[venue_id] > 0:
+            self.expect_amended[venue_id] -= 1
+            return
+        if isinstance(event, OrderCanceled) and venue_id in self.replacing:
+            self.replacing.discard(venue_id)
+            return
+        await self._emit(await self.normalise(event))
