@@ -1,14 +1,14 @@
 """Spot REST private trading: AddOrder(Batch), AmendOrder, EditOrder, cancels, CancelAll(After).
 
-Each method charges the per-pair trading counter (wire 5.2) before the engine sees the request,
-refuses new orders under a cancel_only/post_only/maintenance system status, and maps the
-engine's results to Kraken's REST shapes.
+What every method checks and charges before the engine sees the request (permission, system
+status, the per-pair trading counter, deadline, open-order limit) is simulator.spot.trading_policy,
+shared with the WS v2 front end; this module parses REST parameters and maps the engine's results
+to Kraken's REST shapes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -29,15 +29,7 @@ from simulator.engine.model import (
     TriggerRef,
 )
 from simulator.engine.pairs import KrakenPair
-from simulator.faults import cancel_refusal, order_entry_refusal
 from simulator.spot.dead_man import arm_dead_man_switch
-from simulator.spot.limits import (
-    add_order_cost,
-    amend_order_cost,
-    batch_add_cost,
-    cancel_order_cost,
-    edit_order_cost,
-)
 from simulator.spot.params import (
     Params,
     get_bool,
@@ -47,10 +39,10 @@ from simulator.spot.params import (
     invalid,
     require_str,
 )
+from simulator.spot.trading_policy import SpotTradingPolicy, TradingAction, parse_deadline
 
 UNKNOWN_PAIR = "EQuery:Unknown asset pair"
 UNKNOWN_ORDER = "EOrder:Unknown order"
-DEADLINE_ELAPSED = "EService:Deadline elapsed"
 MAX_BATCH_ADD = 15
 
 E = TypeVar("E", bound=StrEnum)
@@ -128,51 +120,6 @@ def order_params(order: Mapping[str, Any], pair: KrakenPair, validate: bool) -> 
     )
 
 
-def _check_deadline(ctx: SimContext, params: Params) -> None:
-    deadline = get_str(params, "deadline")
-    if deadline is None:
-        return
-    try:
-        when = datetime.fromisoformat(deadline.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise invalid("deadline") from None
-    if when < ctx.now():
-        raise KrakenError(DEADLINE_ELAPSED)
-
-
-def _refuse_new_orders(ctx: SimContext, post_only: bool) -> None:
-    refusal = order_entry_refusal(ctx.faults.system_status, post_only=post_only)
-    if refusal is not None:
-        raise KrakenError(refusal)
-
-
-def _refuse_cancels(ctx: SimContext) -> None:
-    refusal = cancel_refusal(ctx.faults.system_status)
-    if refusal is not None:
-        raise KrakenError(refusal)
-
-
-def _check_open_orders(ctx: SimContext, account_id: str, pair: KrakenPair, adding: int) -> None:
-    """`EOrder:Orders limit exceeded` past the tier's open orders per pair (wire 5.2)."""
-    if not ctx.limits.config.enforce:
-        return
-    open_in_pair = ctx.spot().open_order_count(account_id, pair.id)
-    tier = ctx.accounts.tier_of(account_id)
-    ctx.limits.check_open_orders(tier, open_in_pair, adding)
-
-
-def _charge(
-    ctx: SimContext, account_id: str, pair_id: str, cost: float, force: bool = False
-) -> None:
-    tier = ctx.accounts.tier_of(account_id)
-    ctx.limits.spend_trading(account_id, pair_id, tier, cost, ctx.now(), force=force)
-
-
-def _age(ctx: SimContext, order: Order) -> float:
-    """Seconds since the order was created or last amended (wire 5.2 penalty columns)."""
-    return max(0.0, ctx.now() - float(order.last_modified or order.opentm))
-
-
 def _find_open(
     ctx: SimContext, account_id: str, ref: str, *, by_cl_ord_id: bool = False
 ) -> list[Order]:
@@ -194,16 +141,17 @@ def _descr(result: AddResult) -> dict[str, Any]:
 
 
 def _add_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
+    policy = SpotTradingPolicy(ctx)
+    policy.permit(key, TradingAction.ADD)
     pair = _pair(ctx, params)
     account_id = key.account_id
-    validate = get_bool(params, "validate")
     # The fixed +1 applies on receipt, even when the request then fails validation (wire 5.2).
-    _charge(ctx, account_id, pair.id, add_order_cost())
+    policy.charge_add(account_id, pair.id)
+    validate = get_bool(params, "validate")
     request = order_params(params, pair, validate)
-    _refuse_new_orders(ctx, "post" in request.oflags)
-    _check_deadline(ctx, params)
-    if not validate:
-        _check_open_orders(ctx, account_id, pair, 1)
+    policy.check_status(TradingAction.ADD, post_only="post" in request.oflags)
+    policy.check_deadline(parse_deadline(params.get("deadline")))
+    policy.check_open_orders(account_id, pair.id, 1, validate)
     result = ctx.spot().add_order(account_id, request)
     if validate:
         return {"descr": _descr(result)}
@@ -211,22 +159,25 @@ def _add_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, 
 
 
 def _add_order_batch(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
+    policy = SpotTradingPolicy(ctx)
+    policy.permit(key, TradingAction.BATCH_ADD)
     pair = _pair(ctx, params)
     account_id = key.account_id
     raw_orders = params.get("orders")
     if not isinstance(raw_orders, list) or not 2 <= len(raw_orders) <= MAX_BATCH_ADD:
         raise invalid("orders")
+    policy.charge_add(account_id, pair.id, len(raw_orders))
     validate = get_bool(params, "validate")
-    _charge(ctx, account_id, pair.id, batch_add_cost(len(raw_orders)))
     requests = []
     for raw in raw_orders:
         if not isinstance(raw, Mapping):
             raise invalid("orders")
         requests.append(order_params({"pair": pair.id, **raw}, pair, validate))
-    _refuse_new_orders(ctx, all("post" in r.oflags for r in requests))
-    _check_deadline(ctx, params)
-    if not validate:
-        _check_open_orders(ctx, account_id, pair, len(requests))
+    policy.check_status(
+        TradingAction.BATCH_ADD, post_only=all("post" in r.oflags for r in requests)
+    )
+    policy.check_deadline(parse_deadline(params.get("deadline")))
+    policy.check_open_orders(account_id, pair.id, len(requests), validate)
     # The engine validates the whole batch first, then reports per-order failures in place.
     results: list[dict[str, Any]] = []
     for outcome in ctx.spot().add_order_batch(account_id, pair.id, requests, validate):
@@ -246,14 +197,14 @@ def _amend_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str
     if (txid is None) == (cl_ord_id is None):
         raise invalid("txid")
     post_only = get_bool(params, "post_only")
-    _refuse_new_orders(ctx, post_only=post_only)
+    policy = SpotTradingPolicy(ctx)
+    policy.admit(key, TradingAction.AMEND, post_only=post_only)
     if cl_ord_id is not None:
         found = _find_open(ctx, account_id, cl_ord_id, by_cl_ord_id=True)
     else:
         found = _find_open(ctx, account_id, txid or "")
-    if found:
-        _charge(ctx, account_id, found[0].pair, amend_order_cost(_age(ctx, found[0])))
-    _check_deadline(ctx, params)
+    policy.charge_change(account_id, TradingAction.AMEND, found[0] if found else None)
+    policy.check_deadline(parse_deadline(params.get("deadline")))
     result = ctx.spot().amend_order(
         account_id,
         txid=txid,
@@ -272,11 +223,11 @@ def _edit_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str,
     pair = _pair(ctx, params)
     ref = require_str(params, "txid")
     oflags = _oflags(params) if params.get("oflags") not in (None, "") else None
-    _refuse_new_orders(ctx, post_only=bool(oflags and "post" in oflags))
+    policy = SpotTradingPolicy(ctx)
+    policy.admit(key, TradingAction.EDIT, post_only=bool(oflags and "post" in oflags))
     found = _find_open(ctx, account_id, ref)
-    if len(found) == 1:
-        _charge(ctx, account_id, pair.id, edit_order_cost(_age(ctx, found[0])))
-    _check_deadline(ctx, params)
+    policy.charge_change(account_id, TradingAction.EDIT, found[0] if len(found) == 1 else None)
+    policy.check_deadline(parse_deadline(params.get("deadline")))
     result = ctx.spot().edit_order(
         account_id,
         ref,
@@ -305,17 +256,9 @@ def _edit_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str,
     return out
 
 
-def _charge_cancels(ctx: SimContext, account_id: str, orders: list[Order], *, batch: bool) -> None:
-    by_pair: dict[str, float] = {}
-    for order in orders:
-        by_pair[order.pair] = by_pair.get(order.pair, 0.0) + cancel_order_cost(_age(ctx, order))
-    for pair_id, cost in by_pair.items():
-        # A batch cancel is accepted even past the threshold (wire 5.2).
-        _charge(ctx, account_id, pair_id, cost, force=batch)
-
-
 def _cancel_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
-    _refuse_cancels(ctx)
+    policy = SpotTradingPolicy(ctx)
+    policy.admit(key, TradingAction.CANCEL)
     account_id = key.account_id
     txid, cl_ord_id = get_str(params, "txid"), get_str(params, "cl_ord_id")
     if txid is None and cl_ord_id is None:
@@ -324,13 +267,14 @@ def _cancel_order(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[st
         orders = _find_open(ctx, account_id, cl_ord_id, by_cl_ord_id=True)
     else:
         orders = _find_open(ctx, account_id, txid or "")
-    _charge_cancels(ctx, account_id, orders, batch=False)
+    policy.charge_cancels(account_id, orders, batch=False)
     count = ctx.spot().cancel_order(account_id, txid=txid, cl_ord_id=None if txid else cl_ord_id)
     return {"count": count}  # as recorded (http_cancel_order_spot.json)
 
 
 def _cancel_order_batch(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
-    _refuse_cancels(ctx)
+    policy = SpotTradingPolicy(ctx)
+    policy.admit(key, TradingAction.BATCH_CANCEL)
     account_id = key.account_id
     ids = list(dict.fromkeys(_batch_refs(params.get("orders"))))
     cl_ord_ids = list(dict.fromkeys(get_list(params, "cl_ord_ids")))
@@ -339,7 +283,7 @@ def _cancel_order_batch(ctx: SimContext, key: KrakenApiKey, params: Params) -> d
     orders = {o.txid: o for ref in ids for o in _find_open(ctx, account_id, ref)}
     for ref in cl_ord_ids:
         orders.update((o.txid, o) for o in _find_open(ctx, account_id, ref, by_cl_ord_id=True))
-    _charge_cancels(ctx, account_id, list(orders.values()), batch=True)
+    policy.charge_cancels(account_id, orders.values(), batch=True)
     return {"count": ctx.spot().cancel_orders(account_id, ids, cl_ord_ids)}
 
 
@@ -362,11 +306,12 @@ def _batch_refs(raw: Any) -> list[str]:
 
 
 def _cancel_all(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
-    _refuse_cancels(ctx)
+    SpotTradingPolicy(ctx).admit(key, TradingAction.CANCEL_ALL)
     return {"count": ctx.spot().cancel_all(key.account_id)}
 
 
 def _cancel_all_orders_after(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
+    SpotTradingPolicy(ctx).admit(key, TradingAction.CANCEL_AFTER)
     timeout = get_int(params, "timeout")
     if timeout is None or not 0 <= timeout < 86400:
         raise invalid("timeout")

@@ -2,8 +2,9 @@
 
 Each method takes the request `params` and returns the `result` objects to acknowledge (one for
 most methods, one per cancelled order for `cancel_order`), or raises `KrakenError` with the
-wire error. The system status, key permissions and the per-pair trading counter (shared with
-REST, wire 5.2) are checked here, before the engine is touched.
+wire error. What is checked and charged before the engine is touched (permission, system status,
+the per-pair trading counter, deadline, open-order limit) is simulator.spot.trading_policy,
+shared with REST.
 """
 
 from __future__ import annotations
@@ -28,24 +29,14 @@ from simulator.engine.model import (
     TriggerRef,
 )
 from simulator.engine.pairs import KrakenPair
-from simulator.faults import cancel_refusal, order_entry_refusal
 from simulator.spot.dead_man import arm_dead_man_switch
-from simulator.spot.limits import (
-    add_order_cost,
-    amend_order_cost,
-    batch_add_cost,
-    batch_cancel_cost,
-    cancel_order_cost,
-    edit_order_cost,
-)
+from simulator.spot.trading_policy import SpotTradingPolicy, TradingAction, parse_deadline
 from simulator.spot.ws_engine import SpotEngineLike
 from simulator.wire.json_codec import JsonObject
 
 INVALID = "EGeneral:Invalid arguments"
-PERMISSION_DENIED = "EGeneral:Permission denied"
 UNKNOWN_ORDER = "EOrder:Unknown order"
 UNKNOWN_PAIR = "EQuery:Unknown asset pair"
-DEADLINE_ELAPSED = "EService:Deadline elapsed"
 BATCH_ADD_MAX = 15
 BATCH_CANCEL_MAX = 50
 # The `result` values to acknowledge: one per response message.
@@ -132,6 +123,7 @@ class SpotWsTrading:
         pairs_by_symbol: dict[str, KrakenPair],
     ) -> None:
         self.ctx = ctx
+        self.policy = SpotTradingPolicy(ctx)
         self._engine = engine
         self.pairs_by_symbol = pairs_by_symbol
         self._methods: dict[str, Callable[[Caller, dict[str, Any]], Results]] = {
@@ -146,37 +138,12 @@ class SpotWsTrading:
         }
 
     def call(self, method: str, caller: Caller, params: dict[str, Any]) -> Results:
-        self._check_deadline(params)
         return self._methods[method](caller, params)
 
     # -- policy --------------------------------------------------------------------------
 
-    def _check_deadline(self, params: dict[str, Any]) -> None:
-        if "deadline" in params and _unix(params["deadline"], "deadline") < self.ctx.clock.now():
-            raise KrakenError(DEADLINE_ELAPSED)
-
-    def _may_trade(self, caller: Caller, post_only: bool) -> None:
-        if not caller.key.allows("modify_orders"):
-            raise KrakenError(PERMISSION_DENIED)
-        refusal = order_entry_refusal(self.ctx.faults.system_status, post_only=post_only)
-        if refusal is not None:
-            raise KrakenError(refusal)
-
-    def _may_cancel(self, caller: Caller) -> None:
-        if not caller.key.allows("cancel_orders"):
-            raise KrakenError(PERMISSION_DENIED)
-        refusal = cancel_refusal(self.ctx.faults.system_status)
-        if refusal is not None:
-            raise KrakenError(refusal)
-
-    def _spend(self, caller: Caller, pair_id: str, cost: float, *, force: bool = False) -> None:
-        tier = self.ctx.accounts.tier_of(caller.account_id)
-        self.ctx.limits.spend_trading(
-            caller.account_id, pair_id, tier, cost, self.ctx.now(), force=force
-        )
-
-    def _age(self, order: Order) -> float:
-        return float(self.ctx.clock.now() - (order.last_modified or order.opentm))
+    def _deadline(self, params: dict[str, Any]) -> None:
+        self.policy.check_deadline(parse_deadline(params.get("deadline")))
 
     def _pair(self, symbol: Any) -> KrakenPair:
         if not isinstance(symbol, str):
@@ -328,34 +295,31 @@ class SpotWsTrading:
         return result
 
     def add_order(self, caller: Caller, params: dict[str, Any]) -> Results:
+        self.policy.permit(caller.key, TradingAction.ADD)
+        # The fixed +1 applies on receipt, even when the request then fails validation (wire 5.2).
+        self.policy.charge_add(caller.account_id, self._pair(params.get("symbol")).id)
         order = self.order_params(params, params.get("symbol"))
-        self._may_trade(caller, "post" in order.oflags)
-        self._check_open_orders(caller, order.pair, 1)
-        if not order.validate:
-            self._spend(caller, order.pair, add_order_cost())
+        self.policy.check_status(TradingAction.ADD, post_only="post" in order.oflags)
+        self._deadline(params)
+        self.policy.check_open_orders(caller.account_id, order.pair, 1, order.validate)
         added = self._engine().add_order(caller.account_id, order)
         return [self._add_result(added.txid, order)]
 
-    def _check_open_orders(self, caller: Caller, pair_id: str, adding: int) -> None:
-        if not self.ctx.limits.config.enforce:
-            return
-        tier = self.ctx.accounts.tier_of(caller.account_id)
-        open_in_pair = self._engine().open_order_count(caller.account_id, pair_id)
-        self.ctx.limits.check_open_orders(tier, open_in_pair, adding)
-
     def batch_add(self, caller: Caller, params: dict[str, Any]) -> Results:
         raw_orders = params.get("orders")
+        self.policy.permit(caller.key, TradingAction.BATCH_ADD)
+        pair_id = self._pair(params.get("symbol")).id
         if not isinstance(raw_orders, list) or not 2 <= len(raw_orders) <= BATCH_ADD_MAX:
             raise invalid("orders")
+        self.policy.charge_add(caller.account_id, pair_id, len(raw_orders))
         if not all(isinstance(o, dict) for o in raw_orders):
             raise invalid("orders")
         batch_validate = _bool(params, "validate")
         orders = [self.order_params(o, params.get("symbol")) for o in raw_orders]
-        self._may_trade(caller, all("post" in o.oflags for o in orders))
-        pair_id = orders[0].pair
-        self._check_open_orders(caller, pair_id, len(orders))
-        if not batch_validate:
-            self._spend(caller, pair_id, batch_add_cost(len(orders)))
+        all_post = all("post" in o.oflags for o in orders)
+        self.policy.check_status(TradingAction.BATCH_ADD, post_only=all_post)
+        self._deadline(params)
+        self.policy.check_open_orders(caller.account_id, pair_id, len(orders), batch_validate)
         # The engine validates the whole batch first; a later reject (funds) fills its slot.
         placed = self._engine().add_order_batch(
             caller.account_id, pair_id, orders, validate=batch_validate
@@ -372,24 +336,27 @@ class SpotWsTrading:
 
     # -- amend / edit --------------------------------------------------------------------
 
-    def _one_order(self, caller: Caller, params: dict[str, Any]) -> Order:
+    def _target(self, caller: Caller, params: dict[str, Any]) -> Order | None:
+        """The open order `order_id` (or `cl_ord_id`) names; None when there is none."""
         if "order_id" in params:
             found = self._find(caller, params["order_id"], "order_id")
         elif "cl_ord_id" in params:
             found = self._find(caller, params["cl_ord_id"], "cl_ord_id")
         else:
             raise invalid("order_id")
-        if not found:
-            raise KrakenError(UNKNOWN_ORDER)
-        return found[0]
+        return found[0] if found else None
 
     def amend_order(self, caller: Caller, params: dict[str, Any]) -> Results:
-        order = self._one_order(caller, params)
         post_only = params.get("post_only")
         if post_only is not None and not isinstance(post_only, bool):
             raise invalid("post_only")
-        self._may_trade(caller, bool(post_only))
-        self._spend(caller, order.pair, amend_order_cost(self._age(order)))
+        self.policy.admit(caller.key, TradingAction.AMEND, post_only=bool(post_only))
+        found = self._target(caller, params)
+        self.policy.charge_change(caller.account_id, TradingAction.AMEND, found)
+        self._deadline(params)
+        if found is None:
+            raise KrakenError(UNKNOWN_ORDER)
+        order = found
 
         # A trailing-stop-limit's limit is an offset from the trigger until it fires: like
         # add_order, an amend without `limit_price_type` then means `quote` (docs are silent).
@@ -429,12 +396,16 @@ class SpotWsTrading:
         if "order_id" not in params or "symbol" not in params:
             raise invalid("order_id" if "order_id" not in params else "symbol")
         pair = self._pair(params["symbol"])
-        order = self._one_order(caller, {"order_id": params["order_id"]})
-        if order.pair != pair.id:
+        found = self._target(caller, {"order_id": params["order_id"]})
+        if found is not None and found.pair != pair.id:
             raise invalid("symbol")
-        post_only = _bool(params, "post_only", order.post_only)
-        self._may_trade(caller, post_only)
-        self._spend(caller, order.pair, edit_order_cost(self._age(order)))
+        post_only = _bool(params, "post_only", found is not None and found.post_only)
+        self.policy.admit(caller.key, TradingAction.EDIT, post_only=post_only)
+        self.policy.charge_change(caller.account_id, TradingAction.EDIT, found)
+        self._deadline(params)
+        if found is None:
+            raise KrakenError(UNKNOWN_ORDER)
+        order = found
         oflags = set(order.oflags) - {"post"}
         if post_only:
             oflags.add("post")
@@ -460,7 +431,7 @@ class SpotWsTrading:
     # -- cancels -------------------------------------------------------------------------
 
     def cancel_order(self, caller: Caller, params: dict[str, Any]) -> Results:
-        self._may_cancel(caller)
+        self.policy.admit(caller.key, TradingAction.CANCEL)
         targets: list[Order] = []
         refs = 0
         for field in ("order_id", "cl_ord_id", "order_userref"):
@@ -477,10 +448,10 @@ class SpotWsTrading:
                 targets.extend(o for o in found if o not in targets)
         if refs == 0:
             raise invalid("order_id")
+        self.policy.charge_cancels(caller.account_id, targets, batch=False)
         results: list[JsonObject] = []
         engine = self._engine()
         for order in targets:
-            self._spend(caller, order.pair, cancel_order_cost(self._age(order)))
             engine.cancel_order(caller.account_id, order.txid)
             result: JsonObject = {"order_id": order.txid}
             if order.cl_ord_id is not None:
@@ -489,11 +460,11 @@ class SpotWsTrading:
         return results
 
     def cancel_all(self, caller: Caller, params: dict[str, Any]) -> Results:
-        self._may_cancel(caller)
+        self.policy.admit(caller.key, TradingAction.CANCEL_ALL)
         return [{"count": self._engine().cancel_all(caller.account_id)}]
 
     def cancel_all_orders_after(self, caller: Caller, params: dict[str, Any]) -> Results:
-        self._may_cancel(caller)
+        self.policy.admit(caller.key, TradingAction.CANCEL_AFTER)
         timeout = params.get("timeout")
         if isinstance(timeout, bool) or not isinstance(timeout, int) or not 0 <= timeout < 86400:
             raise invalid("timeout")
@@ -501,7 +472,7 @@ class SpotWsTrading:
         return [arm_dead_man_switch(self.ctx, caller.account_id, timeout)]
 
     def batch_cancel(self, caller: Caller, params: dict[str, Any]) -> Results:
-        self._may_cancel(caller)
+        self.policy.admit(caller.key, TradingAction.BATCH_CANCEL)
         refs = params.get("orders", [])
         cl_ids = params.get("cl_ord_id", [])
         if not isinstance(refs, list) or not isinstance(cl_ids, list):
@@ -517,12 +488,8 @@ class SpotWsTrading:
             targets.extend(o for o in found if o not in targets)
         for cl_id in cl_ids:
             targets.extend(o for o in self._find(caller, cl_id, "cl_ord_id") if o not in targets)
+        self.policy.charge_cancels(caller.account_id, targets, batch=True)
         engine = self._engine()
-        by_pair: dict[str, list[float]] = {}
-        for order in targets:
-            by_pair.setdefault(order.pair, []).append(self._age(order))
-        for pair_id, ages in by_pair.items():
-            self._spend(caller, pair_id, batch_cancel_cost(ages), force=True)
         count = sum(engine.cancel_order(caller.account_id, o.txid) for o in targets)
         return [{"count": count}]
 
