@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 DESCRIPTORS ?= build/krakengw-v1.binpb
 
-.PHONY: install install-runtime demo test lint typecheck proto proto-lint descriptors test-node \
+.PHONY: install install-runtime postgres demo test lint typecheck proto proto-lint descriptors test-node \
 	bench sim gateway clean
 
 # Runtime only (the gateway, the simulator, the client): what `make demo` needs.
@@ -67,7 +67,10 @@ descriptors: install
 test-node: install
 	cd clients/node && node --test
 
-test: lint typecheck proto-lint
+postgres:
+	scripts/ensure_postgres.sh
+
+test: lint typecheck proto-lint postgres
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-node
 

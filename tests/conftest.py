@@ -6,10 +6,12 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 
 import pytest
 
 from tests.secret_scan import find_leaks, known_secrets
+from tests.support.postgres import PostgresServer
 
 # The plugin users get through the `pytest11` entry point; listed here too so a checkout whose
 # installed metadata predates the entry point still has the fixtures.
@@ -70,3 +72,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             if reporter is not None:
                 reporter.write_line(f"  LEAK: {line[:300]}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole run (started on first use); tests take a fresh
+    database each with `create_database()`. Its password is also in $KRAKENGW_TEST_PG_PASSWORD
+    for child processes."""
+    server = PostgresServer.start()
+    os.environ["KRAKENGW_TEST_PG_PASSWORD"] = server.password
+    try:
+        yield server
+    finally:
+        server.stop()

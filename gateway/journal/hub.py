@@ -54,6 +54,20 @@ class ReportHub:
         for name, last in accounts.items():
             self._stream((True, name)).high_water = last
 
+    def catch_up(self, by_account: bool, key: str, last: int) -> None:
+        """Another writer of a shared store advanced this stream to `last`: move the mark
+        there. The ring no longer continues at the mark, so it is emptied (subscribers read
+        the store instead) and waiters are woken to do so."""
+        stream = self._stream((by_account, key))
+        if last <= stream.high_water:
+            return
+        stream.high_water = last
+        if stream.ring is not None:
+            stream.ring.clear()
+        if stream.wakeup is not None:
+            stream.wakeup.set()
+            stream.wakeup = None
+
     def _stream(self, key: StreamKey) -> _Stream:
         stream = self._streams.get(key)
         if stream is None:

@@ -1,9 +1,12 @@
-"""Fixtures for the journal: a real SQLite file in tmp_path and a report factory."""
+"""Fixtures for the journal: every test runs against both backends, a real SQLite file in
+tmp_path and a fresh database on the suite's real PostgreSQL server; and a report factory."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +15,7 @@ import pytest
 
 from gateway.core.model import ExecType, ExecutionReport, OrderType, OrdStatus, Side, TimeInForce
 from gateway.core.ports import ReportSubscription
-from gateway.journal import SqliteJournal
+from gateway.journal import PostgresJournal, SqliteJournal
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -52,8 +55,35 @@ async def nothing_more(sub: ReportSubscription) -> bool:
     return await sub.next(heartbeat_after=0) is None
 
 
+Journal = SqliteJournal | PostgresJournal
+OpenJournal = Callable[..., Awaitable[Journal]]
+PG_PASSWORD_ENV = "KRAKENGW_TEST_PG_PASSWORD"
+
+
+async def open_at(store: str, **options: int) -> Journal:
+    """The journal at `store`: a PostgreSQL URI, else a SQLite data directory."""
+    if store.startswith("postgresql://"):
+        return await PostgresJournal.open(store, password=os.environ[PG_PASSWORD_ENV], **options)
+    return await SqliteJournal.open(store, **options)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def journal_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's journal lives; opening it again reopens the same store."""
+    if request.param == "sqlite":
+        return str(tmp_path)
+    server = request.getfixturevalue("postgres_server")
+    url: str = server.create_database()
+    return url
+
+
 @pytest.fixture
-async def journal(tmp_path: Path) -> AsyncIterator[SqliteJournal]:
-    j = await SqliteJournal.open(tmp_path)
+def open_journal(journal_store: str) -> OpenJournal:
+    return functools.partial(open_at, journal_store)
+
+
+@pytest.fixture
+async def journal(journal_store: str) -> AsyncIterator[Journal]:
+    j = await open_at(journal_store)
     yield j
     await j.close()

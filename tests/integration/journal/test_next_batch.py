@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from pathlib import Path
 
 import pytest
 
 from gateway.core.model import ExecutionReport
 from gateway.core.ports import ReportSubscription
-from gateway.journal import SqliteJournal
-from tests.integration.journal.conftest import report, take
+from tests.integration.journal.conftest import (
+    Journal,
+    OpenJournal,
+    report,
+    take,
+)
 
 TOTAL = 1000
 
@@ -35,7 +38,7 @@ async def take_batches(
 
 @pytest.mark.parametrize("from_ring", [False, True])
 async def test_every_from_sequence_replays_the_rest_in_batches(
-    journal: SqliteJournal, from_ring: bool
+    journal: Journal, from_ring: bool
 ) -> None:
     # A live subscriber from the start keeps every report in the ring, so the replays read
     # the ring; without one, each replay reads the file page by page.
@@ -58,7 +61,7 @@ async def test_every_from_sequence_replays_the_rest_in_batches(
 
 
 async def test_ring_slice_marks_resends_up_to_the_subscription_start(
-    journal: SqliteJournal,
+    journal: Journal,
 ) -> None:
     keeper = journal.subscribe("s1", 0)  # keeps the ring filled from the first report on
     await journal.append([report(n) for n in range(1, 11)])
@@ -81,7 +84,7 @@ async def test_ring_slice_marks_resends_up_to_the_subscription_start(
 
 
 @pytest.mark.parametrize("limit", [1, 7, 100, 5000])
-async def test_middle_of_the_ring_and_limits(journal: SqliteJournal, limit: int) -> None:
+async def test_middle_of_the_ring_and_limits(journal: Journal, limit: int) -> None:
     keeper = journal.subscribe("s1", 0)
     await journal.append([report(n) for n in range(1, 301)])
     for start in (0, 1, 150, 290, 299):
@@ -93,8 +96,8 @@ async def test_middle_of_the_ring_and_limits(journal: SqliteJournal, limit: int)
     keeper.close()
 
 
-async def test_store_fallback_when_behind_the_ring(tmp_path: Path) -> None:
-    journal = await SqliteJournal.open(tmp_path, ring_size=4)
+async def test_store_fallback_when_behind_the_ring(open_journal: OpenJournal) -> None:
+    journal = await open_journal(ring_size=4)
     try:
         keeper = journal.subscribe("s1", 0)
         await journal.append([report(n) for n in range(1, 201)])
@@ -110,7 +113,7 @@ async def test_store_fallback_when_behind_the_ring(tmp_path: Path) -> None:
         await journal.close()
 
 
-async def test_drop_copy_batches_follow_the_account_sequence(journal: SqliteJournal) -> None:
+async def test_drop_copy_batches_follow_the_account_sequence(journal: Journal) -> None:
     drop = journal.subscribe_account("a1", 0)
     await journal.append([report(1, "s1"), report(1, "s2"), report(2, "s1"), report(1, "x", "a2")])
     got, _ = await take_batches(drop, 3, 10)
@@ -119,8 +122,8 @@ async def test_drop_copy_batches_follow_the_account_sequence(journal: SqliteJour
     drop.close()
 
 
-async def test_a_cancelled_next_batch_loses_nothing(tmp_path: Path) -> None:
-    journal = await SqliteJournal.open(tmp_path, ring_size=8)
+async def test_a_cancelled_next_batch_loses_nothing(open_journal: OpenJournal) -> None:
+    journal = await open_journal(ring_size=8)
     try:
         await journal.append([report(n) for n in range(1, 101)])
         # Cancelled at varying points: while waiting for the store page, or for live reports.
@@ -151,8 +154,8 @@ async def test_a_cancelled_next_batch_loses_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("ring_size", [4, 16_384])
-async def test_batches_under_concurrent_appends(tmp_path: Path, ring_size: int) -> None:
-    journal = await SqliteJournal.open(tmp_path, ring_size=ring_size)
+async def test_batches_under_concurrent_appends(open_journal: OpenJournal, ring_size: int) -> None:
+    journal = await open_journal(ring_size=ring_size)
     try:
         rng = random.Random(11)
         total = 3000
@@ -188,7 +191,7 @@ async def test_batches_under_concurrent_appends(tmp_path: Path, ring_size: int) 
 
 
 async def test_close_ends_a_waiting_next_batch_and_limit_is_at_least_one(
-    journal: SqliteJournal,
+    journal: Journal,
 ) -> None:
     await journal.append([report(1), report(2)])
     sub = journal.subscribe("s1", 0)

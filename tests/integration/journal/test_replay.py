@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import random
-from pathlib import Path
 
 import pytest
 
-from gateway.journal import SqliteJournal
-from tests.integration.journal.conftest import nothing_more, report, take
+from tests.integration.journal.conftest import (
+    Journal,
+    OpenJournal,
+    nothing_more,
+    report,
+    take,
+)
 
 TOTAL = 1000
 
 
-async def test_every_from_sequence_replays_exactly_the_rest(journal: SqliteJournal) -> None:
+async def test_every_from_sequence_replays_exactly_the_rest(journal: Journal) -> None:
     for start in range(0, TOTAL, 100):  # committed in a few group commits
         results = await journal.append([report(n) for n in range(start + 1, start + 101)])
         assert [r.report.sequence for r in results] == list(range(start + 1, start + 101))
@@ -30,16 +34,18 @@ async def test_every_from_sequence_replays_exactly_the_rest(journal: SqliteJourn
 
 
 @pytest.mark.parametrize("ring_size", [4, 16_384])
-async def test_replay_then_live_under_concurrent_appends(tmp_path: Path, ring_size: int) -> None:
+async def test_replay_then_live_under_concurrent_appends(
+    open_journal: OpenJournal, ring_size: int
+) -> None:
     # A tiny ring makes most subscribers fall behind it and read the file mid-stream.
-    journal = await SqliteJournal.open(tmp_path, ring_size=ring_size)
+    journal = await open_journal(ring_size=ring_size)
     try:
         await _interleave(journal)
     finally:
         await journal.close()
 
 
-async def _interleave(journal: SqliteJournal) -> None:
+async def _interleave(journal: Journal) -> None:
     rng = random.Random(7)
     total = 3000
     produced = 0
@@ -68,7 +74,7 @@ async def _interleave(journal: SqliteJournal) -> None:
         assert await task == list(range(start + 1, total + 1))
 
 
-async def test_live_reports_are_not_marked_resend(journal: SqliteJournal) -> None:
+async def test_live_reports_are_not_marked_resend(journal: Journal) -> None:
     await journal.append([report(1), report(2)])
     sub = journal.subscribe("s1", 0)
     replayed = await take(sub, 2)
@@ -79,7 +85,7 @@ async def test_live_reports_are_not_marked_resend(journal: SqliteJournal) -> Non
 
 
 async def test_sessions_are_sequenced_separately_and_drop_copy_sees_the_account(
-    journal: SqliteJournal,
+    journal: Journal,
 ) -> None:
     drop = journal.subscribe_account("a1", 0)
     await journal.append([report(1, "s1"), report(1, "s2"), report(2, "s1"), report(1, "x", "a2")])
@@ -96,7 +102,7 @@ async def test_sessions_are_sequenced_separately_and_drop_copy_sees_the_account(
     assert await journal.last_sequence("s2") == 1
 
 
-async def test_duplicate_exec_id_is_stored_once_without_a_gap(journal: SqliteJournal) -> None:
+async def test_duplicate_exec_id_is_stored_once_without_a_gap(journal: Journal) -> None:
     (first,) = await journal.append([report(1, exec_id="E1")])
     again, nxt = await journal.append([report(99, exec_id="E1"), report(2)])
     assert first.is_new and not again.is_new
@@ -107,7 +113,7 @@ async def test_duplicate_exec_id_is_stored_once_without_a_gap(journal: SqliteJou
     assert await nothing_more(sub)
 
 
-async def test_close_ends_subscriptions(journal: SqliteJournal) -> None:
+async def test_close_ends_subscriptions(journal: Journal) -> None:
     sub = journal.subscribe("s1", 0)
     waiter = asyncio.create_task(sub.next())
     await asyncio.sleep(0)

@@ -15,8 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from gateway.core.model import Fill, Order, OrdStatus, Side
-from gateway.journal import SqliteJournal
-from tests.integration.journal.conftest import nothing_more, report, take
+from tests.integration.journal.conftest import (
+    Journal,
+    OpenJournal,
+    nothing_more,
+    report,
+    take,
+)
 from tests.support.venue_double import default_instruments
 from tests.unit.core.conftest import limit
 
@@ -25,11 +30,10 @@ REPO = Path(__file__).resolve().parents[3]
 CHILD = textwrap.dedent(
     """
     import asyncio, sys
-    from gateway.journal import SqliteJournal
-    from tests.integration.journal.conftest import report
+    from tests.integration.journal.conftest import open_at, report
 
     async def main() -> None:
-        journal = await SqliteJournal.open(sys.argv[1])
+        journal = await open_at(sys.argv[1])
         n = 0
         while True:
             n += 1
@@ -42,9 +46,11 @@ CHILD = textwrap.dedent(
 )
 
 
-async def test_sigkill_loses_nothing_committed(tmp_path: Path) -> None:
+async def test_sigkill_loses_nothing_committed(
+    journal_store: str, open_journal: OpenJournal
+) -> None:
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(tmp_path)],
+        [sys.executable, "-c", CHILD, journal_store],
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,
@@ -65,7 +71,7 @@ async def test_sigkill_loses_nothing_committed(tmp_path: Path) -> None:
     last_seq, last_nonce = acknowledged[-1]
     assert [s for s, _ in acknowledged] == list(range(1, last_seq + 1))
 
-    journal = await SqliteJournal.open(tmp_path)
+    journal = await open_journal()
     try:
         recovered = await journal.last_sequence("s1")
         assert recovered >= last_seq  # the child may have committed more than it printed
@@ -80,7 +86,9 @@ async def test_sigkill_loses_nothing_committed(tmp_path: Path) -> None:
         await journal.close()
 
 
-async def test_counters_orders_mappings_and_nonces_survive_reopen(tmp_path: Path) -> None:
+async def test_counters_orders_mappings_and_nonces_survive_reopen(
+    open_journal: OpenJournal,
+) -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     order = Order(
         account="a1",
@@ -95,7 +103,7 @@ async def test_counters_orders_mappings_and_nonces_survive_reopen(tmp_path: Path
         updated_at=now,
     )
     assert default_instruments("double")[0].symbol == order.symbol
-    journal = await SqliteJournal.open(tmp_path)
+    journal = await open_journal()
     await journal.append([report(1), report(2), report(1, "s2")])
     await journal.save_orders([order])
     await journal.save_client_id_mapping("a1", "kraken", "c1", "0b2c1b8e-uuid")
@@ -103,7 +111,7 @@ async def test_counters_orders_mappings_and_nonces_survive_reopen(tmp_path: Path
     assert nonces == [1000, 1001, 1002]
     await journal.close()
 
-    journal = await SqliteJournal.open(tmp_path)
+    journal = await open_journal()
     try:
         assert await journal.last_sequence("s1") == 2
         assert await journal.last_sequence("s2") == 1
@@ -125,13 +133,13 @@ async def test_counters_orders_mappings_and_nonces_survive_reopen(tmp_path: Path
 
 
 async def test_concurrent_nonce_reservations_are_unique_and_increasing(
-    journal: SqliteJournal,
+    journal: Journal,
 ) -> None:
     nonces = await asyncio.gather(*(journal.reserve_nonce("k", 0) for _ in range(200)))
     assert list(nonces) == list(range(1, 201))  # call order is commit order
 
 
-async def test_order_fills_are_stored_once_and_reloaded_in_order(tmp_path: Path) -> None:
+async def test_order_fills_are_stored_once_and_reloaded_in_order(open_journal: OpenJournal) -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     order = Order(
         account="a1",
@@ -143,7 +151,7 @@ async def test_order_fills_are_stored_once_and_reloaded_in_order(tmp_path: Path)
         created_at=now,
         updated_at=now,
     )
-    journal = await SqliteJournal.open(tmp_path)
+    journal = await open_journal()
     for n in range(1, 4):
         fill = Fill(
             trade_id=f"T{n}",
@@ -161,7 +169,7 @@ async def test_order_fills_are_stored_once_and_reloaded_in_order(tmp_path: Path)
     await journal.save_orders([order])  # saving again adds nothing
     await journal.close()
 
-    journal = await SqliteJournal.open(tmp_path)
+    journal = await open_journal()
     try:
         (loaded,) = await journal.load_orders()
         assert loaded == order
