@@ -6,6 +6,7 @@
     kraken-gateway demo
     kraken-gateway check-config FILE [--json]
     kraken-gateway --version
+    kraken-gateway db migrate|status --config FILE
 
 `serve` prints `listening on HOST:PORT` on stdout once it accepts calls (`--listen
 127.0.0.1:0` picks a free port), then the embedded simulator's URLs if it runs one, and stops
@@ -22,6 +23,9 @@ gateway/config.py): real Kraken with keys, the embedded simulator, or the paper 
 
 `check-config` validates a config file and prints the effective accounts, sessions and server
 settings with every secret masked (gateway/check_config.py); it exits 1 on any problem.
+
+`db` manages the PostgreSQL journal's schema (`[journal] url`): `migrate` applies missing
+migrations (the gateway also does at start), `status` exits 0 only when it is current.
 
 `demo` runs the simulator, the gateway and the demo strategy (gateway/demo.py) in one process
 and exits 0 only if every expected execution report arrived.
@@ -93,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gateway.check_config import check_config
 
         return check_config(parsed.file, sys.stdout, sys.stderr, as_json=parsed.json)
+    if parsed.command == "db":
+        return _db(parsed)
     _parser().print_help()
     return 2
 
@@ -114,6 +120,9 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a config; print it, secrets masked")
     check.add_argument("file", type=Path, help="TOML config (see examples/gateway.toml)")
     check.add_argument("--json", action="store_true", help="print the effective config as JSON")
+    db = sub.add_parser("db", help="the PostgreSQL journal's schema: migrate or status")
+    db.add_argument("action", choices=["migrate", "status"])
+    db.add_argument("--config", type=Path, required=True, help="TOML config with [journal] url")
     return parser
 
 
@@ -210,6 +219,8 @@ def _secrets_of(config: GatewayConfig) -> list[str]:
         for pair in (account.spot_key, account.futures_key):
             if pair is not None:
                 found += [pair.key.reveal(), pair.secret.reveal()]
+    if config.journal.password is not None:
+        found.append(config.journal.password.reveal())
     return found
 
 
@@ -298,7 +309,9 @@ async def running_gateway(
             )
         if sim is not None and formatter is not None:
             formatter.add_secrets(secret for _, secret in sim.link.keys.values())
-        venues = GatewayVenues(config.kraken, sim.link if sim is not None else None)
+        venues = GatewayVenues(
+            config.kraken, sim.link if sim is not None else None, journal=config.journal
+        )
         app = await GatewayApp.build(config, venues=venues, journal_factory=venues.open_journal)
         try:
             await app.start()
@@ -332,6 +345,31 @@ async def _run(
                     flush=True,
                 )
         await stop.wait()
+
+
+def _db(args: argparse.Namespace) -> int:
+    from gateway.journal import admin
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"kraken-gateway: config error: {exc}", file=sys.stderr)
+        return 2
+    if config.journal.url is None:
+        print(
+            "kraken-gateway db: the config has no [journal] url; its journal is SQLite in "
+            "data_dir, which needs no migration",
+            file=sys.stderr,
+        )
+        return 2
+    action = admin.db_migrate if args.action == "migrate" else admin.db_status
+    try:
+        code, line = asyncio.run(action(config.journal))
+    except GatewayError as exc:
+        print(f"kraken-gateway db: {exc.message}", file=sys.stderr)
+        return 1
+    print(line, flush=True)
+    return code
 
 
 def _demo(args: argparse.Namespace) -> int:

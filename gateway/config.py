@@ -10,6 +10,8 @@ Shape (see examples/gateway.toml)::
                         spot = {key_file|key_env, secret_file|secret_env}, futures = {...},
                         [accounts.<name>.risk] limits
     [sessions.<id>]     account, token_sha256 | token_file | token_env, optional permissions subset
+    [journal]           url (PostgreSQL; left out: SQLite in data_dir), password_file |
+                        password_env (never in the url), pool_size
 
 Secrets (API keys and secrets, bearer tokens) never live in the config itself: they are read from
 files (which must not be readable by group or others) or from environment variables. Sessions may
@@ -48,6 +50,7 @@ __all__ = [
     "ApiKeyPair",
     "ConfigError",
     "GatewayConfig",
+    "JournalConfig",
     "KrakenConfig",
     "Permission",
     "RiskLimitsConfig",
@@ -222,11 +225,22 @@ class KrakenConfig:
 
 
 @dataclass(frozen=True)
+class JournalConfig:
+    """Where the journal lives: SQLite in `server.data_dir` unless `url` names a PostgreSQL
+    database (libpq URI or conninfo, without a password: that comes from a file or env var)."""
+
+    url: str | None = None
+    password: Secret | None = field(default=None, repr=False)
+    pool_size: int = 4
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     server: ServerConfig
     accounts: Mapping[str, AccountConfig]
     sessions: Mapping[str, SessionConfig]
     kraken: KrakenConfig = KrakenConfig()
+    journal: JournalConfig = JournalConfig()
 
     @property
     def uses_simulator(self) -> bool:
@@ -252,8 +266,9 @@ def parse_config(
     raw: Mapping[str, Any], base_dir: Path, environ: Mapping[str, str] | None = None
 ) -> GatewayConfig:
     env = os.environ if environ is None else environ
-    _only(raw, "", {"server", "kraken", "accounts", "sessions"})
+    _only(raw, "", {"server", "kraken", "accounts", "sessions", "journal"})
     server = _parse_server(_table(raw, "server"), base_dir, env)
+    journal = _parse_journal(_table(raw, "journal"), base_dir, env)
     kraken = _parse_kraken(_table(raw, "kraken"))
     accounts = {
         name: _parse_account(name, _as_table(body, f"accounts.{name}"), base_dir, env)
@@ -271,7 +286,38 @@ def parse_config(
             f"accounts trade on different venues {kinds}; one gateway runs one kind "
             "(kraken, simulator or paper): run one gateway per kind"
         )
-    return GatewayConfig(server=server, accounts=accounts, sessions=sessions, kraken=kraken)
+    return GatewayConfig(
+        server=server, accounts=accounts, sessions=sessions, kraken=kraken, journal=journal
+    )
+
+
+def _parse_journal(t: Mapping[str, Any], base_dir: Path, env: Mapping[str, str]) -> JournalConfig:
+    where = "journal"
+    _only(t, where, {"url", "password_file", "password_env", "pool_size"})
+    if "url" not in t:
+        if t:
+            raise ConfigError(f"{where}: the options {sorted(t)} need url (a PostgreSQL database)")
+        return JournalConfig()
+    url = _str(t, where, "url", None)
+    from psycopg.conninfo import conninfo_to_dict  # only configs with a database pay for it
+
+    try:
+        params = conninfo_to_dict(url)
+    except Exception:  # psycopg's message may echo the url, password and all
+        raise ConfigError(f"{where}.url is not a PostgreSQL URI or conninfo string") from None
+    if "password" in params:
+        raise ConfigError(
+            f"{where}.url must not carry a password; give it in password_file or password_env"
+        )
+    if not url.startswith(("postgresql://", "postgres://")) and "=" not in url:
+        raise ConfigError(f"{where}.url must be a postgresql:// URI or a conninfo string")
+    password = None
+    if "password_file" in t or "password_env" in t:
+        password = _read_secret(t, where, "password", base_dir, env)
+    pool_size = t.get("pool_size", JournalConfig.pool_size)
+    if type(pool_size) is not int or not 1 <= pool_size <= 64:
+        raise ConfigError(f"{where}.pool_size must be an integer from 1 to 64")
+    return JournalConfig(url=url, password=password, pool_size=pool_size)
 
 
 def _parse_kraken(t: Mapping[str, Any]) -> KrakenConfig:

@@ -41,7 +41,7 @@ from gateway.core.ports import (
 )
 from gateway.core.risk import RiskLimits
 from gateway.core.service import TradingService
-from gateway.journal import SqliteJournal
+from gateway.journal.opening import open_journal
 from gateway.leases.claims import Claims, claim
 from gateway.sessions.auth import TokenAuthenticator
 from gateway.sessions.registry import ActiveSession, EndReason, SessionRegistry
@@ -112,10 +112,6 @@ def paper_venues() -> VenueFactory:
     return build
 
 
-async def _default_journal(data_dir: Path) -> JournalPort:
-    return await SqliteJournal.open(data_dir)
-
-
 @dataclass
 class GatewayApp:
     config: GatewayConfig
@@ -147,7 +143,10 @@ class GatewayApp:
         # alone (see gateway.leases.claims); an account whose key is taken is left out.
         claims = await claim(config.server, config.accounts.values(), key_leases)
         try:
-            journal = await (journal_factory or _default_journal)(config.server.data_dir)
+            if journal_factory is None:
+                journal = await open_journal(config.journal, config.server.data_dir)
+            else:
+                journal = await journal_factory(config.server.data_dir)
         except BaseException:
             await claims.release()
             raise

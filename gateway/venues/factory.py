@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.api.app import AccountVenues
-from gateway.config import AccountConfig, AccountVenue, ConfigError, KrakenConfig
+from gateway.config import AccountConfig, AccountVenue, ConfigError, JournalConfig, KrakenConfig
 from gateway.core.ports import JournalPort
-from gateway.journal import SqliteJournal
+from gateway.journal.opening import open_journal
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.ratelimit import KrakenTier
 from gateway.venues.kraken.spot.factory import build_kraken_spot_venue
@@ -60,14 +60,20 @@ class SimulatorLink:
 class GatewayVenues:
     """`VenueFactory` + `JournalFactory` for `GatewayApp.build` (see the module docstring)."""
 
-    def __init__(self, kraken: KrakenConfig, simulator: SimulatorLink | None = None) -> None:
+    def __init__(
+        self,
+        kraken: KrakenConfig,
+        simulator: SimulatorLink | None = None,
+        journal: JournalConfig | None = None,
+    ) -> None:
         self._kraken = kraken
+        self._journal_config = journal or JournalConfig()
         self._simulator = simulator
         self._journal: JournalPort | None = None
         self._paper: PaperMarket | None = None
 
     async def open_journal(self, data_dir: Path) -> JournalPort:
-        self._journal = await SqliteJournal.open(data_dir)
+        self._journal = await open_journal(self._journal_config, data_dir)
         return self._journal
 
     async def __call__(self, account: AccountConfig) -> AccountVenues:

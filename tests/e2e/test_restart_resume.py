@@ -1,5 +1,7 @@
 """kill -9 of the gateway process during a stream, restart on the same data dir: the client's
-stream resumes from its last seen sequence and delivers every report exactly once."""
+stream resumes from its last seen sequence and delivers every report exactly once. Also with
+the journal in PostgreSQL (`[journal] url`), restarted on a fresh data dir: all it needs is in
+the database."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pytest
 from krakengw import AsyncClient, ExecType, ExecutionReport, KrakenGwError, ReconnectPolicy
 from krakengw.resume import DEFAULT_MAX_BATCH
 from tests.e2e.conftest import GatewayProcess
+from tests.support.postgres import PostgresServer
 
 TIMEOUT = 60
 RESTING = Decimal("40000")
@@ -31,10 +34,22 @@ async def _logon_again(client: AsyncClient) -> None:
         assert error.reason == "SESSION_ALREADY_ACTIVE", error
 
 
-@pytest.mark.parametrize("max_batch", [0, DEFAULT_MAX_BATCH], ids=["single", "batched"])
+@pytest.mark.parametrize(
+    ("max_batch", "journal"),
+    [(0, "sqlite"), (DEFAULT_MAX_BATCH, "sqlite"), (0, "postgres")],
+    ids=["single", "batched", "single-postgres"],
+)
 async def test_kill_9_restart_resume_exactly_once(
-    gateway_process: GatewayProcess, max_batch: int
+    gateway_process: GatewayProcess, max_batch: int, journal: str, request: pytest.FixtureRequest
 ) -> None:
+    config = gateway_process.workdir / "gateway.toml"
+    if journal == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        config.write_text(
+            config.read_text()
+            + f'[journal]\nurl = "{server.create_database()}"\n'
+            + f'password_file = "{server.password_file}"\n'
+        )
     await gateway_process.start()
     policy = ReconnectPolicy(initial_delay=0.05, max_delay=0.5, max_attempts=200)
     client = AsyncClient(gateway_process.target, gateway_process.token, reconnect=policy)
@@ -53,6 +68,8 @@ async def test_kill_9_restart_resume_exactly_once(
 
         await asyncio.wait_for(read(10), TIMEOUT)
         await gateway_process.kill()  # mid-stream: 10 of the journaled reports handed out
+        if journal == "postgres":  # the journal is all in the database: a fresh data dir
+            config.write_text(config.read_text().replace('data_dir = "data"', 'data_dir = "d2"'))
         await gateway_process.start()  # same port, same data dir
         # Single messages: the stream reconnects on its own, logs on again and resumes after
         # sequence 10. Batched: the first message carried all 28 replayed reports, so the
