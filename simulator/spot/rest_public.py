@@ -57,19 +57,36 @@ def _assets(ctx: SimContext, params: Params) -> dict[str, Any]:
 
 def requested_pairs(ctx: SimContext, params: Params, *, required: bool = False) -> list[KrakenPair]:
     """The `pair` parameter (comma list of ids, altnames or slash names); all pairs when absent."""
+    pairs: list[KrakenPair] = []
+    for _, pair in _requested(ctx, params, required=required):
+        if pair not in pairs:
+            pairs.append(pair)
+    return pairs
+
+
+def _requested(
+    ctx: SimContext, params: Params, *, required: bool = False
+) -> list[tuple[str, KrakenPair]]:
+    """(name as asked, pair) per `pair` entry; (id, pair) for every pair when absent."""
     names = get_list(params, "pair")
     if not names:
         if required:
             raise KrakenError("EGeneral:Invalid arguments:pair")
-        return list(ctx.pairs.pairs.values())
-    pairs: list[KrakenPair] = []
+        return [(pair.id, pair) for pair in ctx.pairs.pairs.values()]
+    found: list[tuple[str, KrakenPair]] = []
     for name in names:
         pair = ctx.pairs.pair(name)
         if pair is None:
             raise KrakenError(UNKNOWN_PAIR)
-        if pair not in pairs:
-            pairs.append(pair)
-    return pairs
+        found.append((name, pair))
+    return found
+
+
+def asset_pairs_key(asked: str, pair: KrakenPair) -> str:
+    """The result key Kraken files a pair under: a slash name (`BTC/USD`, `XBT/USD`) as the
+    client wrote it (python-kraken-sdk reads `result["BTC/USD"]`), otherwise the pair id
+    (`XBTUSD` and `XXBTZUSD` both give `XXBTZUSD`; wire 4)."""
+    return asked if "/" in asked else pair.id
 
 
 def _asset_pairs(ctx: SimContext, params: Params) -> dict[str, Any]:
@@ -80,11 +97,11 @@ def _asset_pairs(ctx: SimContext, params: Params) -> dict[str, Any]:
     if aclass_base not in (None, "currency"):
         return {}
     out: dict[str, Any] = {}
-    for pair in requested_pairs(ctx, params):
+    for asked, pair in _requested(ctx, params):
         wire = pair.as_wire()
         if info != "info":
             wire = {name: wire[name] for name in _PAIR_INFO_FIELDS[info] if name in wire}
-        out[pair.id] = wire
+        out[asset_pairs_key(asked, pair)] = wire
     return out
 
 

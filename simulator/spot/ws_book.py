@@ -2,9 +2,13 @@
 
 Kraken's contract with a client (wire 6.3): apply the changed levels of a message in order,
 `qty: 0` deletes, then truncate each side to the subscribed depth; levels pushed out of the
-depth window get no delete. A view remembers the levels last published and turns the live book
-into exactly that diff, so a client following the rules always holds the view, and the checksum
-(over the view's top 10) matches its book after every message.
+depth window get no delete. Within a side, a message lists the deletes first, then the new and
+changed levels best first: a client that truncates after every level rather than once per
+message (python-kraken-sdk's SpotOrderBookClient does) then never trims a level it still needs,
+since whatever exceeds the depth mid-message is a level pushed out for good. A view remembers
+the levels last published and turns the live book into exactly that diff, so a client following
+the rules always holds the view, and the checksum (over the view's top 10) matches its book
+after every message.
 """
 
 from __future__ import annotations
@@ -76,8 +80,9 @@ class L2View:
         self._set(new_asks, new_bids, new_asks != self.asks, new_bids != self.bids)
         if not ask_changes and not bid_changes:
             return None
-        ask_changes.sort(key=lambda level: level[0])
-        bid_changes.sort(key=lambda level: level[0], reverse=True)
+        # Deletes (qty 0) first, then best price first: see the module docstring.
+        ask_changes.sort(key=lambda level: (level[1] != ZERO, level[0]))
+        bid_changes.sort(key=lambda level: (level[1] != ZERO, -level[0]))
         return BookDiff(ask_changes, bid_changes, self.checksum())
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
+import pytest
+from kraken.spot import Market
+
+from simulator.app import SimulatorServer
 from simulator.engine.clock import ManualClock
 from tests.fixtures import kraken_fixture
 from tests.integration.simulator.spot.conftest import SpotClient
@@ -21,7 +26,7 @@ async def test_time_and_status(client: SpotClient) -> None:
 
 async def test_asset_pairs_matches_the_recorded_fixture(client: SpotClient) -> None:
     recorded = kraken_fixture("http_asset_pairs.json")["result"]["XBTUSDT"]
-    reply = await client.public("AssetPairs", pair="XBT/USDT")
+    reply = await client.public("AssetPairs", pair="XBTUSDT")
     assert list(reply["result"]) == ["XBTUSDT"]
     served = reply["result"]["XBTUSDT"]
     assert set(served) == set(recorded)
@@ -32,7 +37,9 @@ async def test_asset_pairs_matches_the_recorded_fixture(client: SpotClient) -> N
 
 async def test_asset_pairs_spellings_and_info(client: SpotClient) -> None:
     reply = await client.public("AssetPairs", pair="XBTUSD,XXBTZUSD,BTC/USD,ETH/USD", info="fees")
-    assert list(reply["result"]) == ["XXBTZUSD", "XETHZUSD"]
+    # Altname and id give the id; a slash name is echoed as asked (as Kraken does).
+    assert list(reply["result"]) == ["XXBTZUSD", "BTC/USD", "ETH/USD"]
+    assert reply["result"]["BTC/USD"] == reply["result"]["XXBTZUSD"]
     assert set(reply["result"]["XXBTZUSD"]) == {"fees", "fees_maker", "fee_volume_currency"}
     assert (await client.public("AssetPairs", pair="NOPE")) == {
         "error": ["EQuery:Unknown asset pair"]
@@ -42,6 +49,33 @@ async def test_asset_pairs_spellings_and_info(client: SpotClient) -> None:
     ]
     everything = (await client.public("AssetPairs"))["result"]
     assert {"XXBTZUSD", "XETHZUSD", "XETHXXBT", "XDGUSD"} <= set(everything)
+
+
+@pytest.mark.parametrize(
+    ("asked", "key"),
+    [
+        ("BTC/USD", "BTC/USD"),
+        ("XBT/USD", "XBT/USD"),
+        ("XBTUSD", "XXBTZUSD"),
+        ("XXBTZUSD", "XXBTZUSD"),
+    ],
+)
+async def test_asset_pairs_is_keyed_by_the_name_asked_for(
+    client: SpotClient, asked: str, key: str
+) -> None:
+    reply = await client.public("AssetPairs", pair=asked)
+    assert list(reply["result"]) == [key]
+    assert reply["result"][key]["altname"] == "XBTUSD"
+
+
+async def test_python_kraken_sdk_market_reads_asset_pairs_by_slash_name(
+    sim: SimulatorServer,
+) -> None:
+    """SpotOrderBookClient's first step on a new book: `get_asset_pairs(pair=symbol)[symbol]`."""
+    market = Market(url=sim.base_url)
+    info = await asyncio.to_thread(market.get_asset_pairs, pair="BTC/USD")  # the SDK is sync
+    assert int(info["BTC/USD"]["pair_decimals"]) == 1
+    assert int(info["BTC/USD"]["lot_decimals"]) == 8
 
 
 async def test_assets(client: SpotClient) -> None:

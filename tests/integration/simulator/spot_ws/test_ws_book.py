@@ -75,10 +75,15 @@ def _random_change(engine: SpotEngine, rng: random.Random, open_ids: list[str]) 
         open_ids.append(added.txid)
 
 
+@pytest.mark.parametrize(
+    "trim_each_level", [False, True], ids=["trim-per-message", "trim-per-level"]
+)
 @pytest.mark.parametrize("depth", [10, 25])
 async def test_client_book_checksum_matches_every_message(
-    connect: Connect, engine: SpotEngine, depth: int
+    connect: Connect, engine: SpotEngine, depth: int, trim_each_level: bool
 ) -> None:
+    """Several changes per published message (one flush), so a message can both insert a better
+    level and delete one it displaces; a client trimming after each level must keep up too."""
     client: WsClient = await connect()
     price_decimals, qty_decimals = await _precisions(client, SYMBOL)
     ack = await client.call("subscribe", {"channel": "book", "symbol": [SYMBOL], "depth": depth})
@@ -86,7 +91,7 @@ async def test_client_book_checksum_matches_every_message(
     snapshot = await client.channel("book", "snapshot")
     (data,) = snapshot["data"]
     assert set(data) == set(kraken_fixture("ws_book_snapshot.json")["data"][0])
-    book = ClientBook(depth, price_decimals, qty_decimals)
+    book = ClientBook(depth, price_decimals, qty_decimals, trim_each_level=trim_each_level)
     book.apply(data, snapshot=True)
     assert book.checksum() == data["checksum"]
     assert book.sorted_asks() == engine.book_levels(PAIR, Side.SELL, depth)
@@ -94,8 +99,9 @@ async def test_client_book_checksum_matches_every_message(
     rng = random.Random(depth)
     open_ids: list[str] = []
     updates = 0
-    for _ in range(60):
-        _random_change(engine, rng, open_ids)
+    for _ in range(80):
+        for _ in range(rng.randint(1, 4)):  # no await in between: one flush, one message
+            _random_change(engine, rng, open_ids)
         for message in await _book_messages_until_pong(client):
             assert message["type"] == "update"
             (update,) = message["data"]

@@ -9,10 +9,18 @@ from simulator.spot.book_checksum import l2_checksum
 
 
 class ClientBook:
-    """Apply levels in order, `qty == 0` deletes, then truncate to the subscribed depth."""
+    """Apply levels in order, `qty == 0` deletes, then truncate to the subscribed depth.
 
-    def __init__(self, depth: int, price_decimals: int, qty_decimals: int) -> None:
+    `trim_each_level` truncates after every level instead of once per message, as
+    python-kraken-sdk's SpotOrderBookClient does: the server must send a message's deletes
+    before the inserts that would otherwise push a still-wanted level out of such a client.
+    """
+
+    def __init__(
+        self, depth: int, price_decimals: int, qty_decimals: int, *, trim_each_level: bool = False
+    ) -> None:
         self.depth = depth
+        self.trim_each_level = trim_each_level
         self.price_decimals = price_decimals
         self.qty_decimals = qty_decimals
         self.asks: dict[Decimal, Decimal] = {}
@@ -29,6 +37,11 @@ class ClientBook:
                     side.pop(price, None)
                 else:
                     side[price] = qty
+                if self.trim_each_level:
+                    self._trim()
+        self._trim()
+
+    def _trim(self) -> None:
         for price, _ in self.sorted_asks()[self.depth :]:
             del self.asks[price]
         for price, _ in self.sorted_bids()[self.depth :]:

@@ -31,15 +31,18 @@ def _as_wire(levels: list[tuple[Decimal, Decimal]]) -> list[dict[str, Decimal]]:
     return [{"price": p, "qty": q} for p, q in levels]
 
 
-@pytest.mark.parametrize(("seed", "depth"), [(1, 10), (2, 10), (3, 25), (4, 10)])
-def test_random_book_walk_client_follows_view(seed: int, depth: int) -> None:
+@pytest.mark.parametrize(
+    "trim_each_level", [False, True], ids=["trim-per-message", "trim-per-level"]
+)
+@pytest.mark.parametrize(("seed", "depth"), [(1, 10), (2, 10), (3, 25), (4, 10), (5, 25)])
+def test_random_book_walk_client_follows_view(seed: int, depth: int, trim_each_level: bool) -> None:
     rng = random.Random(seed)
     book = FullBook()
     for i in range(depth + 5):
         book.sides["ask"][D(1000 + i) / 10] = D(rng.randint(1, 999)) / 1000
         book.sides["bid"][D(999 - i) / 10] = D(rng.randint(1, 999)) / 1000
     view = L2View(depth, price_decimals=1, qty_decimals=8)
-    client = ClientBook(depth, 1, 8)
+    client = ClientBook(depth, 1, 8, trim_each_level=trim_each_level)
     checksum = view.reset(book.asks(), book.bids())
     client.apply({"asks": _as_wire(view.asks), "bids": _as_wire(view.bids)}, snapshot=True)
     assert client.checksum() == checksum
@@ -82,6 +85,25 @@ def test_level_pushed_out_of_depth_gets_no_delete() -> None:
     assert diff is not None
     # The deleted best level goes out with qty 0 and the level back in view comes in.
     assert diff.asks == [(D(99), ZERO), (D(109), D(1))]
+
+
+def test_deletes_go_out_before_the_inserts_that_replace_them() -> None:
+    """A better level arrives as a worse one leaves, in one message: price order would put the
+    insert first, and a client trimming after each level would drop level 10 for good."""
+    book = FullBook()
+    for i in range(10):
+        book.sides["ask"][D(100 + i)] = D(1)
+        book.sides["bid"][D(90 - i)] = D(1)
+    view = L2View(10, 1, 8)
+    view.reset(book.asks(), book.bids())
+    del book.sides["ask"][D(105)]
+    book.sides["ask"][D(99)] = D(3)
+    del book.sides["bid"][D(85)]
+    book.sides["bid"][D(91)] = D(3)
+    diff = view.advance(book.asks(), book.bids(), book.lookup)
+    assert diff is not None
+    assert diff.asks == [(D(105), ZERO), (D(99), D(3))]
+    assert diff.bids == [(D(85), ZERO), (D(91), D(3))]
 
 
 def test_no_change_no_message() -> None:
