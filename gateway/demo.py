@@ -3,8 +3,11 @@
 `kraken-gateway demo` starts the local Kraken simulator and the gateway, then runs `run_demo`:
 logon, list instruments, ticker; a resting limit order that is amended, then canceled; a
 marketable buy and sell that fill; a limit order bigger than the best ask (a partial fill
-where the book allows it); a batch of three resting orders canceled as a batch; balances;
-logout. A concurrent task prints every ExecutionReport as it streams.
+where the book allows it); a batch of three resting orders canceled as a batch; balances.
+Then, when the session also trades Kraken Futures (the perpetual BTC/USD:USD is listed): a
+resting perpetual limit order, a marketable one that fills, the position it opened, a
+reduce-only close and the position flat again, all on the same execution stream. Logout. A
+concurrent task prints every ExecutionReport as it streams.
 
 Each step waits for the reports it must cause, with a timeout (no sleeps): if one does not
 arrive, the demo says which and `run_demo` returns 1. It can also run against any gateway
@@ -34,6 +37,8 @@ from krakengw import (
 __all__ = ["DemoFailed", "run_demo"]
 
 SYMBOL = "BTC/USD"
+PERPETUAL = "BTC/USD:USD"
+FUTURES_VENUE = "krakenfutures"
 WAIT_S = 15.0
 QTY = Decimal("0.01")
 COLUMNS = (
@@ -199,6 +204,9 @@ async def run_demo(
 
         balances = await client.list_balances()
         say("balances: " + ", ".join(f"{b.asset} {_fmt(b.total)}" for b in balances[:6]))
+        perpetual = next((i for i in instruments if i.symbol == PERPETUAL), None)
+        if perpetual is not None:
+            await _futures(client, table, ids, perpetual, say)
         seen = sorted({r.exec_type.value for r in table.reports if r.exec_type})
         say(f"{len(table.reports)} execution reports; exec types seen: {', '.join(seen)}")
         await client.logout()
@@ -306,6 +314,61 @@ async def _batch(
         raise DemoFailed(f"batch cancels refused: {failed}")
     for cid in cids:
         await table.wait(cid, ExecType.CANCELED)
+
+
+async def _position(client: AsyncClient, symbol: str) -> Decimal:
+    positions = await client.list_positions(symbol, venue=FUTURES_VENUE)
+    return sum((p.qty for p in positions), Decimal(0))
+
+
+async def _futures(
+    client: AsyncClient,
+    table: ReportTable,
+    ids: _Orders,
+    perpetual: Instrument,
+    say: Callable[[str], None],
+) -> None:
+    """Kraken Futures on the same stream: a resting perpetual limit order (canceled), a buy
+    that fills, the long position, a reduce-only close, the position flat."""
+    symbol, venue, tick = perpetual.symbol, FUTURES_VENUE, perpetual.tick_size
+    ticker = await client.get_ticker(symbol, venue=venue)
+    if ticker.bid is None or ticker.ask is None:
+        raise DemoFailed(f"{symbol} has no bid/ask")
+    say(
+        f"futures {symbol} ({perpetual.venue_symbol}) mark {_fmt(ticker.mark_price)} "
+        f"index {_fmt(ticker.index_price)}, bid {_fmt(ticker.bid)} ask {_fmt(ticker.ask)}"
+    )
+    start = await _position(client, symbol)
+    rest = ids.new("perp-rest")
+    price = _round(ticker.bid * Decimal("0.95"), tick)
+    await client.submit_order(symbol, "buy", QTY, price=price, client_order_id=rest, venue=venue)
+    await table.wait(rest, ExecType.NEW)
+    await client.cancel_order(rest)
+    await table.wait(rest, ExecType.CANCELED)
+    buy = ids.new("perp-buy")
+    await client.submit_order(
+        symbol, "buy", QTY, order_type="MARKET", client_order_id=buy, venue=venue
+    )
+    fill = await table.wait(buy, ExecType.FILL)
+    held = await _position(client, symbol)
+    if held != start + QTY:
+        raise DemoFailed(f"{symbol} position {held} after buying {QTY} (was {start})")
+    say(f"position {symbol}: {_fmt(held)} long, filled at {_fmt(fill.avg_px)}")
+    close = ids.new("perp-close")
+    await client.submit_order(
+        symbol,
+        "sell",
+        QTY,
+        order_type="MARKET",
+        reduce_only=True,
+        client_order_id=close,
+        venue=venue,
+    )
+    await table.wait(close, ExecType.FILL)
+    flat = await _position(client, symbol)
+    if flat != start:
+        raise DemoFailed(f"{symbol} position {flat} after the reduce-only close")
+    say(f"position {symbol} after the reduce-only close: {_fmt(flat)}")
 
 
 def main() -> int:
