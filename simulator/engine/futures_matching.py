@@ -159,35 +159,70 @@ class KrakenFuturesMatcher:
     # ----------------------------------------------------------------- synthetic maker
 
     def requote(self, m: KrakenFuturesMarketState, index: Decimal, rng: random.Random) -> None:
-        """Move the maker's ladder to `index`: stale levels leave, missing ones are (re)placed.
+        """Move the maker's ladder to `index`: missing levels are placed, stale ones leave.
 
-        A new quote that crosses a resting client order trades with it first, so client orders
-        fill as the market moves through them.
+        New levels go up before the stale ones come down, so no book update a client sees leaves
+        a side of the maker's ladder empty, however far the index jumped. A new level that would
+        cross one of the maker's own stale quotes waits until that side's stale quotes are gone
+        (the other side always has its new levels by then: both sides cannot be blocked at once,
+        as the stale ladder never crossed). A new quote that crosses a resting client order
+        trades with it first, so client orders fill as the market moves through them.
         """
         ladder = ladder_prices(m.inst, index)
         wanted = {(side, price) for side, prices in ladder.items() for price in prices}
-        for key in sorted(set(m.maker_quotes) - wanted):
-            stale = m.maker_quotes.pop(key)
-            if stale.order_id in m.book:
-                self.unrest(m, stale)
+        stale = {key: m.maker_quotes.pop(key) for key in sorted(set(m.maker_quotes) - wanted)}
+        stale = {key: q for key, q in stale.items() if q.order_id in m.book}
+        missing = [
+            (side, price)
+            for side in (Side.BUY, Side.SELL)
+            for price in ladder[side][:LADDER_LEVELS]
+            if (existing := m.maker_quotes.get((side, price))) is None
+            or existing.order_id not in m.book  # a level keeps its size until consumed or moved
+        ]
+
+        def blocked(side: Side, price: Decimal) -> bool:
+            if side is Side.BUY:
+                return any(s is Side.SELL and p <= price for s, p in stale)
+            return any(s is Side.BUY and p >= price for s, p in stale)
+
+        def take_down(side: Side) -> None:
+            for key in [key for key in stale if key[0] is side]:
+                self.unrest(m, stale.pop(key))
+
         now = self._now_ms()
+        waiting = [key for key in missing if blocked(*key)]
+        for side, price in missing:
+            if (side, price) not in waiting:
+                self._place_quote(m, side, price, now, rng)
         for side in (Side.BUY, Side.SELL):
-            for price in ladder[side][:LADDER_LEVELS]:
-                existing = m.maker_quotes.get((side, price))
-                if existing is not None and existing.order_id in m.book:
-                    continue  # a level keeps its size until it is consumed or moves away
-                quote = KrakenFuturesOrder(
-                    order_id=self._new_id(),
-                    account_id=MAKER_ACCOUNT,
-                    symbol=m.inst.symbol,
-                    side=side,
-                    order_type=KrakenFuturesOrderType.LMT,
-                    quantity=level_size(m.inst, rng),
-                    received_ms=now,
-                    updated_ms=now,
-                    limit_price=price,
-                )
-                m.maker_quotes[(side, price)] = quote
-                self.match(m, quote, [])
-                if quote.remaining > 0:
-                    self.rest(m, quote)
+            # Only a side whose new ladder is up loses its stale quotes here.
+            if not any(key[0] is side for key in waiting):
+                take_down(side)
+        for side, price in waiting:
+            self._place_quote(m, side, price, now, rng)
+        take_down(Side.BUY)
+        take_down(Side.SELL)
+
+    def _place_quote(
+        self,
+        m: KrakenFuturesMarketState,
+        side: Side,
+        price: Decimal,
+        now: int,
+        rng: random.Random,
+    ) -> None:
+        quote = KrakenFuturesOrder(
+            order_id=self._new_id(),
+            account_id=MAKER_ACCOUNT,
+            symbol=m.inst.symbol,
+            side=side,
+            order_type=KrakenFuturesOrderType.LMT,
+            quantity=level_size(m.inst, rng),
+            received_ms=now,
+            updated_ms=now,
+            limit_price=price,
+        )
+        m.maker_quotes[(side, price)] = quote
+        self.match(m, quote, [])
+        if quote.remaining > 0:
+            self.rest(m, quote)

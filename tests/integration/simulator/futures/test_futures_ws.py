@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from decimal import Decimal
 
 from simulator.accounts import DEMO_FUTURES_KEY
@@ -267,3 +268,37 @@ async def test_rejected_post_only_order_shows_as_an_open_orders_cancel(
         "O-20250306-001",
         True,
     )
+
+
+async def test_requotes_never_leave_a_book_side_empty(sim: SimulatorServer, client: Client) -> None:
+    """Index jumps wider than the maker's whole ladder, over the book feed: a client applying
+    each delta (one message per level change) never sees a side of the book empty."""
+    engine = sim.ctx.futures_engine
+    assert engine is not None
+    await client.send({"event": "subscribe", "feed": "book", "product_ids": ["PF_XBTUSD"]})
+    snapshot = await client.until(lambda m: m.get("feed") == "book_snapshot")
+    book = {
+        side: {Decimal(lv["price"]): Decimal(lv["qty"]) for lv in snapshot[side + "s"]}
+        for side in ("bid", "ask")
+    }
+    seq = snapshot["seq"]
+    index = engine.index_price("PF_XBTUSD")
+    rng = random.Random(3)
+    deltas = 0
+    for _ in range(40):
+        # -5 %..+5 %: most jumps move the ladder (10 levels, 0.02 % apart) clean off itself.
+        index = (index * (1 + Decimal(rng.randint(-50, 50)) / 1000)).quantize(Decimal("0.01"))
+        engine.set_index("XBT", index)
+        last_seq = engine.book_levels("PF_XBTUSD")[2]
+        while seq < last_seq:
+            delta = await client.until(lambda m: m.get("feed") == "book")
+            assert delta["seq"] == seq + 1
+            seq = delta["seq"]
+            side = book["bid" if delta["side"] == "buy" else "ask"]
+            if delta["qty"] == 0:
+                side.pop(Decimal(delta["price"]), None)
+            else:
+                side[Decimal(delta["price"])] = Decimal(delta["qty"])
+            assert book["bid"] and book["ask"], f"a side went empty at seq {seq}"
+            deltas += 1
+    assert deltas > 40 * 10  # most jumps replaced whole ladders
