@@ -79,6 +79,9 @@ class FuturesRestApi:
         return key
 
     def _charge(self, budget: KrakenFuturesBudget, key: KrakenApiKey, cost: int) -> None:
+        # `LimitsConfig(enforce=False)` (--no-rate-limits) turns the futures budgets off too.
+        if not self.venue.ctx.limits.config.enforce:
+            return
         if not budget.spend(key.key, cost, self.venue.now()):
             raise KrakenFuturesRequestError("apiLimitExceeded")
 
