@@ -13,8 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
+import ssl
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -35,6 +39,7 @@ from simulator.futures import ws as futures_ws
 from simulator.spot import rest as spot_rest
 from simulator.spot import ws as spot_ws
 from simulator.spot.limits import LimitsConfig
+from simulator.wire.tls import write_self_signed
 
 CTX_KEY = web.AppKey("krakengw_sim_ctx", SimContext)
 
@@ -148,6 +153,10 @@ class SimulatorServer:
 
     async with SimulatorServer(port=0, seed=7) as sim:
         httpx.get(sim.base_url + "/0/public/Time")
+
+    `tls=True` serves HTTPS and WSS on that socket with a self-signed certificate made at start
+    (simulator/wire/tls.py), written to `tls_dir` or to a temporary directory removed at stop;
+    `tls_cert_path` is the file a client trusts, and the URLs say `https://` / `wss://`.
     """
 
     def __init__(
@@ -161,6 +170,8 @@ class SimulatorServer:
         limits: LimitsConfig | None = None,
         market_maker: bool = True,
         context: SimContext | None = None,
+        tls: bool = False,
+        tls_dir: Path | None = None,
     ) -> None:
         self.ctx = context or make_context(
             accounts=accounts, seed=seed, clock=clock, limits=limits, market_maker=market_maker
@@ -169,6 +180,10 @@ class SimulatorServer:
         self._port = port
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.tls = tls
+        self._tls_dir = tls_dir
+        self._tls_temp_dir: Path | None = None
+        self.tls_cert_path: Path | None = None
 
     async def start(self) -> None:
         self.app = build_app(self.ctx)
@@ -177,9 +192,18 @@ class SimulatorServer:
             self.app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
+        ssl_context = self._make_tls() if self.tls else None
+        site = web.TCPSite(self._runner, self._host, self._port, ssl_context=ssl_context)
         await site.start()
         self.port = self._bound_port(site)
+
+    def _make_tls(self) -> ssl.SSLContext:
+        directory = self._tls_dir
+        if directory is None:
+            directory = self._tls_temp_dir = Path(tempfile.mkdtemp(prefix="krakengw-sim-tls-"))
+        files = write_self_signed(directory, self._host)
+        self.tls_cert_path = files.cert_path
+        return files.server_context()
 
     @staticmethod
     def _bound_port(site: web.TCPSite) -> int:
@@ -191,6 +215,9 @@ class SimulatorServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._tls_temp_dir is not None:
+            shutil.rmtree(self._tls_temp_dir, ignore_errors=True)
+            self._tls_temp_dir = None
 
     async def __aenter__(self) -> SimulatorServer:
         await self.start()
@@ -207,7 +234,7 @@ class SimulatorServer:
     @property
     def base_url(self) -> str:
         """Origin of the Spot REST API (`/0/...`) and the Futures REST API (`/derivatives/...`)."""
-        return f"http://{self._host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self._host}:{self.port}"
 
     @property
     def futures_base_url(self) -> str:
@@ -215,15 +242,19 @@ class SimulatorServer:
 
     @property
     def spot_ws_public_url(self) -> str:
-        return f"ws://{self._host}:{self.port}{SPOT_WS_PUBLIC_PATH}"
+        return f"{self._ws_origin}{SPOT_WS_PUBLIC_PATH}"
 
     @property
     def spot_ws_private_url(self) -> str:
-        return f"ws://{self._host}:{self.port}{SPOT_WS_PRIVATE_PATH}"
+        return f"{self._ws_origin}{SPOT_WS_PRIVATE_PATH}"
 
     @property
     def futures_ws_url(self) -> str:
-        return f"ws://{self._host}:{self.port}{FUTURES_WS_PATH}"
+        return f"{self._ws_origin}{FUTURES_WS_PATH}"
+
+    @property
+    def _ws_origin(self) -> str:
+        return f"{'wss' if self.tls else 'ws'}://{self._host}:{self.port}"
 
     def urls(self) -> dict[str, str]:
         return {

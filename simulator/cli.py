@@ -30,13 +30,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not enforce Kraken's rate counters (benchmarks); signatures and nonces still are",
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve https:// and wss:// with a self-signed certificate made at start "
+        "(its path is printed as tls_cert; trust that file in the client)",
+    )
     return parser
 
 
 async def serve(args: argparse.Namespace, ready: asyncio.Event | None = None) -> None:
     accounts = load_accounts(args.accounts) if args.accounts else demo_accounts()
     limits = LimitsConfig(enforce=not args.no_rate_limits)
-    server = SimulatorServer(args.host, args.port, accounts=accounts, seed=args.seed, limits=limits)
+    server = SimulatorServer(
+        args.host, args.port, accounts=accounts, seed=args.seed, limits=limits, tls=args.tls
+    )
     if args.faults:
         server.ctx.faults.load_file(args.faults)
     stop = asyncio.Event()
@@ -47,6 +55,8 @@ async def serve(args: argparse.Namespace, ready: asyncio.Event | None = None) ->
     async with server:
         for name, url in server.urls().items():
             print(f"{name:16} {url}", flush=True)
+        if server.tls_cert_path is not None:
+            print(f"{'tls_cert':16} {server.tls_cert_path}", flush=True)
         if not args.accounts:
             print(
                 "accounts         built-in demo account (keys in simulator/README.md)", flush=True
