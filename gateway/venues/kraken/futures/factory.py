@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import httpx
+import aiohttp
 
 from gateway.core.model import Subaccount
 from gateway.core.ports import JournalPort
@@ -68,7 +68,7 @@ async def build_kraken_futures_venue(
     dead_man_timeout_s: int = DEFAULT_TIMEOUT_S,
     dead_man_refresh_s: float = DEFAULT_REFRESH_S,
     subaccounts: Sequence[Subaccount] = (),
-    http: httpx.AsyncClient | None = None,
+    http: aiohttp.ClientSession | None = None,
 ) -> KrakenFuturesVenueBundle:
     """Everything one account needs to trade Kraken Futures; the private WS connects once the
     core attaches the venue (`set_event_sink`). `rest_url` is the host (paths are added)."""

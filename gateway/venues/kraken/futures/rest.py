@@ -1,4 +1,7 @@
-"""The Kraken Futures REST v3 client: one pooled httpx client, `Authent`-signed private calls.
+"""The Kraken Futures REST v3 client: one pooled aiohttp session, `Authent`-signed private calls.
+
+aiohttp rather than httpx (which Spot's REST fallback uses): order entry goes over this client,
+and on loopback httpx costs about 5 ms per request against aiohttp's 0.3 ms.
 
 Paths: `/derivatives/api/v3/<endpoint>` (trading, account, public market data) and
 `/api/history/v2/<endpoint>` (account history, its own rate pool). GET parameters travel in the
@@ -22,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
+import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from gateway.core.errors import (
@@ -92,10 +95,10 @@ def parse_futures_response(status: int, body: bytes, *, after_send: bool = False
     )
 
 
-def _transport_error(exc: httpx.HTTPError, *, after_send: bool) -> GatewayError:
+def _transport_error(exc: Exception, *, after_send: bool) -> GatewayError:
     """No Kraken answer. Failing to connect proves nothing was sent; anything later does not."""
     kind = type(exc).__name__
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
         return Unavailable(
             f"Kraken Futures unreachable ({kind})",
             ErrorReason.VENUE_UNAVAILABLE,
@@ -105,7 +108,7 @@ def _transport_error(exc: httpx.HTTPError, *, after_send: bool) -> GatewayError:
         return OutcomeUnknown(
             f"no answer from Kraken Futures ({kind}); the outcome is being resolved",
             ErrorReason.VENUE_TIMEOUT
-            if isinstance(exc, httpx.TimeoutException)
+            if isinstance(exc, TimeoutError)
             else ErrorReason.VENUE_CONNECTION_LOST,
         )
     return _no_answer(
@@ -126,7 +129,7 @@ class KrakenFuturesRestClient:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         read_attempts: int = READ_ATTEMPTS,
         retry_wait_s: float = 0.05,
-        http: httpx.AsyncClient | None = None,
+        http: aiohttp.ClientSession | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
         self.signer = KrakenFuturesSigner(credentials)
@@ -135,10 +138,9 @@ class KrakenFuturesRestClient:
         self._attempts = max(1, read_attempts)
         self._retry_wait = retry_wait_s
         self._own_http = http is None
-        self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s),
-            limits=httpx.Limits(max_keepalive_connections=16, keepalive_expiry=30.0),
-        )
+        self._http_given = http
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
 
     @property
     def key_id(self) -> str:
@@ -147,9 +149,26 @@ class KrakenFuturesRestClient:
     def __repr__(self) -> str:
         return f"KrakenFuturesRestClient(base={self._base!r}, key_id={self.key_id!r})"
 
+    def _http(self) -> aiohttp.ClientSession:
+        """The session, made on first use (aiohttp sessions belong to the running loop)."""
+        if self._http_given is not None:
+            return self._http_given
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout,
+                connector=aiohttp.TCPConnector(limit=16, keepalive_timeout=30.0),
+            )
+        return self._session
+
+    async def _send(
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        async with self._http().request(method, url, data=body, headers=headers) as response:
+            return response.status, await response.read()
+
     async def close(self) -> None:
-        if self._own_http:
-            await self._http.aclose()
+        if self._own_http and self._session is not None:
+            await self._session.close()
 
     # -- public ---------------------------------------------------------------------------
     async def public(self, endpoint: str, params: Params | None = None) -> Json:
@@ -159,10 +178,10 @@ class KrakenFuturesRestClient:
             query = urlencode(params or {})
             url = f"{self._base}{DERIVATIVES_PATH}{endpoint}" + (f"?{query}" if query else "")
             try:
-                response = await self._http.get(url)
-            except httpx.HTTPError as exc:
+                status, content = await self._send("GET", url, None, {})
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 raise _transport_error(exc, after_send=False) from None
-            return parse_futures_response(response.status_code, response.content)
+            return parse_futures_response(status, content)
 
         return await self._retrying(once)
 
@@ -204,18 +223,16 @@ class KrakenFuturesRestClient:
         try:
             if method == "GET":
                 url = self._base + path + (f"?{text}" if text else "")
-                response = await self._http.get(url, headers=headers)
+                status, content = await self._send("GET", url, None, headers)
             else:
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
-                response = await self._http.request(
-                    method, self._base + path, content=text.encode(), headers=headers
+                status, content = await self._send(
+                    method, self._base + path, text.encode(), headers
                 )
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise _transport_error(exc, after_send=after_send) from None
         try:
-            return parse_futures_response(
-                response.status_code, response.content, after_send=after_send
-            )
+            return parse_futures_response(status, content, after_send=after_send)
         except ResourceExhausted as exc:
             if exc.reason is ErrorReason.VENUE_RATE_LIMITED:
                 self.governor.observe_venue_rate_limited(history=path.startswith(HISTORY_PATH))
