@@ -144,8 +144,13 @@ def make_context(
         clock=the_clock,
         limits=KrakenLimits(limits),
     )
+    # Front ends subscribe to the engine's events; recording them too would keep every one.
     ctx.engine = SpotEngine(
-        seed=seed, clock=the_clock, directory=ctx.pairs, market_maker=market_maker
+        seed=seed,
+        clock=the_clock,
+        directory=ctx.pairs,
+        market_maker=market_maker,
+        record_events=False,
     )
     ctx.futures_engine = KrakenFuturesEngine(the_clock, seed)
     ctx.market = ctx.pairs

@@ -12,7 +12,7 @@ Rounding (chosen so accounting is exact and balances can never go negative):
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 
@@ -41,7 +41,7 @@ class AccountState:
     username: str | None = None
     balances: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
     holds: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
-    ledger: list[LedgerEntry] = field(default_factory=list)
+    ledger: deque[LedgerEntry] = field(default_factory=deque)
     cancel_after: Decimal | None = None  # dead man's switch deadline
 
     @property

@@ -36,6 +36,13 @@ class IdFactory:
                 self._issued.add(text)
                 return text
 
+    def forget(self, text: str) -> None:
+        """`text` names nothing any more (pruned history): stop reserving it."""
+        self._issued.discard(text)
+
+    def issued_count(self) -> int:
+        return len(self._issued)
+
     def order_id(self) -> str:
         return self._make("O", (6, 5, 6))
 

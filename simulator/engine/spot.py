@@ -36,6 +36,7 @@ from simulator.engine.spot_state import (
     MAX_BATCH,
     MM_ACCOUNT,
     PairStats,
+    Retention,
 )
 from simulator.engine.spot_validation import valid_cl_ord_id
 
@@ -45,6 +46,7 @@ __all__ = [
     "INTERNAL_ACCOUNTS",
     "MM_ACCOUNT",
     "PairStats",
+    "Retention",
     "SpotEngine",
     "valid_cl_ord_id",
 ]
@@ -64,10 +66,19 @@ class SpotEngine(SpotAmend, SpotAccounts, SpotHistory):
         mm_interval: Decimal = Decimal(1),
         flow_pct: int = 0,
         record_events: bool = True,
+        retention: Retention | None = None,
     ) -> None:
         """`flow_pct` > 0 adds a noise taker trading against the maker (percent per pair and
-        interval); the default 0 keeps books quiet unless users trade."""
-        super().__init__(seed=seed, clock=clock, directory=directory, record_events=record_events)
+        interval); the default 0 keeps books quiet unless users trade. `record_events` keeps
+        every event for `drain_events()` (tests); a server subscribes instead. `retention`:
+        how much finished history is kept (`Retention`)."""
+        super().__init__(
+            seed=seed,
+            clock=clock,
+            directory=directory,
+            record_events=record_events,
+            retention=retention,
+        )
         self.create_account(FEE_ACCOUNT, fee_exempt=True)
         self.market_maker: MarketMaker | None = None
         if market_maker:
@@ -169,13 +180,14 @@ class SpotEngine(SpotAmend, SpotAccounts, SpotHistory):
         now = self.clock.now()
         while self._starts and self._starts[0][0] <= now:
             _, _, txid = heapq.heappop(self._starts)
-            order = self._orders[txid]
-            if order.status is OrderStatus.PENDING:
+            order = self._orders.get(txid)  # None: closed long ago and forgotten
+            if order is not None and order.status is OrderStatus.PENDING:
                 self._activate(order)
         while self._expiries and self._expiries[0][0] <= now:
             _, _, txid = heapq.heappop(self._expiries)
-            order = self._orders[txid]
-            self._finish(order, OrderStatus.EXPIRED, ExecType.EXPIRED, E.REASON_EXPIRED)
+            order = self._orders.get(txid)
+            if order is not None:
+                self._finish(order, OrderStatus.EXPIRED, ExecType.EXPIRED, E.REASON_EXPIRED)
         for account in list(self._accounts.values()):
             if account.cancel_after is not None and account.cancel_after <= now:
                 account.cancel_after = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -34,9 +35,9 @@ class SpotAccounts(SpotState):
         state = AccountState(account_id, master_id, fee_exempt, fee_volume, username)
         self._accounts[account_id] = state
         self._open[account_id] = {}
-        self._closed[account_id] = []
+        self._closed[account_id] = deque()
         self._cl_ord_ids[account_id] = {}
-        self._fills[account_id] = []
+        self._fills[account_id] = deque()
         for asset, amount in (balances or {}).items():
             self.deposit(account_id, asset, amount)
         return state

@@ -188,8 +188,7 @@ class SpotMatching(SpotValidation):
                 ledger_ids, order.userref, order.cl_ord_id,
             )  # fmt: skip
             order.trades.append(fill_txid)
-            self._fills[order.account_id].append(fill)
-            self._fills_by_txid[fill_txid] = fill
+            self._remember_fill(fill)
             fills.append((order, fill))
         usd = cost * self.value_in(pair.quote, "ZUSD")
         for order in (maker, taker):  # volume picks the fee tier of the account's next orders
@@ -333,7 +332,7 @@ class SpotMatching(SpotValidation):
         self._open[order.account_id].pop(order.txid, None)
         if order.cl_ord_id is not None:
             self._cl_ord_ids[order.account_id].pop(order.cl_ord_id, None)
-        self._closed[order.account_id].append(order)
+        self._remember_closed(order)
         self._emit(order, exec_type, reason=reason)
         if order.close is not None and order.vol_exec > 0:
             self._pending_closes.append(order)

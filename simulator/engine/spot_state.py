@@ -54,6 +54,21 @@ INTERNAL_ACCOUNTS = frozenset({FEE_ACCOUNT, MM_ACCOUNT, FLOW_ACCOUNT})
 PUBLIC_TRADES_KEPT = 1000
 
 
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How much finished history each account keeps (simulator/README.md, "Memory").
+
+    Open orders are always kept. Beyond these counts the oldest closed orders (with their
+    amend history), fills and ledger rows are forgotten, so a long-running simulator stays
+    bounded; the engine's internal accounts keep no closed orders at all (no API key can query
+    them), which is what keeps an idle market maker's requotes from piling up.
+    """
+
+    closed_orders: int = 10_000  # per account: ClosedOrders, QueryOrders, OrderAmends
+    fills: int = 10_000  # per account: TradesHistory, QueryTrades
+    ledger: int = 10_000  # per account: Ledgers, QueryLedgers
+
+
 @dataclass(slots=True)
 class PairStats:
     """Running ticker figures of a pair since the engine started ("today" == "24h" here)."""
@@ -82,8 +97,10 @@ class SpotState:
         clock: Clock | None = None,
         directory: PairDirectory | None = None,
         record_events: bool = True,
+        retention: Retention | None = None,
     ) -> None:
         self.seed = seed
+        self.retention = retention or Retention()
         self.clock: Clock = clock or SystemClock()
         self.directory = directory or PairDirectory()
         self.ids = IdFactory(seed)
@@ -93,9 +110,9 @@ class SpotState:
         self._stops: dict[str, dict[str, Order]] = {p: {} for p in self.directory.pairs}
         self._orders: dict[str, Order] = {}
         self._open: dict[str, dict[str, Order]] = {}  # account -> txid -> open order
-        self._closed: dict[str, list[Order]] = {}  # account -> orders in closing order
+        self._closed: dict[str, deque[Order]] = {}  # account -> orders in closing order
         self._cl_ord_ids: dict[str, dict[str, str]] = {}  # account -> open cl_ord_id -> txid
-        self._fills: dict[str, list[Fill]] = {}
+        self._fills: dict[str, deque[Fill]] = {}
         self._fills_by_txid: dict[str, Fill] = {}
         self._amends: dict[str, list[AmendRecord]] = {}
         self._starts: list[tuple[Decimal, int, str]] = []
@@ -212,6 +229,8 @@ class SpotState:
             account.balances[asset],
         )  # fmt: skip
         account.ledger.append(entry)
+        if len(account.ledger) > self.retention.ledger:
+            self.ids.forget(account.ledger.popleft().id)
         self.bus.publish(
             LedgerEvent(self.bus.next_seq(), now, account.id, entry, account.balances[asset])
         )
@@ -246,6 +265,44 @@ class SpotState:
         self.bus.publish(
             BookEvent(self.bus.next_seq(), self.clock.now(), pair_id, side, price, qty)
         )
+
+    def stored_counts(self) -> dict[str, int]:
+        """How many history objects the engine holds (what `Retention` bounds): for tests and
+        diagnostics."""
+        return {
+            "orders": len(self._orders),
+            "closed_orders": sum(len(c) for c in self._closed.values()),
+            "amend_records": sum(len(a) for a in self._amends.values()),
+            "fills": sum(len(f) for f in self._fills.values()),
+            "ledger_rows": sum(len(a.ledger) for a in self._accounts.values()),
+            "issued_ids": self.ids.issued_count(),
+            "public_trades": sum(len(t) for t in self._public_trades.values()),
+        }
+
+    def _remember_closed(self, order: Order) -> None:
+        """Keep a finished order for the queries, within `retention` (internal: not at all)."""
+        if order.account_id in INTERNAL_ACCOUNTS:
+            self._forget_order(order)
+            return
+        closed = self._closed[order.account_id]
+        closed.append(order)
+        if len(closed) > self.retention.closed_orders:
+            self._forget_order(closed.popleft())
+
+    def _forget_order(self, order: Order) -> None:
+        self._orders.pop(order.txid, None)
+        for record in self._amends.pop(order.txid, ()):
+            self.ids.forget(record.amend_id)
+        self.ids.forget(order.txid)
+
+    def _remember_fill(self, fill: Fill) -> None:
+        fills = self._fills[fill.account_id]
+        fills.append(fill)
+        self._fills_by_txid[fill.txid] = fill
+        if len(fills) > self.retention.fills:
+            old = fills.popleft()
+            self._fills_by_txid.pop(old.txid, None)
+            self.ids.forget(old.txid)
 
     def _amend_record(
         self, order: Order, kind: str, now: Decimal, amend_id: str | None = None
