@@ -2,8 +2,8 @@
 /**
  * Node.js client of the krakengw gRPC execution gateway.
  *
- * Loads the contract from ../../proto at run time (@grpc/proto-loader), so it always matches
- * the protos in this repository. Prices and quantities are decimal strings both ways: numbers
+ * Loads the contract at run time (@grpc/proto-loader): from ../../proto in this repository, so it
+ * always matches the protos here, or from the copy bundled into a packed tarball. Prices and quantities are decimal strings both ways: numbers
  * are refused, because a JavaScript number cannot carry an exact price. Sequences (uint64) are
  * strings too. Enum values are their proto names ("EXEC_TYPE_FILL"); inputs also accept the
  * short form ("buy", "stop-loss-limit").
@@ -14,7 +14,12 @@ const { setTimeout: delay } = require('node:timers/promises');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
-const PROTO_ROOT = path.resolve(__dirname, '..', '..', 'proto');
+// A packed client (npm pack) carries its own copy of the contract in ./proto (the prepack
+// script copies it); in this repository the client reads ../../proto directly.
+const BUNDLED_PROTO = path.join(__dirname, 'proto');
+const PROTO_ROOT = fs.existsSync(path.join(BUNDLED_PROTO, 'krakengw', 'v1'))
+  ? BUNDLED_PROTO
+  : path.resolve(__dirname, '..', '..', 'proto');
 const CONTRACT_DIR = path.join(PROTO_ROOT, 'krakengw', 'v1');
 const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 const RETRYABLE = new Set([
@@ -177,6 +182,47 @@ function orderSpec(input) {
   };
 }
 
+function instrument(symbol, venue = '') {
+  return symbol === undefined || symbol === null ? null : { venue: venue || '', symbol };
+}
+
+/** An order named by client order id (a string) or by {clientOrderId} / {venueOrderId}. */
+function orderRef(ref) {
+  if (typeof ref === 'string') return { clientOrderId: ref, venueOrderId: '' };
+  if (!ref || (!ref.clientOrderId && !ref.venueOrderId)) {
+    throw new TypeError('give a client order id or {venueOrderId}');
+  }
+  return { clientOrderId: ref.clientOrderId || '', venueOrderId: ref.venueOrderId || '' };
+}
+
+/**
+ * @typedef {object} AmendInput fields left out are unchanged
+ * @property {string} [qty] @property {string} [price] @property {string} [stopPrice]
+ * @property {string} [displayQty] @property {string} [trailingOffset]
+ * @property {string} [limitOffset] @property {boolean} [postOnly] @property {Date} [deadline]
+ */
+
+/** The AmendOrderRequest for an order reference and its changes. */
+function amendRequest(ref, changes = {}) {
+  const request = {
+    ...orderRef(ref),
+    orderQty: decimal(changes.qty, 'qty'),
+    price: decimal(changes.price, 'price'),
+    stopPrice: decimal(changes.stopPrice, 'stopPrice'),
+    displayQty: decimal(changes.displayQty, 'displayQty'),
+    trailingOffset: decimal(changes.trailingOffset, 'trailingOffset'),
+    limitOffset: decimal(changes.limitOffset, 'limitOffset'),
+    deadline: timestamp(changes.deadline),
+  };
+  if (changes.postOnly !== undefined) request.postOnly = Boolean(changes.postOnly);
+  return request;
+}
+
+/** One OrderResult of a batch: the Order, or a KrakenGwError. */
+function batchResult(result, secret) {
+  return result.error ? errorFromStatus(result.error, secret) : result.order;
+}
+
 /** Client of one gateway with one bearer token. The token never appears in errors or inspect. */
 class KrakenGwClient {
   /**
@@ -253,22 +299,199 @@ class KrakenGwClient {
     }
   }
 
+  /** Every page of a List call: the concatenated `field` items. */
+  async allPages(service, method, request, field) {
+    const items = [];
+    const seen = new Set();
+    let pageToken = '';
+    for (;;) {
+      const response = await this.unary(service, method, { ...request, pageToken });
+      items.push(...response[field]);
+      pageToken = response.nextPageToken;
+      if (!pageToken || seen.has(pageToken)) return items; // a repeated token would loop
+      seen.add(pageToken);
+    }
+  }
+
+  /** A server stream as an async iterator of its messages; failures throw KrakenGwError. */
+  serverStream(service, method, request) {
+    const call = this.stubs[service][method](request, this.metadata());
+    const secret = this.token;
+    async function* messages() {
+      try {
+        for await (const message of call) yield message;
+      } catch (err) {
+        if (err && err.code === grpc.status.CANCELLED) return; // closed by the caller
+        throw toError(err, secret);
+      } finally {
+        call.cancel();
+      }
+    }
+    const iterator = messages();
+    return {
+      [Symbol.asyncIterator]() { return iterator; },
+      next: () => iterator.next(),
+      close() { call.cancel(); return iterator.return(undefined); },
+    };
+  }
+
+  /** @param {string} [testRequestId] @returns {Promise<object>} HeartbeatResponse */
+  async heartbeat(testRequestId = '') {
+    return this.unary('SessionService', 'Heartbeat', { testRequestId });
+  }
+
+  // --- orders ---------------------------------------------------------------------------
+
   /** @param {OrderInput} input @returns {Promise<object>} the Order message */
   async submitOrder(input) {
     const response = await this.unary('OrderService', 'SubmitOrder', { order: orderSpec(input) });
     return response.order;
   }
 
-  /** @param {string} clientOrderId @returns {Promise<object>} the Order message */
-  async cancelOrder(clientOrderId) {
-    const response = await this.unary('OrderService', 'CancelOrder', { clientOrderId });
+  /** @param {OrderInput[]} inputs @returns {Promise<Array<object|KrakenGwError>>} in order */
+  async submitOrderBatch(inputs) {
+    const response = await this.unary('OrderService', 'SubmitOrderBatch', { orders: inputs.map(orderSpec) });
+    return response.results.map((r) => batchResult(r, this.token));
+  }
+
+  /** @param {string|{clientOrderId?: string, venueOrderId?: string}} ref @param {AmendInput} changes */
+  async amendOrder(ref, changes) {
+    const response = await this.unary('OrderService', 'AmendOrder', amendRequest(ref, changes));
     return response.order;
   }
 
-  /** @param {string} clientOrderId @returns {Promise<object>} the Order message */
-  async getOrder(clientOrderId) {
-    const response = await this.unary('OrderService', 'GetOrder', { clientOrderId });
+  /** Cancel/replace: `input` is the new order (with a new client order id). */
+  async replaceOrder(origClientOrderId, input) {
+    const request = { origClientOrderId, order: orderSpec(input) };
+    const response = await this.unary('OrderService', 'ReplaceOrder', request);
     return response.order;
+  }
+
+  /** @param {string|{clientOrderId?: string, venueOrderId?: string}} ref @returns {Promise<object>} */
+  async cancelOrder(ref) {
+    const response = await this.unary('OrderService', 'CancelOrder', orderRef(ref));
+    return response.order;
+  }
+
+  /** @param {string[]} clientOrderIds @returns {Promise<Array<object|KrakenGwError>>} */
+  async cancelOrderBatch(clientOrderIds) {
+    const orders = clientOrderIds.map((id) => orderRef(id));
+    const response = await this.unary('OrderService', 'CancelOrderBatch', { orders });
+    return response.results.map((r) => batchResult(r, this.token));
+  }
+
+  /** @returns {Promise<number>} the number of orders canceled */
+  async cancelAllOrders({ symbol, venue } = {}) {
+    const response = await this.unary('OrderService', 'CancelAllOrders', { instrument: instrument(symbol, venue) });
+    return response.canceledCount;
+  }
+
+  /** @param {string|{clientOrderId?: string, venueOrderId?: string}} ref @returns {Promise<object>} */
+  async getOrder(ref) {
+    const response = await this.unary('OrderService', 'GetOrder', orderRef(ref));
+    return response.order;
+  }
+
+  async listOpenOrders({ symbol, venue } = {}) {
+    return this.allPages('OrderService', 'ListOpenOrders', { instrument: instrument(symbol, venue) }, 'orders');
+  }
+
+  /** Every order (open and closed), optionally of one symbol and within [start, end). */
+  async listOrders({ symbol, venue, start, end } = {}) {
+    const request = { instrument: instrument(symbol, venue), startTime: timestamp(start), endTime: timestamp(end) };
+    return this.allPages('OrderService', 'ListOrders', request, 'orders');
+  }
+
+  /** Opens the bidirectional OrderEntry stream (lowest latency); close() it when done. */
+  orderEntry() {
+    return new OrderEntry(this);
+  }
+
+  // --- executions ------------------------------------------------------------------------
+
+  async listFills({ symbol, venue, clientOrderId, start, end } = {}) {
+    const request = {
+      instrument: instrument(symbol, venue),
+      clientOrderId: clientOrderId || '',
+      startTime: timestamp(start),
+      endTime: timestamp(end),
+    };
+    return this.allPages('ExecutionService', 'ListFills', request, 'fills');
+  }
+
+  // --- account ---------------------------------------------------------------------------
+
+  async listBalances({ wallet } = {}) {
+    return this.allPages('AccountService', 'ListBalances', { wallet: wallet || '' }, 'balances');
+  }
+
+  async listPositions({ symbol, venue } = {}) {
+    return this.allPages('AccountService', 'ListPositions', { instrument: instrument(symbol, venue) }, 'positions');
+  }
+
+  /** Async iterator of {snapshot, balances}: a full snapshot first, then changes. */
+  streamBalances() {
+    return this.serverStream('AccountService', 'StreamBalances', {});
+  }
+
+  /** Async iterator of {snapshot, positions}: a full snapshot first, then changes. */
+  streamPositions() {
+    return this.serverStream('AccountService', 'StreamPositions', {});
+  }
+
+  async listSubaccounts() {
+    return this.allPages('AccountService', 'ListSubaccounts', {}, 'subaccounts');
+  }
+
+  /** @returns {Promise<object>} the Transfer message */
+  async transferFunds({ asset, amount, fromAccount, toAccount, clientTransferId }) {
+    const request = {
+      clientTransferId: clientTransferId || require('node:crypto').randomUUID(),
+      asset,
+      amount: decimal(amount, 'amount'),
+      fromAccount,
+      toAccount,
+    };
+    const response = await this.unary('AccountService', 'TransferFunds', request);
+    return response.transfer;
+  }
+
+  /** Risk limits and the rate governor's headroom ({rateBudgets, riskLimits, retryAfter}). */
+  async getLimits() {
+    return this.unary('AccountService', 'GetLimits', {});
+  }
+
+  /** Cancels every open order of the account and refuses new ones; returns the count. */
+  async engageKillSwitch(reason = '') {
+    const response = await this.unary('AccountService', 'EngageKillSwitch', { reason });
+    return response.canceledCount;
+  }
+
+  async releaseKillSwitch() {
+    await this.unary('AccountService', 'ReleaseKillSwitch', {});
+  }
+
+  // --- instruments and market data -------------------------------------------------------
+
+  async listInstruments({ venue, productType } = {}) {
+    const request = { venue: venue || '', productType: enumValue('PRODUCT_TYPE', productType) };
+    return this.allPages('InstrumentService', 'ListInstruments', request, 'instruments');
+  }
+
+  /** @returns {Promise<object>} the Ticker message */
+  async getTicker(symbol, { venue } = {}) {
+    const response = await this.unary('MarketDataService', 'GetTicker', { instrument: instrument(symbol, venue) });
+    return response.ticker;
+  }
+
+  /** Async iterator of book messages (a snapshot first, then updates); close() ends it. */
+  streamBook(symbol, { venue, depth = 0 } = {}) {
+    return this.serverStream('MarketDataService', 'StreamBook', { instrument: instrument(symbol, venue), depth });
+  }
+
+  /** Async iterator of public trade messages ({trades}); close() ends it. */
+  streamTrades(symbol, { venue } = {}) {
+    return this.serverStream('MarketDataService', 'StreamTrades', { instrument: instrument(symbol, venue) });
   }
 
   /**
@@ -343,9 +566,85 @@ class KrakenGwClient {
   }
 }
 
+/**
+ * The bidirectional OrderEntry stream: the order calls' requests and acks over one long-lived
+ * call, matched by correlation id. Acks may come back in any order; each call waits only for
+ * its own. If the stream breaks, every waiting call rejects with the stream's KrakenGwError and
+ * later calls reject too: open a new one (a client order id makes a resubmit safe).
+ */
+class OrderEntry {
+  constructor(client) {
+    this.client = client;
+    this.nextId = 1;
+    this.pending = new Map();
+    this.failure = null;
+    this.call = client.stubs.OrderService.OrderEntry(client.metadata());
+    this.call.on('data', (response) => this.settle(response));
+    this.call.on('error', (err) => this.fail(err && err.code === grpc.status.CANCELLED
+      ? new KrakenGwError(grpc.status.CANCELLED, 'order entry stream closed')
+      : toError(err, client.token)));
+    this.call.on('end', () => this.fail(new KrakenGwError(grpc.status.UNAVAILABLE, 'order entry stream ended')));
+  }
+
+  settle(response) {
+    const waiter = this.pending.get(response.correlationId);
+    if (!waiter) return;
+    this.pending.delete(response.correlationId);
+    if (response.response === 'error') waiter.reject(errorFromStatus(response.error, this.client.token));
+    else waiter.resolve(response[response.response]);
+  }
+
+  fail(error) {
+    if (!this.failure) this.failure = error;
+    for (const waiter of this.pending.values()) waiter.reject(this.failure);
+    this.pending.clear();
+  }
+
+  send(field, request) {
+    if (this.failure) return Promise.reject(this.failure);
+    const correlationId = String(this.nextId++);
+    return new Promise((resolve, reject) => {
+      this.pending.set(correlationId, { resolve, reject });
+      this.call.write({ correlationId, [field]: request });
+    });
+  }
+
+  async submitOrder(input) { return (await this.send('submitOrder', { order: orderSpec(input) })).order; }
+
+  async submitOrderBatch(inputs) {
+    const response = await this.send('submitOrderBatch', { orders: inputs.map(orderSpec) });
+    return response.results.map((r) => batchResult(r, this.client.token));
+  }
+
+  async amendOrder(ref, changes) { return (await this.send('amendOrder', amendRequest(ref, changes))).order; }
+
+  async replaceOrder(origClientOrderId, input) {
+    return (await this.send('replaceOrder', { origClientOrderId, order: orderSpec(input) })).order;
+  }
+
+  async cancelOrder(ref) { return (await this.send('cancelOrder', orderRef(ref))).order; }
+
+  async cancelOrderBatch(clientOrderIds) {
+    const response = await this.send('cancelOrderBatch', { orders: clientOrderIds.map((id) => orderRef(id)) });
+    return response.results.map((r) => batchResult(r, this.client.token));
+  }
+
+  async cancelAllOrders({ symbol, venue } = {}) {
+    return (await this.send('cancelAllOrders', { instrument: instrument(symbol, venue) })).canceledCount;
+  }
+
+  close() {
+    this.fail(new KrakenGwError(grpc.status.CANCELLED, 'order entry stream closed'));
+    this.call.end();
+    this.call.cancel();
+  }
+}
+
 module.exports = {
   KrakenGwClient,
   KrakenGwError,
+  OrderEntry,
+  amendRequest,
   contractFiles,
   errorFromStatus,
   loadContract,

@@ -1,65 +1,11 @@
 'use strict';
-// End to end: start the Python gateway (development config, in-process paper venue) on a free
-// port, submit orders and read them back on the execution stream, across a kill -9 restart.
+// End to end: start the Python gateway (development config: the embedded Kraken simulator) on
+// a free port, submit orders and read them back on the execution stream, across a kill -9 restart.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const readline = require('node:readline');
-const { once } = require('node:events');
 const { KrakenGwClient, KrakenGwError } = require('..');
 
-const GATEWAY = path.resolve(__dirname, '..', '..', '..', '.venv', 'bin', 'kraken-gateway');
-const TOKEN = 'node-e2e-token';
-// Far below the market: the order rests.
-const RESTING_PRICE = '1000';
-
-/** A gateway child process over one data directory; restartable on the same port. */
-class Gateway {
-  constructor(t) {
-    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'krakengw-node-'));
-    this.target = '127.0.0.1:0';
-    this.child = null;
-    t.after(async () => {
-      await this.stop('SIGTERM');
-      fs.rmSync(this.dataDir, { recursive: true, force: true });
-    });
-  }
-
-  async start() {
-    const child = spawn(GATEWAY, ['serve', '--listen', this.target, '--data-dir', this.dataDir], {
-      env: { ...process.env, KRAKENGW_TOKEN: TOKEN },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    let stderr = '';
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
-    const exited = once(child, 'exit').then(([code]) => {
-      throw new Error(`gateway exited with ${code} before listening: ${stderr.slice(-2000)}`);
-    });
-    const listening = (async () => {
-      for await (const line of readline.createInterface({ input: child.stdout })) {
-        const match = /^listening on (\S+)$/.exec(line.trim());
-        if (match) return match[1];
-      }
-      throw new Error('gateway closed stdout before listening');
-    })();
-    this.target = await Promise.race([listening, exited]);
-    exited.catch(() => {}); // a later exit (stop/kill) is expected
-    return this.target;
-  }
-
-  async stop(signal) {
-    const { child } = this;
-    this.child = null;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill(signal);
-      await once(child, 'exit');
-    }
-  }
-}
+const { Gateway, TOKEN, RESTING_PRICE } = require('../testing/gateway');
 
 async function logonAgain(client) {
   try {
