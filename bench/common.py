@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from gateway.api.app import AccountVenues, GatewayApp
+from gateway.app import GatewayApp
 from gateway.config import AccountConfig, load_config
-from gateway.core.ports import VenueEventSink
+from gateway.core.ports import AccountVenues, VenueEventSink
 from gateway.venues.paper import PaperMarket, PaperVenue
 
 __all__ = [

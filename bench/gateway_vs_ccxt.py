@@ -41,10 +41,10 @@ from bench.common import (
     start_simulator,
     summarize,
 )
-from gateway.api.app import AccountVenues, GatewayApp
 from gateway.api.servicers.orders import OrderServicer
+from gateway.app import GatewayApp
 from gateway.config import AccountConfig, load_config
-from gateway.core.ports import JournalPort
+from gateway.core.ports import AccountVenues, JournalPort
 from gateway.journal import SqliteJournal
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.l2_book import KrakenL2Book

@@ -298,7 +298,7 @@ async def running_gateway(
     """The simulator (if an account needs it) and the started gateway, stopped in reverse.
     With `simulator` (one the caller runs, see `attach_simulator`), the gateway trades on it
     and starts none of its own."""
-    from gateway.api.app import GatewayApp
+    from gateway.app import GatewayApp
     from gateway.venues.factory import GatewayVenues
 
     async with contextlib.AsyncExitStack() as stack:

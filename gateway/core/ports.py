@@ -1,5 +1,7 @@
-"""Protocols between the core and the outside: venues implement the first five, the journal the
-last. The core imports no adapter and no SQLite; it only sees these.
+"""Protocols between the core and the outside: venues implement the order entry, account,
+instrument, rate budget and market data ports (bundled per account as `AccountVenues`, with the
+account's `SessionGuard`s), the journal implements `JournalPort`. The core imports no adapter and
+no SQLite; it only sees these.
 
 Error contract for every venue port method:
 - `VenueRejected` / `InvalidArgument` / `PermissionDenied`: definitive refusal, nothing happened.
@@ -13,8 +15,8 @@ Anything else raised is treated like `OutcomeUnknown` for sends and like `Unavai
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -154,6 +156,29 @@ class MarketDataPort(Protocol):
         ...
 
     def stream_trades(self, symbol: str) -> AsyncIterator[PublicTrade]: ...
+
+
+class SessionGuard(Protocol):
+    """Venue safety tied to the life of the trading session that leases an account's key."""
+
+    def session_started(self) -> None:
+        """A trading session logged on (e.g. arm and keep refreshing a dead man's switch)."""
+
+    async def session_ended(self, clean: bool) -> None:
+        """It ended: `clean` for Logout and gateway shutdown, not for a lost session
+        (heartbeat timeout), where the venue's own safety should be left to act."""
+
+
+@dataclass
+class AccountVenues:
+    """The venue ports one account profile trades and reads through."""
+
+    order_entry: Sequence[OrderEntryPort]
+    account: AccountPort | None = None
+    instruments: Sequence[InstrumentPort] = ()
+    market_data: Mapping[str, MarketDataPort] = field(default_factory=dict)
+    closers: Sequence[Callable[[], Awaitable[None]]] = ()
+    session_guards: Sequence[SessionGuard] = ()
 
 
 @runtime_checkable

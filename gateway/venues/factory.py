@@ -22,14 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gateway.api.app import AccountVenues
 from gateway.config import AccountConfig, AccountVenue, ConfigError, JournalConfig, KrakenConfig
-from gateway.core.ports import JournalPort
+from gateway.core.ports import AccountVenues, JournalPort
 from gateway.journal.opening import open_journal
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.ratelimit import KrakenTier
 from gateway.venues.kraken.spot.factory import build_kraken_spot_venue
-from gateway.venues.paper import PaperMarket, PaperVenue
+from gateway.venues.paper import PaperMarket, paper_account_venues
 
 __all__ = ["GatewayVenues", "SimulatorLink"]
 
@@ -73,6 +72,7 @@ class GatewayVenues:
         self._paper: PaperMarket | None = None
 
     async def open_journal(self, data_dir: Path) -> JournalPort:
+        """`JournalFactory` that also hands the journal to the Kraken adapters built later."""
         self._journal = await open_journal(self._journal_config, data_dir)
         return self._journal
 
@@ -87,14 +87,7 @@ class GatewayVenues:
     def _paper_venues(self, account: AccountConfig) -> AccountVenues:
         if self._paper is None:
             self._paper = PaperMarket()
-        paper = PaperVenue(self._paper, account.name)
-        return AccountVenues(
-            order_entry=[paper],
-            account=paper,
-            instruments=[self._paper],
-            market_data={self._paper.venue: self._paper},
-            closers=[paper.close],
-        )
+        return paper_account_venues(self._paper, account.name)
 
     async def _kraken_venues(self, account: AccountConfig) -> AccountVenues:
         where = f"accounts.{account.name}"

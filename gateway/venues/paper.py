@@ -50,9 +50,9 @@ from gateway.core.model import (
     TransferRequest,
 )
 from gateway.core.model import Order as CoreOrder
-from gateway.core.ports import VenueEventSink
+from gateway.core.ports import AccountVenues, VenueEventSink
 
-__all__ = ["PAPER_VENUE", "PaperMarket", "PaperVenue"]
+__all__ = ["PAPER_VENUE", "PaperMarket", "PaperVenue", "paper_account_venues"]
 
 PAPER_VENUE = "kraken"
 _TAKER_FEE = Decimal("0.0026")
@@ -342,3 +342,15 @@ class PaperVenue:
     async def _emit(self, event: VenueEvent) -> None:
         if self._sink is not None:
             await self._sink.on_venue_event(event)
+
+
+def paper_account_venues(market: PaperMarket, account: str) -> AccountVenues:
+    """The ports of one paper account on the shared `market` (the one paper wiring path)."""
+    venue = PaperVenue(market, account)
+    return AccountVenues(
+        order_entry=[venue],
+        account=venue,
+        instruments=[market],
+        market_data={market.venue: market},
+        closers=[venue.close],
+    )

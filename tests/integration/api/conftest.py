@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from gateway.api.app import AccountVenues, GatewayApp
+from gateway.app import GatewayApp
 from gateway.config import AccountConfig, load_config
+from gateway.core.ports import AccountVenues
 from gateway.venues.paper import PaperMarket, PaperVenue
 from krakengw import AsyncClient
 

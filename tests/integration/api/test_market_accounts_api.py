@@ -13,9 +13,10 @@ from pathlib import Path
 import grpc
 import pytest
 
-from gateway.api.app import AccountVenues, GatewayApp
+from gateway.app import GatewayApp
 from gateway.config import AccountConfig, load_config
 from gateway.core.model import Balance
+from gateway.core.ports import AccountVenues
 from gateway.venues.paper import PaperMarket, PaperVenue
 from krakengw import AsyncClient, ExecType, KrakenGwError, ProductType
 from krakengw.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc

@@ -11,7 +11,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from gateway.api.app import GatewayApp
+from gateway.app import GatewayApp
 from gateway.config import load_config
 from gateway.logging_setup import MaskingFormatter
 from krakengw import AsyncClient, KrakenGwError

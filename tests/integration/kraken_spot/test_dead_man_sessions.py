@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.api.app import GatewayApp
+from gateway.app import GatewayApp
 from gateway.cli import running_gateway
 from gateway.config import load_config, parse_config
 from gateway.venues.factory import GatewayVenues

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.api.app import GatewayApp
+from gateway.app import GatewayApp
 from gateway.config import load_config
 from gateway.venues.factory import GatewayVenues
 from gateway.venues.kraken.spot.adapter import KrakenSpotVenue

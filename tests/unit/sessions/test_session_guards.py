@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from gateway.api.app import _guard_sessions
+from gateway.app import _guard_sessions
 from gateway.config import AccountConfig, ApiKeyPair, Secret, SessionConfig
 from gateway.core.model import Permission
 from gateway.sessions.registry import ActiveSession, SessionRegistry

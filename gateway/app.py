@@ -1,8 +1,10 @@
-"""Assemble a running gateway from its config: journal, core service, venues, sessions, server.
+"""The composition root: assemble a running gateway from its config (journal, core service,
+venues, sessions, server).
 
 Venues come from a `VenueFactory` (one `AccountVenues` per account profile), so tests can plug
-an in-process double and the Kraken adapter can plug itself in without touching this module.
-The default factory gives accounts without venue keys the paper venue.
+an in-process double and the Kraken adapters plug in through `gateway.venues.factory` without
+touching this module. Without a factory, `GatewayVenues` of that module is used (paper venue
+for accounts without keys, the Kraken adapter for keyed ones) with the journal it opens.
 
 Venue safety that follows session liveness (Kraken's dead man's switch) plugs in as
 `SessionGuard`s of an account: started when a session that leases the account's key logs on,
@@ -21,7 +23,6 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import start_http_server
@@ -30,14 +31,14 @@ from gateway.api.deps import ApiDeps
 from gateway.api.metrics import ApiMetrics
 from gateway.api.server import GatewayServer
 from gateway.api.servicers.sessions import cancel_on_disconnect_hook
-from gateway.config import AccountConfig, ConfigError, GatewayConfig
+from gateway.config import AccountConfig, GatewayConfig
 from gateway.core.leases import KeyLeases
 from gateway.core.ports import (
     AccountPort,
-    InstrumentPort,
+    AccountVenues,
     JournalPort,
     MarketDataPort,
-    OrderEntryPort,
+    SessionGuard,
 )
 from gateway.core.risk import RiskLimits
 from gateway.core.service import TradingService
@@ -45,71 +46,15 @@ from gateway.journal.opening import open_journal
 from gateway.leases.claims import Claims, claim
 from gateway.sessions.auth import TokenAuthenticator
 from gateway.sessions.registry import ActiveSession, EndReason, SessionRegistry
-from gateway.venues.paper import PaperMarket, PaperVenue
+from gateway.venues.factory import GatewayVenues
 
-__all__ = [
-    "AccountVenues",
-    "GatewayApp",
-    "JournalFactory",
-    "SessionGuard",
-    "VenueFactory",
-    "paper_venues",
-]
+__all__ = ["GatewayApp", "JournalFactory", "VenueFactory"]
 
 log = logging.getLogger(__name__)
 
 
-class _Closable(Protocol):
-    async def close(self) -> None: ...
-
-
-class SessionGuard(Protocol):
-    """Venue safety tied to the life of the trading session that leases an account's key."""
-
-    def session_started(self) -> None:
-        """A trading session logged on (e.g. arm and keep refreshing a dead man's switch)."""
-
-    async def session_ended(self, clean: bool) -> None:
-        """It ended: `clean` for Logout and gateway shutdown, not for a lost session
-        (heartbeat timeout), where the venue's own safety should be left to act."""
-
-
-@dataclass
-class AccountVenues:
-    """The venue ports one account profile trades and reads through."""
-
-    order_entry: Sequence[OrderEntryPort]
-    account: AccountPort | None = None
-    instruments: Sequence[InstrumentPort] = ()
-    market_data: Mapping[str, MarketDataPort] = field(default_factory=dict)
-    closers: Sequence[Callable[[], Awaitable[None]]] = ()
-    session_guards: Sequence[SessionGuard] = ()
-
-
 VenueFactory = Callable[[AccountConfig], Awaitable[AccountVenues]]
 JournalFactory = Callable[[Path], Awaitable[JournalPort]]
-
-
-def paper_venues() -> VenueFactory:
-    """Accounts without keys trade on one shared paper market; keyed accounts need an adapter."""
-    market = PaperMarket()
-
-    async def build(account: AccountConfig) -> AccountVenues:
-        if account.spot_key is not None or account.futures_key is not None:
-            raise ConfigError(
-                f"accounts.{account.name} has Kraken keys, but this build has no Kraken adapter "
-                "wired in; remove the keys to trade on the paper venue"
-            )
-        venue = PaperVenue(market, account.name)
-        return AccountVenues(
-            order_entry=[venue],
-            account=venue,
-            instruments=[market],
-            market_data={market.venue: market},
-            closers=[venue.close],
-        )
-
-    return build
 
 
 @dataclass
@@ -142,6 +87,10 @@ class GatewayApp:
         # Before anything is opened or signed: this data dir and each account's key are ours
         # alone (see gateway.leases.claims); an account whose key is taken is left out.
         claims = await claim(config.server, config.accounts.values(), key_leases)
+        if venues is None:
+            default = GatewayVenues(config.kraken, journal=config.journal)
+            venues = default
+            journal_factory = journal_factory or default.open_journal
         try:
             if journal_factory is None:
                 journal = await open_journal(config.journal, config.server.data_dir)
@@ -156,11 +105,10 @@ class GatewayApp:
         account_ports: dict[str, AccountPort] = {}
         market_data: dict[str, MarketDataPort] = {}
         guards: dict[str, Sequence[SessionGuard]] = {}
-        factory = venues or paper_venues()
         try:
             await service.start()
             for account in served:
-                bound = await factory(account)
+                bound = await venues(account)
                 closers.extend(bound.closers)
                 for source in bound.instruments:
                     service.add_instruments(await source.instruments())
