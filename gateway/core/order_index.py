@@ -18,6 +18,8 @@ class OrderIndex:
     def __init__(self) -> None:
         self._orders: dict[OrderKey, Order] = {}
         self._by_venue_id: dict[tuple[str, str, str], str] = {}
+        # (account, venue order id) -> client order ids, any venue (ids may repeat across venues)
+        self._venue_id_any: defaultdict[tuple[str, str], dict[str, None]] = defaultdict(dict)
         self._open: defaultdict[str, set[str]] = defaultdict(set)
         self._by_account: defaultdict[str, dict[str, None]] = defaultdict(dict)
         self._by_session: defaultdict[tuple[str, str], dict[str, None]] = defaultdict(dict)
@@ -40,6 +42,7 @@ class OrderIndex:
         if order.venue_order_id:
             venue_key = (order.account, order.venue, order.venue_order_id)
             self._by_venue_id[venue_key] = order.client_order_id
+            self._venue_id_any[(order.account, order.venue_order_id)][order.client_order_id] = None
         if order.is_open:
             self._open[order.account].add(order.client_order_id)
         else:
@@ -56,6 +59,11 @@ class OrderIndex:
             if found is not None:
                 return (account, found)
         return None
+
+    def with_venue_order_id(self, account: str, venue_order_id: str) -> list[Order]:
+        """The account's orders (on any venue) that carry `venue_order_id`."""
+        ids = self._venue_id_any.get((account, venue_order_id), {})
+        return [self._orders[(account, cid)] for cid in ids]
 
     def account_orders(self, account: str) -> list[Order]:
         return [self._orders[(account, cid)] for cid in self._by_account.get(account, {})]

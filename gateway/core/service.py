@@ -1,8 +1,11 @@
-"""The application service the gRPC servicers call (no grpc here).
+"""The application service the gRPC servicers call (no grpc here): the order commands.
 
-It owns the in-memory order index, enforces session ownership and permissions, validates and
-risk-checks before any venue call, drives the state machine of orders.py and journals every
-report (the journal publishes it live only after commit).
+`TradingService` enforces session ownership and permissions, validates and risk-checks before
+any venue call, drives the state machine of orders.py and journals every report through the
+`OrderLedger` (the journal publishes it live only after commit). It composes the collaborators
+that share the ledger: `OrderResolver` (core/resolution.py: venue events, outcome resolution,
+reconciliation) and `OrderQueries` (core/queries.py: reads); its read methods delegate there, so
+callers need only this class.
 
 Concurrency: everything runs on one event loop. State changes happen synchronously between
 awaits and are journaled in the order they happen. Calls that reach a venue run in their own
@@ -12,14 +15,13 @@ task (shielded), so a client that disconnects mid-call cannot leave an order hal
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from gateway.core.errors import (
     AlreadyExists,
@@ -28,7 +30,6 @@ from gateway.core.errors import (
     GatewayError,
     Internal,
     InvalidArgument,
-    NotFound,
     OutcomeUnknown,
     PermissionDenied,
     ResourceExhausted,
@@ -38,13 +39,10 @@ from gateway.core.errors import (
 )
 from gateway.core.events import (
     AmendAck,
-    OrderFilled,
-    OrderRejected,
     SubmitAck,
-    VenueEvent,
-    VenueOrderState,
 )
 from gateway.core.instruments import InstrumentCatalog
+from gateway.core.ledger import OrderLedger, done
 from gateway.core.model import (
     PENDING_STATUSES,
     AmendRequest,
@@ -61,22 +59,24 @@ from gateway.core.model import (
     ReplaceRequest,
     SessionContext,
 )
-from gateway.core.order_index import OrderIndex, OrderKey
+from gateway.core.order_index import OrderKey
 from gateway.core.orders import (
     live_status,
-    make_report,
     new_order,
     same_request,
     transition,
 )
+from gateway.core.permissions import CANCEL_PERMISSIONS, require, require_any
 from gateway.core.ports import JournalPort, OrderEntryPort, RateBudgetPort, ReportSubscription
+from gateway.core.queries import OrderQueries, Page
+from gateway.core.resolution import OrderResolver
 from gateway.core.risk import RiskEngine, RiskLimits
+from gateway.core.routing import VenueRoutes
 from gateway.core.validation import (
     check_id,
     validate_amend,
     validate_order,
 )
-from gateway.core.venue_updates import Update, absent_at_venue, from_event, from_venue_state
 
 log = logging.getLogger(__name__)
 
@@ -95,40 +95,8 @@ DEFINITIVE = (
 _CANCEL_PERMS = frozenset({Permission.TRADE, Permission.CANCEL_ONLY})
 
 
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of a list; an empty `next_page_token` means the last page."""
-
-    items: list[T]
-    next_page_token: str = ""
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _page(items: list[T], page_size: int, page_token: str) -> Page[T]:
-    try:
-        start = int(page_token) if page_token else 0
-    except ValueError:
-        raise InvalidArgument("bad page token", ErrorReason.INVALID_PAGE_TOKEN) from None
-    if start < 0 or page_size < 0:
-        raise InvalidArgument("bad page token or size", ErrorReason.INVALID_PAGE_TOKEN)
-    size = min(page_size or 100, 1000)
-    end = start + size
-    return Page(items[start:end], str(end) if end < len(items) else "")
-
-
-class _AccountSink:
-    """The VenueEventSink handed to one (account, venue) adapter."""
-
-    def __init__(self, service: TradingService, account: str, venue: str) -> None:
-        self._service = service
-        self._account = account
-        self._venue = venue
-
-    async def on_venue_event(self, event: VenueEvent) -> None:
-        await self._service._on_venue_event(self._account, self._venue, event)
 
 
 class TradingService:
@@ -150,28 +118,35 @@ class TradingService:
     ) -> None:
         self.journal = journal
         self.risk = RiskEngine()
+        self.catalog = InstrumentCatalog()
         self._now = clock or _utcnow
-        self._resolve_delays = tuple(resolve_delays) or (1.0,)
-        self._confirmations = max(1, not_found_confirmations)
-        self._orders = OrderIndex()
+        self._ledger = OrderLedger(journal, self._now)
+        self._orders = self._ledger.orders
+        self._routes = VenueRoutes()
+        self._resolver = OrderResolver(
+            self._ledger,
+            self._routes,
+            self.catalog,
+            self.risk,
+            resolve_delays=resolve_delays,
+            not_found_confirmations=not_found_confirmations,
+        )
+        self.queries = OrderQueries(self._ledger)
         self._inflight: dict[OrderKey, asyncio.Future[Order]] = {}
         self._results: dict[OrderKey, Order] = {}
-        self._ports: dict[tuple[str, str], OrderEntryPort] = {}
-        self.catalog = InstrumentCatalog()
-        self._resolvers: dict[OrderKey, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         """Load orders from the journal. Call once before serving."""
-        for order in await self.journal.load_orders():
-            self._orders.put(order)
+        await self._ledger.load()
 
     async def close(self) -> None:
-        """Stop background resolution tasks."""
-        tasks = [*self._resolvers.values(), *self._tasks]
+        """Stop background venue calls and resolution tasks."""
+        tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._resolver.close()
 
     # -- wiring ---------------------------------------------------------------------------
     def add_instruments(self, instruments: Iterable[Instrument]) -> None:
@@ -188,14 +163,17 @@ class TradingService:
     def attach_venue(self, account: str, port: OrderEntryPort) -> None:
         """Route `account`'s orders on `port.venue` to `port`; gives it the event sink and
         resumes settling the account's pending orders there."""
-        self._ports[(account, port.venue)] = port
-        port.set_event_sink(_AccountSink(self, account, port.venue))
-        for order in self._orders.account_orders(account):
-            if order.venue == port.venue and order.status in PENDING_STATUSES:
-                self._schedule_resolve((account, order.client_order_id))
+        self._routes.attach(account, port)
+        port.set_event_sink(self._resolver.sink(account, port.venue))
+        self._resolver.resume(account, port.venue)
 
     def detach_venue(self, account: str, venue: str) -> None:
-        self._ports.pop((account, venue), None)
+        self._routes.detach(account, venue)
+
+    async def reconcile(self, account: str, venue: str | None = None) -> None:
+        """Merge the venue's recent fills and settle every non-terminal order of the account
+        from the venue's own view (restart, reconnect)."""
+        await self._resolver.reconcile(account, venue)
 
     def set_risk_limits(self, account: str, limits: RiskLimits) -> None:
         self.risk.set_limits(account, limits)
@@ -204,50 +182,13 @@ class TradingService:
         """The venue rate budgets of the session's account: from each of its venue ports that
         models them (`RateBudgetPort`), in attach order. Readable by any session."""
         budgets: list[RateBudget] = []
-        for (account, _venue), port in self._ports.items():
-            if account == ctx.account and isinstance(port, RateBudgetPort):
+        for _venue, port in self._routes.of_account(ctx.account):
+            if isinstance(port, RateBudgetPort):
                 budgets.extend(port.rate_budgets())
         return budgets
 
     def update_last_price(self, venue: str, symbol: str, price: Decimal) -> None:
         self.risk.update_last_price(venue, symbol, price)
-
-    async def reconcile(self, account: str, venue: str | None = None) -> None:
-        """Merge the venue's recent fills and settle every non-terminal order of the account
-        from the venue's own view (restart, reconnect)."""
-        for (acct, port_venue), port in list(self._ports.items()):
-            if acct != account or (venue is not None and port_venue != venue):
-                continue
-            keys = [
-                (account, o.client_order_id)
-                for o in self._orders.account_orders(account)
-                if o.venue == port_venue and o.is_open
-            ]
-            for listed in await port.open_orders():
-                known = self._orders.find(
-                    account, port_venue, listed.client_order_id, listed.venue_order_id
-                )
-                if known is None:
-                    # Placed outside this gateway, or sent just before a crash that lost its
-                    # journal entry: reported, not adopted (no session to give it to).
-                    log.warning("venue %s has an open order unknown to the journal", port_venue)
-            if not keys:
-                continue
-            since = min(self._orders[k].created_at for k in keys)
-            for fill in await port.recent_fills(since):
-                await self._on_venue_event(account, port_venue, fill)
-            for key in keys:
-                order = self._orders[key]
-                if order.is_terminal:
-                    continue
-                state = await port.query_order(
-                    order.client_order_id, order.venue_order_id, self._instrument_of(order)
-                )
-                if state is None:
-                    if order.status in PENDING_STATUSES:
-                        self._schedule_resolve(key)
-                    continue
-                await self._apply_venue_state(key, state, port)
 
     # -- order entry ----------------------------------------------------------------------
     async def submit(self, ctx: SessionContext, request: OrderRequest) -> Order:
@@ -256,7 +197,7 @@ class TradingService:
         unknown, being resolved). Raises InvalidArgument, PermissionDenied, RiskRejected,
         FailedPrecondition(KILL_SWITCH_ACTIVE), AlreadyExists (same id, different request),
         ResourceExhausted (the venue's rate governor refused to send; the order is REJECTED)."""
-        self._require(ctx, Permission.TRADE)
+        require(ctx, Permission.TRADE)
         return await self._submit(ctx, request)
 
     async def submit_batch(
@@ -264,7 +205,7 @@ class TradingService:
     ) -> list[Order | GatewayError]:
         """Each order independently (idempotency, validation, risk per item). Orders that pass
         and share a venue and symbol go to the venue as one batch."""
-        self._require(ctx, Permission.TRADE)
+        require(ctx, Permission.TRADE)
         results: list[Order | GatewayError | None] = [None] * len(requests)
         groups: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
         deferred: list[int] = []  # duplicates and validate-only: handled like single submits
@@ -311,8 +252,8 @@ class TradingService:
         return [r if r is not None else Internal("batch item lost") for r in results]
 
     async def amend(self, ctx: SessionContext, request: AmendRequest) -> Order:
-        self._require(ctx, Permission.TRADE)
-        order = self._own(ctx, request.client_order_id, write=True)
+        require(ctx, Permission.TRADE)
+        order = self.queries.own(ctx, request.client_order_id, write=True)
         self._require_working(order, ErrorReason.ORDER_NOT_AMENDABLE)
         instrument = self._instrument_of(order)
         validate_amend(request, order, instrument)
@@ -322,14 +263,14 @@ class TradingService:
             price=request.price if request.price is not None else order.price,
         )
         self.risk.check(ctx.account, changed, instrument, open_orders=0)
-        port = self._port(ctx.account, order.venue)
+        port = self._routes.order_entry(ctx.account, order.venue)
         moved = transition(order, OrdStatus.PENDING_REPLACE, self._now())
-        first = self._emit(moved, ExecType.PENDING_REPLACE)
+        first = self._ledger.emit(moved, ExecType.PENDING_REPLACE)
         return await self._run_shielded(self._amend(moved, request, instrument, port, first))
 
     async def replace(self, ctx: SessionContext, request: ReplaceRequest) -> Order:
         """Cancel/replace; returns the new order (its orig_client_order_id names the old)."""
-        self._require(ctx, Permission.TRADE)
+        require(ctx, Permission.TRADE)
         new_request = request.new_order
         check_id(request.orig_client_order_id, "orig_client_order_id")
         key = (ctx.account, new_request.client_order_id)
@@ -341,7 +282,7 @@ class TradingService:
                     ErrorReason.DUPLICATE_CLIENT_ORDER_ID_DIFFERENT_REQUEST,
                 )
             return await self._duplicate(ctx, existing, new_request)
-        old = self._own(ctx, request.orig_client_order_id, write=True)
+        old = self.queries.own(ctx, request.orig_client_order_id, write=True)
         self._require_working(old, ErrorReason.ORDER_NOT_AMENDABLE)
         instrument = self._prepare(ctx, new_request, open_orders_delta=-1)
         if instrument.venue != old.venue or instrument.symbol != old.symbol:
@@ -350,7 +291,7 @@ class TradingService:
                 ErrorReason.INVALID_FIELD,
                 metadata={"field": "symbol"},
             )
-        port = self._port(ctx.account, old.venue)
+        port = self._routes.order_entry(ctx.account, old.venue)
         now = self._now()
         new = new_order(
             account=ctx.account,
@@ -361,47 +302,49 @@ class TradingService:
             orig_client_order_id=old.client_order_id,
         )
         pending = [
-            self._emit(transition(old, OrdStatus.PENDING_REPLACE, now), ExecType.PENDING_REPLACE),
-            self._emit(new, ExecType.PENDING_NEW),
+            self._ledger.emit(
+                transition(old, OrdStatus.PENDING_REPLACE, now), ExecType.PENDING_REPLACE
+            ),
+            self._ledger.emit(new, ExecType.PENDING_NEW),
         ]
         task = self._spawn(self._replace(old, new, instrument, port, pending))
         self._inflight[key] = task
         return await asyncio.shield(task)
 
     async def cancel(self, ctx: SessionContext, request: CancelRequest) -> Order:
-        self._require_any(ctx, _CANCEL_PERMS, ErrorReason.PERMISSION_DENIED_CANCEL)
-        order = self._own(ctx, request.client_order_id, write=True)
+        require_any(ctx, CANCEL_PERMISSIONS, ErrorReason.PERMISSION_DENIED_CANCEL)
+        order = self.queries.own(ctx, request.client_order_id, write=True)
         if order.status is OrdStatus.PENDING_CANCEL:
             return order  # already being canceled: idempotent
         self._require_working(order, ErrorReason.ORDER_NOT_CANCELABLE)
-        port = self._port(ctx.account, order.venue)
+        port = self._routes.order_entry(ctx.account, order.venue)
         moved = transition(order, OrdStatus.PENDING_CANCEL, self._now())
-        first = self._emit(moved, ExecType.PENDING_CANCEL)
+        first = self._ledger.emit(moved, ExecType.PENDING_CANCEL)
         return await self._run_shielded(self._cancel(moved, port, first))
 
     async def cancel_batch(
         self, ctx: SessionContext, requests: Sequence[CancelRequest]
     ) -> list[Order | GatewayError]:
-        self._require_any(ctx, _CANCEL_PERMS, ErrorReason.PERMISSION_DENIED_CANCEL)
+        require_any(ctx, CANCEL_PERMISSIONS, ErrorReason.PERMISSION_DENIED_CANCEL)
         results: list[Order | GatewayError | None] = [None] * len(requests)
         groups: defaultdict[str, list[tuple[int, Order]]] = defaultdict(list)
         for i, request in enumerate(requests):
             try:
-                order = self._own(ctx, request.client_order_id, write=True)
+                order = self.queries.own(ctx, request.client_order_id, write=True)
                 if order.status is OrdStatus.PENDING_CANCEL:
                     results[i] = order
                     continue
                 self._require_working(order, ErrorReason.ORDER_NOT_CANCELABLE)
-                self._port(ctx.account, order.venue)
+                self._routes.order_entry(ctx.account, order.venue)
                 groups[order.venue].append((i, order))
             except GatewayError as exc:
                 results[i] = exc
         now = self._now()
         started = []
         for venue, items in groups.items():
-            port = self._port(ctx.account, venue)
+            port = self._routes.order_entry(ctx.account, venue)
             moved = [transition(o, OrdStatus.PENDING_CANCEL, now) for _, o in items]
-            first = [self._emit(o, ExecType.PENDING_CANCEL) for o in moved]
+            first = [self._ledger.emit(o, ExecType.PENDING_CANCEL) for o in moved]
             started.append((items, self._spawn(self._cancel_group(moved, port, first))))
         for items, task in started:
             outcome = await asyncio.shield(task)
@@ -411,10 +354,10 @@ class TradingService:
 
     async def cancel_all(self, ctx: SessionContext, symbol: str | None = None) -> int:
         """Cancel the session's open orders (of one symbol if given); returns how many."""
-        self._require_any(ctx, _CANCEL_PERMS, ErrorReason.PERMISSION_DENIED_CANCEL)
+        require_any(ctx, CANCEL_PERMISSIONS, ErrorReason.PERMISSION_DENIED_CANCEL)
         requests = [
             CancelRequest(client_order_id=o.client_order_id)
-            for o in self._session_orders(ctx)
+            for o in self.queries.session_orders(ctx)
             if o.status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED)
             and (symbol is None or o.symbol == symbol)
         ]
@@ -426,24 +369,22 @@ class TradingService:
         (returns how many orders were canceled). TRADE or CANCEL_ONLY may switch it on; only
         TRADE may switch it off."""
         if active:
-            self._require_any(ctx, _CANCEL_PERMS, ErrorReason.PERMISSION_DENIED_CANCEL)
+            require_any(ctx, CANCEL_PERMISSIONS, ErrorReason.PERMISSION_DENIED_CANCEL)
         else:
-            self._require(ctx, Permission.TRADE)
+            require(ctx, Permission.TRADE)
         self.risk.set_kill_switch(ctx.account, active)
         if not active:
             return 0
         now = self._now()
         work = []
-        for (acct, venue), port in list(self._ports.items()):
-            if acct != ctx.account:
-                continue
+        for venue, port in self._routes.of_account(ctx.account):
             keys = [
-                (acct, o.client_order_id)
-                for o in self._orders.account_orders(acct)
+                (ctx.account, o.client_order_id)
+                for o in self._orders.account_orders(ctx.account)
                 if o.venue == venue and o.is_open and o.status is not OrdStatus.PENDING_CANCEL
             ]
             first = [
-                self._emit(
+                self._ledger.emit(
                     transition(self._orders[k], OrdStatus.PENDING_CANCEL, now),
                     ExecType.PENDING_CANCEL,
                 )
@@ -456,17 +397,17 @@ class TradingService:
     def kill_switch_active(self, account: str) -> bool:
         return self.risk.kill_switch_active(account)
 
-    # -- queries --------------------------------------------------------------------------
+    # -- queries (core/queries.py) --------------------------------------------------------
     async def get_order(self, ctx: SessionContext, client_order_id: str) -> Order:
         """NotFound for unknown ids and other sessions' orders (drop copy sees the account)."""
-        return self._own(ctx, client_order_id, write=False)
+        return await self.queries.get_order(ctx, client_order_id)
+
+    def find_by_venue_order_id(self, ctx: SessionContext, venue_order_id: str) -> Order:
+        """The visible order the venue knows as `venue_order_id`; NotFound otherwise."""
+        return self.queries.find_by_venue_order_id(ctx, venue_order_id)
 
     async def list_open_orders(self, ctx: SessionContext, symbol: str | None = None) -> list[Order]:
-        return [
-            o
-            for o in self._visible_orders(ctx)
-            if o.is_open and (symbol is None or o.symbol == symbol)
-        ]
+        return await self.queries.list_open_orders(ctx, symbol)
 
     async def list_orders(
         self,
@@ -477,9 +418,9 @@ class TradingService:
         page_token: str = "",
     ) -> Page[Order]:
         """All orders (open and closed), newest first."""
-        orders = [o for o in self._visible_orders(ctx) if symbol is None or o.symbol == symbol]
-        orders.sort(key=lambda o: o.created_at, reverse=True)
-        return _page(orders, page_size, page_token)
+        return await self.queries.list_orders(
+            ctx, symbol=symbol, page_size=page_size, page_token=page_token
+        )
 
     async def list_fills(
         self,
@@ -490,62 +431,19 @@ class TradingService:
         page_token: str = "",
     ) -> Page[Fill]:
         """Fills, newest first (by venue time, else order time)."""
-        fills = [
-            (f.venue_time or o.updated_at, f)
-            for o in self._visible_orders(ctx)
-            if symbol is None or o.symbol == symbol
-            for f in o.fills
-        ]
-        fills.sort(key=lambda pair: pair[0], reverse=True)
-        return _page([f for _, f in fills], page_size, page_token)
+        return await self.queries.list_fills(
+            ctx, symbol=symbol, page_size=page_size, page_token=page_token
+        )
 
-    # -- execution stream -----------------------------------------------------------------
     def stream_executions(self, ctx: SessionContext, from_sequence: int) -> ReportSubscription:
-        """The session's reports after `from_sequence` (replay, then live). For a drop-copy
-        session: every report of its account, resumed on `account_sequence`."""
-        if from_sequence < 0:
-            raise InvalidArgument(
-                "from_sequence must be >= 0",
-                ErrorReason.INVALID_FIELD,
-                metadata={"field": "from_sequence"},
-            )
-        if ctx.is_drop_copy:
-            self._require(ctx, Permission.DROP_COPY)
-            return self.journal.subscribe_account(ctx.account, from_sequence)
-        return self.journal.subscribe(ctx.session_id, from_sequence)
+        """The session's reports after `from_sequence` (replay, then live); for a drop-copy
+        session every report of its account, resumed on `account_sequence`."""
+        return self.queries.stream_executions(ctx, from_sequence)
 
     async def last_sequence(self, ctx: SessionContext) -> int:
-        if ctx.is_drop_copy:
-            return await self.journal.last_account_sequence(ctx.account)
-        return await self.journal.last_sequence(ctx.session_id)
+        return await self.queries.last_sequence(ctx)
 
     # -- guards ---------------------------------------------------------------------------
-    def _require(self, ctx: SessionContext, permission: Permission) -> None:
-        reason = {
-            Permission.TRADE: ErrorReason.PERMISSION_DENIED_TRADE,
-            Permission.DROP_COPY: ErrorReason.PERMISSION_DENIED_DROP_COPY,
-            Permission.TRANSFER: ErrorReason.PERMISSION_DENIED_TRANSFER,
-        }.get(permission, ErrorReason.PERMISSION_DENIED_READ)
-        self._require_any(ctx, frozenset({permission}), reason)
-
-    @staticmethod
-    def _require_any(
-        ctx: SessionContext, allowed: frozenset[Permission], reason: ErrorReason
-    ) -> None:
-        if not ctx.permissions & allowed:
-            names = " or ".join(sorted(p.value for p in allowed))
-            raise PermissionDenied(f"session lacks permission {names}", reason)
-
-    def _own(self, ctx: SessionContext, client_order_id: str, *, write: bool) -> Order:
-        check_id(client_order_id, "client_order_id")
-        order = self._orders.get((ctx.account, client_order_id))
-        visible = order is not None and (
-            order.session_id == ctx.session_id or (ctx.is_drop_copy and not write)
-        )
-        if order is None or not visible:
-            raise NotFound(f"order {client_order_id} not found", ErrorReason.ORDER_NOT_FOUND)
-        return order
-
     @staticmethod
     def _require_working(order: Order, reason: ErrorReason) -> None:
         if order.is_terminal:
@@ -555,25 +453,8 @@ class TradingService:
                 f"order is {order.status.value}; wait for the venue", ErrorReason.ORDER_PENDING
             )
 
-    def _session_orders(self, ctx: SessionContext) -> list[Order]:
-        return self._orders.session_orders(ctx.account, ctx.session_id)
-
-    def _visible_orders(self, ctx: SessionContext) -> list[Order]:
-        if ctx.is_drop_copy:
-            return self._orders.account_orders(ctx.account)
-        return self._session_orders(ctx)
-
-    def _port(self, account: str, venue: str) -> OrderEntryPort:
-        port = self._ports.get((account, venue))
-        if port is None:
-            raise Unavailable(
-                f"venue {venue} is not connected for this account",
-                ErrorReason.VENUE_UNAVAILABLE,
-            )
-        return port
-
     def _instrument_of(self, order: Order) -> Instrument:
-        return self.instrument(order.symbol, order.venue)
+        return self._resolver.instrument_of(order)
 
     def _prepare(
         self, ctx: SessionContext, request: OrderRequest, open_orders_delta: int = 0
@@ -582,7 +463,7 @@ class TradingService:
         check_id(request.client_order_id, "client_order_id")
         instrument = self.instrument(request.symbol, request.venue)
         validate_order(request, instrument, self._now())
-        self._port(ctx.account, instrument.venue)
+        self._routes.order_entry(ctx.account, instrument.venue)
         open_orders = self._orders.open_count(ctx.account) + open_orders_delta
         self.risk.check(ctx.account, request, instrument, open_orders)
         return instrument
@@ -594,7 +475,7 @@ class TradingService:
         if existing is not None:
             return await self._duplicate(ctx, existing, request)
         instrument = self._prepare(ctx, request)
-        port = self._port(ctx.account, instrument.venue)
+        port = self._routes.order_entry(ctx.account, instrument.venue)
         if request.validate_only:
             return await self._validate_only(ctx, request, instrument, port)
         order = new_order(
@@ -604,7 +485,7 @@ class TradingService:
             instrument=instrument,
             now=self._now(),
         )
-        first = self._emit(order, ExecType.PENDING_NEW)
+        first = self._ledger.emit(order, ExecType.PENDING_NEW)
         # The venue call runs in the caller's task (no task hop: lowest latency to the venue);
         # duplicates arriving meanwhile wait on `waiter`.
         waiter: asyncio.Future[Order] = asyncio.get_running_loop().create_future()
@@ -673,12 +554,12 @@ class TradingService:
                 refusal = exc
         except BaseException as exc:
             # Includes the caller being cancelled mid-send: the venue may have the order.
-            self._outcome_unknown(key, "submit", exc)
+            self._resolver.outcome_unknown(key, "submit", exc)
             if isinstance(exc, asyncio.CancelledError):
                 raise
         else:
             pending.append(self._acked(key, ack))
-        await self._settle_ahead(pending, 1)
+        await self._ledger.settle_ahead(pending, 1)
         result = self._orders[key]
         self._results[key] = result
         if refusal is not None:
@@ -691,7 +572,7 @@ class TradingService:
         self, ctx: SessionContext, requests: list[OrderRequest], instrument: Instrument
     ) -> asyncio.Task[list[Order | GatewayError]]:
         """Create the batch's orders now (no await), then send them in one venue call."""
-        port = self._port(ctx.account, instrument.venue)
+        port = self._routes.order_entry(ctx.account, instrument.venue)
         now = self._now()
         keys: list[OrderKey] = []
         pending: list[Awaitable[None]] = []
@@ -704,7 +585,7 @@ class TradingService:
                 now=now,
             )
             keys.append((ctx.account, request.client_order_id))
-            pending.append(self._emit(order, ExecType.PENDING_NEW))
+            pending.append(self._ledger.emit(order, ExecType.PENDING_NEW))
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         for key in keys:
             # Duplicates arriving meanwhile wait for this batch like for a single submit.
@@ -736,8 +617,8 @@ class TradingService:
                 elif isinstance(ack, DEFINITIVE):
                     pending.append(self._reject_new(key, ack))
                 else:
-                    self._outcome_unknown(key, "submit_batch", ack)
-            await self._settle_ahead(pending, ahead)
+                    self._resolver.outcome_unknown(key, "submit_batch", ack)
+            await self._ledger.settle_ahead(pending, ahead)
             results: list[Order | GatewayError] = []
             for key, ack in zip(keys, _per_item(acks, len(keys)), strict=True):
                 self._results[key] = self._orders[key]
@@ -761,23 +642,18 @@ class TradingService:
         venue_id = order.venue_order_id or ack.venue_order_id or None
         if order.status is OrdStatus.PENDING_NEW and ack.status is not OrdStatus.PENDING_NEW:
             moved = transition(order, OrdStatus.NEW, self._now(), venue_order_id=venue_id)
-            return self._emit(moved, ExecType.NEW, venue_time=ack.venue_time)
+            return self._ledger.emit(moved, ExecType.NEW, venue_time=ack.venue_time)
         # Events got there first, or the venue only acknowledged receipt: keep the id only.
-        return self._save_quietly(replace(order, venue_order_id=venue_id))
+        return self._ledger.save_quietly(replace(order, venue_order_id=venue_id))
 
     def _reject_new(self, key: OrderKey, exc: GatewayError) -> Awaitable[None]:
         order = self._orders[key]
         if order.status is not OrdStatus.PENDING_NEW:
             log.warning("venue refused order %s after it progressed; keeping its state", key[1])
-            return _done()
+            return done()
         reject = RejectInfo(reason=exc.reason, text=exc.message, venue_text=exc.venue_text or "")
         moved = transition(order, OrdStatus.REJECTED, self._now(), reject=reject)
-        return self._emit(moved, ExecType.REJECTED)
-
-    def _outcome_unknown(self, key: OrderKey, what: str, exc: BaseException) -> None:
-        kind = exc.reason.name if isinstance(exc, GatewayError) else type(exc).__name__
-        log.warning("%s outcome unknown for order %s (%s); resolving by query", what, key[1], kind)
-        self._schedule_resolve(key)
+        return self._ledger.emit(moved, ExecType.REJECTED)
 
     # -- amend / replace / cancel internals ----------------------------------------------
     async def _amend(
@@ -794,19 +670,19 @@ class TradingService:
             ack = await port.amend(order, request, instrument)
         except DEFINITIVE as exc:
             pending.append(self._restore_after_refusal(key, OrdStatus.PENDING_REPLACE, exc))
-            await self._settle_ahead(pending, 1)
+            await self._ledger.settle_ahead(pending, 1)
             raise
         except Exception as exc:
-            self._outcome_unknown(key, "amend", exc)
+            self._resolver.outcome_unknown(key, "amend", exc)
         else:
             pending.append(self._amended(key, request, ack))
-        await self._settle_ahead(pending, 1)
+        await self._ledger.settle_ahead(pending, 1)
         return self._orders[key]
 
     def _amended(self, key: OrderKey, request: AmendRequest, ack: AmendAck) -> Awaitable[None]:
         order = self._orders[key]
         if order.status is not OrdStatus.PENDING_REPLACE:
-            return self._save_quietly(
+            return self._ledger.save_quietly(
                 replace(order, venue_order_id=ack.venue_order_id or order.venue_order_id)
             )
         changed = replace(
@@ -820,7 +696,7 @@ class TradingService:
             venue_order_id=ack.venue_order_id or order.venue_order_id,
         )
         moved = transition(changed, live_status(changed), self._now())
-        return self._emit(moved, ExecType.REPLACED, venue_time=ack.venue_time)
+        return self._ledger.emit(moved, ExecType.REPLACED, venue_time=ack.venue_time)
 
     def _restore_after_refusal(
         self, key: OrderKey, pending_status: OrdStatus, exc: GatewayError
@@ -828,12 +704,12 @@ class TradingService:
         """The venue refused a cancel/amend: the order works on, unchanged (FIX 35=9)."""
         order = self._orders[key]
         if order.status is not pending_status:
-            return _done()
+            return done()
         reject = RejectInfo(reason=exc.reason, text=exc.message, venue_text=exc.venue_text or "")
         moved = transition(order, live_status(order), self._now())
         if exc.reason in (ErrorReason.UNKNOWN_ORDER, ErrorReason.ORDER_NOT_FOUND):
-            self._schedule_resolve(key)  # our view may be stale: ask the venue
-        return self._emit(moved, ExecType.ORDER_STATUS, reject=reject)
+            self._resolver.schedule(key)  # our view may be stale: ask the venue
+        return self._ledger.emit(moved, ExecType.ORDER_STATUS, reject=reject)
 
     async def _replace(
         self,
@@ -853,15 +729,15 @@ class TradingService:
                 pending.append(self._restore_after_refusal(old_key, OrdStatus.PENDING_REPLACE, exc))
                 pending.append(self._reject_new(new_key, exc))
             except Exception as exc:
-                self._outcome_unknown(old_key, "replace", exc)
-                self._outcome_unknown(new_key, "replace", exc)
+                self._resolver.outcome_unknown(old_key, "replace", exc)
+                self._resolver.outcome_unknown(new_key, "replace", exc)
             else:
                 current_old = self._orders[old_key]
                 if current_old.status is OrdStatus.PENDING_REPLACE:
                     done_old = transition(current_old, OrdStatus.REPLACED, self._now())
-                    pending.append(self._emit(done_old, ExecType.REPLACED))
+                    pending.append(self._ledger.emit(done_old, ExecType.REPLACED))
                 pending.append(self._acked(new_key, ack))
-            await self._settle_ahead(pending, ahead)
+            await self._ledger.settle_ahead(pending, ahead)
             result = self._orders[new_key]
             self._results[new_key] = result
             return result
@@ -875,13 +751,13 @@ class TradingService:
             await port.cancel(order)
         except DEFINITIVE as exc:
             pending.append(self._restore_after_refusal(key, OrdStatus.PENDING_CANCEL, exc))
-            await self._settle_ahead(pending, 1)
+            await self._ledger.settle_ahead(pending, 1)
             raise
         except Exception as exc:
-            self._outcome_unknown(key, "cancel", exc)
+            self._resolver.outcome_unknown(key, "cancel", exc)
         else:
             pending.append(self._canceled(key, ""))
-        await self._settle_ahead(pending, 1)
+        await self._ledger.settle_ahead(pending, 1)
         return self._orders[key]
 
     async def _cancel_group(
@@ -902,8 +778,8 @@ class TradingService:
             elif isinstance(outcome, DEFINITIVE):
                 pending.append(self._restore_after_refusal(key, OrdStatus.PENDING_CANCEL, outcome))
             else:
-                self._outcome_unknown(key, "cancel_batch", outcome)
-        await self._settle_ahead(pending, ahead)
+                self._resolver.outcome_unknown(key, "cancel_batch", outcome)
+        await self._ledger.settle_ahead(pending, ahead)
         # Refusals are the caller's answer; otherwise the order (canceled, or still pending).
         return [
             outcome if isinstance(outcome, DEFINITIVE) else self._orders[key]
@@ -913,8 +789,8 @@ class TradingService:
     def _canceled(self, key: OrderKey, text: str) -> Awaitable[None]:
         order = self._orders[key]
         if order.is_terminal:
-            return _done()
-        return self._emit(
+            return done()
+        return self._ledger.emit(
             transition(order, OrdStatus.CANCELED, self._now()), ExecType.CANCELED, text=text
         )
 
@@ -926,143 +802,15 @@ class TradingService:
             await port.cancel_all()
         except Exception as exc:
             for key in keys:
-                self._outcome_unknown(key, "cancel_all", exc)
+                self._resolver.outcome_unknown(key, "cancel_all", exc)
         else:
             for key in keys:
                 status = self._orders[key].status
                 if status is OrdStatus.PENDING_CANCEL:
                     pending.append(self._canceled(key, "kill switch"))
                 count += status in (OrdStatus.PENDING_CANCEL, OrdStatus.CANCELED)
-        await self._settle(pending)
+        await self._ledger.settle(pending)
         return count
-
-    # -- venue events and resolution ------------------------------------------------------
-    async def _on_venue_event(self, account: str, venue: str, event: VenueEvent) -> None:
-        key = self._orders.find(account, venue, event.client_order_id, event.venue_order_id)
-        if key is None:
-            log.info("venue event %s for an order this gateway does not know", type(event).__name__)
-            return
-        self._detach(self._apply_event(key, event))
-
-    def _apply_event(self, key: OrderKey, event: VenueEvent) -> Awaitable[None]:
-        order = self._orders[key]
-        if order.status is OrdStatus.REJECTED and not isinstance(event, OrderRejected):
-            log.error("venue reports activity on rejected order %s; check it", key[1])
-        if isinstance(event, OrderFilled):
-            self.risk.update_last_price(order.venue, order.symbol, event.price)
-        return self._commit(from_event(order, event, self._now()))
-
-    def _schedule_resolve(self, key: OrderKey) -> None:
-        if key in self._resolvers:
-            return
-        task = asyncio.get_running_loop().create_task(self._resolve(key))
-        self._resolvers[key] = task
-        task.add_done_callback(lambda _t: self._resolvers.pop(key, None))
-
-    async def _resolve(self, key: OrderKey) -> None:
-        """Settle an outcome-unknown order by asking the venue, with backoff; never resend."""
-        not_found = 0
-        for attempt in itertools.count():
-            await asyncio.sleep(self._resolve_delays[min(attempt, len(self._resolve_delays) - 1)])
-            order = self._orders.get(key)
-            if order is None or order.status not in PENDING_STATUSES:
-                return
-            port = self._ports.get((order.account, order.venue))
-            if port is None:
-                continue  # the venue is detached; attach_venue schedules us again
-            try:
-                state = await port.query_order(
-                    order.client_order_id, order.venue_order_id, self._instrument_of(order)
-                )
-            except Exception as exc:
-                log.warning("query of order %s failed (%s); retrying", key[1], type(exc).__name__)
-                continue
-            try:
-                if state is not None:
-                    not_found = 0
-                    await self._apply_venue_state(key, state, port)
-                    continue
-                not_found += 1
-                if not_found >= self._confirmations:
-                    await self._settle(
-                        [self._commit(absent_at_venue(self._orders[key], self._now()))]
-                    )
-            except Exception:
-                log.exception("settling order %s failed; retrying", key[1])
-
-    async def _apply_venue_state(
-        self, key: OrderKey, state: VenueOrderState, port: OrderEntryPort
-    ) -> None:
-        """Bring our order in line with the venue's view: fills first, then status."""
-        pending: list[Awaitable[None]] = [
-            self._apply_event(key, replace(f, client_order_id=key[1])) for f in state.fills
-        ]
-        if state.cum_qty > self._orders[key].cum_qty:
-            since = self._orders[key].created_at
-            for fill in await port.recent_fills(since):
-                if (
-                    self._orders.find(
-                        key[0], self._orders[key].venue, fill.client_order_id, fill.venue_order_id
-                    )
-                    == key
-                ):
-                    pending.append(self._apply_event(key, fill))
-        order = self._orders[key]
-        if state.cum_qty > order.cum_qty:
-            log.warning("order %s: venue reports more executed qty than known fills", key[1])
-        pending.append(self._commit(from_venue_state(order, state, self._now())))
-        await self._settle(pending)
-
-    # -- state, journal -------------------------------------------------------------------
-    def _emit(self, order: Order, exec_type: ExecType, **report: Any) -> Awaitable[None]:
-        """Store the new state and journal it with its report (in call order)."""
-        self._orders.put(order)
-        saved = self.journal.save_orders([order])
-        appended = self.journal.append([make_report(order, exec_type, self._now(), **report)])
-        if exec_type in _WRITE_AHEAD:
-            self.journal.expedite()  # the caller will wait for it once the venue answers
-        return _both(saved, appended)
-
-    def _commit(self, update: Update | None) -> Awaitable[None]:
-        if update is None:
-            return _done()
-        if update.exec_type is None:
-            return self._save_quietly(update.order)
-        return self._emit(update.order, update.exec_type, **update.report)
-
-    def _save_quietly(self, order: Order) -> Awaitable[None]:
-        """A change without a report (e.g. the venue order id learnt late)."""
-        self._orders.put(order)
-        return self.journal.save_orders([order])
-
-    async def _settle(self, pending: Iterable[Awaitable[Any]]) -> None:
-        try:
-            for item in pending:
-                await item
-        except GatewayError:
-            raise
-        except Exception as exc:
-            log.exception("journal write failed")
-            raise Internal("journal write failed", ErrorReason.JOURNAL_FAILURE) from exc
-
-    async def _settle_ahead(self, pending: Sequence[Awaitable[Any]], ahead: int) -> None:
-        """Wait for the write-ahead records only (the first `ahead`: the PENDING_* states,
-        journaled while the venue call ran); the outcome's records commit behind them in call
-        order. The caller hears the venue's answer without waiting for a second commit. After a
-        crash in between, the journal holds the pending state and restart reconciliation asks
-        the venue, so no outcome is lost."""
-        await self._settle(pending[:ahead])
-        for item in pending[ahead:]:
-            self._detach(item)
-
-    def _detach(self, write: Awaitable[Any]) -> None:
-        """Let a journal write complete on its own; a failure is logged (the next awaited write
-        of the same journal fails too and reaches its caller as JOURNAL_FAILURE)."""
-        future = asyncio.ensure_future(write)
-        if future.done():
-            _log_write_failure(future)
-        else:
-            future.add_done_callback(_log_write_failure)
 
     def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -1073,18 +821,6 @@ class TradingService:
     async def _run_shielded(self, coro: Coroutine[Any, Any, T]) -> T:
         """Finish venue work even if the caller goes away."""
         return await asyncio.shield(self._spawn(coro))
-
-
-# Reports journaled before the venue call whose outcome they anticipate (see _settle_ahead).
-_WRITE_AHEAD = frozenset({ExecType.PENDING_NEW, ExecType.PENDING_CANCEL, ExecType.PENDING_REPLACE})
-
-
-def _log_write_failure(future: asyncio.Future[Any]) -> None:
-    if future.cancelled():
-        return
-    exc = future.exception()
-    if exc is not None and not isinstance(exc, asyncio.CancelledError):
-        log.error("journal write failed", exc_info=exc)
 
 
 def _unknown(exc: BaseException) -> GatewayError:
@@ -1111,14 +847,3 @@ def _first(*values: T | None) -> T:
     if value is None:
         raise Internal("no value")
     return value
-
-
-def _both(first: Awaitable[Any], second: Awaitable[Any]) -> Awaitable[Any]:
-    # A future, not a coroutine: dropping it unawaited (after an earlier failure) is harmless.
-    return asyncio.gather(first, second)
-
-
-def _done() -> Awaitable[None]:
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    done.set_result(None)
-    return done

@@ -21,7 +21,7 @@ from gateway.api.deps import ApiDeps
 from gateway.api.errors import internal_status, to_rpc_status
 from gateway.api.paging import page, page_size
 from gateway.core import model as m
-from gateway.core.errors import ErrorReason, GatewayError, InvalidArgument, NotFound
+from gateway.core.errors import ErrorReason, GatewayError, InvalidArgument
 from gateway.core.service import TradingService
 from krakengw.v1 import orders_pb2, orders_pb2_grpc
 
@@ -30,8 +30,6 @@ __all__ = ["OrderServicer"]
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 100
-# How far GetOrder/Cancel/Amend by venue_order_id look through the order history.
-_VENUE_ID_SCAN_PAGES = 10
 _MAX_CORRELATION_ID = 128
 
 
@@ -67,19 +65,7 @@ class OrderOps:
         client_id, venue_id = convert.order_ref(client_id, venue_id)
         if client_id:
             return client_id
-        for o in await self._s.list_open_orders(ctx):
-            if o.venue_order_id == venue_id:
-                return o.client_order_id
-        token = ""
-        for _ in range(_VENUE_ID_SCAN_PAGES):
-            got = await self._s.list_orders(ctx, page_size=1000, page_token=token)
-            for o in got.items:
-                if o.venue_order_id == venue_id:
-                    return o.client_order_id
-            token = got.next_page_token
-            if not token:
-                break
-        raise NotFound(f"no order with venue_order_id {venue_id!r}", ErrorReason.ORDER_NOT_FOUND)
+        return self._s.find_by_venue_order_id(ctx, venue_id).client_order_id
 
     async def submit(
         self, ctx: m.SessionContext, req: orders_pb2.SubmitOrderRequest

@@ -1,0 +1,32 @@
+"""The one permission table: which permission each kind of request needs, and the error reason
+a session without it gets. Every guarded request goes through the core, which checks here."""
+
+from __future__ import annotations
+
+from gateway.core.errors import ErrorReason, PermissionDenied
+from gateway.core.model import Permission, SessionContext
+
+__all__ = ["CANCEL_PERMISSIONS", "require", "require_any"]
+
+# Cancels (one, a batch, all, the kill switch on) are allowed to cancel-only sessions too.
+CANCEL_PERMISSIONS = frozenset({Permission.TRADE, Permission.CANCEL_ONLY})
+
+_REASONS = {
+    Permission.READ: ErrorReason.PERMISSION_DENIED_READ,
+    Permission.TRADE: ErrorReason.PERMISSION_DENIED_TRADE,
+    Permission.CANCEL_ONLY: ErrorReason.PERMISSION_DENIED_CANCEL,
+    Permission.TRANSFER: ErrorReason.PERMISSION_DENIED_TRANSFER,
+    Permission.DROP_COPY: ErrorReason.PERMISSION_DENIED_DROP_COPY,
+}
+
+
+def require(ctx: SessionContext, permission: Permission) -> None:
+    """PermissionDenied (with the permission's reason) unless the session holds `permission`."""
+    require_any(ctx, frozenset({permission}), _REASONS[permission])
+
+
+def require_any(ctx: SessionContext, allowed: frozenset[Permission], reason: ErrorReason) -> None:
+    """PermissionDenied(`reason`) unless the session holds one of `allowed`."""
+    if not ctx.permissions & allowed:
+        names = " or ".join(sorted(p.value for p in allowed))
+        raise PermissionDenied(f"session lacks permission {names}", reason)
