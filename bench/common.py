@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from gateway.app import GatewayApp
 from gateway.config import AccountConfig, load_config
-from gateway.core.ports import AccountVenues, VenueEventSink
+from gateway.core.ports import AccountVenues, VenueEventSink, VenuePorts
 from gateway.venues.paper import PaperMarket, PaperVenue
 
 __all__ = [
@@ -184,11 +184,8 @@ async def start_gateway(directory: Path, extra_sessions: Sequence[str] = ()) -> 
     async def build(account: AccountConfig) -> AccountVenues:
         venue = TappedPaperVenue(market, account.name)
         venues.append(venue)
-        return AccountVenues(
-            order_entry=[venue],
-            account=venue,
-            instruments=[market],
-            market_data={market.venue: market},
+        return AccountVenues.of(
+            VenuePorts(order_entry=venue, account=venue, instruments=market, market_data=market),
             closers=[venue.close],
         )
 

@@ -44,7 +44,7 @@ from bench.common import (
 from gateway.api.servicers.orders import OrderServicer
 from gateway.app import GatewayApp
 from gateway.config import AccountConfig, load_config
-from gateway.core.ports import AccountVenues, JournalPort
+from gateway.core.ports import AccountVenues, JournalPort, VenuePorts
 from gateway.journal import SqliteJournal
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.l2_book import KrakenL2Book
@@ -173,13 +173,13 @@ async def start_gateway(directory: Path, urls: dict[str, str]) -> tuple[GatewayA
             governor=governor,
         )
         bundles.append(bundle)
-        return AccountVenues(
-            order_entry=[bundle.venue],
+        spot = VenuePorts(
+            order_entry=bundle.venue,
             account=bundle.venue,
-            instruments=[bundle.venue],
-            market_data={bundle.venue.venue: bundle.market_data},
-            closers=[bundle.close],
+            instruments=bundle.venue,
+            market_data=bundle.market_data,
         )
+        return AccountVenues.of(spot, closers=[bundle.close])
 
     app = await GatewayApp.build(config, venues=venues, journal_factory=open_journal, metrics=False)
     port = await app.start()

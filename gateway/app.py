@@ -33,13 +33,7 @@ from gateway.api.server import GatewayServer
 from gateway.api.servicers.sessions import cancel_on_disconnect_hook
 from gateway.config import AccountConfig, GatewayConfig
 from gateway.core.leases import KeyLeases
-from gateway.core.ports import (
-    AccountPort,
-    AccountVenues,
-    JournalPort,
-    MarketDataPort,
-    SessionGuard,
-)
+from gateway.core.ports import AccountVenues, JournalPort, SessionGuard
 from gateway.core.risk import RiskLimits
 from gateway.core.service import TradingService
 from gateway.journal.opening import open_journal
@@ -102,21 +96,16 @@ class GatewayApp:
         served = [a for a in config.accounts.values() if a.name not in claims.refused]
         service = TradingService(journal)
         closers: list[Callable[[], Awaitable[None]]] = []
-        account_ports: dict[str, AccountPort] = {}
-        market_data: dict[str, MarketDataPort] = {}
         guards: dict[str, Sequence[SessionGuard]] = {}
         try:
             await service.start()
             for account in served:
                 bound = await venues(account)
                 closers.extend(bound.closers)
-                for source in bound.instruments:
-                    service.add_instruments(await source.instruments())
-                for port in bound.order_entry:
-                    service.attach_venue(account.name, port)
-                if bound.account is not None:
-                    account_ports[account.name] = bound.account
-                market_data.update(bound.market_data)
+                for ports in bound.venues.values():
+                    if ports.instruments is not None:
+                        service.add_instruments(await ports.instruments.instruments())
+                    service.attach(account.name, ports)
                 if bound.session_guards:
                     guards[account.name] = list(bound.session_guards)
                 service.set_risk_limits(account.name, _risk(account))
@@ -134,12 +123,7 @@ class GatewayApp:
             heartbeat_timeout_s=config.server.heartbeat_timeout_s,
             refused_accounts=claims.refused,
         )
-        deps = ApiDeps(
-            service=service,
-            sessions=sessions,
-            account_ports=account_ports,
-            market_data=market_data,
-        )
+        deps = ApiDeps(service=service, sessions=sessions)
         sessions.add_end_hook(cancel_on_disconnect_hook(deps))
         _guard_sessions(sessions, guards)
         want_metrics = config.server.metrics_listen is not None if metrics is None else metrics

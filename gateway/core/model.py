@@ -408,6 +408,7 @@ class TransferRequest:
     from_account: str
     to_account: str
     client_transfer_id: str = ""
+    venue: str = ""  # empty: the account's only venue with account data
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

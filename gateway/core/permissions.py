@@ -1,12 +1,20 @@
-"""The one permission table: which permission each kind of request needs, and the error reason
-a session without it gets. Every guarded request goes through the core, which checks here."""
+"""The one permission table: the error reason a session lacking a permission gets, and which
+permissions let it cancel. Every guarded request goes through the core, which checks here:
+
+- submit, amend, replace, release the kill switch: TRADE
+- cancel (one, batch, all), engage the kill switch: TRADE or CANCEL_ONLY
+- balances, positions, subaccounts (lists and streams): READ
+- transfers: TRANSFER
+- the account-wide execution stream (drop copy): DROP_COPY
+- own orders, fills and execution stream, instruments, market data, limits: any session
+"""
 
 from __future__ import annotations
 
 from gateway.core.errors import ErrorReason, PermissionDenied
 from gateway.core.model import Permission, SessionContext
 
-__all__ = ["CANCEL_PERMISSIONS", "require", "require_any"]
+__all__ = ["CANCEL_PERMISSIONS", "require", "require_any", "require_cancel"]
 
 # Cancels (one, a batch, all, the kill switch on) are allowed to cancel-only sessions too.
 CANCEL_PERMISSIONS = frozenset({Permission.TRADE, Permission.CANCEL_ONLY})
@@ -30,3 +38,7 @@ def require_any(ctx: SessionContext, allowed: frozenset[Permission], reason: Err
     if not ctx.permissions & allowed:
         names = " or ".join(sorted(p.value for p in allowed))
         raise PermissionDenied(f"session lacks permission {names}", reason)
+
+
+def require_cancel(ctx: SessionContext) -> None:
+    require_any(ctx, CANCEL_PERMISSIONS, ErrorReason.PERMISSION_DENIED_CANCEL)

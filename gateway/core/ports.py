@@ -16,11 +16,11 @@ Anything else raised is treated like `OutcomeUnknown` for sends and like `Unavai
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from gateway.core.errors import GatewayError
+from gateway.core.errors import GatewayError, Internal
 from gateway.core.events import AmendAck, OrderFilled, SubmitAck, VenueEvent, VenueOrderState
 from gateway.core.model import (
     AmendRequest,
@@ -170,15 +170,50 @@ class SessionGuard(Protocol):
 
 
 @dataclass
-class AccountVenues:
-    """The venue ports one account profile trades and reads through."""
+class VenuePorts:
+    """What one account has on one venue; the core routes every request about an instrument of
+    that venue (orders, balances and positions, market data, rate budgets) to these ports.
+    `rate_budgets` defaults to the order entry port when that implements `RateBudgetPort`."""
 
-    order_entry: Sequence[OrderEntryPort]
+    order_entry: OrderEntryPort
     account: AccountPort | None = None
-    instruments: Sequence[InstrumentPort] = ()
-    market_data: Mapping[str, MarketDataPort] = field(default_factory=dict)
-    closers: Sequence[Callable[[], Awaitable[None]]] = ()
+    instruments: InstrumentPort | None = None
+    market_data: MarketDataPort | None = None
+    rate_budgets: RateBudgetPort | None = None
     session_guards: Sequence[SessionGuard] = ()
+
+    @property
+    def venue(self) -> str:
+        return self.order_entry.venue
+
+    def budget_source(self) -> RateBudgetPort | None:
+        if self.rate_budgets is not None:
+            return self.rate_budgets
+        return self.order_entry if isinstance(self.order_entry, RateBudgetPort) else None
+
+
+@dataclass
+class AccountVenues:
+    """The port sets one account profile trades and reads through: one per venue (e.g.
+    `kraken` for Kraken Spot, `krakenfutures`, or the paper venue), keyed by venue id, plus what
+    to close at shutdown."""
+
+    venues: Mapping[str, VenuePorts]
+    closers: Sequence[Callable[[], Awaitable[None]]] = ()
+
+    @classmethod
+    def of(
+        cls, *ports: VenuePorts, closers: Sequence[Callable[[], Awaitable[None]]] = ()
+    ) -> AccountVenues:
+        """Key each port set by its venue id (one set per venue)."""
+        by_venue = {p.venue: p for p in ports}
+        if len(by_venue) != len(ports):
+            raise Internal("an account holds one port set per venue")
+        return cls(venues=by_venue, closers=closers)
+
+    @property
+    def session_guards(self) -> list[SessionGuard]:
+        return [g for ports in self.venues.values() for g in ports.session_guards]
 
 
 @runtime_checkable

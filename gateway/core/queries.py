@@ -3,41 +3,15 @@ orders, or (drop copy) every order of its account. Nothing here changes state.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Generic, TypeVar
-
 from gateway.core.errors import ErrorReason, InvalidArgument, NotFound
 from gateway.core.ledger import OrderLedger
 from gateway.core.model import Fill, Order, Permission, SessionContext
+from gateway.core.paging import Page, page
 from gateway.core.permissions import require
 from gateway.core.ports import ReportSubscription
 from gateway.core.validation import check_id
 
-__all__ = ["OrderQueries", "Page", "page"]
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of a list; an empty `next_page_token` means the last page."""
-
-    items: list[T]
-    next_page_token: str = ""
-
-
-def page(items: list[T], page_size: int, page_token: str) -> Page[T]:
-    """Offset paging: the token is the index of the next item; page_size 0 means 100, at most
-    1000."""
-    try:
-        start = int(page_token) if page_token else 0
-    except ValueError:
-        raise InvalidArgument("bad page token", ErrorReason.INVALID_PAGE_TOKEN) from None
-    if start < 0 or page_size < 0:
-        raise InvalidArgument("bad page token or size", ErrorReason.INVALID_PAGE_TOKEN)
-    size = min(page_size or 100, 1000)
-    end = start + size
-    return Page(items[start:end], str(end) if end < len(items) else "")
+__all__ = ["OrderQueries"]
 
 
 class OrderQueries:
@@ -138,5 +112,6 @@ class OrderQueries:
 
     async def last_sequence(self, ctx: SessionContext) -> int:
         if ctx.is_drop_copy:
+            require(ctx, Permission.DROP_COPY)
             return await self._journal.last_account_sequence(ctx.account)
         return await self._journal.last_sequence(ctx.session_id)

@@ -1,36 +1,49 @@
-"""Which venue port serves which account: the order entry port per (account, venue)."""
+"""Which ports serve which account on which venue: one `VenuePorts` per (account, venue).
+
+Every request is routed by the venue of its instrument (an order, a position, a ticker) or, for
+account-wide reads (balances, subaccounts), to each venue of the account in attach order.
+"""
 
 from __future__ import annotations
 
 from gateway.core.errors import ErrorReason, Unavailable
-from gateway.core.ports import OrderEntryPort
+from gateway.core.ports import OrderEntryPort, VenuePorts
 
 __all__ = ["VenueRoutes"]
 
 
 class VenueRoutes:
     def __init__(self) -> None:
-        self._order_entry: dict[tuple[str, str], OrderEntryPort] = {}
+        self._ports: dict[tuple[str, str], VenuePorts] = {}
 
-    def attach(self, account: str, port: OrderEntryPort) -> None:
-        self._order_entry[(account, port.venue)] = port
+    def attach(self, account: str, ports: VenuePorts) -> None:
+        self._ports[(account, ports.venue)] = ports
 
     def detach(self, account: str, venue: str) -> None:
-        self._order_entry.pop((account, venue), None)
+        self._ports.pop((account, venue), None)
 
     def get(self, account: str, venue: str) -> OrderEntryPort | None:
-        return self._order_entry.get((account, venue))
+        ports = self._ports.get((account, venue))
+        return ports.order_entry if ports is not None else None
 
-    def order_entry(self, account: str, venue: str) -> OrderEntryPort:
-        """The account's port on `venue`; Unavailable(VENUE_UNAVAILABLE) if none is attached."""
-        port = self._order_entry.get((account, venue))
-        if port is None:
+    def ports(self, account: str, venue: str) -> VenuePorts:
+        """The account's port set on `venue`; Unavailable(VENUE_UNAVAILABLE) if none."""
+        ports = self._ports.get((account, venue))
+        if ports is None:
             raise Unavailable(
                 f"venue {venue} is not connected for this account",
                 ErrorReason.VENUE_UNAVAILABLE,
             )
-        return port
+        return ports
+
+    def order_entry(self, account: str, venue: str) -> OrderEntryPort:
+        """The account's order entry port on `venue`; Unavailable(VENUE_UNAVAILABLE) if none."""
+        return self.ports(account, venue).order_entry
 
     def of_account(self, account: str) -> list[tuple[str, OrderEntryPort]]:
-        """(venue, port) of every order entry port of `account`, in attach order."""
-        return [(v, p) for (a, v), p in list(self._order_entry.items()) if a == account]
+        """(venue, order entry port) of every venue of `account`, in attach order."""
+        return [(v, p.order_entry) for v, p in self.venues_of(account)]
+
+    def venues_of(self, account: str) -> list[tuple[str, VenuePorts]]:
+        """(venue, port set) of every venue of `account`, in attach order."""
+        return [(v, p) for (a, v), p in list(self._ports.items()) if a == account]

@@ -4,8 +4,9 @@
 any venue call, drives the state machine of orders.py and journals every report through the
 `OrderLedger` (the journal publishes it live only after commit). It composes the collaborators
 that share the ledger: `OrderResolver` (core/resolution.py: venue events, outcome resolution,
-reconciliation) and `OrderQueries` (core/queries.py: reads); its read methods delegate there, so
-callers need only this class.
+reconciliation) and `OrderQueries` (core/queries.py: order reads; the read methods here delegate
+there), over `VenueRoutes` (core/routing.py: one port set per account and venue). Account and
+market data reads are `TradingService.data` (core/venue_data.py).
 
 Concurrency: everything runs on one event loop. State changes happen synchronously between
 awaits and are journaled in the order they happen. Calls that reach a venue run in their own
@@ -66,9 +67,10 @@ from gateway.core.orders import (
     same_request,
     transition,
 )
-from gateway.core.permissions import CANCEL_PERMISSIONS, require, require_any
-from gateway.core.ports import JournalPort, OrderEntryPort, RateBudgetPort, ReportSubscription
-from gateway.core.queries import OrderQueries, Page
+from gateway.core.paging import Page
+from gateway.core.permissions import require, require_cancel
+from gateway.core.ports import JournalPort, OrderEntryPort, ReportSubscription, VenuePorts
+from gateway.core.queries import OrderQueries
 from gateway.core.resolution import OrderResolver
 from gateway.core.risk import RiskEngine, RiskLimits
 from gateway.core.routing import VenueRoutes
@@ -77,6 +79,7 @@ from gateway.core.validation import (
     validate_amend,
     validate_order,
 )
+from gateway.core.venue_data import VenueData
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +95,6 @@ DEFINITIVE = (
     Unauthenticated,
     FailedPrecondition,
 )
-_CANCEL_PERMS = frozenset({Permission.TRADE, Permission.CANCEL_ONLY})
 
 
 def _utcnow() -> datetime:
@@ -132,6 +134,7 @@ class TradingService:
             not_found_confirmations=not_found_confirmations,
         )
         self.queries = OrderQueries(self._ledger)
+        self.data = VenueData(self._routes, self.catalog)
         self._inflight: dict[OrderKey, asyncio.Future[Order]] = {}
         self._results: dict[OrderKey, Order] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -160,12 +163,20 @@ class TradingService:
         several venues and none was named."""
         return self.catalog.get(symbol, venue)
 
+    def attach(self, account: str, ports: VenuePorts) -> None:
+        """Route `account`'s requests on `ports.venue` to `ports`; gives the order entry port
+        its event sink and resumes settling the account's pending orders there."""
+        self._routes.attach(account, ports)
+        ports.order_entry.set_event_sink(self._resolver.sink(account, ports.venue))
+        self._resolver.resume(account, ports.venue)
+
     def attach_venue(self, account: str, port: OrderEntryPort) -> None:
-        """Route `account`'s orders on `port.venue` to `port`; gives it the event sink and
-        resumes settling the account's pending orders there."""
-        self._routes.attach(account, port)
-        port.set_event_sink(self._resolver.sink(account, port.venue))
-        self._resolver.resume(account, port.venue)
+        """`attach` a venue that has only an order entry port (and its rate budgets)."""
+        self.attach(account, VenuePorts(order_entry=port))
+
+    def venue_ports(self, account: str, venue: str) -> VenuePorts:
+        """The port set `account` has on `venue` (Unavailable if none is attached)."""
+        return self._routes.ports(account, venue)
 
     def detach_venue(self, account: str, venue: str) -> None:
         self._routes.detach(account, venue)
@@ -182,9 +193,10 @@ class TradingService:
         """The venue rate budgets of the session's account: from each of its venue ports that
         models them (`RateBudgetPort`), in attach order. Readable by any session."""
         budgets: list[RateBudget] = []
-        for _venue, port in self._routes.of_account(ctx.account):
-            if isinstance(port, RateBudgetPort):
-                budgets.extend(port.rate_budgets())
+        for _venue, ports in self._routes.venues_of(ctx.account):
+            source = ports.budget_source()
+            if source is not None:
+                budgets.extend(source.rate_budgets())
         return budgets
 
     def update_last_price(self, venue: str, symbol: str, price: Decimal) -> None:
@@ -312,7 +324,7 @@ class TradingService:
         return await asyncio.shield(task)
 
     async def cancel(self, ctx: SessionContext, request: CancelRequest) -> Order:
-        require_any(ctx, CANCEL_PERMISSIONS, ErrorReason.PERMISSION_DENIED_CANCEL)
+        require_cancel(ctx)
         order = self.queries.own(ctx, request.client_order_id, write=True)
         if order.status is OrdStatus.PENDING_CANCEL:
             return order  # already being canceled: idempotent
@@ -325,7 +337,7 @@ class TradingService:
     async def cancel_batch(
         self, ctx: SessionContext, requests: Sequence[CancelRequest]
     ) -> list[Order | GatewayError]:
-        require_any(ctx, CANCEL_PERMISSIONS, ErrorReason.PERMISSION_DENIED_CANCEL)
+        require_cancel(ctx)
         results: list[Order | GatewayError | None] = [None] * len(requests)
         groups: defaultdict[str, list[tuple[int, Order]]] = defaultdict(list)
         for i, request in enumerate(requests):
@@ -354,7 +366,7 @@ class TradingService:
 
     async def cancel_all(self, ctx: SessionContext, symbol: str | None = None) -> int:
         """Cancel the session's open orders (of one symbol if given); returns how many."""
-        require_any(ctx, CANCEL_PERMISSIONS, ErrorReason.PERMISSION_DENIED_CANCEL)
+        require_cancel(ctx)
         requests = [
             CancelRequest(client_order_id=o.client_order_id)
             for o in self.queries.session_orders(ctx)
@@ -369,7 +381,7 @@ class TradingService:
         (returns how many orders were canceled). TRADE or CANCEL_ONLY may switch it on; only
         TRADE may switch it off."""
         if active:
-            require_any(ctx, CANCEL_PERMISSIONS, ErrorReason.PERMISSION_DENIED_CANCEL)
+            require_cancel(ctx)
         else:
             require(ctx, Permission.TRADE)
         self.risk.set_kill_switch(ctx.account, active)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.config import AccountConfig, AccountVenue, ConfigError, JournalConfig, KrakenConfig
-from gateway.core.ports import AccountVenues, JournalPort
+from gateway.core.ports import AccountVenues, JournalPort, VenuePorts
 from gateway.journal.opening import open_journal
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.ratelimit import KrakenTier
@@ -157,11 +157,11 @@ class GatewayVenues:
             "kraken spot venue ready",
             extra={"account": account.name, "rest_url": rest_url, "key_id": credentials.key_id},
         )
-        return AccountVenues(
-            order_entry=[bundle.venue],
+        spot = VenuePorts(
+            order_entry=bundle.venue,
             account=bundle.venue,
-            instruments=[bundle.venue],
-            market_data={bundle.venue.venue: bundle.market_data},
-            closers=[bundle.close],
+            instruments=bundle.venue,
+            market_data=bundle.market_data,
             session_guards=[bundle.dead_man] if bundle.dead_man is not None else [],
         )
+        return AccountVenues.of(spot, closers=[bundle.close])

@@ -50,7 +50,7 @@ from gateway.core.model import (
     TransferRequest,
 )
 from gateway.core.model import Order as CoreOrder
-from gateway.core.ports import AccountVenues, VenueEventSink
+from gateway.core.ports import AccountVenues, VenueEventSink, VenuePorts
 
 __all__ = ["PAPER_VENUE", "PaperMarket", "PaperVenue", "paper_account_venues"]
 
@@ -347,10 +347,7 @@ class PaperVenue:
 def paper_account_venues(market: PaperMarket, account: str) -> AccountVenues:
     """The ports of one paper account on the shared `market` (the one paper wiring path)."""
     venue = PaperVenue(market, account)
-    return AccountVenues(
-        order_entry=[venue],
-        account=venue,
-        instruments=[market],
-        market_data={market.venue: market},
+    return AccountVenues.of(
+        VenuePorts(order_entry=venue, account=venue, instruments=market, market_data=market),
         closers=[venue.close],
     )

@@ -10,11 +10,7 @@ from grpc import aio
 
 from gateway.api import convert
 from gateway.api.deps import ApiDeps
-from gateway.api.paging import page
 from gateway.api.streams import until_session_ends
-from gateway.core.model import Permission
-from gateway.sessions.permissions import require
-from gateway.sessions.registry import ActiveSession
 from krakengw.v1 import accounts_pb2, accounts_pb2_grpc
 
 __all__ = ["AccountServicer"]
@@ -26,41 +22,36 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
     def __init__(self, deps: ApiDeps) -> None:
         self._d = deps
 
-    def _reader(self) -> ActiveSession:
-        active = self._d.active()
-        require(active.permissions, Permission.READ)
-        return active
-
     async def ListBalances(
         self, request: accounts_pb2.ListBalancesRequest, context: aio.ServicerContext
     ) -> accounts_pb2.ListBalancesResponse:
-        active = self._reader()
+        ctx = self._d.active().context()
         wallet = convert.text(request.wallet, "wallet", convert.MAX_ID)
-        balances = await self._d.account_port(active.account.name).balances()
-        wanted = [b for b in balances if not wallet or b.wallet == wallet]
-        items, token = page(wanted, request.page_size, request.page_token)
+        got = await self._d.service.data.balances(
+            ctx, wallet=wallet, page_size=request.page_size, page_token=request.page_token
+        )
         return accounts_pb2.ListBalancesResponse(
-            balances=[convert.balance(b) for b in items], next_page_token=token
+            balances=[convert.balance(b) for b in got.items], next_page_token=got.next_page_token
         )
 
     async def ListPositions(
         self, request: accounts_pb2.ListPositionsRequest, context: aio.ServicerContext
     ) -> accounts_pb2.ListPositionsResponse:
-        active = self._reader()
+        ctx = self._d.active().context()
         symbol = convert.optional_symbol(request.instrument, request.HasField("instrument"))
-        positions = await self._d.account_port(active.account.name).positions()
-        wanted = [p for p in positions if symbol is None or p.symbol == symbol]
-        items, token = page(wanted, request.page_size, request.page_token)
+        got = await self._d.service.data.positions(
+            ctx, symbol=symbol, page_size=request.page_size, page_token=request.page_token
+        )
         return accounts_pb2.ListPositionsResponse(
-            positions=[convert.position(p, active.account.name) for p in items],
-            next_page_token=token,
+            positions=[convert.position(p, ctx.account) for p in got.items],
+            next_page_token=got.next_page_token,
         )
 
     async def StreamBalances(
         self, request: accounts_pb2.StreamBalancesRequest, context: aio.ServicerContext
     ) -> AsyncIterator[accounts_pb2.StreamBalancesResponse]:
-        active = self._reader()
-        source = self._d.account_port(active.account.name).stream_balances()
+        active = self._d.active()
+        source = self._d.service.data.stream_balances(active.context())
         first = True
         async for batch in until_session_ends(source, active, self._d):
             yield accounts_pb2.StreamBalancesResponse(
@@ -71,9 +62,9 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
     async def StreamPositions(
         self, request: accounts_pb2.StreamPositionsRequest, context: aio.ServicerContext
     ) -> AsyncIterator[accounts_pb2.StreamPositionsResponse]:
-        active = self._reader()
+        active = self._d.active()
         account = active.account.name
-        source = self._d.account_port(account).stream_positions()
+        source = self._d.service.data.stream_positions(active.context())
         first = True
         async for batch in until_session_ends(source, active, self._d):
             yield accounts_pb2.StreamPositionsResponse(
@@ -84,20 +75,21 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
     async def ListSubaccounts(
         self, request: accounts_pb2.ListSubaccountsRequest, context: aio.ServicerContext
     ) -> accounts_pb2.ListSubaccountsResponse:
-        active = self._reader()
-        subs = await self._d.account_port(active.account.name).subaccounts()
-        items, token = page(list(subs), request.page_size, request.page_token)
+        ctx = self._d.active().context()
+        got = await self._d.service.data.subaccounts(
+            ctx, page_size=request.page_size, page_token=request.page_token
+        )
         return accounts_pb2.ListSubaccountsResponse(
-            subaccounts=[convert.subaccount(s) for s in items], next_page_token=token
+            subaccounts=[convert.subaccount(s) for s in got.items],
+            next_page_token=got.next_page_token,
         )
 
     async def TransferFunds(
         self, request: accounts_pb2.TransferFundsRequest, context: aio.ServicerContext
     ) -> accounts_pb2.TransferFundsResponse:
-        active = self._d.active()
-        require(active.permissions, Permission.TRANSFER)
+        ctx = self._d.active().context()
         transfer_request = convert.transfer_request(request)
-        done = await self._d.account_port(active.account.name).transfer(transfer_request)
+        done = await self._d.service.data.transfer(ctx, transfer_request)
         return accounts_pb2.TransferFundsResponse(
             transfer=convert.transfer(done, request.client_transfer_id)
         )

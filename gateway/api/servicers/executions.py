@@ -10,11 +10,9 @@ from grpc import aio
 
 from gateway.api import convert
 from gateway.api.deps import ApiDeps
-from gateway.api.paging import page_size
 from gateway.core.errors import ErrorReason, InvalidArgument
-from gateway.core.model import Permission
+from gateway.core.paging import page_size
 from gateway.core.ports import ReportSubscription
-from gateway.sessions.permissions import require
 from krakengw.v1 import executions_pb2, executions_pb2_grpc
 
 __all__ = ["MAX_BATCH", "ExecutionServicer"]
@@ -32,8 +30,6 @@ class ExecutionServicer(executions_pb2_grpc.ExecutionServiceServicer):
         self, request: executions_pb2.StreamExecutionsRequest, context: aio.ServicerContext
     ) -> AsyncIterator[executions_pb2.StreamExecutionsResponse]:
         active = self._d.active()
-        if request.drop_copy:
-            require(active.permissions, Permission.DROP_COPY)
         ctx = active.context(drop_copy=request.drop_copy)
         newest = await self._d.service.last_sequence(ctx)
         if request.from_sequence > newest:

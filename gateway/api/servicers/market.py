@@ -8,10 +8,10 @@ from grpc import aio
 
 from gateway.api import convert
 from gateway.api.deps import ApiDeps
-from gateway.api.paging import page
 from gateway.api.streams import until_session_ends
 from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import Instrument, ProductType
+from gateway.core.paging import page
 from krakengw.v1 import (
     common_pb2,
     instruments_pb2,
@@ -48,9 +48,10 @@ class InstrumentServicer(instruments_pb2_grpc.InstrumentServiceServicer):
             for i in self._d.service.instruments(venue)
             if product is None or i.product_type is product
         ]
-        items, token = page(found, request.page_size, request.page_token)
+        got = page(found, request.page_size, request.page_token)
         return instruments_pb2.ListInstrumentsResponse(
-            instruments=[convert.instrument(i) for i in items], next_page_token=token
+            instruments=[convert.instrument(i) for i in got.items],
+            next_page_token=got.next_page_token,
         )
 
 
@@ -67,9 +68,9 @@ class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
     async def GetTicker(
         self, request: market_data_pb2.GetTickerRequest, context: aio.ServicerContext
     ) -> market_data_pb2.GetTickerResponse:
-        self._d.active()
+        ctx = self._d.active().context()
         inst = self._instrument(request.instrument, request.HasField("instrument"))
-        ticker = await self._d.market_data_port(inst.venue).ticker(inst.symbol)
+        ticker = await self._d.service.data.ticker(ctx, inst)
         return market_data_pb2.GetTickerResponse(ticker=convert.ticker(ticker))
 
     async def StreamBook(
@@ -83,8 +84,9 @@ class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
                 ErrorReason.INVALID_FIELD,
                 metadata={"field": "depth"},
             )
-        port = self._d.market_data_port(inst.venue)
-        source = port.stream_book(inst.symbol, request.depth or DEFAULT_DEPTH)
+        source = self._d.service.data.stream_book(
+            active.context(), inst, request.depth or DEFAULT_DEPTH
+        )
         sequence = 0
         async for item in until_session_ends(source, active, self._d):
             sequence += 1
@@ -95,6 +97,6 @@ class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
     ) -> AsyncIterator[market_data_pb2.StreamTradesResponse]:
         active = self._d.active()
         inst = self._instrument(request.instrument, request.HasField("instrument"))
-        source = self._d.market_data_port(inst.venue).stream_trades(inst.symbol)
+        source = self._d.service.data.stream_trades(active.context(), inst)
         async for trade in until_session_ends(source, active, self._d):
             yield market_data_pb2.StreamTradesResponse(trades=[convert.public_trade(trade)])

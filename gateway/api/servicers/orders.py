@@ -19,9 +19,9 @@ from grpc import aio
 from gateway.api import convert
 from gateway.api.deps import ApiDeps
 from gateway.api.errors import internal_status, to_rpc_status
-from gateway.api.paging import page, page_size
 from gateway.core import model as m
 from gateway.core.errors import ErrorReason, GatewayError, InvalidArgument
+from gateway.core.paging import page, page_size
 from gateway.core.service import TradingService
 from krakengw.v1 import orders_pb2, orders_pb2_grpc
 
@@ -137,9 +137,9 @@ class OrderOps:
     ) -> orders_pb2.ListOpenOrdersResponse:
         symbol = convert.optional_symbol(req.instrument, req.HasField("instrument"))
         orders = await self._s.list_open_orders(ctx, symbol)
-        items, token = page(orders, req.page_size, req.page_token)
+        got = page(orders, req.page_size, req.page_token)
         return orders_pb2.ListOpenOrdersResponse(
-            orders=[convert.order(o) for o in items], next_page_token=token
+            orders=[convert.order(o) for o in got.items], next_page_token=got.next_page_token
         )
 
     async def list_all(

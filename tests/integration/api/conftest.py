@@ -21,7 +21,7 @@ import pytest
 
 from gateway.app import GatewayApp
 from gateway.config import AccountConfig, load_config
-from gateway.core.ports import AccountVenues
+from gateway.core.ports import AccountVenues, VenuePorts
 from gateway.venues.paper import PaperMarket, PaperVenue
 from krakengw import AsyncClient
 
@@ -137,11 +137,8 @@ def counting_factory(
     async def build(account: AccountConfig) -> AccountVenues:
         venue = CountingVenue(market, account.name)
         venues[account.name] = venue
-        return AccountVenues(
-            order_entry=[venue],
-            account=venue,
-            instruments=[market],
-            market_data={market.venue: market},
+        return AccountVenues.of(
+            VenuePorts(order_entry=venue, account=venue, instruments=market, market_data=market),
             closers=[venue.close],
         )
 

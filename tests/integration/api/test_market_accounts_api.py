@@ -16,7 +16,7 @@ import pytest
 from gateway.app import GatewayApp
 from gateway.config import AccountConfig, load_config
 from gateway.core.model import Balance
-from gateway.core.ports import AccountVenues
+from gateway.core.ports import AccountVenues, VenuePorts
 from gateway.venues.paper import PaperMarket, PaperVenue
 from krakengw import AsyncClient, ExecType, KrakenGwError, ProductType
 from krakengw.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc
@@ -160,7 +160,7 @@ async def test_unexpected_error_is_internal_without_its_text(tmp_path: Path) -> 
 
     async def broken(account: AccountConfig) -> AccountVenues:
         venue = _BrokenAccount(market, account.name)
-        return AccountVenues(order_entry=[venue], account=venue, instruments=[market])
+        return AccountVenues.of(VenuePorts(order_entry=venue, account=venue, instruments=market))
 
     app = await GatewayApp.build(config, venues=broken)
     port = await app.start("127.0.0.1:0")
