@@ -245,7 +245,7 @@ async def test_embedded_simulator_path_arms_per_session(tmp_path: Path) -> None:
     }
     config = parse_config(raw, base_dir=tmp_path, environ={"TOKEN": token})
     async with running_gateway(config, None) as (app, sim):
-        venue = app.deps.account_ports["demo"]
+        venue = app.service.venue_ports("demo", "kraken").order_entry
         assert isinstance(venue, KrakenSpotVenue)
         account = sim.server.ctx.spot().account(DEMO_ACCOUNT_ID)
         assert not venue.dead_man.is_armed and account.cancel_after is None

@@ -49,7 +49,7 @@ class Running:
 
     @property
     def venue(self) -> KrakenSpotVenue:
-        venue = self.app.deps.account_ports[TRADER]
+        venue = self.app.service.venue_ports(TRADER, "kraken").order_entry
         assert isinstance(venue, KrakenSpotVenue)
         return venue
 
