@@ -48,10 +48,10 @@ from gateway.core.ports import AccountVenues, JournalPort, VenuePorts
 from gateway.journal import SqliteJournal
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.l2_book import KrakenL2Book
-from gateway.venues.kraken.ratelimit import KrakenRateGovernor, KrakenTier
+from gateway.venues.kraken.common.ratelimit import KrakenRateGovernor, KrakenTier
 from gateway.venues.kraken.spot.factory import KrakenSpotVenueBundle, build_kraken_spot_venue
 from gateway.venues.kraken.spot.parse import ws_book_levels
-from gateway.venues.kraken.spot.ws import KrakenWsConnection, drain
+from gateway.venues.kraken.spot.ws import KrakenSpotWsConnection, drain
 from krakengw import AsyncClient
 
 QTY = Decimal("0.01")
@@ -188,7 +188,7 @@ async def start_gateway(directory: Path, urls: dict[str, str]) -> tuple[GatewayA
 
 async def record_book(url: str, seconds: float) -> list[tuple[bool, Any]]:
     """Raw book messages (snapshot flag, data) of two symbols for `seconds`."""
-    conn = KrakenWsConnection(url)
+    conn = KrakenSpotWsConnection(url)
     await conn.open()
     messages: list[tuple[bool, Any]] = []
     try:

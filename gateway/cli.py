@@ -65,6 +65,8 @@ from gateway.core.errors import GatewayError
 from gateway.core.model import Permission
 from gateway.logging_setup import MaskingFormatter, configure_logging
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "DEV_ACCOUNT",
     "DEV_TOKEN",
@@ -207,6 +209,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _logging(level: str, config: GatewayConfig) -> MaskingFormatter:
     formatter = configure_logging(level, secrets=_secrets_of(config))
+    for notice in config.kraken.deprecations:
+        log.warning("config: %s", notice)
     # One INFO line per venue HTTP request drowns the gateway's own lines; DEBUG keeps them.
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("httpx").setLevel(logging.WARNING)

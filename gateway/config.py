@@ -42,6 +42,8 @@ from typing import Any
 from gateway.core.model import Permission
 
 __all__ = [
+    "KRAKEN_FUTURES_REST_URL",
+    "KRAKEN_FUTURES_WS_URL",
     "KRAKEN_REST_URL",
     "KRAKEN_WS_PRIVATE_URL",
     "KRAKEN_WS_PUBLIC_URL",
@@ -52,6 +54,8 @@ __all__ = [
     "GatewayConfig",
     "JournalConfig",
     "KrakenConfig",
+    "KrakenFuturesConfig",
+    "KrakenSpotConfig",
     "Permission",
     "RiskLimitsConfig",
     "Secret",
@@ -66,7 +70,11 @@ __all__ = [
 KRAKEN_REST_URL = "https://api.kraken.com"
 KRAKEN_WS_PUBLIC_URL = "wss://ws.kraken.com/v2"
 KRAKEN_WS_PRIVATE_URL = "wss://ws-auth.kraken.com/v2"
+KRAKEN_FUTURES_REST_URL = "https://futures.kraken.com"
+KRAKEN_FUTURES_WS_URL = "wss://futures.kraken.com/ws/v1"
 KRAKEN_TIERS = ("starter", "intermediate", "pro")
+# Spot settings that `[kraken]` held before `[kraken.spot]` existed; still read from there.
+_FLAT_SPOT_KEYS = ("rest_url", "ws_public_url", "ws_private_url", "tier", "ws_trading")
 
 
 class AccountVenue(StrEnum):
@@ -204,24 +212,42 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
-class KrakenConfig:
-    """Where `kraken` accounts connect (real Kraken by default) and how they pace themselves.
-
-    `tier` is the account verification tier whose rate limits the governor models; `ws_trading`
-    sends orders over the WS v2 trading methods (REST otherwise); `dead_man_switch` uses
-    Kraken's CancelAllOrdersAfter for each key (also on the embedded simulator): armed with
-    `dead_man_timeout_s` while the key's trading session is live, refreshed every
-    `dead_man_refresh_s`, switched off at Logout, left to run out when the session is lost.
-    """
+class KrakenSpotConfig:
+    """`[kraken.spot]`: where Kraken Spot is (real Kraken by default) and how keys pace
+    themselves there. `tier` is the account verification tier whose rate limits the governor
+    models; `ws_trading` sends orders over the WS v2 trading methods (REST otherwise)."""
 
     rest_url: str = KRAKEN_REST_URL
     ws_public_url: str = KRAKEN_WS_PUBLIC_URL
     ws_private_url: str = KRAKEN_WS_PRIVATE_URL
     tier: str = "starter"
     ws_trading: bool = True
+
+
+@dataclass(frozen=True)
+class KrakenFuturesConfig:
+    """`[kraken.futures]`: where Kraken Futures is (REST API and WS feed)."""
+
+    rest_url: str = KRAKEN_FUTURES_REST_URL
+    ws_url: str = KRAKEN_FUTURES_WS_URL
+
+
+@dataclass(frozen=True)
+class KrakenConfig:
+    """`[kraken]`: where `kraken` accounts connect, per venue (`spot`, `futures`), and Kraken's
+    dead man's switch for every key: `dead_man_switch` arms it with `dead_man_timeout_s` while
+    the key's trading session is live, refreshed every `dead_man_refresh_s`, switched off at
+    Logout, left to run out when the session is lost (also on the embedded simulator).
+
+    `deprecations` lists what the file said the old way (Spot keys directly in `[kraken]`):
+    still honoured, to be logged once logging is set up."""
+
+    spot: KrakenSpotConfig = KrakenSpotConfig()
+    futures: KrakenFuturesConfig = KrakenFuturesConfig()
     dead_man_switch: bool = True
     dead_man_timeout_s: int = 60
     dead_man_refresh_s: float = 20.0
+    deprecations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -325,21 +351,10 @@ def _parse_kraken(t: Mapping[str, Any]) -> KrakenConfig:
     _only(
         t,
         where,
-        {
-            "rest_url",
-            "ws_public_url",
-            "ws_private_url",
-            "tier",
-            "ws_trading",
-            "dead_man_switch",
-            "dead_man_timeout_s",
-            "dead_man_refresh_s",
-        },
+        {"spot", "futures", "dead_man_switch", "dead_man_timeout_s", "dead_man_refresh_s"}
+        | set(_FLAT_SPOT_KEYS),
     )
     d = KrakenConfig()
-    tier = _str(t, where, "tier", d.tier)
-    if tier not in KRAKEN_TIERS:
-        raise ConfigError(f"{where}.tier must be one of {list(KRAKEN_TIERS)}")
     dead_man_timeout = t.get("dead_man_timeout_s", d.dead_man_timeout_s)
     if type(dead_man_timeout) is not int or not 0 < dead_man_timeout < 86400:
         raise ConfigError(f"{where}.dead_man_timeout_s must be whole seconds from 1 to 86399")
@@ -348,15 +363,49 @@ def _parse_kraken(t: Mapping[str, Any]) -> KrakenConfig:
     dead_man_refresh = _positive(t, where, "dead_man_refresh_s", refresh_default)
     if dead_man_refresh >= dead_man_timeout:
         raise ConfigError(f"{where}.dead_man_refresh_s must be below dead_man_timeout_s")
+    flat = [k for k in _FLAT_SPOT_KEYS if k in t]
+    deprecations: tuple[str, ...] = ()
+    if flat:
+        if "spot" in t:
+            raise ConfigError(
+                f"{where}: {', '.join(flat)} belong in [kraken.spot] (the file has both forms)"
+            )
+        deprecations = (f"[kraken] {', '.join(flat)}: deprecated, move them to [kraken.spot]",)
+        spot = _parse_kraken_spot(t, where)
+    else:
+        spot = _parse_kraken_spot(_table(t, "spot"), f"{where}.spot")
     return KrakenConfig(
+        spot=spot,
+        futures=_parse_kraken_futures(_table(t, "futures"), f"{where}.futures"),
+        dead_man_switch=_bool(t, where, "dead_man_switch", d.dead_man_switch),
+        dead_man_timeout_s=dead_man_timeout,
+        dead_man_refresh_s=dead_man_refresh,
+        deprecations=deprecations,
+    )
+
+
+def _parse_kraken_spot(t: Mapping[str, Any], where: str) -> KrakenSpotConfig:
+    if where != "kraken":  # the deprecated flat form shares [kraken] with other keys
+        _only(t, where, set(_FLAT_SPOT_KEYS))
+    d = KrakenSpotConfig()
+    tier = _str(t, where, "tier", d.tier)
+    if tier not in KRAKEN_TIERS:
+        raise ConfigError(f"{where}.tier must be one of {list(KRAKEN_TIERS)}")
+    return KrakenSpotConfig(
         rest_url=_url(t, where, "rest_url", d.rest_url, ("http://", "https://")),
         ws_public_url=_url(t, where, "ws_public_url", d.ws_public_url, ("ws://", "wss://")),
         ws_private_url=_url(t, where, "ws_private_url", d.ws_private_url, ("ws://", "wss://")),
         tier=tier,
         ws_trading=_bool(t, where, "ws_trading", d.ws_trading),
-        dead_man_switch=_bool(t, where, "dead_man_switch", d.dead_man_switch),
-        dead_man_timeout_s=dead_man_timeout,
-        dead_man_refresh_s=dead_man_refresh,
+    )
+
+
+def _parse_kraken_futures(t: Mapping[str, Any], where: str) -> KrakenFuturesConfig:
+    _only(t, where, {"rest_url", "ws_url"})
+    d = KrakenFuturesConfig()
+    return KrakenFuturesConfig(
+        rest_url=_url(t, where, "rest_url", d.rest_url, ("http://", "https://")),
+        ws_url=_url(t, where, "ws_url", d.ws_url, ("ws://", "wss://")),
     )
 
 

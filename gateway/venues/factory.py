@@ -1,7 +1,7 @@
 """The VenueFactory of a configured gateway: each account gets the venue its config names.
 
-- `kraken`: the Kraken Spot adapter signing with the account's spot keys, at the `[kraken]` URLs
-  (real Kraken unless the config points elsewhere).
+- `kraken`: the Kraken Spot adapter signing with the account's spot keys, at the `[kraken.spot]`
+  URLs (real Kraken unless the config points elsewhere).
 - `simulator`: the same adapter, pointed at the local Kraken simulator that the CLI embeds; the
   CLI hands over its URLs and one simulator key per account (`SimulatorLink`). This module
   never imports the simulator.
@@ -26,7 +26,7 @@ from gateway.config import AccountConfig, AccountVenue, ConfigError, JournalConf
 from gateway.core.ports import AccountVenues, JournalPort, VenuePorts
 from gateway.journal.opening import open_journal
 from gateway.venues.kraken.common.credentials import KrakenCredentials
-from gateway.venues.kraken.ratelimit import KrakenTier
+from gateway.venues.kraken.common.ratelimit import KrakenTier
 from gateway.venues.kraken.spot.factory import build_kraken_spot_venue
 from gateway.venues.paper import PaperMarket, paper_account_venues
 
@@ -101,7 +101,7 @@ class GatewayVenues:
                 "futures keys are not used yet (no Kraken Futures adapter)",
                 extra={"account": account.name},
             )
-        k = self._kraken
+        k = self._kraken.spot
         return await self._spot(
             account,
             KrakenCredentials(account.spot_key.key.reveal(), account.spot_key.secret.reveal()),
@@ -148,7 +148,7 @@ class GatewayVenues:
             ws_public_url=ws_public_url,
             ws_private_url=ws_private_url,
             tier=_TIERS[tier],
-            use_ws_trading=self._kraken.ws_trading,
+            use_ws_trading=self._kraken.spot.ws_trading,
             dead_man_switch=self._kraken.dead_man_switch,
             dead_man_timeout_s=self._kraken.dead_man_timeout_s,
             dead_man_refresh_s=self._kraken.dead_man_refresh_s,

@@ -62,11 +62,13 @@ key_lock_dir = "locks"
 shutdown_grace_s = 2
 
 [kraken]
+dead_man_switch = false
+
+[kraken.spot]
 rest_url = "{sim.base_url}"
 ws_public_url = "{sim.spot_ws_public_url}"
 ws_private_url = "{sim.spot_ws_private_url}"
 tier = "intermediate"
-dead_man_switch = false
 
 [accounts.shared]
 permissions = ["read", "trade"]

@@ -177,11 +177,13 @@ data_dir = "data"
 shutdown_grace_s = 2
 
 [kraken]
+dead_man_switch = false
+
+[kraken.spot]
 rest_url = "{venue.base_url}"
 ws_public_url = "{venue.spot_ws_public_url}"
 ws_private_url = "{venue.spot_ws_private_url}"
 tier = "intermediate"
-dead_man_switch = false
 
 [accounts.main]
 permissions = ["read", "trade"]

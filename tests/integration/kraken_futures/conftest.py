@@ -33,16 +33,16 @@ from gateway.core.model import (
 from gateway.core.service import TradingService
 from gateway.journal import SqliteJournal
 from gateway.venues.kraken.common.credentials import KrakenCredentials
+from gateway.venues.kraken.common.nonce import InMemoryNonceStore, KrakenNonceSource
 from gateway.venues.kraken.futures.factory import (
     KrakenFuturesVenueBundle,
     build_kraken_futures_venue,
 )
 from gateway.venues.kraken.futures.rate_budget import KrakenFuturesRateGovernor
 from gateway.venues.kraken.futures.rest import KrakenFuturesRestClient
-from gateway.venues.kraken.spot.nonce import InMemoryNonceStore, KrakenNonceSource
 from simulator.accounts import KrakenAccounts, parse_accounts
 from simulator.app import SimulatorServer
-from tests.integration.kraken_spot.conftest import Reports
+from tests.integration.venues.kraken.spot.conftest import Reports
 from tests.secret_scan import register_secret
 
 TRADER = "ftrader"

@@ -16,7 +16,7 @@ from gateway.core.model import (
     Side,
 )
 from tests.integration.kraken_futures.conftest import SYMBOL, WAIT_S, FuturesHarness
-from tests.integration.kraken_spot.conftest import set_faults
+from tests.integration.venues.kraken.spot.conftest import set_faults
 
 
 async def test_lost_sendorder_answer_is_settled_by_query_not_resent(

@@ -12,9 +12,9 @@ from aiohttp import web
 
 from gateway.core.errors import ErrorReason, OutcomeUnknown, Unavailable
 from gateway.venues.kraken.common.credentials import KrakenCredentials
+from gateway.venues.kraken.common.nonce import InMemoryNonceStore, KrakenNonceSource
 from gateway.venues.kraken.futures.rate_budget import KrakenFuturesRateGovernor
 from gateway.venues.kraken.futures.rest import KrakenFuturesRestClient
-from gateway.venues.kraken.spot.nonce import InMemoryNonceStore, KrakenNonceSource
 
 SECRET = "c3VwZXItc2VjcmV0LWtyYWtlbi1zZWNyZXQ="
 

@@ -216,3 +216,45 @@ def test_dead_man_timing(tmp_path: Path) -> None:
     ]:
         with pytest.raises(ConfigError, match=match):
             load_config(kraken(bad + "\n"), environ={})
+
+
+def test_kraken_sections_per_venue(tmp_path: Path) -> None:
+    default = load_config(_config(tmp_path, ""), environ={}).kraken
+    assert default.futures.rest_url == "https://futures.kraken.com"
+    assert default.futures.ws_url == "wss://futures.kraken.com/ws/v1"
+    assert default.spot.rest_url == "https://api.kraken.com" and not default.deprecations
+    body = (
+        "[kraken]\ndead_man_switch = false\n"
+        '[kraken.spot]\nrest_url = "http://127.0.0.1:1/"\ntier = "pro"\nws_trading = false\n'
+        '[kraken.futures]\nrest_url = "http://127.0.0.1:2"\nws_url = "ws://127.0.0.1:2/ws/v1"\n'
+    )
+    k = load_config(_config(tmp_path, body), environ={}).kraken
+    assert (k.spot.rest_url, k.spot.tier, k.spot.ws_trading) == ("http://127.0.0.1:1", "pro", False)
+    assert (k.futures.rest_url, k.futures.ws_url) == (
+        "http://127.0.0.1:2",
+        "ws://127.0.0.1:2/ws/v1",
+    )
+    assert not k.dead_man_switch and not k.deprecations
+    for bad, match in [
+        ('[kraken.futures]\nrest_url = "ftp://x"\n', "http:// or https://"),
+        ('[kraken.futures]\nws_public_url = "wss://x"\n', "ws_public_url"),
+        ('[kraken.spot]\ntier = "gold"\n', "tier"),
+        ('[kraken]\ntier = "pro"\n[kraken.spot]\nws_trading = true\n', "both forms"),
+    ]:
+        with pytest.raises(ConfigError, match=match):
+            load_config(_config(tmp_path, bad), environ={})
+
+
+def test_old_flat_kraken_keys_still_read_with_a_deprecation(tmp_path: Path) -> None:
+    body = '[kraken]\nrest_url = "http://127.0.0.1:9"\ntier = "intermediate"\nws_trading = false\n'
+    k = load_config(_config(tmp_path, body), environ={}).kraken
+    assert (k.spot.rest_url, k.spot.tier, k.spot.ws_trading) == (
+        "http://127.0.0.1:9",
+        "intermediate",
+        False,
+    )
+    assert k.futures.rest_url == "https://futures.kraken.com"
+    assert len(k.deprecations) == 1
+    notice = k.deprecations[0]
+    assert "deprecated" in notice and "[kraken.spot]" in notice
+    assert "rest_url" in notice and "tier" in notice and "ws_trading" in notice

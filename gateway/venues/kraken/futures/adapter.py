@@ -46,6 +46,7 @@ from gateway.core.model import (
     TransferStatus,
 )
 from gateway.core.ports import JournalPort, VenueEventSink
+from gateway.venues.kraken.common.dead_man import KrakenDeadManSwitch
 from gateway.venues.kraken.common.symbols import kraken_asset
 from gateway.venues.kraken.futures.executions import KrakenFuturesFeed, KrakenFuturesOrderIds
 from gateway.venues.kraken.futures.order_params import (
@@ -90,7 +91,6 @@ from gateway.venues.kraken.futures.ws import (
     KrakenFuturesPrivateWs,
     KrakenFuturesWsError,
 )
-from gateway.venues.kraken.spot.dead_man import KrakenDeadManSwitch
 from gateway.venues.kraken.spot.order_params import fmt
 
 log = logging.getLogger(__name__)

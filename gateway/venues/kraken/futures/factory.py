@@ -18,19 +18,19 @@ import aiohttp
 from gateway.core.model import Subaccount
 from gateway.core.ports import JournalPort
 from gateway.venues.kraken.common.credentials import KrakenCredentials
+from gateway.venues.kraken.common.dead_man import (
+    DEFAULT_REFRESH_S,
+    DEFAULT_TIMEOUT_S,
+    KrakenDeadManGuard,
+    check_timing,
+)
+from gateway.venues.kraken.common.nonce import KrakenNonceSource
 from gateway.venues.kraken.futures.adapter import KrakenFuturesVenue
 from gateway.venues.kraken.futures.market_data import KrakenFuturesMarketData
 from gateway.venues.kraken.futures.parse_instruments import parse_instruments
 from gateway.venues.kraken.futures.rate_budget import KrakenFuturesRateGovernor
 from gateway.venues.kraken.futures.rest import KrakenFuturesRestClient
 from gateway.venues.kraken.futures.wire_values import VENUE
-from gateway.venues.kraken.spot.dead_man import (
-    DEFAULT_REFRESH_S,
-    DEFAULT_TIMEOUT_S,
-    KrakenDeadManGuard,
-    check_timing,
-)
-from gateway.venues.kraken.spot.nonce import KrakenNonceSource
 
 KRAKEN_FUTURES_REST_URL = "https://futures.kraken.com"
 KRAKEN_FUTURES_WS_URL = "wss://futures.kraken.com/ws/v1"

@@ -36,10 +36,10 @@ from gateway.core.errors import (
     Unavailable,
 )
 from gateway.venues.kraken.common.credentials import KrakenCredentials
+from gateway.venues.kraken.common.nonce import KrakenNonceSource
 from gateway.venues.kraken.futures.auth import KrakenFuturesSigner
 from gateway.venues.kraken.futures.errors import futures_error
 from gateway.venues.kraken.futures.rate_budget import KrakenFuturesRateGovernor, derivatives_cost
-from gateway.venues.kraken.spot.nonce import KrakenNonceSource
 
 log = logging.getLogger(__name__)
 

@@ -48,18 +48,18 @@ from gateway.core.model import (
     TransferStatus,
 )
 from gateway.core.ports import JournalPort, VenueEventSink
-from gateway.venues.kraken.common.symbols import KrakenSymbolMap, kraken_asset
-from gateway.venues.kraken.ratelimit import (
+from gateway.venues.kraken.common.dead_man import KrakenDeadManSwitch
+from gateway.venues.kraken.common.ratelimit import (
     KrakenRateGovernor,
     KrakenRateHeadroom,
     KrakenTradeAction,
     spot_rate_budgets,
 )
-from gateway.venues.kraken.spot.dead_man import KrakenDeadManSwitch
-from gateway.venues.kraken.spot.executions import KrakenExecutionsFeed, KrakenOrderIds
+from gateway.venues.kraken.common.symbols import KrakenSymbolMap, kraken_asset
+from gateway.venues.kraken.spot.executions import KrakenSpotExecutionsFeed, KrakenSpotOrderIds
 from gateway.venues.kraken.spot.order_params import MAX_BATCH_ORDERS, fmt
 from gateway.venues.kraken.spot.parse import (
-    KrakenTradeBalance,
+    KrakenSpotTradeBalance,
     build_add_order_batch_params,
     build_add_order_params,
     build_amend_order_params,
@@ -78,7 +78,7 @@ from gateway.venues.kraken.spot.parse import (
 from gateway.venues.kraken.spot.reconcile import KrakenSpotReconciler
 from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
 from gateway.venues.kraken.spot.wire_values import VENUE
-from gateway.venues.kraken.spot.ws import JsonMessage, KrakenSpotPrivateWs, KrakenWsNotSent
+from gateway.venues.kraken.spot.ws import JsonMessage, KrakenSpotPrivateWs, KrakenSpotWsNotSent
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +131,8 @@ class KrakenSpotVenue:
         self._fills_since = fills_since or datetime.now(UTC)
         self._subaccounts = list(subaccounts)
         self._sink: VenueEventSink | None = None
-        self.ids = KrakenOrderIds(journal, account)
-        self.feed = KrakenExecutionsFeed(self.ids, governor, self._push)
+        self.ids = KrakenSpotOrderIds(journal, account)
+        self.feed = KrakenSpotExecutionsFeed(self.ids, governor, self._push)
         self.reconciler = KrakenSpotReconciler(rest, self.ids, self.feed, symbols)
         self.ws = KrakenSpotPrivateWs(
             ws_private_url, rest, self._on_ws_message, ack_timeout_s=ack_timeout_s
@@ -220,7 +220,7 @@ class KrakenSpotVenue:
         if self._use_ws and ws_params is not None:
             try:
                 msg = await self.ws.trade(ws_method, ws_params)
-            except KrakenWsNotSent:
+            except KrakenSpotWsNotSent:
                 pass
             else:
                 error = ws_response_error(msg, after_send=True)
@@ -464,7 +464,7 @@ class KrakenSpotVenue:
     async def balances(self) -> Sequence[Balance]:
         return parse_balance_ex(await self._rest.read("BalanceEx"))
 
-    async def trade_balance(self, asset: str = "USD") -> KrakenTradeBalance:
+    async def trade_balance(self, asset: str = "USD") -> KrakenSpotTradeBalance:
         result = await self._rest.read("TradeBalance", {"asset": kraken_asset(asset)})
         return parse_trade_balance(result)
 
@@ -542,7 +542,7 @@ def _order_id(result: Any) -> str | None:
     return None
 
 
-async def _as_fill(feed: KrakenExecutionsFeed, fill: OrderFilled) -> OrderFilled:
+async def _as_fill(feed: KrakenSpotExecutionsFeed, fill: OrderFilled) -> OrderFilled:
     event = await feed.normalise(fill)
     assert isinstance(event, OrderFilled)
     return event

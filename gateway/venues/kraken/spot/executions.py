@@ -1,20 +1,21 @@
 """Kraken executions -> core venue events: id mapping, live-order tracking, fill de-duplication.
 
 Kraken names an order by its `order_id` and our `cl_ord_id`; the core wants the client's own
-order id. `KrakenOrderIds` keeps the cl_ord_id -> client id mapping (the journal holds the ones
+order id. `KrakenSpotOrderIds` keeps the cl_ord_id -> client id mapping (the journal holds the ones
 that had to become UUIDs) and the orders this key has live at Kraken, with the time of their
 last change (the rate governor's order-age penalties need it).
 
-`KrakenExecutionsFeed` turns parsed executions into core events and pushes them, in venue order,
+`KrakenSpotExecutionsFeed` turns parsed executions into core events and pushes them, in venue order,
 into the core's sink. Every fill passes through `emit_fill`, whatever its source (WS update, WS
-snapshot, REST reconciliation), so a trade id reaches the core once.
+snapshot, REST reconciliation): the shared `KrakenFills` (kraken.common.fills) lets a trade id
+reach the core once.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -28,26 +29,26 @@ from gateway.core.events import (
 )
 from gateway.core.model import OrdStatus
 from gateway.core.ports import JournalPort
-from gateway.venues.kraken.ratelimit import KrakenRateGovernor
-from gateway.venues.kraken.spot.parse import KrakenExecutionsBatch, kraken_cl_ord_id
+from gateway.venues.kraken.common.fills import KrakenFills
+from gateway.venues.kraken.common.ratelimit import KrakenRateGovernor
+from gateway.venues.kraken.spot.parse import KrakenSpotExecutionsBatch, kraken_cl_ord_id
 from gateway.venues.kraken.spot.wire_values import VENUE
 
 log = logging.getLogger(__name__)
 
-SEEN_TRADES_MAX = 200_000
 _CLOSED_STATUSES = frozenset({OrdStatus.FILLED, OrdStatus.CANCELED, OrdStatus.EXPIRED})
 
 Emit = Callable[[VenueEvent], Awaitable[None]]
 
 
 @dataclass(slots=True)
-class KrakenTrackedOrder:
+class KrakenSpotTrackedOrder:
     client_order_id: str
     symbol: str
     touched: float  # monotonic time of creation or last amend
 
 
-class KrakenOrderIds:
+class KrakenSpotOrderIds:
     """Client ids <-> Kraken cl_ord_ids, and the live orders of one key by Kraken order id."""
 
     def __init__(
@@ -61,7 +62,7 @@ class KrakenOrderIds:
         self._account = account
         self._clock = clock
         self._to_client: dict[str, str] = {}
-        self.live: dict[str, KrakenTrackedOrder] = {}
+        self.live: dict[str, KrakenSpotTrackedOrder] = {}
 
     async def cl_ord_id_for(self, client_order_id: str) -> str:
         """Kraken's cl_ord_id for a client id, journaling the mapping when it had to change."""
@@ -87,7 +88,7 @@ class KrakenOrderIds:
         return client
 
     def track(self, venue_order_id: str, client_order_id: str, symbol: str) -> None:
-        self.live[venue_order_id] = KrakenTrackedOrder(client_order_id, symbol, self._clock())
+        self.live[venue_order_id] = KrakenSpotTrackedOrder(client_order_id, symbol, self._clock())
 
     def touch(self, venue_order_id: str) -> None:
         tracked = self.live.get(venue_order_id)
@@ -104,27 +105,25 @@ class KrakenOrderIds:
         return 0.0 if tracked is None else max(0.0, self._clock() - tracked.touched)
 
 
-class KrakenExecutionsFeed:
+class KrakenSpotExecutionsFeed:
     """Executions (any source) -> de-duplicated, id-mapped core events, pushed in order."""
 
-    def __init__(self, ids: KrakenOrderIds, governor: KrakenRateGovernor, emit: Emit) -> None:
+    def __init__(self, ids: KrakenSpotOrderIds, governor: KrakenRateGovernor, emit: Emit) -> None:
         self._ids = ids
         self._governor = governor
         self._emit = emit
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self.last_fill_time: datetime | None = None
+        self.fills = KrakenFills(self.normalise, emit)
         # Echoes of our own amends/replaces: the core learns those from the request's answer.
         self.expect_amended: Counter[str] = Counter()
         self.replacing: set[str] = set()
         self.last_sequence: int | None = None
 
     def seen(self, trade_id: str) -> bool:
-        return trade_id in self._seen
+        return self.fills.seen(trade_id)
 
-    def _remember(self, trade_id: str) -> None:
-        self._seen[trade_id] = None
-        if len(self._seen) > SEEN_TRADES_MAX:
-            self._seen.popitem(last=False)
+    @property
+    def last_fill_time(self) -> datetime | None:
+        return self.fills.last_fill_time
 
     async def normalise(self, event: VenueEvent) -> VenueEvent:
         client = await self._ids.client_id(event.client_order_id)
@@ -136,14 +135,7 @@ class KrakenExecutionsFeed:
         return event
 
     async def emit_fill(self, fill: OrderFilled) -> None:
-        if fill.trade_id in self._seen:
-            return
-        self._remember(fill.trade_id)
-        if fill.venue_time is not None and (
-            self.last_fill_time is None or fill.venue_time > self.last_fill_time
-        ):
-            self.last_fill_time = fill.venue_time
-        await self._emit(await self.normalise(fill))
+        await self.fills.emit_one(fill)
 
     async def emit(self, event: VenueEvent) -> None:
         if isinstance(event, OrderFilled):
@@ -152,13 +144,10 @@ class KrakenExecutionsFeed:
             await self._emit(await self.normalise(event))
 
     async def emit_fills(self, fills: Iterable[OrderFilled]) -> None:
-        """Fills oldest first, each at most once. The sort is stable: fills of equal time keep
-        the order they were given in (the venue's)."""
-        ordered = sorted(fills, key=lambda f: f.venue_time.timestamp() if f.venue_time else 0.0)
-        for fill in ordered:
-            await self.emit_fill(fill)
+        """Fills oldest first (stable for equal times), each trade id at most once."""
+        await self.fills.emit(fills)
 
-    async def on_update(self, batch: KrakenExecutionsBatch) -> None:
+    async def on_update(self, batch: KrakenSpotExecutionsBatch) -> None:
         """A live `executions` update message."""
         for x in batch.executions:
             if x.ratecount is not None and x.symbol:

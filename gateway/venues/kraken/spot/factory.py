@@ -20,16 +20,16 @@ import httpx
 from gateway.core.model import Subaccount
 from gateway.core.ports import JournalPort
 from gateway.venues.kraken.common.credentials import KrakenCredentials
-from gateway.venues.kraken.ratelimit import KrakenRateGovernor, KrakenTier
-from gateway.venues.kraken.spot.adapter import KrakenSpotVenue
-from gateway.venues.kraken.spot.dead_man import (
+from gateway.venues.kraken.common.dead_man import (
     DEFAULT_REFRESH_S,
     DEFAULT_TIMEOUT_S,
     KrakenDeadManGuard,
     check_timing,
 )
+from gateway.venues.kraken.common.nonce import KrakenNonceSource
+from gateway.venues.kraken.common.ratelimit import KrakenRateGovernor, KrakenTier
+from gateway.venues.kraken.spot.adapter import KrakenSpotVenue
 from gateway.venues.kraken.spot.market_data import KrakenSpotMarketData
-from gateway.venues.kraken.spot.nonce import KrakenNonceSource
 from gateway.venues.kraken.spot.parse import VENUE, pair_book_decimals, parse_asset_pairs
 from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
 

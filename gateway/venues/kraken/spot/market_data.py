@@ -29,7 +29,7 @@ from gateway.venues.kraken.spot.parse import (
     ws_book_levels,
 )
 from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
-from gateway.venues.kraken.spot.ws import JsonMessage, KrakenWsConnection, drain
+from gateway.venues.kraken.spot.ws import JsonMessage, KrakenSpotWsConnection, drain
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class KrakenSpotMarketData:
         self._backoff = backoff_s
         self._books: dict[str, _BookFeed] = {}
         self._trades: dict[str, set[asyncio.Queue[PublicTrade]]] = {}
-        self._conn: KrakenWsConnection | None = None
+        self._conn: KrakenSpotWsConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self.resyncs: Counter[str] = Counter()
@@ -125,7 +125,7 @@ class KrakenSpotMarketData:
             await self._conn.close()
 
     # -- connection -----------------------------------------------------------------------
-    async def _ensure_connected(self) -> KrakenWsConnection:
+    async def _ensure_connected(self) -> KrakenSpotWsConnection:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
         await self._connected.wait()
@@ -149,7 +149,7 @@ class KrakenSpotMarketData:
             )
             async for attempt in retrying:
                 with attempt:
-                    conn = KrakenWsConnection(self._url)
+                    conn = KrakenSpotWsConnection(self._url)
                     await conn.open()
             self._conn = conn
             self._connected.set()

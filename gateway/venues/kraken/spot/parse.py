@@ -31,7 +31,7 @@ from gateway.venues.kraken.spot.order_params import (
     kraken_cl_ord_id,
 )
 from gateway.venues.kraken.spot.parse_account import (
-    KrakenTradeBalance,
+    KrakenSpotTradeBalance,
     parse_balance,
     parse_balance_ex,
     parse_open_position,
@@ -40,8 +40,8 @@ from gateway.venues.kraken.spot.parse_account import (
     parse_ws_balances,
 )
 from gateway.venues.kraken.spot.parse_executions import (
-    KrakenExecution,
-    KrakenExecutionsBatch,
+    KrakenSpotExecution,
+    KrakenSpotExecutionsBatch,
     parse_execution,
     parse_executions_message,
 )
@@ -80,10 +80,10 @@ from gateway.venues.kraken.spot.wire_values import (
 __all__ = [
     "VENUE",
     "KrakenClOrdId",
-    "KrakenExecution",
-    "KrakenExecutionsBatch",
     "KrakenParseError",
-    "KrakenTradeBalance",
+    "KrakenSpotExecution",
+    "KrakenSpotExecutionsBatch",
+    "KrakenSpotTradeBalance",
     "build_add_order_batch_params",
     "build_add_order_params",
     "build_amend_order_params",

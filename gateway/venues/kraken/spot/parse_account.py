@@ -18,8 +18,8 @@ from gateway.venues.kraken.common.symbols import (
 )
 from gateway.venues.kraken.spot.schemas import (
     KrakenBalanceExResult,
-    KrakenOpenPosition,
-    KrakenTradeBalanceResult,
+    KrakenSpotOpenPosition,
+    KrakenSpotTradeBalanceResult,
 )
 from gateway.venues.kraken.spot.wire_values import (
     SIDES,
@@ -89,7 +89,7 @@ def parse_ws_balances(msg: Mapping[str, Any]) -> list[Balance]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class KrakenTradeBalance:
+class KrakenSpotTradeBalance:
     """TradeBalance in words (all in the requested asset, default USD)."""
 
     equivalent_balance: Decimal
@@ -104,12 +104,12 @@ class KrakenTradeBalance:
     unexecuted_value: Decimal
 
 
-def parse_trade_balance(result: KrakenTradeBalanceResult) -> KrakenTradeBalance:
+def parse_trade_balance(result: KrakenSpotTradeBalanceResult) -> KrakenSpotTradeBalance:
     def get(key: str) -> Decimal:
         return dec(result.get(key, "0"), key)
 
     ml = result.get("ml")
-    return KrakenTradeBalance(
+    return KrakenSpotTradeBalance(
         equivalent_balance=get("eb"),
         trade_balance=get("tb"),
         margin=get("m"),
@@ -123,7 +123,7 @@ def parse_trade_balance(result: KrakenTradeBalanceResult) -> KrakenTradeBalance:
     )
 
 
-def parse_open_position(position: KrakenOpenPosition, symbols: KrakenSymbolMap) -> Position:
+def parse_open_position(position: KrakenSpotOpenPosition, symbols: KrakenSymbolMap) -> Position:
     """One spot margin position (unconsolidated or consolidated shape): signed open volume."""
     vol = dec(position.get("vol", "0"), "vol") - dec(position.get("vol_closed", "0"), "vol_closed")
     side = lookup(SIDES, position.get("type"), "side")
@@ -142,7 +142,7 @@ def parse_open_position(position: KrakenOpenPosition, symbols: KrakenSymbolMap) 
 
 
 def parse_open_positions(
-    result: Mapping[str, KrakenOpenPosition] | list[KrakenOpenPosition],
+    result: Mapping[str, KrakenSpotOpenPosition] | list[KrakenSpotOpenPosition],
     symbols: KrakenSymbolMap,
 ) -> list[Position]:
     """OpenPositions: a map by position id, or an array with `consolidation=market`."""

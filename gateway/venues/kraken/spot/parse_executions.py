@@ -30,7 +30,7 @@ from gateway.venues.kraken.common.symbols import (
     unified_from_wsname,
 )
 from gateway.venues.kraken.spot.schemas import (
-    KrakenWsExecution,
+    KrakenSpotWsExecution,
 )
 from gateway.venues.kraken.spot.wire_values import (
     LIQUIDITY,
@@ -51,7 +51,7 @@ from gateway.venues.kraken.spot.wire_values import (
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class KrakenExecution:
+class KrakenSpotExecution:
     """One executions entry: the core event (if any) plus the ExecutionReport-level fields."""
 
     exec_type: str
@@ -72,13 +72,13 @@ class KrakenExecution:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class KrakenExecutionsBatch:
+class KrakenSpotExecutionsBatch:
     """One executions message. Snapshot orders are in `order_states` (for reconciliation);
     `ratecounter` is the last counter value seen, if the stream carried one."""
 
     snapshot: bool
     sequence: int | None
-    executions: tuple[KrakenExecution, ...]
+    executions: tuple[KrakenSpotExecution, ...]
     order_states: tuple[VenueOrderState, ...]
     ratecounter: Decimal | None
 
@@ -95,7 +95,7 @@ def _fee(fees: Iterable[Mapping[str, Any]] | None) -> Fee | None:
     return Fee(asset=asset, amount=amount)
 
 
-def _ws_stop_price(e: KrakenWsExecution) -> Decimal | None:
+def _ws_stop_price(e: KrakenSpotWsExecution) -> Decimal | None:
     """The trigger price. A relative trigger (trailing: `price_type` pct/quote) carries an
     offset in `price`; the price it currently triggers at is `actual_price`."""
     triggers = e.get("triggers")
@@ -108,7 +108,7 @@ def _ws_stop_price(e: KrakenWsExecution) -> Decimal | None:
     return opt_dec(e.get("stop_price"), "stop_price")
 
 
-def _ws_event(e: KrakenWsExecution, exec_type: str) -> VenueEvent | None:
+def _ws_event(e: KrakenSpotWsExecution, exec_type: str) -> VenueEvent | None:
     common: dict[str, Any] = {
         "client_order_id": e.get("cl_ord_id") or None,
         "venue_order_id": e.get("order_id"),
@@ -168,7 +168,7 @@ def _ratecount(e: Mapping[str, Any]) -> Decimal | None:
     return None
 
 
-def parse_execution(e: KrakenWsExecution) -> KrakenExecution:
+def parse_execution(e: KrakenSpotWsExecution) -> KrakenSpotExecution:
     """One executions entry. Unknown exec_type / order_status / order_type raise."""
     exec_type = str(e.get("exec_type", "")).lower()
     if exec_type in WS_SILENT_EXEC_TYPES:
@@ -182,7 +182,7 @@ def parse_execution(e: KrakenWsExecution) -> KrakenExecution:
     order_type = e.get("order_type")
     tif = e.get("time_in_force")
     symbol = e.get("symbol")
-    return KrakenExecution(
+    return KrakenSpotExecution(
         exec_type=exec_type,
         event=event,
         order_status=None if status is None else lookup(WS_ORDER_STATUS, status, "order_status"),
@@ -201,7 +201,7 @@ def parse_execution(e: KrakenWsExecution) -> KrakenExecution:
     )
 
 
-def _snapshot_order_state(e: KrakenWsExecution, x: KrakenExecution) -> VenueOrderState:
+def _snapshot_order_state(e: KrakenSpotWsExecution, x: KrakenSpotExecution) -> VenueOrderState:
     if x.venue_order_id is None or x.order_status is None:
         raise KrakenParseError("snapshot order without order_id or order_status")
     return VenueOrderState(
@@ -218,14 +218,14 @@ def _snapshot_order_state(e: KrakenWsExecution, x: KrakenExecution) -> VenueOrde
     )
 
 
-def parse_executions_message(msg: Mapping[str, Any]) -> KrakenExecutionsBatch:
+def parse_executions_message(msg: Mapping[str, Any]) -> KrakenSpotExecutionsBatch:
     """A whole `executions` channel message.
 
     Snapshot: order entries (no `exec_id`) become `order_states`; trade entries (snap_trades)
     become fill events. Entries carrying only a rate counter feed `ratecounter`.
     """
     snapshot = msg.get("type") == "snapshot"
-    executions: list[KrakenExecution] = []
+    executions: list[KrakenSpotExecution] = []
     states: list[VenueOrderState] = []
     ratecounter: Decimal | None = None
     for entry in msg.get("data", ()):
@@ -243,7 +243,7 @@ def parse_executions_message(msg: Mapping[str, Any]) -> KrakenExecutionsBatch:
             continue
         executions.append(parse_execution(entry))
     sequence = msg.get("sequence")
-    return KrakenExecutionsBatch(
+    return KrakenSpotExecutionsBatch(
         snapshot=snapshot,
         sequence=int(sequence) if sequence is not None else None,
         executions=tuple(executions),

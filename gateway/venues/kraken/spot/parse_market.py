@@ -24,13 +24,13 @@ from gateway.venues.kraken.common.symbols import (
     unified_from_wsname,
 )
 from gateway.venues.kraken.spot.schemas import (
-    KrakenAssetPair,
-    KrakenDepthEntry,
-    KrakenTickerEntry,
-    KrakenWsBookData,
-    KrakenWsInstrumentPair,
-    KrakenWsTickerData,
-    KrakenWsTradeData,
+    KrakenSpotAssetPair,
+    KrakenSpotDepthEntry,
+    KrakenSpotTickerEntry,
+    KrakenSpotWsBookData,
+    KrakenSpotWsInstrumentPair,
+    KrakenSpotWsTickerData,
+    KrakenSpotWsTradeData,
 )
 from gateway.venues.kraken.spot.wire_values import (
     INSTRUMENT_STATUS,
@@ -45,7 +45,7 @@ from gateway.venues.kraken.spot.wire_values import (
 # ---- instruments ----------------------------------------------------------------------------
 
 
-def pair_names(pair_id: str, pair: KrakenAssetPair) -> KrakenPairNames:
+def pair_names(pair_id: str, pair: KrakenSpotAssetPair) -> KrakenPairNames:
     base = unified_asset(pair.get("base") or "")
     quote = unified_asset(pair.get("quote") or "")
     if not base or not quote:
@@ -62,13 +62,13 @@ def pair_names(pair_id: str, pair: KrakenAssetPair) -> KrakenPairNames:
     )
 
 
-def pair_book_decimals(pair: KrakenAssetPair) -> tuple[int, int]:
+def pair_book_decimals(pair: KrakenSpotAssetPair) -> tuple[int, int]:
     """(price, qty) decimals the book checksum is printed with: pair_decimals / lot_decimals
     (equal to WS v2 instrument price_precision / qty_precision)."""
     return int(pair.get("pair_decimals", 8)), int(pair.get("lot_decimals", 8))
 
 
-def parse_instrument(pair_id: str, pair: KrakenAssetPair) -> Instrument:
+def parse_instrument(pair_id: str, pair: KrakenSpotAssetPair) -> Instrument:
     """One AssetPairs entry. tick = `tick_size` (else 10^-pair_decimals), lot = 10^-lot_decimals.
 
     An unknown pair status maps to MAINTENANCE (not tradable) rather than failing the list.
@@ -93,7 +93,7 @@ def parse_instrument(pair_id: str, pair: KrakenAssetPair) -> Instrument:
 
 
 def parse_asset_pairs(
-    result: Mapping[str, KrakenAssetPair],
+    result: Mapping[str, KrakenSpotAssetPair],
 ) -> tuple[list[Instrument], KrakenSymbolMap]:
     """All AssetPairs entries (dark-pool `.d` pairs skipped) and the symbol map built from them."""
     instruments: list[Instrument] = []
@@ -109,7 +109,7 @@ def parse_asset_pairs(
 # ---- market data ----------------------------------------------------------------------------
 
 
-def parse_ws_instrument_pair(pair: KrakenWsInstrumentPair) -> tuple[Instrument, int, int]:
+def parse_ws_instrument_pair(pair: KrakenSpotWsInstrumentPair) -> tuple[Instrument, int, int]:
     """One pair of the WS v2 `instrument` channel: the Instrument plus (price, qty) precision for
     the book checksum. `venue_symbol` is the WS v2 symbol here (no REST pair id on this channel)."""
     symbol = unified_from_wsname(pair.get("symbol", ""))
@@ -134,7 +134,7 @@ def parse_ws_instrument_pair(pair: KrakenWsInstrumentPair) -> tuple[Instrument, 
     return instrument, price_precision, qty_precision
 
 
-def parse_ticker(pair: str, entry: KrakenTickerEntry, symbols: KrakenSymbolMap) -> Ticker:
+def parse_ticker(pair: str, entry: KrakenSpotTickerEntry, symbols: KrakenSymbolMap) -> Ticker:
     """REST Ticker: a/b = [price, whole-lot vol, lot vol], c = [last, vol]; 24h = index 1."""
 
     def at(key: str, i: int) -> Decimal | None:
@@ -156,7 +156,7 @@ def parse_ticker(pair: str, entry: KrakenTickerEntry, symbols: KrakenSymbolMap) 
     )
 
 
-def parse_ws_ticker(data: KrakenWsTickerData) -> Ticker:
+def parse_ws_ticker(data: KrakenSpotWsTickerData) -> Ticker:
     def get(key: str) -> Decimal | None:
         return opt_dec(data.get(key), key)
 
@@ -176,7 +176,7 @@ def parse_ws_ticker(data: KrakenWsTickerData) -> Ticker:
     )
 
 
-def parse_depth(pair: str, entry: KrakenDepthEntry, symbols: KrakenSymbolMap) -> BookSnapshot:
+def parse_depth(pair: str, entry: KrakenSpotDepthEntry, symbols: KrakenSymbolMap) -> BookSnapshot:
     """REST Depth -> snapshot, best first (Kraken already sorts asks up, bids down)."""
 
     def levels(rows: list[list[str | int]], name: str) -> tuple[BookLevel, ...]:
@@ -190,13 +190,13 @@ def parse_depth(pair: str, entry: KrakenDepthEntry, symbols: KrakenSymbolMap) ->
     )
 
 
-def ws_book_levels(data: KrakenWsBookData, side: str) -> list[tuple[Decimal, Decimal]]:
+def ws_book_levels(data: KrakenSpotWsBookData, side: str) -> list[tuple[Decimal, Decimal]]:
     """(price, qty) pairs of one side of a WS v2 book message, in wire order (for KrakenL2Book)."""
     rows: Any = data.get(side, [])
     return [(dec(r["price"], "price"), dec(r["qty"], "qty")) for r in rows]
 
 
-def parse_ws_book(data: KrakenWsBookData, *, snapshot: bool) -> BookSnapshot | BookUpdate:
+def parse_ws_book(data: KrakenSpotWsBookData, *, snapshot: bool) -> BookSnapshot | BookUpdate:
     bids = tuple(BookLevel(p, q) for p, q in ws_book_levels(data, "bids"))
     asks = tuple(BookLevel(p, q) for p, q in ws_book_levels(data, "asks"))
     symbol = unified_from_wsname(data["symbol"])
@@ -211,7 +211,7 @@ def parse_ws_book(data: KrakenWsBookData, *, snapshot: bool) -> BookSnapshot | B
     )
 
 
-def parse_ws_trade(data: KrakenWsTradeData) -> PublicTrade:
+def parse_ws_trade(data: KrakenSpotWsTradeData) -> PublicTrade:
     return PublicTrade(
         venue=VENUE,
         symbol=unified_from_wsname(data["symbol"]),

@@ -25,15 +25,15 @@ from gateway.core.model import (
     OrderType,
     OrdStatus,
 )
-from gateway.venues.kraken.common.errors import kraken_error, kraken_errors
 from gateway.venues.kraken.common.symbols import (
     KrakenSymbolMap,
 )
+from gateway.venues.kraken.spot.errors import kraken_error, kraken_errors
 from gateway.venues.kraken.spot.schemas import (
-    KrakenAddOrderResult,
-    KrakenEditOrderResult,
-    KrakenOrderInfo,
-    KrakenTradeInfo,
+    KrakenSpotAddOrderResult,
+    KrakenSpotEditOrderResult,
+    KrakenSpotOrderInfo,
+    KrakenSpotTradeInfo,
 )
 from gateway.venues.kraken.spot.wire_values import (
     ORDER_TYPES,
@@ -58,7 +58,9 @@ def _absolute(value: str | None, field: str) -> Decimal | None:
     return nonzero_dec(value, field)
 
 
-def _prices(order_type: OrderType, info: KrakenOrderInfo) -> tuple[Decimal | None, Decimal | None]:
+def _prices(
+    order_type: OrderType, info: KrakenSpotOrderInfo
+) -> tuple[Decimal | None, Decimal | None]:
     """(limit price, stop/trigger price) of a REST order. For trailing types descr carries the
     offsets; the current trigger and limit come from `stopprice` / `limitprice` (None if 0)."""
     descr = info.get("descr", {})
@@ -78,7 +80,9 @@ def _prices(order_type: OrderType, info: KrakenOrderInfo) -> tuple[Decimal | Non
     return None, None
 
 
-def parse_order_info(txid: str, info: KrakenOrderInfo, symbols: KrakenSymbolMap) -> VenueOrderState:
+def parse_order_info(
+    txid: str, info: KrakenSpotOrderInfo, symbols: KrakenSymbolMap
+) -> VenueOrderState:
     """One order of OpenOrders / ClosedOrders / QueryOrders."""
     status = lookup(REST_ORDER_STATUS, info.get("status"), "order status")
     vol = dec(info.get("vol", "0"), "vol")
@@ -105,13 +109,13 @@ def parse_order_info(txid: str, info: KrakenOrderInfo, symbols: KrakenSymbolMap)
 
 
 def parse_orders(
-    orders: Mapping[str, KrakenOrderInfo], symbols: KrakenSymbolMap
+    orders: Mapping[str, KrakenSpotOrderInfo], symbols: KrakenSymbolMap
 ) -> list[VenueOrderState]:
     """`open` of OpenOrders, `closed` of ClosedOrders, or the QueryOrders result."""
     return [parse_order_info(txid, info, symbols) for txid, info in orders.items()]
 
 
-def parse_add_order_result(result: KrakenAddOrderResult) -> str | None:
+def parse_add_order_result(result: KrakenSpotAddOrderResult) -> str | None:
     """The txid of an AddOrder; None for validate-only."""
     txids = result.get("txid")
     if txids is None:
@@ -124,7 +128,9 @@ def parse_add_order_result(result: KrakenAddOrderResult) -> str | None:
 # ---- fills ----------------------------------------------------------------------------------
 
 
-def parse_trade_info(txid: str, trade: KrakenTradeInfo, symbols: KrakenSymbolMap) -> OrderFilled:
+def parse_trade_info(
+    txid: str, trade: KrakenSpotTradeInfo, symbols: KrakenSymbolMap
+) -> OrderFilled:
     """One TradesHistory / QueryTrades entry. The trade txid is the de-dup key (it equals the
     `exec_id` of the executions channel). Kraken charges REST fees in the quote currency."""
     pair = trade.get("pair", "")
@@ -143,7 +149,7 @@ def parse_trade_info(txid: str, trade: KrakenTradeInfo, symbols: KrakenSymbolMap
 
 
 def parse_trades_history(
-    trades: Mapping[str, KrakenTradeInfo], symbols: KrakenSymbolMap
+    trades: Mapping[str, KrakenSpotTradeInfo], symbols: KrakenSymbolMap
 ) -> list[OrderFilled]:
     """Fills oldest first (Kraken lists newest first)."""
     fills = [parse_trade_info(txid, t, symbols) for txid, t in trades.items()]
@@ -180,7 +186,7 @@ def parse_batch_add_result(result: Any) -> list[str | GatewayError]:
     return outcomes
 
 
-def parse_edit_order_result(result: KrakenEditOrderResult) -> tuple[str, str]:
+def parse_edit_order_result(result: KrakenSpotEditOrderResult) -> tuple[str, str]:
     """(new txid, original txid) of a REST EditOrder."""
     if result.get("status", "ok") != "ok" or "txid" not in result:
         raise kraken_error(result.get("error_message") or "EOrder:Invalid order")

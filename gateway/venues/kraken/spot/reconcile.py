@@ -26,9 +26,9 @@ from gateway.core.events import (
 )
 from gateway.core.model import OrdStatus
 from gateway.venues.kraken.common.symbols import KrakenSymbolMap
-from gateway.venues.kraken.spot.executions import KrakenExecutionsFeed, KrakenOrderIds
+from gateway.venues.kraken.spot.executions import KrakenSpotExecutionsFeed, KrakenSpotOrderIds
 from gateway.venues.kraken.spot.parse import (
-    KrakenExecutionsBatch,
+    KrakenSpotExecutionsBatch,
     parse_order_info,
     parse_trade_info,
 )
@@ -63,8 +63,8 @@ class KrakenSpotReconciler:
     def __init__(
         self,
         rest: KrakenSpotRestClient,
-        ids: KrakenOrderIds,
-        feed: KrakenExecutionsFeed,
+        ids: KrakenSpotOrderIds,
+        feed: KrakenSpotExecutionsFeed,
         symbols: KrakenSymbolMap,
     ) -> None:
         self._rest = rest
@@ -164,7 +164,7 @@ class KrakenSpotReconciler:
         return [parse_trade_info(txid, info, self.symbols) for txid, info in ordered]
 
     # -- catch-up after a (re)connect ----------------------------------------------------
-    async def catch_up(self, snapshot: KrakenExecutionsBatch, since: datetime | None) -> None:
+    async def catch_up(self, snapshot: KrakenSpotExecutionsBatch, since: datetime | None) -> None:
         """Bring the core up to date from an executions snapshot plus REST: missed fills in
         order, orders open at Kraken tracked (and acknowledged), tracked orders that closed
         while the feed was down reported closed."""

@@ -34,9 +34,9 @@ from gateway.core.errors import (
     Unavailable,
 )
 from gateway.venues.kraken.common.credentials import KrakenCredentials
-from gateway.venues.kraken.ratelimit import KrakenRateGovernor
+from gateway.venues.kraken.common.nonce import KrakenNonceSource
+from gateway.venues.kraken.common.ratelimit import KrakenRateGovernor
 from gateway.venues.kraken.spot.auth import KrakenSpotSigner
-from gateway.venues.kraken.spot.nonce import KrakenNonceSource
 from gateway.venues.kraken.spot.parse import parse_rest_response
 
 log = logging.getLogger(__name__)

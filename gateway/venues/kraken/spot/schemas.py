@@ -14,7 +14,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 WsNumber = Decimal | int
 
 
-class KrakenEnvelope(TypedDict):
+class KrakenSpotEnvelope(TypedDict):
     error: list[str]
     result: NotRequired[Any]
 
@@ -22,32 +22,32 @@ class KrakenEnvelope(TypedDict):
 # ---- REST: orders --------------------------------------------------------------------------
 
 
-class KrakenAddOrderDescr(TypedDict):
+class KrakenSpotAddOrderDescr(TypedDict):
     order: str
     close: NotRequired[str]
 
 
-class KrakenAddOrderResult(TypedDict):
-    descr: KrakenAddOrderDescr
+class KrakenSpotAddOrderResult(TypedDict):
+    descr: KrakenSpotAddOrderDescr
     txid: NotRequired[list[str]]  # absent when validate=true
 
 
-class KrakenBatchOrderResult(TypedDict, total=False):
+class KrakenSpotBatchOrderResult(TypedDict, total=False):
     txid: str  # a string here, not a list
-    descr: KrakenAddOrderDescr
+    descr: KrakenSpotAddOrderDescr
     close: str
     error: str
 
 
-class KrakenAddOrderBatchResult(TypedDict):
-    orders: list[KrakenBatchOrderResult]
+class KrakenSpotAddOrderBatchResult(TypedDict):
+    orders: list[KrakenSpotBatchOrderResult]
 
 
-class KrakenAmendOrderResult(TypedDict):
+class KrakenSpotAmendOrderResult(TypedDict):
     amend_id: str
 
 
-class KrakenEditOrderResult(TypedDict, total=False):
+class KrakenSpotEditOrderResult(TypedDict, total=False):
     status: str
     txid: str
     originaltxid: str
@@ -55,23 +55,23 @@ class KrakenEditOrderResult(TypedDict, total=False):
     price: str
     price2: str
     orders_cancelled: int
-    descr: KrakenAddOrderDescr
+    descr: KrakenSpotAddOrderDescr
     newuserref: int
     olduserref: int
     error_message: str
 
 
-class KrakenCancelOrderResult(TypedDict):
+class KrakenSpotCancelOrderResult(TypedDict):
     count: int
     pending: NotRequired[bool]
 
 
-class KrakenCancelAllAfterResult(TypedDict):
+class KrakenSpotCancelAllAfterResult(TypedDict):
     currentTime: str
     triggerTime: str
 
 
-class KrakenOrderDescr(TypedDict, total=False):
+class KrakenSpotOrderDescr(TypedDict, total=False):
     pair: str  # altname, e.g. XBTUSD
     type: Literal["buy", "sell"]
     ordertype: str
@@ -82,7 +82,7 @@ class KrakenOrderDescr(TypedDict, total=False):
     close: str
 
 
-class KrakenOrderInfo(TypedDict, total=False):
+class KrakenSpotOrderInfo(TypedDict, total=False):
     refid: str | None
     userref: int | None
     cl_ord_id: str | None
@@ -91,7 +91,7 @@ class KrakenOrderInfo(TypedDict, total=False):
     closetm: float
     starttm: float
     expiretm: float
-    descr: KrakenOrderDescr
+    descr: KrakenSpotOrderDescr
     vol: str
     vol_exec: str
     cost: str
@@ -108,22 +108,22 @@ class KrakenOrderInfo(TypedDict, total=False):
     reason: str | None
 
 
-class KrakenOpenOrdersResult(TypedDict):
-    open: dict[str, KrakenOrderInfo]
+class KrakenSpotOpenOrdersResult(TypedDict):
+    open: dict[str, KrakenSpotOrderInfo]
 
 
-class KrakenClosedOrdersResult(TypedDict):
-    closed: dict[str, KrakenOrderInfo]
+class KrakenSpotClosedOrdersResult(TypedDict):
+    closed: dict[str, KrakenSpotOrderInfo]
     count: NotRequired[int]
 
 
-KrakenQueryOrdersResult = dict[str, KrakenOrderInfo]
+KrakenQueryOrdersResult = dict[str, KrakenSpotOrderInfo]
 
 
 # ---- REST: trades, balances, positions ------------------------------------------------------
 
 
-class KrakenTradeInfo(TypedDict, total=False):
+class KrakenSpotTradeInfo(TypedDict, total=False):
     ordertxid: str
     postxid: str
     pair: str  # pair id, e.g. XETHZUSD
@@ -150,23 +150,23 @@ class KrakenTradeInfo(TypedDict, total=False):
     trades: list[str]
 
 
-class KrakenTradesHistoryResult(TypedDict):
-    trades: dict[str, KrakenTradeInfo]
+class KrakenSpotTradesHistoryResult(TypedDict):
+    trades: dict[str, KrakenSpotTradeInfo]
     count: NotRequired[int]
 
 
-class KrakenBalanceExEntry(TypedDict):
+class KrakenSpotBalanceExEntry(TypedDict):
     balance: str
     hold_trade: NotRequired[str]
     credit: NotRequired[str]
     credit_used: NotRequired[str]
 
 
-KrakenBalanceExResult = dict[str, KrakenBalanceExEntry]
+KrakenBalanceExResult = dict[str, KrakenSpotBalanceExEntry]
 KrakenBalanceResult = dict[str, str]
 
 
-class KrakenTradeBalanceResult(TypedDict, total=False):
+class KrakenSpotTradeBalanceResult(TypedDict, total=False):
     eb: str
     tb: str
     m: str
@@ -179,7 +179,7 @@ class KrakenTradeBalanceResult(TypedDict, total=False):
     uv: str
 
 
-class KrakenOpenPosition(TypedDict, total=False):
+class KrakenSpotOpenPosition(TypedDict, total=False):
     ordertxid: str
     posstatus: str
     pair: str
@@ -199,10 +199,10 @@ class KrakenOpenPosition(TypedDict, total=False):
     oflags: str
 
 
-KrakenOpenPositionsResult = dict[str, KrakenOpenPosition]
+KrakenOpenPositionsResult = dict[str, KrakenSpotOpenPosition]
 
 
-class KrakenConsolidatedPosition(TypedDict, total=False):
+class KrakenSpotConsolidatedPosition(TypedDict, total=False):
     pair: str
     positions: str
     type: Literal["buy", "sell"]
@@ -216,12 +216,12 @@ class KrakenConsolidatedPosition(TypedDict, total=False):
     net: str
 
 
-class KrakenWebSocketsTokenResult(TypedDict):
+class KrakenSpotWebSocketsTokenResult(TypedDict):
     token: str
     expires: int
 
 
-class KrakenAccountTransferResult(TypedDict):
+class KrakenSpotAccountTransferResult(TypedDict):
     transfer_id: str
     status: str
 
@@ -229,7 +229,7 @@ class KrakenAccountTransferResult(TypedDict):
 # ---- REST: public ---------------------------------------------------------------------------
 
 
-class KrakenAssetPair(TypedDict, total=False):
+class KrakenSpotAssetPair(TypedDict, total=False):
     altname: str
     wsname: str
     aclass_base: str
@@ -257,10 +257,10 @@ class KrakenAssetPair(TypedDict, total=False):
     execution_venue: str
 
 
-KrakenAssetPairsResult = dict[str, KrakenAssetPair]
+KrakenAssetPairsResult = dict[str, KrakenSpotAssetPair]
 
 
-class KrakenTickerEntry(TypedDict, total=False):
+class KrakenSpotTickerEntry(TypedDict, total=False):
     a: list[str]  # ask price, whole-lot volume, lot volume
     b: list[str]
     c: list[str]  # last price, lot volume
@@ -272,21 +272,21 @@ class KrakenTickerEntry(TypedDict, total=False):
     o: str
 
 
-KrakenTickerResult = dict[str, KrakenTickerEntry]
+KrakenTickerResult = dict[str, KrakenSpotTickerEntry]
 
 
-class KrakenDepthEntry(TypedDict):
+class KrakenSpotDepthEntry(TypedDict):
     asks: list[list[str | int]]  # [price, volume, timestamp]
     bids: list[list[str | int]]
 
 
-KrakenDepthResult = dict[str, KrakenDepthEntry]
+KrakenDepthResult = dict[str, KrakenSpotDepthEntry]
 
 
 # ---- WS v2 ----------------------------------------------------------------------------------
 
 
-class KrakenWsResponse(TypedDict):
+class KrakenSpotWsResponse(TypedDict):
     """Ack of a request (`subscribe`, `add_order`...)."""
 
     method: str
@@ -298,26 +298,26 @@ class KrakenWsResponse(TypedDict):
     req_id: NotRequired[int]
 
 
-class KrakenWsAddOrderResult(TypedDict):
+class KrakenSpotWsAddOrderResult(TypedDict):
     order_id: str
     cl_ord_id: NotRequired[str]
     order_userref: NotRequired[int]
     warnings: NotRequired[list[str]]
 
 
-class KrakenWsAmendOrderResult(TypedDict):
+class KrakenSpotWsAmendOrderResult(TypedDict):
     amend_id: str
     order_id: NotRequired[str]
     cl_ord_id: NotRequired[str]
     warnings: NotRequired[list[str]]
 
 
-class KrakenWsFee(TypedDict):
+class KrakenSpotWsFee(TypedDict):
     asset: str
     qty: WsNumber
 
 
-class KrakenWsTriggers(TypedDict, total=False):
+class KrakenSpotWsTriggers(TypedDict, total=False):
     reference: Literal["index", "last"]
     price: WsNumber
     price_type: Literal["static", "pct", "quote"]
@@ -328,7 +328,7 @@ class KrakenWsTriggers(TypedDict, total=False):
     timestamp: str
 
 
-class KrakenWsContingent(TypedDict, total=False):
+class KrakenSpotWsContingent(TypedDict, total=False):
     order_type: str
     trigger_price: WsNumber
     trigger_price_type: str
@@ -336,7 +336,7 @@ class KrakenWsContingent(TypedDict, total=False):
     limit_price_type: str
 
 
-class KrakenWsExecution(TypedDict, total=False):
+class KrakenSpotWsExecution(TypedDict, total=False):
     order_id: str
     cl_ord_id: str
     order_userref: int
@@ -369,7 +369,7 @@ class KrakenWsExecution(TypedDict, total=False):
     cum_cost: WsNumber
     avg_price: WsNumber
     liquidity_ind: Literal["m", "t"]
-    fees: list[KrakenWsFee]
+    fees: list[KrakenSpotWsFee]
     fee_usd_equiv: WsNumber
     timestamp: str
     reason: str
@@ -380,8 +380,8 @@ class KrakenWsExecution(TypedDict, total=False):
     sender_sub_id: str
     ext_ord_id: str
     ext_exec_id: str
-    triggers: KrakenWsTriggers
-    contingent: KrakenWsContingent
+    triggers: KrakenSpotWsTriggers
+    contingent: KrakenSpotWsContingent
     user: str
     # deprecated, still seen
     cancel_reason: str
@@ -393,27 +393,27 @@ class KrakenWsExecution(TypedDict, total=False):
     ratecounter: WsNumber
 
 
-class KrakenWsExecutionsMessage(TypedDict):
+class KrakenSpotWsExecutionsMessage(TypedDict):
     channel: Literal["executions"]
     type: Literal["snapshot", "update"]
-    data: list[KrakenWsExecution]
+    data: list[KrakenSpotWsExecution]
     sequence: NotRequired[int]
 
 
-class KrakenWsWallet(TypedDict):
+class KrakenSpotWsWallet(TypedDict):
     type: str
     id: str
     balance: WsNumber
 
 
-class KrakenWsBalanceSnapshotEntry(TypedDict):
+class KrakenSpotWsBalanceSnapshotEntry(TypedDict):
     asset: str
     asset_class: NotRequired[str]
     balance: WsNumber
-    wallets: NotRequired[list[KrakenWsWallet]]
+    wallets: NotRequired[list[KrakenSpotWsWallet]]
 
 
-class KrakenWsBalanceUpdateEntry(TypedDict, total=False):
+class KrakenSpotWsBalanceUpdateEntry(TypedDict, total=False):
     ledger_id: str
     ref_id: str
     timestamp: str
@@ -430,33 +430,33 @@ class KrakenWsBalanceUpdateEntry(TypedDict, total=False):
     user: str
 
 
-class KrakenWsBalancesMessage(TypedDict):
+class KrakenSpotWsBalancesMessage(TypedDict):
     channel: Literal["balances"]
     type: Literal["snapshot", "update"]
     data: list[Any]  # snapshot entries or update entries (see the two TypedDicts above)
     sequence: NotRequired[int]
 
 
-class KrakenWsBookLevel(TypedDict):
+class KrakenSpotWsBookLevel(TypedDict):
     price: WsNumber
     qty: WsNumber
 
 
-class KrakenWsBookData(TypedDict):
+class KrakenSpotWsBookData(TypedDict):
     symbol: str
-    bids: list[KrakenWsBookLevel]
-    asks: list[KrakenWsBookLevel]
+    bids: list[KrakenSpotWsBookLevel]
+    asks: list[KrakenSpotWsBookLevel]
     checksum: int
     timestamp: NotRequired[str]
 
 
-class KrakenWsBookMessage(TypedDict):
+class KrakenSpotWsBookMessage(TypedDict):
     channel: Literal["book"]
     type: Literal["snapshot", "update"]
-    data: list[KrakenWsBookData]
+    data: list[KrakenSpotWsBookData]
 
 
-class KrakenWsTickerData(TypedDict, total=False):
+class KrakenSpotWsTickerData(TypedDict, total=False):
     symbol: str
     bid: WsNumber
     bid_qty: WsNumber
@@ -472,13 +472,13 @@ class KrakenWsTickerData(TypedDict, total=False):
     timestamp: str
 
 
-class KrakenWsTickerMessage(TypedDict):
+class KrakenSpotWsTickerMessage(TypedDict):
     channel: Literal["ticker"]
     type: Literal["snapshot", "update"]
-    data: list[KrakenWsTickerData]
+    data: list[KrakenSpotWsTickerData]
 
 
-class KrakenWsInstrumentPair(TypedDict, total=False):
+class KrakenSpotWsInstrumentPair(TypedDict, total=False):
     symbol: str
     base: str
     quote: str
@@ -495,7 +495,7 @@ class KrakenWsInstrumentPair(TypedDict, total=False):
     tick_size: WsNumber  # deprecated: price_increment
 
 
-class KrakenWsTradeData(TypedDict):
+class KrakenSpotWsTradeData(TypedDict):
     symbol: str
     side: Literal["buy", "sell"]
     price: WsNumber
@@ -505,7 +505,7 @@ class KrakenWsTradeData(TypedDict):
     timestamp: str
 
 
-class KrakenWsTradeMessage(TypedDict):
+class KrakenSpotWsTradeMessage(TypedDict):
     channel: Literal["trade"]
     type: Literal["snapshot", "update"]
-    data: list[KrakenWsTradeData]
+    data: list[KrakenSpotWsTradeData]

@@ -1,6 +1,6 @@
 """Kraken Spot WebSocket v2 clients.
 
-`KrakenWsConnection` is one socket: requests carry a `req_id` and await their ack; every other
+`KrakenSpotWsConnection` is one socket: requests carry a `req_id` and await their ack; every other
 message (channel data, status, heartbeats) goes, in arrival order, to an `asyncio.Queue` the
 owner drains. Messages decode with `parse_float=Decimal`, so prices and quantities stay exact.
 
@@ -9,7 +9,7 @@ GetWebSocketsToken, subscribes `executions` (open orders and recent trades in th
 rate counter) and `balances`, hands every message to the owner's handler in order, and after a
 drop reconnects with tenacity backoff and a fresh token. Each (re)connect's snapshot is the
 owner's cue to reconcile. Trading methods go over this connection: a request that could not be
-sent raises `KrakenWsNotSent` (the caller may use REST instead); one whose answer was lost
+sent raises `KrakenSpotWsNotSent` (the caller may use REST instead); one whose answer was lost
 raises `OutcomeUnknown`.
 """
 
@@ -43,11 +43,11 @@ DEFAULT_ACK_TIMEOUT_S = 5.0
 _CLOSED = object()  # queue sentinel: the connection ended
 
 
-class KrakenWsClosed(ConnectionError):
+class KrakenSpotWsClosed(ConnectionError):
     """The connection is gone (pending requests fail with this)."""
 
 
-class KrakenWsNotSent(ConnectionError):
+class KrakenSpotWsNotSent(ConnectionError):
     """No live connection: the request was not sent."""
 
 
@@ -58,7 +58,7 @@ def decode(text: str | bytes) -> JsonMessage:
     return msg
 
 
-class KrakenWsConnection:
+class KrakenSpotWsConnection:
     """One WS v2 socket with request/ack matching and an ordered inbox for everything else."""
 
     def __init__(self, url: str, *, open_timeout_s: float = 10.0) -> None:
@@ -97,11 +97,11 @@ class KrakenWsConnection:
     ) -> JsonMessage:
         """Send one request and return its ack (success or not).
 
-        Raises KrakenWsNotSent if nothing was sent, KrakenWsClosed / TimeoutError if the ack
+        Raises KrakenSpotWsNotSent if nothing was sent, KrakenSpotWsClosed / TimeoutError if the ack
         was lost after sending.
         """
         if self._ws is None or self.closed.is_set():
-            raise KrakenWsNotSent("no WebSocket connection")
+            raise KrakenSpotWsNotSent("no WebSocket connection")
         req_id = next(self._ids)
         message: dict[str, Any] = {"method": method, "req_id": req_id}
         if params is not None:
@@ -112,7 +112,7 @@ class KrakenWsConnection:
             try:
                 await self._ws.send(encode_ws_message(message))
             except WebSocketException as exc:
-                raise KrakenWsNotSent("WebSocket closed before the request went out") from exc
+                raise KrakenSpotWsNotSent("WebSocket closed before the request went out") from exc
             async with asyncio.timeout(timeout_s):
                 return await future
         finally:
@@ -142,11 +142,11 @@ class KrakenWsConnection:
             self.closed.set()
             for future in self._pending.values():
                 if not future.done():
-                    future.set_exception(KrakenWsClosed("WebSocket closed"))
+                    future.set_exception(KrakenSpotWsClosed("WebSocket closed"))
             self.inbox.put_nowait(_CLOSED)
 
 
-async def drain(conn: KrakenWsConnection) -> Any:
+async def drain(conn: KrakenSpotWsConnection) -> Any:
     """The next inbox item, or None once the connection has ended and the inbox is empty."""
     item = await conn.inbox.get()
     return None if item is _CLOSED else item
@@ -176,7 +176,7 @@ class KrakenSpotPrivateWs:
         self._backoff = backoff_s
         self._backoff_max = backoff_max_s
         self._snap_trades = snap_trades
-        self._conn: KrakenWsConnection | None = None
+        self._conn: KrakenSpotWsConnection | None = None
         self._token = ""
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -208,22 +208,22 @@ class KrakenSpotPrivateWs:
             await self._conn.close()
 
     async def trade(self, method: str, params: Mapping[str, Any]) -> JsonMessage:
-        """A trading method with the session token. KrakenWsNotSent when not connected;
+        """A trading method with the session token. KrakenSpotWsNotSent when not connected;
         OutcomeUnknown when the ack was lost after sending."""
         conn = self._conn
         if conn is None or not conn.is_open:
-            raise KrakenWsNotSent("WebSocket not connected")
+            raise KrakenSpotWsNotSent("WebSocket not connected")
         try:
             return await conn.request(
                 method, {**params, "token": self._token}, timeout_s=self.ack_timeout_s
             )
-        except KrakenWsNotSent:
+        except KrakenSpotWsNotSent:
             raise
-        except (KrakenWsClosed, TimeoutError) as exc:
+        except (KrakenSpotWsClosed, TimeoutError) as exc:
             raise OutcomeUnknown(
                 f"no answer to {method} from Kraken; the outcome is being resolved",
                 ErrorReason.VENUE_CONNECTION_LOST
-                if isinstance(exc, KrakenWsClosed)
+                if isinstance(exc, KrakenSpotWsClosed)
                 else ErrorReason.VENUE_TIMEOUT,
             ) from None
 
@@ -244,7 +244,7 @@ class KrakenSpotPrivateWs:
             if not self._stopping:
                 log.warning("Kraken private WebSocket closed; reconnecting")
 
-    async def _connect_with_backoff(self) -> KrakenWsConnection:
+    async def _connect_with_backoff(self) -> KrakenSpotWsConnection:
         retrying = AsyncRetrying(
             wait=wait_exponential(multiplier=self._backoff, max=self._backoff_max),
             retry=retry_if_exception_type(
@@ -257,10 +257,10 @@ class KrakenSpotPrivateWs:
                 return await self._connect_once()
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _connect_once(self) -> KrakenWsConnection:
+    async def _connect_once(self) -> KrakenSpotWsConnection:
         result = await self._rest.read("GetWebSocketsToken")
         token = str(result["token"])
-        conn = KrakenWsConnection(self._url)
+        conn = KrakenSpotWsConnection(self._url)
         await conn.open()
         try:
             for channel, extra in (

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.journal import SqliteJournal
-from gateway.venues.kraken.spot.nonce import (
+from gateway.venues.kraken.common.nonce import (
     InMemoryNonceStore,
     KrakenNonceSource,
     KrakenNonceStoreError,

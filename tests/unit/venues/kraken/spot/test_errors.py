@@ -17,8 +17,8 @@ from gateway.core.errors import (
     Unavailable,
     VenueRejected,
 )
-from gateway.venues.kraken.common.errors import (
-    KRAKEN_ERROR_TABLE,
+from gateway.venues.kraken.spot.errors import (
+    KRAKEN_SPOT_ERROR_TABLE,
     classify_kraken_error,
     kraken_error,
     kraken_errors,
@@ -116,4 +116,4 @@ def test_every_wire_table_head_is_known() -> None:
     heads = ["EGeneral:Invalid arguments", "EOrder:Cancel pending", "ETrade:User Locked"]
     heads += ["EAccount:Invalid permissions", "EFunding:Invalid amount", "EBM:limit exceeded"]
     for head in heads:
-        assert head in KRAKEN_ERROR_TABLE
+        assert head in KRAKEN_SPOT_ERROR_TABLE

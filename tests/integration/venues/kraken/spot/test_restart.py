@@ -11,7 +11,7 @@ import pytest
 
 from gateway.core.model import CancelRequest, ExecType, OrdStatus, Side
 from simulator.app import SimulatorServer
-from tests.integration.kraken_spot.conftest import (
+from tests.integration.venues.kraken.spot.conftest import (
     MAKER,
     TRADER,
     RestMaker,

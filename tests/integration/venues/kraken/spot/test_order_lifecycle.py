@@ -25,7 +25,7 @@ from gateway.core.model import (
     TimeInForce,
 )
 from simulator.app import SimulatorServer
-from tests.integration.kraken_spot.conftest import (
+from tests.integration.venues.kraken.spot.conftest import (
     TRADER,
     SpotHarness,
     start_harness,

@@ -17,8 +17,8 @@ from gateway.core.model import (
     PublicTrade,
     Side,
 )
-from gateway.venues.kraken.ratelimit import TIER_LIMITS, KrakenTier
-from tests.integration.kraken_spot.conftest import SpotHarness
+from gateway.venues.kraken.common.ratelimit import TIER_LIMITS, KrakenTier
+from tests.integration.venues.kraken.spot.conftest import SpotHarness
 
 
 async def test_ticker_and_checksummed_book(harness: SpotHarness) -> None:

@@ -12,7 +12,7 @@ from gateway.core.model import (
     OrdStatus,
     Side,
 )
-from tests.integration.kraken_spot.conftest import SpotHarness
+from tests.integration.venues.kraken.spot.conftest import SpotHarness
 
 
 async def test_resting_limit_then_cancel(harness: SpotHarness) -> None:

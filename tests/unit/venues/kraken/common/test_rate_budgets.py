@@ -9,7 +9,7 @@ import pytest
 
 from gateway.core.errors import ResourceExhausted
 from gateway.core.model import RateBudget
-from gateway.venues.kraken.ratelimit import (
+from gateway.venues.kraken.common.ratelimit import (
     KrakenRateGovernor,
     KrakenTier,
     KrakenTradeAction,

@@ -13,7 +13,7 @@ import pytest
 from gateway.core.errors import ErrorReason
 from gateway.core.model import BookSnapshot, ExecType, OrdStatus, Side
 from simulator.app import SimulatorServer
-from tests.integration.kraken_spot.conftest import (
+from tests.integration.venues.kraken.spot.conftest import (
     RestMaker,
     SpotHarness,
     set_faults,

@@ -35,9 +35,9 @@ from gateway.core.model import (
 from gateway.core.service import TradingService
 from gateway.journal import SqliteJournal
 from gateway.venues.kraken.common.credentials import KrakenCredentials
-from gateway.venues.kraken.ratelimit import KrakenRateGovernor, KrakenTier
+from gateway.venues.kraken.common.nonce import InMemoryNonceStore, KrakenNonceSource
+from gateway.venues.kraken.common.ratelimit import KrakenRateGovernor, KrakenTier
 from gateway.venues.kraken.spot.factory import KrakenSpotVenueBundle, build_kraken_spot_venue
-from gateway.venues.kraken.spot.nonce import InMemoryNonceStore, KrakenNonceSource
 from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
 from simulator.accounts import KrakenAccounts
 from simulator.app import SimulatorServer

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from gateway.venues.kraken.spot.dead_man import KrakenDeadManGuard, KrakenDeadManSwitch
+from gateway.venues.kraken.common.dead_man import KrakenDeadManGuard, KrakenDeadManSwitch
 
 WAIT_S = 5.0
 

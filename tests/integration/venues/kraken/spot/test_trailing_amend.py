@@ -26,11 +26,11 @@ from krakengw import AsyncClient, KrakenGwError
 from krakengw import OrdStatus as ClientOrdStatus
 from krakengw.v1 import common_pb2
 from simulator.app import SimulatorServer
-from tests.integration.kraken_spot.conftest import (
+from tests.integration.venues.kraken.spot.conftest import (
     SpotHarness,
     start_harness,
 )
-from tests.integration.kraken_spot.test_grpc_gateway import start_gateway
+from tests.integration.venues.kraken.spot.test_grpc_gateway import start_gateway
 
 PX = Decimal("50000")
 

@@ -23,12 +23,12 @@ from gateway.app import GatewayApp
 from gateway.cli import running_gateway
 from gateway.config import load_config, parse_config
 from gateway.venues.factory import GatewayVenues
+from gateway.venues.kraken.common.dead_man import KrakenDeadManSwitch
 from gateway.venues.kraken.spot.adapter import KrakenSpotVenue
-from gateway.venues.kraken.spot.dead_man import KrakenDeadManSwitch
 from krakengw import AsyncClient, ExecType, OrdStatus
 from simulator.accounts import DEMO_ACCOUNT_ID
 from simulator.app import SimulatorServer
-from tests.integration.kraken_spot.conftest import TRADER, WAIT_S, key_of
+from tests.integration.venues.kraken.spot.conftest import TRADER, WAIT_S, key_of
 
 TRADER_ID = "AA000000000000"  # conftest.accounts: the first account
 
@@ -39,12 +39,14 @@ data_dir = "data"
 heartbeat_interval_s = 0.2
 
 [kraken]
+dead_man_timeout_s = @TIMEOUT@
+dead_man_refresh_s = 0.5
+
+[kraken.spot]
 rest_url = "@REST@"
 ws_public_url = "@WS_PUBLIC@"
 ws_private_url = "@WS_PRIVATE@"
 tier = "pro"
-dead_man_timeout_s = @TIMEOUT@
-dead_man_refresh_s = 0.5
 
 [accounts.trader]
 permissions = ["read", "trade", "drop_copy"]

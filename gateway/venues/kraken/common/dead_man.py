@@ -1,4 +1,5 @@
-"""Kraken's dead man's switch (CancelAllOrdersAfter), armed per key while its session is live.
+"""Kraken's dead man's switch (Spot CancelAllOrdersAfter, Futures cancelallordersafter), armed per
+key while its session is live; the venue call is injected (`SendTimeout`).
 
 While armed, the switch is re-sent every `refresh_s` with `timeout_s`, so if this gateway dies
 (or loses Kraken) for longer than `timeout_s`, Kraken cancels every order of the key itself.

@@ -28,10 +28,10 @@ from gateway.core.model import (
 )
 from gateway.core.service import TradingService
 from gateway.journal import SqliteJournal
-from gateway.venues.kraken.ratelimit import KrakenRateGovernor, KrakenTier
+from gateway.venues.kraken.common.ratelimit import KrakenRateGovernor, KrakenTier
 from gateway.venues.kraken.spot.factory import KrakenSpotVenueBundle, build_kraken_spot_venue
 from simulator.app import SimulatorServer
-from tests.integration.kraken_spot.conftest import accounts, credentials
+from tests.integration.venues.kraken.spot.conftest import accounts, credentials
 
 KEYS = 20
 SHORT_ORDERS = 20

@@ -22,7 +22,7 @@ from gateway.core.model import (
 )
 from simulator.accounts import parse_accounts
 from simulator.app import SimulatorServer
-from tests.integration.kraken_spot.conftest import (
+from tests.integration.venues.kraken.spot.conftest import (
     MAKER,
     TRADER,
     SpotHarness,

@@ -18,14 +18,14 @@ from gateway.venues.factory import GatewayVenues
 from gateway.venues.kraken.spot.adapter import KrakenSpotVenue
 from krakengw import AsyncClient, ExecType, OrdStatus
 from simulator.app import SimulatorServer
-from tests.integration.kraken_spot.conftest import TRADER, key_of
+from tests.integration.venues.kraken.spot.conftest import TRADER, key_of
 
 CONFIG = """
 [server]
 listen = "127.0.0.1:0"
 data_dir = "data"
 
-[kraken]
+[kraken.spot]
 rest_url = "@REST@"
 ws_public_url = "@WS_PUBLIC@"
 ws_private_url = "@WS_PRIVATE@"

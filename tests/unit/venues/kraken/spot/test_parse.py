@@ -188,7 +188,7 @@ def test_documented_executions_sequence() -> None:
     assert counted.ratecount == D(17)
 
 
-def _one(entry: dict[str, Any]) -> p.KrakenExecution:
+def _one(entry: dict[str, Any]) -> p.KrakenSpotExecution:
     batch = p.parse_executions_message({"channel": "executions", "type": "update", "data": [entry]})
     return batch.executions[0]
 

@@ -10,7 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gateway.core.errors import ErrorReason, ResourceExhausted
-from gateway.venues.kraken.ratelimit import (
+from gateway.venues.kraken.common.ratelimit import (
     KrakenPairCounters,
     KrakenRateGovernor,
     KrakenTier,

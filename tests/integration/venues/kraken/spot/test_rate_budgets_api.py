@@ -12,7 +12,7 @@ import pytest
 
 from krakengw import AsyncClient, KrakenGwError, RateBudget
 from simulator.app import SimulatorServer
-from tests.integration.kraken_spot.test_grpc_gateway import Running, start_gateway
+from tests.integration.venues.kraken.spot.test_grpc_gateway import Running, start_gateway
 
 
 @pytest.fixture
