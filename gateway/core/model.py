@@ -37,6 +37,17 @@ class OrderType(enum.Enum):
     ICEBERG = "ICEBERG"
 
 
+# Order-type families: the one classification validation, venue parameters and parsing share.
+# A stop triggers a market order, a stop-limit a limit order at its own price; a trailing stop
+# follows the market by an offset (a trailing stop-limit adds a limit offset).
+STOP_TYPES = frozenset({OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
+STOP_LIMIT_TYPES = frozenset({OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
+TRAILING_TYPES = frozenset({OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT})
+TRIGGERED_TYPES = STOP_TYPES | STOP_LIMIT_TYPES | TRAILING_TYPES
+# Types that carry a limit `price` of their own.
+LIMIT_PRICE_TYPES = frozenset({OrderType.LIMIT, OrderType.ICEBERG}) | STOP_LIMIT_TYPES
+
+
 class TimeInForce(enum.Enum):
     GTC = "GTC"
     IOC = "IOC"

@@ -9,6 +9,10 @@ from decimal import Decimal, InvalidOperation, localcontext
 
 from gateway.core.errors import ErrorReason, FailedPrecondition, InvalidArgument, Unavailable
 from gateway.core.model import (
+    LIMIT_PRICE_TYPES,
+    STOP_LIMIT_TYPES,
+    STOP_TYPES,
+    TRAILING_TYPES,
     AmendRequest,
     Instrument,
     InstrumentStatus,
@@ -23,19 +27,6 @@ MAX_ID_LENGTH = 64
 MAX_SYMBOL_LENGTH = 64
 # Printable ASCII without spaces: ids travel through logs, URLs and venue fields.
 _ID_PATTERN = re.compile(r"[\x21-\x7e]+")
-
-NEEDS_PRICE = frozenset(
-    {OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT, OrderType.ICEBERG}
-)
-NEEDS_STOP = frozenset(
-    {
-        OrderType.STOP_LOSS,
-        OrderType.TAKE_PROFIT,
-        OrderType.STOP_LOSS_LIMIT,
-        OrderType.TAKE_PROFIT_LIMIT,
-    }
-)
-TRAILING = frozenset({OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT})
 
 
 def _invalid(reason: ErrorReason, field: str, message: str) -> InvalidArgument:
@@ -187,19 +178,19 @@ def validate_order(request: OrderRequest, instrument: Instrument, now: datetime)
             )
     if request.qty is not None:
         _lot_qty(request.qty, "qty", instrument)
-    if kind in NEEDS_PRICE:
+    if kind in LIMIT_PRICE_TYPES:
         if request.price is None:
             raise _invalid(ErrorReason.MISSING_FIELD, "price", f"{kind.value} needs a price")
         _positive_price(request.price, "price", instrument)
-    elif request.price is not None and kind not in TRAILING:
+    elif request.price is not None and kind not in TRAILING_TYPES:
         raise _invalid(ErrorReason.INVALID_FIELD, "price", f"{kind.value} takes no price")
-    if kind in NEEDS_STOP:
+    if kind in STOP_TYPES | STOP_LIMIT_TYPES:
         if request.stop_price is None:
             raise _invalid(
                 ErrorReason.MISSING_FIELD, "stop_price", f"{kind.value} needs a stop_price"
             )
         _positive_price(request.stop_price, "stop_price", instrument)
-    if kind in TRAILING:
+    if kind in TRAILING_TYPES:
         if request.trailing_offset is None:
             raise _invalid(
                 ErrorReason.MISSING_FIELD, "trailing_offset", f"{kind.value} needs an offset"
@@ -264,7 +255,7 @@ def validate_amend(request: AmendRequest, order: Order, instrument: Instrument) 
         _lot_qty(request.display_qty, "display_qty", instrument)
     kind = order.request.order_type
     if request.trailing_offset is not None:
-        if kind not in TRAILING:
+        if kind not in TRAILING_TYPES:
             raise _invalid(
                 ErrorReason.INVALID_FIELD, "trailing_offset", f"{kind.value} has no trailing offset"
             )

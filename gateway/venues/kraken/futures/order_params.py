@@ -30,6 +30,8 @@ from typing import Any
 
 from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import (
+    STOP_LIMIT_TYPES,
+    TRAILING_TYPES,
     AmendRequest,
     Instrument,
     OffsetUnit,
@@ -65,8 +67,6 @@ _UNITS: Mapping[OffsetUnit, str] = {
     OffsetUnit.PERCENT: "PERCENT",
     OffsetUnit.ABSOLUTE: "QUOTE_CURRENCY",
 }
-_STOP_WITH_LIMIT = frozenset({OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
-_TRAILING = frozenset({OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT})
 
 
 def kraken_futures_cli_ord_id(client_order_id: str) -> KrakenClOrdId:
@@ -142,15 +142,15 @@ def build_send_order_params(
         "side": SIDES[request.side],
         "size": fmt(qty),
     }
-    if t is OrderType.LIMIT or t in _STOP_WITH_LIMIT:
+    if t is OrderType.LIMIT or t in STOP_LIMIT_TYPES:
         params["limitPrice"] = fmt(_require(request.price, "price", t))
     elif request.price is not None:
         raise _invalid("price", f"a {t.name} order has no limit price")
-    if t in TRIGGER_TYPES and t not in _TRAILING:
+    if t in TRIGGER_TYPES and t not in TRAILING_TYPES:
         params["stopPrice"] = fmt(_require(request.stop_price, "stop_price", t))
     elif request.stop_price is not None:
         raise _invalid("stop_price", f"a {t.name} order has no stop price")
-    if t in _TRAILING:
+    if t in TRAILING_TYPES:
         offset = abs(_require(request.trailing_offset, "trailing_offset", t))
         params["trailingStopMaxDeviation"] = fmt(offset)
         params["trailingStopDeviationUnit"] = _UNITS[request.trailing_offset_unit]
@@ -182,13 +182,13 @@ def build_edit_order_params(
     ):
         if present:
             raise _invalid(field, f"Kraken Futures cannot amend {field}")
-    has_limit = t is OrderType.LIMIT or t in _STOP_WITH_LIMIT
+    has_limit = t is OrderType.LIMIT or t in STOP_LIMIT_TYPES
     if amend.price is not None and not has_limit:
         raise _invalid("price", f"a {t.name} order has no limit price to amend")
-    is_stop = t in TRIGGER_TYPES and t not in _TRAILING
+    is_stop = t in TRIGGER_TYPES and t not in TRAILING_TYPES
     if amend.stop_price is not None and not is_stop:
         raise _invalid("stop_price", f"a {t.name} order has no stop price to amend")
-    if amend.trailing_offset is not None and t not in _TRAILING:
+    if amend.trailing_offset is not None and t not in TRAILING_TYPES:
         raise _invalid("trailing_offset", f"a {t.name} order has no trailing offset")
     params: dict[str, str] = {"orderId": order_id} if order_id else {"cliOrdId": cli_ord_id}
     if amend.qty is not None:

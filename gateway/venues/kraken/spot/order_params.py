@@ -31,6 +31,9 @@ from typing import Any, Literal
 
 from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import (
+    STOP_LIMIT_TYPES,
+    STOP_TYPES,
+    TRAILING_TYPES,
     AmendRequest,
     Instrument,
     OffsetUnit,
@@ -74,9 +77,6 @@ KRAKEN_STP_REST: Mapping[SelfTradePrevention, str] = {
 KRAKEN_STP_WS: Mapping[SelfTradePrevention, str] = {
     k: v.replace("-", "_") for k, v in KRAKEN_STP_REST.items()
 }
-_STOP_TYPES = frozenset({OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
-_STOP_LIMIT_TYPES = frozenset({OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
-_TRAILING = frozenset({OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT})
 
 # ---- client order ids -----------------------------------------------------------------------
 
@@ -183,14 +183,14 @@ def _rest_prices(request: OrderRequest) -> dict[str, str]:
     t = request.order_type
     if t in (OrderType.LIMIT, OrderType.ICEBERG):
         return {"price": fmt(_require(request.price, "price", t))}
-    if t in _STOP_TYPES:
+    if t in STOP_TYPES:
         return {"price": fmt(_require(request.stop_price, "stop_price", t))}
-    if t in _STOP_LIMIT_TYPES:
+    if t in STOP_LIMIT_TYPES:
         return {
             "price": fmt(_require(request.stop_price, "stop_price", t)),
             "price2": fmt(_require(request.price, "price", t)),
         }
-    if t in _TRAILING:
+    if t in TRAILING_TYPES:
         offset = abs(_require(request.trailing_offset, "trailing_offset", t))
         params = {"price": _signed(offset, request.trailing_offset_unit)}
         if t is OrderType.TRAILING_STOP_LIMIT:
@@ -260,11 +260,11 @@ def _check_amend(amend: AmendRequest, original: OrderRequest) -> None:
     `trailing_offset`. A TRAILING_STOP has no limit price at all.
     """
     t = original.order_type
-    if amend.trailing_offset is not None and t not in _TRAILING:
+    if amend.trailing_offset is not None and t not in TRAILING_TYPES:
         raise _invalid("trailing_offset", f"{t.name} has no trailing offset")
     if amend.limit_offset is not None and t is not OrderType.TRAILING_STOP_LIMIT:
         raise _invalid("limit_offset", f"{t.name} has no limit offset")
-    if amend.stop_price is not None and t in _TRAILING:
+    if amend.stop_price is not None and t in TRAILING_TYPES:
         raise _invalid(
             "stop_price", f"{t.name} trails the market: amend trailing_offset, not stop_price"
         )
@@ -327,11 +327,11 @@ def _ws_prices(request: OrderRequest, params: dict[str, Any]) -> None:
     triggers: dict[str, Any] = {}
     if t in (OrderType.LIMIT, OrderType.ICEBERG):
         params["limit_price"] = _require(request.price, "price", t)
-    elif t in _STOP_TYPES or t in _STOP_LIMIT_TYPES:
+    elif t in STOP_TYPES or t in STOP_LIMIT_TYPES:
         triggers = {"price": _require(request.stop_price, "stop_price", t), "price_type": "static"}
-        if t in _STOP_LIMIT_TYPES:
+        if t in STOP_LIMIT_TYPES:
             params["limit_price"] = _require(request.price, "price", t)
-    elif t in _TRAILING:
+    elif t in TRAILING_TYPES:
         offset = abs(_require(request.trailing_offset, "trailing_offset", t))
         triggers = {"price": offset, "price_type": _price_type(request.trailing_offset_unit)}
         if t is OrderType.TRAILING_STOP_LIMIT:

@@ -20,6 +20,9 @@ from gateway.core.events import (
     VenueOrderState,
 )
 from gateway.core.model import (
+    STOP_LIMIT_TYPES,
+    TRAILING_TYPES,
+    TRIGGERED_TYPES,
     Fee,
     Liquidity,
     OrderType,
@@ -38,8 +41,6 @@ from gateway.venues.kraken.spot.schemas import (
 from gateway.venues.kraken.spot.wire_values import (
     ORDER_TYPES,
     REST_ORDER_STATUS,
-    STOP_LIMIT_TYPES,
-    TRIGGERED_TYPES,
     KrakenParseError,
     dec,
     lookup,
@@ -68,7 +69,7 @@ def _prices(
     price2 = _absolute(descr.get("price2"), "descr.price2")
     stopprice = nonzero_dec(info.get("stopprice"), "stopprice")
     limitprice = nonzero_dec(info.get("limitprice"), "limitprice")
-    if order_type in (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT):
+    if order_type in TRAILING_TYPES:
         limit = limitprice if order_type is OrderType.TRAILING_STOP_LIMIT else None
         return limit, stopprice
     if order_type in TRIGGERED_TYPES:

@@ -44,20 +44,6 @@ ORDER_TYPES: Mapping[str, OrderType] = {
     "trailing-stop-limit": OrderType.TRAILING_STOP_LIMIT,
     "settle-position": OrderType.MARKET,  # margin settlement at market
 }
-TRIGGERED_TYPES = frozenset(
-    {
-        OrderType.STOP_LOSS,
-        OrderType.TAKE_PROFIT,
-        OrderType.STOP_LOSS_LIMIT,
-        OrderType.TAKE_PROFIT_LIMIT,
-        OrderType.TRAILING_STOP,
-        OrderType.TRAILING_STOP_LIMIT,
-    }
-)
-STOP_LIMIT_TYPES = frozenset(
-    {OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT, OrderType.TRAILING_STOP_LIMIT}
-)
-
 TIME_IN_FORCE: Mapping[str, TimeInForce] = {
     "gtc": TimeInForce.GTC,
     "ioc": TimeInForce.IOC,
