@@ -29,8 +29,8 @@ A case that genuinely cannot apply to a venue is named with its reason in the su
 does not carry it, and `test_not_applicable_cases_are_declared_with_a_reason` checks every
 declaration names a real case and gives a reason. Keep such declarations rare.
 
-The Kraken Futures adapter plugs in the same way: subclass `VenueSuite` with hooks on the
-Futures simulator (tests/contract/test_venue_kraken_spot.py is the pattern).
+Subclasses: the venue double, the paper venue, Kraken Spot and Kraken Futures on the local
+simulator (tests/contract/test_venue_*.py); a new venue adds one such file.
 """
 
 from __future__ import annotations
