@@ -23,6 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import start_http_server
@@ -42,7 +43,10 @@ from gateway.sessions.auth import TokenAuthenticator
 from gateway.sessions.registry import ActiveSession, EndReason, SessionRegistry
 from gateway.venues.factory import GatewayVenues
 
-__all__ = ["GatewayApp", "JournalFactory", "VenueFactory"]
+if TYPE_CHECKING:
+    from gateway.fleet import Fleet
+
+__all__ = ["GatewayApp", "JournalFactory", "VenueFactory", "wire_account"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,7 @@ class GatewayApp:
     metrics_port: int = 0
     _metrics_http: WSGIServer | None = None
     claims: Claims | None = None
+    fleet: Fleet | None = None
 
     @classmethod
     async def build(
@@ -80,20 +85,25 @@ class GatewayApp:
     ) -> GatewayApp:
         # Before anything is opened or signed: this data dir and each account's key are ours
         # alone (see gateway.leases.claims); an account whose key is taken is left out.
-        claims = await claim(config.server, config.accounts.values(), key_leases)
+        # A fleet gateway leases keys in PostgreSQL instead, account by account (gateway.fleet).
+        own_keys = () if config.fleet is not None else config.accounts.values()
+        claims = await claim(config.server, own_keys, key_leases)
         if venues is None:
             default = GatewayVenues(config.kraken, journal=config.journal)
             venues = default
             journal_factory = journal_factory or default.open_journal
         try:
             if journal_factory is None:
-                journal = await open_journal(config.journal, config.server.data_dir)
+                stall = None if config.fleet is None else config.fleet.lease_ttl_s
+                journal = await open_journal(
+                    config.journal, config.server.data_dir, stall_timeout_s=stall
+                )
             else:
                 journal = await journal_factory(config.server.data_dir)
         except BaseException:
             await claims.release()
             raise
-        served = [a for a in config.accounts.values() if a.name not in claims.refused]
+        served = [a for a in own_keys if a.name not in claims.refused]
         service = TradingService(journal)
         closers: list[Callable[[], Awaitable[None]]] = []
         guards: dict[str, Sequence[SessionGuard]] = {}
@@ -102,13 +112,7 @@ class GatewayApp:
             for account in served:
                 bound = await venues(account)
                 closers.extend(bound.closers)
-                for ports in bound.venues.values():
-                    if ports.instruments is not None:
-                        service.add_instruments(await ports.instruments.instruments())
-                    service.attach(account.name, ports)
-                if bound.session_guards:
-                    guards[account.name] = list(bound.session_guards)
-                service.set_risk_limits(account.name, _risk(account))
+                await wire_account(service, account, bound, guards)
             for account in served:
                 await service.reconcile(account.name)
         except BaseException:
@@ -126,6 +130,22 @@ class GatewayApp:
         deps = ApiDeps(service=service, sessions=sessions)
         sessions.add_end_hook(cancel_on_disconnect_hook(deps))
         _guard_sessions(sessions, guards)
+        fleet = None
+        if config.fleet is not None:
+            from gateway.fleet import Fleet
+
+            async def wire(account: AccountConfig, bound: AccountVenues) -> None:
+                await wire_account(service, account, bound, guards)
+
+            try:
+                fleet = await Fleet.open(
+                    config, journal, venues, deps, wire, guards, claims.refused
+                )
+            except BaseException:
+                await service.close()
+                await journal.close()
+                await claims.release()
+                raise
         want_metrics = config.server.metrics_listen is not None if metrics is None else metrics
         api_metrics = ApiMetrics() if want_metrics else None
         if api_metrics is not None:
@@ -141,6 +161,7 @@ class GatewayApp:
             metrics=api_metrics,
             _closers=closers,
             claims=claims,
+            fleet=fleet,
         )
 
     async def start(self, listen: str | None = None) -> int:
@@ -148,6 +169,8 @@ class GatewayApp:
             listen or self.config.server.listen, self.config.server.tls
         )
         self._expiry = asyncio.create_task(self.sessions.run_expiry(self._expiry_stop))
+        if self.fleet is not None:
+            self.fleet.start()
         if self.metrics is not None and self.config.server.metrics_listen:
             self._metrics_http, self.metrics_port = _start_metrics(
                 self.metrics, self.config.server.metrics_listen
@@ -157,6 +180,8 @@ class GatewayApp:
     async def stop(self) -> None:
         """Graceful: drain streams and calls, end sessions, stop the core, close the journal."""
         grace = self.config.server.shutdown_grace_s
+        if self.fleet is not None:
+            await self.fleet.stop_claiming()
         await self.server.stop(grace)
         self._expiry_stop.set()
         if self._expiry is not None:
@@ -166,12 +191,32 @@ class GatewayApp:
         for close in self._closers:
             with contextlib.suppress(Exception):
                 await close()
+        if self.fleet is not None:
+            await self.fleet.close_venues()
         await self.journal.close()
         log.info("journal closed")
+        if self.fleet is not None:  # after the journal's last write: it checks the leases
+            await self.fleet.release()
         if self.claims is not None:
             await self.claims.release()
         if self._metrics_http is not None:
             await asyncio.to_thread(self._metrics_http.shutdown)
+
+
+async def wire_account(
+    service: TradingService,
+    account: AccountConfig,
+    bound: AccountVenues,
+    guards: dict[str, Sequence[SessionGuard]],
+) -> None:
+    """Put one account's venues into service (reconcile it afterwards)."""
+    for ports in bound.venues.values():
+        if ports.instruments is not None:
+            service.add_instruments(await ports.instruments.instruments())
+        service.attach(account.name, ports)
+    if bound.session_guards:
+        guards[account.name] = list(bound.session_guards)
+    service.set_risk_limits(account.name, _risk(account))
 
 
 def _guard_sessions(
@@ -190,9 +235,9 @@ def _guard_sessions(
             for guard in guards.get(active.account.name, ()):
                 await guard.session_ended(clean=reason is not EndReason.TIMEOUT)
 
-    if guards:
-        sessions.add_logon_hook(started)
-        sessions.add_end_hook(ended)
+    # Always: a fleet gateway adds accounts (and their guards) after start.
+    sessions.add_logon_hook(started)
+    sessions.add_end_hook(ended)
 
 
 def _risk(account: AccountConfig) -> RiskLimits:

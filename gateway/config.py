@@ -12,6 +12,8 @@ Shape (see examples/gateway.toml)::
     [sessions.<id>]     account, token_sha256 | token_file | token_env, optional permissions subset
     [journal]           url (PostgreSQL; left out: SQLite in data_dir), password_file |
                         password_env (never in the url), pool_size
+    [fleet]             instance, lease_ttl_s, accounts, max_accounts (see gateway/fleet.py;
+                        needs [journal] url)
 
 Secrets (API keys and secrets, bearer tokens) never live in the config itself: they are read from
 files (which must not be readable by group or others) or from environment variables. Sessions may
@@ -51,6 +53,7 @@ __all__ = [
     "AccountVenue",
     "ApiKeyPair",
     "ConfigError",
+    "FleetConfig",
     "GatewayConfig",
     "JournalConfig",
     "KrakenConfig",
@@ -261,12 +264,28 @@ class JournalConfig:
 
 
 @dataclass(frozen=True)
+class FleetConfig:
+    """Several gateways sharing one PostgreSQL journal and its key leases (gateway/fleet.py).
+
+    `instance` names this gateway in leases and logs (default: host and pid); `lease_ttl_s`
+    is how long a key lease lasts without renewal (the failover delay); `accounts` are those
+    this gateway may serve (None: every configured account), `max_accounts` how many at once
+    (None: no cap)."""
+
+    instance: str | None = None
+    lease_ttl_s: float = 10.0
+    accounts: tuple[str, ...] | None = None
+    max_accounts: int | None = None
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     server: ServerConfig
     accounts: Mapping[str, AccountConfig]
     sessions: Mapping[str, SessionConfig]
     kraken: KrakenConfig = KrakenConfig()
     journal: JournalConfig = JournalConfig()
+    fleet: FleetConfig | None = None  # None: a single gateway (local key locks)
 
     @property
     def uses_simulator(self) -> bool:
@@ -292,7 +311,7 @@ def parse_config(
     raw: Mapping[str, Any], base_dir: Path, environ: Mapping[str, str] | None = None
 ) -> GatewayConfig:
     env = os.environ if environ is None else environ
-    _only(raw, "", {"server", "kraken", "accounts", "sessions", "journal"})
+    _only(raw, "", {"server", "kraken", "accounts", "sessions", "journal", "fleet"})
     server = _parse_server(_table(raw, "server"), base_dir, env)
     journal = _parse_journal(_table(raw, "journal"), base_dir, env)
     kraken = _parse_kraken(_table(raw, "kraken"))
@@ -312,8 +331,45 @@ def parse_config(
             f"accounts trade on different venues {kinds}; one gateway runs one kind "
             "(kraken, simulator or paper): run one gateway per kind"
         )
+    fleet = None
+    if "fleet" in raw:
+        fleet = _parse_fleet(_table(raw, "fleet"), accounts)
+        if journal.url is None:
+            raise ConfigError(
+                "fleet needs [journal] url: a fleet shares its journal and key leases in PostgreSQL"
+            )
     return GatewayConfig(
-        server=server, accounts=accounts, sessions=sessions, kraken=kraken, journal=journal
+        server=server,
+        accounts=accounts,
+        sessions=sessions,
+        kraken=kraken,
+        journal=journal,
+        fleet=fleet,
+    )
+
+
+def _parse_fleet(t: Mapping[str, Any], accounts: Mapping[str, AccountConfig]) -> FleetConfig:
+    where = "fleet"
+    _only(t, where, {"instance", "lease_ttl_s", "accounts", "max_accounts"})
+    instance = t.get("instance")
+    if instance is not None:
+        _check_id(_str(t, where, "instance", None), f"{where}.instance")
+    ttl = _positive(t, where, "lease_ttl_s", FleetConfig.lease_ttl_s)
+    mine = t.get("accounts")
+    if mine is not None:
+        if not isinstance(mine, list) or not all(isinstance(a, str) for a in mine):
+            raise ConfigError(f"{where}.accounts must be a list of account names")
+        unknown = sorted(set(mine) - set(accounts))
+        if unknown:
+            raise ConfigError(f"{where}.accounts names unknown account(s) {unknown}")
+    cap = t.get("max_accounts")
+    if cap is not None and (type(cap) is not int or cap < 1):
+        raise ConfigError(f"{where}.max_accounts must be a positive integer")
+    return FleetConfig(
+        instance=instance,
+        lease_ttl_s=ttl,
+        accounts=None if mine is None else tuple(mine),
+        max_accounts=cap,
     )
 
 

@@ -143,6 +143,12 @@ class TradingService:
         """Load orders from the journal. Call once before serving."""
         await self._ledger.load()
 
+    async def load_account(self, account: str) -> None:
+        """Load `account`'s orders from the journal again: another gateway sharing the journal
+        served it until now (a fleet takeover). Call before attach_venue and reconcile."""
+        for order in await self.journal.load_orders(account):
+            self._orders.put(order)
+
     async def close(self) -> None:
         """Stop background venue calls and resolution tasks."""
         tasks = list(self._tasks)

@@ -12,11 +12,15 @@ from gateway.journal.sqlite import SqliteJournal
 __all__ = ["open_journal"]
 
 
-async def open_journal(config: JournalConfig, data_dir: Path) -> JournalPort:
+async def open_journal(
+    config: JournalConfig, data_dir: Path, *, stall_timeout_s: float | None = None
+) -> JournalPort:
+    """`stall_timeout_s` (PostgreSQL): see PostgresJournal.open; a fleet passes its lease TTL."""
     if config.url is None:
         return await SqliteJournal.open(data_dir)
     return await PostgresJournal.open(
         config.url,
         password=None if config.password is None else config.password.reveal(),
         pool_size=config.pool_size,
+        stall_timeout_s=5.0 if stall_timeout_s is None else stall_timeout_s,
     )

@@ -158,6 +158,7 @@ class PostgresJournal:
         self._stored_fills: dict[tuple[str, str], int] = {}
         self._closed = False
         self._writer: asyncio.Task[None] | None = None
+        self._connect_writer: Callable[[], Awaitable[Conn]] | None = None
 
     @classmethod
     async def open(
@@ -168,13 +169,22 @@ class PostgresJournal:
         max_batch: int = 4096,
         ring_size: int = 16_384,
         pool_size: int = 4,
+        stall_timeout_s: float = 5.0,
     ) -> PostgresJournal:
-        """Connect, apply missing schema migrations, load the counters, start the writer."""
+        """Connect, apply missing schema migrations, load the counters, start the writer.
+
+        `stall_timeout_s`: the server ends the writer's session when a transaction waits that
+        long on this process (idle_in_transaction_session_timeout), so a gateway frozen mid-
+        commit cannot hold its locks (e.g. on a key lease row) and block a fleet takeover."""
         kwargs: dict[str, Any] = {"autocommit": True}
         if password is not None:
             kwargs["password"] = password
+        writer_kwargs = {
+            **kwargs,
+            "options": f"-c idle_in_transaction_session_timeout={int(stall_timeout_s * 1000)}",
+        }
         try:
-            writer: Conn = await psycopg.AsyncConnection.connect(url, **kwargs)
+            writer: Conn = await psycopg.AsyncConnection.connect(url, **writer_kwargs)
         except psycopg.OperationalError as exc:
             raise JournalUnavailable(f"cannot connect to the journal database: {exc}") from None
         pool: AsyncConnectionPool[Conn] | None = None
@@ -185,6 +195,7 @@ class PostgresJournal:
             )
             await pool.open(wait=True)
             journal = cls(pool, writer, max_batch, ring_size)
+            journal._connect_writer = lambda: psycopg.AsyncConnection.connect(url, **writer_kwargs)
             await journal._load_counters(None)
         except BaseException:
             if pool is not None:
@@ -265,6 +276,7 @@ class PostgresJournal:
                 if isinstance(exc, psycopg.Error):
                     log.error("journal commit failed: %s", exc)
                     exc = JournalUnavailable(f"journal commit failed: {exc}")
+                    await self._reconnect_if_broken()
                 error = exc
             else:
                 self._session, self._account = state.session, state.account
@@ -298,9 +310,7 @@ class PostgresJournal:
                 state.known.update(await cur.fetchall())
             for op in batch:
                 op.result = await op.run(conn, state)
-            if state.rows:
-                columns = list(zip(*state.rows, strict=True))
-                await conn.execute(_INSERT_REPORTS, [list(c) for c in columns])
+            # Streams first: if another gateway moved one, nothing of this batch is inserted.
             if state.moved:
                 keys = list(state.moved)
                 cur = await conn.execute(
@@ -317,6 +327,21 @@ class PostgresJournal:
                 stale = [k for k in keys if k not in advanced]
                 if stale:
                     raise _StaleCounters(stale)
+            if state.rows:
+                columns = list(zip(*state.rows, strict=True))
+                await conn.execute(_INSERT_REPORTS, [list(c) for c in columns])
+
+    async def _reconnect_if_broken(self) -> None:
+        """After a failed commit: a dead writer connection (server restart, or the server ended
+        a stalled session) is replaced, so later batches can commit."""
+        if not self._writer_conn.closed and not self._writer_conn.broken:
+            return
+        if self._connect_writer is None:
+            return
+        try:
+            self._writer_conn = await self._connect_writer()
+        except psycopg.Error as exc:
+            log.error("journal writer cannot reconnect (will retry with the next batch): %s", exc)
 
     async def _reload(self, streams: list[tuple[str, str]]) -> None:
         async with self._pool.connection() as conn:

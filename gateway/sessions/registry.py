@@ -91,7 +91,8 @@ class SessionRegistry:
     ) -> None:
         self._accounts = accounts
         # Accounts this gateway does not serve (another gateway holds their key): why, per name.
-        self._refused = dict(refused_accounts or {})
+        # Read live: a fleet gateway adds and removes accounts as it takes and loses leases.
+        self._refused = refused_accounts if refused_accounts is not None else {}
         self._interval = heartbeat_interval_s
         self._timeout = heartbeat_timeout_s
         self._clock = clock
@@ -220,6 +221,11 @@ class SessionRegistry:
         for active in idle:
             await self.end(active, EndReason.TIMEOUT)
         return idle
+
+    async def end_account(self, account: str, reason: EndReason = EndReason.SHUTDOWN) -> None:
+        """End every session of `account` (its key lease went to another gateway)."""
+        for active in [a for a in self._active.values() if a.account.name == account]:
+            await self.end(active, reason)
 
     async def end_all(self, reason: EndReason = EndReason.SHUTDOWN) -> None:
         for active in list(self._active.values()):

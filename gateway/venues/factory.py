@@ -18,9 +18,11 @@ The Kraken adapter needs the journal (nonces, client id mapping, restart catch-u
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import httpx
 
 from gateway.config import AccountConfig, AccountVenue, ConfigError, JournalConfig, KrakenConfig
 from gateway.core.ports import AccountVenues, JournalPort, VenuePorts
@@ -28,6 +30,7 @@ from gateway.journal.opening import open_journal
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.ratelimit import KrakenTier
 from gateway.venues.kraken.spot.factory import build_kraken_spot_venue
+from gateway.venues.kraken.spot.rest import DEFAULT_TIMEOUT_S
 from gateway.venues.paper import PaperMarket, paper_account_venues
 
 __all__ = ["GatewayVenues", "SimulatorLink"]
@@ -70,6 +73,14 @@ class GatewayVenues:
         self._simulator = simulator
         self._journal: JournalPort | None = None
         self._paper: PaperMarket | None = None
+        # Per account: a hook every signed REST request must pass (a fleet's lease fence).
+        self._request_hooks: dict[str, Callable[[httpx.Request], Awaitable[None]]] = {}
+
+    def guard_requests(
+        self, account: str, hook: Callable[[httpx.Request], Awaitable[None]]
+    ) -> None:
+        """Venues built for `account` from now on run `hook` before each HTTP request."""
+        self._request_hooks[account] = hook
 
     async def open_journal(self, data_dir: Path) -> JournalPort:
         """`JournalFactory` that also hands the journal to the Kraken adapters built later."""
@@ -140,7 +151,16 @@ class GatewayVenues:
     ) -> AccountVenues:
         if self._journal is None:
             raise RuntimeError("GatewayVenues needs journal_factory=venues.open_journal")
+        hook = self._request_hooks.get(account.name)
+        http = None
+        if hook is not None:
+            http = httpx.AsyncClient(
+                timeout=httpx.Timeout(DEFAULT_TIMEOUT_S),
+                limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=30.0),
+                event_hooks={"request": [hook]},
+            )
         bundle = await build_kraken_spot_venue(
+            http=http,
             account=account.name,
             credentials=credentials,
             journal=self._journal,
@@ -164,4 +184,5 @@ class GatewayVenues:
             market_data=bundle.market_data,
             session_guards=[bundle.dead_man] if bundle.dead_man is not None else [],
         )
-        return AccountVenues.of(spot, closers=[bundle.close])
+        closers = [bundle.close] if http is None else [bundle.close, http.aclose]
+        return AccountVenues.of(spot, closers=closers)

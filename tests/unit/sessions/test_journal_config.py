@@ -57,3 +57,34 @@ def test_an_inline_password_is_refused_without_echoing_it(tmp_path: Path, url: s
 def test_bad_journal_sections(tmp_path: Path, journal: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_config({"journal": journal}, base_dir=tmp_path)
+
+
+def test_fleet_section(tmp_path: Path) -> None:
+    journal = {"url": "postgresql://gw@db/k"}
+    accounts = {"a": {"venue": "paper"}, "b": {"venue": "paper"}}
+    config = parse_config(
+        {
+            "journal": journal,
+            "accounts": accounts,
+            "fleet": {"instance": "gw-1", "lease_ttl_s": 3, "accounts": ["a"], "max_accounts": 1},
+        },
+        base_dir=tmp_path,
+    )
+    assert config.fleet is not None
+    assert (config.fleet.instance, config.fleet.lease_ttl_s) == ("gw-1", 3.0)
+    assert (config.fleet.accounts, config.fleet.max_accounts) == (("a",), 1)
+    assert parse_config({}, base_dir=tmp_path).fleet is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"fleet": {}}, "needs \\[journal\\] url"),
+        ({"journal": {"url": "postgresql://db/k"}, "fleet": {"accounts": ["x"]}}, "unknown acc"),
+        ({"journal": {"url": "postgresql://db/k"}, "fleet": {"max_accounts": 0}}, "positive"),
+        ({"journal": {"url": "postgresql://db/k"}, "fleet": {"lease_ttl_s": 0}}, "positive"),
+    ],
+)
+def test_bad_fleet_sections(tmp_path: Path, raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config(raw, base_dir=tmp_path)

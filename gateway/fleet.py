@@ -1,0 +1,286 @@
+"""A fleet: several gateways share one PostgreSQL journal and its key leases (`[fleet]`).
+
+Every gateway of the fleet is configured with the same accounts and sessions. An account is
+served by the one gateway that holds the leases of its keys (accounts without keys: a lease
+named after the account); the others refuse its logons with KEY_LEASED. Which gateway serves
+what: each takes free accounts first come, among `[fleet] accounts` (default: all) and up to
+`max_accounts` at once. Disjoint `accounts` lists pin accounts to gateways (static); overlapping
+lists with a cap make a shared pool.
+
+Every `lease_ttl_s / 3` each gateway renews its leases (the heartbeat) and tries to take free
+accounts. A gateway that dies stops renewing; once its leases expire another gateway takes its
+accounts: it reads their sequences and orders from the shared journal, reconciles with the
+venue, and serves them, so a client that resumes its stream there sees no gap and no duplicate.
+
+A gateway that loses a lease (it was frozen or cut off past the TTL, or another took the key)
+logs one line and signs and writes nothing more for that account: its sends are fenced by its
+own clock (gateway/leases/fence.py), its journal writes by the lease's fencing token in the
+database. It does not take that account again before it restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import psycopg
+
+from gateway.api.deps import ApiDeps
+from gateway.config import AccountConfig, ConfigError, GatewayConfig
+from gateway.core.leases import KeyInUse, KeyLease, LeaseLost
+from gateway.core.ports import AccountVenues, JournalPort, SessionGuard
+from gateway.journal.postgres import PostgresJournal
+from gateway.leases.fence import AccountFence, FencedGuard, FencedOrderEntry
+from gateway.leases.postgres import PostgresKeyLeases
+
+__all__ = ["Fleet", "lease_keys"]
+
+log = logging.getLogger(__name__)
+
+
+def lease_keys(account: AccountConfig) -> list[str]:
+    """The leases an account is served under: its keys' fingerprints, else its name's hash."""
+    keys = list(account.key_fingerprints)
+    if keys:
+        return keys
+    return ["account-" + hashlib.sha256(account.name.encode()).hexdigest()[:12]]
+
+
+VenueFactory = Callable[[AccountConfig], Awaitable[AccountVenues]]
+# wire(account, venues): put an account's venues into service (gateway.app.wire_account)
+Wire = Callable[[AccountConfig, AccountVenues], Awaitable[None]]
+
+
+@dataclass
+class _Served:
+    fence: AccountFence
+    venues: AccountVenues | None = None
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+class Fleet:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        leases: PostgresKeyLeases,
+        journal: PostgresJournal,
+        factory: VenueFactory,
+        deps: ApiDeps,
+        wire: Wire,
+        guards: dict[str, Sequence[SessionGuard]],
+        refused: dict[str, str],
+        holder: str,
+    ) -> None:
+        assert config.fleet is not None
+        self._config = config
+        self._fleet = config.fleet
+        self._leases = leases
+        self._journal = journal
+        self._factory = factory
+        self._deps = deps
+        self._wire = wire
+        self._guards = guards
+        self._refused = refused
+        self.holder = holder
+        self._served: dict[str, _Served] = {}
+        self._lost: set[str] = set()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._step_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls,
+        config: GatewayConfig,
+        journal: JournalPort,
+        factory: VenueFactory,
+        deps: ApiDeps,
+        wire: Wire,
+        guards: dict[str, Sequence[SessionGuard]],
+        refused: dict[str, str],
+    ) -> Fleet:
+        """Connect the leases and take the first accounts (before the server listens)."""
+        fleet = config.fleet
+        assert fleet is not None and config.journal.url is not None
+        if not isinstance(journal, PostgresJournal):
+            raise ConfigError("fleet needs the PostgreSQL journal ([journal] url)")
+        instance = fleet.instance or f"{socket.gethostname()}-{os.getpid()}"
+        holder = f"{instance} pid {os.getpid()}"
+        password = config.journal.password
+        leases = await PostgresKeyLeases.open(
+            config.journal.url,
+            password=None if password is None else password.reveal(),
+            holder=holder,
+            ttl_s=fleet.lease_ttl_s,
+        )
+        for name in config.accounts:
+            refused[name] = (
+                f"account {name!r} is not served by this gateway ({instance}) now: another "
+                "gateway of the fleet holds its key lease"
+            )
+        self = cls(config, leases, journal, factory, deps, wire, guards, refused, holder)
+        try:
+            await self.step()
+        except BaseException:
+            await self.close_venues()
+            await leases.close()
+            raise
+        return self
+
+    @property
+    def served(self) -> list[str]:
+        return sorted(self._served)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="fleet-heartbeat")
+
+    async def _run(self) -> None:
+        tick = self._fleet.lease_ttl_s / 3
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=tick)
+            if self._stop.is_set():
+                return
+            try:
+                await self.step()
+            except Exception:
+                log.exception("fleet heartbeat failed; retrying at the next one")
+
+    async def step(self) -> None:
+        """One heartbeat: renew what is held (losing what cannot be), then take free accounts."""
+        async with self._step_lock:
+            for name, served in list(self._served.items()):
+                try:
+                    served.fence.leases = [
+                        await self._leases.renew(lease) for lease in served.fence.leases
+                    ]
+                except LeaseLost:
+                    await self._lose(name, served)
+                except psycopg.Error as exc:
+                    # The database is unreachable: keep trying; the fence's own clock stops
+                    # the sends once the lease may have expired.
+                    log.warning("fleet: cannot renew the lease of account %r: %s", name, exc)
+            await self._take_free()
+
+    def _candidates(self) -> list[AccountConfig]:
+        allowed = self._fleet.accounts
+        return [
+            account
+            for name, account in self._config.accounts.items()
+            if (allowed is None or name in allowed)
+            and name not in self._served
+            and name not in self._lost
+        ]
+
+    async def _take_free(self) -> None:
+        cap = self._fleet.max_accounts
+        for account in self._candidates():
+            if cap is not None and len(self._served) >= cap:
+                return
+            held: list[KeyLease] = []
+            try:
+                for key in lease_keys(account):
+                    held.append(await self._leases.acquire(key))
+            except (KeyInUse, psycopg.Error) as exc:
+                # Held elsewhere, or its row is locked by a (frozen?) holder's transaction, or
+                # the database is unreachable: try again at the next heartbeat.
+                if isinstance(exc, psycopg.Error):
+                    log.info("fleet: cannot take account %r now: %s", account.name, exc)
+                for lease in held:
+                    with contextlib.suppress(psycopg.Error):
+                        await self._leases.release(lease)
+                continue
+            served = _Served(AccountFence(account.name, held))
+            self._served[account.name] = served
+            try:
+                await self._take(account, served)
+            except Exception:
+                log.exception("fleet: taking account %r failed; will retry", account.name)
+                await self._close(served)
+                self._journal.fence(account.name, None)
+                del self._served[account.name]
+                for lease in held:
+                    await self._leases.release(lease)
+
+    async def _take(self, account: AccountConfig, served: _Served) -> None:
+        name = account.name
+        fence = served.fence
+        self._journal.fence(name, fence.check_in)
+        # Continue where the last holder left off: its sequences and orders are in the journal.
+        await self._journal.adopt([name])
+        service = self._deps.service
+        await service.load_account(name)
+        guard_requests = getattr(self._factory, "guard_requests", None)
+        if guard_requests is not None:
+            guard_requests(name, fence.private_request_hook)
+        bound = await self._factory(account)
+        served.closers = list(bound.closers)
+        bound = replace(
+            bound,
+            venues={
+                venue: replace(
+                    ports,
+                    order_entry=FencedOrderEntry(ports.order_entry, fence),
+                    session_guards=[FencedGuard(g, fence) for g in ports.session_guards],
+                )
+                for venue, ports in bound.venues.items()
+            },
+        )
+        served.venues = bound
+        await self._wire(account, bound)
+        await service.reconcile(name)
+        self._refused.pop(name, None)
+        tokens = ",".join(str(lease.token) for lease in fence.leases)
+        log.info(
+            f"fleet: serving account {name!r}",
+            extra={"account": name, "lease_tokens": tokens, "holder": self.holder},
+        )
+
+    async def _lose(self, name: str, served: _Served) -> None:
+        served.fence.lost = True  # first: nothing more is sent for it from here on
+        del self._served[name]
+        self._lost.add(name)
+        log.error(
+            f"fleet: lost the key lease of account {name!r} (expired or taken by another "
+            "gateway); this gateway signs and writes nothing more for it",
+            extra={"account": name, "holder": self.holder},
+        )
+        self._refused[name] = (
+            f"account {name!r} is not served by this gateway any more: it lost the key lease"
+        )
+        await self._deps.sessions.end_account(name)
+        service = self._deps.service
+        if served.venues is not None:
+            for venue in served.venues.venues:
+                service.detach_venue(name, venue)
+        self._guards.pop(name, None)
+        await self._close(served)
+
+    @staticmethod
+    async def _close(served: _Served) -> None:
+        for close in served.closers:
+            with contextlib.suppress(Exception):
+                await close()
+        served.closers = []
+
+    async def stop_claiming(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def close_venues(self) -> None:
+        for served in self._served.values():
+            await self._close(served)
+
+    async def release(self) -> None:
+        """Give every lease up (a graceful stop: the fleet need not wait for the TTL)."""
+        await self.stop_claiming()
+        self._served.clear()
+        await self._leases.close()

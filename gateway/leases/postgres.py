@@ -1,0 +1,140 @@
+"""Key leases in PostgreSQL (table `key_leases`, created by the journal's migrations), for a
+fleet of gateways on any number of machines sharing one database.
+
+A lease lasts `ttl_s` on the database's clock and is renewed by its holder's heartbeat. A key
+is free when nobody ever held it, when its holder released it, or when its lease expired (a
+dead or frozen holder); taking it bumps the fencing token. Renewing needs the same holder and
+token and an unexpired lease: a holder that was frozen past its expiry has lost the key even if
+nobody took it yet, and must acquire it again (a new token).
+
+`valid_until` is the holder's own, conservative view: the monotonic time the acquire or renew
+was *sent* plus the TTL, so it ends before the database's expiry. A holder must not sign after
+it (see gateway/leases/fence.py). `check_in(conn, lease)` is the journal-side fence: run inside
+a write transaction, it locks the lease row (FOR SHARE, so a takeover waits for that commit)
+and fails unless the lease is still this holder's, unexpired, with the same token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import psycopg
+
+from gateway.core.leases import KeyInUse, KeyLease, LeaseLost
+
+__all__ = ["PostgresKeyLeases", "check_in"]
+
+Conn = psycopg.AsyncConnection[Any]
+
+_ACQUIRE = """
+INSERT INTO key_leases AS l (key, holder, token, expires_at)
+VALUES (%(key)s, %(holder)s, 1, now() + make_interval(secs => %(ttl)s))
+ON CONFLICT (key) DO UPDATE
+    SET holder = excluded.holder, token = l.token + 1, expires_at = excluded.expires_at
+    WHERE l.expires_at <= now()
+RETURNING token
+"""
+_RENEW = """
+UPDATE key_leases SET expires_at = now() + make_interval(secs => %(ttl)s)
+WHERE key = %(key)s AND holder = %(holder)s AND token = %(token)s AND expires_at > now()
+RETURNING token
+"""
+_RELEASE = """
+UPDATE key_leases SET expires_at = '-infinity', holder = ''
+WHERE key = %(key)s AND holder = %(holder)s AND token = %(token)s
+"""
+_CHECK = """
+SELECT 1 FROM key_leases
+WHERE key = %(key)s AND holder = %(holder)s AND token = %(token)s AND expires_at > now()
+FOR SHARE
+"""
+
+
+async def check_in(conn: Conn, lease: KeyLease) -> None:
+    """Inside a write transaction: raise LeaseLost unless `lease` still holds."""
+    cur = await conn.execute(
+        _CHECK, {"key": lease.key, "holder": lease.holder, "token": lease.token}
+    )
+    if await cur.fetchone() is None:
+        raise LeaseLost(
+            f"the lease on API key {lease.key} (token {lease.token}) is no longer ours; "
+            "nothing is written for it"
+        )
+
+
+class PostgresKeyLeases:
+    """`KeyLeases` in a shared PostgreSQL table. Create with `await PostgresKeyLeases.open()`."""
+
+    def __init__(self, conn: Conn, holder: str, ttl_s: float) -> None:
+        self._conn = conn
+        self._holder = holder
+        self._ttl = ttl_s
+        self._lock = asyncio.Lock()  # one statement at a time on the connection
+        self._held: dict[str, KeyLease] = {}
+        self._reconnect: Callable[[], Awaitable[Conn]] | None = None
+
+    @classmethod
+    async def open(
+        cls, url: str, *, password: str | None, holder: str, ttl_s: float
+    ) -> PostgresKeyLeases:
+        # A row lock held by a frozen gateway's journal transaction must not stall the
+        # heartbeat: give up after a third of the TTL and try again at the next one.
+        kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "options": f"-c lock_timeout={max(1, int(ttl_s * 1000 / 3))}",
+        }
+        if password is not None:
+            kwargs["password"] = password
+        conn: Conn = await psycopg.AsyncConnection.connect(url, **kwargs)
+        leases = cls(conn, holder, ttl_s)
+        leases._reconnect = lambda: psycopg.AsyncConnection.connect(url, **kwargs)
+        return leases
+
+    @property
+    def ttl_s(self) -> float:
+        return self._ttl
+
+    async def _one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        async with self._lock:
+            if (self._conn.closed or self._conn.broken) and self._reconnect is not None:
+                self._conn = await self._reconnect()
+            cur = await self._conn.execute(sql, params)
+            return await cur.fetchone() if cur.description is not None else None
+
+    async def acquire(self, key: str) -> KeyLease:
+        sent = time.monotonic()
+        row = await self._one(_ACQUIRE, {"key": key, "holder": self._holder, "ttl": self._ttl})
+        if row is None:
+            held = await self._one(
+                "SELECT holder FROM key_leases WHERE key = %(key)s", {"key": key}
+            )
+            raise KeyInUse(key, str(held[0]) if held else "unknown holder")
+        lease = KeyLease(key, self._holder, int(row[0]), sent + self._ttl)
+        self._held[key] = lease
+        return lease
+
+    async def renew(self, lease: KeyLease) -> KeyLease:
+        sent = time.monotonic()
+        params = {"key": lease.key, "holder": lease.holder, "token": lease.token, "ttl": self._ttl}
+        if await self._one(_RENEW, params) is None:
+            self._held.pop(lease.key, None)
+            raise LeaseLost(
+                f"the lease on API key {lease.key} (token {lease.token}) expired or was taken"
+            )
+        renewed = KeyLease(lease.key, lease.holder, lease.token, sent + self._ttl)
+        self._held[lease.key] = renewed
+        return renewed
+
+    async def release(self, lease: KeyLease) -> None:
+        self._held.pop(lease.key, None)
+        await self._one(_RELEASE, {"key": lease.key, "holder": lease.holder, "token": lease.token})
+
+    async def close(self) -> None:
+        try:
+            for lease in list(self._held.values()):
+                await self.release(lease)
+        finally:
+            await self._conn.close()
