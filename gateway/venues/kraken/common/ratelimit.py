@@ -14,6 +14,15 @@ modelled counter has decayed under the limit. If that wait is short (<= `max_wai
 sleeps; otherwise nothing is spent and `ResourceExhausted(retry_after=...)` is raised. Cancels
 are never refused: they reduce risk, so they wait up to `cancel_max_wait` and then go; a batch
 cancel does not wait at all, because Kraken accepts it even past the threshold.
+
+Headroom for cancels: everything else must leave a reserve under each limit (`cancel_reserve`
+points of a pair's trading counter: the dearest single cancel; `rest_reserve` of the REST
+counter: a CancelAll or CancelAllOrdersAfter; the Futures cancel-all cost on `/derivatives`).
+So new orders and reads can never spend the last of a budget a cancel, a cancel-all or the kill
+switch will need, and a cancel never waits behind them, only behind other cancels.
+
+A call that failed before anything was sent (connection refused: the venue never saw it) gives
+its cost back (`refund_rest`, `refund_trade`), so an outage does not use up the model.
 `observe_ratecounter` corrects a pair's model from the executions channel. The clock and sleep
 are injectable, so tests advance a fake clock instead of sleeping.
 """
@@ -143,6 +152,14 @@ def futures_cost(endpoint: str, *, batch_size: int = 0, with_last_fill_time: boo
     return FUTURES_DERIVATIVES_COSTS.get(endpoint, 2)
 
 
+# Headroom kept for cancels (see the module docstring): the dearest single cancel (an order
+# younger than 5 s), one REST-counted CancelAll / CancelAllOrdersAfter, one Futures cancel-all.
+CANCEL_RESERVE = 8.0
+REST_RESERVE = 1.0
+FUTURES_RESERVE = 25.0
+# REST-counted writes that cancel (they may use the REST reserve).
+REST_CANCEL_METHODS: frozenset[str] = frozenset({"CancelAll", "CancelAllOrdersAfter"})
+
 # Kraken's `ratecount` is an integer: within this of the model it carries no news.
 RATECOUNT_RESOLUTION = 1.0
 
@@ -181,12 +198,17 @@ class DecayingCounter:
         self._settle(now)
         self._level = max(0.0, level)
 
+    def remove(self, cost: float, now: float) -> None:
+        """Give back a spend that never reached the venue."""
+        self._settle(now)
+        self._level = max(0.0, self._level - cost)
+
 
 @dataclass(frozen=True, slots=True)
 class KrakenCounterHeadroom:
     """One counter at one moment. `pair` is set on the per-pair trading counters; `retry_after`
     while the governor refuses a call of cost 1 on this counter (the seconds it would name in
-    its RESOURCE_EXHAUSTED)."""
+    its RESOURCE_EXHAUSTED; the headroom kept for cancels counts as spent)."""
 
     name: str
     level: float
@@ -212,9 +234,13 @@ class KrakenRateHeadroom:
 
 
 def _snapshot(
-    counter: DecayingCounter, now: float, max_wait: float, pair: str | None = None
+    counter: DecayingCounter,
+    now: float,
+    max_wait: float,
+    pair: str | None = None,
+    reserve: float = 0.0,
 ) -> KrakenCounterHeadroom:
-    wait = counter.wait_for(1.0, now)
+    wait = counter.wait_for(1.0 + min(reserve, counter.limit / 2), now)
     return KrakenCounterHeadroom(
         counter.name,
         counter.level_at(now),
@@ -278,10 +304,16 @@ class KrakenRateGovernor:
         heavy_rest_cost: float = 2.0,
         safety_margin: float = 1.0,
         settle_s: float = 2.0,
+        cancel_reserve: float = CANCEL_RESERVE,
+        rest_reserve: float = REST_RESERVE,
+        futures_reserve: float = FUTURES_RESERVE,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.tier = tier
+        self._cancel_reserve = cancel_reserve
+        self._rest_reserve = rest_reserve
+        self._futures_reserve = futures_reserve
         limits = TIER_LIMITS[tier]
         self._max_wait = max_wait
         self._cancel_max_wait = cancel_max_wait
@@ -317,13 +349,20 @@ class KrakenRateGovernor:
     def _pair(self, pair: str) -> DecayingCounter:
         return self.trading.counter(pair)
 
-    async def _spend(self, counter: DecayingCounter, cost: float, max_wait: float | None) -> None:
-        """Reserve `cost` now, then wait for the counter to decay under its limit.
+    async def _spend(
+        self,
+        counter: DecayingCounter,
+        cost: float,
+        max_wait: float | None,
+        reserve: float = 0.0,
+    ) -> None:
+        """Reserve `cost` now, then wait until the counter plus `cost` is `reserve` under its
+        limit (the headroom kept for cancels; cancels pass 0).
 
         `max_wait=None` never refuses (waits at most cancel_max_wait, then proceeds anyway).
         """
         now = self._clock()
-        wait = counter.wait_for(cost, now)
+        wait = counter.wait_for(cost + min(reserve, counter.limit / 2), now)
         if max_wait is not None and wait > max_wait:
             raise ResourceExhausted(
                 f"{counter.name} budget spent; retry in {wait:.2f}s",
@@ -339,8 +378,23 @@ class KrakenRateGovernor:
         """Before a private Spot REST call named like the URL (`OpenOrders`, `Ledgers`)."""
         if method in REST_UNCOUNTED_METHODS:
             return
-        cost = self._heavy_rest_cost if method in REST_HEAVY_METHODS else 1.0
-        await self._spend(self._rest, cost, self._max_wait)
+        reserve = 0.0 if method in REST_CANCEL_METHODS else self._rest_reserve
+        await self._spend(self._rest, self._rest_cost(method), self._max_wait, reserve)
+
+    def _rest_cost(self, method: str) -> float:
+        if method in REST_UNCOUNTED_METHODS:
+            return 0.0
+        return self._heavy_rest_cost if method in REST_HEAVY_METHODS else 1.0
+
+    def refund_rest(self, method: str) -> None:
+        """The call `acquire_rest(method)` paid for never reached Kraken: give its cost back."""
+        cost = self._rest_cost(method)
+        if cost:
+            self._rest.remove(cost, self._clock())
+
+    def refund_trade(self, pair: str, cost: float) -> None:
+        """An order-entry request that `acquire_trade` paid `cost` for never reached Kraken."""
+        self._pair(pair).remove(cost, self._clock())
 
     async def acquire_trade(
         self,
@@ -349,8 +403,9 @@ class KrakenRateGovernor:
         *,
         order_ages_s: Sequence[float] = (),
         count: int = 1,
-    ) -> None:
-        """Before an order-entry request on `pair` (REST or WS; the counter is shared)."""
+    ) -> float:
+        """Before an order-entry request on `pair` (REST or WS; the counter is shared).
+        Returns the cost spent (for `refund_trade` if the request is never sent)."""
         cost = trade_cost(action, order_ages_s=order_ages_s, count=count)
         now = self._clock()
         counter = self._pair(pair)
@@ -359,10 +414,13 @@ class KrakenRateGovernor:
         self._spent_until(pair, now + counter.wait_for(cost, now))
         if action is KrakenTradeAction.BATCH_CANCEL:
             counter.add(cost, now)  # accepted past the maximum (wire 5.2): just count it
-            return
-        is_cancel = action is KrakenTradeAction.CANCEL
-        await self._spend(counter, cost, None if is_cancel else self._max_wait)
+            return cost
+        if action is KrakenTradeAction.CANCEL:
+            await self._spend(counter, cost, None)
+        else:
+            await self._spend(counter, cost, self._max_wait, self._cancel_reserve)
         self._spent_until(pair, self._clock())
+        return cost
 
     def _spent_until(self, pair: str, when: float) -> None:
         last = self.trading.last_spend
@@ -374,8 +432,10 @@ class KrakenRateGovernor:
         cost = futures_cost(
             endpoint, batch_size=batch_size, with_last_fill_time=with_last_fill_time
         )
-        is_cancel = endpoint in ("cancelorder", "cancelallorders", "cancelallordersafter")
-        await self._spend(self._futures, cost, None if is_cancel else self._max_wait)
+        if endpoint in ("cancelorder", "cancelallorders", "cancelallordersafter"):
+            await self._spend(self._futures, cost, None)
+        else:
+            await self._spend(self._futures, cost, self._max_wait, self._futures_reserve)
 
     async def acquire_futures_history(self, cost: float = 1.0) -> None:
         await self._spend(self._history, cost, self._max_wait)
@@ -414,11 +474,12 @@ class KrakenRateGovernor:
         wait = self._max_wait
         return KrakenRateHeadroom(
             tier=self.tier,
-            rest=_snapshot(self._rest, now, wait),
+            rest=_snapshot(self._rest, now, wait, reserve=self._rest_reserve),
             trading=tuple(
-                _snapshot(c, now, wait, pair) for pair, c in self.trading.counters.items()
+                _snapshot(c, now, wait, pair, self._cancel_reserve)
+                for pair, c in self.trading.counters.items()
             ),
-            futures=_snapshot(self._futures, now, wait),
+            futures=_snapshot(self._futures, now, wait, reserve=self._futures_reserve),
             futures_history=_snapshot(self._history, now, wait),
         )
 

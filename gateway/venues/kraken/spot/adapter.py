@@ -76,7 +76,7 @@ from gateway.venues.kraken.spot.parse import (
     ws_response_error,
 )
 from gateway.venues.kraken.spot.reconcile import KrakenSpotReconciler
-from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
+from gateway.venues.kraken.spot.rest import KrakenSpotRestClient, not_sent
 from gateway.venues.kraken.spot.wire_values import VENUE
 from gateway.venues.kraken.spot.ws import JsonMessage, KrakenSpotPrivateWs, KrakenSpotWsNotSent
 
@@ -229,6 +229,17 @@ class KrakenSpotVenue:
                 return msg.get("result")
         return await rest()
 
+    async def _send_spent(
+        self, pair: str, cost: float, ws_method: str, ws_params: dict[str, Any], rest: _Send
+    ) -> Any:
+        """`_send` of a request whose trading cost is paid: given back if it never left."""
+        try:
+            return await self._send(ws_method, ws_params, rest)
+        except Unavailable as exc:
+            if not_sent(exc):
+                self._governor.refund_trade(pair, cost)
+            raise
+
     def _check_status(self, post_only: bool) -> None:
         refusal = _STATUS_REFUSALS.get(self.system_status)
         if refusal is None and self.system_status == "post_only" and not post_only:
@@ -242,8 +253,10 @@ class KrakenSpotVenue:
         await self._await_ready()
         self._check_status(request.post_only)
         cl = await self.ids.cl_ord_id_for(request.client_order_id)
-        await self._governor.acquire_trade(instrument.symbol, KrakenTradeAction.ADD)
-        result = await self._send(
+        cost = await self._governor.acquire_trade(instrument.symbol, KrakenTradeAction.ADD)
+        result = await self._send_spent(
+            instrument.symbol,
+            cost,
             "add_order",
             build_ws_add_order_params(request, instrument, cl_ord_id=cl),
             lambda: self._rest.write(
@@ -280,10 +293,12 @@ class KrakenSpotVenue:
         instrument = chunk[0][1]
         self._check_status(all(r.post_only for r in requests))
         cls = [await self.ids.cl_ord_id_for(r.client_order_id) for r in requests]
-        await self._governor.acquire_trade(
+        cost = await self._governor.acquire_trade(
             instrument.symbol, KrakenTradeAction.BATCH_ADD, count=len(chunk)
         )
-        result = await self._send(
+        result = await self._send_spent(
+            instrument.symbol,
+            cost,
             "batch_add",
             build_ws_batch_add_params(requests, instrument, cl_ord_ids=cls),
             lambda: self._rest.write(

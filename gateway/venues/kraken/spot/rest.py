@@ -137,6 +137,8 @@ class KrakenSpotRestClient:
             try:
                 response = await self._http.post(self._base + path, content=body, headers=headers)
             except httpx.HTTPError as exc:
+                if _never_sent(exc):
+                    self.governor.refund_rest(method)  # Kraken never saw it: nothing spent
                 raise _transport_error(exc, after_send=after_send) from None
         try:
             return parse_rest_response(
@@ -160,14 +162,24 @@ class KrakenSpotRestClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _never_sent(exc: httpx.HTTPError) -> bool:
+    """Failing to connect proves nothing was sent; anything later does not."""
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+def not_sent(exc: BaseException) -> bool:
+    """`exc` (from a REST call) says the request never reached Kraken."""
+    return isinstance(exc, Unavailable) and exc.metadata.get("sent") == "false"
+
+
 def _transport_error(exc: httpx.HTTPError, *, after_send: bool) -> GatewayError:
     """No Kraken answer. Failing to connect proves nothing was sent; anything later does not."""
     kind = type(exc).__name__
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+    if _never_sent(exc):
         return Unavailable(
             f"Kraken unreachable ({kind})",
             ErrorReason.VENUE_UNAVAILABLE,
-            metadata={"retryable": "true"},
+            metadata={"retryable": "true", "sent": "false"},
         )
     if after_send:
         return OutcomeUnknown(

@@ -10,6 +10,7 @@ import pytest
 from gateway.core.errors import ResourceExhausted
 from gateway.core.model import RateBudget
 from gateway.venues.kraken.common.ratelimit import (
+    CANCEL_RESERVE,
     KrakenRateGovernor,
     KrakenTier,
     KrakenTradeAction,
@@ -98,7 +99,7 @@ async def test_a_refusing_budget_names_the_delay_the_governor_refuses_with() -> 
     eth = by_key(spot_rate_budgets(g.headroom(), "kraken"))[("spot_trading", "ETH/USD")]
 
     assert eth.used == Decimal(500) and eth.headroom == 0  # over the limit: no headroom
-    assert eth.retry_after_s == pytest.approx((500 + 1 - 179) / 3.75)
+    assert eth.retry_after_s == pytest.approx((500 + 1 + CANCEL_RESERVE - 179) / 3.75)
     with pytest.raises(ResourceExhausted) as refused:
         await g.acquire_trade("ETH/USD", KrakenTradeAction.ADD)
     assert refused.value.retry_after == pytest.approx(eth.retry_after_s)
@@ -109,8 +110,10 @@ async def test_a_refusing_budget_names_the_delay_the_governor_refuses_with() -> 
 async def test_a_wait_short_enough_to_absorb_is_not_a_refusal() -> None:
     t = FakeTime()
     g = governor(t)
-    g.observe_venue_rate_limited("BTC/USD")  # counter at its limit: the next add waits 0.27 s
+    # At the line new orders may not cross (the cancel reserve under the limit): the next add
+    # waits 0.27 s.
+    g.observe_ratecounter(Decimal(179 - CANCEL_RESERVE), "BTC/USD")
     btc = by_key(spot_rate_budgets(g.headroom(), "kraken"))[("spot_trading", "BTC/USD")]
-    assert btc.headroom == 0 and btc.retry_after_s is None
+    assert btc.headroom == CANCEL_RESERVE and btc.retry_after_s is None
     await g.acquire_trade("BTC/USD", KrakenTradeAction.ADD)  # absorbed, not refused
     assert t.now == pytest.approx(1 / 3.75)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from gateway.core.errors import ErrorReason, ResourceExhausted
 from gateway.venues.kraken.common.ratelimit import (
+    CANCEL_RESERVE,
     KrakenPairCounters,
     KrakenRateGovernor,
     KrakenTier,
@@ -38,6 +39,9 @@ class FakeTime:
         self.now += seconds
 
 
+NO_RESERVES: dict[str, float] = {"cancel_reserve": 0, "rest_reserve": 0, "futures_reserve": 0}
+
+
 def governor(
     t: FakeTime,
     tier: KrakenTier = KrakenTier.INTERMEDIATE,
@@ -45,12 +49,16 @@ def governor(
     max_wait: float = 2.0,
     cancel_max_wait: float = 10.0,
     settle_s: float = 2.0,
+    reserves: bool = False,
 ) -> KrakenRateGovernor:
+    """Without `reserves`, no headroom is kept for cancels (the cost mechanics alone)."""
+    kept = {} if reserves else NO_RESERVES
     return KrakenRateGovernor(
         tier,
         max_wait=max_wait,
         cancel_max_wait=cancel_max_wait,
         settle_s=settle_s,
+        **kept,
         clock=t.clock,
         sleep=t.sleep,
     )
@@ -138,7 +146,9 @@ async def test_concurrent_waiters_queue_fifo() -> None:
         t.sleeps.append(seconds)
         await asyncio.sleep(0)
 
-    g = KrakenRateGovernor(KrakenTier.PRO, max_wait=100.0, clock=t.clock, sleep=concurrent_sleep)
+    g = KrakenRateGovernor(
+        KrakenTier.PRO, max_wait=100.0, clock=t.clock, sleep=concurrent_sleep, **NO_RESERVES
+    )
     for _ in range(19):
         await g.acquire_rest("Balance")
     await asyncio.gather(*(g.acquire_rest("Balance") for _ in range(3)))
@@ -186,7 +196,12 @@ async def test_a_reservation_waiting_for_decay_is_not_corrected_away() -> None:
         await release.wait()
 
     g = KrakenRateGovernor(
-        KrakenTier.PRO, max_wait=100.0, settle_s=2.0, clock=t.clock, sleep=held_sleep
+        KrakenTier.PRO,
+        max_wait=100.0,
+        settle_s=2.0,
+        clock=t.clock,
+        sleep=held_sleep,
+        **NO_RESERVES,
     )
     limit = 179  # PRO: Kraken's 180 less the safety margin
     await g.acquire_trade("P", A.BATCH_ADD, count=int(2 * limit))  # the counter is full
@@ -264,13 +279,61 @@ async def test_keys_of_one_account_share_the_trading_counter() -> None:
     t = FakeTime()
     shared = KrakenPairCounters(60, 1.0, clock=t.clock)
     a = KrakenRateGovernor(
-        KrakenTier.STARTER, trading=shared, max_wait=0, clock=t.clock, sleep=t.sleep
+        KrakenTier.STARTER,
+        trading=shared,
+        max_wait=0,
+        clock=t.clock,
+        sleep=t.sleep,
+        **NO_RESERVES,
     )
     b = KrakenRateGovernor(
-        KrakenTier.STARTER, trading=shared, max_wait=0, clock=t.clock, sleep=t.sleep
+        KrakenTier.STARTER,
+        trading=shared,
+        max_wait=0,
+        clock=t.clock,
+        sleep=t.sleep,
+        **NO_RESERVES,
     )
     await a.acquire_trade("P", A.BATCH_ADD, count=118)  # 59 = threshold - margin
     with pytest.raises(ResourceExhausted):
         await b.acquire_trade("P", A.ADD)
     await b.acquire_rest("Balance")  # REST counters stay per key
     assert a.headroom().rest.level == 0 and b.headroom().rest.level == 1
+
+
+async def test_new_orders_leave_headroom_for_a_cancel() -> None:
+    """New orders may not spend the last of a pair's budget: a cancel of the youngest order
+    (the dearest) then goes at once, never waiting behind them."""
+    t = FakeTime()
+    g = governor(t, max_wait=0.0, reserves=True)
+    limit = g.trading.counter("BTC/USD").limit
+    adds = 0
+    with pytest.raises(ResourceExhausted):
+        while True:
+            await g.acquire_trade("BTC/USD", A.ADD)
+            adds += 1
+    assert adds == limit - CANCEL_RESERVE  # the reserve is left
+    await g.acquire_trade("BTC/USD", A.CANCEL, order_ages_s=[0.0])  # 8 points: the whole reserve
+    assert t.sleeps == []  # the cancel did not wait
+
+
+async def test_reads_leave_the_rest_counter_for_cancel_all() -> None:
+    t = FakeTime()
+    g = governor(t, max_wait=0.0, reserves=True)
+    with pytest.raises(ResourceExhausted):
+        while True:
+            await g.acquire_rest("OpenOrders")
+    await g.acquire_rest("CancelAllOrdersAfter")  # the kill switch / dead man still goes out
+    assert t.sleeps == []
+
+
+async def test_a_call_that_never_reached_kraken_gives_its_cost_back() -> None:
+    t = FakeTime()
+    g = governor(t)
+    await g.acquire_rest("TradesHistory")
+    cost = await g.acquire_trade("BTC/USD", A.ADD)
+    g.refund_rest("TradesHistory")
+    g.refund_trade("BTC/USD", cost)
+    room = g.headroom()
+    assert room.rest.level == 0
+    assert room.trading[0].level == 0
