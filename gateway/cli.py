@@ -245,7 +245,8 @@ async def embedded_simulator(
     config: GatewayConfig, *, port: int = 0, seed: int = 0
 ) -> AsyncIterator[EmbeddedSimulator | None]:
     """Start the simulator when an account trades on it: the first such account signs with
-    the documented demo keys, any further one with a key of its own (fresh random secret)."""
+    the documented demo keys (Spot and Futures), any further one with keys of its own (fresh
+    random secrets)."""
     names = [a.name for a in config.accounts.values() if a.trades_on is AccountVenue.SIMULATOR]
     if not names:
         yield None
@@ -254,6 +255,7 @@ async def embedded_simulator(
     sim_app = importlib.import_module("simulator.app")
     accounts = sim_accounts.demo_accounts()
     keys = {names[0]: (sim_accounts.DEMO_SPOT_KEY, sim_accounts.DEMO_SPOT_SECRET)}
+    futures_keys = {names[0]: (sim_accounts.DEMO_FUTURES_KEY, sim_accounts.DEMO_FUTURES_SECRET)}
     for i, name in enumerate(names[1:], start=1):
         account_id = f"AA00GWSIM{i:05d}"
         accounts.add_account(
@@ -265,20 +267,28 @@ async def embedded_simulator(
                 futures_balances=dict(sim_accounts.DEMO_FUTURES_BALANCES),
             )
         )
-        key = f"krakengw-sim-{name}-key"
-        secret = base64.b64encode(secrets.token_bytes(64)).decode()
-        accounts.add_key(
-            sim_accounts.KrakenApiKey(key, secret, account_id, sim_accounts.KEY_PERMISSIONS)
-        )
-        keys[name] = (key, secret)
+        for venue, table in (("spot", keys), ("futures", futures_keys)):
+            key = f"krakengw-sim-{name}-{venue}-key"
+            secret = base64.b64encode(secrets.token_bytes(64)).decode()
+            accounts.add_key(
+                sim_accounts.KrakenApiKey(
+                    key, secret, account_id, sim_accounts.KEY_PERMISSIONS, venue=venue
+                )
+            )
+            table[name] = (key, secret)
     server = sim_app.SimulatorServer("127.0.0.1", port, accounts=accounts, seed=seed)
     async with server:
-        yield attach_simulator(server, keys)
+        yield attach_simulator(server, keys, futures_keys)
 
 
-def attach_simulator(server: Any, keys: dict[str, tuple[str, str]]) -> EmbeddedSimulator:
+def attach_simulator(
+    server: Any,
+    keys: dict[str, tuple[str, str]],
+    futures_keys: dict[str, tuple[str, str]] | None = None,
+) -> EmbeddedSimulator:
     """A running `simulator.app.SimulatorServer` as the gateway's simulator venue: `keys` maps
-    each gateway account that trades on it to the (api key, secret) it signs with."""
+    each gateway account that trades on it to the (api key, secret) it signs with on Spot,
+    `futures_keys` (optional) to the one it signs with on Futures."""
     from gateway.venues.factory import SimulatorLink
 
     link = SimulatorLink(
@@ -286,6 +296,8 @@ def attach_simulator(server: Any, keys: dict[str, tuple[str, str]]) -> EmbeddedS
         ws_public_url=server.spot_ws_public_url,
         ws_private_url=server.spot_ws_private_url,
         keys=keys,
+        futures_ws_url=server.futures_ws_url,
+        futures_keys=dict(futures_keys or {}),
     )
     return EmbeddedSimulator(server=server, link=link)
 

@@ -20,11 +20,13 @@ files (which must not be readable by group or others) or from environment variab
 instead give the sha256 of their token: the gateway only ever verifies tokens, so it does not need
 to hold the plain token, and the config file can then be shared or checked in safely.
 
-Where an account trades (`venue`): `kraken` (needs `spot` keys; the `[kraken]` URLs, real Kraken
-unless overridden), `simulator` (no keys: the local Kraken simulator that `kraken-gateway serve`
-embeds, with its demo keys) or `paper` (no keys: the in-process paper venue). Left out, it is
-`kraken` for an account with keys and `paper` for one without. All accounts of one gateway
-trade on the same kind (they share the venue id `kraken`).
+Where an account trades (`venue`): `kraken` (needs `spot` keys, `futures` keys or both: Kraken
+Spot with the first at the `[kraken.spot]` URLs, Kraken Futures with the second at the
+`[kraken.futures]` URLs, real Kraken unless overridden), `simulator` (no keys: the local Kraken
+simulator that `kraken-gateway serve` embeds, Spot and Futures with its demo keys) or `paper`
+(no keys: the in-process paper venue). Left out, it is `kraken` for an account with keys and
+`paper` for one without. All accounts of one gateway trade on the same kind (they share the
+venue ids `kraken` and `krakenfutures`).
 """
 
 from __future__ import annotations
@@ -547,9 +549,7 @@ def _parse_account(
     perms = _permissions(t.get("permissions", ["read", "trade"]), f"{where}.permissions")
     spot = t.get("spot")
     fut = t.get("futures")
-    venue = _venue(
-        t, where, has_spot=spot is not None, has_keys=spot is not None or fut is not None
-    )
+    venue = _venue(t, where, has_keys=spot is not None or fut is not None)
     return AccountConfig(
         venue=venue,
         name=name,
@@ -565,9 +565,7 @@ def _parse_account(
     )
 
 
-def _venue(
-    t: Mapping[str, Any], where: str, *, has_spot: bool, has_keys: bool
-) -> AccountVenue | None:
+def _venue(t: Mapping[str, Any], where: str, *, has_keys: bool) -> AccountVenue | None:
     if "venue" not in t:
         return None
     name = _str(t, where, "venue", None)
@@ -576,8 +574,11 @@ def _venue(
     except ValueError:
         known = [v.value for v in AccountVenue]
         raise ConfigError(f"{where}.venue must be one of {known}, not {name!r}") from None
-    if venue is AccountVenue.KRAKEN and not has_spot:
-        raise ConfigError(f'{where}: venue "kraken" needs spot keys (spot = {{...}})')
+    if venue is AccountVenue.KRAKEN and not has_keys:
+        raise ConfigError(
+            f'{where}: venue "kraken" needs spot or futures keys '
+            "(spot = {...} and/or futures = {...})"
+        )
     if venue is not AccountVenue.KRAKEN and has_keys:
         raise ConfigError(
             f'{where}: venue "{venue.value}" uses no Kraken keys; remove spot/futures '

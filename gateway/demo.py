@@ -46,7 +46,7 @@ COLUMNS = (
     ("order", 9),
     ("exec_type", 15),
     ("ord_status", 16),
-    ("symbol", 8),
+    ("symbol", 11),
     ("side", 4),
     ("qty", 6),
     ("price", 10),

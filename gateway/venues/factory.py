@@ -29,6 +29,7 @@ from gateway.core.ports import AccountVenues, JournalPort, VenuePorts
 from gateway.journal.opening import open_journal
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.ratelimit import KrakenTier
+from gateway.venues.kraken.futures.factory import build_kraken_futures_venue
 from gateway.venues.kraken.spot.factory import build_kraken_spot_venue
 from gateway.venues.kraken.spot.rest import DEFAULT_TIMEOUT_S
 from gateway.venues.paper import PaperMarket, paper_account_venues
@@ -54,6 +55,8 @@ class SimulatorLink:
     ws_private_url: str
     keys: Mapping[str, tuple[str, str]] = field(repr=False)
     tier: str = "intermediate"
+    futures_ws_url: str = ""  # the Futures REST API shares `rest_url`'s host
+    futures_keys: Mapping[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return f"SimulatorLink(rest_url={self.rest_url!r}, accounts={sorted(self.keys)!r})"
@@ -101,25 +104,29 @@ class GatewayVenues:
         return paper_account_venues(self._paper, account.name)
 
     async def _kraken_venues(self, account: AccountConfig) -> AccountVenues:
-        where = f"accounts.{account.name}"
-        if account.spot_key is None:
-            raise ConfigError(
-                f"{where} has no spot keys; only the Kraken Spot adapter is wired in so far "
-                "(a Futures adapter does not exist yet)"
+        if account.spot_key is None and account.futures_key is None:
+            raise ConfigError(f"accounts.{account.name} has neither spot nor futures keys")
+        k = self._kraken
+        spot = None
+        if account.spot_key is not None:
+            spot = KrakenCredentials(
+                account.spot_key.key.reveal(), account.spot_key.secret.reveal()
             )
+        futures = None
         if account.futures_key is not None:
-            log.warning(
-                "futures keys are not used yet (no Kraken Futures adapter)",
-                extra={"account": account.name},
+            futures = KrakenCredentials(
+                account.futures_key.key.reveal(), account.futures_key.secret.reveal()
             )
-        k = self._kraken.spot
-        return await self._spot(
+        return await self._both(
             account,
-            KrakenCredentials(account.spot_key.key.reveal(), account.spot_key.secret.reveal()),
-            rest_url=k.rest_url,
-            ws_public_url=k.ws_public_url,
-            ws_private_url=k.ws_private_url,
-            tier=k.tier,
+            spot=spot,
+            futures=futures,
+            rest_url=k.spot.rest_url,
+            ws_public_url=k.spot.ws_public_url,
+            ws_private_url=k.spot.ws_private_url,
+            tier=k.spot.tier,
+            futures_rest_url=k.futures.rest_url,
+            futures_ws_url=k.futures.ws_url,
         )
 
     async def _simulator_venues(self, account: AccountConfig) -> AccountVenues:
@@ -130,14 +137,86 @@ class GatewayVenues:
         if account.name not in link.keys:
             raise ConfigError(f"{where}: the embedded simulator has no key for this account")
         api_key, secret = link.keys[account.name]
-        return await self._spot(
+        futures_key = link.futures_keys.get(account.name)
+        return await self._both(
             account,
-            KrakenCredentials(api_key, secret),
+            spot=KrakenCredentials(api_key, secret),
+            futures=KrakenCredentials(*futures_key) if futures_key else None,
             rest_url=link.rest_url,
             ws_public_url=link.ws_public_url,
             ws_private_url=link.ws_private_url,
             tier=link.tier,
+            futures_rest_url=link.rest_url,
+            futures_ws_url=link.futures_ws_url,
         )
+
+    async def _both(
+        self,
+        account: AccountConfig,
+        *,
+        spot: KrakenCredentials | None,
+        futures: KrakenCredentials | None,
+        rest_url: str,
+        ws_public_url: str,
+        ws_private_url: str,
+        tier: str,
+        futures_rest_url: str,
+        futures_ws_url: str,
+    ) -> AccountVenues:
+        """The port sets of an account's keys: Spot, Futures or both (one stream)."""
+        ports: list[VenuePorts] = []
+        closers: list[Callable[[], Awaitable[None]]] = []
+        try:
+            if spot is not None:
+                built = await self._spot(
+                    account,
+                    spot,
+                    rest_url=rest_url,
+                    ws_public_url=ws_public_url,
+                    ws_private_url=ws_private_url,
+                    tier=tier,
+                )
+                ports += built.venues.values()
+                closers += built.closers
+            if futures is not None:
+                built = await self._futures(
+                    account, futures, rest_url=futures_rest_url, ws_url=futures_ws_url
+                )
+                ports += built.venues.values()
+                closers += built.closers
+        except BaseException:
+            for close in closers:
+                await close()
+            raise
+        return AccountVenues.of(*ports, closers=closers)
+
+    async def _futures(
+        self, account: AccountConfig, credentials: KrakenCredentials, *, rest_url: str, ws_url: str
+    ) -> AccountVenues:
+        if self._journal is None:
+            raise RuntimeError("GatewayVenues needs journal_factory=venues.open_journal")
+        bundle = await build_kraken_futures_venue(
+            account=account.name,
+            credentials=credentials,
+            journal=self._journal,
+            rest_url=rest_url,
+            ws_url=ws_url,
+            dead_man_switch=self._kraken.dead_man_switch,
+            dead_man_timeout_s=self._kraken.dead_man_timeout_s,
+            dead_man_refresh_s=self._kraken.dead_man_refresh_s,
+        )
+        log.info(
+            "kraken futures venue ready",
+            extra={"account": account.name, "rest_url": rest_url, "key_id": credentials.key_id},
+        )
+        futures = VenuePorts(
+            order_entry=bundle.venue,
+            account=bundle.venue,
+            instruments=bundle.venue,
+            market_data=bundle.market_data,
+            session_guards=[bundle.dead_man] if bundle.dead_man is not None else [],
+        )
+        return AccountVenues.of(futures, closers=[bundle.close])
 
     async def _spot(
         self,

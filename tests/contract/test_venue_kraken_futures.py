@@ -17,7 +17,7 @@ from gateway.core.ports import JournalPort
 from gateway.venues.kraken.futures.factory import build_kraken_futures_venue
 from simulator.app import SimulatorServer
 from tests.contract.venue_suite import OpenedVenue, VenueSuite
-from tests.integration.kraken_futures.conftest import (
+from tests.integration.venues.kraken.futures.conftest import (
     MAKER,
     SYMBOL,
     TRADER,

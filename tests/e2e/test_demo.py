@@ -46,4 +46,7 @@ async def test_demo_exits_0_and_prints_the_reports(tmp_path: Path) -> None:
     sequences = [int(row[0]) for row in rows]
     assert sequences == list(range(1, len(sequences) + 1))
     assert "demo complete" in text
+    # The futures section: a perpetual order filled, and the reduce-only close left it flat.
+    assert any(row[4:5] == ["BTC/USD:USD"] and row[2] == "FILL" for row in rows)
+    assert "position BTC/USD:USD after the reduce-only close: 0" in text
     assert list(tmp_path.iterdir()) == []

@@ -7,7 +7,7 @@
   `CANCEL_ACCEPTED` say which statuses mean "done"; every other status must be in the table,
   and one that is in neither raises `KrakenParseError` (the adapter then settles by query).
 
-Specs reuse the Spot classifier's `KrakenErrorSpec` (class, reason, retryable, ambiguous).
+Specs and the error building are the common classifier's (`common/errors.py`).
 """
 
 from __future__ import annotations
@@ -19,28 +19,21 @@ from gateway.core.errors import (
     ErrorReason,
     GatewayError,
     InvalidArgument,
-    OutcomeUnknown,
     ResourceExhausted,
     Unauthenticated,
     Unavailable,
     VenueRejected,
 )
-from gateway.venues.kraken.common.errors import KrakenErrorSpec
+from gateway.venues.kraken.common.errors import (
+    UNKNOWN_ERROR_SPEC,
+    KrakenErrorSpec,
+    gateway_error,
+)
+from gateway.venues.kraken.common.errors import spec as _s
 from gateway.venues.kraken.futures.wire_values import KrakenParseError
 
 R = ErrorReason
-
-
-def _s(
-    cls: type[GatewayError],
-    reason: ErrorReason,
-    *,
-    retryable: bool = False,
-    ambiguous: bool = False,
-    retry_after: float | None = None,
-) -> KrakenErrorSpec:
-    return KrakenErrorSpec(cls, reason, retryable, ambiguous, retry_after)
-
+VENUE_NAME = "Kraken Futures"
 
 _REJECT = VenueRejected
 _AMBIGUOUS = _s(Unavailable, R.VENUE_UNAVAILABLE, retryable=True, ambiguous=True)
@@ -114,34 +107,13 @@ SEND_ACCEPTED = frozenset({"placed", "partiallyFilled", "filled", "cancelled"})
 EDIT_ACCEPTED = frozenset({"edited"})
 CANCEL_ACCEPTED = frozenset({"cancelled"})
 
-UNKNOWN_ERROR_SPEC = _s(VenueRejected, R.VENUE_REJECTED_OTHER)
-
-
-def _build(spec: KrakenErrorSpec, text: str, *, after_send: bool) -> GatewayError:
-    metadata = {"venue_error": text}
-    if spec.retryable:
-        metadata["retryable"] = "true"
-    if after_send and spec.ambiguous:
-        return OutcomeUnknown(
-            "Kraken Futures reported an internal error; the outcome is being resolved",
-            R.VENUE_TIMEOUT,
-            metadata=metadata,
-            venue_text=text,
-        )
-    return spec.error_class(
-        f"Kraken Futures: {text}",
-        spec.reason,
-        metadata=metadata,
-        retry_after=spec.retry_after,
-        venue_text=text,
-    )
-
 
 def futures_error(code: str, *, after_send: bool = False) -> GatewayError:
     """The GatewayError for an envelope `error` string (ambiguous ones become OutcomeUnknown
     after a send)."""
     text = code.strip()
-    return _build(FUTURES_ERROR_TABLE.get(text, UNKNOWN_ERROR_SPEC), text, after_send=after_send)
+    found = FUTURES_ERROR_TABLE.get(text, UNKNOWN_ERROR_SPEC)
+    return gateway_error(found, text, venue=VENUE_NAME, after_send=after_send)
 
 
 def status_error(status: str, accepted: frozenset[str]) -> GatewayError | None:
@@ -152,4 +124,4 @@ def status_error(status: str, accepted: frozenset[str]) -> GatewayError | None:
     spec = FUTURES_STATUS_TABLE.get(status)
     if spec is None:
         raise KrakenParseError(f"unknown Kraken Futures order status {status!r}")
-    return _build(spec, status, after_send=False)
+    return gateway_error(spec, status, venue=VENUE_NAME)

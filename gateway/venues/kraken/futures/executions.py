@@ -3,25 +3,24 @@ fills de-duplicated by fill id whatever their source (WS feed, WS snapshot, REST
 
 `KrakenFuturesOrderIds` keeps the cliOrdId -> client id mapping (the journal holds the ones that
 had to become UUIDs, under venue `krakenfutures`) and the orders this key has live by Kraken
-order id. `KrakenFuturesFeed` pushes events in venue order into the core's sink, each fill once,
-and swallows the echoes of the gateway's own amends and replace-cancels (the core learns those
-from the request's answer).
+order id. `KrakenFuturesFeed` pushes events in venue order into the core's sink, each fill once
+(the common `KrakenFills`), and swallows the echoes of the gateway's own amends and
+replace-cancels (the core learns those from the request's answer).
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from gateway.core.events import OrderAmended, OrderCanceled, OrderFilled, VenueEvent
 from gateway.core.ports import JournalPort
+from gateway.venues.kraken.common.fills import KrakenFills
 from gateway.venues.kraken.futures.order_params import kraken_futures_cli_ord_id
 from gateway.venues.kraken.futures.wire_values import VENUE
-
-SEEN_FILLS_MAX = 200_000
 
 Emit = Callable[[VenueEvent], Awaitable[None]]
 
@@ -93,8 +92,7 @@ class KrakenFuturesFeed:
     def __init__(self, ids: KrakenFuturesOrderIds, emit: Emit) -> None:
         self._ids = ids
         self._emit = emit
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self.last_fill_time: datetime | None = None
+        self.fills = KrakenFills(self.normalise, emit)
         self.expect_amended: Counter[str] = Counter()
         self.replacing: set[str] = set()
 
@@ -107,22 +105,16 @@ class KrakenFuturesFeed:
             return replace(event, client_order_id=client)
         return event
 
+    @property
+    def last_fill_time(self) -> datetime | None:
+        return self.fills.last_fill_time
+
     async def emit_fill(self, fill: OrderFilled) -> None:
-        if fill.trade_id in self._seen:
-            return
-        self._seen[fill.trade_id] = None
-        if len(self._seen) > SEEN_FILLS_MAX:
-            self._seen.popitem(last=False)
-        if fill.venue_time is not None and (
-            self.last_fill_time is None or fill.venue_time > self.last_fill_time
-        ):
-            self.last_fill_time = fill.venue_time
-        await self._emit(await self.normalise(fill))
+        await self.fills.emit_one(fill)
 
     async def emit_fills(self, fills: Iterable[OrderFilled]) -> None:
         """Oldest first (stable: equal times keep the venue's order), each fill id once."""
-        for fill in sorted(fills, key=lambda f: f.venue_time.timestamp() if f.venue_time else 0.0):
-            await self.emit_fill(fill)
+        await self.fills.emit(fills)
 
     async def emit(self, event: VenueEvent) -> None:
         """An order event; the gateway's own amend / replace-cancel echoes are swallowed."""

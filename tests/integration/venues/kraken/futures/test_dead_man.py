@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from simulator.app import SimulatorServer
-from tests.integration.kraken_futures.conftest import WAIT_S, start_harness
+from tests.integration.venues.kraken.futures.conftest import WAIT_S, start_harness
 
 
 def _armed_accounts(sim: SimulatorServer) -> set[str]:

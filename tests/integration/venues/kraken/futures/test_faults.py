@@ -15,7 +15,7 @@ from gateway.core.model import (
     OrdStatus,
     Side,
 )
-from tests.integration.kraken_futures.conftest import SYMBOL, WAIT_S, FuturesHarness
+from tests.integration.venues.kraken.futures.conftest import SYMBOL, WAIT_S, FuturesHarness
 from tests.integration.venues.kraken.spot.conftest import set_faults
 
 

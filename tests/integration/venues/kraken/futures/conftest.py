@@ -1,7 +1,8 @@
 """The Kraken Futures adapter against the in-process simulator on 127.0.0.1:0, through the core.
 
-Accounts (simulator side): `ftrader` (the gateway's futures key) and `fmaker` (a second futures
-key the tests drive over plain REST). Secrets are derived from the names: test-only values.
+Accounts (simulator side): `ftrader` and `fmaker`, each with a futures key and a spot key
+(`fmaker`'s futures key is also driven over plain REST). Secrets are derived from the names:
+test-only values, registered with the suite-wide log scan.
 
 `FuturesHarness` = simulator + SQLite journal in tmp_path + TradingService + the venue built by
 `build_kraken_futures_venue`, attached to the core; `Reports` (shared with the Spot tests)
@@ -57,24 +58,32 @@ def futures_key(name: str) -> tuple[str, str]:
     return f"test-futures-key-{name}", secret.decode()
 
 
+def spot_key(name: str) -> tuple[str, str]:
+    secret = base64.b64encode(hashlib.sha512(f"test-only-spot-{name}".encode()).digest())
+    return f"test-spot-key-{name}", secret.decode()
+
+
 for _name in (TRADER, MAKER):
     # The suite-wide log scan (tests/conftest.py) then fails the run if one ever shows up.
     register_secret(futures_key(_name)[1])
+    register_secret(spot_key(_name)[1])
 
 
 def futures_accounts(names: list[str]) -> KrakenAccounts:
     raw: dict[str, Any] = {"accounts": []}
     for i, name in enumerate(names):
         key, secret = futures_key(name)
+        skey, ssecret = spot_key(name)
         raw["accounts"].append(
             {
                 "id": f"FF{i:012d}",
                 "name": name,
                 "tier": "pro",
-                "balances": {"ZUSD": "1000000"},
+                "balances": {"ZUSD": "1000000", "XXBT": "100"},
                 "futures_balances": {"USD": "10000000", "XBT": "100"},
                 "keys": [
-                    {"key": key, "secret": secret, "permissions": ["all"], "venue": "futures"}
+                    {"key": key, "secret": secret, "permissions": ["all"], "venue": "futures"},
+                    {"key": skey, "secret": ssecret, "permissions": ["all"], "venue": "spot"},
                 ],
             }
         )

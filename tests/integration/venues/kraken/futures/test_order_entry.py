@@ -19,7 +19,7 @@ from gateway.core.model import (
     TimeInForce,
     TriggerReference,
 )
-from tests.integration.kraken_futures.conftest import SYMBOL, FuturesHarness
+from tests.integration.venues.kraken.futures.conftest import SYMBOL, FuturesHarness
 
 
 async def test_instruments_and_ticker(harness: FuturesHarness) -> None:

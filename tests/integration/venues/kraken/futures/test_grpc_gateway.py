@@ -1,0 +1,269 @@
+"""The real gateway (GatewayApp: gRPC server, sessions, SQLite journal) with Kraken Futures
+wired in, against the simulator, driven by the Python client: an account with a spot key and
+a futures key trades BTC/USD and BTC/USD:USD on one execution stream; an account with only a
+futures key trades futures; every order type, amend, cancel, batch, cancel-all, the reduce-only
+refusal and positions after fills, all through gRPC."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from gateway.app import GatewayApp
+from gateway.config import load_config
+from gateway.venues.factory import GatewayVenues
+from krakengw import AsyncClient, ExecType, ExecutionReport, KrakenGwError, OrdStatus, order_spec
+from simulator.app import SimulatorServer
+from tests.integration.venues.kraken.futures.conftest import (
+    MAKER,
+    TRADER,
+    WAIT_S,
+    futures_key,
+    spot_key,
+)
+
+FUT = "krakenfutures"
+PERP = "BTC/USD:USD"
+QTY = Decimal("0.01")
+
+CONFIG = """
+[server]
+listen = "127.0.0.1:0"
+data_dir = "data"
+
+[kraken]
+dead_man_switch = false
+
+[kraken.spot]
+rest_url = "@REST@"
+ws_public_url = "@WS_PUBLIC@"
+ws_private_url = "@WS_PRIVATE@"
+tier = "pro"
+
+[kraken.futures]
+rest_url = "@REST@"
+ws_url = "@WS_FUTURES@"
+
+[accounts.both]
+permissions = ["read", "trade"]
+spot = { key_env = "SPOT_KEY", secret_env = "SPOT_SECRET" }
+futures = { key_env = "FUT_KEY", secret_env = "FUT_SECRET" }
+
+[accounts.fonly]
+permissions = ["read", "trade"]
+futures = { key_env = "FUT2_KEY", secret_env = "FUT2_SECRET" }
+
+[sessions.both]
+account = "both"
+token_env = "TOKEN_BOTH"
+
+[sessions.fonly]
+account = "fonly"
+token_env = "TOKEN_FONLY"
+"""
+
+
+@dataclass
+class Running:
+    app: GatewayApp
+    target: str
+    tokens: dict[str, str]
+
+    def client(self, session: str) -> AsyncClient:
+        return AsyncClient(self.target, self.tokens[session], timeout=WAIT_S)
+
+
+@pytest.fixture
+async def gateway(sim: SimulatorServer, tmp_path: Path) -> AsyncIterator[Running]:
+    tokens = {s: f"tok-{secrets.token_urlsafe(24)}" for s in ("both", "fonly")}
+    path = tmp_path / "gateway.toml"
+    path.write_text(
+        CONFIG.replace("@REST@", sim.base_url)
+        .replace("@WS_PUBLIC@", sim.spot_ws_public_url)
+        .replace("@WS_PRIVATE@", sim.spot_ws_private_url)
+        .replace("@WS_FUTURES@", sim.futures_ws_url)
+    )
+    env = {
+        "SPOT_KEY": spot_key(TRADER)[0],
+        "SPOT_SECRET": spot_key(TRADER)[1],
+        "FUT_KEY": futures_key(TRADER)[0],
+        "FUT_SECRET": futures_key(TRADER)[1],
+        "FUT2_KEY": futures_key(MAKER)[0],
+        "FUT2_SECRET": futures_key(MAKER)[1],
+        "TOKEN_BOTH": tokens["both"],
+        "TOKEN_FONLY": tokens["fonly"],
+    }
+    config = load_config(path, environ=env)
+    venues = GatewayVenues(config.kraken)
+    app = await GatewayApp.build(config, venues=venues, journal_factory=venues.open_journal)
+    port = await app.start()
+    try:
+        yield Running(app, f"127.0.0.1:{port}", tokens)
+    finally:
+        await app.stop()
+
+
+async def _reports(
+    client: AsyncClient, after: int, until: set[tuple[str, ExecType]]
+) -> list[ExecutionReport]:
+    """Stream from `after` until every (client order id, exec type) in `until` was seen."""
+    seen: list[ExecutionReport] = []
+    async for report in client.stream_executions(after):
+        seen.append(report)
+        if until <= {(r.client_order_id, r.exec_type) for r in seen}:
+            return seen
+    raise AssertionError("stream ended early")
+
+
+async def test_spot_and_futures_on_one_execution_stream(gateway: Running) -> None:
+    async with gateway.client("both") as client:
+        info = await client.logon()
+        venues = {(i.venue, i.symbol) for i in await client.list_instruments()}
+        assert {("kraken", "BTC/USD"), (FUT, PERP), (FUT, "BTC/USD:BTC")} <= venues
+        spot = await client.submit_order(
+            "BTC/USD", "buy", QTY, order_type="MARKET", client_order_id="spot-1"
+        )
+        perp = await client.submit_order(
+            PERP, "buy", QTY, order_type="MARKET", client_order_id="perp-1", venue=FUT
+        )
+        assert spot.venue == "kraken" and perp.venue == FUT
+        reports = await _reports(
+            client, info.last_sequence, {("spot-1", ExecType.FILL), ("perp-1", ExecType.FILL)}
+        )
+        sequences = [r.sequence for r in reports]
+        assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
+        assert {r.symbol for r in reports if r.exec_type is ExecType.FILL} == {"BTC/USD", PERP}
+        (position,) = await client.list_positions(PERP, venue=FUT)
+        assert position.qty == QTY
+        balances = await client.list_balances()
+        wallets = {b.wallet for b in balances}
+        assert "spot" in wallets and "futures:flex" in wallets
+        limits = await client.get_limits()
+        names = {b.name for b in limits.rate_budgets}
+        assert {"spot_rest", "futures_derivatives", "futures_history"} <= names
+
+
+async def test_futures_only_account(gateway: Running) -> None:
+    async with gateway.client("fonly") as client:
+        await client.logon()
+        # The catalog is the gateway's (the other account lists Spot); this account trades
+        # only what it has keys for.
+        assert (FUT, PERP) in {(i.venue, i.symbol) for i in await client.list_instruments()}
+        ticker = await client.get_ticker(PERP, venue=FUT)
+        assert ticker.mark_price is not None and ticker.index_price is not None
+        with pytest.raises(KrakenGwError) as err:
+            await client.submit_order("BTC/USD", "buy", QTY, order_type="MARKET")
+        # No spot key: the core has no Kraken Spot port for this account.
+        assert err.value.reason == "VENUE_UNAVAILABLE" and "kraken" in str(err.value)
+        order = await client.submit_order(PERP, "buy", QTY, order_type="MARKET", venue=FUT)
+        assert order.ord_status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED, OrdStatus.FILLED)
+
+
+@pytest.mark.parametrize(
+    ("order_type", "kw"),
+    [
+        ("LIMIT", {"price": 0.9}),
+        ("LIMIT", {"price": 0.9, "post_only": True}),
+        ("STOP_LOSS", {"stop_price": 1.2, "trigger_reference": "MARK"}),
+        ("STOP_LOSS_LIMIT", {"stop_price": 1.2, "price": 1.25, "trigger_reference": "INDEX"}),
+        ("TAKE_PROFIT", {"stop_price": 0.8}),
+        ("TAKE_PROFIT_LIMIT", {"stop_price": 0.8, "price": 0.85}),
+        ("TRAILING_STOP", {"trailing_offset": "5", "trailing_offset_unit": "PERCENT"}),
+        ("TRAILING_STOP_LIMIT", {"trailing_offset": "5000", "limit_offset": "100"}),
+    ],
+)
+async def test_each_resting_order_type_round_trips(
+    gateway: Running, order_type: str, kw: dict[str, object]
+) -> None:
+    async with gateway.client("fonly") as client:
+        info = await client.logon()
+        ticker = await client.get_ticker(PERP, venue=FUT)
+        assert ticker.bid is not None
+        for field in ("price", "stop_price"):
+            if isinstance(kw.get(field), float):
+                kw[field] = (ticker.bid * Decimal(str(kw[field]))).quantize(Decimal(1))
+        cid = f"t-{order_type.lower()}-{len(kw)}"
+        order = await client.submit_order(
+            PERP,
+            "buy",
+            QTY,
+            order_type=order_type,
+            client_order_id=cid,
+            venue=FUT,
+            **kw,  # type: ignore[arg-type]
+        )
+        assert order.ord_status is OrdStatus.NEW, order.reject
+        fetched = await client.get_order(cid)
+        assert fetched.venue_order_id == order.venue_order_id
+        await client.cancel_order(cid)
+        await _reports(client, info.last_sequence, {(cid, ExecType.CANCELED)})
+
+
+async def test_amend_batch_cancel_all_and_reduce_only(gateway: Running) -> None:
+    async with gateway.client("fonly") as client:
+        info = await client.logon()
+        ticker = await client.get_ticker(PERP, venue=FUT)
+        assert ticker.bid is not None
+        price = (ticker.bid * Decimal("0.9")).quantize(Decimal(1))
+        await client.submit_order(PERP, "buy", QTY, price=price, client_order_id="a1", venue=FUT)
+        amended = await client.amend_order("a1", qty=QTY * 2, price=price - 5)
+        assert amended.order_qty == QTY * 2 and amended.price == price - 5
+        specs = [
+            order_spec(PERP, "buy", QTY, price=price - i, client_order_id=f"b{i}", venue=FUT)
+            for i in range(3)
+        ]
+        results = await client.submit_order_batch(specs)
+        assert not [r for r in results if isinstance(r, KrakenGwError)]
+        canceled = await client.cancel_order_batch(["b0", "b1"])
+        assert not [r for r in canceled if isinstance(r, KrakenGwError)]
+        assert await client.cancel_all_orders(PERP, venue=FUT) == 2  # a1 and b2
+        await _reports(
+            client,
+            info.last_sequence,
+            {(c, ExecType.CANCELED) for c in ("a1", "b0", "b1", "b2")},
+        )
+        rejected = await client.submit_order(
+            PERP, "sell", QTY, order_type="MARKET", reduce_only=True, venue=FUT
+        )
+        assert rejected.ord_status is OrdStatus.REJECTED and rejected.reject is not None
+        assert rejected.reject.reason == "REDUCE_ONLY_VIOLATION"
+        assert rejected.reject.venue_text == "wouldNotReducePosition"
+
+
+async def test_positions_after_two_fills_and_a_reduce_only_sell(gateway: Running) -> None:
+    async with gateway.client("fonly") as client:
+        info = await client.logon()
+        prices: list[Decimal] = []
+        for n in (1, 2):
+            cid = f"buy-{n}"
+            await client.submit_order(
+                PERP, "buy", "1", order_type="MARKET", client_order_id=cid, venue=FUT
+            )
+            reports = await _reports(client, info.last_sequence, {(cid, ExecType.FILL)})
+            prices.append(
+                next(
+                    r.avg_px
+                    for r in reports
+                    if r.client_order_id == cid and r.exec_type is ExecType.FILL
+                )
+            )
+            (position,) = await client.list_positions(PERP, venue=FUT)
+            assert position.qty == Decimal(n)
+            assert position.entry_price == sum(prices) / n
+        await client.submit_order(
+            PERP,
+            "sell",
+            "1",
+            order_type="MARKET",
+            reduce_only=True,
+            client_order_id="close",
+            venue=FUT,
+        )
+        await _reports(client, info.last_sequence, {("close", ExecType.FILL)})
+        (position,) = await client.list_positions(PERP, venue=FUT)
+        assert position.qty == Decimal(1) and position.entry_price == sum(prices) / 2
