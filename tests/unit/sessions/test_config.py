@@ -258,3 +258,15 @@ def test_old_flat_kraken_keys_still_read_with_a_deprecation(tmp_path: Path) -> N
     notice = k.deprecations[0]
     assert "deprecated" in notice and "[kraken.spot]" in notice
     assert "rest_url" in notice and "tier" in notice and "ws_trading" in notice
+
+
+def test_futures_only_kraken_account(tmp_path: Path) -> None:
+    cfg = _config(
+        tmp_path,
+        '[accounts.f]\nvenue = "kraken"\nfutures = { key_env = "FK", secret_env = "FS" }\n',
+    )
+    account = load_config(cfg, environ={"FK": KEY, "FS": SECRET}).accounts["f"]
+    assert account.trades_on.value == "kraken"
+    assert account.spot_key is None and account.futures_key is not None
+    with pytest.raises(ConfigError, match="spot or futures keys"):
+        load_config(_config(tmp_path, '[accounts.k]\nvenue = "kraken"\n'), environ={})
