@@ -101,7 +101,8 @@ async def buy_and_see_fill(target: str, token: str, qty: str = "0.01") -> Execut
 async def btc_balance(target: str, token: str) -> Decimal:
     async with AsyncClient(target, token) as client:
         await client.logon()
-        balances = {b.asset: b.total for b in await client.list_balances()}
+        # The simulator accounts also trade Futures: its wallets list BTC too.
+        balances = {b.asset: b.total for b in await client.list_balances() if b.wallet == "spot"}
         await client.logout()
     return balances["BTC"]
 
