@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 DESCRIPTORS ?= build/krakengw-v1.binpb
 
 .PHONY: install install-runtime postgres demo test lint typecheck proto proto-lint descriptors test-node \
-	bench sim gateway clean
+	bench sim gateway clean cpp-toolchain
 
 # Runtime only (the gateway, the simulator, the client): what `make demo` needs.
 $(BIN)/.runtime: pyproject.toml clients/python/pyproject.toml
@@ -71,7 +71,15 @@ test-node: install
 postgres:
 	scripts/ensure_postgres.sh
 
-test: lint typecheck proto-lint postgres
+# The C++ example's toolchain (Debian packages), installed only when something is missing.
+CPP_PACKAGES := libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc pkg-config g++ make
+cpp-toolchain:
+	@if command -v grpc_cpp_plugin >/dev/null && command -v g++ >/dev/null \
+	  && pkg-config --exists grpc++ protobuf 2>/dev/null; then :; else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq --no-install-recommends $(CPP_PACKAGES); fi
+
+test: lint typecheck proto-lint postgres cpp-toolchain
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-node
 
