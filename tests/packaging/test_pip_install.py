@@ -37,7 +37,8 @@ def test_one_pip_command_installs_server_simulator_and_client(
         [
             str(venv / "bin" / "python"),
             "-c",
-            "import gateway.cli, simulator.app, krakengw, krakengw_testing.local_kraken; print('ok')",
+            "import gateway.cli, simulator.app, krakengw, krakengw_testing.local_kraken\n"
+            "print('ok')",
         ],
         capture_output=True,
         text=True,
