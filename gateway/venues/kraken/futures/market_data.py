@@ -1,8 +1,9 @@
 """Kraken Futures market data: REST ticker (mark, index, funding, open interest), WS v1 L2 book
 with sequence-gap detection, and public trades.
 
-Each stream owns one public WS connection. The book feed sends a snapshot, then one message per
-level change with a per-product `seq` that must be contiguous (wire 9.3; Futures has no
+Each stream owns one public WS connection. The trade stream starts with the feed's snapshot of
+recent trades (oldest first), then each new trade. The book feed sends a snapshot, then one
+message per level change with a per-product `seq` that must be contiguous (wire 9.3; Futures has no
 checksum): on a gap the stream unsubscribes and subscribes again, drops what it held, and the
 fresh snapshot is passed on as a new `BookSnapshot`. A dropped connection reconnects with
 exponential backoff and resumes the same way.
@@ -170,7 +171,14 @@ class KrakenFuturesMarketData:
             conn = await self._connect("trade", product)
             try:
                 while (msg := await conn.next()) is not None:
-                    if msg.get("feed") == "trade" and msg.get("product_id") == product:
+                    if msg.get("product_id") != product:
+                        continue
+                    if msg.get("feed") == "trade_snapshot":
+                        # Recent trades first (oldest first), like Spot's trade snapshot.
+                        rows = sorted(msg.get("trades") or [], key=lambda t: int(t.get("seq", 0)))
+                        for row in rows:
+                            yield parse_trade(row, symbol)
+                    elif msg.get("feed") == "trade":
                         yield parse_trade(msg, symbol)
             finally:
                 await conn.close()

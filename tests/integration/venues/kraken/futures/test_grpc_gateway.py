@@ -6,6 +6,7 @@ refusal and positions after fills, all through gRPC."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -267,3 +268,21 @@ async def test_positions_after_two_fills_and_a_reduce_only_sell(gateway: Running
         await _reports(client, info.last_sequence, {("close", ExecType.FILL)})
         (position,) = await client.list_positions(PERP, venue=FUT)
         assert position.qty == Decimal(1) and position.entry_price == sum(prices) / 2
+
+
+async def test_stream_positions_and_book_through_grpc(gateway: Running) -> None:
+    async with gateway.client("fonly") as client:
+        await client.logon()
+        positions = client.stream_positions()
+        snapshot, rows = await anext(positions)
+        assert snapshot and all(p.qty == 0 or p.venue == FUT for p in rows)
+        await client.submit_order(PERP, "buy", QTY, order_type="MARKET", venue=FUT)
+        async with asyncio.timeout(WAIT_S):
+            async for _, update in positions:
+                if any(p.symbol == PERP and p.qty == QTY for p in update):
+                    break
+        await positions.aclose()
+        book = client.stream_book(PERP, depth=5, venue=FUT)
+        first = await anext(book)
+        assert first.bids and first.asks and first.bids[0].price < first.asks[0].price
+        await book.aclose()

@@ -3,6 +3,7 @@ cancel, batch, cancel-all, reduce-only refusal, positions after fills, unknown o
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -183,3 +184,19 @@ async def test_batch_submit_and_batch_cancel_and_cancel_all(harness: FuturesHarn
     assert count == 3
     for r in [requests[2], *more]:
         assert (await harness.done(r.client_order_id)).exec_type is ExecType.CANCELED
+
+
+async def test_public_trades_stream_starts_with_recent_trades(harness: FuturesHarness) -> None:
+    order = await harness.service.submit(
+        harness.ctx, harness.order(OrderType.MARKET, Side.BUY, "0.01")
+    )
+    fill = await harness.done(order.client_order_id)
+    trades = harness.bundle.market_data.stream_trades(SYMBOL)
+    try:
+        async with asyncio.timeout(15):
+            async for trade in trades:
+                if trade.price == fill.last_px and trade.qty == fill.last_qty:
+                    break
+        assert trade.venue == "krakenfutures" and trade.symbol == SYMBOL and trade.trade_id
+    finally:
+        await trades.aclose()
