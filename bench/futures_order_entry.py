@@ -10,7 +10,8 @@ for the gateway and one for ccxt so their nonces never meet). In this process, o
   (BTC/USD:USD) from client call to typed ack.
 * ccxt: `ccxt.async_support.krakenfutures.create_order` (REST sendorder) to the simulator.
 * venue round trip: inside the gateway, the adapter's sendorder from request out to answer in
-  (the part of the gateway's figure that is the venue's).
+  (the part of the gateway's figure that is the venue's), and the gateway-added latency before
+  it: the OrderEntry request entering the servicer -> the sendorder leaving.
 
 Variants alternate per round; open orders are canceled between rounds, untimed.
 
@@ -34,6 +35,7 @@ from typing import Any
 import ccxt.async_support as ccxt_async
 
 from bench.common import format_ratio, format_seconds, interleaved_async, start_simulator, summarize
+from gateway.api.servicers.orders import OrderServicer
 from gateway.app import GatewayApp
 from gateway.config import AccountConfig, load_config
 from gateway.core.ports import AccountVenues, JournalPort, VenuePorts
@@ -93,10 +95,28 @@ def write_accounts(path: Path) -> None:
 
 
 class VenueRoundTrip:
-    """The adapter's sendorder round trips (REST request out -> answer in)."""
+    """The adapter's sendorder round trips (REST request out -> answer in), and the time from
+    the OrderEntry request entering the servicer to that sendorder (gateway-added)."""
 
     def __init__(self) -> None:
         self.samples: list[float] = []
+        self.added: list[float] = []
+        self.entered: dict[str, float] = {}
+
+    def tap_servicer(self) -> Callable[[], None]:
+        original = OrderServicer._entry
+
+        async def entry(servicer: Any, req: Any, acks: Any) -> None:
+            if req.WhichOneof("request") == "submit_order":
+                self.entered[req.submit_order.order.client_order_id] = time.perf_counter()
+            await original(servicer, req, acks)
+
+        OrderServicer._entry = entry  # type: ignore[method-assign,assignment]
+
+        def restore() -> None:
+            OrderServicer._entry = original  # type: ignore[method-assign]
+
+        return restore
 
     def tap(self, venue: Any) -> None:
         rest = venue._rest
@@ -106,6 +126,9 @@ class VenueRoundTrip:
             if endpoint != "sendorder":
                 return await original(endpoint, params, **kw)
             start = time.perf_counter()
+            entered = self.entered.pop(str(params.get("cliOrdId", "")), None)
+            if entered is not None:
+                self.added.append(start - entered)
             try:
                 return await original(endpoint, params, **kw)
             finally:
@@ -178,8 +201,9 @@ async def run(orders: int, rounds: int) -> None:
         accounts = Path(tmp) / "accounts.toml"
         write_accounts(accounts)
         proc, urls = await start_simulator(accounts, wanted=("spot_rest", "futures_ws"))
-        app, venue, where = await start_gateway(Path(tmp), urls)
         trips = VenueRoundTrip()
+        restore = trips.tap_servicer()
+        app, venue, where = await start_gateway(Path(tmp), urls)
         trips.tap(venue)
         target, _, token = where.rpartition(":")
         exchange = _ccxt(urls["spot_rest"])
@@ -222,16 +246,21 @@ async def run(orders: int, rounds: int) -> None:
                 }
                 results = await interleaved_async(rounds, variants)
         finally:
+            restore()
             await client.close()
             await exchange.close()
             await app.stop()
             proc.terminate()
             await proc.wait()
-    report(results, trips.samples, orders, rounds)
+    report(results, trips.samples, trips.added, orders, rounds)
 
 
 def report(
-    results: dict[str, list[list[float]]], venue: list[float], orders: int, rounds: int
+    results: dict[str, list[list[float]]],
+    venue: list[float],
+    added: list[float],
+    orders: int,
+    rounds: int,
 ) -> None:
     gw = summarize([s for r in results["gateway"] for s in r])
     cx = summarize([s for r in results["ccxt"] for s in r])
@@ -254,6 +283,12 @@ def report(
         f"  ratio venue trip/ccxt      p50 {format_ratio(vt.median, cx.median):>10}"
         f"  p99 {format_ratio(vt.p99, cx.p99):>10}"
     )
+    if added:
+        a = summarize(added)
+        print(
+            f"gateway-added latency (OrderEntry request in -> sendorder out), n={a.count}\n"
+            f"  p50 {format_seconds(a.median)}  p99 {format_seconds(a.p99)}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
