@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import journal_stream, order_entry
+from bench import journal_backends, journal_stream, order_entry
 from bench.__main__ import discover
 from bench.__main__ import main as run_benches
 from bench.common import (
@@ -22,6 +22,7 @@ from bench.common import (
     round_order,
     summarize,
 )
+from tests.support.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parents[3]
 RATE = r"\d+ reports/s"
@@ -75,6 +76,24 @@ def test_journal_stream_runs_and_prints_every_variant(capsys: pytest.CaptureFixt
     assert re.search(r"ratio journal/plain throughput x\d+\.\d\d", out)
     assert re.search(r"ratio journal-batched/plain throughput x\d+\.\d\d \(coalesced", out)
     assert re.search(r"replay of 30 journaled reports .* batched/single throughput x\d+\.\d\d", out)
+
+
+def test_journal_backends_runs_and_prints_the_ratios(
+    postgres_server: PostgresServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(journal_backends.PASSWORD_ENV, postgres_server.password)
+    url = postgres_server.create_database()
+    args = ["--reports", "40", "--commits", "5", "--rounds", "2", "--burst", "7", "--url", url]
+    assert journal_backends.main(args) == 0
+    out = capsys.readouterr().out
+    for what in ("append", "replay"):
+        for backend in ("sqlite", "postgres"):
+            assert re.search(rf"^{what} +{backend} +median +{RATE} +p99 round +{RATE}", out, re.M)
+        assert re.search(rf"ratio postgres/sqlite {what} throughput x\d+\.\d\d", out)
+    assert re.search(r"^commit +postgres +median .+ p99 ", out, re.M)
+    assert re.search(r"ratio postgres/sqlite commit latency \(median\) x\d+\.\d\d", out)
 
 
 def test_order_entry_runs_and_prints_p50_p99(capsys: pytest.CaptureFixture[str]) -> None:
