@@ -10,15 +10,14 @@ is a ratio against the baseline.
 from __future__ import annotations
 
 import asyncio
-import math
 import secrets
-import statistics
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from bench.stats import Summary, format_ratio, format_seconds, percentile, summarize
 from gateway.app import GatewayApp
 from gateway.config import AccountConfig, load_config
 from gateway.core.ports import AccountVenues, VenueEventSink, VenuePorts
@@ -36,60 +35,10 @@ __all__ = [
     "round_order",
     "start_gateway",
     "summarize",
+    "trading_session",
 ]
 
 T = TypeVar("T")
-
-
-def percentile(samples: Iterable[float], q: float) -> float:
-    """Nearest-rank percentile, `q` in [0, 1] (0.5 median, 0.99 p99); no interpolation, so the
-    figure is always one of the measured values."""
-    ordered = sorted(samples)
-    if not ordered:
-        raise ValueError("no samples")
-    if not 0.0 <= q <= 1.0:
-        raise ValueError(f"q must be in [0, 1], got {q}")
-    rank = max(1, math.ceil(q * len(ordered)))
-    return ordered[rank - 1]
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """Order statistics of one series of samples (seconds, or per-second rates)."""
-
-    count: int
-    median: float
-    p99: float
-    minimum: float
-    maximum: float
-
-
-def summarize(samples: Sequence[float]) -> Summary:
-    if not samples:
-        raise ValueError("no samples")
-    return Summary(
-        count=len(samples),
-        median=statistics.median(samples),
-        p99=percentile(samples, 0.99),
-        minimum=min(samples),
-        maximum=max(samples),
-    )
-
-
-def format_seconds(value: float) -> str:
-    """A duration with a unit that keeps 3-4 significant digits: `812.3 us`, `4.21 ms`."""
-    if value < 1e-3:
-        return f"{value * 1e6:.1f} us"
-    if value < 1.0:
-        return f"{value * 1e3:.2f} ms"
-    return f"{value:.2f} s"
-
-
-def format_ratio(subject: float, baseline: float) -> str:
-    """`subject / baseline` as `x0.93`; `x-` when the baseline is zero."""
-    if baseline == 0:
-        return "x-"
-    return f"x{subject / baseline:.2f}"
 
 
 def round_order(names: Sequence[str], index: int) -> list[str]:
@@ -163,9 +112,20 @@ class BenchGateway:
     tokens: dict[str, str] = field(default_factory=dict)
 
 
-async def start_gateway(directory: Path, extra_sessions: Sequence[str] = ()) -> BenchGateway:
+def trading_session(index: int) -> str:
+    """The name of the `index`th extra trading session (and of its own account)."""
+    return f"load{index}"
+
+
+async def start_gateway(
+    directory: Path, extra_sessions: Sequence[str] = (), *, trading_sessions: int = 0
+) -> BenchGateway:
+    """`extra_sessions`: read-only observers of `bench`; `trading_sessions`: that many more
+    trading sessions (`trading_session(i)`), each on its own paper account, since a trading
+    session leases its account exclusively."""
     token = f"bench-{secrets.token_urlsafe(24)}"
-    tokens = {name: f"bench-{secrets.token_urlsafe(24)}" for name in extra_sessions}
+    names = [*extra_sessions, *(trading_session(i) for i in range(trading_sessions))]
+    tokens = {name: f"bench-{secrets.token_urlsafe(24)}" for name in names}
     environ = {"BENCH_TOKEN": token}
     body = GATEWAY_CONFIG
     for i, name in enumerate(extra_sessions):
@@ -174,6 +134,13 @@ async def start_gateway(directory: Path, extra_sessions: Sequence[str] = ()) -> 
         body += (
             f'\n[sessions.{name}]\naccount = "bench"\ntoken_env = "BENCH_TOKEN_{i}"\n'
             'permissions = ["read"]\n'
+        )
+    for i in range(trading_sessions):
+        name = trading_session(i)
+        environ[f"LOAD_TOKEN_{i}"] = tokens[name]
+        body += (
+            f'\n[accounts.{name}]\npermissions = ["read", "trade", "cancel_only"]\n'
+            f'\n[sessions.{name}]\naccount = "{name}"\ntoken_env = "LOAD_TOKEN_{i}"\n'
         )
     path = directory / "gateway.toml"
     path.write_text(body)

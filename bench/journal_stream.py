@@ -326,7 +326,11 @@ async def replay_round(client: AsyncClient, count: int, max_batch: int) -> float
     return elapsed
 
 
-async def run(reports: int, rounds: int, burst: int) -> dict[str, list[float]]:
+async def run(
+    reports: int, rounds: int, burst: int, *, replay: int | None = None
+) -> dict[str, list[float]]:
+    """Seconds per round of every variant; `replay` reports (default `reports`) are replayed."""
+    replayed = reports if replay is None else replay
     with tempfile.TemporaryDirectory(prefix="bench-journal-") as tmp:
         gw = await start_gateway(Path(tmp), extra_sessions=(BATCHED_SESSION, REPLAY_SESSION))
         client = AsyncClient(gw.target, gw.token)
@@ -357,10 +361,10 @@ async def run(reports: int, rounds: int, burst: int) -> dict[str, list[float]]:
             await gw_stream.aclose()
             await batched_stream.aclose()
 
-            await gw.app.journal.append(fill_reports(REPLAY_SESSION, "bench", "replay", reports))
+            await gw.app.journal.append(fill_reports(REPLAY_SESSION, "bench", "replay", replayed))
             replays = {
-                "replay-single": lambda: replay_round(replay_client, reports, 0),
-                "replay-batched": lambda: replay_round(replay_client, reports, DEFAULT_MAX_BATCH),
+                "replay-single": lambda: replay_round(replay_client, replayed, 0),
+                "replay-batched": lambda: replay_round(replay_client, replayed, DEFAULT_MAX_BATCH),
             }
             await interleaved_async(1, replays)  # warm-up
             results.update(await interleaved_async(rounds, replays))
@@ -374,7 +378,15 @@ async def run(reports: int, rounds: int, burst: int) -> dict[str, list[float]]:
     return results
 
 
-def report(results: dict[str, list[float]], reports: int, rounds: int, burst: int) -> None:
+def report(
+    results: dict[str, list[float]],
+    reports: int,
+    rounds: int,
+    burst: int,
+    *,
+    replay: int | None = None,
+) -> None:
+    replayed = reports if replay is None else replay
     print(
         f"execution stream to the Python client over 127.0.0.1: {reports} reports x {rounds} "
         f"rounds per variant, burst {burst}, interleaved"
@@ -414,10 +426,11 @@ def report(results: dict[str, list[float]], reports: int, rounds: int, burst: in
     single = summarize(results["replay-single"])
     coalesced = summarize(results["replay-batched"])
     print(
-        f"replay of {reports} journaled reports from sequence 0 (SQLite, new stream): "
-        f"single median {format_seconds(single.median)} ({reports / single.median:.0f} reports/s), "
+        f"replay of {replayed} journaled reports from sequence 0 (SQLite, new stream): "
+        f"single median {format_seconds(single.median)} "
+        f"({replayed / single.median:.0f} reports/s), "
         f"batched median {format_seconds(coalesced.median)} "
-        f"({reports / coalesced.median:.0f} reports/s), "
+        f"({replayed / coalesced.median:.0f} reports/s), "
         f"batched/single throughput {format_ratio(single.median, coalesced.median)}"
     )
 
@@ -429,12 +442,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=int, default=5000, help="reports per round")
     parser.add_argument("--rounds", type=int, default=7, help="rounds per variant")
     parser.add_argument("--burst", type=int, default=100, help="reports produced per loop turn")
+    parser.add_argument("--replay", type=int, default=None, help="reports replayed (--reports)")
     parser.add_argument("--quick", action="store_true", help="1000 reports x 3 rounds")
     args = parser.parse_args(argv)
     if args.quick:
         args.reports, args.rounds = 1000, 3
-    results = asyncio.run(run(args.reports, args.rounds, args.burst))
-    report(results, args.reports, args.rounds, args.burst)
+    results = asyncio.run(run(args.reports, args.rounds, args.burst, replay=args.replay))
+    report(results, args.reports, args.rounds, args.burst, replay=args.replay)
     return 0
 
 
