@@ -166,3 +166,24 @@ def test_authenticator_constant_time_lookup() -> None:
 )
 def test_parse_bearer(header: str | None, token: str | None) -> None:
     assert parse_bearer(header) == token
+
+
+async def test_accounts_another_gateway_serves_are_refused_live(clock: Clock) -> None:
+    refused: dict[str, str] = {"paper": "account 'paper' is served by another gateway"}
+    registry = SessionRegistry(
+        ACCOUNTS,
+        heartbeat_interval_s=1.0,
+        heartbeat_timeout_s=3.0,
+        clock=clock,
+        refused_accounts=refused,
+    )
+    with pytest.raises(AlreadyExists) as err:
+        registry.logon(_session("p", "paper", frozenset({Permission.READ})))
+    assert err.value.reason is ErrorReason.KEY_LEASED
+    assert "another gateway" in err.value.message
+    del refused["paper"]  # this gateway took the account over
+    active = registry.logon(_session("p", "paper"))
+    other = registry.logon(_session("a", "acct1"))
+    await registry.end_account("paper")  # and lost it again
+    assert active.ended.is_set() and registry.get("p") is None
+    assert registry.get("a") is other
