@@ -207,11 +207,11 @@ class PostgresJournal:
 
     async def _load_counters(self, accounts: Iterable[str] | None) -> None:
         """Read streams' last sequences (all, or those of `accounts`) into the cache and hub."""
-        if accounts is None:
-            sql, params = "SELECT scope, name, last FROM sequences", ()
-        else:
-            sql = "SELECT scope, name, last FROM sequences WHERE account = ANY(%s)"
-            params = (list(accounts),)  # type: ignore[assignment]
+        sql = "SELECT scope, name, last FROM sequences"
+        params: tuple[Any, ...] = ()
+        if accounts is not None:
+            sql += " WHERE account = ANY(%s)"
+            params = (list(accounts),)
         async with self._pool.connection() as conn:
             cur = await conn.execute(sql, params)
             rows = await cur.fetchall()
