@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,16 @@ def _build(project: Path, out: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def wheels(tmp_path_factory: pytest.TempPathFactory) -> Wheels:
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of this checkout's files (what a fresh clone with these changes would hold)."""
     src = tmp_path_factory.mktemp("checkout")
     _copy_checkout(src)
+    return src
+
+
+@pytest.fixture(scope="session")
+def wheels(checkout: Path, tmp_path_factory: pytest.TempPathFactory) -> Wheels:
+    src = checkout
     server = _build(src, tmp_path_factory.mktemp("dist-server"))
     client = _build(src / "clients" / "python", tmp_path_factory.mktemp("dist-client"))
     return Wheels(server=server, client=client)
@@ -74,8 +81,8 @@ def scratch_env() -> dict[str, str]:
 
 
 def make_venv(root: Path, *wheels: Path) -> Path:
-    """A venv at `root` with `wheels` installed (no dependency resolution: the shared
-    site-packages provide them); returns its python."""
+    """A venv at `root` whose third-party imports come from the shared site-packages, with
+    `wheels` installed (no dependency resolution); returns its python."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
     python = root / "bin" / "python"
     purelib = subprocess.run(
@@ -86,6 +93,8 @@ def make_venv(root: Path, *wheels: Path) -> Path:
         env=scratch_env(),
     ).stdout.strip()
     Path(purelib, "_shared_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    if not wheels:
+        return python
     subprocess.run(
         [
             str(python),

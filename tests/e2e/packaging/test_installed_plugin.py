@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.packaging.conftest import Wheels, make_venv, scratch_env
+from tests.e2e.packaging.conftest import Wheels, make_venv, scratch_env
 
 USER_TEST = """\
 from decimal import Decimal
