@@ -104,8 +104,8 @@ class Client:
         except grpc.RpcError as error:
             raise self._core.error(error) from None
 
-    def _stream(self, method: Any, request: Any) -> Iterator[Any]:
-        call = method(request, **self._core.stream_options)
+    def _stream(self, method: Any, request: Any, timeout: float | None = None) -> Iterator[Any]:
+        call = method(request, timeout=timeout, **self._core.stream_options)
         try:
             yield from call
         except grpc.RpcError as error:
@@ -393,12 +393,19 @@ class Client:
         return Ticker.from_proto(response.ticker)
 
     def stream_book(
-        self, symbol: str, *, venue: str = DEFAULT_VENUE, depth: int = 0
+        self,
+        symbol: str,
+        *,
+        venue: str = DEFAULT_VENUE,
+        depth: int = 0,
+        timeout: float | None = None,
     ) -> Iterator[BookUpdate]:
+        """Book snapshot, then updates. `timeout` bounds the whole stream (seconds; None: no
+        deadline); when it passes, iteration raises KrakenGwError DEADLINE_EXCEEDED."""
         request = market_data_pb2.StreamBookRequest(
             instrument=builders.instrument(symbol, venue), depth=depth
         )
-        for msg in self._stream(self._stubs.market_data.StreamBook, request):
+        for msg in self._stream(self._stubs.market_data.StreamBook, request, timeout):
             yield BookUpdate.from_proto(msg)
 
     def stream_trades(self, symbol: str, *, venue: str = DEFAULT_VENUE) -> Iterator[PublicTrade]:

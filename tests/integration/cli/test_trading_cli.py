@@ -261,3 +261,11 @@ def test_module_entry_and_version() -> None:
         check=False,
     )
     assert run.returncode == 0 and "exit codes:" in run.stdout
+
+
+def test_book_waits_at_most_the_timeout_for_a_snapshot(cli: Cli) -> None:
+    # Kraken's book channel knows depths 10, 25, 100, 500 and 1000 only. Today the gateway
+    # sends no snapshot for depth 7 (the command gives up after --timeout: exit 3); if it
+    # learns to refuse the depth (INVALID_ARGUMENT: exit 5), the command must not hang either.
+    code, _, err = cli("book", "BTC/USD", "--depth", "7", "--timeout", "2")
+    assert (code, code == 3 and "DEADLINE_EXCEEDED" in err) in {(3, True), (5, False)}, err

@@ -380,7 +380,12 @@ def _ticker(run: Run) -> int:
 def _book(run: Run) -> int:
     a = run.args
     # A generator: closing it cancels the gRPC stream.
-    stream = cast(Generator[BookUpdate], run.client.stream_book(a.symbol, depth=a.depth))
+    # --timeout bounds the wait for the snapshot (a venue that never sends one fails with
+    # DEADLINE_EXCEEDED, exit 3, instead of hanging).
+    stream = cast(
+        Generator[BookUpdate],
+        run.client.stream_book(a.symbol, depth=a.depth, timeout=a.timeout),
+    )
     try:
         update = next(u for u in stream if u.snapshot)
     finally:
