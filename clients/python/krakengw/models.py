@@ -60,12 +60,16 @@ __all__ = [
 ]
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _time(message: Message, name: str) -> datetime | None:
     if not message.HasField(name):
         return None
     stamp = getattr(message, name)
-    moment: datetime = stamp.ToDatetime(tzinfo=UTC)
-    return moment
+    # What Timestamp.ToDatetime(tzinfo=UTC) gives (nanos are 0..999_999_999, truncated to
+    # microseconds), by integer arithmetic: ~4x cheaper, and every report carries two.
+    return _EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
 
 
 def _duration(message: Message, name: str) -> timedelta | None:

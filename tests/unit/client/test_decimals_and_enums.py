@@ -63,3 +63,9 @@ def test_enum_conversion_both_ways() -> None:
     assert from_proto(ExecType, 999) is None  # a newer server's value does not break the client
     with pytest.raises(ValueError, match="not a Side"):
         coerce(Side, "long")
+
+
+@pytest.mark.parametrize("enum_cls", list(PROTO_ENUMS))
+def test_every_member_survives_the_round_trip_through_its_number(enum_cls: type[StrEnum]) -> None:
+    for member in enum_cls:
+        assert from_proto(enum_cls, to_proto(enum_cls, member)) is member

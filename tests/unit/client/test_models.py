@@ -131,3 +131,20 @@ def test_book_ticker_instrument_position_and_limits() -> None:
     assert limits.risk_limits.max_notional == Decimal(100000)
     assert limits.risk_limits.kill_switch_engaged
     assert limits.retry_after == timedelta(seconds=2)
+
+
+def test_report_times_are_what_timestamp_to_datetime_gives() -> None:
+    # Before the epoch, at it, with nanoseconds below a microsecond (truncated), at the limits.
+    for seconds, nanos in (
+        (-86_400 * 365, 999_999_999),
+        (0, 0),
+        (1_767_225_845, 600_000_999),
+        (253_402_300_799, 999_999_999),
+        (-62_135_596_800, 0),
+    ):
+        stamp = Timestamp(seconds=seconds, nanos=nanos)
+        raw = executions_pb2.ExecutionReport(venue_time=stamp, gateway_time=stamp)
+        report = ExecutionReport.from_proto(raw)
+        assert report.venue_time == stamp.ToDatetime(tzinfo=UTC)
+        assert report.venue_time is not None and report.venue_time.tzinfo is UTC
+        assert report.gateway_time == report.venue_time
