@@ -72,6 +72,9 @@ def built_example() -> Path:
         work.rename(done)  # atomic: a half-built directory never looks like a cached build
     except OSError:  # a concurrent run cached it first
         shutil.rmtree(work, ignore_errors=True)
+    for stale in CACHE.iterdir():  # builds of older sources are never used again
+        if stale != done and not stale.name.startswith("build-"):
+            shutil.rmtree(stale, ignore_errors=True)
     return binary
 
 
