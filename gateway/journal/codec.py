@@ -217,9 +217,55 @@ def encode_report(r: ExecutionReport) -> bytes:
     return orjson.dumps(report_row(r))
 
 
+def _enum_lookup(cls: type[enum.Enum]) -> Converter:
+    # The member by value through the class's own value map: the same member `cls(value)`
+    # gives, without EnumMeta.__call__'s detour (six enums per report).
+    members = cls._value2member_map_
+
+    def convert(value: Any) -> Any:
+        member = members.get(value)
+        return cls(value) if member is None else member  # cls() raises for unknown values
+
+    return convert
+
+
+def _compile_row(names: tuple[str, ...]) -> Callable[[list[Any]], dict[str, Any]]:
+    """Typed keyword arguments of ExecutionReport from a positional row (version dropped)."""
+    hints = typing.get_type_hints(ExecutionReport)
+    plan: list[tuple[str, Converter | None]] = []
+    for name in names:
+        conv = _converter(hints[name])
+        tp = hints[name]
+        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+            conv = _enum_lookup(tp)
+        elif conv is not _identity and typing.get_origin(tp) in (typing.Union, types.UnionType):
+            inner = next(a for a in typing.get_args(tp) if a is not type(None))
+            if isinstance(inner, type) and issubclass(inner, enum.Enum):
+                conv = _optional(_enum_lookup(inner))
+        plan.append((name, None if conv is _identity else conv))
+
+    def convert(items: list[Any]) -> dict[str, Any]:
+        return {
+            name: value if conv is None else conv(value)
+            for (name, conv), value in zip(plan, items, strict=True)
+        }
+
+    return convert
+
+
+_ROW_DECODERS = {version: _compile_row(names) for version, names in REPORT_LAYOUTS.items()}
+
+
 def decode_report(payload: bytes | str, **overrides: Any) -> ExecutionReport:
     """A stored report, positional (any known layout) or an object (journals before layouts)."""
     data = orjson.loads(payload)
+    if isinstance(data, list) and data:
+        # The hot path of every replay: straight from the row to the report's arguments.
+        row = _ROW_DECODERS.get(data[0])
+        if row is not None and len(data) == len(REPORT_LAYOUTS[data[0]]) + 1:
+            kwargs = row(data[1:])
+            kwargs.update(overrides)
+            return ExecutionReport(**kwargs)
     if isinstance(data, list):
         layout = REPORT_LAYOUTS.get(data[0]) if data else None
         if layout is None or len(data) != len(layout) + 1:

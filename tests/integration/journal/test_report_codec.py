@@ -10,6 +10,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
+import orjson
+import pytest
+
 from gateway.core.errors import ErrorReason
 from gateway.core.model import (
     ExecType,
@@ -73,6 +76,15 @@ def test_positional_and_object_forms_decode_to_the_same_report() -> None:
         assert codec.decode_report(codec.encode(stamped)) == stamped
         resent = codec.decode_report(codec.encode_report(stamped), poss_resend=True)
         assert resent == dataclasses.replace(stamped, poss_resend=True)
+
+
+def test_a_row_with_an_unknown_enum_value_is_refused() -> None:
+    row = codec.report_row(_full(3))
+    decoded = codec.decode_report(codec.encode_report(_full(3)))
+    assert decoded.exec_type is ExecType.PARTIAL_FILL and decoded.liquidity is Liquidity.TAKER
+    row[6] = "NOT_AN_EXEC_TYPE"  # exec_type
+    with pytest.raises(ValueError):
+        codec.decode_report(orjson.dumps(row))
 
 
 def _awkward(rng: random.Random) -> str:
