@@ -87,6 +87,7 @@ from gateway.venues.kraken.futures.wire_values import (
     KrakenParseError,
 )
 from gateway.venues.kraken.futures.ws import (
+    DEFAULT_STALE_AFTER_S,
     JsonMessage,
     KrakenFuturesPrivateWs,
     KrakenFuturesWsError,
@@ -129,6 +130,7 @@ class KrakenFuturesVenue:
         fills_since: datetime | None = None,
         ready_timeout_s: float = DEFAULT_READY_TIMEOUT_S,
         subaccounts: Sequence[Subaccount] = (),
+        ws_stale_after_s: float = DEFAULT_STALE_AFTER_S,
     ) -> None:
         self._account = account
         self._rest = rest
@@ -141,7 +143,9 @@ class KrakenFuturesVenue:
         self._sink: VenueEventSink | None = None
         self.ids = KrakenFuturesOrderIds(journal, account)
         self.feed = KrakenFuturesFeed(self.ids, self._push)
-        self.ws = KrakenFuturesPrivateWs(ws_url, rest.signer, self._on_ws_message)
+        self.ws = KrakenFuturesPrivateWs(
+            ws_url, rest.signer, self._on_ws_message, stale_after_s=ws_stale_after_s
+        )
         self.dead_man = KrakenDeadManSwitch(self._send_dead_man)
         self._ready = asyncio.Event()
         self._snapshot_orders: set[str] | None = None  # open order ids of this connect's snapshot

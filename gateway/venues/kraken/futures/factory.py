@@ -31,6 +31,7 @@ from gateway.venues.kraken.futures.parse_instruments import parse_instruments
 from gateway.venues.kraken.futures.rate_budget import KrakenFuturesRateGovernor
 from gateway.venues.kraken.futures.rest import KrakenFuturesRestClient
 from gateway.venues.kraken.futures.wire_values import VENUE
+from gateway.venues.kraken.futures.ws import DEFAULT_STALE_AFTER_S
 
 KRAKEN_FUTURES_REST_URL = "https://futures.kraken.com"
 KRAKEN_FUTURES_WS_URL = "wss://futures.kraken.com/ws/v1"
@@ -69,6 +70,7 @@ async def build_kraken_futures_venue(
     dead_man_refresh_s: float = DEFAULT_REFRESH_S,
     subaccounts: Sequence[Subaccount] = (),
     http: aiohttp.ClientSession | None = None,
+    ws_stale_after_s: float = DEFAULT_STALE_AFTER_S,
 ) -> KrakenFuturesVenueBundle:
     """Everything one account needs to trade Kraken Futures; the private WS connects once the
     core attaches the venue (`set_event_sink`). `rest_url` is the host (paths are added)."""
@@ -88,6 +90,7 @@ async def build_kraken_futures_venue(
             symbols=symbols,
             fills_since=await _restart_fills_since(journal, account),
             subaccounts=subaccounts,
+            ws_stale_after_s=ws_stale_after_s,
         )
     except BaseException:
         await rest.close()

@@ -8,8 +8,9 @@ the websockets library's protocol pings (Kraken wants one at least every 60 s) a
 `KrakenFuturesPrivateWs` keeps the authenticated connection of one key alive: it asks for a
 challenge, signs it (`signed_challenge`), subscribes `open_orders`, `fills`, `open_positions`,
 `balances` and `heartbeat`, hands every message to the owner's handler in order, and after a
-drop reconnects with exponential backoff (tenacity). Every (re)connect starts with fresh
-snapshots: the owner's cue to reconcile.
+drop reconnects with exponential backoff (tenacity). A connection silent for `stale_after_s`
+(no heartbeat, no data) counts as dropped: it is closed and replaced. Every (re)connect starts
+with fresh snapshots: the owner's cue to reconcile.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ _protocol_log.setLevel(logging.INFO)
 JsonMessage = dict[str, Any]
 PRIVATE_FEEDS = ("open_orders", "fills", "open_positions", "balances")
 DEFAULT_TIMEOUT_S = 10.0
+# Kraken's heartbeat feed ticks every few seconds; this much silence means a dead connection.
+DEFAULT_STALE_AFTER_S = 30.0
 _CLOSED = object()
 
 
@@ -140,10 +143,13 @@ class KrakenFuturesPrivateWs:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         backoff_s: float = 0.1,
         backoff_max_s: float = 5.0,
+        stale_after_s: float = DEFAULT_STALE_AFTER_S,
     ) -> None:
         self._url = url
         self._signer = signer
         self._handler = handler
+        self._stale_after = stale_after_s
+        self.stale_drops = 0  # connections replaced for silence (tests, metrics)
         self._timeout = timeout_s
         self._backoff = backoff_s
         self._backoff_max = backoff_max_s
@@ -184,12 +190,23 @@ class KrakenFuturesPrivateWs:
             try:
                 for first in early:
                     await self._handle(conn, first)
-                while (msg := await conn.next()) is not None:
+                while (msg := await self._next(conn)) is not None:
                     await self._handle(conn, msg)
             finally:
                 self._conn = None
             if not self._stopping:
                 log.warning("Kraken Futures private WebSocket closed; reconnecting")
+
+    async def _next(self, conn: KrakenFuturesWsConnection) -> JsonMessage | None:
+        """The next message, or None when the connection ended or went silent (closed then)."""
+        try:
+            async with asyncio.timeout(self._stale_after):
+                return await conn.next()
+        except TimeoutError:
+            self.stale_drops += 1
+            log.warning("Kraken Futures private WebSocket silent; reconnecting")
+            await conn.close()
+            return None
 
     async def _handle(self, conn: KrakenFuturesWsConnection, msg: JsonMessage) -> None:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from pathlib import Path
 
 from gateway.core.model import (
     BookSnapshot,
@@ -15,7 +16,16 @@ from gateway.core.model import (
     OrdStatus,
     Side,
 )
-from tests.integration.venues.kraken.futures.conftest import SYMBOL, WAIT_S, FuturesHarness
+from simulator.app import SimulatorServer
+from simulator.engine.clock import ManualClock
+from tests.integration.venues.kraken.futures.conftest import (
+    SYMBOL,
+    TRADER,
+    WAIT_S,
+    FuturesHarness,
+    futures_accounts,
+    start_harness,
+)
 from tests.integration.venues.kraken.spot.conftest import set_faults
 
 
@@ -101,3 +111,17 @@ async def test_book_sequence_gap_resyncs(harness: FuturesHarness) -> None:
         await stream.aclose()
     assert kinds[0] is BookSnapshot and BookUpdate in kinds
     assert harness.bundle.market_data.sequence_gaps == 1
+
+
+async def test_silent_private_feed_is_replaced(tmp_path: Path) -> None:
+    """With a manual clock the simulator sends no heartbeats: after the snapshots the private
+    connection goes silent, so it is replaced and the new one reconciles again."""
+    async with SimulatorServer(
+        host="127.0.0.1", port=0, clock=ManualClock(), accounts=futures_accounts([TRADER])
+    ) as sim:
+        h = await start_harness(sim, tmp_path / "gw", ws_stale_after_s=0.3)
+        try:
+            await h.venue.wait_reconciliations(2, WAIT_S)
+            assert h.venue.ws.stale_drops >= 1
+        finally:
+            await h.close()
