@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -151,6 +152,7 @@ class KrakenFuturesVenue:
         self._snapshot_orders: set[str] | None = None  # open order ids of this connect's snapshot
         self._balance_queues: set[asyncio.Queue[Sequence[Balance]]] = set()
         self._position_queues: set[asyncio.Queue[Sequence[Position]]] = set()
+        self._ws_positions: dict[str, Position] = {}  # the feed's latest, by unified symbol
         self.reconciliations = 0  # completed snapshot reconciliations (tests, metrics)
         self._reconciled = asyncio.Condition()
 
@@ -208,6 +210,7 @@ class KrakenFuturesVenue:
                 await self.feed.emit_fill(parse_ws_fill(row))
         elif feed == "open_positions":
             positions = parse_ws_positions(msg, self.symbols)
+            self._ws_positions = {p.symbol: p for p in positions}  # each message is complete
             for queue in self._position_queues:
                 queue.put_nowait(positions)
         elif feed in ("balances", "balances_snapshot"):
@@ -503,7 +506,23 @@ class KrakenFuturesVenue:
         return parse_accounts(await self._rest.read("accounts"))
 
     async def positions(self) -> Sequence[Position]:
-        return parse_open_positions(await self._rest.read("openpositions"), self.symbols)
+        """REST openpositions (size, entry price), with the mark price, PnL, liquidation price,
+        leverage and margin of the open_positions feed when it shows the same size."""
+        rows = parse_open_positions(await self._rest.read("openpositions"), self.symbols)
+        out = []
+        for row in rows:
+            feed = self._ws_positions.get(row.symbol)
+            if feed is not None and feed.qty == row.qty:
+                row = replace(
+                    row,
+                    mark_price=feed.mark_price,
+                    unrealized_pnl=feed.unrealized_pnl,
+                    liquidation_price=feed.liquidation_price,
+                    leverage=feed.leverage,
+                    margin=feed.margin,
+                )
+            out.append(row)
+        return out
 
     async def subaccounts(self) -> Sequence[Subaccount]:
         return list(self._subaccounts)

@@ -200,3 +200,23 @@ async def test_public_trades_stream_starts_with_recent_trades(harness: FuturesHa
         assert trade.venue == "krakenfutures" and trade.symbol == SYMBOL and trade.trade_id
     finally:
         await trades.aclose()
+
+
+async def test_positions_carry_the_feeds_mark_and_pnl(harness: FuturesHarness) -> None:
+    stream = harness.venue.stream_positions()
+    try:
+        await anext(stream)  # the snapshot
+        order = await harness.service.submit(
+            harness.ctx, harness.order(OrderType.MARKET, Side.BUY, "0.01")
+        )
+        await harness.done(order.client_order_id)
+        async with asyncio.timeout(15):
+            async for update in stream:  # the feed's view reached the new size
+                if any(p.symbol == SYMBOL and p.qty == Decimal("0.01") for p in update):
+                    break
+    finally:
+        await stream.aclose()
+    (position,) = await harness.venue.positions()
+    assert position.qty == Decimal("0.01") and position.entry_price
+    assert position.mark_price is not None and position.unrealized_pnl is not None
+    assert position.margin is not None and position.margin > 0
