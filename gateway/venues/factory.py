@@ -1,16 +1,18 @@
 """The VenueFactory of a configured gateway: each account gets the venue its config names.
 
-- `kraken`: the Kraken Spot adapter signing with the account's spot keys, at the `[kraken.spot]`
-  URLs (real Kraken unless the config points elsewhere).
-- `simulator`: the same adapter, pointed at the local Kraken simulator that the CLI embeds; the
-  CLI hands over its URLs and one simulator key per account (`SimulatorLink`). This module
-  never imports the simulator.
+- `kraken`: the Kraken Spot adapter signing with the account's spot keys at the `[kraken.spot]`
+  URLs, and the Kraken Futures adapter signing with its futures keys at the `[kraken.futures]`
+  URLs (real Kraken unless the config points elsewhere); an account with both keys trades both,
+  on one execution stream.
+- `simulator`: the same adapters, pointed at the local Kraken simulator that the CLI embeds;
+  the CLI hands over its URLs and simulator keys per account (`SimulatorLink`: a spot key, and a
+  futures key when it has one). This module never imports the simulator.
 - `paper`: the in-process paper venue (fixed prices), shared by every paper account.
 
 Both Kraken kinds follow `[kraken] dead_man_switch`: the account's venues then carry a session
 guard that arms Kraken's dead man's switch while the key's trading session is live.
 
-The Kraken adapter needs the journal (nonces, client id mapping, restart catch-up), which
+The Kraken adapters need the journal (nonces, client id mapping, restart catch-up), which
 `GatewayApp.build` opens itself: pass `journal_factory=venues.open_journal` along with
 `venues=venues`, so the factory sees the journal it opened before any account is built.
 """
