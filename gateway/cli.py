@@ -17,10 +17,10 @@ Without --config, `serve` runs a development setup on loopback only, with no Kra
 it starts the local Kraken simulator in-process (127.0.0.1, a free port unless --sim-port) and
 trades on it through the Kraken Spot and Kraken Futures adapters with the simulator's documented
 demo keys. One session `demo` whose token is $KRAKENGW_TOKEN or the documented
-`krakengw-dev-token`; the
-journal lives in a temporary directory (the simulator forgets everything at exit) unless
---data-dir is given. With --config, accounts trade where their `venue` says (see
-gateway/config.py): real Kraken with keys, the embedded simulator, or the paper venue.
+`krakengw-dev-token`; the journal lives in a temporary directory (the simulator forgets
+everything at exit) unless --data-dir is given. With --config, accounts trade where their
+`venue` says (see gateway/config.py): real Kraken with keys, the embedded simulator, or the
+paper venue.
 
 `check-config` validates a config file and prints the effective accounts, sessions and server
 settings with every secret masked (gateway/check_config.py); it exits 1 on any problem.
