@@ -368,3 +368,12 @@ def test_property_params_are_plain_decimal_strings(
     assert len(cl) <= 36
     ws = json.loads(encode_ws_message(build_ws_add_order_params(request, BTC)), parse_float=D)
     assert D(str(ws["order_qty"])) == qty
+
+
+def test_ws_messages_keep_decimal_digits_and_strings_as_strings() -> None:
+    text = encode_ws_message(
+        {"a": D("-1E-8"), "b": D("1E+2"), "c": [D("40000.10")], "s": "x\x00dec:1", "u": "é"}
+    )
+    assert text == '{"a":-0.00000001,"b":100,"c":[40000.1],"s":"x\\u0000dec:1","u":"é"}'
+    decoded = json.loads(text, parse_float=Decimal)
+    assert decoded["c"] == [D("40000.1")] and decoded["s"] == "x\x00dec:1"
