@@ -14,6 +14,8 @@ Shape (see examples/gateway.toml)::
                         password_env (never in the url), pool_size
     [fleet]             instance, lease_ttl_s, accounts, max_accounts (see gateway/fleet.py;
                         needs [journal] url)
+    [console]           listen (off when absent), admin_token_sha256 | admin_token_file |
+                        admin_token_env (optional: without it the console is read-only)
 
 Secrets (API keys and secrets, bearer tokens) never live in the config itself: they are read from
 files (which must not be readable by group or others) or from environment variables. Sessions may
@@ -55,6 +57,7 @@ __all__ = [
     "AccountVenue",
     "ApiKeyPair",
     "ConfigError",
+    "ConsoleConfig",
     "FleetConfig",
     "GatewayConfig",
     "JournalConfig",
@@ -281,6 +284,16 @@ class FleetConfig:
 
 
 @dataclass(frozen=True)
+class ConsoleConfig:
+    """The operator console (web page): off unless `listen` is set. Without an admin token it
+    is read-only; with one, the token unlocks the kill switch and session logout. The gateway
+    keeps only the token's SHA-256."""
+
+    listen: str | None = None
+    admin_token_sha256: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     server: ServerConfig
     accounts: Mapping[str, AccountConfig]
@@ -288,6 +301,7 @@ class GatewayConfig:
     kraken: KrakenConfig = KrakenConfig()
     journal: JournalConfig = JournalConfig()
     fleet: FleetConfig | None = None  # None: a single gateway (local key locks)
+    console: ConsoleConfig = ConsoleConfig()
 
     @property
     def uses_simulator(self) -> bool:
@@ -313,7 +327,7 @@ def parse_config(
     raw: Mapping[str, Any], base_dir: Path, environ: Mapping[str, str] | None = None
 ) -> GatewayConfig:
     env = os.environ if environ is None else environ
-    _only(raw, "", {"server", "kraken", "accounts", "sessions", "journal", "fleet"})
+    _only(raw, "", {"server", "kraken", "accounts", "sessions", "journal", "fleet", "console"})
     server = _parse_server(_table(raw, "server"), base_dir, env)
     journal = _parse_journal(_table(raw, "journal"), base_dir, env)
     kraken = _parse_kraken(_table(raw, "kraken"))
@@ -340,6 +354,7 @@ def parse_config(
             raise ConfigError(
                 "fleet needs [journal] url: a fleet shares its journal and key leases in PostgreSQL"
             )
+    console = _parse_console(_table(raw, "console"), base_dir, env)
     return GatewayConfig(
         server=server,
         accounts=accounts,
@@ -347,6 +362,7 @@ def parse_config(
         kraken=kraken,
         journal=journal,
         fleet=fleet,
+        console=console,
     )
 
 
@@ -402,6 +418,31 @@ def _parse_journal(t: Mapping[str, Any], base_dir: Path, env: Mapping[str, str])
     if type(pool_size) is not int or not 1 <= pool_size <= 64:
         raise ConfigError(f"{where}.pool_size must be an integer from 1 to 64")
     return JournalConfig(url=url, password=password, pool_size=pool_size)
+
+
+def _parse_console(t: Mapping[str, Any], base_dir: Path, env: Mapping[str, str]) -> ConsoleConfig:
+    where = "console"
+    _only(t, where, {"listen", "admin_token_sha256", "admin_token_file", "admin_token_env"})
+    listen = t.get("listen")
+    if listen is not None:
+        listen = _str(t, where, "listen", None)
+        if not re.fullmatch(r"\[?[A-Za-z0-9_.:-]*\]?:\d{1,5}", listen):
+            raise ConfigError(f"{where}.listen must be HOST:PORT")
+    sources = [k for k in ("admin_token_sha256", "admin_token_file", "admin_token_env") if k in t]
+    if len(sources) > 1:
+        raise ConfigError(f"{where}: give at most one of {sources}")
+    digest = None
+    if "admin_token_sha256" in t:
+        hexdigest = _str(t, where, "admin_token_sha256", None)
+        if not _SHA256_RE.fullmatch(hexdigest):
+            raise ConfigError(f"{where}.admin_token_sha256 must be 64 hex digits")
+        digest = bytes.fromhex(hexdigest)
+    elif sources:
+        token = _read_secret(t, where, "admin_token", base_dir, env).reveal()
+        if len(token) < 16:
+            raise ConfigError(f"{where}: the admin token is too short (need >= 16 characters)")
+        digest = hashlib.sha256(token.encode()).digest()
+    return ConsoleConfig(listen=listen, admin_token_sha256=digest)
 
 
 def _parse_kraken(t: Mapping[str, Any]) -> KrakenConfig:

@@ -1,8 +1,13 @@
-"""Process logging: one line per record on stderr, `extra` fields appended as key=value.
+"""Process logging: one line per record on stderr, as text or as JSON.
+
+- `text`: `time level logger message`, then the `extra` fields as key=value.
+- `json`: one JSON object per line: `time` (UTC, ISO 8601 with milliseconds and `Z`), `level`,
+  `logger`, `message`, every `extra` field as its own key, `exc` with the traceback if any.
 
 Defence in depth against leaks: every registered secret (the API keys and secrets loaded from
-the config) is masked in the fully formatted line, tracebacks included, even though no code is
-meant to log them. Tokens are never held in plain form beyond the auth interceptor.
+the config, the console's admin token) is masked in the fully formatted line, tracebacks
+included, even though no code is meant to log them. Tokens are never held in plain form beyond
+the auth interceptor.
 """
 
 from __future__ import annotations
@@ -10,8 +15,15 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-__all__ = ["MaskingFormatter", "configure_logging"]
+import orjson
+
+__all__ = ["LOG_FORMATS", "JsonFormatter", "LogFormat", "MaskingFormatter", "configure_logging"]
+
+LogFormat = Literal["text", "json"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 _MIN_SECRET_LEN = 6  # shorter strings would mask ordinary words
@@ -28,17 +40,47 @@ class MaskingFormatter(logging.Formatter):
         self._secrets = sorted(merged, key=len, reverse=True)
 
     def format(self, record: logging.LogRecord) -> str:
+        return self.mask(self.render(record))
+
+    def render(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        extras = _extras(record)
         if extras:
             line += " " + " ".join(f"{k}={v}" for k, v in sorted(extras.items()))
+        return line
+
+    def mask(self, line: str) -> str:
         for secret in self._secrets:
             line = line.replace(secret, "***")
         return line
 
 
-def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> MaskingFormatter:
-    formatter = MaskingFormatter(secrets)
+class JsonFormatter(MaskingFormatter):
+    """One JSON object per record; masking runs on the serialized line, like the text form."""
+
+    def render(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created, UTC)
+        entry: dict[str, Any] = {
+            "time": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in _extras(record).items():
+            entry.setdefault(key, value)
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD}
+
+
+def configure_logging(
+    level: str = "INFO", secrets: Iterable[str] = (), fmt: LogFormat = "text"
+) -> MaskingFormatter:
+    formatter = JsonFormatter(secrets) if fmt == "json" else MaskingFormatter(secrets)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()

@@ -11,8 +11,8 @@ __all__ = ["ApiMetrics"]
 
 
 class ApiMetrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
         self.rpcs = Counter(
             "krakengw_rpc_total", "RPCs handled", ["method", "code"], registry=self.registry
         )

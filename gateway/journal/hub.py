@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 # after < cursor <= upto, ascending, poss_resend set on those with cursor <= resend_upto
 Fetch = Callable[[bool, str, int, int, int, int], Awaitable[list[ExecutionReport]]]
 StreamKey = tuple[bool, str]  # (by_account, session id or account)
+# Called on the event loop with each newly committed report, in commit order.
+ReportListener = Callable[[ExecutionReport], None]
 
 
 @dataclass(slots=True)
@@ -47,6 +49,23 @@ class ReportHub:
     ring_size: int = 16_384
     _streams: dict[StreamKey, _Stream] = field(default_factory=dict)
     _subscriptions: set[Subscription] = field(default_factory=set)
+    _listeners: list[ReportListener] = field(default_factory=list)
+
+    def add_listener(self, listener: ReportListener) -> None:
+        """`listener(report)` after each publish (e.g. the order-event log, the console)."""
+        self._listeners.append(listener)
+
+    def stream_lags(self) -> dict[str, int]:
+        """Per session with an open (non drop-copy) subscription: how many committed reports
+        its slowest subscriber has not taken yet."""
+        lags: dict[str, int] = {}
+        for sub in self._subscriptions:
+            by_account, key = sub.key
+            if by_account:
+                continue
+            lag = self.high_water(False, key) - sub.last_sequence
+            lags[key] = max(lags.get(key, 0), lag)
+        return lags
 
     def load_high_water(self, sessions: dict[str, int], accounts: dict[str, int]) -> None:
         for name, last in sessions.items():
@@ -82,6 +101,11 @@ class ReportHub:
         """Called on the event loop, in commit order, once the report is durable."""
         self._advance(self._stream((False, report.session_id)), report, report.sequence)
         self._advance(self._stream((True, report.account)), report, report.account_sequence)
+        for listener in self._listeners:
+            try:
+                listener(report)
+            except Exception:  # an observer must never break the stream
+                log.exception("report listener failed")
 
     @staticmethod
     def _advance(stream: _Stream, report: ExecutionReport, cursor: int) -> None:
@@ -151,6 +175,10 @@ class Subscription:
     def last_sequence(self) -> int:
         """Cursor of the last report delivered (or from_sequence)."""
         return self._last
+
+    @property
+    def key(self) -> StreamKey:
+        return self._key
 
     def _cursor(self, report: ExecutionReport) -> int:
         return report.account_sequence if self._key[0] else report.sequence

@@ -19,6 +19,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,8 +30,9 @@ import orjson
 
 from gateway.core.model import ExecutionReport, Fill, Order
 from gateway.core.ports import AppendResult
+from gateway.core.telemetry import NO_TELEMETRY, Telemetry
 from gateway.journal.codec import decode, decode_report, encode, report_row
-from gateway.journal.hub import ReportHub, Subscription
+from gateway.journal.hub import ReportHub, ReportListener, Subscription
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -236,6 +238,7 @@ class SqliteJournal:
         self._closed = False
         self._stored_fills: dict[tuple[str, str], int] = {}  # writer thread only
         self._write_conn: sqlite3.Connection | None = None
+        self.telemetry: Telemetry = NO_TELEMETRY  # commit latency (called from either thread)
 
     @classmethod
     async def open(
@@ -308,6 +311,7 @@ class SqliteJournal:
         self, conn: sqlite3.Connection, batch: list[_Op], *, on_loop: bool = False
     ) -> None:
         counters = self._counters
+        started = time.perf_counter()
         try:
             conn.execute("BEGIN IMMEDIATE")
             exec_ids = [i for op in batch for i in op.exec_ids]
@@ -321,6 +325,7 @@ class SqliteJournal:
             counters.flush(conn)
             conn.execute("COMMIT")
             counters.commit()
+            self.telemetry.journal_commit(time.perf_counter() - started, len(batch))
             self._ops_since_checkpoint += len(batch)
             if self._ops_since_checkpoint >= CHECKPOINT_EVERY and not self._checkpoint_running:
                 self._ops_since_checkpoint = 0
@@ -428,6 +433,14 @@ class SqliteJournal:
             return results
 
         return self._submit(run, [r.exec_id for r in items])
+
+    def add_report_listener(self, listener: ReportListener) -> None:
+        """`listener(report)` on the event loop for each report once committed, in order."""
+        self._hub.add_listener(listener)
+
+    def stream_lags(self) -> dict[str, int]:
+        """Committed reports not yet taken by each session's open execution stream."""
+        return self._hub.stream_lags()
 
     def subscribe(self, session_id: str, from_sequence: int) -> Subscription:
         return Subscription(

@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from gateway.config import AccountConfig, SessionConfig
@@ -52,6 +53,7 @@ class ActiveSession:
     last_seen: float
     open_streams: int = 0
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+    logged_on_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def session_id(self) -> str:
@@ -167,6 +169,14 @@ class SessionRegistry:
 
     def active_count(self) -> int:
         return len(self._active)
+
+    def active_sessions(self) -> list[ActiveSession]:
+        """The live sessions, in logon order (for the operator console and metrics)."""
+        return list(self._active.values())
+
+    def idle_for(self, active: ActiveSession) -> float:
+        """Seconds since the session's last RPC or stream event (its heartbeat age)."""
+        return max(0.0, self._clock() - active.last_seen)
 
     def get(self, session_id: str) -> ActiveSession | None:
         return self._active.get(session_id)

@@ -28,6 +28,7 @@ import httpx
 
 from gateway.config import AccountConfig, AccountVenue, ConfigError, JournalConfig, KrakenConfig
 from gateway.core.ports import AccountVenues, JournalPort, VenuePorts
+from gateway.core.telemetry import NO_TELEMETRY, Telemetry
 from gateway.journal.opening import open_journal
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.ratelimit import KrakenTier
@@ -86,6 +87,8 @@ class GatewayVenues:
     ) -> None:
         """Venues built for `account` from now on run `hook` before each HTTP request."""
         self._request_hooks[account] = hook
+        # Set before the accounts are built to instrument their venue adapters.
+        self.telemetry: Telemetry = NO_TELEMETRY
 
     async def open_journal(self, data_dir: Path) -> JournalPort:
         """`JournalFactory` that also hands the journal to the Kraken adapters built later."""
@@ -253,6 +256,7 @@ class GatewayVenues:
             dead_man_switch=self._kraken.dead_man_switch,
             dead_man_timeout_s=self._kraken.dead_man_timeout_s,
             dead_man_refresh_s=self._kraken.dead_man_refresh_s,
+            telemetry=self.telemetry,
         )
         log.info(
             "kraken spot venue ready",

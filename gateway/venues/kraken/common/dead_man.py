@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,16 @@ class KrakenDeadManSwitch:
         self.refreshes = 0  # successful arms (tests, metrics)
         self.disarms = 0  # timeout 0 accepted by Kraken (tests, metrics)
         self.armed = asyncio.Event()  # set once Kraken accepted a refresh of the current loop
+        # Monotonic time at which Kraken cancels the key's orders unless refreshed: counted
+        # from when the last accepted refresh was sent (the earliest Kraken can have started
+        # it). Kept after lapse(), whose countdown runs on; None once switched off.
+        self._expires_at: float | None = None
+
+    def expires_in(self) -> float | None:
+        """Seconds left on Kraken's countdown (0 when it ran out), None when it is off."""
+        if self._expires_at is None:
+            return None
+        return max(0.0, self._expires_at - time.monotonic())
 
     def configure(self, *, timeout_s: int, refresh_s: float) -> None:
         """Change the countdown and refresh period (takes effect at the next refresh)."""
@@ -98,6 +109,7 @@ class KrakenDeadManSwitch:
             try:
                 await self._send(0)
                 self.disarms += 1
+                self._expires_at = None
             except Exception as exc:
                 log.warning("could not disarm Kraken's dead man's switch (%s)", type(exc).__name__)
 
@@ -122,7 +134,9 @@ class KrakenDeadManSwitch:
                 async with self._lock:
                     if stop.is_set():
                         return
+                    sent_at = time.monotonic()
                     await self._send(self.timeout_s)
+                    self._expires_at = sent_at + self.timeout_s
                 self.refreshes += 1
                 if not stop.is_set():
                     self.armed.set()

@@ -39,6 +39,7 @@ from decimal import Decimal
 
 from gateway.core.errors import ErrorReason, ResourceExhausted
 from gateway.core.model import RateBudget
+from gateway.core.telemetry import NO_TELEMETRY, Telemetry
 
 
 class KrakenTier(enum.Enum):
@@ -321,6 +322,10 @@ class KrakenRateGovernor:
         self._settle_s = settle_s
         self._clock = clock
         self._sleep = sleep
+        # Where waits and refusals are reported, under the key's non-secret id (set by the
+        # venue's builder; the governor itself does not know its key).
+        self.telemetry: Telemetry = NO_TELEMETRY
+        self.key_id = ""
         now = clock()
         self._rest = DecayingCounter(
             "spot_rest", limits.rest_max - safety_margin, limits.rest_decay_per_s, now
@@ -363,7 +368,9 @@ class KrakenRateGovernor:
         """
         now = self._clock()
         wait = counter.wait_for(cost + min(reserve, counter.limit / 2), now)
+        budget, _, pair = counter.name.partition(":")
         if max_wait is not None and wait > max_wait:
+            self.telemetry.governor_refusal(self.key_id, budget, pair)
             raise ResourceExhausted(
                 f"{counter.name} budget spent; retry in {wait:.2f}s",
                 ErrorReason.RATE_LIMITED,
@@ -372,7 +379,9 @@ class KrakenRateGovernor:
             )
         counter.add(cost, now)
         if wait > 0:
-            await self._sleep(wait if max_wait is not None else min(wait, self._cancel_max_wait))
+            held = wait if max_wait is not None else min(wait, self._cancel_max_wait)
+            self.telemetry.governor_wait(self.key_id, budget, pair, held)
+            await self._sleep(held)
 
     async def acquire_rest(self, method: str) -> None:
         """Before a private Spot REST call named like the URL (`OpenOrders`, `Ledgers`)."""

@@ -48,6 +48,7 @@ from gateway.core.model import (
     TransferStatus,
 )
 from gateway.core.ports import JournalPort, VenueEventSink
+from gateway.core.venue_status import VenueStatus
 from gateway.venues.kraken.common.dead_man import KrakenDeadManSwitch
 from gateway.venues.kraken.common.ratelimit import (
     KrakenRateGovernor,
@@ -534,6 +535,20 @@ class KrakenSpotVenue:
         """The governor's modelled budgets of this key (for GetLimits and metrics): the REST
         counter and one `spot_trading:<symbol>` counter per pair traded so far."""
         return self._governor.headroom()
+
+    def venue_status(self) -> VenueStatus:
+        """VenueStatusPort: the private WebSocket, Kraken's system status, the dead man's
+        switch of this key."""
+        switch = self.dead_man
+        return VenueStatus(
+            venue=self.venue,
+            key_id=self._rest.key_id,
+            connected=self.ws.connected,
+            system_status=self.system_status,
+            dead_man_armed=switch.is_armed,
+            dead_man_timeout_s=switch.timeout_s,
+            dead_man_expires_in_s=switch.expires_in(),
+        )
 
     def rate_budgets(self) -> Sequence[RateBudget]:
         """RateBudgetPort: `spot_rest` and a `spot_trading` budget per pair traded so far."""

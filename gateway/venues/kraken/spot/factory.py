@@ -19,6 +19,7 @@ import httpx
 
 from gateway.core.model import Subaccount
 from gateway.core.ports import JournalPort
+from gateway.core.telemetry import NO_TELEMETRY, Telemetry
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.dead_man import (
     DEFAULT_REFRESH_S,
@@ -78,13 +79,17 @@ async def build_kraken_spot_venue(
     dead_man_refresh_s: float = DEFAULT_REFRESH_S,
     subaccounts: Sequence[Subaccount] = (),
     http: httpx.AsyncClient | None = None,
+    telemetry: Telemetry = NO_TELEMETRY,
 ) -> KrakenSpotVenueBundle:
     """Everything one account needs to trade Kraken Spot; the private WS connects once the
     core attaches the venue (`set_event_sink`)."""
     check_timing(dead_man_timeout_s, dead_man_refresh_s)
     governor = governor or KrakenRateGovernor(tier)
+    governor.telemetry, governor.key_id = telemetry, credentials.key_id
     nonces = KrakenNonceSource(credentials.key_id, journal)
-    rest = KrakenSpotRestClient(rest_url, credentials, nonces, governor, http=http)
+    rest = KrakenSpotRestClient(
+        rest_url, credentials, nonces, governor, http=http, telemetry=telemetry
+    )
     try:
         pairs = await rest.public("AssetPairs")
         instruments, symbols = parse_asset_pairs(pairs)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,11 +34,13 @@ from gateway.core.errors import (
     ResourceExhausted,
     Unavailable,
 )
+from gateway.core.telemetry import NO_TELEMETRY, Telemetry
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.nonce import KrakenNonceSource
 from gateway.venues.kraken.common.ratelimit import KrakenRateGovernor
 from gateway.venues.kraken.spot.auth import KrakenSpotSigner
 from gateway.venues.kraken.spot.parse import parse_rest_response
+from gateway.venues.kraken.spot.wire_values import VENUE
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +68,10 @@ class KrakenSpotRestClient:
         read_attempts: int = READ_ATTEMPTS,
         retry_wait_s: float = 0.05,
         http: httpx.AsyncClient | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._base = base_url.rstrip("/")
+        self.telemetry = telemetry
         self._signer = KrakenSpotSigner(credentials)
         self._nonces = nonces
         self.governor = governor
@@ -95,13 +100,21 @@ class KrakenSpotRestClient:
         """GET /0/public/<method>, retried like a read."""
 
         async def once() -> Any:
+            started = time.perf_counter()
             try:
                 response = await self._http.get(
                     f"{self._base}/0/public/{method}", params=dict(params or {})
                 )
             except httpx.HTTPError as exc:
+                self._observe(method, started, "no_answer")
                 raise _transport_error(exc, after_send=False) from None
-            return parse_rest_response(response.status_code, response.content)
+            try:
+                result = parse_rest_response(response.status_code, response.content)
+            except GatewayError:
+                self._observe(method, started, "error")
+                raise
+            self._observe(method, started, "ok")
+            return result
 
         return await self._retrying(once)
 
@@ -134,20 +147,31 @@ class KrakenSpotRestClient:
                 body, headers = self._signer.signed_json(path, params, nonce)
             else:
                 body, headers = self._signer.signed_form(path, params, nonce)
+            started = time.perf_counter()
             try:
                 response = await self._http.post(self._base + path, content=body, headers=headers)
             except httpx.HTTPError as exc:
+                self._observe(method, started, "no_answer")
                 if _never_sent(exc):
                     self.governor.refund_rest(method)  # Kraken never saw it: nothing spent
                 raise _transport_error(exc, after_send=after_send) from None
         try:
-            return parse_rest_response(
+            result = parse_rest_response(
                 response.status_code, response.content, after_send=after_send
             )
         except ResourceExhausted as exc:
+            self._observe(method, started, "error")
             if exc.reason is ErrorReason.VENUE_RATE_LIMITED:
                 self.governor.observe_venue_rate_limited()
             raise
+        except GatewayError:
+            self._observe(method, started, "error")
+            raise
+        self._observe(method, started, "ok")
+        return result
+
+    def _observe(self, method: str, started: float, outcome: str) -> None:
+        self.telemetry.venue_request(VENUE, method, time.perf_counter() - started, outcome)
 
     async def _retrying(self, once: Any) -> Any:
         retrying = AsyncRetrying(

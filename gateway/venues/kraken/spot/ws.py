@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from websockets.exceptions import WebSocketException
 from gateway.core.errors import ErrorReason, GatewayError, OutcomeUnknown
 from gateway.venues.kraken.spot.order_params import encode_ws_message
 from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
+from gateway.venues.kraken.spot.wire_values import VENUE
 
 log = logging.getLogger(__name__)
 # The websockets library logs frames at DEBUG; private frames carry the session token, so its
@@ -213,24 +215,32 @@ class KrakenSpotPrivateWs:
         conn = self._conn
         if conn is None or not conn.is_open:
             raise KrakenSpotWsNotSent("WebSocket not connected")
+        started = time.perf_counter()
+        telemetry = self._rest.telemetry
         try:
-            return await conn.request(
+            msg = await conn.request(
                 method, {**params, "token": self._token}, timeout_s=self.ack_timeout_s
             )
         except KrakenSpotWsNotSent:
             raise
         except (KrakenSpotWsClosed, TimeoutError) as exc:
+            telemetry.venue_request(VENUE, method, time.perf_counter() - started, "no_answer")
             raise OutcomeUnknown(
                 f"no answer to {method} from Kraken; the outcome is being resolved",
                 ErrorReason.VENUE_CONNECTION_LOST
                 if isinstance(exc, KrakenSpotWsClosed)
                 else ErrorReason.VENUE_TIMEOUT,
             ) from None
+        outcome = "ok" if msg.get("success", True) else "error"
+        telemetry.venue_request(VENUE, method, time.perf_counter() - started, outcome)
+        return msg
 
     async def _run(self) -> None:
         while not self._stopping:
             conn = await self._connect_with_backoff()
             self.connects += 1
+            if self.connects > 1:
+                self._rest.telemetry.venue_reconnect(VENUE, "private_ws")
             try:
                 while (msg := await drain(conn)) is not None:
                     try:

@@ -1,0 +1,1 @@
+"""Operator-facing views of the running gateway: Prometheus metrics, structured logs, tracing."""
