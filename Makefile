@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 DESCRIPTORS ?= build/krakengw-v1.binpb
 
 .PHONY: install install-runtime postgres demo test lint typecheck proto proto-lint descriptors test-node \
-	bench sim gateway clean cpp-toolchain
+	bench sim gateway clean cpp-toolchain chromium dockerfile-lint
 
 # Runtime only (the gateway, the simulator, the client): what `make demo` needs.
 $(BIN)/.runtime: pyproject.toml clients/python/pyproject.toml
@@ -79,7 +79,14 @@ cpp-toolchain:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq --no-install-recommends $(CPP_PACKAGES); fi
 
-test: lint typecheck proto-lint postgres cpp-toolchain
+# The console's browser tests drive Debian's Chromium; installed from apt when missing.
+chromium:
+	scripts/ensure_chromium.sh
+
+dockerfile-lint: install
+	$(BIN)/hadolint Dockerfile
+
+test: lint typecheck proto-lint dockerfile-lint postgres cpp-toolchain chromium
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-node
 

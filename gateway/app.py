@@ -24,9 +24,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from wsgiref.simple_server import WSGIServer
-
-from prometheus_client import start_http_server
 
 from gateway.api.deps import ApiDeps
 from gateway.api.metrics import ApiMetrics
@@ -39,6 +36,7 @@ from gateway.core.risk import RiskLimits
 from gateway.core.service import TradingService
 from gateway.journal.opening import open_journal
 from gateway.leases.claims import Claims, claim
+from gateway.observability.endpoints import OperatorEndpoints
 from gateway.sessions.auth import TokenAuthenticator
 from gateway.sessions.registry import ActiveSession, EndReason, SessionRegistry
 from gateway.venues.factory import GatewayVenues
@@ -69,7 +67,8 @@ class GatewayApp:
     _expiry_stop: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
     metrics_port: int = 0
-    _metrics_http: WSGIServer | None = None
+    console_port: int = 0
+    endpoints: OperatorEndpoints | None = None
     claims: Claims | None = None
     fleet: Fleet | None = None
 
@@ -82,7 +81,11 @@ class GatewayApp:
         journal_factory: JournalFactory | None = None,
         metrics: bool | None = None,
         key_leases: KeyLeases | None = None,
+        endpoints: OperatorEndpoints | None = None,
     ) -> GatewayApp:
+        """`endpoints`: metrics and console (built from the config when not given; give them
+        to also instrument venues built by `venues`, with `endpoints.telemetry`)."""
+        endpoints = endpoints or OperatorEndpoints(config, metrics=metrics)
         # Before anything is opened or signed: this data dir and each account's key are ours
         # alone (see gateway.leases.claims); an account whose key is taken is left out.
         # A fleet gateway leases keys in PostgreSQL instead, account by account (gateway.fleet).
@@ -90,6 +93,7 @@ class GatewayApp:
         claims = await claim(config.server, own_keys, key_leases)
         if venues is None:
             default = GatewayVenues(config.kraken, journal=config.journal)
+            default.telemetry = endpoints.telemetry
             venues = default
             journal_factory = journal_factory or default.open_journal
         try:
@@ -146,10 +150,8 @@ class GatewayApp:
                 await journal.close()
                 await claims.release()
                 raise
-        want_metrics = config.server.metrics_listen is not None if metrics is None else metrics
-        api_metrics = ApiMetrics() if want_metrics else None
-        if api_metrics is not None:
-            api_metrics.sessions.set_function(sessions.active_count)
+        endpoints.attach(service, sessions, journal)
+        api_metrics = endpoints.metrics.api if endpoints.metrics is not None else None
         server = GatewayServer(deps, TokenAuthenticator(config.sessions.values()), api_metrics)
         return cls(
             config=config,
@@ -162,6 +164,7 @@ class GatewayApp:
             _closers=closers,
             claims=claims,
             fleet=fleet,
+            endpoints=endpoints,
         )
 
     async def start(self, listen: str | None = None) -> int:
@@ -171,10 +174,10 @@ class GatewayApp:
         self._expiry = asyncio.create_task(self.sessions.run_expiry(self._expiry_stop))
         if self.fleet is not None:
             self.fleet.start()
-        if self.metrics is not None and self.config.server.metrics_listen:
-            self._metrics_http, self.metrics_port = _start_metrics(
-                self.metrics, self.config.server.metrics_listen
-            )
+        if self.endpoints is not None:
+            await self.endpoints.start()
+            self.metrics_port = self.endpoints.metrics_port
+            self.console_port = self.endpoints.console_port
         return self.port
 
     async def stop(self) -> None:
@@ -199,8 +202,8 @@ class GatewayApp:
             await self.fleet.release()
         if self.claims is not None:
             await self.claims.release()
-        if self._metrics_http is not None:
-            await asyncio.to_thread(self._metrics_http.shutdown)
+        if self.endpoints is not None:
+            await self.endpoints.stop()
 
 
 async def wire_account(
@@ -248,13 +251,3 @@ def _risk(account: AccountConfig) -> RiskLimits:
         price_band_pct=r.price_band_pct,
         max_open_orders=r.max_open_orders,
     )
-
-
-def _start_metrics(metrics: ApiMetrics, listen: str) -> tuple[WSGIServer, int]:
-    host, _, port = listen.rpartition(":")
-    httpd, _thread = start_http_server(
-        int(port), addr=host or "127.0.0.1", registry=metrics.registry
-    )
-    bound: int = httpd.server_port
-    log.info("metrics serving", extra={"port": bound})
-    return httpd, bound

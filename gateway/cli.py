@@ -1,7 +1,9 @@
 """`kraken-gateway`: serve the gateway, run the local Kraken simulator, or run the demo.
 
     kraken-gateway serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR]
-                         [--sim-port PORT] [--sim-seed N]
+                         [--metrics HOST:PORT] [--console HOST:PORT]
+                         [--log-format text|json] [--sim-port PORT] [--sim-seed N]
+    kraken-gateway health [--target HOST:PORT] [--service NAME] [--timeout S]
     kraken-gateway sim ...            (the simulator's own options; see `sim --help`)
     kraken-gateway demo
     kraken-gateway check-config FILE [--json]
@@ -27,6 +29,16 @@ settings with every secret masked (gateway/check_config.py); it exits 1 on any p
 
 `db` manages the PostgreSQL journal's schema (`[journal] url`): `migrate` applies missing
 migrations (the gateway also does at start), `status` exits 0 only when it is current.
+
+`--metrics` serves Prometheus metrics at http://HOST:PORT/metrics and `--console` the operator
+console at http://HOST:PORT/ (both override the config: `[server] metrics_listen`,
+`[console] listen`; without --config both must be loopback addresses). `--log-format json`
+(or $KRAKENGW_LOG_FORMAT) writes one JSON object per log line. `serve` prints `metrics on URL`
+and `console on URL` for each one it serves. The console's admin token comes from `[console]`
+in the config, or without --config from $KRAKENGW_CONSOLE_TOKEN (no token: read-only).
+
+`health` asks a running gateway's gRPC health service whether the order service is SERVING
+(exit 0) or not (exit 1): a container HEALTHCHECK that proves more than an open port.
 
 `demo` runs the simulator, the gateway and the demo strategy (gateway/demo.py) in one process
 and exits 0 only if every expected execution report arrived.
@@ -57,6 +69,7 @@ from gateway.config import (
     AccountConfig,
     AccountVenue,
     ConfigError,
+    ConsoleConfig,
     GatewayConfig,
     ServerConfig,
     SessionConfig,
@@ -64,7 +77,7 @@ from gateway.config import (
 )
 from gateway.core.errors import GatewayError
 from gateway.core.model import Permission
-from gateway.logging_setup import MaskingFormatter, configure_logging
+from gateway.logging_setup import LOG_FORMATS, LogFormat, MaskingFormatter, configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +93,7 @@ __all__ = [
 
 DEV_TOKEN = "krakengw-dev-token"  # noqa: S105 - documented development token, loopback only
 DEV_TOKEN_ENV = "KRAKENGW_TOKEN"  # noqa: S105 - the name of an environment variable
+CONSOLE_TOKEN_ENV = "KRAKENGW_CONSOLE_TOKEN"  # noqa: S105 - the name of an environment variable
 DEV_ACCOUNT = "demo"
 DEV_SESSION = "demo"
 
@@ -102,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check_config(parsed.file, sys.stdout, sys.stderr, as_json=parsed.json)
     if parsed.command == "db":
         return _db(parsed)
+    if parsed.command == "health":
+        return _health(parsed)
     _parser().print_help()
     return 2
 
@@ -115,7 +131,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--listen", help="HOST:PORT to listen on (port 0 = any free port)")
     serve.add_argument("--data-dir", type=Path, help="directory of the journal")
     serve.add_argument("--log-level", default=os.environ.get("KRAKENGW_LOG_LEVEL", "INFO"))
+    serve.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=os.environ.get("KRAKENGW_LOG_FORMAT", "text"),
+        help="text (default) or json: one JSON object per line, UTC timestamps",
+    )
+    serve.add_argument("--metrics", help="serve Prometheus metrics on HOST:PORT (/metrics)")
+    serve.add_argument("--console", help="serve the operator console on HOST:PORT")
     _simulator_options(serve)
+    health = sub.add_parser("health", help="exit 0 if a running gateway's order service is up")
+    health.add_argument("--target", default="127.0.0.1:50051", help="gateway HOST:PORT")
+    health.add_argument("--service", default="krakengw.v1.OrderService")
+    health.add_argument("--timeout", type=float, default=5.0)
     sub.add_parser("sim", help="run the local Kraken simulator (options: sim --help)")
     demo = sub.add_parser("demo", help="run the demo strategy against a local gateway")
     demo.add_argument("--log-level", default=os.environ.get("KRAKENGW_LOG_LEVEL", "WARNING"))
@@ -163,7 +191,26 @@ def dev_config(listen: str, data_dir: Path, token: str) -> GatewayConfig:
 
 
 def _resolve_config(args: argparse.Namespace, scratch: Path) -> GatewayConfig:
-    """The config to serve; `scratch` is the journal directory of the no-config setup."""
+    """The config to serve (with --metrics/--console applied)."""
+    config = _base_config(args, scratch)
+    metrics, console = getattr(args, "metrics", None), getattr(args, "console", None)
+    if args.config is None:
+        for flag, value in (("--metrics", metrics), ("--console", console)):
+            if value and not _is_loopback(value):
+                raise ConfigError(f"without --config, {flag} takes loopback addresses only")
+        token = os.environ.get(CONSOLE_TOKEN_ENV, "").strip()
+        if token:
+            digest = hashlib.sha256(token.encode()).digest()
+            config = replace(config, console=ConsoleConfig(admin_token_sha256=digest))
+    if metrics:
+        config = replace(config, server=replace(config.server, metrics_listen=metrics))
+    if console:
+        config = replace(config, console=replace(config.console, listen=console))
+    return config
+
+
+def _base_config(args: argparse.Namespace, scratch: Path) -> GatewayConfig:
+    """The config file's, or the no-config setup's; `scratch` is the latter's journal dir."""
     if args.config is not None:
         config = load_config(args.config)
         server = config.server
@@ -196,7 +243,7 @@ def _serve(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(f"kraken-gateway: config error: {exc}", file=sys.stderr)
             return 2
-        formatter = _logging(args.log_level, config)
+        formatter = _logging(args.log_level, config, args.log_format)
         try:
             asyncio.run(_run(config, formatter, args))
         except (ConfigError, OSError) as exc:
@@ -208,8 +255,8 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _logging(level: str, config: GatewayConfig) -> MaskingFormatter:
-    formatter = configure_logging(level, secrets=_secrets_of(config))
+def _logging(level: str, config: GatewayConfig, fmt: LogFormat = "text") -> MaskingFormatter:
+    formatter = configure_logging(level, secrets=_secrets_of(config), fmt=fmt)
     for notice in config.kraken.deprecations:
         log.warning("config: %s", notice)
     # One INFO line per venue HTTP request drowns the gateway's own lines; DEBUG keeps them.
@@ -316,6 +363,7 @@ async def running_gateway(
     With `simulator` (one the caller runs, see `attach_simulator`), the gateway trades on it
     and starts none of its own."""
     from gateway.app import GatewayApp
+    from gateway.observability.endpoints import OperatorEndpoints
     from gateway.venues.factory import GatewayVenues
 
     async with contextlib.AsyncExitStack() as stack:
@@ -329,7 +377,11 @@ async def running_gateway(
         venues = GatewayVenues(
             config.kraken, sim.link if sim is not None else None, journal=config.journal
         )
-        app = await GatewayApp.build(config, venues=venues, journal_factory=venues.open_journal)
+        endpoints = OperatorEndpoints(config)
+        venues.telemetry = endpoints.telemetry
+        app = await GatewayApp.build(
+            config, venues=venues, journal_factory=venues.open_journal, endpoints=endpoints
+        )
         try:
             await app.start()
             yield app, sim
@@ -350,7 +402,11 @@ async def _run(
         host = config.server.listen.rpartition(":")[0]
         print(f"listening on {host}:{app.port}", flush=True)
         if app.metrics_port:
-            print(f"metrics on http://{host}:{app.metrics_port}/metrics", flush=True)
+            metrics_host = (config.server.metrics_listen or "").rpartition(":")[0] or host
+            print(f"metrics on http://{metrics_host}:{app.metrics_port}/metrics", flush=True)
+        if app.console_port:
+            console_host = (config.console.listen or "").rpartition(":")[0] or host
+            print(f"console on http://{console_host}:{app.console_port}/", flush=True)
         if sim is not None:
             print("embedded Kraken simulator (no Kraken credentials configured):", flush=True)
             for name, url in sim.urls().items():
@@ -411,6 +467,23 @@ def _demo(args: argparse.Namespace) -> int:
         except (ConfigError, OSError) as exc:
             print(f"kraken-gateway demo: {exc}", file=sys.stderr)
             return 1
+
+
+def _health(args: argparse.Namespace) -> int:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    request = health_pb2.HealthCheckRequest(service=args.service)
+    try:
+        with grpc.insecure_channel(args.target) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            reply = stub.Check(request, timeout=args.timeout)
+    except grpc.RpcError as exc:
+        print(f"kraken-gateway health: {exc.code().name}", file=sys.stderr)
+        return 1
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    print(f"{args.service}: {status}")
+    return 0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1
 
 
 if __name__ == "__main__":

@@ -18,9 +18,11 @@ Shape (see examples/gateway.toml)::
                         admin_token_env (optional: without it the console is read-only)
 
 Secrets (API keys and secrets, bearer tokens) never live in the config itself: they are read from
-files (which must not be readable by group or others) or from environment variables. Sessions may
-instead give the sha256 of their token: the gateway only ever verifies tokens, so it does not need
-to hold the plain token, and the config file can then be shared or checked in safely.
+files (which must not be readable by group or others; $KRAKENGW_ALLOW_GROUP_READABLE_SECRETS=1
+admits group-readable ones, for secret volumes mounted that way) or from environment
+variables. Sessions may instead give the sha256 of their token: the gateway only ever verifies
+tokens, so it does not need to hold the plain token, and the config file can then be shared or
+checked in safely.
 
 Where an account trades (`venue`): `kraken` (needs `spot` keys, `futures` keys or both: Kraken
 Spot with the first at the `[kraken.spot]` URLs, Kraken Futures with the second at the
@@ -307,6 +309,11 @@ class GatewayConfig:
     def uses_simulator(self) -> bool:
         return any(a.trades_on is AccountVenue.SIMULATOR for a in self.accounts.values())
 
+
+# Opt-out for secret volumes that can only be group-readable (Kubernetes `fsGroup` with
+# `defaultMode: 0440`): with this variable set to 1, a secret file readable by its group is
+# accepted; readable by others is still refused.
+GROUP_READABLE_SECRETS_ENV = "KRAKENGW_ALLOW_GROUP_READABLE_SECRETS"
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -688,9 +695,11 @@ def _read_secret(
         path = _resolve(base_dir, _str(t, where, file_key, None))
         try:
             mode = path.stat().st_mode
-            if mode & 0o077:
+            group_ok = env.get(GROUP_READABLE_SECRETS_ENV, "") == "1"
+            if mode & (0o007 if group_ok else 0o077):
+                who = "others" if group_ok else "group or others"
                 raise ConfigError(
-                    f"{where}.{file_key}: {path} is accessible by group or others "
+                    f"{where}.{file_key}: {path} is accessible by {who} "
                     f"(mode {stat.S_IMODE(mode):04o}); run chmod 600 on it"
                 )
             value = path.read_text().strip()

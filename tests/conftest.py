@@ -1,4 +1,6 @@
-"""Suite-wide guard: no log line emitted during the whole test run may carry a secret or token."""
+"""Suite-wide guard: no log line emitted during the whole test run, and nothing the gateway
+served to a test (console pages and API answers, metrics scrapes, subprocess logs handed over
+with `record_served`), may carry a secret or token."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.secret_scan import find_leaks, known_secrets
+from tests.secret_scan import find_leaks, known_secrets, served_lines
 from tests.support.postgres import PostgresServer
 
 # The plugin users get through the `pytest11` entry point; listed here too so a checkout whose
@@ -63,10 +65,13 @@ def _scan_logs_of_every_test() -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    leaks = find_leaks(_capture.lines, known_secrets())
+    leaks = find_leaks([*_capture.lines, *served_lines], known_secrets())
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(f"secret scan: {len(_capture.lines)} log lines, {len(leaks)} leaks")
+        reporter.write_line(
+            f"secret scan: {len(_capture.lines)} log lines, {len(served_lines)} served lines "
+            f"(console, metrics, subprocess logs), {len(leaks)} leaks"
+        )
     if leaks:
         for line in leaks[:20]:
             if reporter is not None:

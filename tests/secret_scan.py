@@ -14,6 +14,14 @@ from collections.abc import Iterable
 _SECRET_SHAPE = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==")
 
 _registered: set[str] = set()
+# Text the gateway served to a client during the run (console pages and API answers, metrics
+# scrapes, log files of subprocesses): the suite-wide scan checks it along with the log lines.
+served_lines: list[str] = []
+
+
+def record_served(text: str) -> None:
+    """Hand text a test received from the gateway to the final secret scan."""
+    served_lines.extend(text.splitlines())
 
 
 def register_secret(value: str) -> None:

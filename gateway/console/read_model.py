@@ -8,7 +8,7 @@ appear.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,14 +67,16 @@ class GatewayReadModel:
         config: GatewayConfig,
         service: TradingService,
         sessions: SessionRegistry,
-        venue_ports: Mapping[str, Sequence[object]],
         stream_lags: Callable[[], Mapping[str, int]] | None = None,
     ) -> None:
         self.config = config
         self.service = service
         self.registry = sessions
-        self._ports = venue_ports
         self._lags = stream_lags
+
+    def _ports(self, account: str) -> list[object]:
+        """The account's order-entry ports attached now (a fleet attaches accounts later)."""
+        return [ports.order_entry for ports in self.service.attached_venues(account)]
 
     def sessions(self) -> list[SessionRow]:
         return [
@@ -105,9 +107,7 @@ class GatewayReadModel:
                 kill_switch=self.service.kill_switch_active(name),
                 leased_by=leases.get(name),
                 venues=tuple(
-                    p.venue_status()
-                    for p in self._ports.get(name, ())
-                    if isinstance(p, VenueStatusPort)
+                    p.venue_status() for p in self._ports(name) if isinstance(p, VenueStatusPort)
                 ),
             )
             for name, account in self.config.accounts.items()
@@ -115,8 +115,8 @@ class GatewayReadModel:
 
     def budgets(self) -> list[BudgetRow]:
         rows: list[BudgetRow] = []
-        for account, ports in self._ports.items():
-            for port in ports:
+        for account in self.config.accounts:
+            for port in self._ports(account):
                 if not isinstance(port, RateBudgetPort):
                     continue
                 key_id = port.venue_status().key_id if isinstance(port, VenueStatusPort) else ""

@@ -184,6 +184,10 @@ class TradingService:
         """The port set `account` has on `venue` (Unavailable if none is attached)."""
         return self._routes.ports(account, venue)
 
+    def attached_venues(self, account: str) -> list[VenuePorts]:
+        """The port sets attached for `account` now, one per venue (for observers)."""
+        return [ports for _, ports in self._routes.venues_of(account)]
+
     def detach_venue(self, account: str, venue: str) -> None:
         self._routes.detach(account, venue)
 

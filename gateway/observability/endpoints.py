@@ -8,7 +8,6 @@ Also wires what runs regardless: the order-event log line per committed report.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -50,11 +49,10 @@ class OperatorEndpoints:
         service: TradingService,
         sessions: SessionRegistry,
         journal: object,
-        venue_ports: Mapping[str, Sequence[object]],
     ) -> None:
         """Connect to the built gateway (before it starts serving)."""
         lags = journal.stream_lags if isinstance(journal, SqliteJournal) else None
-        self.model = GatewayReadModel(self.config, service, sessions, venue_ports, lags)
+        self.model = GatewayReadModel(self.config, service, sessions, lags)
         if isinstance(journal, SqliteJournal):
             journal.add_report_listener(log_order_event)
             if self.metrics is not None:

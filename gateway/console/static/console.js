@@ -115,7 +115,7 @@ function DeadMan({ v }) {
 }
 
 function Accounts({ accounts, admin, onError }) {
-  return html`<section><h2>Accounts and keys</h2>
+  return html`<section class="wide"><h2>Accounts and keys</h2>
     <table><thead><tr><th>account</th><th>venue</th><th>key</th><th>status</th>
       <th>dead man's switch</th><th>kill switch</th></tr></thead>
     <tbody>${accounts.map((a) => {
@@ -128,7 +128,7 @@ function Accounts({ accounts, admin, onError }) {
           ${v.connected ? "connected" : "disconnected"}</span> · ${v.system_status}` : "in process"}</td>
         <td>${v ? html`<${DeadMan} v=${v} />` : ""}</td>
         <td>${i === 0 && html`<span class=${a.kill_switch ? "bad" : "muted"}
-            data-kill-state=${a.account}>${a.kill_switch ? "ENGAGED" : "off"}</span>
+            data-kill-state=${a.account}>${a.kill_switch ? "ENGAGED" : "off"}</span>${" "}
           <button class="danger" disabled=${!admin} data-kill=${a.account}
             onClick=${() => adminCall(admin, `/api/accounts/${encodeURIComponent(a.account)}/kill-switch`,
               { active: !a.kill_switch }).catch(onError)}>
@@ -169,7 +169,7 @@ function Chart({ data, series, height, testid }) {
   const plot = useRef(null);
   useEffect(() => {
     const width = Math.max(200, ref.current.clientWidth || 400);
-    plot.current = new uPlot({ width, height, series, legend: { show: series.length > 2 },
+    plot.current = new uPlot({ width, height, series, legend: { show: false },
       axes: [{}, { size: 50 }], scales: { x: { time: true } } }, data, ref.current);
     return () => plot.current.destroy();
   }, []);
@@ -189,7 +189,7 @@ function Budgets({ budgets }) {
         <div><div>${b.account} <code>${b.key_id}</code> ${b.budget} ${b.pair}
           <span class="muted"> ${b.used} / ${b.limit}</span></div>
           <div class=${pct > 80 ? "gauge hot" : "gauge"}><div style=${`width:${pct}%`}></div></div></div>
-        <${Chart} key=${id} data=${data} height=${60}
+        <${Chart} key=${id} data=${data} height=${70}
           series=${[{}, { label: "used", stroke: "#4b3fd6" }, { label: "limit", stroke: "#b42318", dash: [4, 4] }]} />
       </div>`;
     })}</section>`;
@@ -200,8 +200,9 @@ function Latency({ latency }) {
   const last = latency.length ? latency[latency.length - 1] : null;
   return html`<section><h2>Venue round trip (ms)</h2>
     <${Chart} data=${data} height=${160} testid="latency-chart"
-      series=${[{}, { label: "ms", stroke: "#12805c", points: { show: true, size: 3 }, width: 1 }]} />
-    <p class="muted note">${latency.length} recent requests${last ? html`; last ${last[2]}
+      series=${[{}, { label: "ms", stroke: "#12805c", paths: () => null,
+        points: { show: true, size: 4, fill: "#12805c" } }]} />
+    <p class="muted note">${latency.length} recent requests${last ? html`; last: ${last[2]}${" "}
       <span data-testid="latency-last">${last[1].toFixed(2)}</span> ms` : ""}</p></section>`;
 }
 

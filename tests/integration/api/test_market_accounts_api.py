@@ -136,8 +136,8 @@ async def test_metrics_count_rpcs_and_hold_no_secret(tmp_path: Path) -> None:
             await client.logon()
             with pytest.raises(KrakenGwError):
                 await client.logon()
-        with urllib.request.urlopen(scrape, timeout=10) as reply:
-            text = (await asyncio.to_thread(reply.read)).decode()
+        # The metrics endpoint runs on the gateway's loop: scrape from another thread.
+        text = await asyncio.to_thread(_scrape, scrape)
     finally:
         await app.stop()
     assert "krakengw_sessions_active 1.0" in text
