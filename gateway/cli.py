@@ -2,7 +2,8 @@
 
     kraken-gateway serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR]
                          [--metrics HOST:PORT] [--console HOST:PORT]
-                         [--log-format text|json] [--sim-port PORT] [--sim-seed N]
+                         [--log-format text|json] [--tracing console|otlp]
+                         [--tracing-endpoint URL] [--sim-port PORT] [--sim-seed N]
     kraken-gateway health [--target HOST:PORT] [--service NAME] [--timeout S]
     kraken-gateway sim ...            (the simulator's own options; see `sim --help`)
     kraken-gateway demo
@@ -36,6 +37,9 @@ console at http://HOST:PORT/ (both override the config: `[server] metrics_listen
 (or $KRAKENGW_LOG_FORMAT) writes one JSON object per log line. `serve` prints `metrics on URL`
 and `console on URL` for each one it serves. The console's admin token comes from `[console]`
 in the config, or without --config from $KRAKENGW_CONSOLE_TOKEN (no token: read-only).
+
+`--tracing console|otlp` (or `[tracing]`) records OpenTelemetry spans of the order path
+(gateway/observability/tracing.py); off by default.
 
 `health` asks a running gateway's gRPC health service whether the order service is SERVING
 (exit 0) or not (exit 1): a container HEALTHCHECK that proves more than an open port.
@@ -73,6 +77,7 @@ from gateway.config import (
     GatewayConfig,
     ServerConfig,
     SessionConfig,
+    TracingConfig,
     load_config,
 )
 from gateway.core.errors import GatewayError
@@ -139,6 +144,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--metrics", help="serve Prometheus metrics on HOST:PORT (/metrics)")
     serve.add_argument("--console", help="serve the operator console on HOST:PORT")
+    serve.add_argument("--tracing", choices=("console", "otlp"), help="OpenTelemetry exporter")
+    serve.add_argument("--tracing-endpoint", help="OTLP/HTTP traces URL (with --tracing otlp)")
     _simulator_options(serve)
     health = sub.add_parser("health", help="exit 0 if a running gateway's order service is up")
     health.add_argument("--target", default="127.0.0.1:50051", help="gateway HOST:PORT")
@@ -206,6 +213,10 @@ def _resolve_config(args: argparse.Namespace, scratch: Path) -> GatewayConfig:
         config = replace(config, server=replace(config.server, metrics_listen=metrics))
     if console:
         config = replace(config, console=replace(config.console, listen=console))
+    exporter = getattr(args, "tracing", None)
+    if exporter:
+        endpoint = getattr(args, "tracing_endpoint", None) or config.tracing.endpoint
+        config = replace(config, tracing=TracingConfig(exporter=exporter, endpoint=endpoint))
     return config
 
 
@@ -374,6 +385,11 @@ async def running_gateway(
             )
         if sim is not None and formatter is not None:
             formatter.add_secrets(secret for _, secret in sim.link.keys.values())
+        if config.tracing.exporter is not None:
+            from gateway.observability.tracing import configure_tracing
+
+            stop_tracing = configure_tracing(config.tracing.exporter, config.tracing.endpoint)
+            stack.push_async_callback(stop_tracing)
         venues = GatewayVenues(
             config.kraken, sim.link if sim is not None else None, journal=config.journal
         )

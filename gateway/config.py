@@ -14,6 +14,7 @@ Shape (see examples/gateway.toml)::
                         password_env (never in the url), pool_size
     [fleet]             instance, lease_ttl_s, accounts, max_accounts (see gateway/fleet.py;
                         needs [journal] url)
+    [tracing]           exporter (console | otlp; off when absent), endpoint (otlp URL)
     [console]           listen (off when absent), admin_token_sha256 | admin_token_file |
                         admin_token_env (optional: without it the console is read-only)
 
@@ -72,6 +73,7 @@ __all__ = [
     "ServerConfig",
     "SessionConfig",
     "TlsConfig",
+    "TracingConfig",
     "load_config",
     "parse_config",
 ]
@@ -296,6 +298,14 @@ class ConsoleConfig:
 
 
 @dataclass(frozen=True)
+class TracingConfig:
+    """OpenTelemetry spans of the order path: off unless `exporter` is set (console | otlp)."""
+
+    exporter: str | None = None
+    endpoint: str | None = None  # OTLP/HTTP traces URL; else the OTEL_EXPORTER_OTLP_* variables
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     server: ServerConfig
     accounts: Mapping[str, AccountConfig]
@@ -304,6 +314,7 @@ class GatewayConfig:
     journal: JournalConfig = JournalConfig()
     fleet: FleetConfig | None = None  # None: a single gateway (local key locks)
     console: ConsoleConfig = ConsoleConfig()
+    tracing: TracingConfig = TracingConfig()
 
     @property
     def uses_simulator(self) -> bool:
@@ -334,7 +345,11 @@ def parse_config(
     raw: Mapping[str, Any], base_dir: Path, environ: Mapping[str, str] | None = None
 ) -> GatewayConfig:
     env = os.environ if environ is None else environ
-    _only(raw, "", {"server", "kraken", "accounts", "sessions", "journal", "fleet", "console"})
+    _only(
+        raw,
+        "",
+        {"server", "kraken", "accounts", "sessions", "journal", "fleet", "console", "tracing"},
+    )
     server = _parse_server(_table(raw, "server"), base_dir, env)
     journal = _parse_journal(_table(raw, "journal"), base_dir, env)
     kraken = _parse_kraken(_table(raw, "kraken"))
@@ -362,6 +377,7 @@ def parse_config(
                 "fleet needs [journal] url: a fleet shares its journal and key leases in PostgreSQL"
             )
     console = _parse_console(_table(raw, "console"), base_dir, env)
+    tracing = _parse_tracing(_table(raw, "tracing"))
     return GatewayConfig(
         server=server,
         accounts=accounts,
@@ -370,6 +386,7 @@ def parse_config(
         journal=journal,
         fleet=fleet,
         console=console,
+        tracing=tracing,
     )
 
 
@@ -425,6 +442,20 @@ def _parse_journal(t: Mapping[str, Any], base_dir: Path, env: Mapping[str, str])
     if type(pool_size) is not int or not 1 <= pool_size <= 64:
         raise ConfigError(f"{where}.pool_size must be an integer from 1 to 64")
     return JournalConfig(url=url, password=password, pool_size=pool_size)
+
+
+def _parse_tracing(t: Mapping[str, Any]) -> TracingConfig:
+    where = "tracing"
+    _only(t, where, {"exporter", "endpoint"})
+    if not t:
+        return TracingConfig()
+    exporter = _str(t, where, "exporter", None)
+    if exporter not in ("console", "otlp"):
+        raise ConfigError(f"{where}.exporter must be console or otlp")
+    endpoint = None
+    if "endpoint" in t:
+        endpoint = _url(t, where, "endpoint", "", ("http://", "https://"))
+    return TracingConfig(exporter=exporter, endpoint=endpoint)
 
 
 def _parse_console(t: Mapping[str, Any], base_dir: Path, env: Mapping[str, str]) -> ConsoleConfig:

@@ -23,6 +23,7 @@ from gateway.api.errors import STATUS_DETAILS_KEY, internal_status, to_rpc_statu
 from gateway.api.metrics import ApiMetrics
 from gateway.config import SessionConfig
 from gateway.core.errors import GatewayError
+from gateway.core.tracing import span
 from gateway.sessions.auth import TokenAuthenticator, parse_bearer
 from gateway.sessions.errors import UnauthenticatedError
 
@@ -84,13 +85,16 @@ class _Wrapped:
     def _unary(
         self, behavior: Callable[[Any, aio.ServicerContext], Awaitable[Any]]
     ) -> Callable[[Any, aio.ServicerContext], Awaitable[Any]]:
+        span_name = "grpc " + self.method
+
         async def call(request: Any, context: aio.ServicerContext) -> Any:
             started = time.perf_counter()
             code = grpc.StatusCode.OK
             session: SessionConfig | None = None
             try:
                 session = self._authenticate(context)
-                return await behavior(request, context)
+                with span(span_name):
+                    return await behavior(request, context)
             except aio.AbortError:
                 raise
             except Exception as exc:

@@ -74,6 +74,7 @@ from gateway.core.queries import OrderQueries
 from gateway.core.resolution import OrderResolver
 from gateway.core.risk import RiskEngine, RiskLimits
 from gateway.core.routing import VenueRoutes
+from gateway.core.tracing import span
 from gateway.core.validation import (
     check_id,
     validate_amend,
@@ -220,7 +221,8 @@ class TradingService:
         FailedPrecondition(KILL_SWITCH_ACTIVE), AlreadyExists (same id, different request),
         ResourceExhausted (the venue's rate governor refused to send; the order is REJECTED)."""
         require(ctx, Permission.TRADE)
-        return await self._submit(ctx, request)
+        with span("core.submit", request.client_order_id):
+            return await self._submit(ctx, request)
 
     async def submit_batch(
         self, ctx: SessionContext, requests: Sequence[OrderRequest]
@@ -288,7 +290,8 @@ class TradingService:
         port = self._routes.order_entry(ctx.account, order.venue)
         moved = transition(order, OrdStatus.PENDING_REPLACE, self._now())
         first = self._ledger.emit(moved, ExecType.PENDING_REPLACE)
-        return await self._run_shielded(self._amend(moved, request, instrument, port, first))
+        with span("core.amend", request.client_order_id):
+            return await self._run_shielded(self._amend(moved, request, instrument, port, first))
 
     async def replace(self, ctx: SessionContext, request: ReplaceRequest) -> Order:
         """Cancel/replace; returns the new order (its orig_client_order_id names the old)."""
@@ -342,7 +345,8 @@ class TradingService:
         port = self._routes.order_entry(ctx.account, order.venue)
         moved = transition(order, OrdStatus.PENDING_CANCEL, self._now())
         first = self._ledger.emit(moved, ExecType.PENDING_CANCEL)
-        return await self._run_shielded(self._cancel(moved, port, first))
+        with span("core.cancel", request.client_order_id):
+            return await self._run_shielded(self._cancel(moved, port, first))
 
     async def cancel_batch(
         self, ctx: SessionContext, requests: Sequence[CancelRequest]

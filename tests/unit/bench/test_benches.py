@@ -127,3 +127,19 @@ def test_runner_runs_one_bench_with_its_arguments() -> None:
     assert done.returncode == 0, done.stderr
     assert "ratio stream/unary" in done.stdout
     assert "=== bench.order_entry: ok" in done.stdout
+
+
+def test_tracing_overhead_runs_and_prints_both_variants(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench import tracing_overhead
+
+    assert tracing_overhead.main(["--orders", "5", "--rounds", "2"]) == 0
+    out = capsys.readouterr().out
+    for name in ("off", "on "):
+        assert re.search(rf"^tracing {name} p50 +[\d.]+ [mu]?s +p99", out, re.M)
+    assert re.search(r"ratio on/off: p50 x\d+\.\d\d, p99 x\d+\.\d\d \((\d+) spans", out)
+    assert re.search(r"tracing off: \d+ ns per span\(\) call x 2 per order", out)
+    from gateway.core import tracing
+
+    assert tracing._factory is None  # the bench leaves tracing off

@@ -74,3 +74,20 @@ def test_serve_flags_override_and_stay_on_loopback_without_config(
         cli._resolve_config(_args(console="0.0.0.0:8080"), tmp_path)
     with pytest.raises(ConfigError, match="loopback"):
         cli._resolve_config(_args(metrics="0.0.0.0:9464"), tmp_path)
+
+
+def test_tracing_is_off_by_default_and_validated(tmp_path: Path) -> None:
+    assert parse_config({}, tmp_path).tracing.exporter is None
+    config = parse_config(
+        {"tracing": {"exporter": "otlp", "endpoint": "http://127.0.0.1:4318/v1/traces"}}, tmp_path
+    )
+    assert (config.tracing.exporter, config.tracing.endpoint) == (
+        "otlp",
+        "http://127.0.0.1:4318/v1/traces",
+    )
+    with pytest.raises(ConfigError, match="console or otlp"):
+        parse_config({"tracing": {"exporter": "jaeger"}}, tmp_path)
+    with pytest.raises(ConfigError, match="URL"):
+        parse_config({"tracing": {"exporter": "otlp", "endpoint": "localhost"}}, tmp_path)
+    flagged = cli._resolve_config(_args(tracing="console", tracing_endpoint=None), tmp_path)
+    assert flagged.tracing.exporter == "console"

@@ -35,6 +35,7 @@ from gateway.core.errors import (
     Unavailable,
 )
 from gateway.core.telemetry import NO_TELEMETRY, Telemetry
+from gateway.core.tracing import span
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.nonce import KrakenNonceSource
 from gateway.venues.kraken.common.ratelimit import KrakenRateGovernor
@@ -149,7 +150,10 @@ class KrakenSpotRestClient:
                 body, headers = self._signer.signed_form(path, params, nonce)
             started = time.perf_counter()
             try:
-                response = await self._http.post(self._base + path, content=body, headers=headers)
+                with span("kraken.rest " + method):
+                    response = await self._http.post(
+                        self._base + path, content=body, headers=headers
+                    )
             except httpx.HTTPError as exc:
                 self._observe(method, started, "no_answer")
                 if _never_sent(exc):

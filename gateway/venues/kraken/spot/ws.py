@@ -30,6 +30,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from gateway.core.errors import ErrorReason, GatewayError, OutcomeUnknown
+from gateway.core.tracing import span
 from gateway.venues.kraken.spot.order_params import encode_ws_message
 from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
 from gateway.venues.kraken.spot.wire_values import VENUE
@@ -218,9 +219,10 @@ class KrakenSpotPrivateWs:
         started = time.perf_counter()
         telemetry = self._rest.telemetry
         try:
-            msg = await conn.request(
-                method, {**params, "token": self._token}, timeout_s=self.ack_timeout_s
-            )
+            with span("kraken.ws " + method):
+                msg = await conn.request(
+                    method, {**params, "token": self._token}, timeout_s=self.ack_timeout_s
+                )
         except KrakenSpotWsNotSent:
             raise
         except (KrakenSpotWsClosed, TimeoutError) as exc:
