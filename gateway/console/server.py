@@ -232,8 +232,8 @@ class ConsoleServer:
                 if item is None:
                     break
                 await response.write(_event(*item))
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the page went away
         finally:
             self.feed.unsubscribe(queue)
         return response
