@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -35,8 +36,9 @@ from psycopg_pool import AsyncConnectionPool
 from gateway.core.errors import ErrorReason, Unavailable
 from gateway.core.model import ExecutionReport, Fill, Order
 from gateway.core.ports import AppendResult
+from gateway.core.telemetry import NO_TELEMETRY, Telemetry
 from gateway.journal.codec import decode, decode_report, encode, report_row
-from gateway.journal.hub import ReportHub, Subscription
+from gateway.journal.hub import ReportHub, ReportListener, Subscription
 from gateway.journal.pg_schema import migrate
 
 __all__ = ["JournalUnavailable", "PostgresJournal"]
@@ -154,6 +156,7 @@ class PostgresJournal:
         self._session: dict[str, int] = {}
         self._account: dict[str, int] = {}
         self._hub = ReportHub(ring_size=ring_size)
+        self.telemetry: Telemetry = NO_TELEMETRY  # commit latency
         self._fences: dict[str, FenceCheck] = {}
         self._stored_fills: dict[tuple[str, str], int] = {}
         self._closed = False
@@ -254,6 +257,7 @@ class PostgresJournal:
         stale_left = STALE_RETRIES
         while batch:
             state = _Batch(dict(self._session), dict(self._account))
+            started = time.perf_counter()
             try:
                 await self._run_batch(batch, state)
             except _Fenced as fenced:
@@ -280,6 +284,7 @@ class PostgresJournal:
                 error = exc
             else:
                 self._session, self._account = state.session, state.account
+                self.telemetry.journal_commit(time.perf_counter() - started, len(batch))
             break
         for op in batch:
             if op.future.done():
@@ -403,6 +408,14 @@ class PostgresJournal:
 
         accounts = tuple({r.account for r in items})
         return self._submit(run, [r.exec_id for r in items], accounts)
+
+    def add_report_listener(self, listener: ReportListener) -> None:
+        """`listener(report)` on the event loop for each report once committed, in order."""
+        self._hub.add_listener(listener)
+
+    def stream_lags(self) -> dict[str, int]:
+        """Committed reports not yet taken by each session's open execution stream."""
+        return self._hub.stream_lags()
 
     def subscribe(self, session_id: str, from_sequence: int) -> Subscription:
         return Subscription(

@@ -8,6 +8,7 @@ Also wires what runs regardless: the order-event log line per committed report.
 from __future__ import annotations
 
 import logging
+from typing import Protocol, runtime_checkable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -19,14 +20,26 @@ from gateway.console.read_model import GatewayReadModel
 from gateway.console.server import ConsoleServer
 from gateway.core.service import TradingService
 from gateway.core.telemetry import NO_TELEMETRY, FanoutTelemetry, Telemetry
-from gateway.journal import SqliteJournal
+from gateway.journal.hub import ReportListener
 from gateway.observability.metrics import GatewayMetrics
 from gateway.observability.order_log import log_order_event
 from gateway.sessions.registry import SessionRegistry
 
-__all__ = ["OperatorEndpoints"]
+__all__ = ["ObservableJournal", "OperatorEndpoints"]
 
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class ObservableJournal(Protocol):
+    """What the journals (SQLite, PostgreSQL) offer observers: committed reports, stream lag,
+    commit timing."""
+
+    telemetry: Telemetry
+
+    def add_report_listener(self, listener: ReportListener) -> None: ...
+
+    def stream_lags(self) -> dict[str, int]: ...
 
 
 class OperatorEndpoints:
@@ -51,9 +64,9 @@ class OperatorEndpoints:
         journal: object,
     ) -> None:
         """Connect to the built gateway (before it starts serving)."""
-        lags = journal.stream_lags if isinstance(journal, SqliteJournal) else None
+        lags = journal.stream_lags if isinstance(journal, ObservableJournal) else None
         self.model = GatewayReadModel(self.config, service, sessions, lags)
-        if isinstance(journal, SqliteJournal):
+        if isinstance(journal, ObservableJournal):
             journal.add_report_listener(log_order_event)
             if self.metrics is not None:
                 journal.add_report_listener(self.metrics.on_report)
