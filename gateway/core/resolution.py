@@ -20,6 +20,7 @@ from gateway.core.order_index import OrderKey
 from gateway.core.ports import OrderEntryPort, VenueEventSink
 from gateway.core.risk import RiskEngine
 from gateway.core.routing import VenueRoutes
+from gateway.core.telemetry import NO_TELEMETRY, Telemetry
 from gateway.core.venue_updates import absent_at_venue, from_event, from_venue_state
 
 __all__ = ["OrderResolver"]
@@ -62,6 +63,8 @@ class OrderResolver:
         self._resolve_delays = tuple(resolve_delays) or (1.0,)
         self._confirmations = max(1, not_found_confirmations)
         self._resolvers: dict[OrderKey, asyncio.Task[None]] = {}
+        # Unknown outcomes and their resolution are reported here (metrics; no-op by default).
+        self.telemetry: Telemetry = NO_TELEMETRY
 
     async def close(self) -> None:
         """Stop the resolution tasks."""
@@ -86,6 +89,7 @@ class OrderResolver:
     def outcome_unknown(self, key: OrderKey, what: str, exc: BaseException) -> None:
         kind = exc.reason.name if isinstance(exc, GatewayError) else type(exc).__name__
         log.warning("%s outcome unknown for order %s (%s); resolving by query", what, key[1], kind)
+        self.telemetry.outcome_unknown(what)
         self.schedule(key)
 
     def schedule(self, key: OrderKey) -> None:
@@ -155,6 +159,8 @@ class OrderResolver:
             await asyncio.sleep(self._resolve_delays[min(attempt, len(self._resolve_delays) - 1)])
             order = self._orders.get(key)
             if order is None or order.status not in PENDING_STATUSES:
+                if order is not None:  # settled (by this query or by a venue event)
+                    self.telemetry.outcome_resolved(order.status.name)
                 return
             port = self._routes.get(order.account, order.venue)
             if port is None:

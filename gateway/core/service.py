@@ -74,6 +74,7 @@ from gateway.core.queries import OrderQueries
 from gateway.core.resolution import OrderResolver
 from gateway.core.risk import RiskEngine, RiskLimits
 from gateway.core.routing import VenueRoutes
+from gateway.core.telemetry import Telemetry
 from gateway.core.tracing import span
 from gateway.core.validation import (
     check_id,
@@ -149,6 +150,15 @@ class TradingService:
         served it until now (a fleet takeover). Call before attach_venue and reconcile."""
         for order in await self.journal.load_orders(account):
             self._orders.put(order)
+
+    @property
+    def telemetry(self) -> Telemetry:
+        """Where unknown outcomes and their resolution are reported (no-op by default)."""
+        return self._resolver.telemetry
+
+    @telemetry.setter
+    def telemetry(self, telemetry: Telemetry) -> None:
+        self._resolver.telemetry = telemetry
 
     async def close(self) -> None:
         """Stop background venue calls and resolution tasks."""

@@ -73,6 +73,7 @@ class OperatorEndpoints:
                 journal.telemetry = self.telemetry
             if self.feed is not None:
                 journal.add_report_listener(self.feed.on_report)
+        service.telemetry = self.telemetry
         if self.metrics is not None:
             self.metrics.watch(self.model)
         if self.feed is not None:

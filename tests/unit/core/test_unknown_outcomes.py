@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 from gateway.core.model import (
@@ -13,6 +14,7 @@ from gateway.core.model import (
     ReplaceRequest,
 )
 from gateway.core.service import TradingService
+from gateway.core.telemetry import NullTelemetry
 from tests.support.venue_double import Outcome, VenueDouble
 from tests.unit.core.conftest import TRADER, limit, reports_until, until
 
@@ -95,3 +97,36 @@ async def test_replace_with_unknown_outcome_settles_both_orders(
 
     await until(sub, both_settled)
     assert venue.count("replace") == 1 and venue.count("submit") == 1
+
+
+class _RecordingTelemetry(NullTelemetry):
+    def __init__(self, expect_resolved: int) -> None:
+        self.unknown: list[str] = []
+        self.resolved: list[str] = []
+        self._expect = expect_resolved
+        self.all_resolved = asyncio.Event()
+
+    def outcome_unknown(self, action: str) -> None:
+        self.unknown.append(action)
+
+    def outcome_resolved(self, resolution: str) -> None:
+        self.resolved.append(resolution)
+        if len(self.resolved) >= self._expect:
+            self.all_resolved.set()
+
+
+async def test_unknown_outcomes_and_their_resolution_reach_telemetry(
+    service: TradingService, venue: VenueDouble
+) -> None:
+    telemetry = _RecordingTelemetry(expect_resolved=2)
+    service.telemetry = telemetry
+    venue.script("submit_batch", Outcome.ACCEPT_THEN_TIMEOUT, Outcome.LOST)
+    venue.hold("query_order")
+    sub = service.stream_executions(TRADER, 0)
+    await service.submit_batch(TRADER, [limit("t1"), limit("t2")])
+    assert telemetry.unknown == ["submit_batch", "submit_batch"]
+    assert telemetry.resolved == []
+    venue.release("query_order")
+    await asyncio.wait_for(telemetry.all_resolved.wait(), 10)
+    assert sorted(telemetry.resolved) == ["NEW", "REJECTED"]  # t2 never reached the venue
+    sub.close()
