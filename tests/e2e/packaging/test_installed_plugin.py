@@ -63,3 +63,16 @@ def test_strategy_project_uses_the_installed_plugin(wheels: Wheels, tmp_path: Pa
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "1 passed" in run.stdout
+
+
+def test_server_wheel_carries_the_console_page_and_its_libraries(wheels: Wheels) -> None:
+    import zipfile
+
+    names = set(zipfile.ZipFile(wheels.server).namelist())
+    static = "gateway/console/static/"
+    for name in ("index.html", "console.js", "console.css"):
+        assert static + name in names
+    for lib in ("preact.module.js", "hooks.module.js", "htm.module.js", "uPlot.esm.js"):
+        assert static + "vendor/" + lib in names
+    for licence in ("LICENSE.preact", "LICENSE.htm", "LICENSE.uplot"):
+        assert static + "vendor/" + licence in names
