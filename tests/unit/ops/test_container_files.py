@@ -86,8 +86,9 @@ def test_compose_gateway_config_parses_with_owner_only_secret_files(tmp_path: Pa
     config = load_config(_secret_files(tmp_path, 0o400), environ={})
     account = config.accounts["main"]
     assert account.trades_on is AccountVenue.KRAKEN and account.spot_key is not None
-    assert config.kraken.rest_url == "http://simulator:8799"
+    assert config.kraken.spot.rest_url == "http://simulator:8799"
     assert config.console.listen == "0.0.0.0:8080"
+    assert config.kraken.deprecations == ()
 
 
 def test_group_readable_secret_files_need_the_documented_opt_out(tmp_path: Path) -> None:
