@@ -81,14 +81,14 @@ class GatewayVenues:
         self._paper: PaperMarket | None = None
         # Per account: a hook every signed REST request must pass (a fleet's lease fence).
         self._request_hooks: dict[str, Callable[[httpx.Request], Awaitable[None]]] = {}
+        # Set before the accounts are built to instrument their venue adapters.
+        self.telemetry: Telemetry = NO_TELEMETRY
 
     def guard_requests(
         self, account: str, hook: Callable[[httpx.Request], Awaitable[None]]
     ) -> None:
         """Venues built for `account` from now on run `hook` before each HTTP request."""
         self._request_hooks[account] = hook
-        # Set before the accounts are built to instrument their venue adapters.
-        self.telemetry: Telemetry = NO_TELEMETRY
 
     async def open_journal(self, data_dir: Path) -> JournalPort:
         """`JournalFactory` that also hands the journal to the Kraken adapters built later."""
