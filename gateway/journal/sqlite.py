@@ -132,6 +132,10 @@ class _Counters:
     known: dict[str, bytes] = field(default_factory=dict)
     fresh: dict[str, ExecutionReport] = field(default_factory=dict)
     rows: list[list[Any]] = field(default_factory=list)
+    # Order snapshots saved by this batch, the last per order (an order's PENDING_NEW and NEW
+    # often share a commit: only the newest is encoded and written), and their new fills.
+    orders: dict[tuple[str, str], Order] = field(default_factory=dict)
+    fills: list[tuple[str, str, str, str, bytes]] = field(default_factory=list)
 
     def next(self, session_id: str, account: str) -> tuple[int, int]:
         return self.session.get(session_id, 0) + 1, self.account.get(account, 0) + 1
@@ -168,6 +172,8 @@ class _Counters:
         self.known.clear()
         self.fresh.clear()
         self.rows.clear()
+        self.orders.clear()
+        self.fills.clear()
 
     def rollback(self) -> None:
         self.naming = []
@@ -197,6 +203,33 @@ FROM json_each(?)
 _KNOWN_REPORTS = (
     "SELECT exec_id, payload FROM reports WHERE exec_id IN (SELECT value FROM json_each(?))"
 )
+
+
+_INSERT_FILLS = (
+    "INSERT OR IGNORE INTO fills (account, client_order_id, venue, trade_id, payload) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+_UPSERT_ORDERS = (
+    "INSERT INTO orders (account, client_order_id, session_id, venue, venue_order_id, status, "
+    "is_open, created_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (account, client_order_id) DO UPDATE SET venue_order_id = "
+    "excluded.venue_order_id, status = excluded.status, is_open = excluded.is_open, "
+    "payload = excluded.payload"
+)
+
+
+def _order_row(o: Order) -> tuple[Any, ...]:
+    return (
+        o.account,
+        o.client_order_id,
+        o.session_id,
+        o.venue,
+        o.venue_order_id,
+        o.status.value,
+        int(o.is_open),
+        o.created_at.isoformat(),
+        encode(dataclasses.replace(o, fills=()) if o.fills else o),
+    )
 
 
 def _stamp(report: ExecutionReport, seq: int, aseq: int) -> None:
@@ -320,6 +353,10 @@ class SqliteJournal:
                 counters.known.update(known.fetchall())
             for op in batch:
                 op.result = op.run(conn, counters)
+            if counters.fills:
+                conn.executemany(_INSERT_FILLS, counters.fills)
+            if counters.orders:
+                conn.executemany(_UPSERT_ORDERS, [_order_row(o) for o in counters.orders.values()])
             if counters.rows:
                 conn.execute(_INSERT_REPORTS, (orjson.dumps(counters.rows),))
             counters.flush(conn)
@@ -488,54 +525,29 @@ class SqliteJournal:
         written (to the fills table): saving an order costs the same at its 1st or 1000th fill."""
         items = list(orders)
 
-        def run(conn: sqlite3.Connection, _counters: _Counters) -> None:
-            rows = []
-            new_fills = []
+        def run(conn: sqlite3.Connection, counters: _Counters) -> None:
             for o in items:
                 key = (o.account, o.client_order_id)
                 stored = self._stored_fills.get(key)
                 if stored is None and not o.fills:
                     stored = 0  # fills are append-only: an order without any has none stored
                 elif stored is None:
+                    # Fills queued earlier in this batch are not in the file yet: they may be
+                    # queued again, and INSERT OR IGNORE keeps one of each.
                     stored = conn.execute(
                         "SELECT COUNT(*) FROM fills WHERE account = ? AND client_order_id = ?",
                         key,
                     ).fetchone()[0]
                 for fill in o.fills[stored:]:
-                    new_fills.append(
+                    counters.fills.append(
                         (o.account, o.client_order_id, fill.venue, fill.trade_id, encode(fill))
                     )
                 if o.is_open:
                     self._stored_fills[key] = len(o.fills)
                 else:  # closed orders rarely change again: recount from the file if they do
                     self._stored_fills.pop(key, None)
-                rows.append(
-                    (
-                        o.account,
-                        o.client_order_id,
-                        o.session_id,
-                        o.venue,
-                        o.venue_order_id,
-                        o.status.value,
-                        int(o.is_open),
-                        o.created_at.isoformat(),
-                        encode(dataclasses.replace(o, fills=()) if o.fills else o),
-                    )
-                )
-            if new_fills:
-                conn.executemany(
-                    "INSERT OR IGNORE INTO fills (account, client_order_id, venue, trade_id, "
-                    "payload) VALUES (?, ?, ?, ?, ?)",
-                    new_fills,
-                )
-            conn.executemany(
-                "INSERT INTO orders (account, client_order_id, session_id, venue, "
-                "venue_order_id, status, is_open, created_at, payload) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, client_order_id) DO "
-                "UPDATE SET venue_order_id = excluded.venue_order_id, status = excluded.status, "
-                "is_open = excluded.is_open, payload = excluded.payload",
-                rows,
-            )
+                counters.orders.pop(key, None)  # re-inserted last: rows keep the save order
+                counters.orders[key] = o
 
         return self._submit(run)
 

@@ -179,3 +179,56 @@ async def test_order_fills_are_stored_once_and_reloaded_in_order(open_journal: O
         assert again.fills == order.fills
     finally:
         await journal.close()
+
+
+async def test_snapshots_of_one_order_in_one_commit_keep_the_last_and_each_fill_once(
+    open_journal: OpenJournal,
+) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    order = Order(
+        account="a1",
+        session_id="s1",
+        request=limit("c1", qty=Decimal(3)),
+        venue="double",
+        status=OrdStatus.PENDING_NEW,
+        qty=Decimal(3),
+        created_at=now,
+        updated_at=now,
+    )
+    journal = await open_journal()
+    # No await in between: every save below lands in the same group commit.
+    saves = [journal.save_orders([order])]
+    order = replace(order, status=OrdStatus.NEW, venue_order_id="O1")
+    saves.append(journal.save_orders([order]))
+    for n in range(1, 4):
+        fill = Fill(
+            trade_id=f"T{n}",
+            account="a1",
+            venue="double",
+            symbol="BTC/USD",
+            client_order_id="c1",
+            venue_order_id="O1",
+            side=Side.BUY,
+            qty=Decimal(1),
+            price=Decimal(100 + n),
+        )
+        done = n == 3
+        order = replace(
+            order,
+            fills=(*order.fills, fill),
+            cum_qty=Decimal(n),
+            status=OrdStatus.FILLED if done else OrdStatus.PARTIALLY_FILLED,
+        )
+        saves.append(journal.save_orders([order]))
+        if done:  # closed: the next save of it counts its fills from the file again
+            saves.append(journal.save_orders([order]))
+    await asyncio.gather(*saves)
+    await journal.close()
+
+    journal = await open_journal()
+    try:
+        (loaded,) = await journal.load_orders()
+        assert loaded == order
+        assert [f.trade_id for f in loaded.fills] == ["T1", "T2", "T3"]
+    finally:
+        await journal.close()
