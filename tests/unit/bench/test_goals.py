@@ -32,7 +32,7 @@ def test_goal_line_says_met_or_missed_by_its_operator() -> None:
 
 def test_goals_prints_one_line_per_goal_and_exits_0() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bench.goals", "--scale", "0.01"],
+        [sys.executable, "-m", "bench.goals", "--scale", "0.01", "--processes", "2"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -47,5 +47,6 @@ def test_goals_prints_one_line_per_goal_and_exits_0() -> None:
     assert "gateway / (echo + futures floor)" in done.stdout
     assert "venue round trip" in done.stdout
     assert "CPU per order" in done.stdout
-    assert "100 sessions" in done.stdout
+    assert "1 gateway process, paper venue, 100 sessions" in done.stdout
+    assert "2 gateway processes, paper venue, 100 sessions" in done.stdout
     assert "ratio journal/plain throughput" in done.stdout
