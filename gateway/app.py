@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,6 +153,8 @@ class GatewayApp:
                 raise
         endpoints.attach(service, sessions, journal)
         api_metrics = endpoints.metrics.api if endpoints.metrics is not None else None
+        if api_metrics is not None and fleet is not None:
+            api_metrics.watch_key_leases(fleet.instance, fleet.held_keys)
         server = GatewayServer(deps, TokenAuthenticator(config.sessions.values()), api_metrics)
         return cls(
             config=config,
@@ -173,6 +176,11 @@ class GatewayApp:
         )
         self._expiry = asyncio.create_task(self.sessions.run_expiry(self._expiry_stop))
         if self.fleet is not None:
+            await self.fleet.advertise(
+                self.config.fleet.advertise_address
+                if self.config.fleet is not None and self.config.fleet.advertise_address
+                else _reachable(listen or self.config.server.listen, self.port)
+            )
             self.fleet.start()
         if self.endpoints is not None:
             await self.endpoints.start()
@@ -251,3 +259,12 @@ def _risk(account: AccountConfig) -> RiskLimits:
         price_band_pct=r.price_band_pct,
         max_open_orders=r.max_open_orders,
     )
+
+
+def _reachable(listen: str, port: int) -> str:
+    """The address other machines reach a server listening on `listen` (bound to `port`) at:
+    a wildcard host becomes this host's name."""
+    host = listen.rpartition(":")[0].strip("[]")
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 (naming the wildcard, not binding it)
+        host = socket.gethostname()
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

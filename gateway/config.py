@@ -12,8 +12,8 @@ Shape (see examples/gateway.toml)::
     [sessions.<id>]     account, token_sha256 | token_file | token_env, optional permissions subset
     [journal]           url (PostgreSQL; left out: SQLite in data_dir), password_file |
                         password_env (never in the url), pool_size
-    [fleet]             instance, lease_ttl_s, accounts, max_accounts (see gateway/fleet.py;
-                        needs [journal] url)
+    [fleet]             instance, lease_ttl_s, accounts, max_accounts, advertise_address (see
+                        gateway/fleet.py; needs [journal] url)
     [tracing]           exporter (console | otlp; off when absent), endpoint (otlp URL)
     [console]           listen (off when absent), admin_token_sha256 | admin_token_file |
                         admin_token_env (optional: without it the console is read-only)
@@ -279,12 +279,15 @@ class FleetConfig:
     `instance` names this gateway in leases and logs (default: host and pid); `lease_ttl_s`
     is how long a key lease lasts without renewal (the failover delay); `accounts` are those
     this gateway may serve (None: every configured account), `max_accounts` how many at once
-    (None: no cap)."""
+    (None: no cap); `advertise_address` is the gRPC HOST:PORT clients reach this gateway at,
+    named to clients of the accounts it serves when they call another instance (default: the
+    listen address, a wildcard host replaced by this host's name)."""
 
     instance: str | None = None
     lease_ttl_s: float = 10.0
     accounts: tuple[str, ...] | None = None
     max_accounts: int | None = None
+    advertise_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -392,7 +395,7 @@ def parse_config(
 
 def _parse_fleet(t: Mapping[str, Any], accounts: Mapping[str, AccountConfig]) -> FleetConfig:
     where = "fleet"
-    _only(t, where, {"instance", "lease_ttl_s", "accounts", "max_accounts"})
+    _only(t, where, {"instance", "lease_ttl_s", "accounts", "max_accounts", "advertise_address"})
     instance = t.get("instance")
     if instance is not None:
         _check_id(_str(t, where, "instance", None), f"{where}.instance")
@@ -407,11 +410,17 @@ def _parse_fleet(t: Mapping[str, Any], accounts: Mapping[str, AccountConfig]) ->
     cap = t.get("max_accounts")
     if cap is not None and (type(cap) is not int or cap < 1):
         raise ConfigError(f"{where}.max_accounts must be a positive integer")
+    advertise = t.get("advertise_address")
+    if advertise is not None:
+        advertise = _str(t, where, "advertise_address", None)
+        if not re.fullmatch(r"[^\s:]+:\d{1,5}|\[[0-9A-Fa-f:.]+\]:\d{1,5}", advertise):
+            raise ConfigError(f"{where}.advertise_address must be HOST:PORT")
     return FleetConfig(
         instance=instance,
         lease_ttl_s=ttl,
         accounts=None if mine is None else tuple(mine),
         max_accounts=cap,
+        advertise_address=advertise,
     )
 
 

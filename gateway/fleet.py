@@ -2,7 +2,10 @@
 
 Every gateway of the fleet is configured with the same accounts and sessions. An account is
 served by the one gateway that holds the leases of its keys (accounts without keys: a lease
-named after the account); the others refuse its logons with KEY_LEASED. Which gateway serves
+named after the account); the others refuse its logons with UNAVAILABLE / SESSION_MOVED,
+naming the instance that serves it and the gRPC address that instance advertises (ErrorInfo
+metadata "instance", "address") when the lease table knows them, so a client configured with
+several addresses moves there. Which gateway serves
 what: each takes free accounts first come, among `[fleet] accounts` (default: all) and up to
 `max_accounts` at once. Disjoint `accounts` lists pin accounts to gateways (static); overlapping
 lists with a cap make a shared pool.
@@ -33,11 +36,13 @@ import psycopg
 
 from gateway.api.deps import ApiDeps
 from gateway.config import AccountConfig, ConfigError, GatewayConfig
+from gateway.core.errors import GatewayError
 from gateway.core.leases import KeyInUse, KeyLease, LeaseLost
 from gateway.core.ports import AccountVenues, JournalPort, SessionGuard
 from gateway.journal.postgres import PostgresJournal
 from gateway.leases.fence import AccountFence, FencedGuard, FencedOrderEntry
-from gateway.leases.postgres import PostgresKeyLeases
+from gateway.leases.postgres import LeaseHolder, PostgresKeyLeases
+from gateway.sessions.errors import SessionMovedError
 
 __all__ = ["Fleet", "lease_keys"]
 
@@ -74,8 +79,9 @@ class Fleet:
         deps: ApiDeps,
         wire: Wire,
         guards: dict[str, Sequence[SessionGuard]],
-        refused: dict[str, str],
+        refused: dict[str, str | GatewayError],
         holder: str,
+        instance: str = "",
     ) -> None:
         assert config.fleet is not None
         self._config = config
@@ -88,6 +94,7 @@ class Fleet:
         self._guards = guards
         self._refused = refused
         self.holder = holder
+        self.instance = instance
         self._served: dict[str, _Served] = {}
         self._lost: set[str] = set()
         self._stop = asyncio.Event()
@@ -103,7 +110,7 @@ class Fleet:
         deps: ApiDeps,
         wire: Wire,
         guards: dict[str, Sequence[SessionGuard]],
-        refused: dict[str, str],
+        refused: dict[str, str | GatewayError],
     ) -> Fleet:
         """Connect the leases and take the first accounts (before the server listens)."""
         fleet = config.fleet
@@ -118,13 +125,12 @@ class Fleet:
             password=None if password is None else password.reveal(),
             holder=holder,
             ttl_s=fleet.lease_ttl_s,
+            instance=instance,
         )
         for name in config.accounts:
-            refused[name] = (
-                f"account {name!r} is not served by this gateway ({instance}) now: another "
-                "gateway of the fleet holds its key lease"
-            )
-        self = cls(config, leases, journal, factory, deps, wire, guards, refused, holder)
+            refused[name] = _moved(name, instance, None)
+        self = cls(config, leases, journal, factory, deps, wire, guards, refused, holder, instance)
+        deps.placement = self.placement
         try:
             await self.step()
         except BaseException:
@@ -136,6 +142,23 @@ class Fleet:
     @property
     def served(self) -> list[str]:
         return sorted(self._served)
+
+    def placement(self, account: str) -> tuple[str, tuple[str, ...]]:
+        """(this instance, the key fingerprints it leases) for an account it serves."""
+        served = self._served.get(account)
+        if served is None:
+            return "", ()
+        return self.instance, tuple(lease.key for lease in served.fence.leases)
+
+    def held_keys(self) -> list[str]:
+        """Fingerprints of every key this instance holds a lease on now."""
+        return sorted(lease.key for s in self._served.values() for lease in s.fence.leases)
+
+    async def advertise(self, address: str) -> None:
+        """Name the gRPC address clients reach this instance at, in its leases (written with
+        the next renewal: called right after the server starts listening, it renews now)."""
+        self._leases.address = address
+        await self.step()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="fleet-heartbeat")
@@ -167,6 +190,21 @@ class Fleet:
                     # the sends once the lease may have expired.
                     log.warning("fleet: cannot renew the lease of account %r: %s", name, exc)
             await self._take_free()
+            await self._point_elsewhere()
+
+    async def _point_elsewhere(self) -> None:
+        """Refusals of the accounts served elsewhere name their holder as the table has it."""
+        try:
+            rows = {row.key: row for row in await self._leases.holders()}
+        except psycopg.Error as exc:
+            log.info("fleet: cannot read the lease table now: %s", exc)
+            return
+        for name, account in self._config.accounts.items():
+            if name in self._served:
+                continue
+            live = [rows[k] for k in lease_keys(account) if k in rows and rows[k].live]
+            holder = next((r for r in live if r.holder != self.holder), None)
+            self._refused[name] = _moved(name, self.instance, holder)
 
     def _candidates(self) -> list[AccountConfig]:
         allowed = self._fleet.accounts
@@ -251,9 +289,7 @@ class Fleet:
             "gateway); this gateway signs and writes nothing more for it",
             extra={"account": name, "holder": self.holder},
         )
-        self._refused[name] = (
-            f"account {name!r} is not served by this gateway any more: it lost the key lease"
-        )
+        self._refused[name] = _moved(name, self.instance, None)
         await self._deps.sessions.end_account(name)
         service = self._deps.service
         if served.venues is not None:
@@ -284,3 +320,17 @@ class Fleet:
         await self.stop_claiming()
         self._served.clear()
         await self._leases.close()
+
+
+def _moved(account: str, instance: str, holder: LeaseHolder | None) -> SessionMovedError:
+    """The refusal of a logon for an account this instance does not serve."""
+    if holder is None:
+        return SessionMovedError(
+            f"account {account!r} is not served by this gateway ({instance}) now; try another "
+            "gateway of the fleet"
+        )
+    where = f" at {holder.address}" if holder.address else ""
+    return SessionMovedError(
+        f"account {account!r} is served by fleet instance {holder.instance!r}{where}; log on there",
+        metadata={"instance": holder.instance, "address": holder.address},
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gateway.api.context import caller
@@ -18,6 +19,9 @@ class ApiDeps:
     sessions: SessionRegistry
     # Set when the server begins its shutdown: streams end, new logons are refused.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # placement(account) -> (fleet instance serving it, fingerprints of the keys it leases for
+    # it); set by a fleet gateway (gateway.fleet), ("", ()) outside a fleet.
+    placement: Callable[[str], tuple[str, tuple[str, ...]]] = lambda _account: ("", ())
 
     def active(self) -> ActiveSession:
         """The caller's live session (refreshes its liveness); NOT_LOGGED_ON otherwise."""

@@ -123,6 +123,8 @@ class ErrorReason(enum.Enum):
     INTERNAL = "INTERNAL"
     ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
     JOURNAL_FAILURE = "JOURNAL_FAILURE"
+    # Unavailable (appended to the proto enum after the others)
+    SESSION_MOVED = "SESSION_MOVED"
 
 
 class GatewayError(Exception):

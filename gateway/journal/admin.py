@@ -13,6 +13,7 @@ import psycopg
 from gateway.config import JournalConfig
 from gateway.journal.pg_schema import LATEST, current_version, migrate
 from gateway.journal.postgres import JournalUnavailable
+from gateway.leases.postgres import lease_holders
 
 __all__ = ["db_migrate", "db_status"]
 
@@ -29,11 +30,26 @@ async def _connect(config: JournalConfig) -> psycopg.AsyncConnection[Any]:
 
 
 async def db_status(config: JournalConfig) -> tuple[int, str]:
-    """(exit code, one line): 0 when the schema is this build's, 1 when behind or newer."""
+    """(exit code, text): 0 when the schema is this build's, 1 when behind or newer. A current
+    schema is followed by the fleet's key leases, one line per key: fingerprint, instance,
+    address, fencing token, and until when (or since when expired)."""
     async with await _connect(config) as conn:
         version = await current_version(conn)
+        holders = await lease_holders(conn) if version == LATEST else []
     if version == LATEST:
-        return 0, f"journal schema version {version}: up to date"
+        lines = [f"journal schema version {version}: up to date"]
+        lines.append(f"key leases: {len(holders)}" if holders else "key leases: none")
+        for h in holders:
+            if h.expires_at is None:
+                state = "released"
+            else:
+                when = h.expires_at.isoformat(timespec="seconds")
+                state = f"held until {when}" if h.live else f"expired at {when}"
+            lines.append(
+                f"  key {h.key}  instance {h.instance or '-'}  address {h.address or '-'}  "
+                f"token {h.token}  {state}"
+            )
+        return 0, "\n".join(lines)
     if version < LATEST:
         return 1, (
             f"journal schema version {version}, this gateway needs {LATEST}: run "

@@ -86,6 +86,13 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at TIMESTAMPTZ NOT NULL
     );
     """,
+    """
+    -- Who holds a lease, for clients and operators: the holder's [fleet] instance name and the
+    -- gRPC address it advertises (a gateway refusing a moved session names it).
+    ALTER TABLE key_leases
+        ADD COLUMN instance TEXT NOT NULL DEFAULT '',
+        ADD COLUMN address TEXT NOT NULL DEFAULT '';
+    """,
 )
 LATEST = len(MIGRATIONS)
 _LOCK_ID = 0x6B72616B656E6777  # pg_advisory_xact_lock key: "krakengw"

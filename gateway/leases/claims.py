@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.config import AccountConfig, ServerConfig
+from gateway.core.errors import GatewayError
 from gateway.core.leases import KeyInUse, KeyLease, KeyLeases
 from gateway.leases.data_dir import DataDirLock
 from gateway.leases.local import LocalKeyLeases, default_lock_dir
@@ -35,7 +36,8 @@ class Claims:
     key_leases: KeyLeases
     data_dir_lock: DataDirLock | None
     leases: dict[str, list[KeyLease]] = field(default_factory=dict)  # account -> its keys
-    refused: dict[str, str] = field(default_factory=dict)  # account -> why, one line
+    # account -> why, one line (a fleet stores a SessionMovedError naming the holder instead)
+    refused: dict[str, str | GatewayError] = field(default_factory=dict)
 
     async def release(self) -> None:
         await self.key_leases.close()

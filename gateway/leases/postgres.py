@@ -19,26 +19,32 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
 
 from gateway.core.leases import KeyInUse, KeyLease, LeaseLost
 
-__all__ = ["PostgresKeyLeases", "check_in"]
+__all__ = ["LeaseHolder", "PostgresKeyLeases", "check_in", "lease_holders"]
 
 Conn = psycopg.AsyncConnection[Any]
 
 _ACQUIRE = """
-INSERT INTO key_leases AS l (key, holder, token, expires_at)
-VALUES (%(key)s, %(holder)s, 1, now() + make_interval(secs => %(ttl)s))
+INSERT INTO key_leases AS l (key, holder, token, expires_at, instance, address)
+VALUES (
+    %(key)s, %(holder)s, 1, now() + make_interval(secs => %(ttl)s), %(instance)s, %(address)s
+)
 ON CONFLICT (key) DO UPDATE
-    SET holder = excluded.holder, token = l.token + 1, expires_at = excluded.expires_at
+    SET holder = excluded.holder, token = l.token + 1, expires_at = excluded.expires_at,
+        instance = excluded.instance, address = excluded.address
     WHERE l.expires_at <= now()
 RETURNING token
 """
 _RENEW = """
-UPDATE key_leases SET expires_at = now() + make_interval(secs => %(ttl)s)
+UPDATE key_leases
+SET expires_at = now() + make_interval(secs => %(ttl)s), address = %(address)s
 WHERE key = %(key)s AND holder = %(holder)s AND token = %(token)s AND expires_at > now()
 RETURNING token
 """
@@ -46,11 +52,38 @@ _RELEASE = """
 UPDATE key_leases SET expires_at = '-infinity', holder = ''
 WHERE key = %(key)s AND holder = %(holder)s AND token = %(token)s
 """
+_HOLDERS = """
+SELECT key, instance, address, holder, token,
+    CASE WHEN expires_at = '-infinity' THEN NULL ELSE expires_at END, expires_at > now()
+FROM key_leases ORDER BY key
+"""
 _CHECK = """
 SELECT 1 FROM key_leases
 WHERE key = %(key)s AND holder = %(holder)s AND token = %(token)s AND expires_at > now()
 FOR SHARE
 """
+
+
+@dataclass(frozen=True)
+class LeaseHolder:
+    """One row of the lease table: who holds (or last held) a key, and until when."""
+
+    key: str
+    instance: str
+    address: str
+    holder: str
+    token: int
+    expires_at: datetime | None  # None: released
+    live: bool
+
+
+async def lease_holders(conn: Conn) -> list[LeaseHolder]:
+    """Every key's lease, live or expired, by key."""
+    cur = await conn.execute(_HOLDERS)
+    return [
+        LeaseHolder(str(k), str(i), str(a), str(h), int(t), e, bool(v))
+        for k, i, a, h, t, e, v in await cur.fetchall()
+    ]
 
 
 async def check_in(conn: Conn, lease: KeyLease) -> None:
@@ -68,9 +101,13 @@ async def check_in(conn: Conn, lease: KeyLease) -> None:
 class PostgresKeyLeases:
     """`KeyLeases` in a shared PostgreSQL table. Create with `await PostgresKeyLeases.open()`."""
 
-    def __init__(self, conn: Conn, holder: str, ttl_s: float) -> None:
+    def __init__(self, conn: Conn, holder: str, ttl_s: float, instance: str = "") -> None:
         self._conn = conn
         self._holder = holder
+        self._instance = instance
+        # The gRPC address this holder advertises (set once the server listens; written with
+        # every acquire and renew).
+        self.address = ""
         self._ttl = ttl_s
         self._lock = asyncio.Lock()  # one statement at a time on the connection
         self._held: dict[str, KeyLease] = {}
@@ -78,7 +115,7 @@ class PostgresKeyLeases:
 
     @classmethod
     async def open(
-        cls, url: str, *, password: str | None, holder: str, ttl_s: float
+        cls, url: str, *, password: str | None, holder: str, ttl_s: float, instance: str = ""
     ) -> PostgresKeyLeases:
         # A row lock held by a frozen gateway's journal transaction must not stall the
         # heartbeat: give up after a third of the TTL and try again at the next one.
@@ -89,7 +126,7 @@ class PostgresKeyLeases:
         if password is not None:
             kwargs["password"] = password
         conn: Conn = await psycopg.AsyncConnection.connect(url, **kwargs)
-        leases = cls(conn, holder, ttl_s)
+        leases = cls(conn, holder, ttl_s, instance)
         leases._reconnect = lambda: psycopg.AsyncConnection.connect(url, **kwargs)
         return leases
 
@@ -106,7 +143,14 @@ class PostgresKeyLeases:
 
     async def acquire(self, key: str) -> KeyLease:
         sent = time.monotonic()
-        row = await self._one(_ACQUIRE, {"key": key, "holder": self._holder, "ttl": self._ttl})
+        params = {
+            "key": key,
+            "holder": self._holder,
+            "ttl": self._ttl,
+            "instance": self._instance,
+            "address": self.address,
+        }
+        row = await self._one(_ACQUIRE, params)
         if row is None:
             held = await self._one(
                 "SELECT holder FROM key_leases WHERE key = %(key)s", {"key": key}
@@ -118,7 +162,13 @@ class PostgresKeyLeases:
 
     async def renew(self, lease: KeyLease) -> KeyLease:
         sent = time.monotonic()
-        params = {"key": lease.key, "holder": lease.holder, "token": lease.token, "ttl": self._ttl}
+        params = {
+            "key": lease.key,
+            "holder": lease.holder,
+            "token": lease.token,
+            "ttl": self._ttl,
+            "address": self.address,
+        }
         if await self._one(_RENEW, params) is None:
             self._held.pop(lease.key, None)
             raise LeaseLost(
@@ -127,6 +177,13 @@ class PostgresKeyLeases:
         renewed = KeyLease(lease.key, lease.holder, lease.token, sent + self._ttl)
         self._held[lease.key] = renewed
         return renewed
+
+    async def holders(self) -> list[LeaseHolder]:
+        """The lease table as it is now (see `lease_holders`)."""
+        async with self._lock:
+            if (self._conn.closed or self._conn.broken) and self._reconnect is not None:
+                self._conn = await self._reconnect()
+            return await lease_holders(self._conn)
 
     async def release(self, lease: KeyLease) -> None:
         self._held.pop(lease.key, None)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from gateway.core.errors import AlreadyExists, ErrorReason, FailedPrecondition, Unauthenticated
+from gateway.core.errors import (
+    AlreadyExists,
+    ErrorReason,
+    FailedPrecondition,
+    Unauthenticated,
+    Unavailable,
+)
 
 __all__ = [
     "KeyLeasedError",
     "NotLoggedOnError",
     "SessionAlreadyActiveError",
+    "SessionMovedError",
     "UnauthenticatedError",
 ]
 
@@ -18,6 +25,13 @@ class SessionAlreadyActiveError(AlreadyExists):
 
 class KeyLeasedError(AlreadyExists):
     default_reason = ErrorReason.KEY_LEASED
+
+
+class SessionMovedError(Unavailable):
+    """A fleet gateway does not serve the session's account (another instance does, or none
+    yet): metadata "instance" and "address" name the holder when the lease table knows it."""
+
+    default_reason = ErrorReason.SESSION_MOVED
 
 
 class NotLoggedOnError(FailedPrecondition):

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from gateway.config import AccountConfig, SessionConfig
+from gateway.core.errors import GatewayError
 from gateway.core.model import Permission, SessionContext
 from gateway.sessions.errors import KeyLeasedError, NotLoggedOnError, SessionAlreadyActiveError
 from gateway.sessions.leases import KeyLeaseTable
@@ -89,11 +90,13 @@ class SessionRegistry:
         heartbeat_interval_s: float,
         heartbeat_timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
-        refused_accounts: Mapping[str, str] | None = None,
+        refused_accounts: Mapping[str, str | GatewayError] | None = None,
     ) -> None:
         self._accounts = accounts
         # Accounts this gateway does not serve (another gateway holds their key): why, per name.
         # Read live: a fleet gateway adds and removes accounts as it takes and loses leases.
+        # A reason text is refused with KeyLeasedError; an error (a fleet's SessionMovedError,
+        # naming the instance that serves the account) is raised as it is.
         self._refused = refused_accounts if refused_accounts is not None else {}
         self._interval = heartbeat_interval_s
         self._timeout = heartbeat_timeout_s
@@ -125,6 +128,8 @@ class SessionRegistry:
             )
         account = self._accounts[session.account]
         refused = self._refused.get(account.name)
+        if isinstance(refused, GatewayError):  # a fresh copy: the stored one is shared
+            raise type(refused)(refused.message, refused.reason, metadata=refused.metadata)
         if refused is not None:
             raise KeyLeasedError(refused)
         lease_key = account.lease_key if session.permissions & _LEASING_PERMISSIONS else None

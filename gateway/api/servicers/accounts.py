@@ -101,12 +101,15 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
         service = self._d.service
         name = active.account.name
         budgets = service.rate_budgets(active.context())
+        instance, key_ids = self._d.placement(name)
         return accounts_pb2.GetLimitsResponse(
             rate_budgets=[convert.rate_budget(b) for b in budgets],
             risk_limits=convert.risk_limits(
                 service.risk.limits(name), service.kill_switch_active(name)
             ),
             retry_after=convert.retry_after(budgets),
+            instance=instance,
+            leased_key_ids=key_ids,
         )
 
     async def EngageKillSwitch(

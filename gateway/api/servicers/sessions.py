@@ -65,6 +65,7 @@ class SessionServicer(sessions_pb2_grpc.SessionServiceServicer):
             heartbeat_interval=convert.duration_out(active.heartbeat_interval_s),
             cancel_on_disconnect=active.cancel_on_disconnect,
             server_time=now,
+            instance=self._d.placement(account.name)[0],
         )
 
     async def Heartbeat(

@@ -591,6 +591,10 @@ class GetLimitsResponse(_message.Message):
     RATE_BUDGETS_FIELD_NUMBER: _builtins.int
     RISK_LIMITS_FIELD_NUMBER: _builtins.int
     RETRY_AFTER_FIELD_NUMBER: _builtins.int
+    INSTANCE_FIELD_NUMBER: _builtins.int
+    LEASED_KEY_IDS_FIELD_NUMBER: _builtins.int
+    instance: _builtins.str
+    """The fleet instance ([fleet] instance) serving the account; empty outside a fleet."""
     @_builtins.property
     def rate_budgets(self) -> _containers.RepeatedCompositeFieldContainer[Global___RateBudget]: ...
     @_builtins.property
@@ -599,16 +603,24 @@ class GetLimitsResponse(_message.Message):
     def retry_after(self) -> _duration_pb2.Duration:
         """Set when the governor is refusing calls: how long until the next call may succeed."""
 
+    @_builtins.property
+    def leased_key_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Fingerprints (not the keys) of the API keys whose leases that instance holds for the
+        account; empty outside a fleet.
+        """
+
     def __init__(
         self,
         *,
         rate_budgets: _abc.Iterable[Global___RateBudget] | None = ...,
         risk_limits: Global___RiskLimits | None = ...,
         retry_after: _duration_pb2.Duration | None = ...,
+        instance: _builtins.str = ...,
+        leased_key_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["retry_after", b"retry_after", "risk_limits", b"risk_limits"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["rate_budgets", b"rate_budgets", "retry_after", b"retry_after", "risk_limits", b"risk_limits"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["instance", b"instance", "leased_key_ids", b"leased_key_ids", "rate_budgets", b"rate_budgets", "retry_after", b"retry_after", "risk_limits", b"risk_limits"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

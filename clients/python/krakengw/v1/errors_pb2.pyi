@@ -115,6 +115,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """Internal."""
     ERROR_REASON_ILLEGAL_TRANSITION: _ErrorReason.ValueType  # 75
     ERROR_REASON_JOURNAL_FAILURE: _ErrorReason.ValueType  # 76
+    ERROR_REASON_SESSION_MOVED: _ErrorReason.ValueType  # 77
+    """Unavailable (appended): a fleet gateway was asked for a session whose account another
+    instance serves; ErrorInfo metadata names that instance ("instance") and its advertised
+    gRPC address ("address") when the shared lease table knows them. Log on there.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Errors travel as google.rpc.Status with one google.rpc.ErrorInfo detail whose `reason` is
@@ -215,6 +220,11 @@ ERROR_REASON_INTERNAL: ErrorReason.ValueType  # 74
 """Internal."""
 ERROR_REASON_ILLEGAL_TRANSITION: ErrorReason.ValueType  # 75
 ERROR_REASON_JOURNAL_FAILURE: ErrorReason.ValueType  # 76
+ERROR_REASON_SESSION_MOVED: ErrorReason.ValueType  # 77
+"""Unavailable (appended): a fleet gateway was asked for a session whose account another
+instance serves; ErrorInfo metadata names that instance ("instance") and its advertised
+gRPC address ("address") when the shared lease table knows them. Log on there.
+"""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final

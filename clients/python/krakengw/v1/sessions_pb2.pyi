@@ -91,6 +91,7 @@ class LogonResponse(_message.Message):
     HEARTBEAT_INTERVAL_FIELD_NUMBER: _builtins.int
     CANCEL_ON_DISCONNECT_FIELD_NUMBER: _builtins.int
     SERVER_TIME_FIELD_NUMBER: _builtins.int
+    INSTANCE_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     account: _builtins.str
     subaccount: _builtins.str
@@ -98,6 +99,8 @@ class LogonResponse(_message.Message):
     last_sequence: _builtins.int
     """The last sequence of the session's execution stream; resume from here."""
     cancel_on_disconnect: _builtins.bool
+    instance: _builtins.str
+    """The fleet instance ([fleet] instance) serving the account; empty outside a fleet."""
     @_builtins.property
     def permissions(self) -> _containers.RepeatedScalarFieldContainer[Global___Permission.ValueType]: ...
     @_builtins.property
@@ -123,10 +126,11 @@ class LogonResponse(_message.Message):
         heartbeat_interval: _duration_pb2.Duration | None = ...,
         cancel_on_disconnect: _builtins.bool = ...,
         server_time: _timestamp_pb2.Timestamp | None = ...,
+        instance: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["heartbeat_interval", b"heartbeat_interval", "risk_limits", b"risk_limits", "server_time", b"server_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "cancel_on_disconnect", b"cancel_on_disconnect", "heartbeat_interval", b"heartbeat_interval", "last_sequence", b"last_sequence", "permissions", b"permissions", "rate_budgets", b"rate_budgets", "risk_limits", b"risk_limits", "server_time", b"server_time", "session_id", b"session_id", "subaccount", b"subaccount"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "cancel_on_disconnect", b"cancel_on_disconnect", "heartbeat_interval", b"heartbeat_interval", "instance", b"instance", "last_sequence", b"last_sequence", "permissions", b"permissions", "rate_budgets", b"rate_budgets", "risk_limits", b"risk_limits", "server_time", b"server_time", "session_id", b"session_id", "subaccount", b"subaccount"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
