@@ -38,8 +38,17 @@ TOKEN_Y = "token-of-session-y-0123456789abcdef"
 RESTING = Decimal("20000")
 
 
-def _config(workdir: Path, sim: SimulatorServer, pg: PostgresServer, url: str, cap: int) -> Path:
-    path = workdir / f"fleet-cap{cap}.toml"
+def _config(
+    workdir: Path,
+    sim: SimulatorServer,
+    pg: PostgresServer,
+    url: str,
+    cap: int,
+    instance: str | None = None,
+) -> Path:
+    path = workdir / f"fleet-cap{cap}-{instance}.toml"
+    named = "" if instance is None else f'instance = "{instance}"\n'
+
     path.write_text(
         f"""
 [server]
@@ -59,7 +68,7 @@ url = "{url}"
 password_file = "{pg.password_file}"
 
 [fleet]
-lease_ttl_s = {TTL}
+{named}lease_ttl_s = {TTL}
 max_accounts = {cap}
 
 [accounts.x]

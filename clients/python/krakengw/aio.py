@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
@@ -14,6 +16,7 @@ from krakengw.builders import DEFAULT_VENUE, AmendOptions, OrderOptions
 from krakengw.decimals import DecimalLike
 from krakengw.enums import ProductType, Side
 from krakengw.errors import KrakenGwError
+from krakengw.failover import SwitchingChannel, is_move
 from krakengw.models import (
     Balance,
     BookUpdate,
@@ -57,11 +60,18 @@ class AsyncClient:
     >>> async with AsyncClient("127.0.0.1:50051", token) as gw:
     ...     await gw.logon()
     ...     order = await gw.submit_order("BTC/USD", "buy", Decimal("0.01"), price=50000)
+
+    `target` may be a list of the addresses of a fleet's gateways: a call that finds its
+    session's account served elsewhere (UNAVAILABLE / SESSION_MOVED) or its gateway down moves
+    to the named address, else to the next of the list, logs on again and is repeated (the
+    same request: a submit keeps its client order id, so the gateway never places it twice);
+    execution streams resume there from their last sequence (see krakengw.failover). The
+    reconnect policy bounds the moves of one call.
     """
 
     def __init__(
         self,
-        target: str,
+        target: str | Sequence[str],
         token: str,
         *,
         timeout: float | None = 10.0,
@@ -70,12 +80,22 @@ class AsyncClient:
         options: Sequence[tuple[str, Any]] = (),
         reconnect: ReconnectPolicy | None = None,
     ) -> None:
-        self._core = ClientCore(target, token, timeout, wait_for_ready)
-        self._channel = (
-            grpc.aio.secure_channel(target, credentials, options=channel_options(options))
-            if credentials is not None
-            else grpc.aio.insecure_channel(target, options=channel_options(options))
-        )
+        targets = [target] if isinstance(target, str) else list(target)
+
+        def connect(address: str) -> grpc.aio.Channel:
+            if credentials is not None:
+                return grpc.aio.secure_channel(
+                    address, credentials, options=channel_options(options)
+                )
+            return grpc.aio.insecure_channel(address, options=channel_options(options))
+
+        self._core = ClientCore(",".join(targets), token, timeout, wait_for_ready)
+        # One address: a plain channel. Several: calls follow the session (krakengw.failover);
+        # a resuming stream must fail fast on a dead gateway to move on, not wait for it.
+        self._fleet = SwitchingChannel(targets, connect) if len(targets) > 1 else None
+        self._channel: Any = self._fleet if self._fleet is not None else connect(targets[0])
+        if self._fleet is not None:
+            self._core.resume_options["wait_for_ready"] = False
         self._stubs = Stubs(self._channel)
         self._reconnect = reconnect
         self._logon_request: sessions_pb2.LogonRequest | None = None
@@ -95,10 +115,35 @@ class AsyncClient:
         await self._channel.close()
 
     async def _unary(self, method: Any, request: Any) -> Any:
-        try:
-            return await method(request, **self._core.unary_options)
-        except grpc.RpcError as error:
-            raise self._core.error(error) from None
+        fleet = self._fleet
+        if fleet is None:
+            try:
+                return await method(request, **self._core.unary_options)
+            except grpc.RpcError as error:
+                raise self._core.error(error) from None
+        policy = self._reconnect or ReconnectPolicy()
+        is_logon = method is self._stubs.sessions.Logon
+        attempt = 0
+        while True:
+            seen = fleet.generation
+            try:
+                return await method(request, **self._core.unary_options)
+            except grpc.RpcError as error:
+                failure = self._core.error(error)
+            lost = failure.reason in SESSION_LOST_REASONS and self._logon_request is not None
+            if attempt >= policy.max_attempts or not (is_move(failure) or (lost and not is_logon)):
+                raise failure from None
+            if is_move(failure):
+                fleet.switch(failure, seen)
+            await asyncio.sleep(policy.delay(attempt))
+            attempt += 1
+            if not is_logon and self._logon_request is not None:
+                await self._logon_quietly()
+
+    async def _logon_quietly(self) -> None:
+        """Log on again after a move; a failure shows in the call repeated next."""
+        with contextlib.suppress(grpc.RpcError):
+            await self._stubs.sessions.Logon(self._logon_request, **self._core.unary_options)
 
     async def _stream(self, method: Any, request: Any) -> AsyncIterator[Any]:
         call = method(request, **self._core.stream_options)
@@ -275,8 +320,20 @@ class AsyncClient:
         take far fewer messages); they are still handed out one at a time, and the position
         advances per report. `max_batch=0` asks for one report per message."""
 
+        opened_at = [0]  # the fleet generation the current call was opened at
+
         def open_call(request: Any) -> Any:
+            if self._fleet is not None:
+                opened_at[0] = self._fleet.generation
             return self._stubs.executions.StreamExecutions(request, **self._core.resume_options)
+
+        async def recover(failure: KrakenGwError) -> bool:
+            if self._fleet is not None and is_move(failure):
+                self._fleet.switch(failure, opened_at[0])
+                if self._logon_request is not None:
+                    await self._logon_quietly()
+                return True
+            return await self._relogon(failure)
 
         stream = AsyncExecutionStream(
             open_call,
@@ -285,7 +342,7 @@ class AsyncClient:
             max_batch=max_batch,
             policy=self._reconnect,
             to_error=self._core.error,
-            recover=self._relogon,
+            recover=recover,
         )
         self._streams.add(stream)
         return stream
@@ -297,7 +354,11 @@ class AsyncClient:
             await self._unary(self._stubs.sessions.Logon, self._logon_request)
         except KrakenGwError as error:
             # A concurrent logon() of this client won the race: the session is live again.
-            return error.reason in ALREADY_LOGGED_ON_REASONS
+            # (A fleet client's logon that found no gateway serving the session yet: the
+            # stream tries again after its backoff.)
+            return error.reason in ALREADY_LOGGED_ON_REASONS or (
+                self._fleet is not None and is_move(error)
+            )
         return True
 
     async def list_fills(

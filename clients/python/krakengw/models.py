@@ -446,11 +446,14 @@ class RiskLimits:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Limits:
     """`retry_after` is set while the gateway's rate governor refuses calls: the longest delay
-    of any refusing budget."""
+    of any refusing budget. In a fleet, `instance` names the gateway serving the account and
+    `leased_key_ids` the fingerprints of the API keys it leases for it (empty otherwise)."""
 
     rate_budgets: tuple[RateBudget, ...]
     risk_limits: RiskLimits
     retry_after: timedelta | None
+    instance: str = ""
+    leased_key_ids: tuple[str, ...] = ()
 
     @classmethod
     def from_proto(cls, msg: accounts_pb2.GetLimitsResponse) -> Limits:
@@ -458,12 +461,15 @@ class Limits:
             rate_budgets=tuple(RateBudget.from_proto(b) for b in msg.rate_budgets),
             risk_limits=RiskLimits.from_proto(msg.risk_limits),
             retry_after=_duration(msg, "retry_after"),
+            instance=msg.instance,
+            leased_key_ids=tuple(msg.leased_key_ids),
         )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionInfo:
-    """What Logon returns: who the session is, what it may do, where its stream stands."""
+    """What Logon returns: who the session is, what it may do, where its stream stands, and
+    in a fleet which gateway (`instance`) serves it."""
 
     session_id: str
     account: str
@@ -475,6 +481,7 @@ class SessionInfo:
     heartbeat_interval: timedelta | None
     cancel_on_disconnect: bool
     server_time: datetime | None
+    instance: str = ""
 
     @classmethod
     def from_proto(cls, msg: sessions_pb2.LogonResponse) -> SessionInfo:
@@ -490,6 +497,7 @@ class SessionInfo:
             heartbeat_interval=_duration(msg, "heartbeat_interval"),
             cancel_on_disconnect=msg.cancel_on_disconnect,
             server_time=_time(msg, "server_time"),
+            instance=msg.instance,
         )
 
 

@@ -249,9 +249,9 @@ class ExecutionStream(_StreamBase):
                 if self._closed:
                     return
                 failure = self._to_error(error)
-                recovered = failure.code not in RETRYABLE_CODES and bool(
-                    self._recover and self._recover(failure)
-                )
+                # Every failure goes to the hook (a fleet client moves on UNAVAILABLE); only
+                # a non-retryable one ends the stream unless the hook recovered it.
+                recovered = bool(self._recover and self._recover(failure))
                 if self._fatal(failure, failures, recovered):
                     raise failure from None
             finally:
@@ -334,9 +334,7 @@ class AsyncExecutionStream(_StreamBase):
                 if self._closed:
                     return
                 failure = self._to_error(error)
-                recovered = failure.code not in RETRYABLE_CODES and bool(
-                    self._recover and await self._recover(failure)
-                )
+                recovered = bool(self._recover and await self._recover(failure))
                 if self._fatal(failure, failures, recovered):
                     raise failure from None
             finally:
