@@ -50,6 +50,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   waitForReady?: boolean;
   channelOptions?: grpc.ChannelOptions;
+  /** A fleet client (several addresses): how many times one call may move (default 60). */
+  maxMoves?: number;
 }
 
 export interface ClosableStream<T> extends AsyncIterableIterator<T> {
@@ -85,8 +87,11 @@ export class OrderEntry {
 }
 
 export class KrakenGwClient {
-  constructor(target: string, token: string, options?: ClientOptions);
+  /** `target`: one address, or every gateway of a fleet (calls follow the session). */
+  constructor(target: string | string[], token: string, options?: ClientOptions);
+  /** The address calls go to now. */
   readonly target: string;
+  readonly targets: string[];
 
   logon(options?: { cancelOnDisconnect?: boolean; clientName?: string }): Promise<Message>;
   heartbeat(testRequestId?: string): Promise<Message>;

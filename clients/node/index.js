@@ -29,6 +29,14 @@ const RETRYABLE = new Set([
 // After these reasons a new Logon (e.g. after a gateway restart) lets a stream resume.
 const SESSION_LOST = new Set(['SESSION_NOT_FOUND', 'NOT_LOGGED_ON']);
 const ALREADY_LOGGED_ON = new Set(['SESSION_ALREADY_ACTIVE', 'SESSION_IN_USE']);
+// UNAVAILABLE with one of these reasons: another gateway of a fleet may serve the call ('': the
+// connection failed, no gateway answered).
+const MOVE_REASONS = new Set(['SESSION_MOVED', 'GATEWAY_SHUTTING_DOWN', '']);
+
+/** Whether a failure means "try the session's gateway elsewhere" (a fleet client moves). */
+function isMove(error) {
+  return error.code === grpc.status.UNAVAILABLE && MOVE_REASONS.has(error.reason);
+}
 const SERVICES = [
   'SessionService', 'OrderService', 'ExecutionService', 'AccountService',
   'InstrumentService', 'MarketDataService',
@@ -226,31 +234,76 @@ function batchResult(result, secret) {
 /** Client of one gateway with one bearer token. The token never appears in errors or inspect. */
 class KrakenGwClient {
   /**
-   * @param {string} target "host:port"
+   * @param {string|string[]} target "host:port", or every gateway address of a fleet: a call
+   *   refused with UNAVAILABLE / SESSION_MOVED, or made to a gateway that is down, moves to the
+   *   address the refusal names (ErrorInfo metadata "address"), else to the next of the list,
+   *   logs on again and is repeated (same request: a submit keeps its client order id);
+   *   execution streams resume there from their last sequence. `maxMoves` bounds one call's
+   *   moves (default 60, with backoff up to 500 ms).
    * @param {string} token bearer token of the session
    * @param {{credentials?: grpc.ChannelCredentials, timeoutMs?: number, waitForReady?: boolean,
-   *   channelOptions?: object}} [options] `waitForReady`: unary calls wait (within the timeout)
-   *   for an unreachable gateway instead of failing fast with UNAVAILABLE.
+   *   channelOptions?: object, maxMoves?: number}} [options] `waitForReady`: unary calls wait
+   *   (within the timeout) for an unreachable gateway instead of failing fast with UNAVAILABLE.
    */
   constructor(target, token, options = {}) {
     if (!token || /\s/.test(token)) throw new TypeError('token must be non-empty without spaces');
-    const credentials = options.credentials || grpc.credentials.createInsecure();
-    this.target = target;
+    const targets = Array.isArray(target) ? [...target] : [target];
+    if (targets.length === 0) throw new TypeError('at least one gateway address is needed');
+    this.credentials = options.credentials || grpc.credentials.createInsecure();
+    this.targets = targets;
+    this.fleet = targets.length > 1;
+    this.maxMoves = options.maxMoves ?? 60;
+    this.generation = 0; // bumped by every move
     this.timeoutMs = options.timeoutMs ?? 10000;
     this.waitForReady = Boolean(options.waitForReady);
     this.logonRequest = null;
     Object.defineProperty(this, 'token', { value: token, enumerable: false });
     // Reconnect quickly after a gateway restart (gRPC's default backoff grows to 120 s).
-    const channelOptions = {
+    this.channelOptions = {
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 2000,
       ...options.channelOptions,
     };
-    const channelOwner = new v1.SessionService(target, credentials, channelOptions);
-    const channelOverride = channelOwner.getChannel();
-    this.stubs = Object.fromEntries(SERVICES.map((name) => [
-      name, name === 'SessionService' ? channelOwner : new v1[name](target, credentials, { channelOverride }),
-    ]));
+    this.stubsByTarget = new Map();
+    this.useTarget(targets[0]);
+  }
+
+  /** Sends the next calls to `target` (its stubs share one channel, made on first use). */
+  useTarget(target) {
+    let stubs = this.stubsByTarget.get(target);
+    if (!stubs) {
+      const channelOwner = new v1.SessionService(target, this.credentials, this.channelOptions);
+      const channelOverride = channelOwner.getChannel();
+      stubs = Object.fromEntries(SERVICES.map((name) => [
+        name, name === 'SessionService' ? channelOwner : new v1[name](target, this.credentials, { channelOverride }),
+      ]));
+      this.stubsByTarget.set(target, stubs);
+    }
+    this.target = target;
+    this.stubs = stubs;
+  }
+
+  /** Moves after `error` of a call made at generation `seen` (nothing if another moved since). */
+  moveAfter(error, seen) {
+    if (seen !== this.generation) return;
+    const named = error.reason === 'SESSION_MOVED' ? (error.metadata.address || '') : '';
+    let next = named;
+    if (!next || next === this.target) {
+      const at = this.targets.indexOf(this.target);
+      next = this.targets[(at + 1) % this.targets.length];
+    }
+    this.useTarget(next);
+    this.generation += 1;
+  }
+
+  /** Logs on again after a move; a failure shows in the call repeated next. */
+  async logonQuietly() {
+    if (!this.logonRequest) return;
+    try {
+      await this.unaryOnce('SessionService', 'Logon', this.logonRequest);
+    } catch {
+      // the repeated call tells
+    }
   }
 
   [Symbol.for('nodejs.util.inspect.custom')]() {
@@ -264,7 +317,24 @@ class KrakenGwClient {
     return md;
   }
 
-  unary(service, method, request) {
+  async unary(service, method, request) {
+    if (!this.fleet) return this.unaryOnce(service, method, request);
+    const isLogon = service === 'SessionService' && method === 'Logon';
+    for (let attempt = 0; ; attempt += 1) {
+      const seen = this.generation;
+      try {
+        return await this.unaryOnce(service, method, request);
+      } catch (error) {
+        const lost = SESSION_LOST.has(error.reason) && this.logonRequest && !isLogon;
+        if (attempt >= this.maxMoves || !(isMove(error) || lost)) throw error;
+        if (isMove(error)) this.moveAfter(error, seen);
+      }
+      await delay(Math.min(500, 50 * 2 ** attempt));
+      if (!isLogon) await this.logonQuietly();
+    }
+  }
+
+  unaryOnce(service, method, request) {
     const deadline = new Date(Date.now() + this.timeoutMs);
     return new Promise((resolve, reject) => {
       this.stubs[service][method](request, this.metadata(this.waitForReady), { deadline }, (err, response) => {
@@ -295,7 +365,9 @@ class KrakenGwClient {
       await this.unary('SessionService', 'Logon', this.logonRequest);
       return true;
     } catch (err) {
-      return ALREADY_LOGGED_ON.has(err.reason); // a concurrent logon won the race
+      // A concurrent logon won the race; or (a fleet client) no gateway serves the session
+      // yet: the stream tries again after its backoff.
+      return ALREADY_LOGGED_ON.has(err.reason) || (this.fleet && isMove(err));
     }
   }
 
@@ -512,8 +584,12 @@ class KrakenGwClient {
       let failures = 0;
       while (!state.closed) {
         const request = { fromSequence: state.lastSequence.toString(), dropCopy, maxBatch };
-        // A resuming stream waits for the gateway to come back rather than failing fast.
-        const call = client.stubs.ExecutionService.StreamExecutions(request, client.metadata(true));
+        // A resuming stream waits for the gateway to come back rather than failing fast; a
+        // fleet client's must fail fast on a dead gateway, to move on.
+        const opened = client.generation;
+        const call = client.stubs.ExecutionService.StreamExecutions(
+          request, client.metadata(!client.fleet),
+        );
         state.call = call;
         try {
           reading: for await (const message of call) {
@@ -535,6 +611,10 @@ class KrakenGwClient {
         } catch (err) {
           if (state.closed) return;
           const error = toError(err, client.token);
+          if (client.fleet && isMove(error)) {
+            client.moveAfter(error, opened);
+            await client.logonQuietly();
+          }
           const retry = RETRYABLE.has(error.code) || (await client.relogon(error));
           if (!retry || failures >= maxAttempts) throw error;
         } finally {
@@ -562,7 +642,9 @@ class KrakenGwClient {
   }
 
   close() {
-    for (const stub of Object.values(this.stubs)) stub.close();
+    for (const stubs of this.stubsByTarget.values()) {
+      for (const stub of Object.values(stubs)) stub.close();
+    }
   }
 }
 

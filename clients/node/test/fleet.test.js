@@ -1,0 +1,110 @@
+'use strict';
+// A fleet on real processes (tests/support/fleet_harness.py: one PostgreSQL, the simulator, two
+// `kraken-gateway serve` sharing the journal): a client given both addresses follows its session
+// when the gateway serving it is killed with -9, and its execution stream resumes there.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const readline = require('node:readline');
+const { spawn } = require('node:child_process');
+const { once } = require('node:events');
+const { KrakenGwClient, KrakenGwError } = require('..');
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
+const RESTING_PRICE = '20000';
+
+/** The harness process: its first line describes the fleet, then one answer per command. */
+class Fleet {
+  static async start(t) {
+    const child = spawn(PYTHON, ['-m', 'tests.support.fleet_harness', '--gateways', '2', '--accounts', '2', '--ttl', '2'], {
+      cwd: ROOT,
+      env: { ...process.env, PYTHONPATH: `${ROOT}:${path.join(ROOT, 'clients', 'python')}` },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
+    const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const fleet = new Fleet(child, lines);
+    t.after(async () => {
+      child.stdin.end();
+      if (child.exitCode === null) await once(child, 'exit');
+    });
+    const first = await lines.next();
+    assert.ok(!first.done, `fleet harness ended before it was ready: ${stderr}`);
+    fleet.info = JSON.parse(first.value);
+    return fleet;
+  }
+
+  constructor(child, lines) {
+    this.child = child;
+    this.lines = lines;
+  }
+
+  async command(text) {
+    this.child.stdin.write(`${text}\n`);
+    const answer = await this.lines.next();
+    assert.ok(!answer.done, `fleet harness ended on ${text}`);
+    return JSON.parse(answer.value);
+  }
+}
+
+test('a client given every fleet address keeps trading when its gateway is killed -9', { timeout: 240000 }, async (t) => {
+  const fleet = await Fleet.start(t);
+  const { gateways, tokens, serving } = fleet.info;
+  const owner = serving.acct0;
+  const other = Object.keys(gateways).find((name) => name !== owner);
+
+  // The other gateway refuses the session and names the owner's address.
+  const lone = new KrakenGwClient(gateways[other], tokens.acct0);
+  const moved = await lone.logon().then(() => null, (err) => err);
+  lone.close();
+  assert.ok(moved instanceof KrakenGwError, String(moved));
+  assert.equal(moved.reason, 'SESSION_MOVED');
+  assert.equal(moved.metadata.address, gateways[owner]);
+
+  const client = new KrakenGwClient([gateways[other], gateways[owner]], tokens.acct0, { maxMoves: 200 });
+  t.after(() => client.close());
+  const session = await client.logon(); // the other first: SESSION_MOVED, then the owner
+  assert.equal(session.instance, owner);
+
+  const reports = [];
+  let wake = () => {};
+  const stream = client.streamExecutions({ maxBatch: 0 });
+  const reading = (async () => {
+    for await (const report of stream) {
+      reports.push(report);
+      wake();
+    }
+  })().catch((err) => err);
+
+  const placed = [];
+  for (let i = 0; i < 8; i += 1) {
+    if (i === 4) await fleet.command(`kill ${owner}`); // kill -9 while trading
+    const input = { symbol: 'BTC/USD', side: 'buy', qty: '0.01' };
+    if (i % 2 === 0) input.price = RESTING_PRICE;
+    placed.push(await client.submitOrder(input));
+  }
+  assert.equal((await client.getLimits()).instance, other);
+
+  const journaled = (await fleet.command('journal acct0')).reports;
+  const last = journaled[journaled.length - 1][0];
+  await new Promise((resolve) => {
+    wake = () => {
+      if (reports.length && Number(reports[reports.length - 1].sequence) >= last) resolve();
+    };
+    wake();
+  });
+  await stream.close();
+  assert.equal(await reading, undefined);
+
+  // Zero lost, zero doubled: every journaled report once, in order.
+  assert.deepEqual(reports.map((r) => Number(r.sequence)), journaled.map(([seq]) => seq));
+  assert.deepEqual(reports.map((r) => r.execId), journaled.map(([, execId]) => execId));
+  const news = reports.filter((r) => r.ordStatus === 'ORD_STATUS_NEW').map((r) => r.clientOrderId);
+  assert.deepEqual(news.sort(), placed.map((o) => o.spec.clientOrderId).sort());
+  const open = new Set((await fleet.command('open acct0')).open);
+  for (const order of placed.filter((_, i) => i % 2 === 0)) assert.ok(open.has(order.venueOrderId));
+  assert.equal(open.size, 4);
+  await client.logout();
+});

@@ -1,0 +1,257 @@
+"""A fleet on real processes for tests in other languages (the Node client's): one PostgreSQL,
+the Kraken simulator (in this process), and N `kraken-gateway serve` child processes sharing
+the journal, with K accounts (each its own simulator key) and one session per account.
+
+    python -m tests.support.fleet_harness --gateways 2 --accounts 2 --ttl 2
+
+prints one JSON line once every account is served:
+    {"gateways": {"gw-0": "127.0.0.1:PORT", ...}, "tokens": {"acct0": TOKEN, ...},
+     "serving": {"acct0": "gw-0", ...}}
+then answers one JSON line per command read from stdin:
+    kill NAME            kill -9 that gateway          -> {"killed": NAME}
+    await NAME ACCOUNT   wait until NAME serves ACCOUNT  -> {"serving": ACCOUNT, "by": NAME}
+    journal ACCOUNT      the account's journaled reports -> {"reports": [[seq, exec_id], ...]}
+    open ACCOUNT         its open orders at the venue  -> {"open": [txid, ...]}
+and stops everything at end of input. Test tokens and keys only: nothing here is a secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from simulator.accounts import (
+    DEMO_BALANCES,
+    KEY_PERMISSIONS,
+    KrakenAccount,
+    KrakenAccounts,
+    KrakenApiKey,
+    KrakenTier,
+    demo_accounts,
+)
+from simulator.app import SimulatorServer
+from tests.e2e.test_fleet import Gateway
+from tests.support.postgres import PostgresServer
+
+__all__ = [
+    "FleetAccount",
+    "fleet_accounts",
+    "fleet_config",
+    "serving_gateway",
+    "simulator_accounts",
+]
+
+
+@dataclass(frozen=True)
+class FleetAccount:
+    name: str
+    account_id: str  # at the simulator
+    key: str
+    secret: str
+    token: str
+
+
+def fleet_accounts(count: int) -> list[FleetAccount]:
+    return [
+        FleetAccount(
+            name=f"acct{i}",
+            account_id=f"AA00FLEET{i:05d}",
+            key=f"krakengw-sim-fleet-key-{i}",
+            secret=base64.b64encode(
+                f"fleet-secret-{i}-tests-only".encode().ljust(64, b".")
+            ).decode(),
+            token=f"token-of-fleet-session-{i}-0123456789abcdef",
+        )
+        for i in range(count)
+    ]
+
+
+def simulator_accounts(accounts: list[FleetAccount]) -> KrakenAccounts:
+    """The simulator's demo accounts plus one account and key per fleet account."""
+    registry = demo_accounts()
+    for a in accounts:
+        registry.add_account(
+            KrakenAccount(
+                account_id=a.account_id,
+                name=a.name,
+                tier=KrakenTier.INTERMEDIATE,
+                balances=dict(DEMO_BALANCES),
+            )
+        )
+        registry.add_key(KrakenApiKey(a.key, a.secret, a.account_id, KEY_PERMISSIONS))
+    return registry
+
+
+def _secret(path: Path, value: str) -> str:
+    path.write_text(value)
+    path.chmod(0o600)
+    return str(path)
+
+
+def fleet_config(
+    workdir: Path,
+    *,
+    rest_url: str,
+    ws_public_url: str,
+    ws_private_url: str,
+    journal_url: str,
+    password_file: Path,
+    accounts: list[FleetAccount],
+    instance: str,
+    ttl_s: float,
+    serves: list[str] | None = None,
+    max_accounts: int | None = None,
+) -> Path:
+    """One gateway's config: every account and session, this instance's [fleet] section."""
+    fleet = f'instance = "{instance}"\nlease_ttl_s = {ttl_s}\n'
+    if serves is not None:
+        fleet += f"accounts = {json.dumps(serves)}\n"
+    if max_accounts is not None:
+        fleet += f"max_accounts = {max_accounts}\n"
+    text = f"""
+[server]
+data_dir = "data"
+shutdown_grace_s = 2
+heartbeat_timeout_s = 60
+
+[kraken]
+dead_man_switch = false
+
+[kraken.spot]
+rest_url = "{rest_url}"
+ws_public_url = "{ws_public_url}"
+ws_private_url = "{ws_private_url}"
+tier = "intermediate"
+
+[journal]
+url = "{journal_url}"
+password_file = "{password_file}"
+
+[fleet]
+{fleet}
+"""
+    for a in accounts:
+        text += f"""
+[accounts.{a.name}]
+permissions = ["read", "trade"]
+[accounts.{a.name}.spot]
+key_file = "{_secret(workdir / f"{a.name}.key", a.key)}"
+secret_file = "{_secret(workdir / f"{a.name}.secret", a.secret)}"
+
+[sessions.{a.name}]
+account = "{a.name}"
+token_file = "{_secret(workdir / f"{a.name}.token", a.token)}"
+"""
+    path = workdir / f"{instance}.toml"
+    path.write_text(text)
+    return path
+
+
+async def _main(args: argparse.Namespace) -> None:
+    accounts = fleet_accounts(args.accounts)
+    pg = PostgresServer.start()
+    gateways: dict[str, Gateway] = {}
+    try:
+        url = pg.create_database()
+        registry = simulator_accounts(accounts)
+        async with SimulatorServer(host="127.0.0.1", port=0, seed=5, accounts=registry) as sim:
+            with tempfile.TemporaryDirectory(prefix="krakengw-fleet-") as tmp:
+                work = Path(tmp)
+                # Room for the accounts of one dead gateway among the others: a cap of
+                # ceil(K / (N - 1)). Started in order, so the first ones fill up first.
+                cap = -(-len(accounts) // max(1, args.gateways - 1))
+                for i in range(args.gateways):
+                    name = f"gw-{i}"
+                    config = fleet_config(
+                        work,
+                        rest_url=sim.base_url,
+                        ws_public_url=sim.spot_ws_public_url,
+                        ws_private_url=sim.spot_ws_private_url,
+                        journal_url=url,
+                        password_file=pg.password_file,
+                        accounts=accounts,
+                        instance=name,
+                        ttl_s=args.ttl,
+                        max_accounts=cap,
+                    )
+                    gateways[name] = await Gateway.start(name, config, work / name)
+                serving = {a.name: await serving_gateway(gateways, a.name) for a in accounts}
+                _say(
+                    {
+                        "gateways": {n: g.target for n, g in gateways.items()},
+                        "tokens": {a.name: a.token for a in accounts},
+                        "serving": serving,
+                    }
+                )
+                await _commands(gateways, sim, url, pg, {a.name: a for a in accounts})
+    finally:
+        for gw in gateways.values():
+            await gw.stop()
+        pg.stop()
+
+
+async def serving_gateway(gateways: dict[str, Gateway], account: str) -> str:
+    """The name of the gateway that says it serves `account` first (waits for one)."""
+    text = f"fleet: serving account '{account}'"
+    waits = {asyncio.ensure_future(gw.wait_for(text)): name for name, gw in gateways.items()}
+    done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    return waits[next(iter(done))]
+
+
+def _say(message: object) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+async def _commands(
+    gateways: dict[str, Gateway],
+    sim: SimulatorServer,
+    url: str,
+    pg: PostgresServer,
+    accounts: dict[str, FleetAccount],
+) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while line := (await reader.readline()).decode().split():
+        match line:
+            case ["kill", name]:
+                gateways[name].proc.kill()
+                await gateways[name].proc.wait()
+                _say({"killed": name})
+            case ["await", name, account]:
+                await gateways[name].wait_for(f"fleet: serving account '{account}'")
+                _say({"serving": account, "by": name})
+            case ["journal", account]:
+                async with await psycopg.AsyncConnection.connect(url, password=pg.password) as conn:
+                    cur = await conn.execute(
+                        "SELECT seq, exec_id FROM reports WHERE account = %s ORDER BY seq",
+                        (account,),
+                    )
+                    rows = [[int(s), str(e)] for s, e in await cur.fetchall()]
+                _say({"reports": rows})
+            case ["open", account]:
+                txids = [o.txid for o in sim.ctx.spot().open_orders(accounts[account].account_id)]
+                _say({"open": txids})
+            case _:
+                _say({"error": f"unknown command {line!r}"})
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gateways", type=int, default=2)
+    parser.add_argument("--accounts", type=int, default=2)
+    parser.add_argument("--ttl", type=float, default=2.0)
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(_main(parser.parse_args()))
