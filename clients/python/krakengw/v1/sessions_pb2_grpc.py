@@ -61,6 +61,8 @@ class SessionServiceServicer:
     def Logon(self, request, context):
         """Leases the session's account key; a second concurrent logon on the same session or key
         is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED).
+        A fleet gateway not serving the session's account refuses it with UNAVAILABLE,
+        ERROR_REASON_SESSION_MOVED (see ErrorReason).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -38,6 +38,8 @@ class SessionServiceStub:
     Logon: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.LogonRequest, _sessions_pb2.LogonResponse]
     """Leases the session's account key; a second concurrent logon on the same session or key
     is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED).
+    A fleet gateway not serving the session's account refuses it with UNAVAILABLE,
+    ERROR_REASON_SESSION_MOVED (see ErrorReason).
     """
     Heartbeat: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.HeartbeatRequest, _sessions_pb2.HeartbeatResponse]
     Logout: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.LogoutRequest, _sessions_pb2.LogoutResponse]
@@ -53,6 +55,8 @@ class SessionServiceAsyncStub(SessionServiceStub):
     Logon: _aio.UnaryUnaryMultiCallable[_sessions_pb2.LogonRequest, _sessions_pb2.LogonResponse]  # type: ignore[assignment]
     """Leases the session's account key; a second concurrent logon on the same session or key
     is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED).
+    A fleet gateway not serving the session's account refuses it with UNAVAILABLE,
+    ERROR_REASON_SESSION_MOVED (see ErrorReason).
     """
     Heartbeat: _aio.UnaryUnaryMultiCallable[_sessions_pb2.HeartbeatRequest, _sessions_pb2.HeartbeatResponse]  # type: ignore[assignment]
     Logout: _aio.UnaryUnaryMultiCallable[_sessions_pb2.LogoutRequest, _sessions_pb2.LogoutResponse]  # type: ignore[assignment]
@@ -71,6 +75,8 @@ class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_sessions_pb2.LogonResponse, _abc.Awaitable[_sessions_pb2.LogonResponse]]:
         """Leases the session's account key; a second concurrent logon on the same session or key
         is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED).
+        A fleet gateway not serving the session's account refuses it with UNAVAILABLE,
+        ERROR_REASON_SESSION_MOVED (see ErrorReason).
         """
 
     @_abc_1.abstractmethod
