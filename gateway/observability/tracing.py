@@ -1,7 +1,8 @@
 """OpenTelemetry tracing of the order path, when configured (`--tracing console|otlp` or
 `[tracing]`): spans `grpc <method>` (the server call), `core.submit` / `core.amend` /
-`core.cancel`, and the venue round trip (`kraken.ws <method>`, `kraken.rest <method>`), nested
-in that order, with the client order id as attribute `krakengw.client_order_id`.
+`core.cancel`, and the venue round trip (Spot: `kraken.ws <method>`, `kraken.rest <method>`;
+Futures: `kraken.futures.rest <endpoint>`), nested in that order, with the client order id as
+attribute `krakengw.client_order_id`.
 
 `console` prints finished spans to stdout; `otlp` sends them over OTLP/HTTP (protobuf) to the
 `endpoint` (or the standard OTEL_EXPORTER_OTLP_* environment variables), which needs the

@@ -209,6 +209,7 @@ class GatewayVenues:
             dead_man_switch=self._kraken.dead_man_switch,
             dead_man_timeout_s=self._kraken.dead_man_timeout_s,
             dead_man_refresh_s=self._kraken.dead_man_refresh_s,
+            telemetry=self.telemetry,
         )
         log.info(
             "kraken futures venue ready",

@@ -17,6 +17,7 @@ import aiohttp
 
 from gateway.core.model import Subaccount
 from gateway.core.ports import JournalPort
+from gateway.core.telemetry import NO_TELEMETRY, Telemetry
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.dead_man import (
     DEFAULT_REFRESH_S,
@@ -71,13 +72,16 @@ async def build_kraken_futures_venue(
     subaccounts: Sequence[Subaccount] = (),
     http: aiohttp.ClientSession | None = None,
     ws_stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    telemetry: Telemetry = NO_TELEMETRY,
 ) -> KrakenFuturesVenueBundle:
     """Everything one account needs to trade Kraken Futures; the private WS connects once the
     core attaches the venue (`set_event_sink`). `rest_url` is the host (paths are added)."""
     check_timing(dead_man_timeout_s, dead_man_refresh_s)
     governor = governor or KrakenFuturesRateGovernor()
     nonces = KrakenNonceSource(credentials.key_id, journal)
-    rest = KrakenFuturesRestClient(rest_url, credentials, nonces, governor, http=http)
+    rest = KrakenFuturesRestClient(
+        rest_url, credentials, nonces, governor, http=http, telemetry=telemetry
+    )
     try:
         instruments, symbols = parse_instruments(await rest.public("instruments"))
         venue = KrakenFuturesVenue(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -35,11 +36,14 @@ from gateway.core.errors import (
     ResourceExhausted,
     Unavailable,
 )
+from gateway.core.telemetry import NO_TELEMETRY, Telemetry
+from gateway.core.tracing import span
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.nonce import KrakenNonceSource
 from gateway.venues.kraken.futures.auth import KrakenFuturesSigner
 from gateway.venues.kraken.futures.errors import futures_error
 from gateway.venues.kraken.futures.rate_budget import KrakenFuturesRateGovernor, derivatives_cost
+from gateway.venues.kraken.futures.wire_values import VENUE
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +134,10 @@ class KrakenFuturesRestClient:
         read_attempts: int = READ_ATTEMPTS,
         retry_wait_s: float = 0.05,
         http: aiohttp.ClientSession | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._base = base_url.rstrip("/")
+        self.telemetry = telemetry
         self.signer = KrakenFuturesSigner(credentials)
         self._nonces = nonces
         self.governor = governor
@@ -166,6 +172,36 @@ class KrakenFuturesRestClient:
         async with self._http().request(method, url, data=body, headers=headers) as response:
             return response.status, await response.read()
 
+    async def _exchange(
+        self,
+        label: str,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        *,
+        after_send: bool,
+    ) -> Json:
+        """One request and its parsed answer, timed for telemetry under `label` (the
+        endpoint's name) and traced when tracing is on."""
+        started = time.perf_counter()
+        try:
+            with span("kraken.futures.rest " + label):
+                status, content = await self._send(method, url, body, headers)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self._observe(label, started, "no_answer")
+            raise _transport_error(exc, after_send=after_send) from None
+        try:
+            result = parse_futures_response(status, content, after_send=after_send)
+        except GatewayError:
+            self._observe(label, started, "error")
+            raise
+        self._observe(label, started, "ok")
+        return result
+
+    def _observe(self, label: str, started: float, outcome: str) -> None:
+        self.telemetry.venue_request(VENUE, label, time.perf_counter() - started, outcome)
+
     async def close(self) -> None:
         if self._own_http and self._session is not None:
             await self._session.close()
@@ -177,11 +213,7 @@ class KrakenFuturesRestClient:
         async def once() -> Json:
             query = urlencode(params or {})
             url = f"{self._base}{DERIVATIVES_PATH}{endpoint}" + (f"?{query}" if query else "")
-            try:
-                status, content = await self._send("GET", url, None, {})
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                raise _transport_error(exc, after_send=False) from None
-            return parse_futures_response(status, content)
+            return await self._exchange(endpoint, "GET", url, None, {}, after_send=False)
 
         return await self._retrying(once)
 
@@ -220,19 +252,14 @@ class KrakenFuturesRestClient:
         text = urlencode(params or {})
         nonce = await self._nonces.next_nonce()
         headers = self.signer.headers(path, text, nonce)
+        label = path.rpartition("/")[2]
+        if method == "GET":
+            url, body = self._base + path + (f"?{text}" if text else ""), None
+        else:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            url, body = self._base + path, text.encode()
         try:
-            if method == "GET":
-                url = self._base + path + (f"?{text}" if text else "")
-                status, content = await self._send("GET", url, None, headers)
-            else:
-                headers["Content-Type"] = "application/x-www-form-urlencoded"
-                status, content = await self._send(
-                    method, self._base + path, text.encode(), headers
-                )
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _transport_error(exc, after_send=after_send) from None
-        try:
-            return parse_futures_response(status, content, after_send=after_send)
+            return await self._exchange(label, method, url, body, headers, after_send=after_send)
         except ResourceExhausted as exc:
             if exc.reason is ErrorReason.VENUE_RATE_LIMITED:
                 self.governor.observe_venue_rate_limited(history=path.startswith(HISTORY_PATH))
