@@ -1,4 +1,4 @@
-"""The Kraken rate governor (DESIGN.md section 7, wire section 5).
+"""The Kraken Spot rate governor (DESIGN.md section 7, wire section 5).
 
 Per key it models Kraken's own budgets as decaying counters and spends from the model *before*
 each call:
@@ -7,7 +7,6 @@ each call:
   CONFLICT: configurable), max and decay by tier; order entry does not count here.
 - Spot trading counter, one per pair: fixed costs plus order-age penalties for cancel, amend
   and edit (wire 5.2), threshold and decay by tier.
-- Futures: the `/derivatives` cost budget (500 per 10 s) and the `/history` pool (100 per 10 min).
 
 A spend reserves its cost at once (so concurrent callers queue FIFO) and then waits until the
 modelled counter has decayed under the limit. If that wait is short (<= `max_wait`) the caller
@@ -17,7 +16,7 @@ cancel does not wait at all, because Kraken accepts it even past the threshold.
 
 Headroom for cancels: everything else must leave a reserve under each limit (`cancel_reserve`
 points of a pair's trading counter: the dearest single cancel; `rest_reserve` of the REST
-counter: a CancelAll or CancelAllOrdersAfter; the Futures cancel-all cost on `/derivatives`).
+counter: a CancelAll or CancelAllOrdersAfter). Futures budgets are `futures/rate_budget.py`'s.
 So new orders and reads can never spend the last of a budget a cancel, a cancel-all or the kill
 switch will need, and a cancel never waits behind them, only behind other cancels.
 
@@ -120,44 +119,10 @@ def trade_cost(
     return _FIXED_COST[action] + age_penalty(action, age)
 
 
-# Futures /derivatives costs by endpoint (wire 8.6); unknown private endpoints cost 2.
-FUTURES_DERIVATIVES_COSTS: Mapping[str, float] = {
-    "sendorder": 10,
-    "editorder": 10,
-    "cancelorder": 10,
-    "accounts": 2,
-    "openpositions": 2,
-    "fills": 2,
-    "cancelallorders": 25,
-    "cancelallordersafter": 25,
-    "withdrawaltospotwallet": 100,
-    "openorders": 2,
-    "orders/status": 1,
-    "unwindqueue": 200,
-    "transfer": 10,
-    "transfer/subaccount": 10,
-    "subaccounts": 2,
-    "self-trade-strategy": 2,
-}
-FUTURES_DERIVATIVES_BUDGET = 500.0
-FUTURES_DERIVATIVES_DECAY_PER_S = 50.0  # 500 per 10 s
-FUTURES_HISTORY_BUDGET = 100.0
-FUTURES_HISTORY_DECAY_PER_S = 100.0 / 600.0  # 100 per 10 min
-
-
-def futures_cost(endpoint: str, *, batch_size: int = 0, with_last_fill_time: bool = False) -> float:
-    if endpoint == "batchorder":
-        return 9 + batch_size
-    if endpoint == "fills" and with_last_fill_time:
-        return 25
-    return FUTURES_DERIVATIVES_COSTS.get(endpoint, 2)
-
-
 # Headroom kept for cancels (see the module docstring): the dearest single cancel (an order
-# younger than 5 s), one REST-counted CancelAll / CancelAllOrdersAfter, one Futures cancel-all.
+# younger than 5 s), one REST-counted CancelAll / CancelAllOrdersAfter.
 CANCEL_RESERVE = 8.0
 REST_RESERVE = 1.0
-FUTURES_RESERVE = 25.0
 # REST-counted writes that cancel (they may use the REST reserve).
 REST_CANCEL_METHODS: frozenset[str] = frozenset({"CancelAll", "CancelAllOrdersAfter"})
 
@@ -230,8 +195,6 @@ class KrakenRateHeadroom:
     tier: KrakenTier
     rest: KrakenCounterHeadroom
     trading: tuple[KrakenCounterHeadroom, ...]  # one per pair seen so far
-    futures: KrakenCounterHeadroom
-    futures_history: KrakenCounterHeadroom
 
 
 def _snapshot(
@@ -307,14 +270,12 @@ class KrakenRateGovernor:
         settle_s: float = 2.0,
         cancel_reserve: float = CANCEL_RESERVE,
         rest_reserve: float = REST_RESERVE,
-        futures_reserve: float = FUTURES_RESERVE,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.tier = tier
         self._cancel_reserve = cancel_reserve
         self._rest_reserve = rest_reserve
-        self._futures_reserve = futures_reserve
         limits = TIER_LIMITS[tier]
         self._max_wait = max_wait
         self._cancel_max_wait = cancel_max_wait
@@ -336,16 +297,6 @@ class KrakenRateGovernor:
             safety_margin=safety_margin,
             clock=clock,
         )
-        self._futures = DecayingCounter(
-            "futures_derivatives",
-            FUTURES_DERIVATIVES_BUDGET - 10 * safety_margin,
-            FUTURES_DERIVATIVES_DECAY_PER_S,
-            now,
-        )
-        self._history = DecayingCounter(
-            "futures_history", FUTURES_HISTORY_BUDGET - safety_margin,
-            FUTURES_HISTORY_DECAY_PER_S, now,
-        )  # fmt: skip
 
     def set_max_ratecount(self, max_ratecount: float) -> None:
         """Adopt the tier threshold announced by the executions ack (`maxratecount`)."""
@@ -435,20 +386,6 @@ class KrakenRateGovernor:
         last = self.trading.last_spend
         last[pair] = max(last.get(pair, when), when)
 
-    async def acquire_futures(
-        self, endpoint: str, *, batch_size: int = 0, with_last_fill_time: bool = False
-    ) -> None:
-        cost = futures_cost(
-            endpoint, batch_size=batch_size, with_last_fill_time=with_last_fill_time
-        )
-        if endpoint in ("cancelorder", "cancelallorders", "cancelallordersafter"):
-            await self._spend(self._futures, cost, None)
-        else:
-            await self._spend(self._futures, cost, self._max_wait, self._futures_reserve)
-
-    async def acquire_futures_history(self, cost: float = 1.0) -> None:
-        await self._spend(self._history, cost, self._max_wait)
-
     def observe_ratecounter(self, value: Decimal | float, pair: str | None = None) -> None:
         """Correct the trading model from Kraken's live counter.
 
@@ -488,8 +425,6 @@ class KrakenRateGovernor:
                 _snapshot(c, now, wait, pair, self._cancel_reserve)
                 for pair, c in self.trading.counters.items()
             ),
-            futures=_snapshot(self._futures, now, wait, reserve=self._futures_reserve),
-            futures_history=_snapshot(self._history, now, wait),
         )
 
 

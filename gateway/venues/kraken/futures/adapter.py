@@ -49,6 +49,8 @@ from gateway.core.model import (
 from gateway.core.ports import JournalPort, VenueEventSink
 from gateway.venues.kraken.common.dead_man import KrakenDeadManSwitch
 from gateway.venues.kraken.common.symbols import kraken_asset
+from gateway.venues.kraken.common.wire_format import fmt
+from gateway.venues.kraken.common.wire_scalars import KrakenParseError
 from gateway.venues.kraken.futures.executions import KrakenFuturesFeed, KrakenFuturesOrderIds
 from gateway.venues.kraken.futures.order_params import (
     MAX_BATCH_ORDERS,
@@ -82,18 +84,13 @@ from gateway.venues.kraken.futures.parse_orders import (
 )
 from gateway.venues.kraken.futures.rate_budget import KrakenFuturesRateGovernor
 from gateway.venues.kraken.futures.rest import KrakenFuturesRestClient
-from gateway.venues.kraken.futures.wire_values import (
-    VENUE,
-    KrakenFuturesOrderChange,
-    KrakenParseError,
-)
+from gateway.venues.kraken.futures.wire_values import VENUE, KrakenFuturesOrderChange
 from gateway.venues.kraken.futures.ws import (
     DEFAULT_STALE_AFTER_S,
     JsonMessage,
     KrakenFuturesPrivateWs,
     KrakenFuturesWsError,
 )
-from gateway.venues.kraken.spot.order_params import fmt
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from gateway.venues.kraken.common.errors import (
     gateway_error,
 )
 from gateway.venues.kraken.common.errors import spec as _s
-from gateway.venues.kraken.futures.wire_values import KrakenParseError
+from gateway.venues.kraken.common.wire_scalars import KrakenParseError
 
 R = ErrorReason
 VENUE_NAME = "Kraken Futures"

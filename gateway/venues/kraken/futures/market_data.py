@@ -20,9 +20,10 @@ from websockets.exceptions import WebSocketException
 
 from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import BookLevel, BookSnapshot, BookUpdate, PublicTrade, Ticker
+from gateway.venues.kraken.common.wire_scalars import dec
 from gateway.venues.kraken.futures.parse_instruments import KrakenFuturesSymbols, parse_ticker
 from gateway.venues.kraken.futures.rest import KrakenFuturesRestClient
-from gateway.venues.kraken.futures.wire_values import SIDES, VENUE, dec, exact, parse_time
+from gateway.venues.kraken.futures.wire_values import SIDES, VENUE, exact, parse_time
 from gateway.venues.kraken.futures.ws import JsonMessage, KrakenFuturesWsConnection
 
 log = logging.getLogger(__name__)

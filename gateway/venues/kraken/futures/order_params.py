@@ -40,8 +40,9 @@ from gateway.core.model import (
     Side,
     TimeInForce,
 )
+from gateway.venues.kraken.common.client_ids import KrakenClOrdId
+from gateway.venues.kraken.common.wire_format import encode_ws_message, fmt
 from gateway.venues.kraken.futures.wire_values import TRIGGER_SIGNALS
-from gateway.venues.kraken.spot.order_params import KrakenClOrdId, encode_ws_message, fmt
 
 MAX_BATCH_ORDERS = 100  # CCXT's cap for batchorder
 

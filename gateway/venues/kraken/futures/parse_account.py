@@ -14,14 +14,9 @@ from typing import Any
 
 from gateway.core.model import Balance, Position
 from gateway.venues.kraken.common.symbols import unified_asset
+from gateway.venues.kraken.common.wire_scalars import dec, opt_dec
 from gateway.venues.kraken.futures.parse_instruments import KrakenFuturesSymbols
-from gateway.venues.kraken.futures.wire_values import (
-    POSITION_SIDES,
-    VENUE,
-    dec,
-    exact,
-    opt_dec,
-)
+from gateway.venues.kraken.futures.wire_values import POSITION_SIDES, VENUE, exact
 
 WALLET_PREFIX = "futures:"
 ZERO = Decimal(0)

@@ -12,12 +12,8 @@ from typing import Any
 from gateway.core.events import OrderFilled
 from gateway.core.model import Fee
 from gateway.venues.kraken.common.symbols import unified_asset
-from gateway.venues.kraken.futures.wire_values import (
-    LIQUIDITY,
-    dec,
-    exact,
-    parse_time,
-)
+from gateway.venues.kraken.common.wire_scalars import dec
+from gateway.venues.kraken.futures.wire_values import LIQUIDITY, exact, parse_time
 
 
 def _fee(row: Mapping[str, Any]) -> Fee | None:

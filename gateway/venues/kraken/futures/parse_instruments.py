@@ -19,14 +19,8 @@ from typing import Any
 
 from gateway.core.model import Instrument, InstrumentStatus, ProductType, Ticker
 from gateway.venues.kraken.common.symbols import KrakenSymbolError, unified_from_futures
-from gateway.venues.kraken.futures.wire_values import (
-    VENUE,
-    KrakenParseError,
-    as_bool,
-    dec,
-    opt_dec,
-    parse_time,
-)
+from gateway.venues.kraken.common.wire_scalars import KrakenParseError, dec, opt_dec
+from gateway.venues.kraken.futures.wire_values import VENUE, as_bool, parse_time
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from gateway.core.events import (
     VenueOrderState,
 )
 from gateway.core.model import OrdStatus
+from gateway.venues.kraken.common.wire_scalars import KrakenParseError, dec, opt_dec
 from gateway.venues.kraken.futures.errors import (
     CANCEL_ACCEPTED,
     EDIT_ACCEPTED,
@@ -36,10 +37,7 @@ from gateway.venues.kraken.futures.wire_values import (
     OPEN_ORDERS_REASONS,
     ORDER_STATUS,
     KrakenFuturesOrderChange,
-    KrakenParseError,
-    dec,
     exact,
-    opt_dec,
     parse_time,
 )
 

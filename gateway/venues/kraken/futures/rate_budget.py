@@ -35,6 +35,8 @@ DERIVATIVES_COSTS: Mapping[tuple[str, str], int] = {
     ("POST", "cancelallordersafter"): 25,
     ("POST", "transfer"): 10,
     ("POST", "transfer/subaccount"): 10,
+    ("POST", "withdrawaltospotwallet"): 100,
+    ("GET", "unwindqueue"): 200,
     ("GET", "accounts"): 2,
     ("GET", "openpositions"): 2,
     ("GET", "openorders"): 2,

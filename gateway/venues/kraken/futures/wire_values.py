@@ -2,7 +2,8 @@
 
 Kraken Futures spells its states in camelCase (`partiallyFilled`) and upper snake case
 (`FULLY_EXECUTED`); a value missing from a table raises `KrakenParseError`, because guessing an
-order's state is how fills get lost. Scalar decoders (decimals, RFC3339) are shared with Spot.
+order's state is how fills get lost. The scalar decoders (decimals, RFC3339) are the common ones
+(`common/wire_scalars.py`).
 """
 
 from __future__ import annotations
@@ -13,19 +14,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from gateway.core.model import Liquidity, OrdStatus, Side, TriggerReference
-from gateway.venues.kraken.spot.wire_values import (
-    KrakenParseError,
-    dec,
-    opt_dec,
-    parse_rfc3339,
-)
-
-__all__ = [
-    "KrakenParseError",
-    "dec",
-    "opt_dec",
-    "parse_rfc3339",
-]
+from gateway.venues.kraken.common.wire_scalars import KrakenParseError, dec, parse_rfc3339
 
 VENUE = "krakenfutures"
 

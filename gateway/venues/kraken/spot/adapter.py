@@ -57,8 +57,9 @@ from gateway.venues.kraken.common.ratelimit import (
     spot_rate_budgets,
 )
 from gateway.venues.kraken.common.symbols import KrakenSymbolMap, kraken_asset
+from gateway.venues.kraken.common.wire_format import fmt
 from gateway.venues.kraken.spot.executions import KrakenSpotExecutionsFeed, KrakenSpotOrderIds
-from gateway.venues.kraken.spot.order_params import MAX_BATCH_ORDERS, fmt
+from gateway.venues.kraken.spot.order_params import MAX_BATCH_ORDERS
 from gateway.venues.kraken.spot.parse import (
     KrakenSpotTradeBalance,
     build_add_order_batch_params,

@@ -23,12 +23,10 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
-
-import orjson
 
 from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import (
@@ -45,6 +43,8 @@ from gateway.core.model import (
     TimeInForce,
     TriggerReference,
 )
+from gateway.venues.kraken.common.client_ids import KrakenClOrdId
+from gateway.venues.kraken.common.wire_format import fmt
 
 FeePreference = Literal["base", "quote"]
 
@@ -91,15 +91,6 @@ _SHORT_UUID = re.compile(r"[0-9a-fA-F]{32}")
 _FREE_TEXT = re.compile(r"[\x21-\x7e]{1,18}")
 
 
-@dataclass(frozen=True, slots=True)
-class KrakenClOrdId:
-    """The id sent as Kraken's `cl_ord_id`; `mapped` means it differs from the client's id and
-    the (client id -> value) pair must be journaled before the order is sent."""
-
-    value: str
-    mapped: bool
-
-
 def fits_kraken_cl_ord_id(client_order_id: str) -> bool:
     return bool(
         _LONG_UUID.fullmatch(client_order_id)
@@ -112,17 +103,6 @@ def kraken_cl_ord_id(client_order_id: str) -> KrakenClOrdId:
     if fits_kraken_cl_ord_id(client_order_id):
         return KrakenClOrdId(client_order_id, mapped=False)
     return KrakenClOrdId(str(uuid.uuid5(CL_ORD_ID_NAMESPACE, client_order_id)), mapped=True)
-
-
-# ---- formatting -----------------------------------------------------------------------------
-
-
-def fmt(value: Decimal) -> str:
-    """Plain decimal text, never exponent notation (`1E+1` -> `10`)."""
-    text = f"{value:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
 
 
 def _signed(value: Decimal, unit: OffsetUnit) -> str:
@@ -493,17 +473,3 @@ def build_ws_batch_add_params(
     if validate_only:
         params["validate"] = True
     return params
-
-
-def _dec_default(value: object) -> orjson.Fragment:
-    if isinstance(value, Decimal):
-        # Raw JSON: the number with the Decimal's own digits, no float in between.
-        return orjson.Fragment(fmt(value))
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def encode_ws_message(message: Mapping[str, Any]) -> str:
-    """JSON text with every `Decimal` as a bare JSON number of the same digits (WS v2 wants
-    numbers; a JSON encoder alone would need floats and lose precision). orjson (UTF-8, in C)
-    writes every request on the order path, each Decimal as a raw fragment of its digits."""
-    return orjson.dumps(message, default=_dec_default).decode()

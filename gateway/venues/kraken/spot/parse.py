@@ -19,15 +19,21 @@ with the journaled mapping before handing the object to the core.
 
 from __future__ import annotations
 
+from gateway.venues.kraken.common.client_ids import KrakenClOrdId
+from gateway.venues.kraken.common.wire_format import encode_ws_message
+from gateway.venues.kraken.common.wire_scalars import (
+    KrakenParseError,
+    dec,
+    parse_rfc3339,
+    parse_unix_time,
+)
 from gateway.venues.kraken.spot.order_params import (
-    KrakenClOrdId,
     build_add_order_batch_params,
     build_add_order_params,
     build_amend_order_params,
     build_ws_add_order_params,
     build_ws_amend_order_params,
     build_ws_batch_add_params,
-    encode_ws_message,
     kraken_cl_ord_id,
 )
 from gateway.venues.kraken.spot.parse_account import (
@@ -69,13 +75,7 @@ from gateway.venues.kraken.spot.parse_orders import (
     parse_trades_history,
     ws_response_error,
 )
-from gateway.venues.kraken.spot.wire_values import (
-    VENUE,
-    KrakenParseError,
-    dec,
-    parse_rfc3339,
-    parse_unix_time,
-)
+from gateway.venues.kraken.spot.wire_values import VENUE
 
 __all__ = [
     "VENUE",

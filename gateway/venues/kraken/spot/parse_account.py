@@ -16,17 +16,13 @@ from gateway.venues.kraken.common.symbols import (
     KrakenSymbolMap,
     unified_asset,
 )
+from gateway.venues.kraken.common.wire_scalars import dec
 from gateway.venues.kraken.spot.schemas import (
     KrakenBalanceExResult,
     KrakenSpotOpenPosition,
     KrakenSpotTradeBalanceResult,
 )
-from gateway.venues.kraken.spot.wire_values import (
-    SIDES,
-    VENUE,
-    dec,
-    lookup,
-)
+from gateway.venues.kraken.spot.wire_values import SIDES, VENUE, lookup
 
 # ---- balances -------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from gateway.venues.kraken.common.symbols import (
     unified_asset,
     unified_from_wsname,
 )
+from gateway.venues.kraken.common.wire_scalars import KrakenParseError, dec, opt_dec, parse_rfc3339
 from gateway.venues.kraken.spot.schemas import (
     KrakenSpotWsExecution,
 )
@@ -40,11 +41,7 @@ from gateway.venues.kraken.spot.wire_values import (
     WS_EVENT_EXEC_TYPES,
     WS_ORDER_STATUS,
     WS_SILENT_EXEC_TYPES,
-    KrakenParseError,
-    dec,
     lookup,
-    opt_dec,
-    parse_rfc3339,
 )
 
 # ---- executions channel (WS v2) -------------------------------------------------------------

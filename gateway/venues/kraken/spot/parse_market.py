@@ -23,6 +23,7 @@ from gateway.venues.kraken.common.symbols import (
     unified_asset,
     unified_from_wsname,
 )
+from gateway.venues.kraken.common.wire_scalars import dec, opt_dec, parse_rfc3339
 from gateway.venues.kraken.spot.schemas import (
     KrakenSpotAssetPair,
     KrakenSpotDepthEntry,
@@ -32,15 +33,7 @@ from gateway.venues.kraken.spot.schemas import (
     KrakenSpotWsTickerData,
     KrakenSpotWsTradeData,
 )
-from gateway.venues.kraken.spot.wire_values import (
-    INSTRUMENT_STATUS,
-    SIDES,
-    VENUE,
-    dec,
-    lookup,
-    opt_dec,
-    parse_rfc3339,
-)
+from gateway.venues.kraken.spot.wire_values import INSTRUMENT_STATUS, SIDES, VENUE, lookup
 
 # ---- instruments ----------------------------------------------------------------------------
 

@@ -31,6 +31,13 @@ from gateway.core.model import (
 from gateway.venues.kraken.common.symbols import (
     KrakenSymbolMap,
 )
+from gateway.venues.kraken.common.wire_scalars import (
+    KrakenParseError,
+    dec,
+    nonzero_dec,
+    opt_dec,
+    parse_unix_time,
+)
 from gateway.venues.kraken.spot.errors import kraken_error, kraken_errors
 from gateway.venues.kraken.spot.schemas import (
     KrakenSpotAddOrderResult,
@@ -38,16 +45,7 @@ from gateway.venues.kraken.spot.schemas import (
     KrakenSpotOrderInfo,
     KrakenSpotTradeInfo,
 )
-from gateway.venues.kraken.spot.wire_values import (
-    ORDER_TYPES,
-    REST_ORDER_STATUS,
-    KrakenParseError,
-    dec,
-    lookup,
-    nonzero_dec,
-    opt_dec,
-    parse_unix_time,
-)
+from gateway.venues.kraken.spot.wire_values import ORDER_TYPES, REST_ORDER_STATUS, lookup
 
 # ---- orders (REST) --------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""Kraken Spot wire values -> Python: the explicit enum tables (Kraken string -> core enum) and
-the scalar decoders (decimals, unix times, RFC3339) shared by the parse modules.
+"""Kraken Spot wire values -> Python: the explicit enum tables (Kraken string -> core enum) used
+by the parse modules (the scalar decoders are the common ones, `common/wire_scalars.py`).
 
 An unknown value in a table raises `KrakenParseError` (via `lookup`): guessing an order's
 state is how fills get lost.
@@ -8,8 +8,6 @@ state is how fills get lost.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gateway.core.model import (
@@ -20,12 +18,9 @@ from gateway.core.model import (
     Side,
     TimeInForce,
 )
+from gateway.venues.kraken.common.wire_scalars import KrakenParseError
 
 VENUE = "kraken"
-
-
-class KrakenParseError(ValueError):
-    """A Kraken payload the gateway cannot interpret safely."""
 
 
 # ---- mapping tables -------------------------------------------------------------------------
@@ -98,60 +93,3 @@ def lookup(table: Mapping[str, Any], value: object, what: str) -> Any:
         return table[str(value).lower()]
     except KeyError:
         raise KrakenParseError(f"unknown Kraken {what}: {value!r}") from None
-
-
-# ---- scalars --------------------------------------------------------------------------------
-
-
-def dec(value: object, field: str = "value") -> Decimal:
-    """A Kraken decimal: string (REST), Decimal/int (WS v2 decoded with parse_float=Decimal)."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool):
-        raise KrakenParseError(f"{field}: boolean where a number was expected")
-    if isinstance(value, int | str):
-        try:
-            return Decimal(value)
-        except InvalidOperation:
-            raise KrakenParseError(f"{field}: not a decimal: {value!r}") from None
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    raise KrakenParseError(f"{field}: not a number: {value!r}")
-
-
-def opt_dec(value: object, field: str) -> Decimal | None:
-    return None if value is None else dec(value, field)
-
-
-def nonzero_dec(value: object, field: str) -> Decimal | None:
-    """REST uses "0"/"0.00000" for "not set"."""
-    if value is None or value == "":
-        return None
-    d = dec(value, field)
-    return d if d != 0 else None
-
-
-def parse_unix_time(value: object) -> datetime | None:
-    """Kraken unix seconds (float, int or string); 0 means unset."""
-    if value is None or value == "":
-        return None
-    seconds = dec(value, "time")
-    if seconds == 0:
-        return None
-    return datetime.fromtimestamp(float(seconds), tz=UTC)
-
-
-def parse_rfc3339(value: str | None) -> datetime | None:
-    """RFC3339 with up to 9 fractional digits (Python keeps 6)."""
-    if not value:
-        return None
-    text = value.replace("Z", "+00:00")
-    head, dot, rest = text.partition(".")
-    if dot:
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        text = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise KrakenParseError(f"bad timestamp {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

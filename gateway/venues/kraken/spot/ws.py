@@ -31,7 +31,7 @@ from websockets.exceptions import WebSocketException
 
 from gateway.core.errors import ErrorReason, GatewayError, OutcomeUnknown
 from gateway.core.tracing import span
-from gateway.venues.kraken.spot.order_params import encode_ws_message
+from gateway.venues.kraken.common.wire_format import encode_ws_message
 from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
 from gateway.venues.kraken.spot.wire_values import VENUE
 

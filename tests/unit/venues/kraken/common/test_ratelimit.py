@@ -17,7 +17,6 @@ from gateway.venues.kraken.common.ratelimit import (
     KrakenTier,
     KrakenTradeAction,
     age_penalty,
-    futures_cost,
     trade_cost,
 )
 
@@ -39,7 +38,7 @@ class FakeTime:
         self.now += seconds
 
 
-NO_RESERVES: dict[str, float] = {"cancel_reserve": 0, "rest_reserve": 0, "futures_reserve": 0}
+NO_RESERVES: dict[str, float] = {"cancel_reserve": 0, "rest_reserve": 0}
 
 
 def governor(
@@ -85,9 +84,6 @@ def test_age_brackets(action: KrakenTradeAction, age: float, points: float) -> N
 def test_batch_costs() -> None:
     assert trade_cost(A.BATCH_ADD, count=15) == 7.5
     assert trade_cost(A.BATCH_CANCEL, order_ages_s=[1, 7, 400], count=3) == 8 + 6 + 0
-    assert futures_cost("batchorder", batch_size=5) == 14
-    assert futures_cost("sendorder") == 10
-    assert futures_cost("fills", with_last_fill_time=True) == 25
 
 
 async def test_short_wait_absorbed_long_wait_refused() -> None:
@@ -228,21 +224,6 @@ async def test_max_ratecount_from_ack_and_venue_rate_limited() -> None:
     g.observe_venue_rate_limited()
     with pytest.raises(ResourceExhausted):
         await g.acquire_rest("Balance")
-
-
-async def test_futures_budget() -> None:
-    t = FakeTime()
-    g = governor(t, max_wait=0.1)
-    for _ in range(49):
-        await g.acquire_futures("sendorder")  # 490 = budget 500 - 10 margin
-    with pytest.raises(ResourceExhausted):
-        await g.acquire_futures("sendorder")
-    await g.acquire_futures("cancelallorders")  # never refused
-    assert t.sleeps == [pytest.approx(25 / 50)]  # waited for room, was not refused
-    for _ in range(99):
-        await g.acquire_futures_history()
-    with pytest.raises(ResourceExhausted):
-        await g.acquire_futures_history()
 
 
 @settings(max_examples=50, deadline=None)

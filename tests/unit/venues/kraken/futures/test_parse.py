@@ -24,6 +24,7 @@ from gateway.core.events import (
     OrderTriggered,
 )
 from gateway.core.model import InstrumentStatus, Liquidity, OrdStatus, ProductType
+from gateway.venues.kraken.common.wire_scalars import KrakenParseError
 from gateway.venues.kraken.futures.errors import (
     FUTURES_STATUS_TABLE,
     SEND_ACCEPTED,
@@ -52,7 +53,7 @@ from gateway.venues.kraken.futures.parse_orders import (
     parse_ws_open_orders,
 )
 from gateway.venues.kraken.futures.rest import parse_futures_response
-from gateway.venues.kraken.futures.wire_values import KrakenFuturesOrderChange, KrakenParseError
+from gateway.venues.kraken.futures.wire_values import KrakenFuturesOrderChange
 from tests.fixtures import kraken_fixture, kraken_ws_fixture
 
 SYMBOLS = KrakenFuturesSymbols.of(

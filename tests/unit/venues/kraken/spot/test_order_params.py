@@ -25,6 +25,7 @@ from gateway.core.model import (
     TimeInForce,
     TriggerReference,
 )
+from gateway.venues.kraken.common.wire_format import encode_ws_message, fmt
 from gateway.venues.kraken.spot.order_params import (
     CL_ORD_ID_NAMESPACE,
     build_add_order_batch_params,
@@ -33,8 +34,6 @@ from gateway.venues.kraken.spot.order_params import (
     build_ws_add_order_params,
     build_ws_amend_order_params,
     build_ws_batch_add_params,
-    encode_ws_message,
-    fmt,
     kraken_cl_ord_id,
 )
 from tests.fixtures import kraken_fixture
