@@ -19,11 +19,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from gateway.core.errors import ErrorReason, GatewayError, OutcomeUnknown, Unavailable
+from gateway.core.errors import (
+    ErrorReason,
+    GatewayError,
+    InvalidArgument,
+    OutcomeUnknown,
+    Unavailable,
+)
 from gateway.core.events import (
     AmendAck,
     OrderCanceled,
@@ -60,6 +68,7 @@ from gateway.venues.kraken.futures.order_params import (
     build_send_order_params,
     encode_batch,
     kraken_futures_cli_ord_id,
+    leverage_preference_params,
     rfc3339,
 )
 from gateway.venues.kraken.futures.parse_account import (
@@ -146,6 +155,12 @@ class KrakenFuturesVenue:
         )
         self.dead_man = KrakenDeadManSwitch(self._send_dead_man)
         self._ready = asyncio.Event()
+        # The maxLeverage this adapter last set per Kraken symbol: an order naming the same
+        # leverage again sends no PUT (a change made elsewhere on the key is not seen).
+        self._leverage_set: dict[str, Decimal] = {}
+        # Held from the PUT until the order is answered, so two orders naming different
+        # leverage on one symbol cannot swap preferences between PUT and send.
+        self._leverage_locks: dict[str, asyncio.Lock] = {}
         self._snapshot_orders: set[str] | None = None  # open order ids of this connect's snapshot
         self._balance_queues: set[asyncio.Queue[Sequence[Balance]]] = set()
         self._position_queues: set[asyncio.Queue[Sequence[Position]]] = set()
@@ -289,13 +304,39 @@ class KrakenFuturesVenue:
         await self._await_ready()
         cli = kraken_futures_cli_ord_id(request.client_order_id).value
         params = build_send_order_params(request, instrument, cli_ord_id=cli)
-        await self.ids.cli_ord_id_for(request.client_order_id)  # journals a mapped id first
-        payload = await self._rest.write("sendorder", params)
+        async with AsyncExitStack() as held:
+            await self._set_leverage([(request, instrument)], held)
+            await self.ids.cli_ord_id_for(request.client_order_id)  # journals a mapped id first
+            payload = await self._rest.write("sendorder", params)
         try:
             outcome = parse_send_status(payload)
         except KrakenParseError as exc:
             raise _unparseable("sendorder", exc) from None
         return self._acked(outcome, request, instrument)
+
+    async def _set_leverage(
+        self, items: Sequence[tuple[OrderRequest, Instrument]], held: AsyncExitStack
+    ) -> None:
+        """Isolated margin at each order's leverage on its symbol, before the orders are sent;
+        the symbol's lock is entered on `held`. Two leverages for one symbol are refused."""
+        wanted: dict[str, tuple[Decimal, Instrument]] = {}
+        for request, instrument in items:
+            if request.leverage is None:
+                continue
+            symbol = instrument.venue_symbol
+            if wanted.setdefault(symbol, (request.leverage, instrument))[0] != request.leverage:
+                raise InvalidArgument(
+                    f"one batch names two leverages for {instrument.symbol}",
+                    ErrorReason.INVALID_FIELD,
+                    metadata={"field": "leverage"},
+                )
+        for symbol in sorted(wanted):
+            leverage, instrument = wanted[symbol]
+            await held.enter_async_context(self._leverage_locks.setdefault(symbol, asyncio.Lock()))
+            if self._leverage_set.get(symbol) != leverage:
+                params = leverage_preference_params(instrument, leverage)
+                await self._rest.put("leveragepreferences", params)
+                self._leverage_set[symbol] = leverage
 
     def _acked(
         self, outcome: KrakenFuturesOutcome, request: OrderRequest, instrument: Instrument
@@ -328,13 +369,15 @@ class KrakenFuturesVenue:
             cli = kraken_futures_cli_ord_id(request.client_order_id).value
             params = build_send_order_params(request, instrument, cli_ord_id=cli)
             elements.append(batch_send_element(params, str(i)))
-        for request, _ in chunk:
-            await self.ids.cli_ord_id_for(request.client_order_id)
         form = [("json", encode_batch(elements))]
         deadlines = [r.deadline for r, _ in chunk if r.deadline is not None]
         if deadlines:
             form.append(("ProcessBefore", rfc3339(min(deadlines))))
-        payload = await self._rest.write("batchorder", form, batch_size=len(chunk))
+        async with AsyncExitStack() as held:
+            await self._set_leverage(chunk, held)
+            for request, _ in chunk:
+                await self.ids.cli_ord_id_for(request.client_order_id)
+            payload = await self._rest.write("batchorder", form, batch_size=len(chunk))
         try:
             outcomes = parse_batch_status(payload, ["send"] * len(chunk))
         except KrakenParseError as exc:

@@ -13,7 +13,10 @@
 Trigger orders take `triggerSignal` mark|index|last (the request's trigger_reference; Kraken's
 default `last` when unset). `reduceOnly`, `processBefore` (the request's deadline) pass through.
 Anything Kraken Futures has no field for (iceberg, GTD, scheduled start, quote quantities,
-per-order leverage, self-trade prevention, validate-only) is refused before any send.
+self-trade prevention, validate-only) is refused before any send. Leverage is not an order field
+at Kraken Futures but a per-symbol preference: an order naming it first sets the symbol's
+`maxLeverage` (`leverage_preference_params`), which Kraken reads as isolated margin at that
+leverage (a symbol without one trades on cross margin).
 
 `cliOrdId`: Kraken takes up to 100 characters; client ids of letters, digits, `-` and `_` go
 verbatim, any other becomes a deterministic UUID5 the caller journals (as for Spot).
@@ -100,7 +103,6 @@ def _refuse_unsupported(request: OrderRequest) -> None:
         ("display_qty", request.display_qty is not None),
         ("expire_time", request.expire_time is not None),
         ("start_time", request.start_time is not None),
-        ("leverage", request.leverage is not None),
         ("self_trade_prevention", request.self_trade_prevention is not None),
         ("validate_only", request.validate_only),
     ]
@@ -113,6 +115,11 @@ def _refuse_unsupported(request: OrderRequest) -> None:
         )
     if request.time_in_force is TimeInForce.GTD:
         raise _invalid("time_in_force", "Kraken Futures has no good-till-date orders")
+
+
+def leverage_preference_params(instrument: Instrument, leverage: Decimal) -> dict[str, str]:
+    """`PUT leveragepreferences`: isolated margin at `leverage` for the instrument's symbol."""
+    return {"symbol": instrument.venue_symbol, "maxLeverage": fmt(leverage)}
 
 
 def _order_type(request: OrderRequest) -> str:

@@ -239,6 +239,17 @@ class KrakenFuturesRestClient:
 
         return await self._retrying(once)
 
+    async def put(self, endpoint: str, params: Params) -> Json:
+        """A private PUT that sets a preference to a value: sending it twice leaves the same
+        state, so it is retried like a read."""
+        cost = derivatives_cost("PUT", endpoint)
+
+        async def once() -> Json:
+            await self.governor.acquire(cost)
+            return await self._call("PUT", DERIVATIVES_PATH + endpoint, params, after_send=False)
+
+        return await self._retrying(once)
+
     async def write(
         self, endpoint: str, params: Params, *, method: str = "POST", batch_size: int = 0
     ) -> Json:

@@ -20,6 +20,7 @@ from gateway.config import load_config
 from gateway.venues.factory import GatewayVenues
 from krakengw import AsyncClient, ExecType, ExecutionReport, KrakenGwError, OrdStatus, order_spec
 from simulator.app import SimulatorServer
+from simulator.futures.venue import futures_venue
 from tests.integration.venues.kraken.futures.conftest import (
     MAKER,
     TRADER,
@@ -286,3 +287,29 @@ async def test_stream_positions_and_book_through_grpc(gateway: Running) -> None:
         first = await anext(book)
         assert first.bids and first.asks and first.bids[0].price < first.asks[0].price
         await book.aclose()
+
+
+async def test_leverage_sets_the_symbols_isolated_margin(
+    gateway: Running, sim: SimulatorServer
+) -> None:
+    """An order naming leverage sets maxLeverage on its symbol (Kraken: isolated margin at that
+    leverage) before it is sent; the same leverage again sends no second PUT."""
+    prefs = futures_venue(sim.ctx).leverage
+    account = "FF000000000001"  # fmaker, the futures-only account's key
+    async with gateway.client("fonly") as client:
+        await client.logon()
+        ticker = await client.get_ticker(PERP, venue=FUT)
+        assert ticker.bid is not None
+        price = (ticker.bid * Decimal("0.9")).quantize(Decimal(1))
+        assert (account, "PF_XBTUSD") not in prefs  # cross margin until an order names one
+        for cid, leverage in (("lev-1", "5"), ("lev-2", "5"), ("lev-3", "10")):
+            order = await client.submit_order(
+                PERP, "buy", QTY, price=price, leverage=leverage, client_order_id=cid, venue=FUT
+            )
+            assert order.ord_status is OrdStatus.NEW
+            assert prefs[(account, "PF_XBTUSD")] == Decimal(leverage)
+        with pytest.raises(KrakenGwError) as err:
+            await client.submit_order(PERP, "buy", QTY, price=price, leverage="-1", venue=FUT)
+        assert err.value.code.name == "INVALID_ARGUMENT"
+        assert prefs[(account, "PF_XBTUSD")] == Decimal(10)
+        await client.cancel_all_orders(venue=FUT)

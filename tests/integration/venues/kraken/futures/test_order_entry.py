@@ -16,6 +16,7 @@ from gateway.core.model import (
     OffsetUnit,
     OrderType,
     OrdStatus,
+    SelfTradePrevention,
     Side,
     TimeInForce,
     TriggerReference,
@@ -138,10 +139,17 @@ async def test_reduce_only_that_would_increase_is_rejected(harness: FuturesHarne
 async def test_unsupported_fields_never_reach_kraken(harness: FuturesHarness) -> None:
     order = await harness.service.submit(
         harness.ctx,
-        harness.order(OrderType.LIMIT, Side.BUY, "0.01", price=Decimal(1), leverage=Decimal(3)),
+        harness.order(
+            OrderType.LIMIT,
+            Side.BUY,
+            "0.01",
+            price=Decimal(1),
+            self_trade_prevention=SelfTradePrevention.CANCEL_BOTH,
+        ),
     )
     assert order.status is OrdStatus.REJECTED and order.reject is not None
-    assert order.reject.reason is ErrorReason.INVALID_FIELD and "leverage" in order.reject.text
+    assert order.reject.reason is ErrorReason.INVALID_FIELD
+    assert "self_trade_prevention" in order.reject.text
     assert await harness.venue.open_orders() == []
 
 

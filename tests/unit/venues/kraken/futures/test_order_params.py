@@ -28,6 +28,7 @@ from gateway.venues.kraken.futures.order_params import (
     build_send_order_params,
     encode_batch,
     kraken_futures_cli_ord_id,
+    leverage_preference_params,
 )
 
 PF = Instrument(
@@ -143,7 +144,6 @@ def test_trailing_stop_and_limit() -> None:
     [
         (req(OrderType.ICEBERG, price=Decimal(1), display_qty=Decimal(1)), "display_qty"),
         (req(price=Decimal(1), time_in_force=TimeInForce.GTD), "time_in_force"),
-        (req(price=Decimal(1), leverage=Decimal(5)), "leverage"),
         (req(OrderType.MARKET, qty=None, quote_qty=Decimal(5)), "quote_qty"),
         (req(price=Decimal(1), validate_only=True), "validate_only"),
         (
@@ -213,3 +213,8 @@ def test_batch_json_keeps_exact_numbers() -> None:
     assert decoded[0]["reduceOnly"] is True
     assert decoded[1] == {"order": "cancel", "order_id": "oid"}
     assert decoded[2] == {"order": "cancel", "cliOrdId": "c"}
+
+
+def test_leverage_preference_is_isolated_margin_on_the_symbol() -> None:
+    params = leverage_preference_params(PF, Decimal("12.50"))
+    assert params == {"symbol": "PF_XBTUSD", "maxLeverage": "12.5"}
