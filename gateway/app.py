@@ -40,6 +40,7 @@ from gateway.leases.claims import Claims, claim
 from gateway.observability.endpoints import OperatorEndpoints
 from gateway.sessions.auth import TokenAuthenticator
 from gateway.sessions.registry import ActiveSession, EndReason, SessionRegistry
+from gateway.startup import LiveSessionMarks, reconcile_until_done
 from gateway.venues.factory import GatewayVenues
 
 if TYPE_CHECKING:
@@ -72,6 +73,10 @@ class GatewayApp:
     endpoints: OperatorEndpoints | None = None
     claims: Claims | None = None
     fleet: Fleet | None = None
+    _unreconciled: list[str] = field(default_factory=list)
+    _startup: asyncio.Task[None] | None = None
+    # Set once every account is reconciled with its venues (health SERVING).
+    serving: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     async def build(
@@ -109,6 +114,8 @@ class GatewayApp:
             await claims.release()
             raise
         served = [a for a in own_keys if a.name not in claims.refused]
+        marks = LiveSessionMarks(config.server.data_dir)
+        were_live = marks.were_live()
         service = TradingService(journal)
         closers: list[Callable[[], Awaitable[None]]] = []
         guards: dict[str, Sequence[SessionGuard]] = {}
@@ -117,9 +124,12 @@ class GatewayApp:
             for account in served:
                 bound = await venues(account)
                 closers.extend(bound.closers)
+                if account.name in were_live:
+                    for guard in bound.session_guards:
+                        guard.restarted()  # before anything else goes to the venue
                 await wire_account(service, account, bound, guards)
-            for account in served:
-                await service.reconcile(account.name)
+                # Reconciled once serving (start): until then new orders are refused.
+                service.hold_new_orders(account.name)
         except BaseException:
             for close in closers:
                 await close()
@@ -134,7 +144,7 @@ class GatewayApp:
         )
         deps = ApiDeps(service=service, sessions=sessions)
         sessions.add_end_hook(cancel_on_disconnect_hook(deps))
-        _guard_sessions(sessions, guards)
+        _guard_sessions(sessions, guards, marks)
         fleet = None
         if config.fleet is not None:
             from gateway.fleet import Fleet
@@ -168,12 +178,18 @@ class GatewayApp:
             claims=claims,
             fleet=fleet,
             endpoints=endpoints,
+            _unreconciled=[a.name for a in served],
         )
 
-    async def start(self, listen: str | None = None) -> int:
+    async def start(self, listen: str | None = None, *, wait_serving: bool = True) -> int:
+        """Open the port at once (health NOT_SERVING, new orders refused UNAVAILABLE with
+        reason RECONCILING), then reconcile every account with its venues in the background,
+        retrying venue failures; `serving` is set (and health SERVING) once all are. With
+        `wait_serving`, return only then."""
         self.port = await self.server.start(
-            listen or self.config.server.listen, self.config.server.tls
+            listen or self.config.server.listen, self.config.server.tls, serving=False
         )
+        self._startup = asyncio.create_task(self._reconcile_then_serve())
         self._expiry = asyncio.create_task(self.sessions.run_expiry(self._expiry_stop))
         if self.fleet is not None:
             await self.fleet.advertise(
@@ -186,13 +202,24 @@ class GatewayApp:
             await self.endpoints.start()
             self.metrics_port = self.endpoints.metrics_port
             self.console_port = self.endpoints.console_port
+        if wait_serving:
+            await self.serving.wait()
         return self.port
+
+    async def _reconcile_then_serve(self) -> None:
+        await reconcile_until_done(self.service, self._unreconciled)
+        await self.server.set_serving()
+        self.serving.set()
+        log.info("gateway serving: every account reconciled with its venues")
 
     async def stop(self) -> None:
         """Graceful: drain streams and calls, end sessions, stop the core, close the journal."""
         grace = self.config.server.shutdown_grace_s
         if self.fleet is not None:
             await self.fleet.stop_claiming()
+        if self._startup is not None:
+            self._startup.cancel()
+            await asyncio.gather(self._startup, return_exceptions=True)
         await self.server.stop(grace)
         self._expiry_stop.set()
         if self._expiry is not None:
@@ -231,18 +258,24 @@ async def wire_account(
 
 
 def _guard_sessions(
-    sessions: SessionRegistry, guards: Mapping[str, Sequence[SessionGuard]]
+    sessions: SessionRegistry,
+    guards: Mapping[str, Sequence[SessionGuard]],
+    marks: LiveSessionMarks,
 ) -> None:
     """Start and end each account's guards with its key-leasing (trading) sessions. Runs after
-    cancel-on-disconnect, so a lost session's own orders are cancelled before a guard lets go."""
+    cancel-on-disconnect, so a lost session's own orders are cancelled before a guard lets go.
+    While such a session is live its account is marked in the data dir (see gateway.startup)."""
 
     def started(active: ActiveSession) -> None:
+        if active.lease_key is not None and active.account.name in guards:
+            marks.mark(active.account.name)
         if active.lease_key is not None:
             for guard in guards.get(active.account.name, ()):
                 guard.session_started()
 
     async def ended(active: ActiveSession, reason: EndReason) -> None:
         if active.lease_key is not None:
+            marks.clear(active.account.name)
             for guard in guards.get(active.account.name, ()):
                 await guard.session_ended(clean=reason is not EndReason.TIMEOUT)
 

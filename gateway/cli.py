@@ -12,7 +12,9 @@
     kraken-gateway db migrate|status --config FILE
 
 `serve` prints `listening on HOST:PORT` on stdout once it accepts calls (`--listen
-127.0.0.1:0` picks a free port), then the embedded simulator's URLs if it runs one, and stops
+127.0.0.1:0` picks a free port), then the embedded simulator's URLs if it runs one, then
+`serving HOST:PORT` once every account is reconciled with its venues (until then health is
+NOT_SERVING and new orders are refused UNAVAILABLE with reason RECONCILING), and stops
 gracefully on SIGTERM/SIGINT: streams drain, sessions end (cancel-on-disconnect applies), the
 journal is flushed and closed.
 
@@ -369,6 +371,7 @@ async def running_gateway(
     sim_port: int = 0,
     sim_seed: int = 0,
     simulator: EmbeddedSimulator | None = None,
+    wait_serving: bool = True,
 ) -> AsyncIterator[tuple[Any, EmbeddedSimulator | None]]:
     """The simulator (if an account needs it) and the started gateway, stopped in reverse.
     With `simulator` (one the caller runs, see `attach_simulator`), the gateway trades on it
@@ -399,7 +402,7 @@ async def running_gateway(
             config, venues=venues, journal_factory=venues.open_journal, endpoints=endpoints
         )
         try:
-            await app.start()
+            await app.start(wait_serving=wait_serving)
             yield app, sim
         finally:
             await app.stop()
@@ -413,7 +416,7 @@ async def _run(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with running_gateway(
-        config, formatter, sim_port=args.sim_port, sim_seed=args.sim_seed
+        config, formatter, sim_port=args.sim_port, sim_seed=args.sim_seed, wait_serving=False
     ) as (app, sim):
         host = config.server.listen.rpartition(":")[0]
         print(f"listening on {host}:{app.port}", flush=True)
@@ -433,7 +436,14 @@ async def _run(
                     "development token",
                     flush=True,
                 )
-        await stop.wait()
+        serving = asyncio.ensure_future(app.serving.wait())
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if serving.done():
+            print(f"serving {host}:{app.port}", flush=True)
+        else:
+            serving.cancel()
+        await stopped
 
 
 def _db(args: argparse.Namespace) -> int:

@@ -90,9 +90,12 @@ class GatewayServer:
             (*CONTRACT_SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
         )
 
-    async def start(self, listen: str, tls: TlsConfig | None = None) -> int:
+    async def start(
+        self, listen: str, tls: TlsConfig | None = None, *, serving: bool = True
+    ) -> int:
         """Bind `host:port` (port 0 picks a free one) and serve; returns the bound port.
-        With `tls`, serve TLS only; with its `client_ca`, require client certificates."""
+        With `tls`, serve TLS only; with its `client_ca`, require client certificates. Without
+        `serving`, health says NOT_SERVING until `set_serving` (start-up reconciliation)."""
         try:
             if tls is None:
                 port: int = self._server.add_insecure_port(listen)
@@ -108,9 +111,16 @@ class GatewayServer:
         if port == 0:
             raise OSError(f"cannot listen on {listen}")
         await self._server.start()
-        await self._set_health(health_pb2.HealthCheckResponse.SERVING)
-        log.info("gateway serving", extra={"port": port})
+        if serving:
+            await self.set_serving()
+        else:
+            await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        log.info("gateway listening", extra={"port": port})
         return port
+
+    async def set_serving(self) -> None:
+        if not self.deps.stopping.is_set():
+            await self._set_health(health_pb2.HealthCheckResponse.SERVING)
 
     async def _set_health(self, status: int, names: Sequence[str] = CONTRACT_SERVICES) -> None:
         for name in ("", *names):

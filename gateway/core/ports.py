@@ -140,6 +140,17 @@ class InstrumentPort(Protocol):
 
 
 @runtime_checkable
+class OrderHistoryPort(Protocol):
+    """Optional for order entry ports: the venue's closed orders in few calls, so restart
+    reconciliation costs a bounded number of calls (open orders, fills since, closed orders
+    since) instead of one query per order. Without it, each order is queried on its own."""
+
+    async def closed_orders(self, since: datetime) -> Sequence[VenueOrderState]:
+        """Orders closed (filled, canceled, expired, rejected) since `since`, any order."""
+        ...
+
+
+@runtime_checkable
 class RateBudgetPort(Protocol):
     """Optional for venue ports: the venue rate budgets the adapter models for its key (for
     GetLimits). A port without it simply shows no budgets."""
@@ -167,6 +178,11 @@ class SessionGuard(Protocol):
     async def session_ended(self, clean: bool) -> None:
         """It ended: `clean` for Logout and gateway shutdown, not for a lost session
         (heartbeat timeout), where the venue's own safety should be left to act."""
+
+    def restarted(self) -> None:
+        """The gateway restarted after dying while a trading session was live: keep the venue's
+        safety from acting on the gateway's own downtime, for as long as a lost session would
+        have been given, so a session that logs on again in time finds its orders."""
 
 
 @dataclass

@@ -17,11 +17,16 @@ from gateway.core.instruments import InstrumentCatalog
 from gateway.core.ledger import OrderLedger
 from gateway.core.model import PENDING_STATUSES, Instrument, Order, OrdStatus
 from gateway.core.order_index import OrderKey
-from gateway.core.ports import OrderEntryPort, VenueEventSink
+from gateway.core.ports import OrderEntryPort, OrderHistoryPort, VenueEventSink
 from gateway.core.risk import RiskEngine
 from gateway.core.routing import VenueRoutes
 from gateway.core.telemetry import NO_TELEMETRY, Telemetry
-from gateway.core.venue_updates import absent_at_venue, from_event, from_venue_state
+from gateway.core.venue_updates import (
+    absent_at_venue,
+    from_event,
+    from_venue_state,
+    unknown_at_venue,
+)
 
 __all__ = ["OrderResolver"]
 
@@ -128,17 +133,58 @@ class OrderResolver:
             for o in self._orders.account_orders(account)
             if o.venue == venue and o.is_open
         ]
-        for listed in await port.open_orders():
-            known = self._orders.find(account, venue, listed.client_order_id, listed.venue_order_id)
+        listed = await port.open_orders()
+        open_states: dict[OrderKey, VenueOrderState] = {}
+        for state in listed:
+            known = self._orders.find(account, venue, state.client_order_id, state.venue_order_id)
             if known is None:
                 # Placed outside this gateway, or sent just before a crash that lost its
                 # journal entry: reported, not adopted (no session to give it to).
                 log.warning("venue %s has an open order unknown to the journal", venue)
+            else:
+                open_states[known] = state
         if not keys:
             return
         since = min(self._orders[k].created_at for k in keys)
-        for fill in await port.recent_fills(since):
+        fills = await port.recent_fills(since)
+        traded: set[OrderKey] = set()
+        for fill in fills:
+            found = self._orders.find(account, venue, fill.client_order_id, fill.venue_order_id)
+            if found is not None:
+                traded.add(found)
             await self.on_venue_event(account, venue, fill)
+        if not isinstance(port, OrderHistoryPort):
+            await self._reconcile_one_by_one(keys, port)
+            return
+        # A bounded number of calls whatever the number of orders: open orders, fills since
+        # the oldest open order, orders closed since then (each paged by the venue).
+        closed_states: dict[OrderKey, VenueOrderState] = {}
+        for state in await port.closed_orders(since):
+            found = self._orders.find(account, venue, state.client_order_id, state.venue_order_id)
+            if found is not None:
+                closed_states[found] = state
+        unknown = 0
+        for key in keys:
+            if self._orders[key].is_terminal:
+                continue
+            seen = open_states.get(key) or closed_states.get(key)
+            if seen is not None:
+                await self._apply_venue_state(key, seen, port, fills_fetched=True)
+            elif key not in traded:
+                unknown += 1
+                text = (
+                    f"the venue does not know this order: not open, not closed since "
+                    f"{since.isoformat()}, no trade of it (its state at the venue was lost)"
+                )
+                update = unknown_at_venue(self._orders[key], self._ledger.now(), text)
+                await self._ledger.settle([self._ledger.commit(update)])
+        if unknown:
+            log.warning(
+                "reconciliation: %d order(s) unknown to venue %s settled as such", unknown, venue
+            )
+
+    async def _reconcile_one_by_one(self, keys: Sequence[OrderKey], port: OrderEntryPort) -> None:
+        """A venue without a closed-orders listing: each order queried on its own."""
         for key in keys:
             order = self._orders[key]
             if order.is_terminal:
@@ -185,13 +231,19 @@ class OrderResolver:
                 log.exception("settling order %s failed; retrying", key[1])
 
     async def _apply_venue_state(
-        self, key: OrderKey, state: VenueOrderState, port: OrderEntryPort
+        self,
+        key: OrderKey,
+        state: VenueOrderState,
+        port: OrderEntryPort,
+        *,
+        fills_fetched: bool = False,
     ) -> None:
-        """Bring our order in line with the venue's view: fills first, then status."""
+        """Bring our order in line with the venue's view: fills first, then status.
+        `fills_fetched`: the venue's fills since the order was placed are merged already."""
         pending: list[Awaitable[None]] = [
             self.apply_event(key, replace(f, client_order_id=key[1])) for f in state.fills
         ]
-        if state.cum_qty > self._orders[key].cum_qty:
+        if state.cum_qty > self._orders[key].cum_qty and not fills_fetched:
             since = self._orders[key].created_at
             venue = self._orders[key].venue
             for fill in await port.recent_fills(since):

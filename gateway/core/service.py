@@ -140,6 +140,9 @@ class TradingService:
         self._inflight: dict[OrderKey, asyncio.Future[Order]] = {}
         self._results: dict[OrderKey, Order] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Accounts whose orders are not yet reconciled with their venues: new orders and amends
+        # wait (refused UNAVAILABLE/RECONCILING) until the journal agrees with the venue.
+        self._reconciling: set[str] = set()
 
     async def start(self) -> None:
         """Load orders from the journal. Call once before serving."""
@@ -204,8 +207,28 @@ class TradingService:
 
     async def reconcile(self, account: str, venue: str | None = None) -> None:
         """Merge the venue's recent fills and settle every non-terminal order of the account
-        from the venue's own view (restart, reconnect)."""
+        from the venue's own view (restart, reconnect). Once it succeeds for the whole
+        account, a `hold_new_orders` on it is lifted; a failure (raised) leaves it held."""
         await self._resolver.reconcile(account, venue)
+        if venue is None:
+            self._reconciling.discard(account)
+
+    def hold_new_orders(self, account: str) -> None:
+        """Refuse `account`'s new orders and amends (UNAVAILABLE, RECONCILING) until a full
+        `reconcile(account)` succeeds: at start-up the gateway serves before it has settled
+        what happened at the venue while it was down. Cancels and reads still go through."""
+        self._reconciling.add(account)
+
+    def reconciling(self, account: str) -> bool:
+        return account in self._reconciling
+
+    def _require_reconciled(self, account: str) -> None:
+        if account in self._reconciling:
+            raise Unavailable(
+                "the gateway is reconciling this account's orders with the venue after a "
+                "restart; new orders and amends are accepted once it is done (retry shortly)",
+                ErrorReason.RECONCILING,
+            )
 
     def set_risk_limits(self, account: str, limits: RiskLimits) -> None:
         self.risk.set_limits(account, limits)
@@ -287,6 +310,7 @@ class TradingService:
 
     async def amend(self, ctx: SessionContext, request: AmendRequest) -> Order:
         require(ctx, Permission.TRADE)
+        self._require_reconciled(ctx.account)
         order = self.queries.own(ctx, request.client_order_id, write=True)
         self._require_working(order, ErrorReason.ORDER_NOT_AMENDABLE)
         instrument = self._instrument_of(order)
@@ -495,8 +519,10 @@ class TradingService:
     def _prepare(
         self, ctx: SessionContext, request: OrderRequest, open_orders_delta: int = 0
     ) -> Instrument:
-        """Every check before a venue call: symbol, validation, connection, kill switch, risk."""
+        """Every check before a venue call: symbol, validation, connection, kill switch, risk,
+        reconciliation done."""
         check_id(request.client_order_id, "client_order_id")
+        self._require_reconciled(ctx.account)
         instrument = self.instrument(request.symbol, request.venue)
         validate_order(request, instrument, self._now())
         self._routes.order_entry(ctx.account, instrument.venue)

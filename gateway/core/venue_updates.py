@@ -159,6 +159,19 @@ def _still_open(order: Order, state: VenueOrderState, now: datetime) -> Update:
     return Update(order)
 
 
+def unknown_at_venue(order: Order, now: datetime, text: str) -> Update | None:
+    """Restart reconciliation found the order nowhere at the venue (not open, not among the
+    orders closed since it was placed, no trade of it): settled for good, with why. A submit
+    the venue never saw is REJECTED; an order it had (its state lost with the venue's) is
+    CANCELED, keeping the fills known."""
+    if order.is_terminal:
+        return None
+    if order.status is OrdStatus.PENDING_NEW:
+        reject = RejectInfo(reason=ErrorReason.UNKNOWN_ORDER, text=text)
+        return Update(transition(order, OrdStatus.REJECTED, now, reject=reject), ExecType.REJECTED)
+    return Update(transition(order, OrdStatus.CANCELED, now), ExecType.CANCELED, {"text": text})
+
+
 def absent_at_venue(order: Order, now: datetime) -> Update | None:
     """The venue repeatedly says it has no such order: a pending order is over."""
     if order.status is OrdStatus.PENDING_NEW:

@@ -77,6 +77,10 @@ class FencedGuard:
         # Without the lease, even a disarm is a send with a key another gateway now owns.
         await self._inner.session_ended(clean and self._fence.valid())
 
+    def restarted(self) -> None:
+        if self._fence.valid():
+            self._inner.restarted()
+
 
 class FencedOrderEntry:
     """An OrderEntryPort that checks the fence before each call reaches the venue."""

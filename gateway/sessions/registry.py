@@ -1,11 +1,15 @@
 """Live sessions: logon/logout, exclusive key leases, liveness and cancel-on-disconnect hooks.
 
-A session is live from Logon until Logout, server shutdown, or a heartbeat timeout: any RPC or an
-open stream keeps it alive; once it has no open stream and no RPC for its timeout (two of the
-heartbeat intervals the client stated at Logon, else the server's `heartbeat_timeout_s`), it ends
-and its lease is freed. Logon hooks run once a logon is accepted (e.g. arming a venue's dead
-man's switch); end hooks (e.g. cancel-on-disconnect) run for every end. Both see every session:
-a hook that concerns the key checks `lease_key`.
+A session is live from Logon until Logout, server shutdown, or a heartbeat timeout: liveness is the
+client's own traffic (Heartbeat, any other RPC, a request on the OrderEntry stream). Once it has
+sent nothing for its timeout (two of the heartbeat intervals the client stated at Logon, else the
+server's `heartbeat_timeout_s`), it ends and its lease is freed, whatever streams it has open: an
+open stream proves only that the connection is up (a stopped or hung client's TCP stack still
+holds it), not that the client is.
+
+Logon hooks run once a logon is accepted (e.g. arming a venue's dead man's switch); end hooks
+(e.g. cancel-on-disconnect) run for every end. Both see every session: a hook that concerns the
+key checks `lease_key`.
 
 Sessions that can trade lease their account's key exclusively. A read-only / drop-copy observer
 signs no orders, so it takes no lease and may watch alongside the trading session.
@@ -202,14 +206,14 @@ class SessionRegistry:
         active.open_streams = max(0, active.open_streams - 1)
         active.last_seen = self._clock()
 
+    def touch(self, active: ActiveSession) -> None:
+        """The client sent something on a stream: it is alive."""
+        active.last_seen = self._clock()
+
     def idle_sessions(self) -> list[ActiveSession]:
-        """Sessions with no open stream and no activity for their heartbeat timeout."""
+        """Sessions whose client sent nothing for their heartbeat timeout (open streams or not)."""
         now = self._clock()
-        return [
-            s
-            for s in self._active.values()
-            if s.open_streams == 0 and now - s.last_seen >= s.heartbeat_timeout_s
-        ]
+        return [s for s in self._active.values() if now - s.last_seen >= s.heartbeat_timeout_s]
 
     async def end(self, active: ActiveSession, reason: EndReason) -> None:
         """End one logon: free its lease, wake its streams, run the end hooks once."""

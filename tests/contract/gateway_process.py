@@ -36,6 +36,10 @@ class GatewayProcess:
         line = self._process.stdout.readline().strip()  # "" if it died before listening
         assert line.startswith("listening on "), f"gateway did not start: {line!r}"
         self.target = line.removeprefix("listening on ")
+        # New orders are accepted once it has reconciled with the venue: it then says so.
+        while not line.startswith("serving "):
+            line = self._process.stdout.readline()
+            assert line, "gateway stopped before serving"
         return self.target
 
     def kill(self) -> None:

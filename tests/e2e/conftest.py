@@ -47,7 +47,9 @@ class GatewayProcess:
     def target(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    async def start(self, *extra: str) -> None:
+    async def start(self, *extra: str, wait_serving: bool = True) -> None:
+        """Start `serve`; return once it listens (and, with `wait_serving`, once it printed
+        `serving`: every account reconciled with its venues)."""
         log = self.workdir / f"server-{len(self.logs)}.log"
         self.logs.append(log)
         listen = f"127.0.0.1:{self.port}"
@@ -72,6 +74,16 @@ class GatewayProcess:
         match = READY.search(line)
         assert match, f"no ready line; got {line!r}; log: {log.read_text()[-2000:]}"
         self.port = int(match.group(2))
+        if wait_serving:
+            await self.wait_serving()
+
+    async def wait_serving(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        while True:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), START_TIMEOUT)
+            assert line, f"stdout ended before serving; log: {self.log_text()[-2000:]}"
+            if line.startswith(b"serving "):
+                return
 
     async def kill(self) -> None:
         assert self.proc is not None

@@ -59,11 +59,11 @@ async def serve(workdir: Path, *args: str) -> AsyncIterator[tuple[str, str]]:
         ready = READY.search(first)
         assert ready, f"no ready line: {first!r}; log: {log.read_text()[-2000:]}"
         printed = first
-        if "--config" not in args:
-            while "faults_admin" not in printed:  # the simulator's URLs follow the ready line
-                line = (await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)).decode()
-                assert line, f"stdout ended early: {printed!r}"
-                printed += line
+        # The simulator's URLs follow the ready line; `serving` once it reconciled.
+        while "\nserving " not in printed:
+            line = (await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)).decode()
+            assert line, f"stdout ended early: {printed!r}; log: {log.read_text()[-2000:]}"
+            printed += line
         yield f"127.0.0.1:{ready.group(2)}", printed
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), TIMEOUT) == 0

@@ -101,6 +101,7 @@ class AsyncClient:
         self._logon_request: sessions_pb2.LogonRequest | None = None
         # Open execution streams, so logout() can end them instead of letting them reconnect.
         self._streams: weakref.WeakSet[AsyncExecutionStream] = weakref.WeakSet()
+        self._beat: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"AsyncClient(target={self._core.target!r})"
@@ -112,6 +113,7 @@ class AsyncClient:
         await self.close()
 
     async def close(self) -> None:
+        self._stop_heartbeats()
         await self._channel.close()
 
     async def _unary(self, method: Any, request: Any) -> Any:
@@ -177,14 +179,33 @@ class AsyncClient:
         heartbeat_interval: timedelta | None = None,
         cancel_on_disconnect: bool = False,
         client_name: str = "krakengw-python",
+        heartbeats: bool = True,
     ) -> SessionInfo:
-        """Starts the session named by the token. A session is live while any call or stream
-        is active; without an open stream, call heartbeat() within the interval. A second
-        logon of a live session fails with ALREADY_EXISTS [SESSION_ALREADY_ACTIVE]."""
+        """Starts the session named by the token. The session is live while the client calls
+        the gateway at least once per heartbeat interval (open streams do not count): with
+        `heartbeats` (the default) this client calls heartbeat() on its own, twice per interval,
+        until logout() or close(). A second logon of a live session fails with ALREADY_EXISTS
+        [SESSION_ALREADY_ACTIVE]."""
         request = builders.logon(heartbeat_interval, cancel_on_disconnect, client_name)
         response = await self._unary(self._stubs.sessions.Logon, request)
         self._logon_request = request
-        return SessionInfo.from_proto(response)
+        info = SessionInfo.from_proto(response)
+        if heartbeats and info.heartbeat_interval:
+            self._stop_heartbeats()
+            period = info.heartbeat_interval.total_seconds() / 2
+            self._beat = asyncio.get_running_loop().create_task(self._heartbeats(period))
+        return info
+
+    async def _heartbeats(self, period: float) -> None:
+        while True:
+            await asyncio.sleep(period)
+            with contextlib.suppress(KrakenGwError):  # a lost session: streams log on again
+                await self.heartbeat()
+
+    def _stop_heartbeats(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
+            self._beat = None
 
     async def heartbeat(self, test_request_id: str = "") -> Heartbeat:
         request = sessions_pb2.HeartbeatRequest(test_request_id=test_request_id)
@@ -193,6 +214,7 @@ class AsyncClient:
     async def logout(self) -> int:
         """Ends the session and this client's execution streams; returns the number of
         orders canceled by cancel-on-disconnect."""
+        self._stop_heartbeats()
         response = await self._unary(self._stubs.sessions.Logout, sessions_pb2.LogoutRequest())
         self._logon_request = None
         for stream in list(self._streams):

@@ -249,6 +249,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         async def read() -> None:
             try:
                 async for req in request_iterator:
+                    self._d.sessions.touch(active)  # a request is the client's heartbeat too
                     task = asyncio.create_task(self._entry(req, acks))
                     pending.add(task)
                     task.add_done_callback(pending.discard)

@@ -104,16 +104,18 @@ async def test_heartbeat_timeout_ends_idle_session_and_runs_hooks(
     registry.logon(_session("b", "acct1-alias"))  # lease was freed
 
 
-async def test_open_stream_keeps_session_alive(registry: SessionRegistry, clock: Clock) -> None:
+async def test_an_open_stream_alone_does_not_keep_the_session_alive(
+    registry: SessionRegistry, clock: Clock
+) -> None:
     a = registry.logon(_session("a", "acct1"))
     registry.stream_opened(a)
-    clock.now += 100
+    clock.now += 2.9
     assert await registry.end_idle() == []
-    registry.stream_closed(a)
+    registry.touch(a)  # a request on the stream counts as the client's traffic
     clock.now += 2.9
     assert await registry.end_idle() == []
     clock.now += 0.1
-    assert await registry.end_idle() == [a]
+    assert await registry.end_idle() == [a]  # stream still open: timed out all the same
 
 
 async def test_stated_heartbeat_interval_sets_the_timeout_to_two_intervals(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from gateway.app import _guard_sessions
 from gateway.config import AccountConfig, ApiKeyPair, Secret, SessionConfig
 from gateway.core.model import Permission
 from gateway.sessions.registry import ActiveSession, SessionRegistry
+from gateway.startup import LiveSessionMarks
 
 TRADE = frozenset({Permission.READ, Permission.TRADE})
 KEY = ApiKeyPair(Secret("guard-key"), Secret("guard-secret"))
@@ -35,6 +37,9 @@ class FakeGuard:
     async def session_ended(self, clean: bool) -> None:
         self.events.append("clean" if clean else "lost")
 
+    def restarted(self) -> None:
+        self.events.append("restarted")
+
 
 class Clock:
     now = 1000.0
@@ -54,9 +59,14 @@ def registry(clock: Clock) -> SessionRegistry:
 
 
 @pytest.fixture
-def guard(registry: SessionRegistry) -> FakeGuard:
+def marks(tmp_path: Path) -> LiveSessionMarks:
+    return LiveSessionMarks(tmp_path)
+
+
+@pytest.fixture
+def guard(registry: SessionRegistry, marks: LiveSessionMarks) -> FakeGuard:
     guard = FakeGuard()
-    _guard_sessions(registry, {"kraken": [guard]})
+    _guard_sessions(registry, {"kraken": [guard]}, marks)
     return guard
 
 
@@ -75,12 +85,14 @@ def test_logon_hooks_run_before_logon_returns_and_a_failing_one_is_contained(
 
 
 async def test_trading_session_starts_and_logout_ends_cleanly(
-    registry: SessionRegistry, guard: FakeGuard
+    registry: SessionRegistry, guard: FakeGuard, marks: LiveSessionMarks
 ) -> None:
     registry.logon(_session("t", "kraken"))
     assert guard.events == ["started"]
+    assert marks.were_live() == {"kraken"}  # what a restart after a crash would find
     await registry.logout("t")
     assert guard.events == ["started", "clean"]
+    assert marks.were_live() == set()  # an ended session leaves nothing to re-arm
 
 
 async def test_heartbeat_timeout_is_a_lost_session(
@@ -88,6 +100,21 @@ async def test_heartbeat_timeout_is_a_lost_session(
 ) -> None:
     registry.logon(_session("t", "kraken"))
     clock.now += 10
+    assert [s.session_id for s in await registry.end_idle()] == ["t"]
+    assert guard.events == ["started", "lost"]
+
+
+async def test_liveness_is_the_clients_traffic_not_its_open_streams(
+    registry: SessionRegistry, guard: FakeGuard, clock: Clock
+) -> None:
+    active = registry.logon(_session("t", "kraken"))
+    registry.stream_opened(active)  # e.g. an execution stream of a client that then hangs
+    clock.now += 2.9
+    assert await registry.end_idle() == []
+    registry.require_active("t")  # a heartbeat
+    clock.now += 2.9
+    assert await registry.end_idle() == []
+    clock.now += 0.1  # 3 s (the timeout) without a word from the client, stream still open
     assert [s.session_id for s in await registry.end_idle()] == ["t"]
     assert guard.events == ["started", "lost"]
 

@@ -58,8 +58,9 @@ class LogonRequest(_message.Message):
     """Free-form client identification for logs."""
     @_builtins.property
     def heartbeat_interval(self) -> _duration_pb2.Duration:
-        """How often the client promises to call Heartbeat (or keep a stream open); zero means
-        the gateway default. The session is considered disconnected after two missed intervals.
+        """How often the client promises to call Heartbeat (or another RPC); zero means the gateway
+        default. The session is considered disconnected after two missed intervals, even while
+        it has streams open: an open stream does not prove the client is still running.
         """
 
     def __init__(

@@ -154,19 +154,47 @@ class KrakenDeadManGuard:
     """The switch of one key, tied to the life of the key's trading session (the gateway's
     `SessionGuard`): logon arms it, a clean end (Logout, gateway shutdown) disarms it, a lost
     session (heartbeat timeout) lets it lapse so Kraken cancels the key's orders when the
-    countdown runs out, unless the next session logs on in time."""
+    countdown runs out, unless the next session logs on in time.
+
+    After a restart of a gateway that died with a trading session live (`restarted`), the
+    switch is re-armed at once, before anything else is asked of Kraken, so a restart shorter
+    than the countdown cancels nothing; if no trading session logs on within one countdown, it
+    lapses as for a lost session."""
 
     def __init__(self, switch: KrakenDeadManSwitch) -> None:
         self.switch = switch
+        self._grace: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"KrakenDeadManGuard(timeout_s={self.switch.timeout_s})"
 
     def session_started(self) -> None:
+        self._end_grace()
         self.switch.arm()
         log.info("dead man's switch armed", extra={"timeout_s": self.switch.timeout_s})
 
+    def restarted(self) -> None:
+        self.switch.arm()
+        self._grace = asyncio.get_running_loop().create_task(self._lapse_unless_logon())
+        log.warning(
+            "restarted with a trading session live before: dead man's switch re-armed; it "
+            "lapses unless a trading session logs on within its countdown",
+            extra={"timeout_s": self.switch.timeout_s},
+        )
+
+    async def _lapse_unless_logon(self) -> None:
+        await asyncio.sleep(self.switch.timeout_s)
+        self._grace = None
+        await self.switch.lapse()
+        log.warning("no trading session logged on after the restart: dead man's switch lapsed")
+
+    def _end_grace(self) -> None:
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
+
     async def session_ended(self, clean: bool) -> None:
+        self._end_grace()
         if clean:
             await self.switch.disarm()
             log.info("dead man's switch disarmed")

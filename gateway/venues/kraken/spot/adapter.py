@@ -469,7 +469,17 @@ class KrakenSpotVenue:
         return state
 
     async def open_orders(self) -> Sequence[VenueOrderState]:
-        return await self.reconciler.open_orders()
+        """Every open order of the key, in one call; the ones the journal knows are tracked."""
+        states = await self.reconciler.open_orders()
+        for state in states:
+            client = state.client_order_id
+            if client is not None and state.venue_order_id not in self.ids.live:
+                self.ids.track(state.venue_order_id, client, state.symbol)
+        return states
+
+    async def closed_orders(self, since: datetime) -> Sequence[VenueOrderState]:
+        """OrderHistoryPort: ClosedOrders since `since`, paged (50 a call)."""
+        return await self.reconciler.closed_orders(since)
 
     async def recent_fills(self, since: datetime | None = None) -> Sequence[OrderFilled]:
         # After the first catch-up: the core then sees only fills it already has.

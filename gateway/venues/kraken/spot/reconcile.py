@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +45,10 @@ _CLOSE_EVENTS: dict[OrdStatus, type[OrderCanceled] | type[OrderExpired]] = {
     OrdStatus.CANCELED: OrderCanceled,
     OrdStatus.EXPIRED: OrderExpired,
 }
+UNKNOWN_TEXT = (
+    "Kraken does not know this order (not open, not among its closed orders): its state at "
+    "the venue was lost"
+)
 _OPEN = frozenset({OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED, OrdStatus.PENDING_NEW})
 
 
@@ -98,20 +102,6 @@ class KrakenSpotReconciler:
                     return await self._state(txid, info)
         return None
 
-    async def query_orders(self, txids: Sequence[str]) -> list[VenueOrderState]:
-        """States of the txids Kraken knows; unknown txids are left out (logged)."""
-        states: list[VenueOrderState] = []
-        for chunk in _chunks(list(txids), QUERY_ORDERS_MAX):
-            result = await self._query_known(",".join(chunk))
-            if result is None and len(chunk) > 1:
-                # One unknown txid fails the whole call: ask one by one to keep the rest.
-                for txid in chunk:
-                    states.extend(await self.query_orders([txid]))
-                continue
-            for txid, info in (result or {}).items():
-                states.append(await self._state(txid, info))
-        return states
-
     async def _query_known(self, txids: str) -> Mapping[str, Any] | None:
         """QueryOrders, or None when Kraken does not know (one of) the txids: a journal that
         outlived its venue state (a fresh simulator, a wiped account) must not stop start-up."""
@@ -126,9 +116,29 @@ class KrakenSpotReconciler:
             return None
         return result
 
+    async def _listed(self, txid: str, info: Mapping[str, Any]) -> VenueOrderState:
+        """An order of a listing, without its fills (those come from the fills listing)."""
+        state = parse_order_info(txid, info, self.symbols)  # type: ignore[arg-type]
+        return replace(state, client_order_id=await self._ids.client_id(state.client_order_id))
+
     async def open_orders(self) -> list[VenueOrderState]:
-        result = await self._rest.read("OpenOrders", {"trades": "true"})
-        return [await self._state(t, i) for t, i in (result.get("open") or {}).items()]
+        """Every open order, in one call (fills not included: see `fills_since`)."""
+        result = await self._rest.read("OpenOrders")
+        return [await self._listed(t, i) for t, i in (result.get("open") or {}).items()]
+
+    async def closed_orders(self, since: datetime) -> list[VenueOrderState]:
+        """Orders closed since `since` (less the clock overlap), all pages, without fills."""
+        start = f"{(since - CATCH_UP_OVERLAP).timestamp():.6f}"
+        states: list[VenueOrderState] = []
+        offset = 0
+        while True:
+            result = await self._rest.read("ClosedOrders", {"start": start, "ofs": str(offset)})
+            page: Mapping[str, Any] = result.get("closed") or {}
+            for txid, info in page.items():
+                states.append(await self._listed(txid, info))
+            offset += len(page)
+            if not page or offset >= int(result.get("count", offset)):
+                return states
 
     # -- fills ----------------------------------------------------------------------------
     async def fills_by_trade_id(self, trade_ids: Sequence[str]) -> list[OrderFilled]:
@@ -190,8 +200,26 @@ class KrakenSpotReconciler:
             await self.settle_closed(gone)
 
     async def settle_closed(self, txids: Sequence[str]) -> None:
-        """Report tracked orders that are no longer open at Kraken (fills first)."""
-        for state in await self.query_orders(txids):
+        """Report tracked orders that are no longer open at Kraken (fills first). Each ends in a
+        definite state: QueryOrders in chunks; a chunk Kraken refuses (it names an order it
+        does not know) is looked up in one ClosedOrders listing instead of order by order, and
+        an order found nowhere is reported canceled as unknown to Kraken, once, and no longer
+        tracked (so it is not asked about again)."""
+        states: list[VenueOrderState] = []
+        missing: list[str] = []
+        for chunk in _chunks(list(txids), QUERY_ORDERS_MAX):
+            result = await self._query_known(",".join(chunk))
+            if result is None:
+                missing.extend(chunk)
+                continue
+            states.extend([await self._state(t, i) for t, i in result.items()])
+        if missing:
+            oldest = max(self._ids.age(t) for t in missing)
+            since = datetime.now(UTC) - timedelta(seconds=oldest)
+            listed = {s.venue_order_id: s for s in await self.closed_orders(since)}
+            states.extend(listed[t] for t in missing if t in listed)
+            await self._settle_unknown([t for t in missing if t not in listed])
+        for state in states:
             if state.status in _OPEN:
                 continue
             await self._feed.emit_fills(state.fills)
@@ -204,5 +232,21 @@ class KrakenSpotReconciler:
                         venue_order_id=state.venue_order_id,
                         venue_time=state.venue_time,
                         text=state.text,
+                    )
+                )
+
+    async def _settle_unknown(self, txids: Sequence[str]) -> None:
+        if not txids:
+            return
+        log.warning("%d tracked order(s) unknown to Kraken: reported canceled", len(txids))
+        for txid in txids:
+            tracked = self._ids.live.get(txid)
+            self._ids.untrack(txid)
+            if tracked is not None:
+                await self._feed.emit(
+                    OrderCanceled(
+                        client_order_id=tracked.client_order_id,
+                        venue_order_id=txid,
+                        text=UNKNOWN_TEXT,
                     )
                 )

@@ -7,10 +7,10 @@ owner drains. Messages decode with `parse_float=Decimal`, so prices and quantiti
 `KrakenSpotPrivateWs` keeps the authenticated connection alive: it fetches a token with
 GetWebSocketsToken, subscribes `executions` (open orders and recent trades in the snapshot, the
 rate counter) and `balances`, hands every message to the owner's handler in order, and after a
-drop reconnects with tenacity backoff and a fresh token. Each (re)connect's snapshot is the
-owner's cue to reconcile. Trading methods go over this connection: a request that could not be
-sent raises `KrakenSpotWsNotSent` (the caller may use REST instead); one whose answer was lost
-raises `OutcomeUnknown`.
+drop reconnects with a fresh token after a jittered exponential delay (capped; see `_run`).
+Each (re)connect's snapshot is the owner's cue to reconcile. Trading methods go over this
+connection: a request that could not be sent raises `KrakenSpotWsNotSent` (the caller may use
+REST instead); one whose answer was lost raises `OutcomeUnknown`.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from gateway.core.backoff import backoff_delays
 from gateway.core.errors import ErrorReason, GatewayError, OutcomeUnknown
 from gateway.core.tracing import span
 from gateway.venues.kraken.common.wire_format import encode_ws_message
@@ -170,6 +170,7 @@ class KrakenSpotPrivateWs:
         ack_timeout_s: float = DEFAULT_ACK_TIMEOUT_S,
         backoff_s: float = 0.1,
         backoff_max_s: float = 5.0,
+        stable_s: float = 30.0,
         snap_trades: bool = True,
     ) -> None:
         self._url = url
@@ -178,6 +179,7 @@ class KrakenSpotPrivateWs:
         self.ack_timeout_s = ack_timeout_s
         self._backoff = backoff_s
         self._backoff_max = backoff_max_s
+        self._stable_s = stable_s
         self._snap_trades = snap_trades
         self._conn: KrakenSpotWsConnection | None = None
         self._token = ""
@@ -238,11 +240,28 @@ class KrakenSpotPrivateWs:
         return msg
 
     async def _run(self) -> None:
+        """Connect, serve, reconnect. Failed connects and connections that did not last
+        `stable_s` are followed by the next jittered exponential delay (capped), so a venue that
+        accepts and then drops us (an outage, a restart) sees no reconnect storm; a connection
+        that lasted starts the delays over."""
+        delays = backoff_delays(self._backoff, self._backoff_max)
+        loop = asyncio.get_running_loop()
         while not self._stopping:
-            conn = await self._connect_with_backoff()
+            try:
+                conn = await self._connect_once()
+            except (OSError, WebSocketException, GatewayError, TimeoutError) as exc:
+                wait = next(delays)
+                log.warning(
+                    "Kraken private WebSocket connect failed (%s); retrying in %.2fs",
+                    type(exc).__name__,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+                continue
             self.connects += 1
             if self.connects > 1:
                 self._rest.telemetry.venue_reconnect(VENUE, "private_ws")
+            opened = loop.time()
             try:
                 while (msg := await drain(conn)) is not None:
                     try:
@@ -253,21 +272,15 @@ class KrakenSpotPrivateWs:
                         await conn.close()
             finally:
                 self._conn = None
-            if not self._stopping:
+            if self._stopping:
+                return
+            if loop.time() - opened >= self._stable_s:
+                delays = backoff_delays(self._backoff, self._backoff_max)
                 log.warning("Kraken private WebSocket closed; reconnecting")
-
-    async def _connect_with_backoff(self) -> KrakenSpotWsConnection:
-        retrying = AsyncRetrying(
-            wait=wait_exponential(multiplier=self._backoff, max=self._backoff_max),
-            retry=retry_if_exception_type(
-                (OSError, WebSocketException, GatewayError, TimeoutError)
-            ),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                return await self._connect_once()
-        raise AssertionError("unreachable")  # pragma: no cover
+                continue
+            wait = next(delays)
+            log.warning("Kraken private WebSocket closed early; reconnecting in %.2fs", wait)
+            await asyncio.sleep(wait)
 
     async def _connect_once(self) -> KrakenSpotWsConnection:
         result = await self._rest.read("GetWebSocketsToken")
