@@ -8,6 +8,7 @@ import re
 import secrets
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,8 @@ class GatewayProcess:
     port: int = 0
     proc: asyncio.subprocess.Process | None = None
     logs: list[Path] = field(default_factory=list)
+    listening_at: float = 0.0  # time.monotonic() of the last `listening on` line
+    serving_at: float = 0.0  # ... and of the last `serving` line
 
     @property
     def target(self) -> str:
@@ -74,6 +77,7 @@ class GatewayProcess:
         match = READY.search(line)
         assert match, f"no ready line; got {line!r}; log: {log.read_text()[-2000:]}"
         self.port = int(match.group(2))
+        self.listening_at = time.monotonic()
         if wait_serving:
             await self.wait_serving()
 
@@ -83,6 +87,7 @@ class GatewayProcess:
             line = await asyncio.wait_for(self.proc.stdout.readline(), START_TIMEOUT)
             assert line, f"stdout ended before serving; log: {self.log_text()[-2000:]}"
             if line.startswith(b"serving "):
+                self.serving_at = time.monotonic()
                 return
 
     async def kill(self) -> None:
