@@ -8,9 +8,9 @@ the websockets library's protocol pings (Kraken wants one at least every 60 s) a
 `KrakenFuturesPrivateWs` keeps the authenticated connection of one key alive: it asks for a
 challenge, signs it (`signed_challenge`), subscribes `open_orders`, `fills`, `open_positions`,
 `balances` and `heartbeat`, hands every message to the owner's handler in order, and after a
-drop reconnects with exponential backoff (tenacity). A connection silent for `stale_after_s`
-(no heartbeat, no data) counts as dropped: it is closed and replaced. Every (re)connect starts
-with fresh snapshots: the owner's cue to reconcile.
+drop reconnects after a jittered exponential delay (capped; see `_run`). A connection silent
+for `stale_after_s` (no heartbeat, no data) counts as dropped: it is closed and replaced. Every
+(re)connect starts with fresh snapshots: the owner's cue to reconcile.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from gateway.core.backoff import backoff_delays
 from gateway.venues.kraken.futures.auth import KrakenFuturesSigner
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,7 @@ class KrakenFuturesPrivateWs:
         backoff_s: float = 0.1,
         backoff_max_s: float = 5.0,
         stale_after_s: float = DEFAULT_STALE_AFTER_S,
+        stable_s: float = 30.0,
     ) -> None:
         self._url = url
         self._signer = signer
@@ -153,6 +154,7 @@ class KrakenFuturesPrivateWs:
         self._timeout = timeout_s
         self._backoff = backoff_s
         self._backoff_max = backoff_max_s
+        self._stable_s = stable_s
         self._conn: KrakenFuturesWsConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -184,9 +186,25 @@ class KrakenFuturesPrivateWs:
             await self._conn.close()
 
     async def _run(self) -> None:
+        """Like the Spot feed: failed connects and connections that did not last `stable_s`
+        are followed by the next jittered exponential delay (capped), so an outage or a venue
+        restart sees no reconnect storm; a connection that lasted starts the delays over."""
+        delays = backoff_delays(self._backoff, self._backoff_max)
+        loop = asyncio.get_running_loop()
         while not self._stopping:
-            conn, early = await self._connect_with_backoff()
+            try:
+                conn, early = await self._connect_once()
+            except (OSError, WebSocketException, TimeoutError) as exc:
+                wait = next(delays)
+                log.warning(
+                    "Kraken Futures private WebSocket connect failed (%s); retrying in %.2fs",
+                    type(exc).__name__,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+                continue
             self.connects += 1
+            opened = loop.time()
             try:
                 for first in early:
                     await self._handle(conn, first)
@@ -194,8 +212,17 @@ class KrakenFuturesPrivateWs:
                     await self._handle(conn, msg)
             finally:
                 self._conn = None
-            if not self._stopping:
+            if self._stopping:
+                return
+            if loop.time() - opened >= self._stable_s:
+                delays = backoff_delays(self._backoff, self._backoff_max)
                 log.warning("Kraken Futures private WebSocket closed; reconnecting")
+                continue
+            wait = next(delays)
+            log.warning(
+                "Kraken Futures private WebSocket closed early; reconnecting in %.2fs", wait
+            )
+            await asyncio.sleep(wait)
 
     async def _next(self, conn: KrakenFuturesWsConnection) -> JsonMessage | None:
         """The next message, or None when the connection ended or went silent (closed then)."""
@@ -215,17 +242,6 @@ class KrakenFuturesPrivateWs:
             # Never let one bad message kill the feed; the reconnect's snapshots re-sync.
             log.exception("Kraken Futures feed handler failed; reconnecting to re-sync")
             await conn.close()
-
-    async def _connect_with_backoff(self) -> tuple[KrakenFuturesWsConnection, list[JsonMessage]]:
-        retrying = AsyncRetrying(
-            wait=wait_exponential(multiplier=self._backoff, max=self._backoff_max),
-            retry=retry_if_exception_type((OSError, WebSocketException, TimeoutError)),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                return await self._connect_once()
-        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _connect_once(self) -> tuple[KrakenFuturesWsConnection, list[JsonMessage]]:
         conn = KrakenFuturesWsConnection(self._url, open_timeout_s=self._timeout)
