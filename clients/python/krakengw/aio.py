@@ -183,8 +183,8 @@ class AsyncClient:
     ) -> SessionInfo:
         """Starts the session named by the token. The session is live while the client calls
         the gateway at least once per heartbeat interval (open streams do not count): with
-        `heartbeats` (the default) this client calls heartbeat() on its own, twice per interval,
-        until logout() or close(). A second logon of a live session fails with ALREADY_EXISTS
+        `heartbeats` (the default) this client calls heartbeat() on its own, twice per interval
+        while its connection is up, until logout() or close(). A second logon of a live session fails with ALREADY_EXISTS
         [SESSION_ALREADY_ACTIVE]."""
         request = builders.logon(heartbeat_interval, cancel_on_disconnect, client_name)
         response = await self._unary(self._stubs.sessions.Logon, request)
@@ -199,6 +199,11 @@ class AsyncClient:
     async def _heartbeats(self, period: float) -> None:
         while True:
             await asyncio.sleep(period)
+            # Only over a live connection: beating at a gateway that is down would only push
+            # the channel's reconnect backoff out (the next call after a restart would then
+            # fail fast), and a session cannot be kept alive through a dead connection anyway.
+            if self._channel.get_state() is not grpc.ChannelConnectivity.READY:
+                continue
             with contextlib.suppress(KrakenGwError):  # a lost session: streams log on again
                 await self.heartbeat()
 

@@ -96,10 +96,11 @@ async def test_silent_session_times_out_and_cancels_on_disconnect(
 ) -> None:
     gw = short_timeout_gateway
     trader, audit = gw.client("a"), gw.client("audit")
-    await audit.logon()
-    # The observer's open stream keeps it alive; it watches the account by drop copy.
-    watch = audit.stream_executions(0, drop_copy=True)
-    await trader.logon(cancel_on_disconnect=True, heartbeat_interval=timedelta(seconds=0.1))
+    await audit.logon()  # its client heartbeats on its own: it stays live
+    watch = audit.stream_executions(0, drop_copy=True)  # it watches the account by drop copy
+    await trader.logon(
+        cancel_on_disconnect=True, heartbeat_interval=timedelta(seconds=0.1), heartbeats=False
+    )
     order = await trader.submit_order("BTC/USD", "buy", Decimal("0.1"), price=40000)
 
     async def canceled() -> None:
