@@ -184,8 +184,8 @@ class AsyncClient:
         """Starts the session named by the token. The session is live while the client calls
         the gateway at least once per heartbeat interval (open streams do not count): with
         `heartbeats` (the default) this client calls heartbeat() on its own, twice per interval
-        while its connection is up, until logout() or close(). A second logon of a live session fails with ALREADY_EXISTS
-        [SESSION_ALREADY_ACTIVE]."""
+        while its connection is up, until logout() or close(). A second logon of a live session
+        fails with ALREADY_EXISTS [SESSION_ALREADY_ACTIVE]."""
         request = builders.logon(heartbeat_interval, cancel_on_disconnect, client_name)
         response = await self._unary(self._stubs.sessions.Logon, request)
         self._logon_request = request
