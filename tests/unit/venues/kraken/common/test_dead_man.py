@@ -143,3 +143,28 @@ def test_timing_is_checked(timeout_s: int, refresh_s: float) -> None:
     switch = KrakenDeadManSwitch(FakeKraken().send)
     with pytest.raises(ValueError):
         switch.configure(timeout_s=timeout_s, refresh_s=refresh_s)
+
+
+async def test_restart_rearms_at_once_and_lapses_without_a_logon() -> None:
+    kraken = FakeKraken()
+    switch = KrakenDeadManSwitch(kraken.send, timeout_s=1, refresh_s=0.5)
+    guard = KrakenDeadManGuard(switch)
+    guard.restarted()  # a trading session was live when the gateway died
+    await kraken.wait_sent(1)
+    assert kraken.sent[0] == 1  # re-armed first: Kraken's countdown starts over
+    async with asyncio.timeout(WAIT_S):
+        while switch.is_armed:  # nobody logs on within one countdown: it lapses
+            await asyncio.sleep(0.05)
+    assert 0 not in kraken.sent  # lapsed, never switched off: Kraken's safety acts
+
+
+async def test_restart_then_logon_keeps_it_armed() -> None:
+    kraken = FakeKraken()
+    switch = KrakenDeadManSwitch(kraken.send, timeout_s=1, refresh_s=0.2)
+    guard = KrakenDeadManGuard(switch)
+    guard.restarted()
+    guard.session_started()  # the client came back in time
+    await kraken.wait_sent(8)  # well past one countdown: still refreshed
+    assert switch.is_armed and set(kraken.sent) == {1}
+    await guard.session_ended(clean=True)
+    assert kraken.sent[-1] == 0
