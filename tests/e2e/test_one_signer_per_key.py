@@ -137,6 +137,9 @@ async def serve(config: Path, log: Path, *extra: str) -> AsyncIterator[tuple[str
         line = (await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)).decode()
         ready = READY.search(line)
         assert ready, f"no ready line: {line!r}; log: {log.read_text()[-2000:]}"
+        while not line.startswith("serving "):  # new orders are taken once it reconciled
+            line = (await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)).decode()
+            assert line, f"stopped before serving; log: {log.read_text()[-2000:]}"
         yield f"127.0.0.1:{ready.group(2)}", proc.pid
     finally:
         if proc.returncode is None:

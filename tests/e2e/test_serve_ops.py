@@ -48,7 +48,8 @@ async def test_json_logs_metrics_console_and_health(tmp_path: Path) -> None:
         assert proc.stdout is not None
         printed = ""
         urls: dict[str, str] = {}
-        while "metrics" not in urls or "console" not in urls:
+        # `serving` follows the URLs once the gateway reconciled with its venue.
+        while "metrics" not in urls or "console" not in urls or "\nserving " not in printed:
             line = (await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)).decode()
             assert line, f"stdout ended: {printed!r}; log: {log.read_text()[-2000:]}"
             printed += line
