@@ -202,7 +202,8 @@ class AsyncClient:
             # Only over a live connection: beating at a gateway that is down would only push
             # the channel's reconnect backoff out (the next call after a restart would then
             # fail fast), and a session cannot be kept alive through a dead connection anyway.
-            if self._channel.get_state() is not grpc.ChannelConnectivity.READY:
+            channel = self._fleet.channel if self._fleet is not None else self._channel
+            if channel.get_state() is not grpc.ChannelConnectivity.READY:
                 continue
             with contextlib.suppress(KrakenGwError):  # a lost session: streams log on again
                 await self.heartbeat()
