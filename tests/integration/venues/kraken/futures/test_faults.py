@@ -125,3 +125,21 @@ async def test_silent_private_feed_is_replaced(tmp_path: Path) -> None:
             assert h.venue.ws.stale_drops >= 1
         finally:
             await h.close()
+
+
+async def test_5xx_on_a_read_is_retried(harness: FuturesHarness) -> None:
+    """Two HTTP 503s (no Kraken envelope) on openorders: the read is retried and answers."""
+    path = "/derivatives/api/v3/openorders"
+    await set_faults(
+        harness.sim,
+        {"rules": [{"match": path, "action": "http_status", "status": 503, "times": 2}]},
+    )
+    bid, _ = await harness.prices()
+    price = (bid * Decimal("0.9")).quantize(Decimal(1))
+    order = await harness.service.submit(
+        harness.ctx, harness.order(OrderType.LIMIT, Side.BUY, "0.01", price=price)
+    )
+    states = await harness.venue.open_orders()
+    assert [s.venue_order_id for s in states] == [order.venue_order_id]
+    (rule,) = [r for r in harness.sim.ctx.faults.rules if r.match == path]
+    assert rule.times == 0  # both 503s were served: the read was sent three times
