@@ -6,13 +6,19 @@
 (`max_wait_s`), and is refused with `ResourceExhausted(RATE_LIMITED, retry_after)` otherwise,
 so the gateway never provokes Kraken's `apiLimitExceeded`. When Kraken says it anyway (another
 client on the key), the model is set full.
+
+Kraken counts a call when it arrives, the model when it is spent: a call in flight would drain in
+the model before Kraken has even counted it, so the next calls could overshoot. `spending` holds
+a call's cost from the spend until its answer (`landed` puts back what drained meanwhile, as if
+Kraken had counted it at the last moment it could have).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -102,6 +108,24 @@ class KrakenFuturesRateGovernor:
             "futures_derivatives", derivatives_budget, derivatives_budget / DERIVATIVES_WINDOW_S
         )
         self.history = _Bucket("futures_history", HISTORY_POOL, HISTORY_POOL / HISTORY_REFILL_S)
+
+    @asynccontextmanager
+    async def spending(self, cost: int, *, history: bool = False) -> AsyncIterator[None]:
+        """`acquire(cost)` before the call, `landed` after it (answered or not)."""
+        await self.acquire(cost, history=history)
+        since = self._clock()
+        try:
+            yield
+        finally:
+            self.landed(cost, since, history=history)
+
+    def landed(self, cost: int, since: float, *, history: bool = False) -> None:
+        """A call spent at `since` is answered: Kraken may have counted it only now, so what the
+        model drained of it meanwhile goes back (never more than the cost itself)."""
+        bucket = self.history if history else self.derivatives
+        now = self._clock()
+        back = min(float(cost), max(0.0, now - since) * bucket.drain_per_s)
+        bucket.level, bucket.at = bucket.now_level(now) + back, now
 
     async def acquire(self, cost: int, *, history: bool = False) -> None:
         """Spend `cost` from the pool, waiting while the wait is short; else refuse."""

@@ -225,8 +225,9 @@ class KrakenFuturesRestClient:
         )
 
         async def once() -> Json:
-            await self.governor.acquire(cost)
-            return await self._call("GET", DERIVATIVES_PATH + endpoint, params, after_send=False)
+            async with self.governor.spending(cost):
+                path = DERIVATIVES_PATH + endpoint
+                return await self._call("GET", path, params, after_send=False)
 
         return await self._retrying(once)
 
@@ -234,8 +235,8 @@ class KrakenFuturesRestClient:
         """A GET on the history API (its own pool), retried."""
 
         async def once() -> Json:
-            await self.governor.acquire(1, history=True)
-            return await self._call("GET", HISTORY_PATH + endpoint, params, after_send=False)
+            async with self.governor.spending(1, history=True):
+                return await self._call("GET", HISTORY_PATH + endpoint, params, after_send=False)
 
         return await self._retrying(once)
 
@@ -245,8 +246,9 @@ class KrakenFuturesRestClient:
         cost = derivatives_cost("PUT", endpoint)
 
         async def once() -> Json:
-            await self.governor.acquire(cost)
-            return await self._call("PUT", DERIVATIVES_PATH + endpoint, params, after_send=False)
+            async with self.governor.spending(cost):
+                path = DERIVATIVES_PATH + endpoint
+                return await self._call("PUT", path, params, after_send=False)
 
         return await self._retrying(once)
 
@@ -254,8 +256,9 @@ class KrakenFuturesRestClient:
         self, endpoint: str, params: Params, *, method: str = "POST", batch_size: int = 0
     ) -> Json:
         """A private call that may change state at Kraken; sent at most once."""
-        await self.governor.acquire(derivatives_cost(method, endpoint, batch_size=batch_size))
-        return await self._call(method, DERIVATIVES_PATH + endpoint, params, after_send=True)
+        cost = derivatives_cost(method, endpoint, batch_size=batch_size)
+        async with self.governor.spending(cost):
+            return await self._call(method, DERIVATIVES_PATH + endpoint, params, after_send=True)
 
     async def _call(
         self, method: str, path: str, params: Params | None, *, after_send: bool

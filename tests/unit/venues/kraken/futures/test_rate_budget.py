@@ -57,3 +57,15 @@ async def test_venue_limit_marks_the_model_full() -> None:
     gov.observe_venue_rate_limited()
     with pytest.raises(ResourceExhausted):
         await gov.acquire(1)
+
+
+async def test_a_call_in_flight_does_not_drain_before_it_is_answered() -> None:
+    """Kraken counts a call on arrival: the model puts back what drained while it flew."""
+    clock = Clock()
+    gov = KrakenFuturesRateGovernor(clock=clock, max_wait_s=0.0)
+    async with gov.spending(10):
+        clock.now = 0.1  # 5 units drained in the model, none at Kraken yet
+    assert gov.derivatives.now_level(clock.now) == 10
+    async with gov.spending(10):
+        clock.now = 5.0  # a slow answer never puts back more than the call's cost
+    assert gov.derivatives.now_level(clock.now) == 10
