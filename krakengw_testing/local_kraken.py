@@ -238,7 +238,8 @@ class LocalGateway:
 
     @classmethod
     def start(cls, sim: LocalSimulator, data_dir: Path) -> LocalGateway:
-        token = secrets.token_urlsafe(24)
+        # Never a leading '-': a user pasting it after `krakengw --token` would hit a flag.
+        token = "t" + secrets.token_urlsafe(24)
         config = dev_config("127.0.0.1:0", data_dir, token)
         embedded = attach_simulator(sim.server, {DEV_ACCOUNT: sim.options.signing_key()})
 

@@ -227,7 +227,8 @@ def test_token_sources_and_auth_failures(
     token_file.write_text(krakengw_gateway.token + "\n")
     assert main(["balances", "--token-file", str(token_file), "--json", *target]) == 0
     assert json.loads(capsys.readouterr().out)
-    assert main(["balances", "--token", krakengw_gateway.token, *target]) == 0
+    assert main(["balances", f"--token={krakengw_gateway.token}", *target]) == 0
+    assert main(["balances", "--token", "t" + krakengw_gateway.token[1:], *target]) == 0
     wrong = "wrong-token-value-123"
     assert main(["balances", "--token", wrong, *target]) == 4
     captured = capsys.readouterr()

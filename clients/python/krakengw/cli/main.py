@@ -176,7 +176,13 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get(TARGET_ENV, DEFAULT_TARGET),
         help=f"gateway HOST:PORT (default ${TARGET_ENV} or {DEFAULT_TARGET})",
     )
-    common.add_argument("--token", help=f"bearer token (prefer --token-file or ${TOKEN_ENV})")
+    common.add_argument(
+        "--token",
+        help=(
+            f"bearer token (prefer --token-file or ${TOKEN_ENV}); "
+            "write --token=VALUE when it starts with -"
+        ),
+    )
     common.add_argument("--token-file", type=Path, help="file holding the bearer token")
     common.add_argument("--json", action="store_true", help="JSON output for scripts")
     common.add_argument("--timeout", type=float, default=10.0, help="seconds per call (default 10)")
