@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 from gateway.cli import DEV_ACCOUNT, DEV_SESSION, attach_simulator, dev_config, running_gateway
 from simulator.accounts import (
+    DEMO_FUTURES_KEY,
+    DEMO_FUTURES_SECRET,
     DEMO_SPOT_KEY,
     DEMO_SPOT_SECRET,
     KrakenAccounts,
@@ -29,7 +31,7 @@ from simulator.accounts import (
 )
 from simulator.app import SimulatorServer
 from simulator.engine.clock import ManualClock
-from simulator.named_accounts import named_accounts, named_key
+from simulator.named_accounts import named_accounts, named_futures_key, named_key
 from simulator.spot.limits import LimitsConfig
 
 __all__ = [
@@ -86,6 +88,9 @@ class SimulatorOptions:
       ready `KrakenAccounts`.
     - `gateway_key`: the (api key, secret) the gateway signs with. Default: the demo spot key,
       or the first named account's key when `accounts` is a list of names.
+    - `gateway_futures_key`: the (api key, secret) the gateway signs with on Kraken Futures.
+      Default: the demo futures key, or the first named account's futures key; with custom
+      accounts and no futures key given, the gateway trades Spot only.
     - `market_maker`: False leaves the spot books empty (the test makes every price).
     - `manual_clock`: True runs the simulator on a `ManualClock` starting at `clock_start`;
       nothing time-driven moves until the test calls `kraken_simulator.advance(seconds)`.
@@ -96,6 +101,7 @@ class SimulatorOptions:
     seed: int = 0
     accounts: Sequence[str] | Path | str | KrakenAccounts | None = None
     gateway_key: tuple[str, str] | None = None
+    gateway_futures_key: tuple[str, str] | None = None
     market_maker: bool = True
     manual_clock: bool = False
     clock_start: Decimal | int | str = Decimal("1700000000")
@@ -119,6 +125,15 @@ class SimulatorOptions:
         if isinstance(self.accounts, Sequence) and not isinstance(self.accounts, str):
             return named_key(self.accounts[0])
         raise ValueError("SimulatorOptions: give gateway_key=(key, secret) with custom accounts")
+
+    def futures_signing_key(self) -> tuple[str, str] | None:
+        if self.gateway_futures_key is not None:
+            return self.gateway_futures_key
+        if self.accounts is None:
+            return DEMO_FUTURES_KEY, DEMO_FUTURES_SECRET
+        if isinstance(self.accounts, Sequence) and not isinstance(self.accounts, str):
+            return named_futures_key(self.accounts[0])
+        return None
 
 
 class FaultPlanHandle:
@@ -214,8 +229,9 @@ class LocalSimulator:
 
 @dataclass
 class LocalGateway:
-    """A gateway on 127.0.0.1 (free port) trading on a `LocalSimulator`: one session `demo`
-    with every permission, its journal in `data_dir`."""
+    """A gateway on 127.0.0.1 (free port) trading on a `LocalSimulator` (Spot, and Futures when
+    the options give a futures key): one session `demo` with every permission, its journal in
+    `data_dir`."""
 
     target: str
     token: str
@@ -241,7 +257,12 @@ class LocalGateway:
         # Never a leading '-': a user pasting it after `krakengw --token` would hit a flag.
         token = "t" + secrets.token_urlsafe(24)
         config = dev_config("127.0.0.1:0", data_dir, token)
-        embedded = attach_simulator(sim.server, {DEV_ACCOUNT: sim.options.signing_key()})
+        futures_key = sim.options.futures_signing_key()
+        embedded = attach_simulator(
+            sim.server,
+            {DEV_ACCOUNT: sim.options.signing_key()},
+            {DEV_ACCOUNT: futures_key} if futures_key is not None else None,
+        )
 
         async def up() -> tuple[int, Callable[[], Awaitable[None]]]:
             stack = contextlib.AsyncExitStack()

@@ -6,7 +6,8 @@ installed gets these fixtures; `-p no:krakengw_testing.plugin` turns it off.
 
 - `kraken_simulator`: the simulator in-process on 127.0.0.1 (free port); a `LocalSimulator`.
 - `krakengw_gateway`: a gateway in front of it, journal in a temporary directory; a
-  `LocalGateway` (`target`, `token`, `tokens`, `data_dir`).
+  `LocalGateway` (`target`, `token`, `tokens`, `data_dir`). It trades Kraken Spot (`BTC/USD`)
+  and Kraken Futures (`BTC/USD:USD`, venue `krakenfutures`) with the demo or named accounts.
 - `krakengw_client`: a `krakengw.Client` on that gateway, logged on; logged out at teardown.
 
 Configure the simulator per test with the marker
@@ -35,7 +36,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**options): options of the local Kraken simulator for this test "
-        "(krakengw_testing.SimulatorOptions fields: seed, accounts, gateway_key, market_maker, "
+        "(krakengw_testing.SimulatorOptions fields: seed, accounts, gateway_key, "
+        "gateway_futures_key, market_maker, "
         "manual_clock, clock_start, rate_limits, faults)",
     )
 

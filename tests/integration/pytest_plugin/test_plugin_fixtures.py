@@ -69,3 +69,32 @@ def test_fault_plan_handle_reaches_the_venue(
 def test_advance_needs_a_manual_clock(kraken_simulator: LocalSimulator) -> None:
     with pytest.raises(RuntimeError, match="manual_clock"):
         kraken_simulator.advance(1)
+
+
+def test_client_trades_futures_on_the_same_stream(krakengw_client: Client) -> None:
+    order = krakengw_client.submit_order(
+        "BTC/USD:USD", "buy", Decimal("0.01"), order_type="MARKET", venue="krakenfutures"
+    )
+    assert _fill_of(krakengw_client, order.client_order_id) == Decimal("0.01")
+    (position,) = krakengw_client.list_positions("BTC/USD:USD", venue="krakenfutures")
+    assert position.qty == Decimal("0.01")
+
+
+@pytest.mark.kraken_simulator(accounts=["alice", "bob"])
+def test_named_accounts_have_futures_keys(
+    kraken_simulator: LocalSimulator, krakengw_client: Client
+) -> None:
+    order = krakengw_client.submit_order(
+        "BTC/USD:USD", "sell", Decimal("0.02"), order_type="MARKET", venue="krakenfutures"
+    )
+    assert _fill_of(krakengw_client, order.client_order_id) == Decimal("0.02")
+    wallets = {b.wallet for b in krakengw_client.list_balances()}
+    assert "spot" in wallets and "futures:flex" in wallets
+
+    def alices_position() -> object:
+        from simulator.futures.venue import futures_venue
+
+        engine = futures_venue(kraken_simulator.server.ctx).engine
+        return [p.size for p in engine.positions("AA000000000000")]
+
+    assert kraken_simulator.call(alices_position) == [Decimal("-0.02")]  # signed with alice's key
