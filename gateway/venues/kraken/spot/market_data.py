@@ -4,6 +4,8 @@ One public WebSocket serves every subscriber. Each symbol's book is replayed int
 `KrakenL2Book` and its checksum verified on every message; on a mismatch only that symbol is
 unsubscribed and subscribed again (a fresh snapshot follows), the bad message is not forwarded,
 and other symbols are untouched. After a dropped connection every subscription is renewed.
+A book depth Kraken does not serve (it has 10, 25, 100, 500 and 1000) is refused before
+anything is subscribed: Kraken would refuse the subscription and the stream would never start.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 from websockets.exceptions import WebSocketException
 
+from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import BookLevel, BookSnapshot, BookUpdate, PublicTrade, Ticker
 from gateway.venues.kraken.common.l2_book import KrakenBookChecksumMismatch, KrakenL2Book
 from gateway.venues.kraken.common.symbols import KrakenSymbolMap, unified_from_wsname
@@ -36,6 +39,8 @@ log = logging.getLogger(__name__)
 BookItem = BookSnapshot | BookUpdate
 SUBSCRIBE_TIMEOUT_S = 10.0
 QUEUE_MAX = 10_000
+# WS v2 `book` depths (wire: book channel).
+BOOK_DEPTHS = (10, 25, 100, 500, 1000)
 
 
 @dataclass
@@ -79,6 +84,12 @@ class KrakenSpotMarketData:
         return parse_ticker(key, entry, self._symbols)
 
     async def stream_book(self, symbol: str, depth: int) -> AsyncGenerator[BookItem, None]:
+        if depth not in BOOK_DEPTHS:
+            raise InvalidArgument(
+                f"depth: Kraken Spot serves book depths {', '.join(map(str, BOOK_DEPTHS))}",
+                ErrorReason.INVALID_FIELD,
+                metadata={"field": "depth"},
+            )
         queue: asyncio.Queue[BookItem] = asyncio.Queue(QUEUE_MAX)
         feed = self._books.get(symbol)
         if feed is None:

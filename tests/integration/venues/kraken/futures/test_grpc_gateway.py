@@ -293,7 +293,7 @@ async def test_leverage_sets_the_symbols_isolated_margin(
     gateway: Running, sim: SimulatorServer
 ) -> None:
     """An order naming leverage sets maxLeverage on its symbol (Kraken: isolated margin at that
-    leverage) before it is sent; the same leverage again sends no second PUT."""
+    leverage) before it is sent; an invalid leverage is refused before reaching Kraken."""
     prefs = futures_venue(sim.ctx).leverage
     account = "FF000000000001"  # fmaker, the futures-only account's key
     async with gateway.client("fonly") as client:
@@ -313,3 +313,21 @@ async def test_leverage_sets_the_symbols_isolated_margin(
         assert err.value.code.name == "INVALID_ARGUMENT"
         assert prefs[(account, "PF_XBTUSD")] == Decimal(10)
         await client.cancel_all_orders(venue=FUT)
+
+
+async def test_book_depth_the_venue_does_not_serve_is_refused_not_hung(gateway: Running) -> None:
+    """Kraken Spot serves depths 10/25/100/500/1000: depth 5 is INVALID_ARGUMENT at once (it
+    used to wait forever for a snapshot). Futures trims its full book, so depth 3 is served."""
+    async with gateway.client("both") as client, asyncio.timeout(WAIT_S):
+        await client.logon()
+        with pytest.raises(KrakenGwError) as err:
+            await anext(client.stream_book("BTC/USD", depth=5))
+        assert err.value.code.name == "INVALID_ARGUMENT" and err.value.reason == "INVALID_FIELD"
+        assert "10, 25, 100, 500, 1000" in str(err.value)
+        spot = client.stream_book("BTC/USD", depth=25)
+        assert (await anext(spot)).snapshot
+        await spot.aclose()
+        futures = client.stream_book(PERP, depth=3, venue=FUT)
+        first = await anext(futures)
+        assert first.snapshot and 0 < len(first.bids) <= 3 and 0 < len(first.asks) <= 3
+        await futures.aclose()
