@@ -478,7 +478,7 @@ class KrakenFuturesVenue:
             for o in orders
         ]
         payload = await self._rest.write(
-            "batchorder", [("json", encode_batch(elements))], batch_size=len(orders)
+            "batchorder", [("json", encode_batch(elements))], batch_size=len(orders), cancel=True
         )
         try:
             outcomes = parse_batch_status(payload, ["cancel"] * len(orders))

@@ -7,6 +7,10 @@
 so the gateway never provokes Kraken's `apiLimitExceeded`. When Kraken says it anyway (another
 client on the key), the model is set full.
 
+Headroom for cancels: every other `/derivatives` call leaves `cancel_reserve` (one cancel-all,
+25 units) unspent, and cancels (`cancel=True`) are never refused: they use the reserve, wait for
+room at most `cancel_max_wait_s`, then go anyway. A cancel never waits behind new orders.
+
 Kraken counts a call when it arrives, the model when it is spent: a call in flight would drain in
 the model before Kraken has even counted it, so the next calls could overshoot. `spending` holds
 a call's cost from the spend until its answer (`landed` puts back what drained meanwhile, as if
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +35,10 @@ DERIVATIVES_WINDOW_S = 10.0
 HISTORY_POOL = 100.0
 HISTORY_REFILL_S = 600.0
 DEFAULT_MAX_WAIT_S = 2.0
+CANCEL_RESERVE = 25.0  # a cancelallorders / cancelallordersafter
+CANCEL_MAX_WAIT_S = 10.0
+# The /derivatives calls that cancel (a batchorder of cancels says so itself).
+CANCEL_ENDPOINTS = frozenset({"cancelorder", "cancelallorders", "cancelallordersafter"})
 
 # Cost per (method, endpoint) on /derivatives/api/v3 (wire 8.6); unlisted private calls cost 2.
 DERIVATIVES_COSTS: Mapping[tuple[str, str], int] = {
@@ -101,18 +109,26 @@ class KrakenFuturesRateGovernor:
         max_wait_s: float = DEFAULT_MAX_WAIT_S,
         clock: Callable[[], float] = time.monotonic,
         derivatives_budget: float = DERIVATIVES_BUDGET,
+        cancel_reserve: float = CANCEL_RESERVE,
+        cancel_max_wait_s: float = CANCEL_MAX_WAIT_S,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._clock = clock
+        self._sleep = sleep
         self._max_wait = max_wait_s
+        self._cancel_reserve = cancel_reserve
+        self._cancel_max_wait = cancel_max_wait_s
         self.derivatives = _Bucket(
             "futures_derivatives", derivatives_budget, derivatives_budget / DERIVATIVES_WINDOW_S
         )
         self.history = _Bucket("futures_history", HISTORY_POOL, HISTORY_POOL / HISTORY_REFILL_S)
 
     @asynccontextmanager
-    async def spending(self, cost: int, *, history: bool = False) -> AsyncIterator[None]:
+    async def spending(
+        self, cost: int, *, history: bool = False, cancel: bool = False
+    ) -> AsyncIterator[None]:
         """`acquire(cost)` before the call, `landed` after it (answered or not)."""
-        await self.acquire(cost, history=history)
+        await self.acquire(cost, history=history, cancel=cancel)
         since = self._clock()
         try:
             yield
@@ -127,17 +143,23 @@ class KrakenFuturesRateGovernor:
         back = min(float(cost), max(0.0, now - since) * bucket.drain_per_s)
         bucket.level, bucket.at = bucket.now_level(now) + back, now
 
-    async def acquire(self, cost: int, *, history: bool = False) -> None:
-        """Spend `cost` from the pool, waiting while the wait is short; else refuse."""
+    async def acquire(self, cost: int, *, history: bool = False, cancel: bool = False) -> None:
+        """Spend `cost` from the pool, waiting while the wait is short; else refuse. Other calls
+        leave the cancel reserve; a cancel uses it and is never refused."""
         bucket = self.history if history else self.derivatives
         if cost > bucket.capacity:
             raise ValueError(f"cost {cost} exceeds the {bucket.name} budget")
+        reserve = 0.0 if history or cancel else min(self._cancel_reserve, bucket.capacity / 2)
+        give_up_at = self._clock() + self._cancel_max_wait
         while True:
             now = self._clock()
-            wait = bucket.wait_for(cost, now)
-            if wait == 0.0:
+            wait = bucket.wait_for(cost + reserve, now)
+            if wait == 0.0 or (cancel and now >= give_up_at):
                 bucket.spend(cost, now)
                 return
+            if cancel:
+                await self._sleep(min(wait, give_up_at - now))
+                continue
             if wait > self._max_wait:
                 raise ResourceExhausted(
                     f"Kraken Futures {bucket.name} budget spent; retry in {wait:.1f}s",
@@ -145,7 +167,7 @@ class KrakenFuturesRateGovernor:
                     metadata={"budget": bucket.name},
                     retry_after=wait,
                 )
-            await asyncio.sleep(wait)  # the bucket drains with time; re-check then
+            await self._sleep(wait)  # the bucket drains with time; re-check then
 
     def observe_venue_rate_limited(self, *, history: bool = False) -> None:
         """Kraken said apiLimitExceeded: someone else spends on this key; assume it full."""

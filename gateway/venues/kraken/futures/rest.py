@@ -42,7 +42,11 @@ from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.nonce import KrakenNonceSource
 from gateway.venues.kraken.futures.auth import KrakenFuturesSigner
 from gateway.venues.kraken.futures.errors import futures_error
-from gateway.venues.kraken.futures.rate_budget import KrakenFuturesRateGovernor, derivatives_cost
+from gateway.venues.kraken.futures.rate_budget import (
+    CANCEL_ENDPOINTS,
+    KrakenFuturesRateGovernor,
+    derivatives_cost,
+)
 from gateway.venues.kraken.futures.wire_values import VENUE
 
 log = logging.getLogger(__name__)
@@ -253,11 +257,19 @@ class KrakenFuturesRestClient:
         return await self._retrying(once)
 
     async def write(
-        self, endpoint: str, params: Params, *, method: str = "POST", batch_size: int = 0
+        self,
+        endpoint: str,
+        params: Params,
+        *,
+        method: str = "POST",
+        batch_size: int = 0,
+        cancel: bool = False,
     ) -> Json:
-        """A private call that may change state at Kraken; sent at most once."""
+        """A private call that may change state at Kraken; sent at most once. Cancels (the
+        cancel endpoints, or `cancel=True` for a batch of cancels) use the governor's reserve."""
         cost = derivatives_cost(method, endpoint, batch_size=batch_size)
-        async with self.governor.spending(cost):
+        cancel = cancel or endpoint in CANCEL_ENDPOINTS
+        async with self.governor.spending(cost, cancel=cancel):
             return await self._call(method, DERIVATIVES_PATH + endpoint, params, after_send=True)
 
     async def _call(

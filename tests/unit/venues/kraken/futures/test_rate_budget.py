@@ -28,7 +28,7 @@ def test_costs() -> None:
 
 async def test_spends_then_refuses_with_retry_after_then_recovers() -> None:
     clock = Clock()
-    gov = KrakenFuturesRateGovernor(clock=clock, max_wait_s=0.0)
+    gov = KrakenFuturesRateGovernor(clock=clock, max_wait_s=0.0, cancel_reserve=0)
     for _ in range(50):
         await gov.acquire(10)  # 500: the whole budget
     with pytest.raises(ResourceExhausted) as err:
@@ -69,3 +69,23 @@ async def test_a_call_in_flight_does_not_drain_before_it_is_answered() -> None:
     async with gov.spending(10):
         clock.now = 5.0  # a slow answer never puts back more than the call's cost
     assert gov.derivatives.now_level(clock.now) == 10
+
+
+async def test_new_orders_leave_a_cancel_all_and_cancels_are_never_refused() -> None:
+    clock = Clock()
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.now += seconds
+
+    gov = KrakenFuturesRateGovernor(clock=clock, max_wait_s=0.0, sleep=sleep)
+    for _ in range(47):
+        await gov.acquire(10)  # 470: one more would eat into the 25 kept for cancels
+    with pytest.raises(ResourceExhausted):
+        await gov.acquire(10)
+    await gov.acquire(25, cancel=True)  # a cancel-all uses the reserve at once
+    assert gov.derivatives.now_level(clock.now) == 495
+    gov.observe_venue_rate_limited()  # Kraken says full: a cancel still goes, after a wait
+    await gov.acquire(10, cancel=True)
+    assert sleeps == [pytest.approx(0.2)]  # waited for room, was not refused
