@@ -170,6 +170,10 @@ class OrderResolver:
             seen = open_states.get(key) or closed_states.get(key)
             if seen is not None:
                 await self._apply_venue_state(key, seen, port, fills_fetched=True)
+            elif self._orders[key].status in PENDING_STATUSES:
+                # Its request may have been the last thing the old process sent: settled by
+                # query with the resolver's confirmations, as any outcome-unknown order.
+                self.schedule(key)
             elif key not in traded:
                 unknown += 1
                 text = (

@@ -38,12 +38,16 @@ class Gateway {
     const exited = once(child, 'exit').then(([code]) => {
       throw new Error(`gateway exited with ${code} before listening: ${stderr.slice(-2000)}`);
     });
+    // `listening on` comes first; `serving` once the gateway reconciled with the venue and
+    // takes new orders.
     const listening = (async () => {
+      let target = null;
       for await (const line of readline.createInterface({ input: child.stdout })) {
         const match = /^listening on (\S+)$/.exec(line.trim());
-        if (match) return match[1];
+        if (match) target = match[1];
+        if (target !== null && line.startsWith('serving ')) return target;
       }
-      throw new Error('gateway closed stdout before listening');
+      throw new Error('gateway closed stdout before serving');
     })();
     this.target = await Promise.race([listening, exited]);
     exited.catch(() => {}); // a later exit (stop/kill) is expected
