@@ -102,11 +102,24 @@ class GatewayApp:
             default.telemetry = endpoints.telemetry
             venues = default
             journal_factory = journal_factory or default.open_journal
+        holder = None
+        if config.fleet is not None:
+            from gateway.fleet import fleet_instance
+            from gateway.leases.postgres import holder_name
+
+            holder = holder_name(fleet_instance(config.fleet.instance))
+        if isinstance(venues, GatewayVenues) and config.fleet is not None and holder:
+            # A frozen gateway's journal writer must not hold lease-row locks past the TTL.
+            venues.stall_timeout_s = config.fleet.lease_ttl_s
+            venues.application_name = holder
         try:
             if journal_factory is None:
                 stall = None if config.fleet is None else config.fleet.lease_ttl_s
                 journal = await open_journal(
-                    config.journal, config.server.data_dir, stall_timeout_s=stall
+                    config.journal,
+                    config.server.data_dir,
+                    stall_timeout_s=stall,
+                    application_name=holder or "",
                 )
             else:
                 journal = await journal_factory(config.server.data_dir)

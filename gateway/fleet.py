@@ -41,12 +41,17 @@ from gateway.core.leases import KeyInUse, KeyLease, LeaseLost
 from gateway.core.ports import AccountVenues, JournalPort, SessionGuard
 from gateway.journal.postgres import PostgresJournal
 from gateway.leases.fence import AccountFence, FencedGuard, FencedOrderEntry
-from gateway.leases.postgres import LeaseHolder, PostgresKeyLeases
+from gateway.leases.postgres import LeaseHolder, PostgresKeyLeases, holder_name
 from gateway.sessions.errors import SessionMovedError
 
-__all__ = ["Fleet", "lease_keys"]
+__all__ = ["Fleet", "fleet_instance", "lease_keys"]
 
 log = logging.getLogger(__name__)
+
+
+def fleet_instance(configured: str | None) -> str:
+    """This gateway's instance name: the configured one, else host and pid."""
+    return configured or f"{socket.gethostname()}-{os.getpid()}"
 
 
 def lease_keys(account: AccountConfig) -> list[str]:
@@ -117,8 +122,8 @@ class Fleet:
         assert fleet is not None and config.journal.url is not None
         if not isinstance(journal, PostgresJournal):
             raise ConfigError("fleet needs the PostgreSQL journal ([journal] url)")
-        instance = fleet.instance or f"{socket.gethostname()}-{os.getpid()}"
-        holder = f"{instance} pid {os.getpid()}"
+        instance = fleet_instance(fleet.instance)
+        holder = holder_name(instance)
         password = config.journal.password
         leases = await PostgresKeyLeases.open(
             config.journal.url,

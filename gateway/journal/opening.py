@@ -13,9 +13,14 @@ __all__ = ["open_journal"]
 
 
 async def open_journal(
-    config: JournalConfig, data_dir: Path, *, stall_timeout_s: float | None = None
+    config: JournalConfig,
+    data_dir: Path,
+    *,
+    stall_timeout_s: float | None = None,
+    application_name: str = "",
 ) -> JournalPort:
-    """`stall_timeout_s` (PostgreSQL): see PostgresJournal.open; a fleet passes its lease TTL."""
+    """`stall_timeout_s`, `application_name` (PostgreSQL): see PostgresJournal.open; a fleet
+    passes its lease TTL and lease holder name."""
     if config.url is None:
         return await SqliteJournal.open(data_dir)
     return await PostgresJournal.open(
@@ -23,4 +28,5 @@ async def open_journal(
         password=None if config.password is None else config.password.reveal(),
         pool_size=config.pool_size,
         stall_timeout_s=5.0 if stall_timeout_s is None else stall_timeout_s,
+        application_name=application_name,
     )

@@ -173,32 +173,46 @@ class PostgresJournal:
         ring_size: int = 16_384,
         pool_size: int = 4,
         stall_timeout_s: float = 5.0,
+        application_name: str = "",
     ) -> PostgresJournal:
         """Connect, apply missing schema migrations, load the counters, start the writer.
 
         `stall_timeout_s`: the server ends the writer's session when a transaction waits that
-        long on this process (idle_in_transaction_session_timeout), so a gateway frozen mid-
-        commit cannot hold its locks (e.g. on a key lease row) and block a fleet takeover."""
+        long on this process (idle_in_transaction_session_timeout), and cancels a writer's
+        statement that lasts that long (statement_timeout, also when the process froze in the
+        middle of sending a pipelined batch: the server then waits for it inside the
+        statement), so a gateway frozen mid-commit cannot hold its locks (e.g. on a key lease
+        row) and block a fleet takeover."""
         kwargs: dict[str, Any] = {"autocommit": True}
         if password is not None:
             kwargs["password"] = password
         writer_kwargs = {
             **kwargs,
+            # A fleet names the writer's session after the lease holder (leases/postgres.py).
+            "application_name": application_name,
             "options": f"-c idle_in_transaction_session_timeout={int(stall_timeout_s * 1000)}",
         }
+        statement_timeout = f"SET statement_timeout = {int(stall_timeout_s * 1000)}"
         try:
             writer: Conn = await psycopg.AsyncConnection.connect(url, **writer_kwargs)
         except psycopg.OperationalError as exc:
             raise JournalUnavailable(f"cannot connect to the journal database: {exc}") from None
         pool: AsyncConnectionPool[Conn] | None = None
         try:
-            await migrate(writer)
+            await migrate(writer)  # before the statement timeout: it may wait for a peer's
+            await writer.execute(statement_timeout)
             pool = AsyncConnectionPool(
                 url, kwargs=kwargs, min_size=1, max_size=pool_size, open=False
             )
             await pool.open(wait=True)
             journal = cls(pool, writer, max_batch, ring_size)
-            journal._connect_writer = lambda: psycopg.AsyncConnection.connect(url, **writer_kwargs)
+
+            async def connect_writer() -> Conn:
+                conn: Conn = await psycopg.AsyncConnection.connect(url, **writer_kwargs)
+                await conn.execute(statement_timeout)
+                return conn
+
+            journal._connect_writer = connect_writer
             await journal._load_counters(None)
         except BaseException:
             if pool is not None:

@@ -28,7 +28,9 @@ from gateway.core.model import AmendRequest, Instrument, Order, OrderRequest, Ra
 from gateway.core.ports import OrderEntryPort, RateBudgetPort, VenueEventSink
 from gateway.leases.postgres import Conn, check_in
 
-__all__ = ["AccountFence", "FencedGuard", "FencedOrderEntry"]
+__all__ = ["LEASE_HEADER", "AccountFence", "FencedGuard", "FencedOrderEntry"]
+
+LEASE_HEADER = "KrakenGW-Lease"
 
 
 class AccountFence:
@@ -57,9 +59,14 @@ class AccountFence:
             await check_in(conn, lease)
 
     async def private_request_hook(self, request: httpx.Request) -> None:
-        """httpx request hook: a signed (private) REST call only while the lease holds."""
+        """httpx request hook: a signed (private) REST call only while the lease holds. It
+        names its lease (holder and fencing token) in a `KrakenGW-Lease` header, so whoever
+        logs the requests (the simulator, a proxy) can tell which grant each was sent under."""
         if "/private/" in request.url.path:
             self.check()
+            request.headers[LEASE_HEADER] = ", ".join(
+                f"{lease.holder} token {lease.token}" for lease in self.leases
+            )
 
 
 class FencedGuard:

@@ -17,6 +17,7 @@ and fails unless the lease is still this holder's, unexpired, with the same toke
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,7 +28,14 @@ import psycopg
 
 from gateway.core.leases import KeyInUse, KeyLease, LeaseLost
 
-__all__ = ["LeaseHolder", "PostgresKeyLeases", "check_in", "lease_holders"]
+__all__ = ["LeaseHolder", "PostgresKeyLeases", "check_in", "holder_name", "lease_holders"]
+
+
+def holder_name(instance: str) -> str:
+    """A gateway process's name in the lease table, and the `application_name` of its journal
+    writer's database session (so a taker can end a frozen holder's session, see acquire)."""
+    return f"{instance} pid {os.getpid()}"[:63]  # application_name keeps 63 bytes
+
 
 Conn = psycopg.AsyncConnection[Any]
 
@@ -56,6 +64,18 @@ _HOLDERS = """
 SELECT key, instance, address, holder, token,
     CASE WHEN expires_at = '-infinity' THEN NULL ELSE expires_at END, expires_at > now()
 FROM key_leases ORDER BY key
+"""
+# A takeover blocked by the row lock of a holder whose lease has expired (a gateway frozen in
+# the middle of sending a journal batch: the server waits inside the statement, where neither
+# statement_timeout nor idle_in_transaction_session_timeout applies) ends that holder's journal
+# sessions. It had lost the lease already (the database's clock says so); its writer reconnects
+# if it ever runs again, and its writes stay fenced by the token.
+_EVICT = """
+SELECT pg_terminate_backend(a.pid)
+FROM pg_stat_activity a JOIN key_leases l ON l.key = %(key)s
+WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+  AND l.holder <> '' AND l.holder <> %(holder)s AND l.expires_at <= now()
+  AND a.application_name = l.holder
 """
 _CHECK = """
 SELECT 1 FROM key_leases
@@ -150,7 +170,11 @@ class PostgresKeyLeases:
             "instance": self._instance,
             "address": self.address,
         }
-        row = await self._one(_ACQUIRE, params)
+        try:
+            row = await self._one(_ACQUIRE, params)
+        except psycopg.errors.LockNotAvailable:
+            await self._one(_EVICT, {"key": key, "holder": self._holder})
+            raise
         if row is None:
             held = await self._one(
                 "SELECT holder FROM key_leases WHERE key = %(key)s", {"key": key}

@@ -83,6 +83,10 @@ class GatewayVenues:
         self._request_hooks: dict[str, Callable[[httpx.Request], Awaitable[None]]] = {}
         # Set before the accounts are built to instrument their venue adapters.
         self.telemetry: Telemetry = NO_TELEMETRY
+        # PostgreSQL writer stall limit and session name (a fleet sets its lease TTL and
+        # holder name; None / "": the defaults).
+        self.stall_timeout_s: float | None = None
+        self.application_name = ""
 
     def guard_requests(
         self, account: str, hook: Callable[[httpx.Request], Awaitable[None]]
@@ -92,7 +96,12 @@ class GatewayVenues:
 
     async def open_journal(self, data_dir: Path) -> JournalPort:
         """`JournalFactory` that also hands the journal to the Kraken adapters built later."""
-        self._journal = await open_journal(self._journal_config, data_dir)
+        self._journal = await open_journal(
+            self._journal_config,
+            data_dir,
+            stall_timeout_s=self.stall_timeout_s,
+            application_name=self.application_name,
+        )
         return self._journal
 
     async def __call__(self, account: AccountConfig) -> AccountVenues:

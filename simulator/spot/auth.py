@@ -10,7 +10,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from simulator.accounts import KrakenAccounts, KrakenApiKey
@@ -105,6 +105,9 @@ def parse_nonce(value: object) -> int | None:
     return None
 
 
+SIGNED_LOG_SIZE = 100_000
+
+
 class SpotAuthenticator:
     """Checks one private request; raises KrakenError with Kraken's exact strings."""
 
@@ -115,6 +118,12 @@ class SpotAuthenticator:
         # Requests per API key that carried a valid signature, whatever their nonce: who signed
         # with a key, and how often (tests prove a refused gateway signed nothing).
         self.signed_requests: Counter[str] = Counter()
+        # The last SIGNED_LOG_SIZE of them per key: (simulator time, the sender's
+        # `KrakenGW-Lease` header or ""), so a test can check who signed when (a fleet's
+        # takeovers must never interleave two holders' requests).
+        self.signed_log: dict[str, deque[tuple[float, str]]] = {}
+        # Requests refused with EAPI:Invalid nonce, per key.
+        self.invalid_nonces: Counter[str] = Counter()
 
     def authenticate(
         self,
@@ -125,12 +134,13 @@ class SpotAuthenticator:
         nonce: object,
         body: bytes,
         now: float,
+        sender: str = "",
     ) -> KrakenApiKey:
         lock_id = api_key or ""
         if self._lockout.locked(lock_id, now):
             raise KrakenError("EGeneral:Temporary lockout")
         try:
-            key = self._verify(path, api_key, api_sign, nonce, body)
+            key = self._verify(path, api_key, api_sign, nonce, body, now, sender)
         except KrakenError:
             self._lockout.failure(lock_id, now)
             raise
@@ -138,7 +148,14 @@ class SpotAuthenticator:
         return key
 
     def _verify(
-        self, path: str, api_key: str | None, api_sign: str | None, nonce: object, body: bytes
+        self,
+        path: str,
+        api_key: str | None,
+        api_sign: str | None,
+        nonce: object,
+        body: bytes,
+        now: float,
+        sender: str,
     ) -> KrakenApiKey:
         key = self._accounts.key(api_key) if api_key else None
         if key is None or key.venue != "spot":
@@ -154,7 +171,10 @@ class SpotAuthenticator:
         if not hmac.compare_digest(base64.b64decode(expected), given):
             raise KrakenError(INVALID_SIGNATURE)
         self.signed_requests[key.key] += 1
+        log = self.signed_log.setdefault(key.key, deque(maxlen=SIGNED_LOG_SIZE))
+        log.append((now, sender))
         if not self.nonces.check_and_record(key.key, nonce_int, key.nonce_window):
+            self.invalid_nonces[key.key] += 1
             raise KrakenError(INVALID_NONCE)
         return key
 

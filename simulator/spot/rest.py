@@ -98,6 +98,7 @@ class SpotRestApi:
                 nonce=params.get("nonce"),
                 body=body,
                 now=ctx.now(),
+                sender=request.headers.get("KrakenGW-Lease", ""),
             )
             require_permission(key, method)
             tier = ctx.accounts.tier_of(key.account_id)

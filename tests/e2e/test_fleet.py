@@ -107,7 +107,9 @@ class Gateway:
     _reader: asyncio.Task[None] | None = None
 
     @classmethod
-    async def start(cls, name: str, config: Path, data_dir: Path) -> Gateway:
+    async def start(
+        cls, name: str, config: Path, data_dir: Path, listen: str = "127.0.0.1:0"
+    ) -> Gateway:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -118,7 +120,7 @@ class Gateway:
             "--data-dir",
             str(data_dir),
             "--listen",
-            "127.0.0.1:0",
+            listen,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

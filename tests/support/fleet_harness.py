@@ -9,9 +9,19 @@ prints one JSON line once every account is served:
      "serving": {"acct0": "gw-0", ...}}
 then answers one JSON line per command read from stdin:
     kill NAME            kill -9 that gateway          -> {"killed": NAME}
+    stop NAME / cont NAME  SIGSTOP / SIGCONT it        -> {"stopped": NAME} / {"continued": NAME}
+    restart NAME         kill -9 it, start it again on its port -> {"restarted": NAME, "target": T}
     await NAME ACCOUNT   wait until NAME serves ACCOUNT  -> {"serving": ACCOUNT, "by": NAME}
+    lost NAME ACCOUNT    wait until NAME says it lost ACCOUNT -> {"lost": ACCOUNT, "by": NAME}
     journal ACCOUNT      the account's journaled reports -> {"reports": [[seq, exec_id], ...]}
+    fills ACCOUNT        trade ids of its journaled fills -> {"fills": [...]}
+    trades ACCOUNT       its trade ids at the simulator -> {"trades": [...]}
     open ACCOUNT         its open orders at the venue  -> {"open": [txid, ...]}
+    signed ACCOUNT       signed requests with its key: [[sim time, KrakenGW-Lease header], ...]
+    nonces               EAPI:Invalid nonce refusals per key -> {"invalid_nonce": {...}}
+`--rest-orders` makes the gateways place orders over REST (every order a signed request);
+`--no-rate-limits` turns the simulator's off (a takeover's new holder starts with an empty
+governor while the key's counter at the venue may still be high from the old holder's calls).
 and stops everything at end of input. Test tokens and keys only: nothing here is a secret.
 """
 
@@ -22,6 +32,7 @@ import asyncio
 import base64
 import json
 import os
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -39,6 +50,7 @@ from simulator.accounts import (
     demo_accounts,
 )
 from simulator.app import SimulatorServer
+from simulator.spot.limits import LimitsConfig
 from tests.e2e.test_fleet import Gateway
 from tests.support.postgres import PostgresServer
 
@@ -110,6 +122,7 @@ def fleet_config(
     ttl_s: float,
     serves: list[str] | None = None,
     max_accounts: int | None = None,
+    ws_trading: bool = True,
 ) -> Path:
     """One gateway's config: every account and session, this instance's [fleet] section."""
     fleet = f'instance = "{instance}"\nlease_ttl_s = {ttl_s}\n'
@@ -131,6 +144,7 @@ rest_url = "{rest_url}"
 ws_public_url = "{ws_public_url}"
 ws_private_url = "{ws_private_url}"
 tier = "intermediate"
+ws_trading = {"true" if ws_trading else "false"}
 
 [journal]
 url = "{journal_url}"
@@ -160,10 +174,14 @@ async def _main(args: argparse.Namespace) -> None:
     accounts = fleet_accounts(args.accounts)
     pg = PostgresServer.start()
     gateways: dict[str, Gateway] = {}
+    configs: dict[str, Path] = {}
     try:
         url = pg.create_database()
         registry = simulator_accounts(accounts)
-        async with SimulatorServer(host="127.0.0.1", port=0, seed=5, accounts=registry) as sim:
+        limits = LimitsConfig(enforce=not args.no_rate_limits)
+        async with SimulatorServer(
+            host="127.0.0.1", port=0, seed=5, accounts=registry, limits=limits
+        ) as sim:
             with tempfile.TemporaryDirectory(prefix="krakengw-fleet-") as tmp:
                 work = Path(tmp)
                 # Room for the accounts of one dead gateway among the others: a cap of
@@ -182,7 +200,9 @@ async def _main(args: argparse.Namespace) -> None:
                         instance=name,
                         ttl_s=args.ttl,
                         max_accounts=cap,
+                        ws_trading=not args.rest_orders,
                     )
+                    configs[name] = config
                     gateways[name] = await Gateway.start(name, config, work / name)
                 serving = {a.name: await serving_gateway(gateways, a.name) for a in accounts}
                 _say(
@@ -192,7 +212,7 @@ async def _main(args: argparse.Namespace) -> None:
                         "serving": serving,
                     }
                 )
-                await _commands(gateways, sim, url, pg, {a.name: a for a in accounts})
+                await _commands(gateways, configs, work, sim, url, pg, accounts)
     finally:
         for gw in gateways.values():
             await gw.stop()
@@ -216,34 +236,82 @@ def _say(message: object) -> None:
 
 async def _commands(
     gateways: dict[str, Gateway],
+    configs: dict[str, Path],
+    work: Path,
     sim: SimulatorServer,
     url: str,
     pg: PostgresServer,
-    accounts: dict[str, FleetAccount],
+    fleet: list[FleetAccount],
 ) -> None:
+    accounts = {a.name: a for a in fleet}
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    spot = sim.ctx.spot
     while line := (await reader.readline()).decode().split():
         match line:
             case ["kill", name]:
                 gateways[name].proc.kill()
                 await gateways[name].proc.wait()
                 _say({"killed": name})
+            case ["stop", name]:
+                gateways[name].proc.send_signal(signal.SIGSTOP)
+                _say({"stopped": name})
+            case ["cont", name]:
+                gateways[name].proc.send_signal(signal.SIGCONT)
+                _say({"continued": name})
+            case ["restart", name]:
+                await gateways[name].stop()
+                # On its old port: clients keep the fleet's address list.
+                gw = await Gateway.start(
+                    name, configs[name], work / name, listen=gateways[name].target
+                )
+                gateways[name] = gw
+                _say({"restarted": name, "target": gw.target})
             case ["await", name, account]:
                 await gateways[name].wait_for(f"fleet: serving account '{account}'")
                 _say({"serving": account, "by": name})
-            case ["journal", account]:
+            case ["lost", name, account]:
+                await gateways[name].wait_for(f"lost the key lease of account '{account}'")
+                _say({"lost": account, "by": name})
+            case ["journal" | "fills" as what, account]:
+                sql = (
+                    "SELECT seq, exec_id FROM reports WHERE account = %s ORDER BY seq"
+                    if what == "journal"
+                    else "SELECT trade_id FROM fills WHERE account = %s ORDER BY id"
+                )
+                async with await psycopg.AsyncConnection.connect(url, password=pg.password) as conn:
+                    cur = await conn.execute(sql, (account,))
+                    rows = await cur.fetchall()
+                if what == "journal":
+                    _say({"reports": [[int(seq), str(e)] for seq, e in rows]})
+                else:
+                    _say({"fills": [str(t) for (t,) in rows]})
+            case ["trades", account]:
+                trades: list[str] = []
+                while True:
+                    got = spot().trades_history(accounts[account].account_id, ofs=len(trades))
+                    trades.extend(f.txid for f in got.items)
+                    if not got.items or len(trades) >= got.count:
+                        break
+                _say({"trades": trades})
+            case ["open", account]:
+                txids = [o.txid for o in spot().open_orders(accounts[account].account_id)]
+                _say({"open": txids})
+            case ["signed", account]:
+                log = sim.ctx.spot_auth.signed_log.get(accounts[account].key, ())
+                _say({"signed": [[t, sender] for t, sender in log]})
+            case ["sessions"]:  # diagnostics: the database's sessions and what they wait on
                 async with await psycopg.AsyncConnection.connect(url, password=pg.password) as conn:
                     cur = await conn.execute(
-                        "SELECT seq, exec_id FROM reports WHERE account = %s ORDER BY seq",
-                        (account,),
+                        "SELECT pid, state, wait_event_type, wait_event, left(query, 120),"
+                        " pg_blocking_pids(pid)::text, application_name"
+                        " FROM pg_stat_activity WHERE datname = current_database()"
                     )
-                    rows = [[int(s), str(e)] for s, e in await cur.fetchall()]
-                _say({"reports": rows})
-            case ["open", account]:
-                txids = [o.txid for o in sim.ctx.spot().open_orders(accounts[account].account_id)]
-                _say({"open": txids})
+                    rows = [list(map(str, r)) for r in await cur.fetchall()]
+                _say({"sessions": rows})
+            case ["nonces"]:
+                _say({"invalid_nonce": dict(sim.ctx.spot_auth.invalid_nonces)})
             case _:
                 _say({"error": f"unknown command {line!r}"})
 
@@ -253,5 +321,7 @@ if __name__ == "__main__":
     parser.add_argument("--gateways", type=int, default=2)
     parser.add_argument("--accounts", type=int, default=2)
     parser.add_argument("--ttl", type=float, default=2.0)
+    parser.add_argument("--rest-orders", action="store_true")
+    parser.add_argument("--no-rate-limits", action="store_true")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     asyncio.run(_main(parser.parse_args()))
