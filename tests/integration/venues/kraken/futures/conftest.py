@@ -12,9 +12,10 @@ records the session's execution reports and lets a test wait for one.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from gateway.app import GatewayApp
+from gateway.config import load_config
 from gateway.core.model import (
     ExecType,
     ExecutionReport,
@@ -33,6 +36,7 @@ from gateway.core.model import (
 )
 from gateway.core.service import TradingService
 from gateway.journal import SqliteJournal
+from gateway.venues.factory import GatewayVenues
 from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.nonce import InMemoryNonceStore, KrakenNonceSource
 from gateway.venues.kraken.futures.factory import (
@@ -198,3 +202,37 @@ async def maker_rest(sim: SimulatorServer) -> AsyncIterator[KrakenFuturesRestCli
         yield rest
     finally:
         await rest.close()
+
+
+# A gateway config trading Kraken Futures on the simulator; tests append their accounts.
+FUTURES_GATEWAY_HEAD = """
+[server]
+listen = "127.0.0.1:0"
+data_dir = "data"
+
+[kraken]
+dead_man_switch = false
+
+[kraken.futures]
+rest_url = "@REST@"
+ws_url = "@WS_FUTURES@"
+"""
+
+
+@contextlib.asynccontextmanager
+async def futures_gateway(
+    sim: SimulatorServer, tmp_path: Path, accounts_toml: str, env: Mapping[str, str]
+) -> AsyncIterator[str]:
+    """The real gateway (gRPC, sessions, SQLite journal) on the simulator's Futures with the
+    given accounts and sessions; yields its gRPC address."""
+    head = FUTURES_GATEWAY_HEAD.replace("@REST@", sim.base_url)
+    path = tmp_path / "gateway.toml"
+    path.write_text(head.replace("@WS_FUTURES@", sim.futures_ws_url) + accounts_toml)
+    config = load_config(path, environ=dict(env))
+    venues = GatewayVenues(config.kraken)
+    app = await GatewayApp.build(config, venues=venues, journal_factory=venues.open_journal)
+    port = await app.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        await app.stop()

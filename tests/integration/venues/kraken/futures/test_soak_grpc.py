@@ -18,14 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import GatewayApp
-from gateway.config import load_config
-from gateway.venues.factory import GatewayVenues
 from krakengw import AsyncClient, ExecType, ExecutionReport, OrdStatus
 from simulator.app import SimulatorServer
 from simulator.futures.limits import KrakenFuturesBudget
 from simulator.futures.venue import futures_venue
-from tests.integration.venues.kraken.futures.conftest import futures_accounts, futures_key
+from tests.integration.venues.kraken.futures.conftest import (
+    futures_accounts,
+    futures_gateway,
+    futures_key,
+)
 from tests.secret_scan import register_secret
 
 SESSIONS = 10
@@ -39,19 +40,6 @@ NAMES = [f"fsoak{i:02d}" for i in range(SESSIONS)]
 SETTLE_S = 120.0
 for _name in NAMES:
     register_secret(futures_key(_name)[1])  # the suite-wide log scan fails on any leak
-
-CONFIG_HEAD = """
-[server]
-listen = "127.0.0.1:0"
-data_dir = "data"
-
-[kraken]
-dead_man_switch = false
-
-[kraken.futures]
-rest_url = "@REST@"
-ws_url = "@WS_FUTURES@"
-"""
 
 ACCOUNT = """
 [accounts.@N@]
@@ -121,23 +109,14 @@ async def _session(target: str, token: str, name: str, orders: int) -> list[Exec
 
 async def _soak(sim: SimulatorServer, tmp_path: Path, orders: int, refused: list[str]) -> None:
     tokens = {n: f"tok-{secrets.token_urlsafe(24)}" for n in NAMES}
-    text = CONFIG_HEAD.replace("@REST@", sim.base_url).replace("@WS_FUTURES@", sim.futures_ws_url)
+    accounts_toml = ""
     env: dict[str, str] = {}
     for n in NAMES:
-        text += ACCOUNT.replace("@N@", n)
+        accounts_toml += ACCOUNT.replace("@N@", n)
         env[f"KEY_{n}"], env[f"SECRET_{n}"] = futures_key(n)
         env[f"TOKEN_{n}"] = tokens[n]
-    path = tmp_path / "gateway.toml"
-    path.write_text(text)
-    config = load_config(path, environ=env)
-    venues = GatewayVenues(config.kraken)
-    app = await GatewayApp.build(config, venues=venues, journal_factory=venues.open_journal)
-    port = await app.start()
-    try:
-        target = f"127.0.0.1:{port}"
+    async with futures_gateway(sim, tmp_path, accounts_toml, env) as target:
         per_session = await asyncio.gather(*(_session(target, tokens[n], n, orders) for n in NAMES))
-    finally:
-        await app.stop()
     assert refused == [], f"{len(refused)} apiLimitExceeded answers"
     engine = futures_venue(sim.ctx).engine
     accounts = {n: f"FF{i:012d}" for i, n in enumerate(NAMES)}  # as futures_accounts numbers them

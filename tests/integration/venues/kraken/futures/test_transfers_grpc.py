@@ -12,14 +12,11 @@ from typing import Any
 
 import pytest
 
-from gateway.app import GatewayApp
-from gateway.config import load_config
-from gateway.venues.factory import GatewayVenues
 from krakengw import AsyncClient, KrakenGwError
 from simulator.accounts import parse_accounts
 from simulator.app import SimulatorServer
 from simulator.futures.venue import futures_venue
-from tests.integration.venues.kraken.futures.conftest import WAIT_S, futures_key
+from tests.integration.venues.kraken.futures.conftest import WAIT_S, futures_gateway, futures_key
 from tests.secret_scan import register_secret
 
 MASTER, SUB = "ftmaster", "ftsub"
@@ -28,18 +25,7 @@ START = Decimal(1000)
 register_secret(futures_key(MASTER)[1])
 register_secret(futures_key(SUB)[1])
 
-CONFIG = """
-[server]
-listen = "127.0.0.1:0"
-data_dir = "data"
-
-[kraken]
-dead_man_switch = false
-
-[kraken.futures]
-rest_url = "@REST@"
-ws_url = "@WS_FUTURES@"
-
+ACCOUNTS = """
 [accounts.ftmaster]
 permissions = ["read", "trade", "transfer"]
 futures = { key_env = "KEY", secret_env = "SECRET" }
@@ -76,21 +62,14 @@ async def sim() -> AsyncIterator[SimulatorServer]:
 @pytest.fixture
 async def client(sim: SimulatorServer, tmp_path: Path) -> AsyncIterator[AsyncClient]:
     token = f"tok-{secrets.token_urlsafe(24)}"
-    path = tmp_path / "gateway.toml"
-    path.write_text(
-        CONFIG.replace("@REST@", sim.base_url).replace("@WS_FUTURES@", sim.futures_ws_url)
-    )
     key, secret = futures_key(MASTER)
-    config = load_config(path, environ={"KEY": key, "SECRET": secret, "TOKEN": token})
-    venues = GatewayVenues(config.kraken)
-    app = await GatewayApp.build(config, venues=venues, journal_factory=venues.open_journal)
-    port = await app.start()
-    try:
-        async with AsyncClient(f"127.0.0.1:{port}", token, timeout=WAIT_S) as gw:
-            await gw.logon()
-            yield gw
-    finally:
-        await app.stop()
+    env = {"KEY": key, "SECRET": secret, "TOKEN": token}
+    async with (
+        futures_gateway(sim, tmp_path, ACCOUNTS, env) as target,
+        AsyncClient(target, token, timeout=WAIT_S) as gw,
+    ):
+        await gw.logon()
+        yield gw
 
 
 def _flex_usd(sim: SimulatorServer, account_id: str) -> Decimal:
