@@ -9,7 +9,9 @@ Shape (see examples/gateway.toml)::
     [accounts.<name>]   venue, subaccount, permissions,
                         spot = {key_file|key_env, secret_file|secret_env}, futures = {...},
                         [accounts.<name>.risk] limits
-    [sessions.<id>]     account, token_sha256 | token_file | token_env, optional permissions subset
+    [sessions.<id>]     account, token_sha256 | token_file | token_env, optional permissions
+                        (a subset of the account's; default: the account's without drop_copy),
+                        optional token_expires (an RFC 3339 date-time with offset)
     [journal]           url (PostgreSQL; left out: SQLite in data_dir), password_file |
                         password_env (never in the url), pool_size
     [fleet]             instance, lease_ttl_s, accounts, max_accounts, advertise_address (see
@@ -43,6 +45,7 @@ import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -193,6 +196,8 @@ class SessionConfig:
     account: str
     token_sha256: bytes = field(repr=False)
     permissions: frozenset[Permission]
+    # After this instant the token no longer authenticates (None: it does not expire).
+    token_expires: datetime | None = None
 
     @property
     def drop_copy(self) -> bool:
@@ -684,7 +689,11 @@ def _parse_session(
 ) -> SessionConfig:
     where = f"sessions.{sid}"
     _check_id(sid, where)
-    _only(t, where, {"account", "token_sha256", "token_file", "token_env", "permissions"})
+    _only(
+        t,
+        where,
+        {"account", "token_sha256", "token_file", "token_env", "permissions", "token_expires"},
+    )
     account_name = _str(t, where, "account", None)
     account = accounts.get(account_name)
     if account is None:
@@ -702,15 +711,28 @@ def _parse_session(
         if len(token) < 16:
             raise ConfigError(f"{where}: the token is too short (need >= 16 characters)")
         digest = hashlib.sha256(token.encode()).digest()
-    perms = account.permissions
+    # An account grants at most; a session gets what it lists, or (listing nothing) the
+    # account's permissions except drop_copy, which shows every session's reports and so must
+    # be asked for by name.
+    perms = account.permissions - {Permission.DROP_COPY}
     if "permissions" in t:
         perms = _permissions(t["permissions"], f"{where}.permissions")
         extra = perms - account.permissions
         if extra:
             names = ", ".join(sorted(p.name.lower() for p in extra))
             raise ConfigError(f"{where}.permissions exceed account {account.name!r}'s: {names}")
+    expires = t.get("token_expires")
+    if expires is not None and (not isinstance(expires, datetime) or expires.tzinfo is None):
+        raise ConfigError(
+            f"{where}.token_expires must be a TOML date-time with an offset, "
+            "e.g. 2027-01-31T00:00:00Z"
+        )
     return SessionConfig(
-        session_id=sid, account=account.name, token_sha256=digest, permissions=perms
+        session_id=sid,
+        account=account.name,
+        token_sha256=digest,
+        permissions=perms,
+        token_expires=expires,
     )
 
 

@@ -258,6 +258,9 @@ class KrakenGwClient {
     this.waitForReady = Boolean(options.waitForReady);
     this.logonRequest = null;
     Object.defineProperty(this, 'token', { value: token, enumerable: false });
+    // This logon's id (LogonResponse.logonId), sent with every later call: the gateway binds
+    // calls to the logon that made them, so the token alone cannot act in the session.
+    Object.defineProperty(this, 'logonId', { value: null, enumerable: false, writable: true });
     // Reconnect quickly after a gateway restart (gRPC's default backoff grows to 120 s).
     this.channelOptions = {
       'grpc.initial_reconnect_backoff_ms': 100,
@@ -310,10 +313,12 @@ class KrakenGwClient {
     return `KrakenGwClient { target: '${this.target}' }`;
   }
 
-  /** Call metadata with the bearer token; `waitForReady` makes a call wait for the gateway. */
+  /** Call metadata with the bearer token and, once logged on, the logon id; `waitForReady`
+   * makes a call wait for the gateway. */
   metadata(waitForReady = false) {
     const md = new grpc.Metadata({ waitForReady });
     md.set('authorization', `Bearer ${this.token}`);
+    if (this.logonId) md.set('krakengw-logon-id', this.logonId);
     return md;
   }
 
@@ -344,17 +349,21 @@ class KrakenGwClient {
     });
   }
 
-  /** Logon: returns {sessionId, account, permissions, lastSequence, ...}. */
-  async logon({ cancelOnDisconnect = false, clientName = 'krakengw-node' } = {}) {
-    const request = { cancelOnDisconnect, clientName };
+  /** Logon: returns {sessionId, account, permissions, lastSequence, ...}. `takeover: true`
+   * replaces a live logon of the same session (e.g. after this program crashed). */
+  async logon({ cancelOnDisconnect = false, clientName = 'krakengw-node', takeover = false } = {}) {
+    const request = { cancelOnDisconnect, clientName, takeover };
     const response = await this.unary('SessionService', 'Logon', request);
-    this.logonRequest = request;
+    this.logonId = response.logonId || null;
+    // A relogon after a lost session must not take over someone else's logon.
+    this.logonRequest = { ...request, takeover: false };
     return response;
   }
 
   async logout() {
     const response = await this.unary('SessionService', 'Logout', {});
     this.logonRequest = null;
+    this.logonId = null;
     return response;
   }
 
@@ -362,7 +371,8 @@ class KrakenGwClient {
   async relogon(error) {
     if (!this.logonRequest || !SESSION_LOST.has(error.reason)) return false;
     try {
-      await this.unary('SessionService', 'Logon', this.logonRequest);
+      const response = await this.unary('SessionService', 'Logon', this.logonRequest);
+      this.logonId = response.logonId || null;
       return true;
     } catch (err) {
       // A concurrent logon won the race; or (a fleet client) no gateway serves the session

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gateway.api.context import caller
+from gateway.api.context import caller, caller_logon_id
 from gateway.core.service import TradingService
 from gateway.sessions.registry import ActiveSession, SessionRegistry
 
@@ -24,5 +24,6 @@ class ApiDeps:
     placement: Callable[[str], tuple[str, tuple[str, ...]]] = lambda _account: ("", ())
 
     def active(self) -> ActiveSession:
-        """The caller's live session (refreshes its liveness); NOT_LOGGED_ON otherwise."""
-        return self.sessions.require_active(caller().session_id)
+        """The caller's live session (refreshes its liveness); NOT_LOGGED_ON when it has none,
+        LOGON_ID_MISMATCH when the call does not carry that logon's id."""
+        return self.sessions.require_active(caller().session_id, caller_logon_id())

@@ -1,9 +1,13 @@
 """The one server interceptor: bearer-token auth, GatewayError -> status mapping, logs, metrics.
 
 It wraps every method handler, so servicers stay thin: they raise GatewayError and never touch
-status codes. Health and reflection are public; every other method needs a valid token, whose
-session is then available to the servicer through `gateway.api.context.caller()`.
-Unexpected exceptions become INTERNAL with a log reference and no exception text.
+status codes. Health and reflection are public; every other method needs exactly one valid
+`authorization` bearer token, whose session (and the call's `krakengw-logon-id`, checked against
+the live logon by `ApiDeps.active`) is then available to the servicer through
+`gateway.api.context`. Requests are decoded only after authentication, so unauthenticated
+garbage costs what an auth failure costs; a message that does not decode is INVALID_ARGUMENT
+(MALFORMED_REQUEST), one WARNING log line and a metric. Unexpected exceptions become INTERNAL
+with a log reference and no exception text.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 from google.rpc import status_pb2
 from grpc import aio
 
@@ -22,7 +27,7 @@ from gateway.api.context import set_caller
 from gateway.api.errors import STATUS_DETAILS_KEY, internal_status, to_rpc_status
 from gateway.api.metrics import ApiMetrics
 from gateway.config import SessionConfig
-from gateway.core.errors import GatewayError
+from gateway.core.errors import ErrorReason, GatewayError, InvalidArgument
 from gateway.core.tracing import span
 from gateway.sessions.auth import TokenAuthenticator, parse_bearer
 from gateway.sessions.errors import UnauthenticatedError
@@ -32,6 +37,11 @@ __all__ = ["GatewayInterceptor"]
 log = logging.getLogger(__name__)
 
 PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+LOGON_ID_METADATA = "krakengw-logon-id"
+# Longer logon ids are not ours (Logon hands out 32 characters): refused unread.
+MAX_LOGON_ID_LEN = 128
+
+Deserializer = Callable[[bytes], Any]
 
 
 class GatewayInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
@@ -70,20 +80,52 @@ class _Wrapped:
         self.metrics = metrics
 
     def handler(self, h: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        kw = {
-            "request_deserializer": h.request_deserializer,
-            "response_serializer": h.response_serializer,
-        }
+        # Requests arrive as bytes and are decoded after authentication (see _decoder).
+        kw = {"request_deserializer": None, "response_serializer": h.response_serializer}
+        decode = h.request_deserializer or (lambda raw: raw)
         if h.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(self._unary(h.unary_unary), **kw)
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(h.unary_unary, self._decoder(decode)), **kw
+            )
         if h.stream_unary is not None:
-            return grpc.stream_unary_rpc_method_handler(self._unary(h.stream_unary), **kw)
+            return grpc.stream_unary_rpc_method_handler(
+                self._unary(h.stream_unary, self._stream_decoder(decode)), **kw
+            )
         if h.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(self._stream(h.unary_stream), **kw)
-        return grpc.stream_stream_rpc_method_handler(self._stream(h.stream_stream), **kw)
+            return grpc.unary_stream_rpc_method_handler(
+                self._stream(h.unary_stream, self._decoder(decode)), **kw
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            self._stream(h.stream_stream, self._stream_decoder(decode)), **kw
+        )
+
+    def _decode_one(self, decode: Deserializer, raw: Any) -> Any:
+        try:
+            return decode(raw)
+        except (DecodeError, ValueError, TypeError, RecursionError):
+            # One line, no traceback: garbage is the sender's problem, not ours.
+            log.warning("malformed request message on %s", self.method)
+            if self.metrics is not None:
+                self.metrics.malformed.labels(self.method).inc()
+            raise InvalidArgument(
+                "the request message is not a valid protobuf of this method's type",
+                ErrorReason.MALFORMED_REQUEST,
+            ) from None
+
+    def _decoder(self, decode: Deserializer) -> Callable[[Any], Any]:
+        return lambda raw: self._decode_one(decode, raw)
+
+    def _stream_decoder(self, decode: Deserializer) -> Callable[[Any], Any]:
+        async def messages(raw_iterator: Any) -> AsyncIterator[Any]:
+            async for raw in raw_iterator:
+                yield self._decode_one(decode, raw)
+
+        return messages
 
     def _unary(
-        self, behavior: Callable[[Any, aio.ServicerContext], Awaitable[Any]]
+        self,
+        behavior: Callable[[Any, aio.ServicerContext], Awaitable[Any]],
+        decode: Callable[[Any], Any],
     ) -> Callable[[Any, aio.ServicerContext], Awaitable[Any]]:
         span_name = "grpc " + self.method
 
@@ -94,7 +136,7 @@ class _Wrapped:
             try:
                 session = self._authenticate(context)
                 with span(span_name):
-                    return await behavior(request, context)
+                    return await behavior(decode(request), context)
             except aio.AbortError:
                 raise
             except Exception as exc:
@@ -107,7 +149,9 @@ class _Wrapped:
         return call
 
     def _stream(
-        self, behavior: Callable[[Any, aio.ServicerContext], AsyncIterator[Any]]
+        self,
+        behavior: Callable[[Any, aio.ServicerContext], AsyncIterator[Any]],
+        decode: Callable[[Any], Any],
     ) -> Callable[[Any, aio.ServicerContext], AsyncIterator[Any]]:
         async def call(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
             started = time.perf_counter()
@@ -117,7 +161,7 @@ class _Wrapped:
                 self.metrics.open_streams.labels(self.method).inc()
             try:
                 session = self._authenticate(context)
-                async for item in behavior(request, context):
+                async for item in behavior(decode(request), context):
                     yield item
             except aio.AbortError:
                 raise
@@ -133,17 +177,30 @@ class _Wrapped:
         return call
 
     def _authenticate(self, context: aio.ServicerContext) -> SessionConfig:
-        header = None
+        headers: list[Any] = []
+        logon_ids: list[Any] = []
         for key, value in context.invocation_metadata() or ():
-            if key == "authorization" and isinstance(value, str):
-                header = value
+            if key == "authorization":
+                headers.append(value)
+            elif key == LOGON_ID_METADATA:
+                logon_ids.append(value)
+        if len(headers) > 1:
+            # Which one would count is a proxy's guess; refuse rather than pick.
+            raise UnauthenticatedError("more than one authorization header")
+        if len(logon_ids) > 1:
+            raise UnauthenticatedError(f"more than one {LOGON_ID_METADATA} header")
+        header = headers[0] if headers and isinstance(headers[0], str) else None
         token = parse_bearer(header)
         session = self.auth.authenticate(token) if token is not None else None
         if session is None:
             raise UnauthenticatedError(
-                "missing or unknown bearer token (metadata 'authorization: Bearer <token>')"
+                "missing, unknown or expired bearer token "
+                "(metadata 'authorization: Bearer <token>')"
             )
-        set_caller(session)
+        logon_id = logon_ids[0] if logon_ids else None
+        if not isinstance(logon_id, str) or len(logon_id) > MAX_LOGON_ID_LEN:
+            logon_id = None
+        set_caller(session, logon_id)
         return session
 
     def _status_for(

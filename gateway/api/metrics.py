@@ -31,6 +31,12 @@ class ApiMetrics:
         self.sessions = Gauge(
             "krakengw_sessions_active", "Logged-on sessions", registry=self.registry
         )
+        self.malformed = Counter(
+            "krakengw_malformed_requests_total",
+            "Authenticated requests whose message could not be decoded",
+            ["method"],
+            registry=self.registry,
+        )
         self.open_streams = Gauge(
             "krakengw_streams_open", "Open server streams", ["method"], registry=self.registry
         )

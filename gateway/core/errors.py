@@ -125,6 +125,11 @@ class ErrorReason(enum.Enum):
     JOURNAL_FAILURE = "JOURNAL_FAILURE"
     # Unavailable (appended to the proto enum after the others)
     SESSION_MOVED = "SESSION_MOVED"
+    # Appended later (proto numbers 78+); their categories: InvalidArgument, Unauthenticated,
+    # InvalidArgument.
+    UNKNOWN_VENUE = "UNKNOWN_VENUE"
+    LOGON_ID_MISMATCH = "LOGON_ID_MISMATCH"
+    MALFORMED_REQUEST = "MALFORMED_REQUEST"
 
 
 class GatewayError(Exception):

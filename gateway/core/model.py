@@ -82,6 +82,8 @@ class OrdStatus(enum.Enum):
     REPLACED = "REPLACED"
     REJECTED = "REJECTED"
     EXPIRED = "EXPIRED"
+    # Only the answer to a validate_only request: never journaled, never a live order.
+    VALIDATED = "VALIDATED"
 
 
 TERMINAL_STATUSES: frozenset[OrdStatus] = frozenset(

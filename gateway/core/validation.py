@@ -4,7 +4,7 @@ an InvalidArgument with a specific reason and the offending field in metadata["f
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation, localcontext
 
 from gateway.core.errors import ErrorReason, FailedPrecondition, InvalidArgument, Unavailable
@@ -24,6 +24,9 @@ from gateway.core.model import (
 )
 
 MAX_ID_LENGTH = 64
+# How far ahead a start or expire time may lie: beyond it the time is a mistake (a year 9999
+# typo), not a plan, and is refused before the venue sees it.
+MAX_SCHEDULE_AHEAD = timedelta(days=365)
 MAX_SYMBOL_LENGTH = 64
 # Printable ASCII without spaces: ids travel through logs, URLs and venue fields.
 _ID_PATTERN = re.compile(r"[\x21-\x7e]+")
@@ -215,6 +218,21 @@ def validate_order(request: OrderRequest, instrument: Instrument, now: datetime)
             raise _invalid(ErrorReason.INVALID_FIELD, "expire_time", "expire_time is in the past")
     elif request.expire_time is not None:
         raise _invalid(ErrorReason.INVALID_FIELD, "expire_time", "expire_time needs GTD")
+    for name, when in (("start_time", request.start_time), ("expire_time", request.expire_time)):
+        if when is not None and when - now > MAX_SCHEDULE_AHEAD:
+            raise _invalid(
+                ErrorReason.INVALID_FIELD,
+                name,
+                f"{name} lies more than {MAX_SCHEDULE_AHEAD.days} days ahead",
+            )
+    if (
+        request.start_time is not None
+        and request.expire_time is not None
+        and request.expire_time <= request.start_time
+    ):
+        raise _invalid(
+            ErrorReason.INVALID_FIELD, "expire_time", "expire_time is not after start_time"
+        )
     if request.post_only and (
         kind is OrderType.MARKET or request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK)
     ):

@@ -12,6 +12,7 @@ from gateway.core.errors import (
 
 __all__ = [
     "KeyLeasedError",
+    "LogonIdMismatchError",
     "NotLoggedOnError",
     "SessionAlreadyActiveError",
     "SessionMovedError",
@@ -42,3 +43,7 @@ class NotLoggedOnError(FailedPrecondition):
 
 class UnauthenticatedError(Unauthenticated):
     default_reason = ErrorReason.UNAUTHENTICATED
+
+
+class LogonIdMismatchError(Unauthenticated):
+    default_reason = ErrorReason.LOGON_ID_MISMATCH

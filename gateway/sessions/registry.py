@@ -1,5 +1,10 @@
 """Live sessions: logon/logout, exclusive key leases, liveness and cancel-on-disconnect hooks.
 
+Each logon gets its own id (`logon_id`, returned by Logon); every later call must present it, so
+a token copied from a client cannot act inside that client's live session. A client that lost
+its logon (it crashed) may take its session over explicitly (`takeover`): the old logon ends
+without running any end hook (the session, its lease and its guards carry on under the new id).
+
 A session is live from Logon until Logout, server shutdown, or a heartbeat timeout: liveness is the
 client's own traffic (Heartbeat, any other RPC, a request on the OrderEntry stream). Once it has
 sent nothing for its timeout (two of the heartbeat intervals the client stated at Logon, else the
@@ -19,9 +24,10 @@ All methods run on the event loop thread; no locks are needed.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +36,12 @@ from enum import StrEnum
 from gateway.config import AccountConfig, SessionConfig
 from gateway.core.errors import GatewayError
 from gateway.core.model import Permission, SessionContext
-from gateway.sessions.errors import KeyLeasedError, NotLoggedOnError, SessionAlreadyActiveError
+from gateway.sessions.errors import (
+    KeyLeasedError,
+    LogonIdMismatchError,
+    NotLoggedOnError,
+    SessionAlreadyActiveError,
+)
 from gateway.sessions.leases import KeyLeaseTable
 
 __all__ = ["ActiveSession", "EndReason", "SessionEndHook", "SessionLogonHook", "SessionRegistry"]
@@ -123,13 +134,18 @@ class SessionRegistry:
         *,
         cancel_on_disconnect: bool = False,
         heartbeat_interval_s: float | None = None,
+        takeover: bool = False,
     ) -> ActiveSession:
-        """Start a session, leasing its account's key; refuses a second concurrent logon."""
-        if session.session_id in self._active:
-            raise SessionAlreadyActiveError(
-                f"session {session.session_id!r} is already logged on; log out first or wait "
-                "for its heartbeat timeout"
-            )
+        """Start a session, leasing its account's key; refuses a second concurrent logon unless
+        `takeover`, which replaces the live logon of the same session."""
+        current = self._active.get(session.session_id)
+        if current is not None:
+            if not takeover:
+                raise SessionAlreadyActiveError(
+                    f"session {session.session_id!r} is already logged on; log out first, wait "
+                    "for its heartbeat timeout, or log on with takeover"
+                )
+            return self._take_over(current, cancel_on_disconnect, heartbeat_interval_s)
         account = self._accounts[session.account]
         refused = self._refused.get(account.name)
         if isinstance(refused, GatewayError):  # a fresh copy: the stored one is shared
@@ -144,20 +160,8 @@ class SessionRegistry:
                     f"account {account.name!r}'s API key is leased by another live session "
                     f"({holder!r}); a key serves one session at a time"
                 )
-        # A client that states its interval is disconnected after two missed ones (the
-        # contract's rule); otherwise the server's configured timeout applies.
-        interval = heartbeat_interval_s or self._interval
-        timeout = 2 * heartbeat_interval_s if heartbeat_interval_s else self._timeout
-        active = ActiveSession(
-            config=session,
-            account=account,
-            logon_id=uuid.uuid4().hex,
-            cancel_on_disconnect=cancel_on_disconnect,
-            heartbeat_interval_s=interval,
-            heartbeat_timeout_s=timeout,
-            lease_key=lease_key,
-            last_seen=self._clock(),
-        )
+        active = self._new_logon(session, account, cancel_on_disconnect, heartbeat_interval_s)
+        active.lease_key = lease_key
         self._active[session.session_id] = active
         log.info(
             "session logon",
@@ -176,6 +180,50 @@ class SessionRegistry:
                 log.exception("session logon hook failed", extra={"session_id": active.session_id})
         return active
 
+    def _new_logon(
+        self,
+        session: SessionConfig,
+        account: AccountConfig,
+        cancel_on_disconnect: bool,
+        heartbeat_interval_s: float | None,
+    ) -> ActiveSession:
+        # A client that states its interval is disconnected after two missed ones (the
+        # contract's rule); otherwise the server's configured timeout applies.
+        interval = heartbeat_interval_s or self._interval
+        timeout = 2 * heartbeat_interval_s if heartbeat_interval_s else self._timeout
+        return ActiveSession(
+            config=session,
+            account=account,
+            # Unguessable: it is what binds a call to this logon besides the token.
+            logon_id=secrets.token_urlsafe(24),
+            cancel_on_disconnect=cancel_on_disconnect,
+            heartbeat_interval_s=interval,
+            heartbeat_timeout_s=timeout,
+            lease_key=None,
+            last_seen=self._clock(),
+        )
+
+    def _take_over(
+        self,
+        old: ActiveSession,
+        cancel_on_disconnect: bool,
+        heartbeat_interval_s: float | None,
+    ) -> ActiveSession:
+        """Replace a live logon by a new one of the same session, in one step (no await): the
+        lease never becomes free, so no other session can slip in; no hooks run, because the
+        session itself does not end. The old logon's streams end and its id stops working."""
+        active = self._new_logon(
+            old.config, old.account, cancel_on_disconnect, heartbeat_interval_s
+        )
+        active.lease_key = old.lease_key
+        self._active[old.session_id] = active
+        old.ended.set()
+        log.warning(
+            "session taken over by a new logon",
+            extra={"session_id": old.session_id, "account": old.account.name},
+        )
+        return active
+
     def active_count(self) -> int:
         return len(self._active)
 
@@ -190,11 +238,17 @@ class SessionRegistry:
     def get(self, session_id: str) -> ActiveSession | None:
         return self._active.get(session_id)
 
-    def require_active(self, session_id: str) -> ActiveSession:
-        """The live session (refreshing its liveness) or NotLoggedOnError."""
+    def require_active(self, session_id: str, logon_id: str | None) -> ActiveSession:
+        """The live session (refreshing its liveness), NotLoggedOnError, or
+        LogonIdMismatchError when `logon_id` is not the live logon's."""
         active = self._active.get(session_id)
         if active is None:
             raise NotLoggedOnError(f"session {session_id!r} is not logged on; call Logon first")
+        if logon_id is None or not hmac.compare_digest(logon_id, active.logon_id):
+            raise LogonIdMismatchError(
+                f"session {session_id!r} is live under another logon; send the logon id from "
+                "LogonResponse.logon_id as 'krakengw-logon-id' metadata, or log on with takeover"
+            )
         active.last_seen = self._clock()
         return active
 
@@ -233,7 +287,11 @@ class SessionRegistry:
                 log.exception("session end hook failed", extra={"session_id": active.session_id})
 
     async def logout(self, session_id: str) -> None:
-        await self.end(self.require_active(session_id), EndReason.LOGOUT)
+        """End the session's live logon (the API checks the caller's logon id first)."""
+        active = self._active.get(session_id)
+        if active is None:
+            raise NotLoggedOnError(f"session {session_id!r} is not logged on; call Logon first")
+        await self.end(active, EndReason.LOGOUT)
 
     async def end_idle(self) -> list[ActiveSession]:
         idle = self.idle_sessions()

@@ -101,3 +101,22 @@ test('batched and single-message streams give the same reports; closing mid-batc
   assert.deepEqual([...part, ...more].map((r) => r.execId), one.map((r) => r.execId));
   assert.ok([...one, ...part, ...more].every((r) => r.possResend));
 });
+
+test('calls carry the logon id: a second client with the same token cannot act in the live session; takeover can', async (t) => {
+  const gateway = new Gateway(t);
+  const target = await gateway.start();
+  const owner = new KrakenGwClient(target, TOKEN);
+  const copy = new KrakenGwClient(target, TOKEN);
+  t.after(() => { owner.close(); copy.close(); });
+  await owner.logon();
+  const order = await owner.submitOrder({ symbol: 'BTC/USD', side: 'buy', qty: '1', price: RESTING_PRICE });
+  await assert.rejects(
+    copy.submitOrder({ symbol: 'BTC/USD', side: 'buy', qty: '1', price: RESTING_PRICE }),
+    (err) => err.reason === 'LOGON_ID_MISMATCH' && !String(err.message).includes(TOKEN),
+  );
+  await assert.rejects(copy.logon(), (err) => err.reason === 'SESSION_ALREADY_ACTIVE');
+  await copy.logon({ takeover: true });
+  const seen = await copy.getOrder(order.spec.clientOrderId);
+  assert.equal(seen.spec.clientOrderId, order.spec.clientOrderId);
+  await assert.rejects(owner.getOrder(order.spec.clientOrderId), (err) => err.reason === 'LOGON_ID_MISMATCH');
+});

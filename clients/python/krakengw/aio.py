@@ -55,7 +55,7 @@ T = TypeVar("T")
 
 class AsyncClient:
     """Asyncio client; the same methods and options as `Client`, awaited. Create it inside a running
-    event loop; `async with` closes the channel.
+    event loop; leaving `async with` (or `aclose()`) logs out, if logged on, and closes the channel.
 
     >>> async with AsyncClient("127.0.0.1:50051", token) as gw:
     ...     await gw.logon()
@@ -103,6 +103,14 @@ class AsyncClient:
         self._streams: weakref.WeakSet[AsyncExecutionStream] = weakref.WeakSet()
         self._beat: asyncio.Task[None] | None = None
 
+    @property
+    def call_metadata(self) -> tuple[tuple[str, str], ...]:
+        """The metadata this client sends with each call (bearer token, and the logon id once
+        logged on), for calls made through raw generated stubs. It holds the token: never log
+        it."""
+        metadata: tuple[tuple[str, str], ...] = self._core.unary_options["metadata"]
+        return metadata
+
     def __repr__(self) -> str:
         return f"AsyncClient(target={self._core.target!r})"
 
@@ -110,11 +118,26 @@ class AsyncClient:
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Logs out if this client is logged on (ending the session cleanly, so the gateway
+        does not wait for a heartbeat timeout), then closes the channel."""
+        await self._logout_quietly()
         await self.close()
 
     async def close(self) -> None:
         self._stop_heartbeats()
         await self._channel.close()
+
+    async def _logout_quietly(self) -> None:
+        if self._core.logon_id is None:
+            return
+        try:
+            await self.logout()
+        except KrakenGwError:
+            # Gone already (gateway restarted, taken over, timed out): nothing to end.
+            self._forget_logon()
 
     async def _unary(self, method: Any, request: Any) -> Any:
         fleet = self._fleet
@@ -145,7 +168,10 @@ class AsyncClient:
     async def _logon_quietly(self) -> None:
         """Log on again after a move; a failure shows in the call repeated next."""
         with contextlib.suppress(grpc.RpcError):
-            await self._stubs.sessions.Logon(self._logon_request, **self._core.unary_options)
+            response = await self._stubs.sessions.Logon(
+                self._logon_request, **self._core.unary_options
+            )
+            self._core.set_logon_id(response.logon_id)
 
     async def _stream(self, method: Any, request: Any) -> AsyncIterator[Any]:
         call = method(request, **self._core.stream_options)
@@ -180,14 +206,21 @@ class AsyncClient:
         cancel_on_disconnect: bool = False,
         client_name: str = "krakengw-python",
         heartbeats: bool = True,
+        takeover: bool = False,
     ) -> SessionInfo:
         """Starts the session named by the token. The session is live while the client calls
         the gateway at least once per heartbeat interval (open streams do not count): with
         `heartbeats` (the default) this client calls heartbeat() on its own, twice per interval
         while its connection is up, until logout() or close(). A second logon of a live session
-        fails with ALREADY_EXISTS [SESSION_ALREADY_ACTIVE]."""
-        request = builders.logon(heartbeat_interval, cancel_on_disconnect, client_name)
+        fails with ALREADY_EXISTS [SESSION_ALREADY_ACTIVE], unless `takeover=True`: then this
+        logon replaces the live one (e.g. this program crashed and restarted before the gateway
+        noticed), whose calls and streams stop working. Every later call of this client
+        carries the logon's id."""
+        request = builders.logon(heartbeat_interval, cancel_on_disconnect, client_name, takeover)
         response = await self._unary(self._stubs.sessions.Logon, request)
+        self._core.set_logon_id(response.logon_id)
+        # A relogon after a lost session must not take over someone else's logon.
+        request.takeover = False
         self._logon_request = request
         info = SessionInfo.from_proto(response)
         if heartbeats and info.heartbeat_interval:
@@ -222,11 +255,15 @@ class AsyncClient:
         orders canceled by cancel-on-disconnect."""
         self._stop_heartbeats()
         response = await self._unary(self._stubs.sessions.Logout, sessions_pb2.LogoutRequest())
-        self._logon_request = None
-        for stream in list(self._streams):
-            stream.close()
+        self._forget_logon()
         count: int = response.canceled_count
         return count
+
+    def _forget_logon(self) -> None:
+        self._logon_request = None
+        self._core.set_logon_id(None)
+        for stream in list(self._streams):
+            stream.close()
 
     # --- orders --------------------------------------------------------------------------
 
@@ -379,7 +416,7 @@ class AsyncClient:
         if self._logon_request is None or failure.reason not in SESSION_LOST_REASONS:
             return False
         try:
-            await self._unary(self._stubs.sessions.Logon, self._logon_request)
+            response = await self._unary(self._stubs.sessions.Logon, self._logon_request)
         except KrakenGwError as error:
             # A concurrent logon() of this client won the race: the session is live again.
             # (A fleet client's logon that found no gateway serving the session yet: the
@@ -387,6 +424,7 @@ class AsyncClient:
             return error.reason in ALREADY_LOGGED_ON_REASONS or (
                 self._fleet is not None and is_move(error)
             )
+        self._core.set_logon_id(response.logon_id)
         return True
 
     async def list_fills(

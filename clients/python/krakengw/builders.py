@@ -245,12 +245,16 @@ def transfer_funds(
 
 
 def logon(
-    heartbeat_interval: timedelta | None, cancel_on_disconnect: bool, client_name: str
+    heartbeat_interval: timedelta | None,
+    cancel_on_disconnect: bool,
+    client_name: str,
+    takeover: bool = False,
 ) -> sessions_pb2.LogonRequest:
     return sessions_pb2.LogonRequest(
         heartbeat_interval=duration(heartbeat_interval),
         cancel_on_disconnect=cancel_on_disconnect,
         client_name=client_name,
+        takeover=takeover,
     )
 
 

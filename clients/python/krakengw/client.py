@@ -52,7 +52,8 @@ T = TypeVar("T")
 
 class Client:
     """Blocking client. Prices and quantities go in as Decimal (or int/str) and come out as
-    Decimal; failures raise KrakenGwError. Use as a context manager to close the channel.
+    Decimal; failures raise KrakenGwError. Use as a context manager: leaving it logs out (if
+    logged on) and closes the channel.
 
     `timeout` bounds each unary call (seconds). With `wait_for_ready`, unary calls wait (within
     the timeout) for an unreachable gateway instead of failing fast with UNAVAILABLE; execution
@@ -86,6 +87,14 @@ class Client:
         # Open execution streams, so logout() can end them instead of letting them reconnect.
         self._streams: weakref.WeakSet[ExecutionStream] = weakref.WeakSet()
 
+    @property
+    def call_metadata(self) -> tuple[tuple[str, str], ...]:
+        """The metadata this client sends with each call (bearer token, and the logon id once
+        logged on), for calls made through raw generated stubs. It holds the token: never log
+        it."""
+        metadata: tuple[tuple[str, str], ...] = self._core.unary_options["metadata"]
+        return metadata
+
     def __repr__(self) -> str:
         return f"Client(target={self._core.target!r})"
 
@@ -93,9 +102,22 @@ class Client:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self.logout_and_close()
+
+    def logout_and_close(self) -> None:
+        """Logs out if this client is logged on (ending the session cleanly, so the gateway
+        does not wait for a heartbeat timeout), then closes the channel. `with` does this."""
+        if self._core.logon_id is not None:
+            try:
+                self.logout()
+            except KrakenGwError:
+                # Gone already (gateway restarted, taken over, timed out): nothing to end.
+                self._forget_logon()
         self.close()
 
     def close(self) -> None:
+        """Closes the channel without logging out (the session then ends by heartbeat
+        timeout); `with` and `logout_and_close` log out first."""
         self._channel.close()
 
     def _unary(self, method: Any, request: Any) -> Any:
@@ -135,12 +157,19 @@ class Client:
         heartbeat_interval: timedelta | None = None,
         cancel_on_disconnect: bool = False,
         client_name: str = "krakengw-python",
+        takeover: bool = False,
     ) -> SessionInfo:
         """Starts the session named by the token. A session is live while any call or stream
         is active; without an open stream, call heartbeat() within the interval. A second
-        logon of a live session fails with ALREADY_EXISTS [SESSION_ALREADY_ACTIVE]."""
-        request = builders.logon(heartbeat_interval, cancel_on_disconnect, client_name)
+        logon of a live session fails with ALREADY_EXISTS [SESSION_ALREADY_ACTIVE], unless
+        `takeover=True`: then this logon replaces the live one (e.g. this program crashed and
+        restarted before the gateway noticed), whose calls and streams stop working.
+        Every later call of this client carries the logon's id."""
+        request = builders.logon(heartbeat_interval, cancel_on_disconnect, client_name, takeover)
         response = self._unary(self._stubs.sessions.Logon, request)
+        self._core.set_logon_id(response.logon_id)
+        # A relogon after a lost session must not take over someone else's logon.
+        request.takeover = False
         self._logon_request = request
         return SessionInfo.from_proto(response)
 
@@ -152,11 +181,15 @@ class Client:
         """Ends the session and this client's execution streams; returns the number of
         orders canceled by cancel-on-disconnect."""
         response = self._unary(self._stubs.sessions.Logout, sessions_pb2.LogoutRequest())
-        self._logon_request = None
-        for stream in list(self._streams):
-            stream.close()
+        self._forget_logon()
         count: int = response.canceled_count
         return count
+
+    def _forget_logon(self) -> None:
+        self._logon_request = None
+        self._core.set_logon_id(None)
+        for stream in list(self._streams):
+            stream.close()
 
     # --- orders --------------------------------------------------------------------------
 
@@ -292,10 +325,11 @@ class Client:
         if self._logon_request is None or failure.reason not in SESSION_LOST_REASONS:
             return False
         try:
-            self._unary(self._stubs.sessions.Logon, self._logon_request)
+            response = self._unary(self._stubs.sessions.Logon, self._logon_request)
         except KrakenGwError as error:
             # A concurrent logon() of this client won the race: the session is live again.
             return error.reason in ALREADY_LOGGED_ON_REASONS
+        self._core.set_logon_id(response.logon_id)
         return True
 
     def list_fills(

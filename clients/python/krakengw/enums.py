@@ -104,6 +104,7 @@ class OrdStatus(StrEnum):
     REPLACED = "REPLACED"
     REJECTED = "REJECTED"
     EXPIRED = "EXPIRED"
+    VALIDATED = "VALIDATED"
 
 
 class ExecType(StrEnum):

@@ -35,6 +35,9 @@ CHANNEL_DEFAULTS: dict[str, Any] = {
     "grpc.max_reconnect_backoff_ms": 2000,
 }
 
+# The call metadata that binds a call to its logon (LogonResponse.logon_id).
+LOGON_ID_METADATA = "krakengw-logon-id"
+
 # Reasons after which logging on again (e.g. after a gateway restart) lets a stream resume.
 SESSION_LOST_REASONS = frozenset({"SESSION_NOT_FOUND", "NOT_LOGGED_ON"})
 # Reasons a logon gives when the session is live already.
@@ -69,18 +72,22 @@ class ClientCore:
             raise ValueError("token must be non-empty printable ASCII without spaces")
         self.target = target
         self._token = token
-        metadata = (("authorization", f"Bearer {token}"),)
-        self.unary_options: dict[str, Any] = {
-            "metadata": metadata,
-            "timeout": timeout,
-            "wait_for_ready": wait_for_ready,
-        }
-        self.stream_options: dict[str, Any] = {
-            "metadata": metadata,
-            "wait_for_ready": wait_for_ready,
-        }
+        self.unary_options: dict[str, Any] = {"timeout": timeout, "wait_for_ready": wait_for_ready}
+        self.stream_options: dict[str, Any] = {"wait_for_ready": wait_for_ready}
         # A resuming stream waits for the gateway to come back rather than failing fast.
-        self.resume_options: dict[str, Any] = {"metadata": metadata, "wait_for_ready": True}
+        self.resume_options: dict[str, Any] = {"wait_for_ready": True}
+        self.logon_id: str | None = None
+        self.set_logon_id(None)
+
+    def set_logon_id(self, logon_id: str | None) -> None:
+        """Every later call carries this logon's id (the gateway binds calls to the logon that
+        made them, so the token alone cannot act in the session)."""
+        self.logon_id = logon_id or None
+        metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {self._token}"),)
+        if self.logon_id is not None:
+            metadata += ((LOGON_ID_METADATA, self.logon_id),)
+        for options in (self.unary_options, self.stream_options, self.resume_options):
+            options["metadata"] = metadata
 
     def __repr__(self) -> str:
         return f"ClientCore(target={self.target!r})"
@@ -88,16 +95,16 @@ class ClientCore:
     @property
     def secrets(self) -> tuple[str, ...]:
         """What error texts must never show."""
-        return (self._token,)
+        return (self._token,) if self.logon_id is None else (self._token, self.logon_id)
 
     def error(self, error: grpc.RpcError) -> KrakenGwError:
-        return KrakenGwError.from_rpc_error(error, secrets=(self._token,))
+        return KrakenGwError.from_rpc_error(error, secrets=self.secrets)
 
     def batch_results(
         self, results: Sequence[orders_pb2.OrderResult]
     ) -> list[Order | KrakenGwError]:
         return [
-            KrakenGwError.from_status(r.error, secrets=(self._token,))
+            KrakenGwError.from_status(r.error, secrets=self.secrets)
             if r.HasField("error")
             else Order.from_proto(r.order)
             for r in results

@@ -10,7 +10,7 @@ from grpc import aio
 from gateway.api import convert
 from gateway.api.context import caller
 from gateway.api.deps import ApiDeps
-from gateway.core.errors import ErrorReason, Unavailable
+from gateway.core.errors import ErrorReason, InvalidArgument, Unavailable
 from gateway.sessions.registry import ActiveSession, EndReason, SessionEndHook
 from krakengw.v1 import sessions_pb2, sessions_pb2_grpc
 
@@ -33,12 +33,11 @@ class SessionServicer(sessions_pb2_grpc.SessionServiceServicer):
         if self._d.stopping.is_set():
             raise Unavailable("gateway is shutting down", ErrorReason.GATEWAY_SHUTTING_DOWN)
         convert.text(request.client_name, "client_name")
-        asked = request.heartbeat_interval.ToNanoseconds() / 1e9
-        interval = min(max(asked, MIN_HEARTBEAT_S), MAX_HEARTBEAT_S) if asked > 0 else None
         active = self._d.sessions.logon(
             caller(),
             cancel_on_disconnect=request.cancel_on_disconnect,
-            heartbeat_interval_s=interval,
+            heartbeat_interval_s=_heartbeat_interval(request),
+            takeover=request.takeover,
         )
         try:
             return await self._logon_response(active)
@@ -66,6 +65,7 @@ class SessionServicer(sessions_pb2_grpc.SessionServiceServicer):
             cancel_on_disconnect=active.cancel_on_disconnect,
             server_time=now,
             instance=self._d.placement(account.name)[0],
+            logon_id=active.logon_id,
         )
 
     async def Heartbeat(
@@ -91,6 +91,34 @@ class SessionServicer(sessions_pb2_grpc.SessionServiceServicer):
         finally:
             await self._d.sessions.end(active, EndReason.LOGOUT)
         return sessions_pb2.LogoutResponse(canceled_count=canceled)
+
+
+def _heartbeat_interval(request: sessions_pb2.LogonRequest) -> float | None:
+    """The interval the client asked for (None: the server's default); refuses nonsense rather
+    than quietly replacing it, so the client knows which timeout is in force."""
+    if not request.HasField("heartbeat_interval"):
+        return None
+    d = request.heartbeat_interval
+    valid = abs(d.nanos) < 1_000_000_000 and (
+        d.seconds == 0 or d.nanos == 0 or (d.seconds > 0) == (d.nanos > 0)
+    )
+    seconds = d.seconds + d.nanos / 1e9
+    if not valid or seconds < 0:
+        raise InvalidArgument(
+            "heartbeat_interval must be a valid, non-negative duration",
+            ErrorReason.INVALID_FIELD,
+            metadata={"field": "heartbeat_interval"},
+        )
+    if seconds == 0:
+        return None
+    if not MIN_HEARTBEAT_S <= seconds <= MAX_HEARTBEAT_S:
+        raise InvalidArgument(
+            f"heartbeat_interval must lie between {MIN_HEARTBEAT_S} s and {MAX_HEARTBEAT_S} s "
+            "(or be zero for the gateway's default)",
+            ErrorReason.INVALID_FIELD,
+            metadata={"field": "heartbeat_interval"},
+        )
+    return seconds
 
 
 def cancel_on_disconnect_hook(deps: ApiDeps) -> SessionEndHook:

@@ -109,11 +109,17 @@ class RunningGateway:
     tokens: dict[str, str]
     venues: dict[str, CountingVenue]
     clients: list[AsyncClient] = field(default_factory=list)
+    latest: dict[str, AsyncClient] = field(default_factory=dict)
 
     def client(self, session: str, token: str | None = None) -> AsyncClient:
         client = AsyncClient(self.target, token if token is not None else self.tokens[session])
         self.clients.append(client)
+        self.latest[session] = client
         return client
+
+    def metadata(self, session: str) -> tuple[tuple[str, str], ...]:
+        """What the session's latest client sends (token and logon id): for raw stub calls."""
+        return self.latest[session].call_metadata
 
     def venue_calls(self) -> int:
         return sum(v.total_calls() for v in self.venues.values())

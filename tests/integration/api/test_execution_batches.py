@@ -20,7 +20,6 @@ from krakengw import ExecutionReport as ClientReport
 from krakengw.resume import DEFAULT_MAX_BATCH
 from krakengw.v1 import executions_pb2, executions_pb2_grpc
 from tests.integration.api.conftest import RunningGateway
-from tests.integration.api.helpers import bearer
 
 TOTAL = 1000
 TIMEOUT = 30
@@ -77,7 +76,7 @@ async def raw_batches(
             executions_pb2.StreamExecutionsRequest(
                 from_sequence=from_sequence, max_batch=max_batch, drop_copy=drop_copy
             ),
-            metadata=bearer(gateway.tokens[session]),
+            metadata=gateway.metadata(session),
         )
 
         async def read() -> None:
@@ -130,7 +129,7 @@ async def test_replay_travels_in_multi_report_messages_then_live(
     assert all(1 <= len(batch) <= DEFAULT_MAX_BATCH for batch in messages)
 
     # Live after replay, through the real client: no gap, no duplicate, not resends.
-    client = gateway.client("a")
+    client = gateway.latest["a"]
     stream = client.stream_executions(TOTAL - 3)
     replayed = await take(stream, 3)
     await journal_reports(gateway, TOTAL + 1, TOTAL + 300)
@@ -168,7 +167,7 @@ async def test_old_clients_get_one_report_per_message(
     assert [len(batch) for batch in messages] == [1] * 300
     assert [batch[0].sequence for batch in messages] == list(range(1, 301))
     # And the typed client can still ask for single messages.
-    client = gateway.client("a")
+    client = gateway.latest["a"]
     stream = client.stream_executions(100, max_batch=max_batch)
     assert [r.sequence for r in await take(stream, 200)] == list(range(101, 301))
     await stream.aclose()
@@ -239,10 +238,10 @@ class CuttableProxy:
 async def test_a_connection_cut_in_the_middle_of_a_batch_loses_and_repeats_nothing(
     gateway: RunningGateway,
 ) -> None:
-    await gateway.client("a").logon()
-    await journal_reports(gateway, 1, TOTAL)
     proxy = CuttableProxy(gateway.target)
     client = AsyncClient(await proxy.start(), gateway.tokens["a"], reconnect=FAST)
+    await client.logon()
+    await journal_reports(gateway, 1, TOTAL)
     try:
         stream = client.stream_executions(0)
         got = await take(stream, 10)  # the first message carried more than these

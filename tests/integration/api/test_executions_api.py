@@ -11,7 +11,6 @@ import pytest
 from krakengw import ExecType, ExecutionReport, KrakenGwError, OrdStatus
 from krakengw.v1 import executions_pb2, executions_pb2_grpc
 from tests.integration.api.conftest import RunningGateway
-from tests.integration.api.helpers import bearer
 
 LOW = Decimal("40000")
 TIMEOUT = 10
@@ -75,7 +74,7 @@ async def test_heartbeats_flow_while_idle(gateway: RunningGateway) -> None:
         stub = executions_pb2_grpc.ExecutionServiceStub(channel)
         call = stub.StreamExecutions(
             executions_pb2.StreamExecutionsRequest(from_sequence=0),
-            metadata=bearer(gateway.tokens["a"]),
+            metadata=gateway.metadata("a"),
         )
         beats = 0
         async for message in call:
@@ -116,7 +115,7 @@ async def test_stream_ends_when_the_session_logs_out(gateway: RunningGateway) ->
     async with grpc.aio.insecure_channel(gateway.target) as channel:
         stub = executions_pb2_grpc.ExecutionServiceStub(channel)
         call = stub.StreamExecutions(
-            executions_pb2.StreamExecutionsRequest(), metadata=bearer(gateway.tokens["a"])
+            executions_pb2.StreamExecutionsRequest(), metadata=gateway.metadata("a")
         )
         first = await asyncio.wait_for(call.read(), TIMEOUT)
         assert first.WhichOneof("event") == "heartbeat"

@@ -46,6 +46,7 @@ class ServerThread:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.gateway: RunningGateway = self.run(start_gateway(tmp))
+        self.metadata: tuple[tuple[str, str], ...] = ()
 
     def run(self, coro: Any) -> Any:
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self.loop)
@@ -63,9 +64,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     running = ServerThread(tmp_path_factory.mktemp("fuzz"))
     metadata = bearer(running.gateway.tokens["a"])
     with grpc.insecure_channel(running.gateway.target) as channel:
-        sessions_pb2_grpc.SessionServiceStub(channel).Logon(
+        logon = sessions_pb2_grpc.SessionServiceStub(channel).Logon(
             sessions_pb2.LogonRequest(), metadata=metadata
         )
+    running.metadata = (*metadata, ("krakengw-logon-id", logon.logon_id))
     yield running
     running.stop()
 
@@ -246,6 +248,6 @@ def test_random_requests_never_fail_internally(
         "sessions": sessions_pb2_grpc.SessionServiceStub,
     }[service](channel)
     try:
-        getattr(stub, method)(request, metadata=bearer(server.gateway.tokens["a"]), timeout=10)
+        getattr(stub, method)(request, metadata=server.metadata, timeout=10)
     except grpc.RpcError as error:
         assert error.code() not in BAD_CODES, (method, error.code(), error.details())

@@ -28,7 +28,6 @@ from tests.integration.api.conftest import (
     start_gateway,
     write_config,
 )
-from tests.integration.api.helpers import bearer
 
 TIMEOUT = 10
 
@@ -69,7 +68,7 @@ async def test_market_stream_ends_when_the_session_logs_out(gateway: RunningGate
         stub = market_data_pb2_grpc.MarketDataServiceStub(channel)
         call = stub.StreamBook(
             market_data_pb2.StreamBookRequest(instrument=common_pb2.InstrumentId(symbol="BTC/USD")),
-            metadata=bearer(gateway.tokens["a"]),
+            metadata=gateway.metadata("a"),
         )
         assert (await asyncio.wait_for(call.read(), TIMEOUT)).snapshot
         await client.logout()
@@ -137,8 +136,9 @@ async def test_metrics_count_rpcs_and_hold_no_secret(tmp_path: Path) -> None:
             await client.logon()
             with pytest.raises(KrakenGwError):
                 await client.logon()
-        # The metrics endpoint runs on the gateway's loop: scrape from another thread.
-        text = await asyncio.to_thread(_scrape, scrape)
+            # The metrics endpoint runs on the gateway's loop: scrape from another thread,
+            # inside `async with` (leaving it logs out).
+            text = await asyncio.to_thread(_scrape, scrape)
     finally:
         await app.stop()
     assert "krakengw_sessions_active 1.0" in text

@@ -12,7 +12,7 @@ import pytest
 from krakengw import KrakenGwError, OrdStatus, order_spec
 from krakengw.v1 import common_pb2, orders_pb2, orders_pb2_grpc
 from tests.integration.api.conftest import RunningGateway
-from tests.integration.api.helpers import bearer, error_info
+from tests.integration.api.helpers import error_info
 
 LOW = Decimal("40000")  # rests on the paper market (reference 50000)
 
@@ -140,7 +140,7 @@ async def test_invalid_submit_is_refused_before_the_venue(
         stub = orders_pb2_grpc.OrderServiceStub(channel)
         request = orders_pb2.SubmitOrderRequest(order=_spec(**overrides))
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            await stub.SubmitOrder(request, metadata=bearer(gateway.tokens["a"]))
+            await stub.SubmitOrder(request, metadata=gateway.metadata("a"))
     assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     info = error_info(err.value)
     assert info.reason == f"ERROR_REASON_{reason}"
@@ -153,9 +153,7 @@ async def test_missing_order_is_refused(gateway: RunningGateway) -> None:
     async with grpc.aio.insecure_channel(gateway.target) as channel:
         stub = orders_pb2_grpc.OrderServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            await stub.SubmitOrder(
-                orders_pb2.SubmitOrderRequest(), metadata=bearer(gateway.tokens["a"])
-            )
+            await stub.SubmitOrder(orders_pb2.SubmitOrderRequest(), metadata=gateway.metadata("a"))
     assert error_info(err.value).reason == "ERROR_REASON_MISSING_FIELD"
     assert gateway.venue_calls() == 0
 
@@ -209,7 +207,7 @@ async def test_order_entry_stream_acks_each_request_by_correlation_id(
     )
     async with grpc.aio.insecure_channel(gateway.target) as channel:
         stub = orders_pb2_grpc.OrderServiceStub(channel)
-        call = stub.OrderEntry(iter(requests), metadata=bearer(gateway.tokens["a"]))
+        call = stub.OrderEntry(iter(requests), metadata=gateway.metadata("a"))
         acks = {ack.correlation_id: ack async for ack in call}
     assert set(acks) == {f"c{i}" for i in range(5)} | {"bad", "cancel"}
     for i in range(5):

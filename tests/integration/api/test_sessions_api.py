@@ -16,13 +16,22 @@ async def test_logon_reports_account_and_permissions(gateway: RunningGateway) ->
     info = await gateway.client("a").logon()
     assert info.session_id == "a"
     assert info.account == "acct-a"
-    assert set(info.permissions) == {
-        Permission.READ,
-        Permission.TRADE,
-        Permission.CANCEL_ONLY,
-        Permission.DROP_COPY,
-    }
+    # The account grants drop_copy too, but session `a` does not ask for it: an account grants
+    # at most, it does not hand drop_copy to every session.
+    assert set(info.permissions) == {Permission.READ, Permission.TRADE, Permission.CANCEL_ONLY}
     assert info.last_sequence == 0
+
+
+async def test_a_session_without_drop_copy_cannot_watch_the_account(
+    gateway: RunningGateway,
+) -> None:
+    client = gateway.client("a")
+    await client.logon()
+    with pytest.raises(KrakenGwError) as err:
+        async for _ in client.stream_executions(0, drop_copy=True):
+            break
+    assert err.value.code is grpc.StatusCode.PERMISSION_DENIED
+    assert err.value.reason == "PERMISSION_DENIED_DROP_COPY"
 
 
 async def test_second_logon_on_same_session_is_refused(gateway: RunningGateway) -> None:
@@ -85,11 +94,10 @@ async def test_heartbeat_echoes_test_request_id(gateway: RunningGateway) -> None
     beat = await client.heartbeat("ping-1")
     assert beat.time is not None and beat.last_sequence == 0
     # The client model drops the echo; check it on the wire.
-    metadata = (("authorization", f"Bearer {gateway.tokens['a']}"),)
     async with grpc.aio.insecure_channel(gateway.target) as channel:
         stub = sessions_pb2_grpc.SessionServiceStub(channel)
         reply = await stub.Heartbeat(
-            sessions_pb2.HeartbeatRequest(test_request_id="ping-1"), metadata=metadata
+            sessions_pb2.HeartbeatRequest(test_request_id="ping-1"), metadata=client.call_metadata
         )
     assert reply.test_request_id == "ping-1"
 

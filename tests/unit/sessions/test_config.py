@@ -78,7 +78,8 @@ def test_parses_every_section(good: Path) -> None:
     assert acct.risk.price_band_pct is None
     a = cfg.sessions["a"]
     assert a.token_sha256 == hashlib.sha256(TOKEN.encode()).digest()
-    assert a.permissions == acct.permissions  # inherited when the session names none
+    # A session that names none gets the account's, except drop_copy (asked for by name only).
+    assert a.permissions == {Permission.READ, Permission.TRADE}
     assert cfg.sessions["audit"].permissions == {Permission.READ, Permission.DROP_COPY}
 
 

@@ -80,7 +80,7 @@ def test_paper_account_leases_by_account(registry: SessionRegistry) -> None:
 
 def test_not_logged_on(registry: SessionRegistry) -> None:
     with pytest.raises(FailedPrecondition):
-        registry.require_active("a")
+        registry.require_active("a", None)
 
 
 async def test_heartbeat_timeout_ends_idle_session_and_runs_hooks(
@@ -93,9 +93,9 @@ async def test_heartbeat_timeout_ends_idle_session_and_runs_hooks(
 
     registry.add_end_hook(hook)
     a = registry.logon(_session("a", "acct1"), cancel_on_disconnect=True)
-    registry.logon(_session("p", "paper"))
+    p = registry.logon(_session("p", "paper"))
     clock.now += 2.9
-    registry.require_active("p")  # activity keeps p alive
+    registry.require_active("p", p.logon_id)  # activity keeps p alive
     assert await registry.end_idle() == []
     clock.now += 0.2
     assert await registry.end_idle() == [a]

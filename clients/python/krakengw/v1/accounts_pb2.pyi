@@ -145,21 +145,25 @@ class Subaccount(_message.Message):
     ACCOUNT_ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     VENUE_FIELD_NUMBER: _builtins.int
+    VENUE_ACCOUNT_ID_FIELD_NUMBER: _builtins.int
     account_id: _builtins.str
     """Gateway account profile name (what TransferFunds takes)."""
     name: _builtins.str
     venue: _builtins.str
     """CCXT venue id, e.g. "kraken"."""
+    venue_account_id: _builtins.str
+    """The venue's own id of the account (Kraken: the subaccount's IIBAN), when configured."""
     def __init__(
         self,
         *,
         account_id: _builtins.str = ...,
         name: _builtins.str = ...,
         venue: _builtins.str = ...,
+        venue_account_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "name", b"name", "venue", b"venue"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "name", b"name", "venue", b"venue", "venue_account_id", b"venue_account_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -267,6 +271,10 @@ class RiskLimits(_message.Message):
     PRICE_BAND_PERCENT_FIELD_NUMBER: _builtins.int
     MAX_OPEN_ORDERS_FIELD_NUMBER: _builtins.int
     KILL_SWITCH_ENGAGED_FIELD_NUMBER: _builtins.int
+    KILL_SWITCH_REASON_FIELD_NUMBER: _builtins.int
+    KILL_SWITCH_ENGAGED_BY_FIELD_NUMBER: _builtins.int
+    KILL_SWITCH_ENGAGED_TIME_FIELD_NUMBER: _builtins.int
+    ALLOW_NO_REFERENCE_PRICE_FIELD_NUMBER: _builtins.int
     max_order_qty: _builtins.str
     max_notional: _builtins.str
     price_band_percent: _builtins.str
@@ -274,6 +282,18 @@ class RiskLimits(_message.Message):
     max_open_orders: _builtins.int
     """0 means unlimited."""
     kill_switch_engaged: _builtins.bool
+    kill_switch_reason: _builtins.str
+    """While engaged: the reason given, the session that engaged it and when (journaled, so an
+    engaged kill switch stays engaged across restarts).
+    """
+    kill_switch_engaged_by: _builtins.str
+    allow_no_reference_price: _builtins.bool
+    """Whether the account may trade without a market reference price (config
+    risk.allow_no_reference_price); otherwise price-band and notional checks refuse with
+    ERROR_REASON_RISK_NO_REFERENCE_PRICE when the venue has no ticker or book for the symbol.
+    """
+    @_builtins.property
+    def kill_switch_engaged_time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -282,10 +302,14 @@ class RiskLimits(_message.Message):
         price_band_percent: _builtins.str = ...,
         max_open_orders: _builtins.int = ...,
         kill_switch_engaged: _builtins.bool = ...,
+        kill_switch_reason: _builtins.str = ...,
+        kill_switch_engaged_by: _builtins.str = ...,
+        kill_switch_engaged_time: _timestamp_pb2.Timestamp | None = ...,
+        allow_no_reference_price: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["kill_switch_engaged_time", b"kill_switch_engaged_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["kill_switch_engaged", b"kill_switch_engaged", "max_notional", b"max_notional", "max_open_orders", b"max_open_orders", "max_order_qty", b"max_order_qty", "price_band_percent", b"price_band_percent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_no_reference_price", b"allow_no_reference_price", "kill_switch_engaged", b"kill_switch_engaged", "kill_switch_engaged_by", b"kill_switch_engaged_by", "kill_switch_engaged_time", b"kill_switch_engaged_time", "kill_switch_reason", b"kill_switch_reason", "max_notional", b"max_notional", "max_open_orders", b"max_open_orders", "max_order_qty", b"max_order_qty", "price_band_percent", b"price_band_percent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -593,8 +617,11 @@ class GetLimitsResponse(_message.Message):
     RETRY_AFTER_FIELD_NUMBER: _builtins.int
     INSTANCE_FIELD_NUMBER: _builtins.int
     LEASED_KEY_IDS_FIELD_NUMBER: _builtins.int
+    VENUE_STATUS_FIELD_NUMBER: _builtins.int
     instance: _builtins.str
     """The fleet instance ([fleet] instance) serving the account; empty outside a fleet."""
+    venue_status: _builtins.str
+    """Empty while the account's venue is reachable and trading; otherwise why not."""
     @_builtins.property
     def rate_budgets(self) -> _containers.RepeatedCompositeFieldContainer[Global___RateBudget]: ...
     @_builtins.property
@@ -617,10 +644,11 @@ class GetLimitsResponse(_message.Message):
         retry_after: _duration_pb2.Duration | None = ...,
         instance: _builtins.str = ...,
         leased_key_ids: _abc.Iterable[_builtins.str] | None = ...,
+        venue_status: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["retry_after", b"retry_after", "risk_limits", b"risk_limits"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["instance", b"instance", "leased_key_ids", b"leased_key_ids", "rate_budgets", b"rate_budgets", "retry_after", b"retry_after", "risk_limits", b"risk_limits"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["instance", b"instance", "leased_key_ids", b"leased_key_ids", "rate_budgets", b"rate_budgets", "retry_after", b"retry_after", "risk_limits", b"risk_limits", "venue_status", b"venue_status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -120,6 +120,14 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     instance serves; ErrorInfo metadata names that instance ("instance") and its advertised
     gRPC address ("address") when the shared lease table knows them. Log on there.
     """
+    ERROR_REASON_UNKNOWN_VENUE: _ErrorReason.ValueType  # 78
+    """Appended later (their categories: InvalidArgument, Unauthenticated, InvalidArgument).
+    The instrument names a venue this gateway does not trade on.
+    """
+    ERROR_REASON_LOGON_ID_MISMATCH: _ErrorReason.ValueType  # 79
+    """The call's `krakengw-logon-id` metadata is missing or is not the live logon's."""
+    ERROR_REASON_MALFORMED_REQUEST: _ErrorReason.ValueType  # 80
+    """The request message could not be decoded."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Errors travel as google.rpc.Status with one google.rpc.ErrorInfo detail whose `reason` is
@@ -225,6 +233,14 @@ ERROR_REASON_SESSION_MOVED: ErrorReason.ValueType  # 77
 instance serves; ErrorInfo metadata names that instance ("instance") and its advertised
 gRPC address ("address") when the shared lease table knows them. Log on there.
 """
+ERROR_REASON_UNKNOWN_VENUE: ErrorReason.ValueType  # 78
+"""Appended later (their categories: InvalidArgument, Unauthenticated, InvalidArgument).
+The instrument names a venue this gateway does not trade on.
+"""
+ERROR_REASON_LOGON_ID_MISMATCH: ErrorReason.ValueType  # 79
+"""The call's `krakengw-logon-id` metadata is missing or is not the live logon's."""
+ERROR_REASON_MALFORMED_REQUEST: ErrorReason.ValueType  # 80
+"""The request message could not be decoded."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final

@@ -40,6 +40,8 @@ class _OrdStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OrdStatus.V
     ORD_STATUS_REPLACED: _OrdStatus.ValueType  # 8
     ORD_STATUS_REJECTED: _OrdStatus.ValueType  # 9
     ORD_STATUS_EXPIRED: _OrdStatus.ValueType  # 10
+    ORD_STATUS_VALIDATED: _OrdStatus.ValueType  # 11
+    """The answer to a validate_only request: the venue validated the order and did not place it."""
 
 class OrdStatus(_OrdStatus, metaclass=_OrdStatusEnumTypeWrapper):
     """FIX OrdStatus (39)."""
@@ -55,6 +57,8 @@ ORD_STATUS_PENDING_REPLACE: OrdStatus.ValueType  # 7
 ORD_STATUS_REPLACED: OrdStatus.ValueType  # 8
 ORD_STATUS_REJECTED: OrdStatus.ValueType  # 9
 ORD_STATUS_EXPIRED: OrdStatus.ValueType  # 10
+ORD_STATUS_VALIDATED: OrdStatus.ValueType  # 11
+"""The answer to a validate_only request: the venue validated the order and did not place it."""
 Global___OrdStatus: _TypeAlias = OrdStatus  # noqa: Y015
 
 @_typing.final
@@ -125,7 +129,9 @@ class OrderSpec(_message.Message):
     self_trade_prevention: _common_pb2.SelfTradePrevention.ValueType
     fee_currency: _common_pb2.FeeCurrency.ValueType
     validate_only: _builtins.bool
-    """Validate with the venue without placing the order."""
+    """Validate with the venue without placing the order; the answer has ord_status
+    ORD_STATUS_VALIDATED and nothing is journaled or streamed.
+    """
     text: _builtins.str
     """Free text kept with the order (FIX Text 58), never sent to the venue."""
     @_builtins.property

@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from krakengw.v1 import accounts_pb2 as krakengw_dot_v1_dot_accounts__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1akrakengw/v1/sessions.proto\x12\x0bkrakengw.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1akrakengw/v1/accounts.proto\"x\n\x0cLogonRequest\x12\x35\n\x12heartbeat_interval\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1c\n\x14\x63\x61ncel_on_disconnect\x18\x02 \x01(\x08\x12\x13\n\x0b\x63lient_name\x18\x03 \x01(\t\"\x82\x03\n\rLogonResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x02 \x01(\t\x12\x12\n\nsubaccount\x18\x03 \x01(\t\x12,\n\x0bpermissions\x18\x04 \x03(\x0e\x32\x17.krakengw.v1.Permission\x12,\n\x0brisk_limits\x18\x05 \x01(\x0b\x32\x17.krakengw.v1.RiskLimits\x12-\n\x0crate_budgets\x18\x06 \x03(\x0b\x32\x17.krakengw.v1.RateBudget\x12\x15\n\rlast_sequence\x18\x07 \x01(\x04\x12\x35\n\x12heartbeat_interval\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1c\n\x14\x63\x61ncel_on_disconnect\x18\t \x01(\x08\x12/\n\x0bserver_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08instance\x18\x0b \x01(\t\"+\n\x10HeartbeatRequest\x12\x17\n\x0ftest_request_id\x18\x01 \x01(\t\"t\n\x11HeartbeatResponse\x12\x17\n\x0ftest_request_id\x18\x01 \x01(\t\x12/\n\x0bserver_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\x03 \x01(\x04\"\x0f\n\rLogoutRequest\"(\n\x0eLogoutResponse\x12\x16\n\x0e\x63\x61nceled_count\x18\x01 \x01(\x05*\xa2\x01\n\nPermission\x12\x1a\n\x16PERMISSION_UNSPECIFIED\x10\x00\x12\x13\n\x0fPERMISSION_READ\x10\x01\x12\x14\n\x10PERMISSION_TRADE\x10\x02\x12\x1a\n\x16PERMISSION_CANCEL_ONLY\x10\x03\x12\x17\n\x13PERMISSION_TRANSFER\x10\x04\x12\x18\n\x14PERMISSION_DROP_COPY\x10\x05\x32\xdf\x01\n\x0eSessionService\x12>\n\x05Logon\x12\x19.krakengw.v1.LogonRequest\x1a\x1a.krakengw.v1.LogonResponse\x12J\n\tHeartbeat\x12\x1d.krakengw.v1.HeartbeatRequest\x1a\x1e.krakengw.v1.HeartbeatResponse\x12\x41\n\x06Logout\x12\x1a.krakengw.v1.LogoutRequest\x1a\x1b.krakengw.v1.LogoutResponseB\x8f\x01\n\x0f\x63om.krakengw.v1B\rSessionsProtoP\x01Z:github.com/krakengw/krakengw/gen/go/krakengw/v1;krakengwv1\xa2\x02\x03KGW\xaa\x02\x0bKrakenGw.V1\xca\x02\x0bKrakenGw\\V1\xea\x02\x0cKrakenGw::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1akrakengw/v1/sessions.proto\x12\x0bkrakengw.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1akrakengw/v1/accounts.proto\"\x8a\x01\n\x0cLogonRequest\x12\x35\n\x12heartbeat_interval\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1c\n\x14\x63\x61ncel_on_disconnect\x18\x02 \x01(\x08\x12\x13\n\x0b\x63lient_name\x18\x03 \x01(\t\x12\x10\n\x08takeover\x18\x04 \x01(\x08\"\xaa\x03\n\rLogonResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x02 \x01(\t\x12\x12\n\nsubaccount\x18\x03 \x01(\t\x12,\n\x0bpermissions\x18\x04 \x03(\x0e\x32\x17.krakengw.v1.Permission\x12,\n\x0brisk_limits\x18\x05 \x01(\x0b\x32\x17.krakengw.v1.RiskLimits\x12-\n\x0crate_budgets\x18\x06 \x03(\x0b\x32\x17.krakengw.v1.RateBudget\x12\x15\n\rlast_sequence\x18\x07 \x01(\x04\x12\x35\n\x12heartbeat_interval\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1c\n\x14\x63\x61ncel_on_disconnect\x18\t \x01(\x08\x12/\n\x0bserver_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08instance\x18\x0b \x01(\t\x12\x10\n\x08logon_id\x18\x0c \x01(\t\x12\x14\n\x0cvenue_status\x18\r \x01(\t\"+\n\x10HeartbeatRequest\x12\x17\n\x0ftest_request_id\x18\x01 \x01(\t\"t\n\x11HeartbeatResponse\x12\x17\n\x0ftest_request_id\x18\x01 \x01(\t\x12/\n\x0bserver_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\x03 \x01(\x04\"\x0f\n\rLogoutRequest\"(\n\x0eLogoutResponse\x12\x16\n\x0e\x63\x61nceled_count\x18\x01 \x01(\x05*\xa2\x01\n\nPermission\x12\x1a\n\x16PERMISSION_UNSPECIFIED\x10\x00\x12\x13\n\x0fPERMISSION_READ\x10\x01\x12\x14\n\x10PERMISSION_TRADE\x10\x02\x12\x1a\n\x16PERMISSION_CANCEL_ONLY\x10\x03\x12\x17\n\x13PERMISSION_TRANSFER\x10\x04\x12\x18\n\x14PERMISSION_DROP_COPY\x10\x05\x32\xdf\x01\n\x0eSessionService\x12>\n\x05Logon\x12\x19.krakengw.v1.LogonRequest\x1a\x1a.krakengw.v1.LogonResponse\x12J\n\tHeartbeat\x12\x1d.krakengw.v1.HeartbeatRequest\x1a\x1e.krakengw.v1.HeartbeatResponse\x12\x41\n\x06Logout\x12\x1a.krakengw.v1.LogoutRequest\x1a\x1b.krakengw.v1.LogoutResponseB\x8f\x01\n\x0f\x63om.krakengw.v1B\rSessionsProtoP\x01Z:github.com/krakengw/krakengw/gen/go/krakengw/v1;krakengwv1\xa2\x02\x03KGW\xaa\x02\x0bKrakenGw.V1\xca\x02\x0bKrakenGw\\V1\xea\x02\x0cKrakenGw::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,20 +35,20 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'krakengw.v1.sessions_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\017com.krakengw.v1B\rSessionsProtoP\001Z:github.com/krakengw/krakengw/gen/go/krakengw/v1;krakengwv1\242\002\003KGW\252\002\013KrakenGw.V1\312\002\013KrakenGw\\V1\352\002\014KrakenGw::V1'
-  _globals['_PERMISSION']._serialized_start=870
-  _globals['_PERMISSION']._serialized_end=1032
-  _globals['_LOGONREQUEST']._serialized_start=136
-  _globals['_LOGONREQUEST']._serialized_end=256
-  _globals['_LOGONRESPONSE']._serialized_start=259
-  _globals['_LOGONRESPONSE']._serialized_end=645
-  _globals['_HEARTBEATREQUEST']._serialized_start=647
-  _globals['_HEARTBEATREQUEST']._serialized_end=690
-  _globals['_HEARTBEATRESPONSE']._serialized_start=692
-  _globals['_HEARTBEATRESPONSE']._serialized_end=808
-  _globals['_LOGOUTREQUEST']._serialized_start=810
-  _globals['_LOGOUTREQUEST']._serialized_end=825
-  _globals['_LOGOUTRESPONSE']._serialized_start=827
-  _globals['_LOGOUTRESPONSE']._serialized_end=867
-  _globals['_SESSIONSERVICE']._serialized_start=1035
-  _globals['_SESSIONSERVICE']._serialized_end=1258
+  _globals['_PERMISSION']._serialized_start=929
+  _globals['_PERMISSION']._serialized_end=1091
+  _globals['_LOGONREQUEST']._serialized_start=137
+  _globals['_LOGONREQUEST']._serialized_end=275
+  _globals['_LOGONRESPONSE']._serialized_start=278
+  _globals['_LOGONRESPONSE']._serialized_end=704
+  _globals['_HEARTBEATREQUEST']._serialized_start=706
+  _globals['_HEARTBEATREQUEST']._serialized_end=749
+  _globals['_HEARTBEATRESPONSE']._serialized_start=751
+  _globals['_HEARTBEATRESPONSE']._serialized_end=867
+  _globals['_LOGOUTREQUEST']._serialized_start=869
+  _globals['_LOGOUTREQUEST']._serialized_end=884
+  _globals['_LOGOUTRESPONSE']._serialized_start=886
+  _globals['_LOGOUTRESPONSE']._serialized_end=926
+  _globals['_SESSIONSERVICE']._serialized_start=1094
+  _globals['_SESSIONSERVICE']._serialized_end=1317
 # @@protoc_insertion_point(module_scope)

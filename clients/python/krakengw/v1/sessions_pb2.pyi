@@ -52,10 +52,17 @@ class LogonRequest(_message.Message):
     HEARTBEAT_INTERVAL_FIELD_NUMBER: _builtins.int
     CANCEL_ON_DISCONNECT_FIELD_NUMBER: _builtins.int
     CLIENT_NAME_FIELD_NUMBER: _builtins.int
+    TAKEOVER_FIELD_NUMBER: _builtins.int
     cancel_on_disconnect: _builtins.bool
     """Cancel the session's open orders when it disconnects (like FIX tag 8674)."""
     client_name: _builtins.str
     """Free-form client identification for logs."""
+    takeover: _builtins.bool
+    """Take over this session if it is still live (e.g. the client crashed and reconnects before
+    its heartbeat timeout): the old logon ends (its streams close, its calls are refused, no
+    cancel-on-disconnect runs) and this one replaces it, keeping the key lease. Without it a
+    second logon of a live session is refused.
+    """
     @_builtins.property
     def heartbeat_interval(self) -> _duration_pb2.Duration:
         """How often the client promises to call Heartbeat (or another RPC); zero means the gateway
@@ -69,10 +76,11 @@ class LogonRequest(_message.Message):
         heartbeat_interval: _duration_pb2.Duration | None = ...,
         cancel_on_disconnect: _builtins.bool = ...,
         client_name: _builtins.str = ...,
+        takeover: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["heartbeat_interval", b"heartbeat_interval"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_on_disconnect", b"cancel_on_disconnect", "client_name", b"client_name", "heartbeat_interval", b"heartbeat_interval"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_on_disconnect", b"cancel_on_disconnect", "client_name", b"client_name", "heartbeat_interval", b"heartbeat_interval", "takeover", b"takeover"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -93,6 +101,8 @@ class LogonResponse(_message.Message):
     CANCEL_ON_DISCONNECT_FIELD_NUMBER: _builtins.int
     SERVER_TIME_FIELD_NUMBER: _builtins.int
     INSTANCE_FIELD_NUMBER: _builtins.int
+    LOGON_ID_FIELD_NUMBER: _builtins.int
+    VENUE_STATUS_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     account: _builtins.str
     subaccount: _builtins.str
@@ -102,6 +112,12 @@ class LogonResponse(_message.Message):
     cancel_on_disconnect: _builtins.bool
     instance: _builtins.str
     """The fleet instance ([fleet] instance) serving the account; empty outside a fleet."""
+    logon_id: _builtins.str
+    """This logon's id: send it as `krakengw-logon-id` metadata on every later call."""
+    venue_status: _builtins.str
+    """Empty while the account's venue is reachable and trading; otherwise why not (e.g.
+    "kraken: maintenance"). Orders are refused meanwhile; the health service says NOT_SERVING.
+    """
     @_builtins.property
     def permissions(self) -> _containers.RepeatedScalarFieldContainer[Global___Permission.ValueType]: ...
     @_builtins.property
@@ -128,10 +144,12 @@ class LogonResponse(_message.Message):
         cancel_on_disconnect: _builtins.bool = ...,
         server_time: _timestamp_pb2.Timestamp | None = ...,
         instance: _builtins.str = ...,
+        logon_id: _builtins.str = ...,
+        venue_status: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["heartbeat_interval", b"heartbeat_interval", "risk_limits", b"risk_limits", "server_time", b"server_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "cancel_on_disconnect", b"cancel_on_disconnect", "heartbeat_interval", b"heartbeat_interval", "instance", b"instance", "last_sequence", b"last_sequence", "permissions", b"permissions", "rate_budgets", b"rate_budgets", "risk_limits", b"risk_limits", "server_time", b"server_time", "session_id", b"session_id", "subaccount", b"subaccount"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "cancel_on_disconnect", b"cancel_on_disconnect", "heartbeat_interval", b"heartbeat_interval", "instance", b"instance", "last_sequence", b"last_sequence", "logon_id", b"logon_id", "permissions", b"permissions", "rate_budgets", b"rate_budgets", "risk_limits", b"risk_limits", "server_time", b"server_time", "session_id", b"session_id", "subaccount", b"subaccount", "venue_status", b"venue_status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -27,7 +27,11 @@ if _version_not_supported:
 
 class SessionServiceStub:
     """The FIX-style session handshake. Authentication is a bearer token in the `authorization`
-    metadata of every call ("Bearer <token>"); the token names the session.
+    metadata of every call ("Bearer <token>", exactly one such header); the token names the
+    session. Every call after Logon also carries the logon's id in the `krakengw-logon-id`
+    metadata (LogonResponse.logon_id): while a session is live, a call without it or with another
+    logon's id is refused (UNAUTHENTICATED, ERROR_REASON_LOGON_ID_MISMATCH), so a copied token
+    alone cannot act in someone's live session.
     """
 
     def __init__(self, channel):
@@ -55,12 +59,17 @@ class SessionServiceStub:
 
 class SessionServiceServicer:
     """The FIX-style session handshake. Authentication is a bearer token in the `authorization`
-    metadata of every call ("Bearer <token>"); the token names the session.
+    metadata of every call ("Bearer <token>", exactly one such header); the token names the
+    session. Every call after Logon also carries the logon's id in the `krakengw-logon-id`
+    metadata (LogonResponse.logon_id): while a session is live, a call without it or with another
+    logon's id is refused (UNAUTHENTICATED, ERROR_REASON_LOGON_ID_MISMATCH), so a copied token
+    alone cannot act in someone's live session.
     """
 
     def Logon(self, request, context):
         """Leases the session's account key; a second concurrent logon on the same session or key
-        is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED).
+        is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED),
+        unless LogonRequest.takeover asks to replace the session's own live logon.
         A fleet gateway not serving the session's account refuses it with UNAVAILABLE,
         ERROR_REASON_SESSION_MOVED (see ErrorReason).
         """
@@ -109,7 +118,11 @@ def add_SessionServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class SessionService:
     """The FIX-style session handshake. Authentication is a bearer token in the `authorization`
-    metadata of every call ("Bearer <token>"); the token names the session.
+    metadata of every call ("Bearer <token>", exactly one such header); the token names the
+    session. Every call after Logon also carries the logon's id in the `krakengw-logon-id`
+    metadata (LogonResponse.logon_id): while a session is live, a call without it or with another
+    logon's id is refused (UNAUTHENTICATED, ERROR_REASON_LOGON_ID_MISMATCH), so a copied token
+    alone cannot act in someone's live session.
     """
 
     @staticmethod

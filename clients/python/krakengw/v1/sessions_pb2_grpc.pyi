@@ -28,7 +28,11 @@ GRPC_VERSION: str
 
 class SessionServiceStub:
     """The FIX-style session handshake. Authentication is a bearer token in the `authorization`
-    metadata of every call ("Bearer <token>"); the token names the session.
+    metadata of every call ("Bearer <token>", exactly one such header); the token names the
+    session. Every call after Logon also carries the logon's id in the `krakengw-logon-id`
+    metadata (LogonResponse.logon_id): while a session is live, a call without it or with another
+    logon's id is refused (UNAUTHENTICATED, ERROR_REASON_LOGON_ID_MISMATCH), so a copied token
+    alone cannot act in someone's live session.
     """
 
     @_typing.overload
@@ -37,7 +41,8 @@ class SessionServiceStub:
     def __new__(cls, channel: _aio.Channel) -> SessionServiceAsyncStub: ...
     Logon: _grpc.UnaryUnaryMultiCallable[_sessions_pb2.LogonRequest, _sessions_pb2.LogonResponse]
     """Leases the session's account key; a second concurrent logon on the same session or key
-    is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED).
+    is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED),
+    unless LogonRequest.takeover asks to replace the session's own live logon.
     A fleet gateway not serving the session's account refuses it with UNAVAILABLE,
     ERROR_REASON_SESSION_MOVED (see ErrorReason).
     """
@@ -48,13 +53,18 @@ class SessionServiceStub:
 @_typing.type_check_only
 class SessionServiceAsyncStub(SessionServiceStub):
     """The FIX-style session handshake. Authentication is a bearer token in the `authorization`
-    metadata of every call ("Bearer <token>"); the token names the session.
+    metadata of every call ("Bearer <token>", exactly one such header); the token names the
+    session. Every call after Logon also carries the logon's id in the `krakengw-logon-id`
+    metadata (LogonResponse.logon_id): while a session is live, a call without it or with another
+    logon's id is refused (UNAUTHENTICATED, ERROR_REASON_LOGON_ID_MISMATCH), so a copied token
+    alone cannot act in someone's live session.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Logon: _aio.UnaryUnaryMultiCallable[_sessions_pb2.LogonRequest, _sessions_pb2.LogonResponse]  # type: ignore[assignment]
     """Leases the session's account key; a second concurrent logon on the same session or key
-    is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED).
+    is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED),
+    unless LogonRequest.takeover asks to replace the session's own live logon.
     A fleet gateway not serving the session's account refuses it with UNAVAILABLE,
     ERROR_REASON_SESSION_MOVED (see ErrorReason).
     """
@@ -64,7 +74,11 @@ class SessionServiceAsyncStub(SessionServiceStub):
 
 class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
     """The FIX-style session handshake. Authentication is a bearer token in the `authorization`
-    metadata of every call ("Bearer <token>"); the token names the session.
+    metadata of every call ("Bearer <token>", exactly one such header); the token names the
+    session. Every call after Logon also carries the logon's id in the `krakengw-logon-id`
+    metadata (LogonResponse.logon_id): while a session is live, a call without it or with another
+    logon's id is refused (UNAUTHENTICATED, ERROR_REASON_LOGON_ID_MISMATCH), so a copied token
+    alone cannot act in someone's live session.
     """
 
     @_abc_1.abstractmethod
@@ -74,7 +88,8 @@ class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sessions_pb2.LogonResponse, _abc.Awaitable[_sessions_pb2.LogonResponse]]:
         """Leases the session's account key; a second concurrent logon on the same session or key
-        is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED).
+        is refused (ALREADY_EXISTS, ERROR_REASON_SESSION_ALREADY_ACTIVE / ERROR_REASON_KEY_LEASED),
+        unless LogonRequest.takeover asks to replace the session's own live logon.
         A fleet gateway not serving the session's account refuses it with UNAVAILABLE,
         ERROR_REASON_SESSION_MOVED (see ErrorReason).
         """
