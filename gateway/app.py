@@ -31,10 +31,12 @@ from gateway.api.metrics import ApiMetrics
 from gateway.api.server import GatewayServer
 from gateway.api.servicers.sessions import cancel_on_disconnect_hook
 from gateway.config import AccountConfig, GatewayConfig
+from gateway.core.errors import Unavailable
 from gateway.core.leases import KeyLeases
 from gateway.core.ports import AccountVenues, JournalPort, SessionGuard
 from gateway.core.risk import RiskLimits
 from gateway.core.service import TradingService
+from gateway.core.venue_status import VenueStatusPort
 from gateway.journal.opening import open_journal
 from gateway.leases.claims import Claims, claim
 from gateway.observability.endpoints import OperatorEndpoints
@@ -49,6 +51,12 @@ if TYPE_CHECKING:
 __all__ = ["GatewayApp", "JournalFactory", "VenueFactory", "wire_account"]
 
 log = logging.getLogger(__name__)
+
+# How often the venue-bound services' health is brought in line with the venues.
+VENUE_WATCH_INTERVAL_S = 0.25
+# Start-up retries of an unreachable venue: first delay, doubling up to the cap.
+STARTUP_RETRY_FIRST_S = 0.5
+STARTUP_RETRY_MAX_S = 10.0
 
 
 VenueFactory = Callable[[AccountConfig], Awaitable[AccountVenues]]
@@ -67,6 +75,7 @@ class GatewayApp:
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _expiry: asyncio.Task[None] | None = None
     _expiry_stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _venue_watch: asyncio.Task[None] | None = None
     port: int = 0
     metrics_port: int = 0
     console_port: int = 0
@@ -132,14 +141,16 @@ class GatewayApp:
         service = TradingService(journal)
         closers: list[Callable[[], Awaitable[None]]] = []
         guards: dict[str, Sequence[SessionGuard]] = {}
+        venue_health: dict[str, list[VenueStatusPort]] = {}
         try:
             await service.start()
             for account in served:
-                bound = await venues(account)
+                bound = await _bind_with_retries(venues, account, config.server.startup_retry_s)
                 closers.extend(bound.closers)
                 if account.name in were_live:
                     for guard in bound.session_guards:
                         guard.restarted()  # before anything else goes to the venue
+                venue_health[account.name] = _health_ports(bound)
                 await wire_account(service, account, bound, guards)
                 # Reconciled once serving (start): until then new orders are refused.
                 service.hold_new_orders(account.name)
@@ -155,7 +166,7 @@ class GatewayApp:
             heartbeat_timeout_s=config.server.heartbeat_timeout_s,
             refused_accounts=claims.refused,
         )
-        deps = ApiDeps(service=service, sessions=sessions)
+        deps = ApiDeps(service=service, sessions=sessions, venue_health=venue_health)
         sessions.add_end_hook(cancel_on_disconnect_hook(deps))
         _guard_sessions(sessions, guards, marks)
         fleet = None
@@ -164,6 +175,7 @@ class GatewayApp:
 
             async def wire(account: AccountConfig, bound: AccountVenues) -> None:
                 await wire_account(service, account, bound, guards)
+                venue_health[account.name] = _health_ports(bound)
 
             try:
                 fleet = await Fleet.open(
@@ -211,6 +223,7 @@ class GatewayApp:
                 else _reachable(listen or self.config.server.listen, self.port)
             )
             self.fleet.start()
+        self._venue_watch = asyncio.create_task(self._watch_venues())
         if self.endpoints is not None:
             await self.endpoints.start()
             self.metrics_port = self.endpoints.metrics_port
@@ -225,6 +238,33 @@ class GatewayApp:
         self.serving.set()
         log.info("gateway serving: every account reconciled with its venues")
 
+    async def _watch_venues(self) -> None:
+        """The venue-bound services' health follows the venues: NOT_SERVING while any account's
+        venue is unreachable or in maintenance, SERVING again when it is back. One log line
+        per change. Polled: the venue adapters keep their state current on their own."""
+        down: dict[str, str] = {}
+        while not self._expiry_stop.is_set():
+            if not self.serving.is_set():  # not reconciled yet: the server says NOT_SERVING
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._expiry_stop.wait(), VENUE_WATCH_INTERVAL_S)
+                continue
+            now = {
+                account: status
+                for account in self.deps.venue_health
+                if (status := self.deps.venue_status(account))
+            }
+            if now != down:
+                for account, status in now.items():
+                    if down.get(account) != status:
+                        log.warning("venue unavailable for account %s: %s", account, status)
+                for account in down.keys() - now.keys():
+                    log.info("venue available again for account %s", account)
+                if bool(now) != bool(down):
+                    await self.server.set_venue_serving(not now)
+                down = now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._expiry_stop.wait(), VENUE_WATCH_INTERVAL_S)
+
     async def stop(self) -> None:
         """Graceful: drain streams and calls, end sessions, stop the core, close the journal."""
         grace = self.config.server.shutdown_grace_s
@@ -237,6 +277,8 @@ class GatewayApp:
         self._expiry_stop.set()
         if self._expiry is not None:
             await self._expiry
+        if self._venue_watch is not None:
+            await self._venue_watch
         await self.sessions.end_all()
         await self.service.close()
         for close in self._closers:
@@ -252,6 +294,12 @@ class GatewayApp:
             await self.claims.release()
         if self.endpoints is not None:
             await self.endpoints.stop()
+
+
+def _health_ports(bound: AccountVenues) -> list[VenueStatusPort]:
+    return [
+        p.order_entry for p in bound.venues.values() if isinstance(p.order_entry, VenueStatusPort)
+    ]
 
 
 async def wire_account(
@@ -295,6 +343,35 @@ def _guard_sessions(
     # Always: a fleet gateway adds accounts (and their guards) after start.
     sessions.add_logon_hook(started)
     sessions.add_end_hook(ended)
+
+
+async def _bind_with_retries(
+    factory: VenueFactory, account: AccountConfig, retry_for_s: float
+) -> AccountVenues:
+    """The account's venues; while the venue is unreachable at start-up, retry with backoff
+    (one log line per try) for up to `retry_for_s`, then give up with the last refusal."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + retry_for_s
+    delay = STARTUP_RETRY_FIRST_S
+    attempt = 1
+    while True:
+        try:
+            return await factory(account)
+        except Unavailable as exc:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise
+            wait = min(delay, left)
+            log.warning(
+                "venue of account %s unavailable at start-up (try %d: %s); retrying in %.1f s",
+                account.name,
+                attempt,
+                exc.message,
+                wait,
+            )
+            await asyncio.sleep(wait)  # a retry backoff, not a synchronisation
+            delay = min(delay * 2, STARTUP_RETRY_MAX_S)
+            attempt += 1
 
 
 def _risk(account: AccountConfig) -> RiskLimits:

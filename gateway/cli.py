@@ -66,6 +66,7 @@ import secrets
 import signal
 import sys
 import tempfile
+import traceback
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -148,6 +149,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--console", help="serve the operator console on HOST:PORT")
     serve.add_argument("--tracing", choices=("console", "otlp"), help="OpenTelemetry exporter")
     serve.add_argument("--tracing-endpoint", help="OTLP/HTTP traces URL (with --tracing otlp)")
+    serve.add_argument(
+        "--debug", action="store_true", help="print the traceback of a start-up failure"
+    )
     _simulator_options(serve)
     health = sub.add_parser("health", help="exit 0 if a running gateway's order service is up")
     health.add_argument("--target", default="127.0.0.1:50051", help="gateway HOST:PORT")
@@ -259,13 +263,27 @@ def _serve(args: argparse.Namespace) -> int:
         formatter = _logging(args.log_level, config, args.log_format)
         try:
             asyncio.run(_run(config, formatter, args))
-        except (ConfigError, OSError) as exc:
-            print(f"kraken-gateway: {exc}", file=sys.stderr)
-            return 1
-        except GatewayError as exc:  # refused at start (e.g. the data_dir is in use): one line
-            print(f"kraken-gateway: {exc.message}", file=sys.stderr)
+        except KeyboardInterrupt:
+            return 130
+        except Exception as exc:
+            # Every start-up (or run) failure: one line and a non-zero exit; the traceback
+            # only with --debug, where it is what the operator asked for.
+            if args.debug:
+                traceback.print_exc()
+            print(f"kraken-gateway: {_one_line(exc, formatter)}", file=sys.stderr)
             return 1
     return 0
+
+
+def _one_line(exc: Exception, formatter: MaskingFormatter) -> str:
+    if isinstance(exc, GatewayError):  # e.g. the data_dir is in use, the venue unreachable
+        text = exc.message
+    elif isinstance(exc, ConfigError | OSError):
+        text = str(exc)
+    else:
+        text = f"start-up failed: {type(exc).__name__}: {exc} (run with --debug for details)"
+    # The masking formatter knows the configured secrets: none reach the terminal.
+    return formatter.mask(" ".join(text.split()))
 
 
 def _logging(level: str, config: GatewayConfig, fmt: LogFormat = "text") -> MaskingFormatter:

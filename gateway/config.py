@@ -3,6 +3,7 @@
 Shape (see examples/gateway.toml)::
 
     [server]            listen, data_dir, heartbeat_interval_s, heartbeat_timeout_s, metrics_listen,
+                        shutdown_grace_s, startup_retry_s, tls, key_lock_dir,
                         key_lock_dir (where key lock files live; see gateway/leases/local.py)
     [kraken]            rest_url, ws_public_url, ws_private_url (real Kraken by default), tier,
                         ws_trading, dead_man_switch, dead_man_timeout_s, dead_man_refresh_s
@@ -223,6 +224,8 @@ class ServerConfig:
     metrics_listen: str | None = None
     shutdown_grace_s: float = 5.0
     tls: TlsConfig | None = None
+    # How long start-up keeps retrying an unreachable venue (with backoff) before giving up.
+    startup_retry_s: float = 60.0
     # Directory of the per-key lock files every gateway on this machine honours; None: the
     # default of gateway.leases.local.default_lock_dir ($XDG_RUNTIME_DIR/krakengw or /tmp).
     key_lock_dir: Path | None = None
@@ -587,6 +590,7 @@ def _parse_server(t: Mapping[str, Any], base_dir: Path, env: Mapping[str, str]) 
             "metrics_listen",
             "shutdown_grace_s",
             "tls",
+            "startup_retry_s",
             "key_lock_dir",
         },
     )
@@ -603,6 +607,7 @@ def _parse_server(t: Mapping[str, Any], base_dir: Path, env: Mapping[str, str]) 
         heartbeat_timeout_s=timeout,
         metrics_listen=None if metrics is None else _str(t, where, "metrics_listen", ""),
         shutdown_grace_s=_positive(t, where, "shutdown_grace_s", d.shutdown_grace_s),
+        startup_retry_s=_positive(t, where, "startup_retry_s", d.startup_retry_s),
         tls=None if "tls" not in t else _tls(_as_table(t["tls"], "server.tls"), base_dir, env),
         key_lock_dir=None
         if "key_lock_dir" not in t

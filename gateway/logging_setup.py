@@ -49,10 +49,11 @@ class MaskingFormatter(logging.Formatter):
             line += " " + " ".join(f"{k}={v}" for k, v in sorted(extras.items()))
         return line
 
-    def mask(self, line: str) -> str:
+    def mask(self, text: str) -> str:
+        """`text` with every known secret replaced by ***."""
         for secret in self._secrets:
-            line = line.replace(secret, "***")
-        return line
+            text = text.replace(secret, "***")
+        return text
 
 
 class JsonFormatter(MaskingFormatter):

@@ -35,7 +35,7 @@ from krakengw.v1 import (
     sessions_pb2_grpc,
 )
 
-__all__ = ["CONTRACT_SERVICES", "GatewayServer"]
+__all__ = ["CONTRACT_SERVICES", "VENUE_SERVICES", "GatewayServer"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,17 @@ CONTRACT_SERVICES: tuple[str, ...] = tuple(
         market_data_pb2,
     )
     for service in module.DESCRIPTOR.services_by_name.values()
+)
+
+# The services that need the venue: NOT_SERVING while an account's venue is unreachable or in
+# maintenance (sessions, executions and instruments are served from the gateway itself).
+VENUE_SERVICES: tuple[str, ...] = tuple(
+    module.DESCRIPTOR.services_by_name[name].full_name
+    for module, name in (
+        (orders_pb2, "OrderService"),
+        (accounts_pb2, "AccountService"),
+        (market_data_pb2, "MarketDataService"),
+    )
 )
 
 # Bounds per message: a hostile client cannot make the server buffer huge requests.
@@ -124,6 +135,19 @@ class GatewayServer:
 
     async def _set_health(self, status: int, names: Sequence[str] = CONTRACT_SERVICES) -> None:
         for name in ("", *names):
+            await self._health.set(name, status)
+
+    async def set_venue_serving(self, serving: bool) -> None:
+        """The venue-bound services follow the venue (the server's overall status does not:
+        the gateway itself is up)."""
+        if self.deps.stopping.is_set():
+            return
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in VENUE_SERVICES:
             await self._health.set(name, status)
 
     async def stop(self, grace_s: float) -> None:

@@ -28,13 +28,21 @@ class InstrumentCatalog:
         return [i for i in self._by_key.values() if venue is None or i.venue == venue]
 
     def get(self, symbol: str, venue: str = "") -> Instrument:
-        """Raises InvalidArgument(UNKNOWN_SYMBOL), or INVALID_FIELD if the symbol is listed on
-        several venues and none was named."""
+        """Raises InvalidArgument(UNKNOWN_VENUE) for a venue with no instruments here,
+        UNKNOWN_SYMBOL, or INVALID_FIELD if the symbol is listed on several venues and none was
+        named."""
         check_symbol_text(symbol)
         if venue:
             found = self._by_key.get((venue, symbol))
             if found is not None:
                 return found
+            if not any(v == venue for v, _ in self._by_key):
+                raise InvalidArgument(
+                    f"unknown venue {venue!r}: this gateway trades on "
+                    f"{sorted({v for v, _ in self._by_key})}",
+                    ErrorReason.UNKNOWN_VENUE,
+                    metadata={"field": "venue"},
+                )
         else:
             candidates = self._by_symbol.get(symbol, [])
             if len(candidates) == 1:

@@ -36,6 +36,7 @@ from krakengw.order_entry import AsyncOrderEntry
 from krakengw.resume import DEFAULT_MAX_BATCH, AsyncExecutionStream, ReconnectPolicy
 from krakengw.stubs import (
     ALREADY_LOGGED_ON_REASONS,
+    LOGON_ID_MISMATCH,
     SESSION_LOST_REASONS,
     ClientCore,
     Stubs,
@@ -100,6 +101,9 @@ class AsyncClient:
         self._reconnect = reconnect
         self._logon_request: sessions_pb2.LogonRequest | None = None
         # Open execution streams, so logout() can end them instead of letting them reconnect.
+        # Held while a Logon is in flight and its id is being taken, so a stream that meets
+        # LOGON_ID_MISMATCH can tell "my client just logged on again" from "taken over".
+        self._logon_lock = asyncio.Lock()
         self._streams: weakref.WeakSet[AsyncExecutionStream] = weakref.WeakSet()
         self._beat: asyncio.Task[None] | None = None
 
@@ -132,6 +136,11 @@ class AsyncClient:
 
     async def _logout_quietly(self) -> None:
         if self._core.logon_id is None:
+            return
+        if self._fleet is None and self._channel.get_state() is not grpc.ChannelConnectivity.READY:
+            # The gateway is gone (its session ends by itself); a call now would only put
+            # the shared connection into reconnect backoff.
+            self._forget_logon()
             return
         try:
             await self.logout()
@@ -217,8 +226,9 @@ class AsyncClient:
         noticed), whose calls and streams stop working. Every later call of this client
         carries the logon's id."""
         request = builders.logon(heartbeat_interval, cancel_on_disconnect, client_name, takeover)
-        response = await self._unary(self._stubs.sessions.Logon, request)
-        self._core.set_logon_id(response.logon_id)
+        async with self._logon_lock:
+            response = await self._unary(self._stubs.sessions.Logon, request)
+            self._core.set_logon_id(response.logon_id)
         # A relogon after a lost session must not take over someone else's logon.
         request.takeover = False
         self._logon_request = request
@@ -386,10 +396,12 @@ class AsyncClient:
         advances per report. `max_batch=0` asks for one report per message."""
 
         opened_at = [0]  # the fleet generation the current call was opened at
+        used: list[str | None] = [None]  # the logon id of the stream's latest call
 
         def open_call(request: Any) -> Any:
             if self._fleet is not None:
                 opened_at[0] = self._fleet.generation
+            used[0] = self._core.logon_id
             return self._stubs.executions.StreamExecutions(request, **self._core.resume_options)
 
         async def recover(failure: KrakenGwError) -> bool:
@@ -398,7 +410,7 @@ class AsyncClient:
                 if self._logon_request is not None:
                     await self._logon_quietly()
                 return True
-            return await self._relogon(failure)
+            return await self._relogon(failure, used[0])
 
         stream = AsyncExecutionStream(
             open_call,
@@ -412,20 +424,29 @@ class AsyncClient:
         self._streams.add(stream)
         return stream
 
-    async def _relogon(self, failure: KrakenGwError) -> bool:
-        if self._logon_request is None or failure.reason not in SESSION_LOST_REASONS:
-            return False
-        try:
-            response = await self._unary(self._stubs.sessions.Logon, self._logon_request)
-        except KrakenGwError as error:
-            # A concurrent logon() of this client won the race: the session is live again.
-            # (A fleet client's logon that found no gateway serving the session yet: the
-            # stream tries again after its backoff.)
-            return error.reason in ALREADY_LOGGED_ON_REASONS or (
-                self._fleet is not None and is_move(error)
-            )
-        self._core.set_logon_id(response.logon_id)
-        return True
+    async def _relogon(self, failure: KrakenGwError, used_logon_id: str | None) -> bool:
+        """Whether a stream that failed with `failure` (its call sent `used_logon_id`) may
+        reconnect: after logging on again if the gateway lost the session; at once if this
+        client has logged on again since that call (its id changed); never if another client
+        took the session over."""
+        async with self._logon_lock:
+            if self._logon_request is None:
+                return False
+            if failure.reason == LOGON_ID_MISMATCH:
+                return self._core.logon_id is not None and self._core.logon_id != used_logon_id
+            if failure.reason not in SESSION_LOST_REASONS:
+                return False
+            try:
+                response = await self._unary(self._stubs.sessions.Logon, self._logon_request)
+            except KrakenGwError as error:
+                # A concurrent logon() of this client won the race: the session is live again.
+                # (A fleet client's logon that found no gateway serving the session yet: the
+                # stream tries again after its backoff.)
+                return error.reason in ALREADY_LOGGED_ON_REASONS or (
+                    self._fleet is not None and is_move(error)
+                )
+            self._core.set_logon_id(response.logon_id)
+            return True
 
     async def list_fills(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from krakengw.order_entry import OrderEntry
 from krakengw.resume import DEFAULT_MAX_BATCH, ExecutionStream, ReconnectPolicy
 from krakengw.stubs import (
     ALREADY_LOGGED_ON_REASONS,
+    LOGON_ID_MISMATCH,
     SESSION_LOST_REASONS,
     ClientCore,
     Stubs,
@@ -82,10 +84,19 @@ class Client:
             else grpc.insecure_channel(target, options=channel_options(options))
         )
         self._stubs = Stubs(self._channel)
+        # The channel's connectivity, kept current by gRPC (logout on exit only when READY).
+        self._state = grpc.ChannelConnectivity.IDLE
+        self._channel.subscribe(self._track_state, try_to_connect=False)
         self._reconnect = reconnect
         self._logon_request: sessions_pb2.LogonRequest | None = None
         # Open execution streams, so logout() can end them instead of letting them reconnect.
+        # Held while a Logon is in flight and its id is being taken, so a stream that meets
+        # LOGON_ID_MISMATCH can tell "my client just logged on again" from "taken over".
+        self._logon_lock = threading.Lock()
         self._streams: weakref.WeakSet[ExecutionStream] = weakref.WeakSet()
+
+    def _track_state(self, state: grpc.ChannelConnectivity) -> None:
+        self._state = state
 
     @property
     def call_metadata(self) -> tuple[tuple[str, str], ...]:
@@ -107,7 +118,12 @@ class Client:
     def logout_and_close(self) -> None:
         """Logs out if this client is logged on (ending the session cleanly, so the gateway
         does not wait for a heartbeat timeout), then closes the channel. `with` does this."""
-        if self._core.logon_id is not None:
+        connected = self._state is grpc.ChannelConnectivity.READY
+        if self._core.logon_id is not None and not connected:
+            # The gateway is gone (its session ends by itself); a call now would only put
+            # the shared connection into reconnect backoff.
+            self._forget_logon()
+        elif self._core.logon_id is not None:
             try:
                 self.logout()
             except KrakenGwError:
@@ -118,6 +134,7 @@ class Client:
     def close(self) -> None:
         """Closes the channel without logging out (the session then ends by heartbeat
         timeout); `with` and `logout_and_close` log out first."""
+        self._channel.unsubscribe(self._track_state)
         self._channel.close()
 
     def _unary(self, method: Any, request: Any) -> Any:
@@ -166,8 +183,9 @@ class Client:
         restarted before the gateway noticed), whose calls and streams stop working.
         Every later call of this client carries the logon's id."""
         request = builders.logon(heartbeat_interval, cancel_on_disconnect, client_name, takeover)
-        response = self._unary(self._stubs.sessions.Logon, request)
-        self._core.set_logon_id(response.logon_id)
+        with self._logon_lock:
+            response = self._unary(self._stubs.sessions.Logon, request)
+            self._core.set_logon_id(response.logon_id)
         # A relogon after a lost session must not take over someone else's logon.
         request.takeover = False
         self._logon_request = request
@@ -306,8 +324,14 @@ class Client:
         take far fewer messages); they are still handed out one at a time, and the position
         advances per report. `max_batch=0` asks for one report per message."""
 
+        used: list[str | None] = [None]  # the logon id of the stream's latest call
+
         def open_call(request: Any) -> Any:
+            used[0] = self._core.logon_id
             return self._stubs.executions.StreamExecutions(request, **self._core.resume_options)
+
+        def recover(failure: KrakenGwError) -> bool:
+            return self._relogon(failure, used[0])
 
         stream = ExecutionStream(
             open_call,
@@ -316,21 +340,30 @@ class Client:
             max_batch=max_batch,
             policy=self._reconnect,
             to_error=self._core.error,
-            recover=self._relogon,
+            recover=recover,
         )
         self._streams.add(stream)
         return stream
 
-    def _relogon(self, failure: KrakenGwError) -> bool:
-        if self._logon_request is None or failure.reason not in SESSION_LOST_REASONS:
-            return False
-        try:
-            response = self._unary(self._stubs.sessions.Logon, self._logon_request)
-        except KrakenGwError as error:
-            # A concurrent logon() of this client won the race: the session is live again.
-            return error.reason in ALREADY_LOGGED_ON_REASONS
-        self._core.set_logon_id(response.logon_id)
-        return True
+    def _relogon(self, failure: KrakenGwError, used_logon_id: str | None) -> bool:
+        """Whether a stream that failed with `failure` (its call sent `used_logon_id`) may
+        reconnect: after logging on again if the gateway lost the session; at once if this
+        client has logged on again since that call (its id changed); never if another client
+        took the session over."""
+        with self._logon_lock:
+            if self._logon_request is None:
+                return False
+            if failure.reason == LOGON_ID_MISMATCH:
+                return self._core.logon_id is not None and self._core.logon_id != used_logon_id
+            if failure.reason not in SESSION_LOST_REASONS:
+                return False
+            try:
+                response = self._unary(self._stubs.sessions.Logon, self._logon_request)
+            except KrakenGwError as error:
+                # A concurrent logon() of this client won the race: the session is live again.
+                return error.reason in ALREADY_LOGGED_ON_REASONS
+            self._core.set_logon_id(response.logon_id)
+            return True
 
     def list_fills(
         self,

@@ -447,13 +447,16 @@ class RiskLimits:
 class Limits:
     """`retry_after` is set while the gateway's rate governor refuses calls: the longest delay
     of any refusing budget. In a fleet, `instance` names the gateway serving the account and
-    `leased_key_ids` the fingerprints of the API keys it leases for it (empty otherwise)."""
+    `leased_key_ids` the fingerprints of the API keys it leases for it (empty otherwise).
+    `venue_status` is empty while the venue is reachable and trading, otherwise says why not
+    (e.g. "kraken: maintenance")."""
 
     rate_budgets: tuple[RateBudget, ...]
     risk_limits: RiskLimits
     retry_after: timedelta | None
     instance: str = ""
     leased_key_ids: tuple[str, ...] = ()
+    venue_status: str = ""
 
     @classmethod
     def from_proto(cls, msg: accounts_pb2.GetLimitsResponse) -> Limits:
@@ -463,6 +466,7 @@ class Limits:
             retry_after=_duration(msg, "retry_after"),
             instance=msg.instance,
             leased_key_ids=tuple(msg.leased_key_ids),
+            venue_status=msg.venue_status,
         )
 
 
@@ -482,6 +486,8 @@ class SessionInfo:
     cancel_on_disconnect: bool
     server_time: datetime | None
     instance: str = ""
+    # Empty while the venue is reachable and trading; otherwise why not.
+    venue_status: str = ""
 
     @classmethod
     def from_proto(cls, msg: sessions_pb2.LogonResponse) -> SessionInfo:
@@ -498,6 +504,7 @@ class SessionInfo:
             cancel_on_disconnect=msg.cancel_on_disconnect,
             server_time=_time(msg, "server_time"),
             instance=msg.instance,
+            venue_status=msg.venue_status,
         )
 
 

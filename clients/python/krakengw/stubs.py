@@ -22,6 +22,7 @@ from krakengw.v1 import (
 
 __all__ = [
     "ALREADY_LOGGED_ON_REASONS",
+    "LOGON_ID_MISMATCH",
     "SESSION_LOST_REASONS",
     "ClientCore",
     "Stubs",
@@ -40,6 +41,8 @@ LOGON_ID_METADATA = "krakengw-logon-id"
 
 # Reasons after which logging on again (e.g. after a gateway restart) lets a stream resume.
 SESSION_LOST_REASONS = frozenset({"SESSION_NOT_FOUND", "NOT_LOGGED_ON"})
+# The call's logon id is not the live logon's (another logon of this client, or a takeover).
+LOGON_ID_MISMATCH = "LOGON_ID_MISMATCH"
 # Reasons a logon gives when the session is live already.
 ALREADY_LOGGED_ON_REASONS = frozenset({"SESSION_ALREADY_ACTIVE", "SESSION_IN_USE"})
 

@@ -110,6 +110,7 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
             retry_after=convert.retry_after(budgets),
             instance=instance,
             leased_key_ids=key_ids,
+            venue_status=self._d.venue_status(name),
         )
 
     async def EngageKillSwitch(

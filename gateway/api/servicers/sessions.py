@@ -66,6 +66,7 @@ class SessionServicer(sessions_pb2_grpc.SessionServiceServicer):
             server_time=now,
             instance=self._d.placement(account.name)[0],
             logon_id=active.logon_id,
+            venue_status=self._d.venue_status(account.name),
         )
 
     async def Heartbeat(

@@ -15,7 +15,7 @@ import grpc
 import pytest
 from google.protobuf import duration_pb2
 
-from gateway.api.app import GatewayApp
+from gateway.app import GatewayApp
 from gateway.config import load_config
 from krakengw import AsyncClient, Client, KrakenGwError
 from krakengw.v1 import sessions_pb2, sessions_pb2_grpc
@@ -239,3 +239,19 @@ async def test_a_start_or_expire_time_in_year_9999_is_refused_before_the_venue(
         "BTC/USD", "buy", Decimal("0.01"), price=Decimal("40000"), **{field: soon}, **extra
     )  # type: ignore[call-overload]
     assert gateway.venue_calls() == 1
+
+
+async def test_an_unknown_venue_is_its_own_reason(gateway: RunningGateway) -> None:
+    client = gateway.client("a")
+    await client.logon()
+    with pytest.raises(KrakenGwError) as err:
+        await client.submit_order(
+            "BTC/USD", "buy", Decimal("0.01"), price=Decimal("40000"), venue="nasdaq"
+        )
+    assert err.value.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert err.value.reason == "UNKNOWN_VENUE"
+    assert err.value.metadata["field"].endswith("venue")
+    with pytest.raises(KrakenGwError) as err:
+        await client.submit_order("NOPE/USD", "buy", Decimal("0.01"), price=Decimal("1"))
+    assert err.value.reason == "UNKNOWN_SYMBOL"
+    assert gateway.venue_calls() == 0

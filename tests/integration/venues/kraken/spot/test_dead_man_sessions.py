@@ -186,7 +186,9 @@ async def test_lost_session_stops_refreshing_and_kraken_cancels(
         async with gateway.client("audit") as audit:
             await audit.logon()
             watch = audit.stream_executions(0, drop_copy=True)
-            async with gateway.client("s1") as client:
+            # close() without Logout (leaving `async with` would log out): a lost client.
+            client = gateway.client("s1")
+            try:
                 # Two missed 1 s heartbeats end the session once its stream is gone.
                 await client.logon(heartbeat_interval=timedelta(seconds=1))
                 lost = gateway.app.sessions.get("s1")
@@ -200,6 +202,8 @@ async def test_lost_session_stops_refreshing_and_kraken_cancels(
                         assert order.ord_status is OrdStatus.NEW
                     async with asyncio.timeout(WAIT_S):
                         await switch.armed.wait()
+            finally:
+                await client.close()
             # No Logout: the session times out and the switch is left to run out.
             async with asyncio.timeout(WAIT_S):
                 await lost.ended.wait()
