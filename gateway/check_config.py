@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -57,6 +58,8 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, Decimal | Path):
         return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
     return value
 
 

@@ -190,9 +190,6 @@ def order_request(spec: orders_pb2.OrderSpec, field: str = "order") -> m.OrderRe
             ErrorReason.MISSING_FIELD,
             "exactly one of order_qty and cash_order_qty is required",
         )
-    if spec.fee_currency != common_pb2.FEE_CURRENCY_UNSPECIFIED:
-        # The core has no fee-currency field yet; refusing beats silently ignoring it.
-        raise _invalid(f"{f}fee_currency", ErrorReason.INVALID_FIELD, "is not supported yet")
     text(spec.text, f"{f}text")
     tif = _enum_in(
         m.TimeInForce, common_pb2.TimeInForce, "TIME_IN_FORCE_", spec.time_in_force, f"{f}tif"
@@ -248,6 +245,13 @@ def order_request(spec: orders_pb2.OrderSpec, field: str = "order") -> m.OrderRe
         ),
         deadline=time_in(spec.deadline, spec.HasField("deadline"), f"{f}deadline"),
         validate_only=spec.validate_only,
+        fee_currency=_enum_in(
+            m.FeeCurrency,
+            common_pb2.FeeCurrency,
+            "FEE_CURRENCY_",
+            spec.fee_currency,
+            f"{f}fee_currency",
+        ),
     )
 
 
@@ -357,6 +361,7 @@ def order_spec(r: m.OrderRequest, o: m.Order | None = None) -> orders_pb2.OrderS
         expire_time=time_out(r.expire_time),
         deadline=time_out(r.deadline),
         validate_only=r.validate_only,
+        fee_currency=_enum_out(common_pb2.FeeCurrency, "FEE_CURRENCY_", r.fee_currency),
     )
     return spec
 

@@ -185,6 +185,13 @@ class SessionContext:
     is_drop_copy: bool = False
 
 
+class FeeCurrency(enum.Enum):
+    """The currency the venue charges an order's fees in (Kraken spot: oflags fcib / fciq)."""
+
+    BASE = "BASE"
+    QUOTE = "QUOTE"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderRequest:
     """A new order as the client asked for it. `client_order_id` is the idempotency key.
@@ -217,6 +224,8 @@ class OrderRequest:
     deadline: datetime | None = None  # venue must not act after this instant
     validate_only: bool = False
     venue: str = ""
+    # None: the venue's own default.
+    fee_currency: FeeCurrency | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -83,6 +83,7 @@ def test_valid_config_prints_effective_accounts_and_sessions_masked(tmp_path: Pa
         "account": "main",
         "token": "set",
         "permissions": ["READ", "TRADE"],
+        "token_expires": None,
     }
     assert shown["server"]["data_dir"] == str(tmp_path / "data")
 

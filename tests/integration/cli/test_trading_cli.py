@@ -123,10 +123,12 @@ def test_orders_cancel_all(cli: Cli) -> None:
 
 
 def test_fills(cli: Cli, krakengw_client: Client) -> None:
-    order = run_json(cli, "orders", "submit", "BTC/USD", "buy", "0.02")
+    placed = krakengw_client.submit_order("BTC/USD", "buy", "0.02", order_type="MARKET")
+    order = {"client_order_id": placed.client_order_id}
     for report in krakengw_client.stream_executions(0):  # wait for the fill
         if report.client_order_id == order["client_order_id"] and report.leaves_qty == 0:
             break
+    krakengw_client.logout()  # the CLI logs on with the same session's token
     fills = run_json(cli, "fills", "--order", order["client_order_id"])
     assert fills and sum(Decimal(f["qty"]) for f in fills) == Decimal("0.02")
     assert {f["side"] for f in fills} == {"BUY"}
@@ -207,10 +209,15 @@ def test_logon_info(cli: Cli, krakengw_gateway: LocalGateway) -> None:
     assert code == 0 and "session_id" in out
 
 
-def test_runs_inside_a_live_session_and_leaves_it(cli: Cli, krakengw_client: Client) -> None:
-    order = submit_resting(cli)  # the fixture's client holds the session
-    assert krakengw_client.get_order(order["client_order_id"]).client_order_id
-    krakengw_client.heartbeat()  # still logged on
+def test_refuses_to_act_inside_another_clients_live_session(
+    cli: Cli, krakengw_client: Client
+) -> None:
+    # The fixture's client holds the session: the token alone cannot act in it.
+    code, out, err = cli("orders", "submit", "BTC/USD", "buy", "0.01", "--price", RESTING)
+    assert code == 5 and out == ""
+    assert "live in another client" in err
+    assert krakengw_client.list_open_orders() == []
+    krakengw_client.heartbeat()  # still logged on, untouched
 
 
 def test_token_sources_and_auth_failures(

@@ -1,8 +1,11 @@
 """`krakengw`: trade and inspect an account through a krakengw gateway from the shell.
 
 Each run logs on with the session's token, does one thing and logs out again. When the session
-is already live elsewhere (a strategy holds it), the command runs inside that live session and
-leaves it logged on. Orders outlive the command: it never asks for cancel-on-disconnect.
+is already live elsewhere (a strategy holds it), the command is refused (exit code 5,
+REFUSED) and the live session is left alone: the gateway binds every call to the logon that
+made it, so a token alone cannot act in another client's live session; give the CLI a session
+of its own (e.g. a read-only or cancel-only one). Orders outlive the command: it never asks for
+cancel-on-disconnect.
 
 argparse, not click: it is in the standard library, so the client package gains no dependency,
 and it lets this module own every exit code (click exits with its own codes on usage errors).
@@ -118,9 +121,14 @@ def _session(run: Run, command: Command, *, needs_logon: bool) -> int:
     try:
         run.client.logon(client_name="krakengw-cli")
     except KrakenGwError as exc:
-        if exc.reason not in ALREADY_LOGGED_ON_REASONS:
-            raise
-        return command(run)  # a strategy holds the session: use it, leave it logged on
+        if exc.reason in ALREADY_LOGGED_ON_REASONS:
+            print(
+                "krakengw: the session is live in another client (e.g. a strategy); the gateway "
+                "binds calls to the logon that made them, so give the CLI a session of its own",
+                file=sys.stderr,
+            )
+            return exit_codes.REFUSED
+        raise
     try:
         return command(run)
     finally:

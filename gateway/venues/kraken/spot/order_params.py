@@ -34,6 +34,7 @@ from gateway.core.model import (
     STOP_TYPES,
     TRAILING_TYPES,
     AmendRequest,
+    FeeCurrency,
     Instrument,
     OffsetUnit,
     OrderRequest,
@@ -200,6 +201,7 @@ def build_add_order_params(
     oflags = []
     if request.post_only:
         oflags.append("post")
+    fee_preference = fee_preference or _fee_preference(request)
     if fee_preference is not None:
         oflags.append("fcib" if fee_preference == "base" else "fciq")
     if in_quote:
@@ -325,6 +327,15 @@ def _ws_prices(request: OrderRequest, params: dict[str, Any]) -> None:
         params["triggers"] = triggers
 
 
+def _fee_preference(request: OrderRequest) -> FeePreference | None:
+    """The request's fee currency as Kraken's preference (REST oflags fcib/fciq)."""
+    if request.fee_currency is FeeCurrency.BASE:
+        return "base"
+    if request.fee_currency is FeeCurrency.QUOTE:
+        return "quote"
+    return None
+
+
 def build_ws_add_order_params(
     request: OrderRequest,
     instrument: Instrument,
@@ -361,6 +372,7 @@ def build_ws_add_order_params(
         params["margin"] = True  # WS v2 has no leverage value; it trades on margin
     if request.order_type is OrderType.ICEBERG and request.display_qty is not None:
         params["display_qty"] = request.display_qty
+    fee_preference = fee_preference or _fee_preference(request)
     if fee_preference is not None:
         params["fee_preference"] = fee_preference
     if request.self_trade_prevention is not None:
