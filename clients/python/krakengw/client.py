@@ -49,6 +49,8 @@ from krakengw.v1 import (
 
 __all__ = ["Client"]
 
+_GONE = (grpc.ChannelConnectivity.TRANSIENT_FAILURE, grpc.ChannelConnectivity.SHUTDOWN)
+
 T = TypeVar("T")
 
 
@@ -84,7 +86,7 @@ class Client:
             else grpc.insecure_channel(target, options=channel_options(options))
         )
         self._stubs = Stubs(self._channel)
-        # The channel's connectivity, kept current by gRPC (logout on exit only when READY).
+        # The channel's connectivity, kept current by gRPC (no logout on exit when gone).
         self._state = grpc.ChannelConnectivity.IDLE
         self._channel.subscribe(self._track_state, try_to_connect=False)
         self._reconnect = reconnect
@@ -118,8 +120,10 @@ class Client:
     def logout_and_close(self) -> None:
         """Logs out if this client is logged on (ending the session cleanly, so the gateway
         does not wait for a heartbeat timeout), then closes the channel. `with` does this."""
-        connected = self._state is grpc.ChannelConnectivity.READY
-        if self._core.logon_id is not None and not connected:
+        # The state arrives through a callback, so it may lag: only a known failure skips the
+        # logout (a call into a dead gateway would put the connection into reconnect backoff).
+        failed = self._state in _GONE
+        if self._core.logon_id is not None and failed:
             # The gateway is gone (its session ends by itself); a call now would only put
             # the shared connection into reconnect backoff.
             self._forget_logon()
