@@ -93,7 +93,8 @@ export class KrakenGwClient {
   readonly target: string;
   readonly targets: string[];
 
-  logon(options?: { cancelOnDisconnect?: boolean; clientName?: string }): Promise<Message>;
+  /** `takeover: true` replaces a live logon of the same session (e.g. after a crash). */
+  logon(options?: { cancelOnDisconnect?: boolean; clientName?: string; takeover?: boolean }): Promise<Message>;
   heartbeat(testRequestId?: string): Promise<Message>;
   /** Resolves to the LogoutResponse ({canceledCount}). */
   logout(): Promise<Message>;
@@ -139,6 +140,12 @@ export class KrakenGwClient {
   streamBook(symbol: string, options?: { venue?: string; depth?: number }): ClosableStream<Message>;
   streamTrades(symbol: string, options?: { venue?: string }): ClosableStream<Message>;
 
+  /** The metadata this client sends (bearer token and, once logged on, the logon id), for
+   * calls through raw stubs. It holds the token: never log it. */
+  callMetadata(): unknown;
+  /** Logs out if logged on (ignoring a session that is already gone), then closes. */
+  logoutAndClose(): Promise<void>;
+  /** Closes the channels without logging out (the session then times out). */
   close(): void;
 }
 

@@ -651,6 +651,27 @@ class KrakenGwClient {
     };
   }
 
+  /** The metadata this client sends (bearer token and, once logged on, the logon id), for
+   * calls through raw stubs. It holds the token: never log it. */
+  callMetadata() {
+    return this.metadata();
+  }
+
+  /** Logs out if logged on (a session that is already gone is fine), then closes. */
+  async logoutAndClose() {
+    if (this.logonId) {
+      try {
+        await this.logout();
+      } catch (err) {
+        if (!(err instanceof KrakenGwError)) throw err;
+        this.logonId = null;
+        this.logonRequest = null;
+      }
+    }
+    this.close();
+  }
+
+  /** Closes the channels without logging out (the session then times out). */
   close() {
     for (const stubs of this.stubsByTarget.values()) {
       for (const stub of Object.values(stubs)) stub.close();
