@@ -47,6 +47,9 @@ class OrderFilled(VenueOrderEvent):
     price: Decimal
     fee: Fee | None = None
     liquidity: Liquidity | None = None
+    # The venue says this fill completes the order. Needed when the order's size is in quote
+    # currency (cash_order_qty): its base quantity is known only once the venue is done.
+    order_done: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

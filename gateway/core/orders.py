@@ -132,7 +132,7 @@ def apply_fill(order: Order, event: OrderFilled, now: datetime) -> tuple[Order, 
         liquidity=event.liquidity,
         venue_time=event.venue_time,
     )
-    complete = order.qty > 0 and cum >= order.qty
+    complete = (order.qty > 0 and cum >= order.qty) or event.order_done
     if order.status in TERMINAL_STATUSES:
         status = order.status  # late fill on a closed order: record it, keep the status
     elif complete:

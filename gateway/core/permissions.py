@@ -2,7 +2,8 @@
 permissions let it cancel. Every guarded request goes through the core, which checks here:
 
 - submit, amend, replace, release the kill switch: TRADE
-- cancel (one, batch, all), engage the kill switch: TRADE or CANCEL_ONLY
+- cancel (one, batch, all), engage the kill switch: TRADE or CANCEL_ONLY; a risk desk
+  (CANCEL_ONLY without TRADE) sees every order of its account and may cancel any of them
 - balances, positions, subaccounts (lists and streams): READ
 - transfers: TRANSFER
 - the account-wide execution stream (drop copy): DROP_COPY
@@ -14,7 +15,7 @@ from __future__ import annotations
 from gateway.core.errors import ErrorReason, PermissionDenied
 from gateway.core.model import Permission, SessionContext
 
-__all__ = ["CANCEL_PERMISSIONS", "require", "require_any", "require_cancel"]
+__all__ = ["CANCEL_PERMISSIONS", "is_risk_desk", "require", "require_any", "require_cancel"]
 
 # Cancels (one, a batch, all, the kill switch on) are allowed to cancel-only sessions too.
 CANCEL_PERMISSIONS = frozenset({Permission.TRADE, Permission.CANCEL_ONLY})
@@ -42,3 +43,8 @@ def require_any(ctx: SessionContext, allowed: frozenset[Permission], reason: Err
 
 def require_cancel(ctx: SessionContext) -> None:
     require_any(ctx, CANCEL_PERMISSIONS, ErrorReason.PERMISSION_DENIED_CANCEL)
+
+
+def is_risk_desk(ctx: SessionContext) -> bool:
+    """A cancel-only session (no TRADE): it watches and cancels the whole account's orders."""
+    return Permission.CANCEL_ONLY in ctx.permissions and Permission.TRADE not in ctx.permissions

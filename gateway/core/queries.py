@@ -7,7 +7,7 @@ from gateway.core.errors import ErrorReason, InvalidArgument, NotFound
 from gateway.core.ledger import OrderLedger
 from gateway.core.model import Fill, Order, Permission, SessionContext
 from gateway.core.paging import Page, page
-from gateway.core.permissions import require
+from gateway.core.permissions import is_risk_desk, require
 from gateway.core.ports import ReportSubscription
 from gateway.core.validation import check_id
 
@@ -19,13 +19,20 @@ class OrderQueries:
         self._orders = ledger.orders
         self._journal = ledger.journal
 
-    def own(self, ctx: SessionContext, client_order_id: str, *, write: bool) -> Order:
-        """The order if the session may see it (`write`: may act on it); NotFound otherwise,
-        also for other sessions' orders (drop copy sees its account's, read-only)."""
+    def own(
+        self, ctx: SessionContext, client_order_id: str, *, write: bool, cancel: bool = False
+    ) -> Order:
+        """The order if the session may see it (`write`: may act on it; `cancel`: the act is a
+        cancel); NotFound otherwise, also for other sessions' orders. Drop copy sees its
+        account's orders, read-only; a risk desk (CANCEL_ONLY without TRADE) sees them all and
+        may cancel any."""
         check_id(client_order_id, "client_order_id")
         order = self._orders.get((ctx.account, client_order_id))
+        desk = is_risk_desk(ctx)
         visible = order is not None and (
-            order.session_id == ctx.session_id or (ctx.is_drop_copy and not write)
+            order.session_id == ctx.session_id
+            or ((ctx.is_drop_copy or desk) and not write)
+            or (desk and cancel)
         )
         if order is None or not visible:
             raise NotFound(f"order {client_order_id} not found", ErrorReason.ORDER_NOT_FOUND)
@@ -35,7 +42,7 @@ class OrderQueries:
         return self._orders.session_orders(ctx.account, ctx.session_id)
 
     def visible_orders(self, ctx: SessionContext) -> list[Order]:
-        if ctx.is_drop_copy:
+        if ctx.is_drop_copy or is_risk_desk(ctx):
             return self._orders.account_orders(ctx.account)
         return self.session_orders(ctx)
 
@@ -50,7 +57,7 @@ class OrderQueries:
             o
             for o in self._orders.with_venue_order_id(ctx.account, venue_order_id)
             if o.venue_order_id == venue_order_id
-            and (o.session_id == ctx.session_id or ctx.is_drop_copy)
+            and (o.session_id == ctx.session_id or ctx.is_drop_copy or is_risk_desk(ctx))
         ]
         if not found:
             raise NotFound(

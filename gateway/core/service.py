@@ -68,7 +68,7 @@ from gateway.core.orders import (
     transition,
 )
 from gateway.core.paging import Page
-from gateway.core.permissions import require, require_cancel
+from gateway.core.permissions import is_risk_desk, require, require_cancel
 from gateway.core.ports import JournalPort, OrderEntryPort, ReportSubscription, VenuePorts
 from gateway.core.queries import OrderQueries
 from gateway.core.resolution import OrderResolver
@@ -372,7 +372,7 @@ class TradingService:
 
     async def cancel(self, ctx: SessionContext, request: CancelRequest) -> Order:
         require_cancel(ctx)
-        order = self.queries.own(ctx, request.client_order_id, write=True)
+        order = self.queries.own(ctx, request.client_order_id, write=True, cancel=True)
         if order.status is OrdStatus.PENDING_CANCEL:
             return order  # already being canceled: idempotent
         self._require_working(order, ErrorReason.ORDER_NOT_CANCELABLE)
@@ -390,7 +390,7 @@ class TradingService:
         groups: defaultdict[str, list[tuple[int, Order]]] = defaultdict(list)
         for i, request in enumerate(requests):
             try:
-                order = self.queries.own(ctx, request.client_order_id, write=True)
+                order = self.queries.own(ctx, request.client_order_id, write=True, cancel=True)
                 if order.status is OrdStatus.PENDING_CANCEL:
                     results[i] = order
                     continue
@@ -412,12 +412,17 @@ class TradingService:
                 results[i] = result
         return [r if r is not None else Internal("batch item lost") for r in results]
 
-    async def cancel_all(self, ctx: SessionContext, symbol: str | None = None) -> int:
-        """Cancel the session's open orders (of one symbol if given); returns how many."""
+    async def cancel_all(
+        self, ctx: SessionContext, symbol: str | None = None, *, own_only: bool = False
+    ) -> int:
+        """Cancel the session's open orders (a risk desk: the account's, unless `own_only`, as
+        for cancel-on-disconnect), of one symbol if given; returns how many."""
         require_cancel(ctx)
+        desk = is_risk_desk(ctx) and not own_only
+        scope = self.queries.visible_orders if desk else self.queries.session_orders
         requests = [
             CancelRequest(client_order_id=o.client_order_id)
-            for o in self.queries.session_orders(ctx)
+            for o in scope(ctx)
             if o.status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED)
             and (symbol is None or o.symbol == symbol)
         ]
@@ -588,7 +593,7 @@ class TradingService:
         instrument: Instrument,
         port: OrderEntryPort,
     ) -> Order:
-        ack = await port.submit(request, instrument)
+        await port.submit(request, instrument)  # the venue's refusal raises
         now = self._now()
         probe = new_order(
             account=ctx.account,
@@ -597,7 +602,8 @@ class TradingService:
             instrument=instrument,
             now=now,
         )
-        return replace(probe, status=ack.status, venue_order_id=ack.venue_order_id or None)
+        # Distinct from NEW: nothing was placed, journaled or streamed.
+        return replace(probe, status=OrdStatus.VALIDATED, venue_order_id=None)
 
     async def _send_new(
         self,

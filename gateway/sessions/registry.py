@@ -16,8 +16,9 @@ Logon hooks run once a logon is accepted (e.g. arming a venue's dead man's switc
 (e.g. cancel-on-disconnect) run for every end. Both see every session: a hook that concerns the
 key checks `lease_key`.
 
-Sessions that can trade lease their account's key exclusively. A read-only / drop-copy observer
-signs no orders, so it takes no lease and may watch alongside the trading session.
+Sessions that can trade or transfer lease their account's key exclusively. A read-only /
+drop-copy observer signs nothing, and a risk desk (cancel_only) only cancels through the
+account's own adapter, so neither takes a lease: they may act alongside the trading session.
 All methods run on the event loop thread; no locks are needed.
 """
 
@@ -48,7 +49,11 @@ __all__ = ["ActiveSession", "EndReason", "SessionEndHook", "SessionLogonHook", "
 
 log = logging.getLogger(__name__)
 
-_LEASING_PERMISSIONS = frozenset({Permission.TRADE, Permission.CANCEL_ONLY, Permission.TRANSFER})
+# Sessions that place orders or move funds lease the key. A risk desk (cancel_only alone) does
+# not: its cancels go through the same in-process adapter as the trader's, whose one nonce
+# source and one signer per key (the key lock) keep every request ordered, so it can act beside
+# the trading session instead of being refused KEY_LEASED.
+_LEASING_PERMISSIONS = frozenset({Permission.TRADE, Permission.TRANSFER})
 
 
 class EndReason(StrEnum):

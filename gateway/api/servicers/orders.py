@@ -22,6 +22,7 @@ from gateway.api.errors import internal_status, to_rpc_status
 from gateway.core import model as m
 from gateway.core.errors import ErrorReason, GatewayError, InvalidArgument
 from gateway.core.paging import page, page_size
+from gateway.core.permissions import require, require_cancel
 from gateway.core.service import TradingService
 from krakengw.v1 import orders_pb2, orders_pb2_grpc
 
@@ -87,6 +88,9 @@ class OrderOps:
     async def amend(
         self, ctx: m.SessionContext, req: orders_pb2.AmendOrderRequest
     ) -> orders_pb2.AmendOrderResponse:
+        # Permission before the lookup: a session that may not act must not learn (through
+        # NOT_FOUND or not) which venue order ids exist.
+        require(ctx, m.Permission.TRADE)
         client_id = await self.client_id(ctx, req.client_order_id, req.venue_order_id)
         order = await self._s.amend(ctx, convert.amend_request(req, client_id))
         return orders_pb2.AmendOrderResponse(order=convert.order(order))
@@ -106,6 +110,7 @@ class OrderOps:
     async def cancel(
         self, ctx: m.SessionContext, req: orders_pb2.CancelOrderRequest
     ) -> orders_pb2.CancelOrderResponse:
+        require_cancel(ctx)  # before the lookup, as in amend
         client_id = await self.client_id(ctx, req.client_order_id, req.venue_order_id)
         order = await self._s.cancel(ctx, m.CancelRequest(client_order_id=client_id))
         return orders_pb2.CancelOrderResponse(order=convert.order(order))
@@ -114,6 +119,7 @@ class OrderOps:
         self, ctx: m.SessionContext, req: orders_pb2.CancelOrderBatchRequest
     ) -> orders_pb2.CancelOrderBatchResponse:
         _check_batch(len(req.orders))
+        require_cancel(ctx)  # before the lookups, as in amend
         ids = [await self.client_id(ctx, c.client_order_id, c.venue_order_id) for c in req.orders]
         results = await self._s.cancel_batch(ctx, [m.CancelRequest(client_order_id=i) for i in ids])
         return orders_pb2.CancelOrderBatchResponse(results=[_result(r) for r in results])

@@ -88,7 +88,7 @@ class SessionServicer(sessions_pb2_grpc.SessionServiceServicer):
         canceled = 0
         try:
             if active.cancel_on_disconnect:
-                canceled = await self._d.service.cancel_all(active.context())
+                canceled = await self._d.service.cancel_all(active.context(), own_only=True)
         finally:
             await self._d.sessions.end(active, EndReason.LOGOUT)
         return sessions_pb2.LogoutResponse(canceled_count=canceled)
@@ -128,7 +128,7 @@ def cancel_on_disconnect_hook(deps: ApiDeps) -> SessionEndHook:
 
     async def hook(active: ActiveSession, reason: EndReason) -> None:
         if active.cancel_on_disconnect and reason is not EndReason.LOGOUT:
-            count = await deps.service.cancel_all(active.context())
+            count = await deps.service.cancel_all(active.context(), own_only=True)
             log.info(
                 "cancel on disconnect",
                 extra={"session_id": active.session_id, "canceled": count, "reason": str(reason)},

@@ -6,6 +6,8 @@ Accounts and sessions:
                                     (read+drop_copy observer, takes no lease)
     acct-b   trade+read             session `b` (risk: max order qty 5)
     acct-ro  read                   session `ro`
+    desk     a risk desk on acct-a (read+cancel_only): sees and cancels every order of acct-a,
+             takes no lease
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from gateway.core.ports import AccountVenues, VenuePorts
 from gateway.venues.paper import PaperMarket, PaperVenue
 from krakengw import AsyncClient
 
-SESSIONS = ("a", "a2", "audit", "b", "ro")
+SESSIONS = ("a", "a2", "audit", "b", "ro", "desk")
 
 CONFIG = """
 [server]
@@ -67,6 +69,11 @@ token_env = "TOKEN_B"
 [sessions.ro]
 account = "acct-ro"
 token_env = "TOKEN_RO"
+
+[sessions.desk]
+account = "acct-a"
+token_env = "TOKEN_DESK"
+permissions = ["read", "cancel_only"]
 """
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -175,6 +175,9 @@ def parse_execution(e: KrakenSpotWsExecution) -> KrakenSpotExecution:
     else:
         raise KrakenParseError(f"unknown Kraken exec_type: {e.get('exec_type')!r}")
     status = e.get("order_status")
+    if isinstance(event, OrderFilled) and status == "filled":
+        # Kraken closed the order with this trade (what ends a cash_order_qty order).
+        event = replace(event, order_done=True)
     side = e.get("side")
     order_type = e.get("order_type")
     tif = e.get("time_in_force")

@@ -1,0 +1,83 @@
+"""Issue 9 (trust): the permission model through the real server. A risk desk (cancel_only)
+sees and cancels every order of its account beside the live trader, without the trader's key
+lease; read-only sessions are refused before any order lookup; validate_only answers VALIDATED."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import grpc
+import pytest
+
+from krakengw import KrakenGwError, OrdStatus
+from tests.integration.api.conftest import RunningGateway
+
+PRICE = Decimal("40000")
+
+
+async def test_risk_desk_sees_and_cancels_the_traders_orders_beside_the_live_trader(
+    gateway: RunningGateway,
+) -> None:
+    trader = gateway.client("a")
+    await trader.logon()
+    first = await trader.submit_order("BTC/USD", "buy", Decimal("0.01"), price=PRICE)
+    second = await trader.submit_order("BTC/USD", "buy", Decimal("0.02"), price=PRICE)
+    desk = gateway.client("desk")
+    await desk.logon(cancel_on_disconnect=True)  # no KEY_LEASED: the desk takes no lease
+    seen = {o.client_order_id for o in await desk.list_open_orders()}
+    assert seen == {first.client_order_id, second.client_order_id}
+    assert (await desk.get_order(first.client_order_id)).session_id == "a"
+    canceled = await desk.cancel_order(first.client_order_id)
+    assert canceled.ord_status is OrdStatus.CANCELED
+    assert (await trader.get_order(first.client_order_id)).ord_status is OrdStatus.CANCELED
+    with pytest.raises(KrakenGwError) as err:
+        await desk.submit_order("BTC/USD", "buy", Decimal("0.01"), price=PRICE)
+    assert err.value.reason == "PERMISSION_DENIED_TRADE"
+    with pytest.raises(KrakenGwError) as err:
+        await desk.amend_order(second.client_order_id, qty=Decimal("0.03"))
+    assert err.value.reason == "PERMISSION_DENIED_TRADE"
+    # The trader keeps trading on its key while the desk is logged on.
+    third = await trader.submit_order("BTC/USD", "buy", Decimal("0.03"), price=PRICE)
+    assert third.ord_status is OrdStatus.NEW
+    assert await desk.cancel_all_orders() == 2
+    assert await trader.list_open_orders() == []
+    # The desk's own logout with cancel-on-disconnect cancels nothing of the trader's.
+    fourth = await trader.submit_order("BTC/USD", "buy", Decimal("0.04"), price=PRICE)
+    assert await desk.logout() == 0
+    assert (await trader.get_order(fourth.client_order_id)).ord_status is OrdStatus.NEW
+
+
+async def test_a_read_only_cancel_by_venue_id_is_permission_denied(
+    gateway: RunningGateway,
+) -> None:
+    trader = gateway.client("a")
+    await trader.logon()
+    order = await trader.submit_order("BTC/USD", "buy", Decimal("0.01"), price=PRICE)
+    audit = gateway.client("audit")  # read + drop_copy: sees the order, may not cancel it
+    await audit.logon()
+    for venue_order_id in (order.venue_order_id, "no-such-venue-id"):
+        with pytest.raises(KrakenGwError) as err:
+            await audit.cancel_order(venue_order_id=venue_order_id)
+        assert err.value.code is grpc.StatusCode.PERMISSION_DENIED
+        assert err.value.reason == "PERMISSION_DENIED_CANCEL"
+    ro = gateway.client("ro")
+    await ro.logon()
+    with pytest.raises(KrakenGwError) as err:
+        await ro.cancel_order(venue_order_id="anything")
+    assert err.value.code is grpc.StatusCode.PERMISSION_DENIED
+    assert (await trader.get_order(order.client_order_id)).ord_status is OrdStatus.NEW
+
+
+async def test_validate_only_answers_validated_not_new(gateway: RunningGateway) -> None:
+    client = gateway.client("a")
+    await client.logon()
+    probe = await client.submit_order(
+        "BTC/USD", "buy", Decimal("0.01"), price=PRICE, validate_only=True
+    )
+    assert probe.ord_status is OrdStatus.VALIDATED
+    assert probe.venue_order_id == ""
+    assert gateway.venue_calls() == 1  # the venue validated it
+    with pytest.raises(KrakenGwError) as err:
+        await client.get_order(probe.client_order_id)
+    assert err.value.reason == "ORDER_NOT_FOUND"
+    assert await client.list_open_orders() == []
