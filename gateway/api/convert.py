@@ -556,13 +556,16 @@ def transfer(t: m.Transfer, client_transfer_id: str) -> accounts_pb2.Transfer:
     )
 
 
-def risk_limits(limits: RiskLimits, kill_switch: bool) -> accounts_pb2.RiskLimits:
+def risk_limits(limits: RiskLimits, kill_switch: m.KillSwitch | None) -> accounts_pb2.RiskLimits:
     return accounts_pb2.RiskLimits(
         max_order_qty=dec(limits.max_order_qty),
         max_notional=dec(limits.max_notional),
         price_band_percent=dec(limits.price_band_pct),
         max_open_orders=limits.max_open_orders or 0,
-        kill_switch_engaged=kill_switch,
+        kill_switch_engaged=kill_switch is not None,
+        kill_switch_reason=kill_switch.reason if kill_switch else "",
+        kill_switch_engaged_by=kill_switch.engaged_by if kill_switch else "",
+        kill_switch_engaged_time=time_out(kill_switch.engaged_at) if kill_switch else None,
     )
 
 

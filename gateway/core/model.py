@@ -229,6 +229,16 @@ class OrderRequest:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class KillSwitch:
+    """An engaged kill switch: why, which session engaged it, when. Journaled, so it stays
+    engaged across restarts until released."""
+
+    reason: str
+    engaged_by: str
+    engaged_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AmendRequest:
     """In-place change of a live order; None means unchanged. Keeps the client order id."""
 

@@ -326,6 +326,16 @@ class JournalPort(Protocol):
         stores it, so nonces strictly increase across calls and restarts."""
         ...
 
+    async def save_record(self, kind: str, key: str, value: str | None) -> None:
+        """Durably store a small text record (e.g. JSON) of `kind` under `key`, replacing any
+        earlier one; `None` deletes it. For gateway state that must survive restarts (an
+        engaged kill switch, the result of a transfer)."""
+        ...
+
+    async def load_records(self, kind: str) -> dict[str, str]:
+        """Every record of `kind`, by key."""
+        ...
+
     async def close(self) -> None:
         """Flush pending writes and release the store."""
         ...

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from gateway.core.errors import ErrorReason, FailedPrecondition, RiskRejected
-from gateway.core.model import Instrument, OrderRequest, OrderType
+from gateway.core.model import Instrument, KillSwitch, OrderRequest, OrderType
 
 _HUNDRED = Decimal(100)
 
@@ -32,7 +32,7 @@ class RiskEngine:
     def __init__(self) -> None:
         self._limits: dict[str, RiskLimits] = {}
         self._last_price: dict[tuple[str, str], Decimal] = {}
-        self._killed: set[str] = set()
+        self._killed: dict[str, KillSwitch] = {}
 
     def set_limits(self, account: str, limits: RiskLimits) -> None:
         self._limits[account] = limits
@@ -46,11 +46,15 @@ class RiskEngine:
     def last_price(self, venue: str, symbol: str) -> Decimal | None:
         return self._last_price.get((venue, symbol))
 
-    def set_kill_switch(self, account: str, active: bool) -> None:
-        if active:
-            self._killed.add(account)
+    def set_kill_switch(self, account: str, engaged: KillSwitch | None) -> None:
+        """Engage (with its details) or release (None) the account's kill switch."""
+        if engaged is not None:
+            self._killed[account] = engaged
         else:
-            self._killed.discard(account)
+            self._killed.pop(account, None)
+
+    def kill_switch(self, account: str) -> KillSwitch | None:
+        return self._killed.get(account)
 
     def kill_switch_active(self, account: str) -> bool:
         return account in self._killed

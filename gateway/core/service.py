@@ -16,6 +16,7 @@ task (shielded), so a client that disconnects mid-call cannot leave an order hal
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
@@ -51,6 +52,7 @@ from gateway.core.model import (
     ExecType,
     Fill,
     Instrument,
+    KillSwitch,
     Order,
     OrderRequest,
     OrdStatus,
@@ -145,8 +147,11 @@ class TradingService:
         self._reconciling: set[str] = set()
 
     async def start(self) -> None:
-        """Load orders from the journal. Call once before serving."""
+        """Load orders and engaged kill switches from the journal. Call once before serving."""
         await self._ledger.load()
+        for account, text in (await self.journal.load_records(KILL_SWITCH_RECORD)).items():
+            self.risk.set_kill_switch(account, _kill_switch_from_json(text))
+            log.warning("kill switch still engaged for account %s (journaled)", account)
 
     async def load_account(self, account: str) -> None:
         """Load `account`'s orders from the journal again: another gateway sharing the journal
@@ -429,15 +434,23 @@ class TradingService:
         results = await self.cancel_batch(ctx, requests)
         return sum(1 for r in results if isinstance(r, Order))
 
-    async def set_kill_switch(self, ctx: SessionContext, active: bool) -> int:
+    async def set_kill_switch(self, ctx: SessionContext, active: bool, reason: str = "") -> int:
         """On: refuse new orders of the account and cancel all its open orders at every venue
         (returns how many orders were canceled). TRADE or CANCEL_ONLY may switch it on; only
-        TRADE may switch it off."""
+        TRADE may switch it off. The state (reason, who, when) is journaled before it takes
+        effect, so an engaged switch stays engaged across restarts."""
         if active:
             require_cancel(ctx)
         else:
             require(ctx, Permission.TRADE)
-        self.risk.set_kill_switch(ctx.account, active)
+        engaged = (
+            KillSwitch(reason=reason, engaged_by=ctx.session_id, engaged_at=self._now())
+            if active
+            else None
+        )
+        text = None if engaged is None else _kill_switch_to_json(engaged)
+        await self.journal.save_record(KILL_SWITCH_RECORD, ctx.account, text)
+        self.risk.set_kill_switch(ctx.account, engaged)
         if not active:
             return 0
         now = self._now()
@@ -461,6 +474,10 @@ class TradingService:
 
     def kill_switch_active(self, account: str) -> bool:
         return self.risk.kill_switch_active(account)
+
+    def kill_switch(self, account: str) -> KillSwitch | None:
+        """The account's engaged kill switch (reason, who, when), None while released."""
+        return self.risk.kill_switch(account)
 
     # -- queries (core/queries.py) --------------------------------------------------------
     async def get_order(self, ctx: SessionContext, client_order_id: str) -> Order:
@@ -915,3 +932,21 @@ def _first(*values: T | None) -> T:
     if value is None:
         raise Internal("no value")
     return value
+
+
+KILL_SWITCH_RECORD = "kill_switch"
+
+
+def _kill_switch_to_json(k: KillSwitch) -> str:
+    return json.dumps(
+        {"reason": k.reason, "engaged_by": k.engaged_by, "engaged_at": k.engaged_at.isoformat()}
+    )
+
+
+def _kill_switch_from_json(text: str) -> KillSwitch:
+    data = json.loads(text)
+    return KillSwitch(
+        reason=str(data["reason"]),
+        engaged_by=str(data["engaged_by"]),
+        engaged_at=datetime.fromisoformat(data["engaged_at"]),
+    )

@@ -93,6 +93,16 @@ MIGRATIONS: tuple[str, ...] = (
         ADD COLUMN instance TEXT NOT NULL DEFAULT '',
         ADD COLUMN address TEXT NOT NULL DEFAULT '';
     """,
+    """
+    -- Small gateway state that survives restarts (gateway.journal save_record): an engaged
+    -- kill switch, the result of a transfer by its client_transfer_id.
+    CREATE TABLE records (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    """,
 )
 LATEST = len(MIGRATIONS)
 _LOCK_ID = 0x6B72616B656E6777  # pg_advisory_xact_lock key: "krakengw"

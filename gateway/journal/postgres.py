@@ -598,6 +598,24 @@ class PostgresJournal:
 
         return await self._submit(run)
 
+    # -- records ----------------------------------------------------------------------------
+    async def save_record(self, kind: str, key: str, value: str | None) -> None:
+        async def run(conn: Conn, _state: _Batch) -> None:
+            if value is None:
+                await conn.execute("DELETE FROM records WHERE kind = %s AND key = %s", (kind, key))
+            else:
+                await conn.execute(
+                    "INSERT INTO records (kind, key, value) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value",
+                    (kind, key, value),
+                )
+
+        await self._submit(run)
+
+    async def load_records(self, kind: str) -> dict[str, str]:
+        rows = await self._read("SELECT key, value FROM records WHERE kind = %s", (kind,))
+        return {str(k): str(v) for k, v in rows}
+
     # -- lifecycle ------------------------------------------------------------------------
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""

@@ -90,6 +90,12 @@ CREATE TABLE IF NOT EXISTS nonces (
     key_id TEXT PRIMARY KEY,
     last INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
 """
 
 
@@ -621,6 +627,25 @@ class SqliteJournal:
             return nonce
 
         return await self._submit(run)
+
+    # -- records ----------------------------------------------------------------------------
+    async def save_record(self, kind: str, key: str, value: str | None) -> None:
+        def run(conn: sqlite3.Connection, _counters: _Counters) -> None:
+            if value is None:
+                conn.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
+            else:
+                conn.execute(
+                    "INSERT INTO records (kind, key, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value",
+                    (kind, key, value),
+                )
+
+        await self._submit(run)
+
+    async def load_records(self, kind: str) -> dict[str, str]:
+        sql = "SELECT key, value FROM records WHERE kind = ?"
+        rows = await self._read(lambda c: c.execute(sql, (kind,)).fetchall())
+        return {str(k): str(v) for k, v in rows}
 
     def _checkpoint(self) -> None:
         """On the checkpoint thread: copy the WAL into the database without blocking writers."""

@@ -424,13 +424,17 @@ class RateBudget:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RiskLimits:
-    """None / 0 means unlimited."""
+    """None / 0 means unlimited. While the kill switch is engaged: its reason, the session
+    that engaged it and when."""
 
     max_order_qty: Decimal | None
     max_notional: Decimal | None
     price_band_percent: Decimal | None
     max_open_orders: int
     kill_switch_engaged: bool
+    kill_switch_reason: str = ""
+    kill_switch_engaged_by: str = ""
+    kill_switch_engaged_time: datetime | None = None
 
     @classmethod
     def from_proto(cls, msg: accounts_pb2.RiskLimits) -> RiskLimits:
@@ -440,6 +444,9 @@ class RiskLimits:
             price_band_percent=from_wire(msg.price_band_percent),
             max_open_orders=msg.max_open_orders,
             kill_switch_engaged=msg.kill_switch_engaged,
+            kill_switch_reason=msg.kill_switch_reason,
+            kill_switch_engaged_by=msg.kill_switch_engaged_by,
+            kill_switch_engaged_time=_time(msg, "kill_switch_engaged_time"),
         )
 
 

@@ -104,9 +104,7 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
         instance, key_ids = self._d.placement(name)
         return accounts_pb2.GetLimitsResponse(
             rate_budgets=[convert.rate_budget(b) for b in budgets],
-            risk_limits=convert.risk_limits(
-                service.risk.limits(name), service.kill_switch_active(name)
-            ),
+            risk_limits=convert.risk_limits(service.risk.limits(name), service.kill_switch(name)),
             retry_after=convert.retry_after(budgets),
             instance=instance,
             leased_key_ids=key_ids,
@@ -118,7 +116,7 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
     ) -> accounts_pb2.EngageKillSwitchResponse:
         active = self._d.active()
         reason = convert.text(request.reason, "reason")
-        canceled = await self._d.service.set_kill_switch(active.context(), True)
+        canceled = await self._d.service.set_kill_switch(active.context(), True, reason)
         log.warning(
             "kill switch engaged",
             extra={

@@ -57,7 +57,7 @@ class SessionServicer(sessions_pb2_grpc.SessionServiceServicer):
             subaccount=account.subaccount or "",
             permissions=sorted(convert.permission(p) for p in active.permissions),
             risk_limits=convert.risk_limits(
-                service.risk.limits(account.name), service.kill_switch_active(account.name)
+                service.risk.limits(account.name), service.kill_switch(account.name)
             ),
             rate_budgets=[convert.rate_budget(b) for b in service.rate_budgets(active.context())],
             last_sequence=await service.last_sequence(active.context(drop_copy=False)),
