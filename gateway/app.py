@@ -33,6 +33,7 @@ from gateway.api.servicers.sessions import cancel_on_disconnect_hook
 from gateway.config import AccountConfig, GatewayConfig
 from gateway.core.errors import Unavailable
 from gateway.core.leases import KeyLeases
+from gateway.core.model import Subaccount
 from gateway.core.ports import AccountVenues, JournalPort, SessionGuard
 from gateway.core.risk import RiskLimits
 from gateway.core.service import TradingService
@@ -154,6 +155,7 @@ class GatewayApp:
                 await wire_account(service, account, bound, guards)
                 # Reconciled once serving (start): until then new orders are refused.
                 service.hold_new_orders(account.name)
+            service.data.set_profiles(_profiles(config))
         except BaseException:
             for close in closers:
                 await close()
@@ -294,6 +296,19 @@ class GatewayApp:
             await self.claims.release()
         if self.endpoints is not None:
             await self.endpoints.stop()
+
+
+def _profiles(config: GatewayConfig) -> dict[str, Subaccount]:
+    """Every account profile, with the venue's id of it when configured (for transfers)."""
+    return {
+        a.name: Subaccount(
+            account_id=a.name,
+            name=a.subaccount or a.name,
+            venue="kraken",
+            venue_account_id=a.venue_account_id or "",
+        )
+        for a in config.accounts.values()
+    }
 
 
 def _health_ports(bound: AccountVenues) -> list[VenueStatusPort]:

@@ -7,7 +7,7 @@ Shape (see examples/gateway.toml)::
                         key_lock_dir (where key lock files live; see gateway/leases/local.py)
     [kraken]            rest_url, ws_public_url, ws_private_url (real Kraken by default), tier,
                         ws_trading, dead_man_switch, dead_man_timeout_s, dead_man_refresh_s
-    [accounts.<name>]   venue, subaccount, permissions,
+    [accounts.<name>]   venue, subaccount, venue_account_id, permissions,
                         spot = {key_file|key_env, secret_file|secret_env}, futures = {...},
                         [accounts.<name>.risk] limits
     [sessions.<id>]     account, token_sha256 | token_file | token_env, optional permissions
@@ -172,6 +172,9 @@ class AccountConfig:
     risk: RiskLimitsConfig = RiskLimitsConfig()
     # None: `kraken` when the account has venue keys, `paper` when it has none.
     venue: AccountVenue | None = None
+    # The venue's own id of this account (Kraken: the IIBAN AccountTransfer takes), so
+    # TransferFunds can name profiles; ListSubaccounts shows it.
+    venue_account_id: str | None = None
 
     @property
     def trades_on(self) -> AccountVenue:
@@ -640,7 +643,16 @@ def _parse_account(
 ) -> AccountConfig:
     where = f"accounts.{name}"
     _check_id(name, where)
-    _only(t, where, {"venue", "subaccount", "permissions", "spot", "futures", "risk"})
+    _only(
+        t,
+        where,
+        {"venue", "subaccount", "venue_account_id", "permissions", "spot", "futures", "risk"},
+    )
+    venue_account_id = t.get("venue_account_id")
+    if venue_account_id is not None and (
+        not isinstance(venue_account_id, str) or not venue_account_id.strip()
+    ):
+        raise ConfigError(f"{where}.venue_account_id must be a non-empty string")
     sub = t.get("subaccount")
     if sub is not None and not isinstance(sub, str):
         raise ConfigError(f"{where}.subaccount must be a string")
@@ -652,6 +664,7 @@ def _parse_account(
         venue=venue,
         name=name,
         subaccount=sub or None,
+        venue_account_id=venue_account_id,
         permissions=perms,
         spot_key=None
         if spot is None

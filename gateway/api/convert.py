@@ -540,7 +540,9 @@ def position(p: m.Position, account: str) -> accounts_pb2.Position:
 
 
 def subaccount(s: m.Subaccount) -> accounts_pb2.Subaccount:
-    return accounts_pb2.Subaccount(account_id=s.account_id, name=s.name, venue=s.venue)
+    return accounts_pb2.Subaccount(
+        account_id=s.account_id, name=s.name, venue=s.venue, venue_account_id=s.venue_account_id
+    )
 
 
 def transfer(t: m.Transfer, client_transfer_id: str) -> accounts_pb2.Transfer:

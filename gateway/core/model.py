@@ -429,6 +429,8 @@ class Subaccount:
     account_id: str
     name: str
     venue: str = ""
+    # The venue's own id of the account (Kraken: what AccountTransfer takes), if configured.
+    venue_account_id: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -138,7 +138,7 @@ class TradingService:
             not_found_confirmations=not_found_confirmations,
         )
         self.queries = OrderQueries(self._ledger)
-        self.data = VenueData(self._routes, self.catalog)
+        self.data = VenueData(self._routes, self.catalog, journal)
         self._inflight: dict[OrderKey, asyncio.Future[Order]] = {}
         self._results: dict[OrderKey, Order] = {}
         self._tasks: set[asyncio.Task[Any]] = set()

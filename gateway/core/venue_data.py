@@ -3,6 +3,12 @@ routing by venue. Account-wide reads (balances, subaccounts, positions) gather e
 account in attach order; a transfer goes to the venue it names, or the account's only venue with
 account data; market data goes to the account's port set on the instrument's venue.
 
+Transfers name gateway account profiles; the configured profiles map them to the venue's own
+account ids (`set_profiles`), and ListSubaccounts lists those profiles with their ids. A
+transfer with a `client_transfer_id` is idempotent: its request is journaled before the venue
+call and its result after, so a repeat answers the first result and sends nothing (also after
+a restart); a repeat whose outcome is still unknown answers PENDING without resending.
+
 Market data and instruments are public: any logged-on session may read them.
 """
 
@@ -10,10 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TypeVar
+import json
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
 
-from gateway.core.errors import ErrorReason, InvalidArgument, Unavailable
+from gateway.core.errors import (
+    AlreadyExists,
+    ErrorReason,
+    GatewayError,
+    InvalidArgument,
+    NotFound,
+    OutcomeUnknown,
+    Unavailable,
+)
 from gateway.core.instruments import InstrumentCatalog
 from gateway.core.model import (
     Balance,
@@ -28,10 +45,11 @@ from gateway.core.model import (
     Ticker,
     Transfer,
     TransferRequest,
+    TransferStatus,
 )
 from gateway.core.paging import Page, page
 from gateway.core.permissions import require
-from gateway.core.ports import AccountPort, MarketDataPort
+from gateway.core.ports import AccountPort, JournalPort, MarketDataPort
 from gateway.core.routing import VenueRoutes
 
 __all__ = ["VenueData"]
@@ -39,10 +57,23 @@ __all__ = ["VenueData"]
 T = TypeVar("T")
 
 
+TRANSFER_RECORD = "transfer"
+
+
 class VenueData:
-    def __init__(self, routes: VenueRoutes, catalog: InstrumentCatalog) -> None:
+    def __init__(
+        self, routes: VenueRoutes, catalog: InstrumentCatalog, journal: JournalPort
+    ) -> None:
         self._routes = routes
         self._catalog = catalog
+        self._journal = journal
+        self._profiles: dict[str, Subaccount] = {}
+        self._transfers: dict[str, dict[str, Any]] | None = None  # loaded on first use
+        self._transfer_lock = asyncio.Lock()
+
+    def set_profiles(self, profiles: Mapping[str, Subaccount]) -> None:
+        """The configured account profiles by name, with their venue account ids."""
+        self._profiles = dict(profiles)
 
     # -- account data -----------------------------------------------------------------------
     async def balances(
@@ -80,7 +111,14 @@ class VenueData:
         self, ctx: SessionContext, *, page_size: int = 0, page_token: str = ""
     ) -> Page[Subaccount]:
         require(ctx, Permission.READ)
-        found = [s for port in self._account_ports(ctx) for s in await port.subaccounts()]
+        found = [p for p in self._profiles.values() if p.venue_account_id]
+        known = {p.venue_account_id for p in found}
+        found += [
+            s
+            for port in self._account_ports(ctx)
+            for s in await port.subaccounts()
+            if s.venue_account_id not in known or not s.venue_account_id
+        ]
         return page(found, page_size, page_token)
 
     async def transfer(self, ctx: SessionContext, request: TransferRequest) -> Transfer:
@@ -92,7 +130,59 @@ class VenueData:
                 ErrorReason.INVALID_FIELD,
                 metadata={"field": "venue"},
             )
-        return await ports[0].transfer(request)
+        sent = replace_accounts(
+            request,
+            self._venue_id(request.from_account, "from_account"),
+            self._venue_id(request.to_account, "to_account"),
+        )
+        if not request.client_transfer_id:
+            return _as_named(await ports[0].transfer(sent), request)
+        key = f"{ctx.account}/{request.client_transfer_id}"
+        async with self._transfer_lock:  # one transfer decision at a time: no double send
+            known = await self._known_transfers()
+            record = known.get(key)
+            if record is not None:
+                return _repeat(record, request)
+            record = {"request": _request_json(request), "transfer": None}
+            await self._journal.save_record(TRANSFER_RECORD, key, json.dumps(record))
+            known[key] = record
+        try:
+            done = _as_named(await ports[0].transfer(sent), request)
+        except OutcomeUnknown:
+            raise  # the record stays pending: a repeat answers PENDING and sends nothing
+        except GatewayError:
+            # Definitively refused: forget it, so the same id may be tried again.
+            async with self._transfer_lock:
+                known.pop(key, None)
+                await self._journal.save_record(TRANSFER_RECORD, key, None)
+            raise
+        record = {"request": _request_json(request), "transfer": _transfer_json(done)}
+        async with self._transfer_lock:
+            known[key] = record
+            await self._journal.save_record(TRANSFER_RECORD, key, json.dumps(record))
+        return done
+
+    def _venue_id(self, profile: str, field: str) -> str:
+        found = self._profiles.get(profile)
+        if found is None:
+            raise NotFound(
+                f"{field}: no account profile {profile!r}",
+                ErrorReason.SUBACCOUNT_NOT_FOUND,
+                metadata={"field": field},
+            )
+        if not found.venue_account_id:
+            raise InvalidArgument(
+                f"{field}: account profile {profile!r} has no venue_account_id configured",
+                ErrorReason.INVALID_FIELD,
+                metadata={"field": field},
+            )
+        return found.venue_account_id
+
+    async def _known_transfers(self) -> dict[str, dict[str, Any]]:
+        if self._transfers is None:
+            raw = await self._journal.load_records(TRANSFER_RECORD)
+            self._transfers = {k: json.loads(v) for k, v in raw.items()}
+        return self._transfers
 
     def stream_balances(self, ctx: SessionContext) -> AsyncIterator[Sequence[Balance]]:
         """One snapshot of every venue's balances first, then each change as it comes."""
@@ -185,3 +275,67 @@ async def _merged(
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def replace_accounts(request: TransferRequest, from_id: str, to_id: str) -> TransferRequest:
+    """The request as the venue gets it: venue account ids instead of profile names."""
+    return TransferRequest(
+        asset=request.asset,
+        amount=request.amount,
+        from_account=from_id,
+        to_account=to_id,
+        client_transfer_id=request.client_transfer_id,
+        venue=request.venue,
+    )
+
+
+def _as_named(done: Transfer, request: TransferRequest) -> Transfer:
+    """The venue's answer, named by profile again."""
+    return Transfer(
+        transfer_id=done.transfer_id,
+        asset=done.asset,
+        amount=done.amount,
+        from_account=request.from_account,
+        to_account=request.to_account,
+        status=done.status,
+        time=done.time,
+    )
+
+
+def _request_json(r: TransferRequest) -> dict[str, str]:
+    return {
+        "asset": r.asset,
+        "amount": str(r.amount),
+        "from": r.from_account,
+        "to": r.to_account,
+        "venue": r.venue,
+    }
+
+
+def _transfer_json(t: Transfer) -> dict[str, str]:
+    return {
+        "transfer_id": t.transfer_id,
+        "status": t.status.value,
+        "time": t.time.isoformat() if t.time else "",
+    }
+
+
+def _repeat(record: dict[str, Any], request: TransferRequest) -> Transfer:
+    """The first answer to this client_transfer_id; a different request under it is refused."""
+    if record["request"] != _request_json(request):
+        raise AlreadyExists(
+            f"client_transfer_id {request.client_transfer_id} was used for a different transfer",
+            ErrorReason.DUPLICATE_CLIENT_ORDER_ID_DIFFERENT_REQUEST,
+            metadata={"field": "client_transfer_id"},
+        )
+    done = record["transfer"]
+    return Transfer(
+        transfer_id=done["transfer_id"] if done else "",
+        asset=request.asset,
+        amount=Decimal(record["request"]["amount"]),
+        from_account=request.from_account,
+        to_account=request.to_account,
+        # Sent, no answer recorded: the outcome is unknown, so it is still pending.
+        status=TransferStatus(done["status"]) if done else TransferStatus.PENDING,
+        time=datetime.fromisoformat(done["time"]) if done and done["time"] else None,
+    )

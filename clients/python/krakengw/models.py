@@ -357,13 +357,16 @@ class Position:
 
 @dataclass(frozen=True, slots=True)
 class Subaccount:
+    """A gateway account profile (what transfer_funds takes) and the venue's id of it."""
+
     account_id: str
     name: str
     venue: str
+    venue_account_id: str = ""
 
     @classmethod
     def from_proto(cls, msg: accounts_pb2.Subaccount) -> Subaccount:
-        return cls(msg.account_id, msg.name, msg.venue)
+        return cls(msg.account_id, msg.name, msg.venue, msg.venue_account_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

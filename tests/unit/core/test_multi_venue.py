@@ -21,6 +21,7 @@ from gateway.core.model import (
     Permission,
     Position,
     SessionContext,
+    Subaccount,
     TransferRequest,
 )
 from gateway.core.ports import VenuePorts
@@ -95,6 +96,12 @@ async def test_account_reads_gather_every_venue_and_transfers_need_a_venue(
     assert sorted(b.wallet for b in snapshot) == ["flex", "spot"]
     await merged.aclose()
 
+    svc.data.set_profiles(
+        {
+            "main": Subaccount(account_id="main", name="main", venue_account_id="AA11 MAIN"),
+            "sub-1": Subaccount(account_id="sub-1", name="sub-1", venue_account_id="AA22 SUB1"),
+        }
+    )
     request = TransferRequest(asset="USD", amount=D(1), from_account="main", to_account="sub-1")
     with pytest.raises(PermissionDenied):  # TRADE is not TRANSFER
         await svc.data.transfer(TRADER, request)
@@ -104,6 +111,7 @@ async def test_account_reads_gather_every_venue_and_transfers_need_a_venue(
     assert ambiguous.value.reason is ErrorReason.INVALID_FIELD
     done = await svc.data.transfer(mover, replace(request, venue="futures-double"))
     assert done.amount == D(1)
+    assert (done.from_account, done.to_account) == ("main", "sub-1")  # named by profile
 
 
 async def test_market_data_goes_to_the_instruments_venue(
