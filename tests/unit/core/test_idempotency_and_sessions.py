@@ -120,8 +120,11 @@ async def test_drop_copy_sees_every_session_of_the_account(service: TradingServi
     watcher_may_cancel = type(DROP_COPY)(
         "sess-d", ACCOUNT, frozenset({Permission.DROP_COPY, Permission.CANCEL_ONLY}), True
     )
-    with pytest.raises(NotFound):  # seeing the account's orders is not owning them
-        await service.cancel(watcher_may_cancel, CancelRequest(client_order_id="a1"))
+    # cancel_only without trade is a risk desk: it may cancel any order of its account.
+    canceled = await service.cancel(watcher_may_cancel, CancelRequest(client_order_id="a1"))
+    assert canceled.session_id == "sess-a"
+    with pytest.raises(NotFound):  # a trading session still owns only its own orders
+        await service.cancel(OTHER, CancelRequest(client_order_id="a1"))
     with pytest.raises(PermissionDenied):
         service.stream_executions(type(DROP_COPY)("x", ACCOUNT, frozenset(), is_drop_copy=True), 0)
 
