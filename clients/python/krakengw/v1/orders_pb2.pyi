@@ -95,7 +95,9 @@ class OrderSpec(_message.Message):
     VALIDATE_ONLY_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
     client_order_id: _builtins.str
-    """FIX ClOrdID (11): the client's id and the idempotency key; unique per session."""
+    """FIX ClOrdID (11): the client's id and the idempotency key; unique per account (an id
+    another session of the account has used is refused with ALREADY_EXISTS).
+    """
     side: _common_pb2.Side.ValueType
     order_type: _common_pb2.OrderType.ValueType
     time_in_force: _common_pb2.TimeInForce.ValueType
