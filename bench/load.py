@@ -170,10 +170,25 @@ async def _open_streams(
     logon_stub = sessions_pb2_grpc.SessionServiceStub(channel)
     orders = orders_pb2_grpc.OrderServiceStub(channel)
     for token in tokens[:streams]:
-        metadata = (("authorization", f"Bearer {token}"),)
-        await logon_stub.Logon(sessions_pb2.LogonRequest(client_name="bench"), metadata=metadata)
-        opened.append(_Stream(orders.OrderEntry(metadata=metadata), fifo=False))
+        metadata = _metadata(token)
+        logon = await logon_stub.Logon(
+            sessions_pb2.LogonRequest(client_name="bench"), metadata=metadata
+        )
+        # Every later call carries the logon's id (the gateway binds calls to their logon).
+        LOGON_IDS[token] = logon.logon_id
+        opened.append(_Stream(orders.OrderEntry(metadata=_metadata(token)), fifo=False))
     return channels, opened
+
+
+# The logon id of each token's session, for the calls after Logon.
+LOGON_IDS: dict[str, str] = {}
+
+
+def _metadata(token: str) -> tuple[tuple[str, str], ...]:
+    metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),)
+    if token in LOGON_IDS:
+        metadata += (("krakengw-logon-id", LOGON_IDS[token]),)
+    return metadata
 
 
 async def generate(
@@ -258,8 +273,8 @@ async def generate(
         if kind == "gateway":  # the next generator logs the same sessions on again
             logout = sessions_pb2_grpc.SessionServiceStub(channels[0]).Logout
             for token in tokens[:streams]:
-                metadata = (("authorization", f"Bearer {token}"),)
-                await logout(sessions_pb2.LogoutRequest(), metadata=metadata)
+                await logout(sessions_pb2.LogoutRequest(), metadata=_metadata(token))
+                LOGON_IDS.pop(token, None)
         for task in readers:
             task.cancel()
         await asyncio.gather(*readers, return_exceptions=True)

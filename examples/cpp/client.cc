@@ -29,9 +29,17 @@ namespace {
 constexpr auto kCallTimeout = std::chrono::seconds(10);
 constexpr auto kWaitTimeout = std::chrono::seconds(30);
 
-// Every call carries the session's bearer token and a deadline.
-void Prepare(grpc::ClientContext& ctx, const std::string& token) {
+// The id Logon returned: every later call carries it (the gateway binds calls to their logon).
+std::string logon_id;
+
+void Authorize(grpc::ClientContext& ctx, const std::string& token) {
   ctx.AddMetadata("authorization", "Bearer " + token);
+  if (!logon_id.empty()) ctx.AddMetadata("krakengw-logon-id", logon_id);
+}
+
+// Every call carries the session's bearer token, the logon id once known, and a deadline.
+void Prepare(grpc::ClientContext& ctx, const std::string& token) {
+  Authorize(ctx, token);
   ctx.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
 }
 
@@ -139,12 +147,13 @@ int main(int argc, char** argv) {
   logon.set_client_name("krakengw-cpp-example");
   v1::LogonResponse session;
   if (!Check(sessions->Logon(&logon_ctx, logon, &session), "logon")) return 1;
+  logon_id = session.logon_id();
   std::cout << "logon " << session.session_id() << " account=" << session.account()
             << " last_sequence=" << session.last_sequence() << std::endl;
 
   Reports seen;
   grpc::ClientContext stream_ctx;
-  stream_ctx.AddMetadata("authorization", "Bearer " + token);
+  Authorize(stream_ctx, token);
   std::thread reader(ReadStream, executions.get(), session.last_sequence(), &stream_ctx, &seen);
 
   bool ok = true;
