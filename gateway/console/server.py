@@ -261,7 +261,7 @@ class ConsoleServer:
             raise web.HTTPBadRequest(text='body must be {"active": true|false}')
         ctx = SessionContext(session_id="console", account=account, permissions=_ADMIN_PERMISSIONS)
         try:
-            canceled = await self.model.service.set_kill_switch(ctx, active)
+            canceled = await self.model.service.set_kill_switch(ctx, active, "operator console")
         except GatewayError as exc:
             return _json({"error": exc.reason.name, "message": str(exc)}, status=409)
         log.warning(
