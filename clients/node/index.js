@@ -303,7 +303,8 @@ class KrakenGwClient {
   async logonQuietly() {
     if (!this.logonRequest) return;
     try {
-      await this.unaryOnce('SessionService', 'Logon', this.logonRequest);
+      const response = await this.unaryOnce('SessionService', 'Logon', this.logonRequest);
+      this.logonId = response.logonId || null;
     } catch {
       // the repeated call tells
     }
