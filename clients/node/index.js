@@ -598,6 +598,7 @@ class KrakenGwClient {
         // A resuming stream waits for the gateway to come back rather than failing fast; a
         // fleet client's must fail fast on a dead gateway, to move on.
         const opened = client.generation;
+        const usedLogonId = client.logonId;
         const call = client.stubs.ExecutionService.StreamExecutions(
           request, client.metadata(!client.fleet),
         );
@@ -626,7 +627,11 @@ class KrakenGwClient {
             client.moveAfter(error, opened);
             await client.logonQuietly();
           }
-          const retry = RETRYABLE.has(error.code) || (await client.relogon(error));
+          // LOGON_ID_MISMATCH after this client logged on again (its id changed since the call
+          // opened): reconnect with the new id; after someone else's takeover: stop.
+          const relogged = error.reason === 'LOGON_ID_MISMATCH'
+            && client.logonId !== null && client.logonId !== usedLogonId;
+          const retry = RETRYABLE.has(error.code) || relogged || (await client.relogon(error));
           if (!retry || failures >= maxAttempts) throw error;
         } finally {
           call.cancel();
