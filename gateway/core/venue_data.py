@@ -3,8 +3,8 @@ routing by venue. Account-wide reads (balances, subaccounts, positions) gather e
 account in attach order; a transfer goes to the venue it names, or the account's only venue with
 account data; market data goes to the account's port set on the instrument's venue.
 
-Transfers name gateway account profiles; the configured profiles map them to the venue's own
-account ids (`set_profiles`), and ListSubaccounts lists those profiles with their ids. A
+Transfers name gateway account profiles; a profile with a `venue_account_id` is sent as that id
+(`set_profiles`), other names as given, and ListSubaccounts lists those profiles with their ids. A
 transfer with a `client_transfer_id` is idempotent: its request is journaled before the venue
 call and its result after, so a repeat answers the first result and sends nothing (also after
 a restart); a repeat whose outcome is still unknown answers PENDING without resending.
@@ -27,7 +27,6 @@ from gateway.core.errors import (
     ErrorReason,
     GatewayError,
     InvalidArgument,
-    NotFound,
     OutcomeUnknown,
     Unavailable,
 )
@@ -163,19 +162,12 @@ class VenueData:
         return done
 
     def _venue_id(self, profile: str, field: str) -> str:
+        """The venue's id of a configured profile that has one; any other name goes to the
+        venue as given (e.g. a Kraken Futures account name), which refuses what it does not
+        know."""
         found = self._profiles.get(profile)
-        if found is None:
-            raise NotFound(
-                f"{field}: no account profile {profile!r}",
-                ErrorReason.SUBACCOUNT_NOT_FOUND,
-                metadata={"field": field},
-            )
-        if not found.venue_account_id:
-            raise InvalidArgument(
-                f"{field}: account profile {profile!r} has no venue_account_id configured",
-                ErrorReason.INVALID_FIELD,
-                metadata={"field": field},
-            )
+        if found is None or not found.venue_account_id:
+            return profile
         return found.venue_account_id
 
     async def _known_transfers(self) -> dict[str, dict[str, Any]]:

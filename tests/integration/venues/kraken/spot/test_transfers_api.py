@@ -1,5 +1,5 @@
 """Issue 9 (trust): TransferFunds through the gRPC gateway to Kraken (the simulator). Profiles
-map to Kraken account ids; a client_transfer_id makes a transfer idempotent (journaled: a repeat
+map to Kraken account ids (other names go to Kraken as given); a client_transfer_id makes a transfer idempotent (journaled: a repeat
 answers the first result and sends nothing, also after a restart); ListSubaccounts lists the
 configured profiles with their Kraken ids."""
 
@@ -107,9 +107,10 @@ async def test_transfers_are_idempotent_across_restarts_and_name_profiles(
                     "USD", Decimal("1"), "trader", "strategy-a", client_transfer_id="t-1"
                 )
             assert err.value.code is grpc.StatusCode.ALREADY_EXISTS
-            with pytest.raises(KrakenGwError) as err:
+            with pytest.raises(KrakenGwError) as err:  # not a profile: Kraken refuses the name
                 await client.transfer_funds("USD", Decimal("1"), "trader", "nobody")
-            assert err.value.reason == "SUBACCOUNT_NOT_FOUND"
+            assert err.value.reason == "VENUE_INVALID_ARGUMENT"
+            assert await _usd(client) == before - 250
     finally:
         await app.stop()
 
