@@ -1,7 +1,7 @@
 """Issue 9 (trust): TransferFunds through the gRPC gateway to Kraken (the simulator). Profiles
-map to Kraken account ids (other names go to Kraken as given); a client_transfer_id makes a transfer idempotent (journaled: a repeat
-answers the first result and sends nothing, also after a restart); ListSubaccounts lists the
-configured profiles with their Kraken ids."""
+map to Kraken account ids (other names go to Kraken as given); a client_transfer_id makes a
+transfer idempotent (journaled: a repeat answers the first result and sends nothing, also after
+a restart); ListSubaccounts lists the configured profiles with their Kraken ids."""
 
 from __future__ import annotations
 
