@@ -20,7 +20,6 @@ from tests.e2e.chaos_support import (
     BATCH,
     QTY,
     SOAK_SHORT,
-    TOKEN,
     Recorder,
     Taker,
     Venue,
@@ -37,19 +36,18 @@ WARM_ROUNDS = 3
 BOUND_KIB = 64 * 1024
 
 
-async def _replay_all(target: str, upto: int) -> None:
-    """`STREAMS` streams of the trading session (its token, no second logon), each replaying
-    from 0 to `upto`, then ending."""
-    async with AsyncClient(target, TOKEN) as client:
+async def _replay_all(client: AsyncClient, upto: int) -> None:
+    """`STREAMS` streams of the trading session (its own logged-on client: a call must carry
+    the logon's id), each replaying from 0 to `upto`, then ending."""
 
-        async def one() -> None:
-            stream = client.stream_executions(0)
-            async for report in stream:
-                if report.sequence >= upto:
-                    break
-            await stream.aclose()
+    async def one() -> None:
+        stream = client.stream_executions(0)
+        async for report in stream:
+            if report.sequence >= upto:
+                break
+        await stream.aclose()
 
-        await asyncio.gather(*(one() for _ in range(STREAMS)))
+    await asyncio.gather(*(one() for _ in range(STREAMS)))
 
 
 @pytest.mark.slow
@@ -77,7 +75,8 @@ async def test_gateway_memory_stays_bounded_under_trading_and_replays(tmp_path: 
                     sum(r.exec_type is ExecType.FILL for r in reports) >= want
                 )
             )
-            await _replay_all(gw.target, recorder.reports[-1].sequence)
+            assert recorder.client is not None
+            await _replay_all(recorder.client, recorder.reports[-1].sequence)
             samples.append(rss_kib(gw.proc.pid))
             print(
                 f"round {round_no}: {len(recorder.reports)} reports, "

@@ -111,7 +111,7 @@ async def test_liveness_is_the_clients_traffic_not_its_open_streams(
     registry.stream_opened(active)  # e.g. an execution stream of a client that then hangs
     clock.now += 2.9
     assert await registry.end_idle() == []
-    registry.require_active("t")  # a heartbeat
+    registry.require_active("t", active.logon_id)  # a heartbeat
     clock.now += 2.9
     assert await registry.end_idle() == []
     clock.now += 0.1  # 3 s (the timeout) without a word from the client, stream still open
