@@ -20,6 +20,7 @@ from simulator.engine.pairs import KrakenPair
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+MAX_MAGNITUDE = 15  # the largest decimal exponent an amount may have (below 10^16)
 
 
 def parse_decimal(value: Decimal | str | int, field: str) -> Decimal:
@@ -31,7 +32,9 @@ def parse_decimal(value: Decimal | str | int, field: str) -> Decimal:
             number = Decimal(str(value).strip())
         except InvalidOperation:
             raise KrakenError(f"EGeneral:Invalid arguments:{field}") from None
-    if not number.is_finite():
+    # Past 10^15 no Kraken amount is meaningful, and quantizing it to a pair's decimals would
+    # overflow Decimal's 28-digit context: refuse it as Kraken refuses any unparsable number.
+    if not number.is_finite() or (number and number.adjusted() > MAX_MAGNITUDE):
         raise KrakenError(f"EGeneral:Invalid arguments:{field}")
     return number
 
