@@ -277,6 +277,9 @@ class Fleet:
         )
         served.venues = bound
         await self._wire(account, bound)
+        # The heartbeat waits for this takeover (step lock): renew now, so a slow takeover
+        # does not outlive the lease it began with before reconciling signs anything.
+        fence.leases = [await self._leases.renew(lease) for lease in fence.leases]
         await service.reconcile(name)
         self._refused.pop(name, None)
         tokens = ",".join(str(lease.token) for lease in fence.leases)
