@@ -59,7 +59,7 @@ from gateway.venues.kraken.common.dead_man import KrakenDeadManSwitch
 from gateway.venues.kraken.common.symbols import kraken_asset
 from gateway.venues.kraken.common.wire_format import fmt
 from gateway.venues.kraken.common.wire_scalars import KrakenParseError
-from gateway.venues.kraken.futures.executions import KrakenFuturesFeed, KrakenFuturesOrderIds
+from gateway.venues.kraken.futures.executions import KrakenFuturesFeed, kraken_futures_order_ids
 from gateway.venues.kraken.futures.order_params import (
     MAX_BATCH_ORDERS,
     batch_cancel_element,
@@ -148,7 +148,7 @@ class KrakenFuturesVenue:
         self._fills_since = fills_since or datetime.now(UTC)
         self._subaccounts = list(subaccounts)
         self._sink: VenueEventSink | None = None
-        self.ids = KrakenFuturesOrderIds(journal, account)
+        self.ids = kraken_futures_order_ids(journal, account)
         self.feed = KrakenFuturesFeed(self.ids, self._push)
         self.ws = KrakenFuturesPrivateWs(
             ws_url, rest.signer, self._on_ws_message, stale_after_s=ws_stale_after_s
@@ -306,7 +306,9 @@ class KrakenFuturesVenue:
         params = build_send_order_params(request, instrument, cli_ord_id=cli)
         async with AsyncExitStack() as held:
             await self._set_leverage([(request, instrument)], held)
-            await self.ids.cli_ord_id_for(request.client_order_id)  # journals a mapped id first
+            await self.ids.venue_client_id_for(
+                request.client_order_id
+            )  # journals a mapped id first
             payload = await self._rest.write("sendorder", params)
         try:
             outcome = parse_send_status(payload)
@@ -376,7 +378,7 @@ class KrakenFuturesVenue:
         async with AsyncExitStack() as held:
             await self._set_leverage(chunk, held)
             for request, _ in chunk:
-                await self.ids.cli_ord_id_for(request.client_order_id)
+                await self.ids.venue_client_id_for(request.client_order_id)
             payload = await self._rest.write("batchorder", form, batch_size=len(chunk))
         try:
             outcomes = parse_batch_status(payload, ["send"] * len(chunk))
@@ -392,7 +394,7 @@ class KrakenFuturesVenue:
 
     async def amend(self, order: Order, amend: AmendRequest, instrument: Instrument) -> AmendAck:
         venue_id = order.venue_order_id
-        cli = await self.ids.cli_ord_id_for(order.client_order_id)
+        cli = await self.ids.venue_client_id_for(order.client_order_id)
         params = build_edit_order_params(amend, order.request, order_id=venue_id, cli_ord_id=cli)
         echo_key = venue_id or ""
         self.feed.expect_amended[echo_key] += 1
@@ -446,7 +448,7 @@ class KrakenFuturesVenue:
 
     async def cancel(self, order: Order) -> None:
         venue_id = order.venue_order_id
-        cli = await self.ids.cli_ord_id_for(order.client_order_id)
+        cli = await self.ids.venue_client_id_for(order.client_order_id)
         params = {"order_id": venue_id} if venue_id else {"cliOrdId": cli}
         payload = await self._rest.write("cancelorder", params)
         try:
@@ -474,7 +476,9 @@ class KrakenFuturesVenue:
             except GatewayError as exc:
                 return [exc]
         elements = [
-            batch_cancel_element(o.venue_order_id, await self.ids.cli_ord_id_for(o.client_order_id))
+            batch_cancel_element(
+                o.venue_order_id, await self.ids.venue_client_id_for(o.client_order_id)
+            )
             for o in orders
         ]
         payload = await self._rest.write(
@@ -510,7 +514,7 @@ class KrakenFuturesVenue:
     async def query_order(
         self, client_order_id: str, venue_order_id: str | None, instrument: Instrument
     ) -> VenueOrderState | None:
-        cli = await self.ids.cli_ord_id_for(client_order_id)
+        cli = await self.ids.venue_client_id_for(client_order_id)
         params = [("orderIds", venue_order_id)] if venue_order_id else [("cliOrdIds", cli)]
         states = self._order_states(await self._rest.read("orders/status", params))
         if not states:

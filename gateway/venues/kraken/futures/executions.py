@@ -1,11 +1,12 @@
-"""Kraken Futures executions -> core venue events: cliOrdId mapping, live-order tracking, and
-fills de-duplicated by fill id whatever their source (WS feed, WS snapshot, REST catch-up).
+"""Kraken Futures executions -> core venue events: cliOrdId mapping, live-order tracking, and fills
+de-duplicated by fill id whatever their source (WS feed, WS snapshot, REST catch-up).
 
-`KrakenFuturesOrderIds` keeps the cliOrdId -> client id mapping (the journal holds the ones that
-had to become UUIDs, under venue `krakenfutures`) and the orders this key has live by Kraken
-order id. `KrakenFuturesFeed` pushes events in venue order into the core's sink, each fill once
-(the common `KrakenFills`), and swallows the echoes of the gateway's own amends and
-replace-cancels (the core learns those from the request's answer).
+`kraken_futures_order_ids` (the common `KrakenOrderIds` with the cliOrdId rule) keeps the
+cliOrdId -> client id mapping (the journal holds the ones that had to become UUIDs, under venue
+`krakenfutures`) and the orders this key has live by Kraken order id. `KrakenFuturesFeed` pushes
+events in venue order into the core's sink, each fill once (the common `KrakenFills`), and
+swallows the echoes of the gateway's own amends and replace-cancels (the core learns those from
+the request's answer).
 """
 
 from __future__ import annotations
@@ -13,83 +14,37 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from gateway.core.events import OrderAmended, OrderCanceled, OrderFilled, VenueEvent
 from gateway.core.ports import JournalPort
 from gateway.venues.kraken.common.fills import KrakenFills
+from gateway.venues.kraken.common.order_ids import KrakenOrderIds
 from gateway.venues.kraken.futures.order_params import kraken_futures_cli_ord_id
 from gateway.venues.kraken.futures.wire_values import VENUE
 
 Emit = Callable[[VenueEvent], Awaitable[None]]
 
 
-@dataclass(slots=True)
-class KrakenFuturesTrackedOrder:
-    client_order_id: str
-    symbol: str
-    touched: float  # monotonic time of creation or last amend
+def _may_be_futures_mapping(cli_ord_id: str) -> bool:
+    # Only UUIDs can be mappings: an id Kraken accepts as is was sent as is.
+    return kraken_futures_cli_ord_id(cli_ord_id).mapped or len(cli_ord_id) == 36
 
 
-class KrakenFuturesOrderIds:
+def kraken_futures_order_ids(
+    journal: JournalPort, account: str, *, clock: Callable[[], float] = time.monotonic
+) -> KrakenOrderIds:
     """Client ids <-> cliOrdIds, and the live orders of one key by Kraken order id."""
-
-    def __init__(
-        self,
-        journal: JournalPort,
-        account: str,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._journal = journal
-        self._account = account
-        self._clock = clock
-        self._to_client: dict[str, str] = {}
-        self.live: dict[str, KrakenFuturesTrackedOrder] = {}
-
-    async def cli_ord_id_for(self, client_order_id: str) -> str:
-        """Kraken's cliOrdId for a client id, journaling the mapping when it had to change."""
-        cli = kraken_futures_cli_ord_id(client_order_id)
-        if cli.mapped and cli.value not in self._to_client:
-            await self._journal.save_client_id_mapping(
-                self._account, VENUE, client_order_id, cli.value
-            )
-        self._to_client[cli.value] = client_order_id
-        return cli.value
-
-    async def client_id(self, cli_ord_id: str | None) -> str | None:
-        if cli_ord_id is None:
-            return None
-        known = self._to_client.get(cli_ord_id)
-        if known is not None:
-            return known
-        if not kraken_futures_cli_ord_id(cli_ord_id).mapped and len(cli_ord_id) != 36:
-            return cli_ord_id  # only UUIDs can be mappings
-        found = await self._journal.client_order_id_for(self._account, VENUE, cli_ord_id)
-        client = found or cli_ord_id
-        self._to_client[cli_ord_id] = client
-        return client
-
-    def track(self, venue_order_id: str, client_order_id: str, symbol: str) -> None:
-        self.live[venue_order_id] = KrakenFuturesTrackedOrder(
-            client_order_id, symbol, self._clock()
-        )
-
-    def touch(self, venue_order_id: str) -> None:
-        tracked = self.live.get(venue_order_id)
-        if tracked is not None:
-            tracked.touched = self._clock()
-
-    def untrack(self, venue_order_id: str | None) -> None:
-        if venue_order_id is not None:
-            self.live.pop(venue_order_id, None)
+    return KrakenOrderIds(
+        journal, account, VENUE, kraken_futures_cli_ord_id, _may_be_futures_mapping, clock=clock
+    )
 
 
 class KrakenFuturesFeed:
     """Venue events (any source) -> id-mapped core events, each fill once, in order."""
 
-    def __init__(self, ids: KrakenFuturesOrderIds, emit: Emit) -> None:
+    def __init__(self, ids: KrakenOrderIds, emit: Emit) -> None:
         self._ids = ids
         self._emit = emit
         self.fills = KrakenFills(self.normalise, emit)

@@ -58,7 +58,7 @@ from gateway.venues.kraken.common.ratelimit import (
 )
 from gateway.venues.kraken.common.symbols import KrakenSymbolMap, kraken_asset
 from gateway.venues.kraken.common.wire_format import fmt
-from gateway.venues.kraken.spot.executions import KrakenSpotExecutionsFeed, KrakenSpotOrderIds
+from gateway.venues.kraken.spot.executions import KrakenSpotExecutionsFeed, kraken_spot_order_ids
 from gateway.venues.kraken.spot.order_params import MAX_BATCH_ORDERS
 from gateway.venues.kraken.spot.parse import (
     KrakenSpotTradeBalance,
@@ -133,7 +133,7 @@ class KrakenSpotVenue:
         self._fills_since = fills_since or datetime.now(UTC)
         self._subaccounts = list(subaccounts)
         self._sink: VenueEventSink | None = None
-        self.ids = KrakenSpotOrderIds(journal, account)
+        self.ids = kraken_spot_order_ids(journal, account)
         self.feed = KrakenSpotExecutionsFeed(self.ids, governor, self._push)
         self.reconciler = KrakenSpotReconciler(rest, self.ids, self.feed, symbols)
         self.ws = KrakenSpotPrivateWs(
@@ -254,7 +254,7 @@ class KrakenSpotVenue:
     async def submit(self, request: OrderRequest, instrument: Instrument) -> SubmitAck:
         await self._await_ready()
         self._check_status(request.post_only)
-        cl = await self.ids.cl_ord_id_for(request.client_order_id)
+        cl = await self.ids.venue_client_id_for(request.client_order_id)
         cost = await self._governor.acquire_trade(instrument.symbol, KrakenTradeAction.ADD)
         result = await self._send_spent(
             instrument.symbol,
@@ -294,7 +294,7 @@ class KrakenSpotVenue:
         requests = [r for r, _ in chunk]
         instrument = chunk[0][1]
         self._check_status(all(r.post_only for r in requests))
-        cls = [await self.ids.cl_ord_id_for(r.client_order_id) for r in requests]
+        cls = [await self.ids.venue_client_id_for(r.client_order_id) for r in requests]
         cost = await self._governor.acquire_trade(
             instrument.symbol, KrakenTradeAction.BATCH_ADD, count=len(chunk)
         )
@@ -320,7 +320,7 @@ class KrakenSpotVenue:
 
     async def amend(self, order: Order, amend: AmendRequest, instrument: Instrument) -> AmendAck:
         venue_id = order.venue_order_id
-        cl = await self.ids.cl_ord_id_for(order.client_order_id)
+        cl = await self.ids.venue_client_id_for(order.client_order_id)
         ref: dict[str, str] = {"order_id": venue_id} if venue_id else {"cl_ord_id": cl}
         rest_ref: dict[str, str] = {"txid": venue_id} if venue_id else {"cl_ord_id": cl}
         # Built first: a field that means nothing for the order's type (a trailing offset on a
@@ -382,7 +382,7 @@ class KrakenSpotVenue:
 
     async def cancel(self, order: Order) -> None:
         venue_id = order.venue_order_id
-        cl = await self.ids.cl_ord_id_for(order.client_order_id)
+        cl = await self.ids.venue_client_id_for(order.client_order_id)
         await self._governor.acquire_trade(
             order.symbol, KrakenTradeAction.CANCEL, order_ages_s=[self.ids.age(venue_id)]
         )
@@ -409,7 +409,9 @@ class KrakenSpotVenue:
     async def _cancel_chunk(self, orders: Sequence[Order]) -> list[GatewayError | None]:
         by_id = [o.venue_order_id for o in orders if o.venue_order_id]
         by_cl = [
-            await self.ids.cl_ord_id_for(o.client_order_id) for o in orders if not o.venue_order_id
+            await self.ids.venue_client_id_for(o.client_order_id)
+            for o in orders
+            if not o.venue_order_id
         ]
         for symbol in {o.symbol for o in orders}:
             ages = [self.ids.age(o.venue_order_id) for o in orders if o.symbol == symbol]
@@ -459,7 +461,7 @@ class KrakenSpotVenue:
     async def query_order(
         self, client_order_id: str, venue_order_id: str | None, instrument: Instrument
     ) -> VenueOrderState | None:
-        cl = await self.ids.cl_ord_id_for(client_order_id)
+        cl = await self.ids.venue_client_id_for(client_order_id)
         state = await self.reconciler.query_order(cl, venue_order_id)
         if state is None:
             return None

@@ -1,14 +1,15 @@
 """Kraken executions -> core venue events: id mapping, live-order tracking, fill de-duplication.
 
 Kraken names an order by its `order_id` and our `cl_ord_id`; the core wants the client's own
-order id. `KrakenSpotOrderIds` keeps the cl_ord_id -> client id mapping (the journal holds the ones
-that had to become UUIDs) and the orders this key has live at Kraken, with the time of their
-last change (the rate governor's order-age penalties need it).
+order id. `kraken_spot_order_ids` (the common `KrakenOrderIds` with Spot's id rule) keeps the
+cl_ord_id -> client id mapping (the journal holds the ones that had to become UUIDs) and the
+orders this key has live at Kraken, with the time of their last change (the rate governor's
+order-age penalties need it).
 
-`KrakenSpotExecutionsFeed` turns parsed executions into core events and pushes them, in venue order,
-into the core's sink. Every fill passes through `emit_fill`, whatever its source (WS update, WS
-snapshot, REST reconciliation): the shared `KrakenFills` (kraken.common.fills) lets a trade id
-reach the core once.
+`KrakenSpotExecutionsFeed` turns parsed executions into core events and pushes them, in venue
+order, into the core's sink. Every fill passes through `emit_fill`, whatever its source (WS
+update, WS snapshot, REST reconciliation): the shared `KrakenFills` (kraken.common.fills) lets a
+trade id reach the core once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from gateway.core.events import (
@@ -30,6 +31,7 @@ from gateway.core.events import (
 from gateway.core.model import OrdStatus
 from gateway.core.ports import JournalPort
 from gateway.venues.kraken.common.fills import KrakenFills
+from gateway.venues.kraken.common.order_ids import KrakenOrderIds
 from gateway.venues.kraken.common.ratelimit import KrakenRateGovernor
 from gateway.venues.kraken.spot.parse import KrakenSpotExecutionsBatch, kraken_cl_ord_id
 from gateway.venues.kraken.spot.wire_values import VENUE
@@ -41,74 +43,24 @@ _CLOSED_STATUSES = frozenset({OrdStatus.FILLED, OrdStatus.CANCELED, OrdStatus.EX
 Emit = Callable[[VenueEvent], Awaitable[None]]
 
 
-@dataclass(slots=True)
-class KrakenSpotTrackedOrder:
-    client_order_id: str
-    symbol: str
-    touched: float  # monotonic time of creation or last amend
+def _may_be_spot_mapping(cl_ord_id: str) -> bool:
+    # Only dashed UUIDs can be mappings: an id Kraken accepts as is was sent as is.
+    return kraken_cl_ord_id(cl_ord_id).value == cl_ord_id and "-" in cl_ord_id
 
 
-class KrakenSpotOrderIds:
+def kraken_spot_order_ids(
+    journal: JournalPort, account: str, *, clock: Callable[[], float] = time.monotonic
+) -> KrakenOrderIds:
     """Client ids <-> Kraken cl_ord_ids, and the live orders of one key by Kraken order id."""
-
-    def __init__(
-        self,
-        journal: JournalPort,
-        account: str,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._journal = journal
-        self._account = account
-        self._clock = clock
-        self._to_client: dict[str, str] = {}
-        self.live: dict[str, KrakenSpotTrackedOrder] = {}
-
-    async def cl_ord_id_for(self, client_order_id: str) -> str:
-        """Kraken's cl_ord_id for a client id, journaling the mapping when it had to change."""
-        cl = kraken_cl_ord_id(client_order_id)
-        if cl.mapped and cl.value not in self._to_client:
-            await self._journal.save_client_id_mapping(
-                self._account, VENUE, client_order_id, cl.value
-            )
-        self._to_client[cl.value] = client_order_id
-        return cl.value
-
-    async def client_id(self, cl_ord_id: str | None) -> str | None:
-        if cl_ord_id is None:
-            return None
-        known = self._to_client.get(cl_ord_id)
-        if known is not None:
-            return known
-        if kraken_cl_ord_id(cl_ord_id).value != cl_ord_id or "-" not in cl_ord_id:
-            return cl_ord_id  # only dashed UUIDs can be mappings
-        found = await self._journal.client_order_id_for(self._account, VENUE, cl_ord_id)
-        client = found or cl_ord_id
-        self._to_client[cl_ord_id] = client
-        return client
-
-    def track(self, venue_order_id: str, client_order_id: str, symbol: str) -> None:
-        self.live[venue_order_id] = KrakenSpotTrackedOrder(client_order_id, symbol, self._clock())
-
-    def touch(self, venue_order_id: str) -> None:
-        tracked = self.live.get(venue_order_id)
-        if tracked is not None:
-            tracked.touched = self._clock()
-
-    def untrack(self, venue_order_id: str | None) -> None:
-        if venue_order_id is not None:
-            self.live.pop(venue_order_id, None)
-
-    def age(self, venue_order_id: str | None) -> float:
-        """Seconds since the order's last change; 0 (the worst penalty) when unknown."""
-        tracked = self.live.get(venue_order_id or "")
-        return 0.0 if tracked is None else max(0.0, self._clock() - tracked.touched)
+    return KrakenOrderIds(
+        journal, account, VENUE, kraken_cl_ord_id, _may_be_spot_mapping, clock=clock
+    )
 
 
 class KrakenSpotExecutionsFeed:
     """Executions (any source) -> de-duplicated, id-mapped core events, pushed in order."""
 
-    def __init__(self, ids: KrakenSpotOrderIds, governor: KrakenRateGovernor, emit: Emit) -> None:
+    def __init__(self, ids: KrakenOrderIds, governor: KrakenRateGovernor, emit: Emit) -> None:
         self._ids = ids
         self._governor = governor
         self._emit = emit

@@ -25,8 +25,9 @@ from gateway.core.events import (
     VenueOrderState,
 )
 from gateway.core.model import OrdStatus
+from gateway.venues.kraken.common.order_ids import KrakenOrderIds
 from gateway.venues.kraken.common.symbols import KrakenSymbolMap
-from gateway.venues.kraken.spot.executions import KrakenSpotExecutionsFeed, KrakenSpotOrderIds
+from gateway.venues.kraken.spot.executions import KrakenSpotExecutionsFeed
 from gateway.venues.kraken.spot.parse import (
     KrakenSpotExecutionsBatch,
     parse_order_info,
@@ -67,7 +68,7 @@ class KrakenSpotReconciler:
     def __init__(
         self,
         rest: KrakenSpotRestClient,
-        ids: KrakenSpotOrderIds,
+        ids: KrakenOrderIds,
         feed: KrakenSpotExecutionsFeed,
         symbols: KrakenSymbolMap,
     ) -> None:

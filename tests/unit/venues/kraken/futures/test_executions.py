@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.core.events import OrderAccepted, OrderAmended, OrderFilled, VenueEvent
-from gateway.venues.kraken.futures.executions import KrakenFuturesFeed, KrakenFuturesOrderIds
+from gateway.venues.kraken.futures.executions import KrakenFuturesFeed, kraken_futures_order_ids
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -32,12 +32,12 @@ class FakeJournal:
 
 async def test_mapped_ids_are_journaled_and_found_again_after_a_restart() -> None:
     journal = FakeJournal()
-    ids = KrakenFuturesOrderIds(journal, "acct")  # type: ignore[arg-type]
-    assert await ids.cli_ord_id_for("plain-id_1") == "plain-id_1"
-    mapped = await ids.cli_ord_id_for("needs mapping/#1")
+    ids = kraken_futures_order_ids(journal, "acct")  # type: ignore[arg-type]
+    assert await ids.venue_client_id_for("plain-id_1") == "plain-id_1"
+    mapped = await ids.venue_client_id_for("needs mapping/#1")
     assert mapped != "needs mapping/#1" and len(mapped) == 36
     assert journal.mappings == {("acct", "krakenfutures", mapped): "needs mapping/#1"}
-    restarted = KrakenFuturesOrderIds(journal, "acct")  # type: ignore[arg-type]
+    restarted = kraken_futures_order_ids(journal, "acct")  # type: ignore[arg-type]
     assert await restarted.client_id(mapped) == "needs mapping/#1"
     assert await restarted.client_id("plain-id_1") == "plain-id_1"
 
@@ -59,7 +59,7 @@ async def test_each_fill_once_oldest_first_and_own_amend_echo_swallowed() -> Non
     async def sink(event: VenueEvent) -> None:
         pushed.append(event)
 
-    ids = KrakenFuturesOrderIds(FakeJournal(), "acct")  # type: ignore[arg-type]
+    ids = kraken_futures_order_ids(FakeJournal(), "acct")  # type: ignore[arg-type]
     feed = KrakenFuturesFeed(ids, sink)
     await feed.emit_fills([_fill("f2", 2), _fill("f1", 1)])  # a snapshot
     await feed.emit_fill(_fill("f2", 2))  # the same fill from REST catch-up
