@@ -396,6 +396,9 @@ def _risk(account: AccountConfig) -> RiskLimits:
         max_notional=r.max_notional,
         price_band_pct=r.price_band_pct,
         max_open_orders=r.max_open_orders,
+        allow_no_reference_price=r.allow_no_reference_price,
+        reference_max_age_s=r.reference_max_age_s,
+        reference_wait_s=r.reference_wait_s,
     )
 
 

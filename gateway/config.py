@@ -9,7 +9,9 @@ Shape (see examples/gateway.toml)::
                         ws_trading, dead_man_switch, dead_man_timeout_s, dead_man_refresh_s
     [accounts.<name>]   venue, subaccount, venue_account_id, permissions,
                         spot = {key_file|key_env, secret_file|secret_env}, futures = {...},
-                        [accounts.<name>.risk] limits
+                        [accounts.<name>.risk] limits (max_order_qty, max_notional,
+                        price_band_pct, max_open_orders, allow_no_reference_price,
+                        reference_max_age_s, reference_wait_s)
     [sessions.<id>]     account, token_sha256 | token_file | token_env, optional permissions
                         (a subset of the account's; default: the account's without drop_copy),
                         optional token_expires (an RFC 3339 date-time with offset)
@@ -154,12 +156,19 @@ class ApiKeyPair:
 
 @dataclass(frozen=True)
 class RiskLimitsConfig:
-    """Per-account pre-trade limits; None means unlimited."""
+    """Per-account pre-trade limits; None means unlimited. The band and the notional of orders
+    without a price of their own are measured against the venue's market reference price
+    (ticker); `reference_max_age_s` is how old it may be, `reference_wait_s` how long the first
+    order of a symbol waits for it, and `allow_no_reference_price` lets orders through (those
+    checks skipped) when there is none instead of refusing them RISK_NO_REFERENCE_PRICE."""
 
     max_order_qty: Decimal | None = None
     max_notional: Decimal | None = None
     price_band_pct: Decimal | None = None
     max_open_orders: int | None = None
+    allow_no_reference_price: bool = False
+    reference_max_age_s: float = 10.0
+    reference_wait_s: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -796,7 +805,19 @@ def _read_secret(
 
 
 def _risk(t: Mapping[str, Any], where: str) -> RiskLimitsConfig:
-    _only(t, where, {"max_order_qty", "max_notional", "price_band_pct", "max_open_orders"})
+    _only(
+        t,
+        where,
+        {
+            "max_order_qty",
+            "max_notional",
+            "price_band_pct",
+            "max_open_orders",
+            "allow_no_reference_price",
+            "reference_max_age_s",
+            "reference_wait_s",
+        },
+    )
     opens = t.get("max_open_orders")
     if opens is not None and (not isinstance(opens, int) or isinstance(opens, bool) or opens < 0):
         raise ConfigError(f"{where}.max_open_orders must be a non-negative integer")
@@ -805,6 +826,11 @@ def _risk(t: Mapping[str, Any], where: str) -> RiskLimitsConfig:
         max_notional=_decimal(t, where, "max_notional"),
         price_band_pct=_decimal(t, where, "price_band_pct"),
         max_open_orders=opens,
+        allow_no_reference_price=_bool(t, where, "allow_no_reference_price", False),
+        reference_max_age_s=_positive(
+            t, where, "reference_max_age_s", RiskLimitsConfig.reference_max_age_s
+        ),
+        reference_wait_s=_positive(t, where, "reference_wait_s", RiskLimitsConfig.reference_wait_s),
     )
 
 

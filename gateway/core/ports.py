@@ -1,7 +1,7 @@
 """Protocols between the core and the outside: venues implement the order entry, account,
-instrument, rate budget and market data ports (bundled per account as `AccountVenues`, with the
-account's `SessionGuard`s), the journal implements `JournalPort`. The core imports no adapter and
-no SQLite; it only sees these.
+instrument, rate budget and market data ports, optionally a ticker feed and order rules
+(bundled per account as `AccountVenues`, with the account's `SessionGuard`s), the journal
+implements `JournalPort`. The core imports no adapter and no SQLite; it only sees these.
 
 Error contract for every venue port method:
 - `VenueRejected` / `InvalidArgument` / `PermissionDenied`: definitive refusal, nothing happened.
@@ -167,6 +167,29 @@ class MarketDataPort(Protocol):
         ...
 
     def stream_trades(self, symbol: str) -> AsyncIterator[PublicTrade]: ...
+
+
+@runtime_checkable
+class TickerFeedPort(Protocol):
+    """Optional for market data ports: a live ticker, the market reference price of pre-trade
+    risk (core/reference_prices.py). Without it an account's band and notional checks find no
+    reference on that venue."""
+
+    def stream_ticker(self, symbol: str) -> AsyncIterator[Ticker]:
+        """The current ticker, then each change, and the latest again (unchanged) whenever the
+        venue confirms the feed is alive (its heartbeat), so a consumer can tell a quiet market
+        from a dead feed. Reconnects by itself; ends or raises only on a lasting failure."""
+        ...
+
+
+@runtime_checkable
+class OrderRulesPort(Protocol):
+    """Optional for order entry ports: the venue's own order rules, checked before the order
+    exists (a breach answers INVALID_ARGUMENT; nothing is journaled or sent)."""
+
+    def check_order(self, request: OrderRequest, instrument: Instrument, now: datetime) -> None:
+        """Raise InvalidArgument if the venue would refuse `request` as sent."""
+        ...
 
 
 class SessionGuard(Protocol):

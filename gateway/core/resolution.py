@@ -12,13 +12,12 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 
 from gateway.core.errors import GatewayError
-from gateway.core.events import OrderFilled, OrderRejected, VenueEvent, VenueOrderState
+from gateway.core.events import OrderRejected, VenueEvent, VenueOrderState
 from gateway.core.instruments import InstrumentCatalog
 from gateway.core.ledger import OrderLedger
 from gateway.core.model import PENDING_STATUSES, Instrument, Order, OrdStatus
 from gateway.core.order_index import OrderKey
 from gateway.core.ports import OrderEntryPort, OrderHistoryPort, VenueEventSink
-from gateway.core.risk import RiskEngine
 from gateway.core.routing import VenueRoutes
 from gateway.core.telemetry import NO_TELEMETRY, Telemetry
 from gateway.core.venue_updates import (
@@ -55,7 +54,6 @@ class OrderResolver:
         ledger: OrderLedger,
         routes: VenueRoutes,
         catalog: InstrumentCatalog,
-        risk: RiskEngine,
         *,
         resolve_delays: Sequence[float],
         not_found_confirmations: int,
@@ -64,7 +62,6 @@ class OrderResolver:
         self._orders = ledger.orders
         self._routes = routes
         self._catalog = catalog
-        self._risk = risk
         self._resolve_delays = tuple(resolve_delays) or (1.0,)
         self._confirmations = max(1, not_found_confirmations)
         self._resolvers: dict[OrderKey, asyncio.Task[None]] = {}
@@ -116,8 +113,6 @@ class OrderResolver:
         order = self._orders[key]
         if order.status is OrdStatus.REJECTED and not isinstance(event, OrderRejected):
             log.error("venue reports activity on rejected order %s; check it", key[1])
-        if isinstance(event, OrderFilled):
-            self._risk.update_last_price(order.venue, order.symbol, event.price)
         return self._ledger.commit(from_event(order, event, self._ledger.now()))
 
     async def reconcile(self, account: str, venue: str | None = None) -> None:

@@ -16,13 +16,13 @@ task (shielded), so a client that disconnects mid-call cannot leave an order hal
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from gateway.core.errors import (
@@ -71,7 +71,13 @@ from gateway.core.orders import (
 )
 from gateway.core.paging import Page
 from gateway.core.permissions import is_risk_desk, require, require_cancel
-from gateway.core.ports import JournalPort, OrderEntryPort, ReportSubscription, VenuePorts
+from gateway.core.ports import (
+    JournalPort,
+    OrderEntryPort,
+    OrderRulesPort,
+    ReportSubscription,
+    VenuePorts,
+)
 from gateway.core.queries import OrderQueries
 from gateway.core.resolution import OrderResolver
 from gateway.core.risk import RiskEngine, RiskLimits
@@ -133,7 +139,6 @@ class TradingService:
             self._ledger,
             self._routes,
             self.catalog,
-            self.risk,
             resolve_delays=resolve_delays,
             not_found_confirmations=not_found_confirmations,
         )
@@ -175,6 +180,7 @@ class TradingService:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._resolver.close()
+        await self.risk.close()
 
     # -- wiring ---------------------------------------------------------------------------
     def add_instruments(self, instruments: Iterable[Instrument]) -> None:
@@ -248,9 +254,6 @@ class TradingService:
                 budgets.extend(source.rate_budgets())
         return budgets
 
-    def update_last_price(self, venue: str, symbol: str, price: Decimal) -> None:
-        self.risk.update_last_price(venue, symbol, price)
-
     # -- order entry ----------------------------------------------------------------------
     async def submit(self, ctx: SessionContext, request: OrderRequest) -> Order:
         """Idempotent on (account, client_order_id). Returns the order after the venue's answer:
@@ -260,6 +263,7 @@ class TradingService:
         ResourceExhausted (the venue's rate governor refused to send; the order is REJECTED)."""
         require(ctx, Permission.TRADE)
         with span("core.submit", request.client_order_id):
+            await self._reference_ready(ctx, request)
             return await self._submit(ctx, request)
 
     async def submit_batch(
@@ -268,6 +272,7 @@ class TradingService:
         """Each order independently (idempotency, validation, risk per item). Orders that pass
         and share a venue and symbol go to the venue as one batch."""
         require(ctx, Permission.TRADE)
+        await asyncio.gather(*(self._reference_ready(ctx, r) for r in requests))
         results: list[Order | GatewayError | None] = [None] * len(requests)
         groups: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
         deferred: list[int] = []  # duplicates and validate-only: handled like single submits
@@ -315,6 +320,9 @@ class TradingService:
 
     async def amend(self, ctx: SessionContext, request: AmendRequest) -> Order:
         require(ctx, Permission.TRADE)
+        known = self._orders.get((ctx.account, request.client_order_id))
+        if known is not None:  # an amend keeps the order's kind: its own request tells the need
+            await self._reference_ready(ctx, known.request)
         self._require_reconciled(ctx.account)
         order = self.queries.own(ctx, request.client_order_id, write=True)
         self._require_working(order, ErrorReason.ORDER_NOT_AMENDABLE)
@@ -336,6 +344,7 @@ class TradingService:
         """Cancel/replace; returns the new order (its orig_client_order_id names the old)."""
         require(ctx, Permission.TRADE)
         new_request = request.new_order
+        await self._reference_ready(ctx, new_request)
         check_id(request.orig_client_order_id, "orig_client_order_id")
         key = (ctx.account, new_request.client_order_id)
         existing = self._orders.get(key)
@@ -538,6 +547,14 @@ class TradingService:
     def _instrument_of(self, order: Order) -> Instrument:
         return self._resolver.instrument_of(order)
 
+    async def _reference_ready(self, ctx: SessionContext, request: OrderRequest) -> None:
+        """Before any check (an await here cannot split check from create): let risk find the
+        market reference the order needs. A failing lookup fails again in `_prepare`."""
+        with contextlib.suppress(GatewayError):
+            instrument = self.instrument(request.symbol, request.venue)
+            source = self._routes.ports(ctx.account, instrument.venue).market_data
+            await self.risk.reference_ready(ctx.account, request, instrument, source)
+
     def _prepare(
         self, ctx: SessionContext, request: OrderRequest, open_orders_delta: int = 0
     ) -> Instrument:
@@ -547,7 +564,9 @@ class TradingService:
         self._require_reconciled(ctx.account)
         instrument = self.instrument(request.symbol, request.venue)
         validate_order(request, instrument, self._now())
-        self._routes.order_entry(ctx.account, instrument.venue)
+        port = self._routes.order_entry(ctx.account, instrument.venue)
+        if isinstance(port, OrderRulesPort):
+            port.check_order(request, instrument, self._now())
         open_orders = self._orders.open_count(ctx.account) + open_orders_delta
         self.risk.check(ctx.account, request, instrument, open_orders)
         return instrument

@@ -79,6 +79,9 @@ def _spot(base: str, quote: str, tick: str, price: str) -> tuple[Instrument, Dec
     return inst, Decimal(price)
 
 
+PAPER_TICKER_S = 1.0
+
+
 class PaperMarket:
     """Instruments and fixed reference prices, shared by every account's PaperVenue."""
 
@@ -113,6 +116,12 @@ class PaperMarket:
             last=price,
             time=_now(),
         )
+
+    async def stream_ticker(self, symbol: str) -> AsyncIterator[Ticker]:
+        """The fixed ticker, confirmed again every PAPER_TICKER_S (the feed's heartbeat)."""
+        while True:
+            yield await self.ticker(symbol)
+            await asyncio.sleep(PAPER_TICKER_S)  # the feed's pace, not a synchronisation
 
     async def stream_book(
         self, symbol: str, depth: int

@@ -26,6 +26,7 @@ from gateway.core.model import (
     OrderType,
     OrdStatus,
     Side,
+    Ticker,
     TimeInForce,
 )
 from gateway.core.risk import RiskLimits
@@ -128,7 +129,9 @@ async def test_risk_limits(service: TradingService, venue: VenueDouble) -> None:
             max_order_qty=D(5), max_notional=D(1000), price_band_pct=D(10), max_open_orders=2
         ),
     )
-    service.update_last_price("double", "BTC/USD", D(100))
+    service.risk.references.update(
+        "double", "BTC/USD", Ticker(venue="double", symbol="BTC/USD", last=D(100))
+    )
     cases = [
         (limit("r1", qty=D(6)), ErrorReason.RISK_MAX_ORDER_QTY),
         (limit("r2", qty=D(5), price=D("201.0")), ErrorReason.RISK_MAX_NOTIONAL),

@@ -69,6 +69,7 @@ from gateway.venues.kraken.futures.order_params import (
     encode_batch,
     kraken_futures_cli_ord_id,
     leverage_preference_params,
+    refuse_unsupported,
     rfc3339,
 )
 from gateway.venues.kraken.futures.parse_account import (
@@ -300,6 +301,11 @@ class KrakenFuturesVenue:
             await self.feed.emit(update.event)
 
     # -- OrderEntryPort -------------------------------------------------------------------
+    def check_order(self, request: OrderRequest, instrument: Instrument, now: datetime) -> None:
+        """OrderRulesPort: what Kraken Futures has no field for is refused before the order
+        exists (INVALID_ARGUMENT), not rejected after it was journaled."""
+        refuse_unsupported(request)
+
     async def submit(self, request: OrderRequest, instrument: Instrument) -> SubmitAck:
         await self._await_ready()
         cli = kraken_futures_cli_ord_id(request.client_order_id).value

@@ -1,12 +1,14 @@
-"""Kraken Futures market data: REST ticker (mark, index, funding, open interest), WS v1 L2 book
-with sequence-gap detection, and public trades.
+"""Kraken Futures market data: REST ticker (mark, index, funding, open interest), WS v1 ticker,
+L2 book with sequence-gap detection, and public trades.
 
 Each stream owns one public WS connection. The trade stream starts with the feed's snapshot of
 recent trades (oldest first), then each new trade. The book feed sends a snapshot, then one
 message per level change with a per-product `seq` that must be contiguous (wire 9.3; Futures has no
 checksum): on a gap the stream unsubscribes and subscribes again, drops what it held, and the
 fresh snapshot is passed on as a new `BookSnapshot`. A dropped connection reconnects with
-exponential backoff and resumes the same way.
+exponential backoff and resumes the same way. The ticker stream also subscribes the
+`heartbeat` feed on its connection and passes the latest ticker on again on each heartbeat, so a
+consumer sees the feed is alive (`TickerFeedPort`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ from websockets.exceptions import WebSocketException
 from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import BookLevel, BookSnapshot, BookUpdate, PublicTrade, Ticker
 from gateway.venues.kraken.common.wire_scalars import dec
-from gateway.venues.kraken.futures.parse_instruments import KrakenFuturesSymbols, parse_ticker
+from gateway.venues.kraken.futures.parse_instruments import (
+    KrakenFuturesSymbols,
+    parse_ticker,
+    parse_ws_ticker,
+)
 from gateway.venues.kraken.futures.rest import KrakenFuturesRestClient
 from gateway.venues.kraken.futures.wire_values import SIDES, VENUE, exact, parse_time
 from gateway.venues.kraken.futures.ws import JsonMessage, KrakenFuturesWsConnection
@@ -165,6 +171,24 @@ class KrakenFuturesMarketData:
         base: JsonMessage = {"feed": "book", "product_ids": [product]}
         await conn.send({"event": "unsubscribe", **base})
         await conn.send({"event": "subscribe", **base})
+
+    async def stream_ticker(self, symbol: str) -> AsyncGenerator[Ticker, None]:
+        product = self._kraken(symbol)
+        while True:
+            conn = await self._connect("ticker", product)
+            try:
+                await conn.send({"event": "subscribe", "feed": "heartbeat"})
+                last: Ticker | None = None
+                while (msg := await conn.next()) is not None:
+                    feed = msg.get("feed")
+                    if feed == "ticker" and msg.get("product_id") == product:
+                        last = parse_ws_ticker(msg, self._symbols)
+                        yield last
+                    elif feed == "heartbeat" and last is not None:
+                        yield last  # nothing moved: the last ticker is still the current one
+            finally:
+                await conn.close()
+            log.warning("Kraken Futures ticker feed closed; reconnecting")
 
     async def stream_trades(self, symbol: str) -> AsyncGenerator[PublicTrade, None]:
         product = self._kraken(symbol)

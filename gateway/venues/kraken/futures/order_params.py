@@ -97,7 +97,8 @@ def rfc3339(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _refuse_unsupported(request: OrderRequest) -> None:
+def refuse_unsupported(request: OrderRequest) -> None:
+    """Raise InvalidArgument for what Kraken Futures orders have no field for."""
     unsupported: list[tuple[str, bool]] = [
         ("quote_qty", request.quote_qty is not None),
         ("display_qty", request.display_qty is not None),
@@ -141,7 +142,7 @@ def build_send_order_params(
     request: OrderRequest, instrument: Instrument, *, cli_ord_id: str
 ) -> dict[str, str]:
     """sendorder parameters (all strings, in a stable order) for one validated request."""
-    _refuse_unsupported(request)
+    refuse_unsupported(request)
     t = request.order_type
     qty = _require(request.qty, "qty", t)
     params: dict[str, str] = {

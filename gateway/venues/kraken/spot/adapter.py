@@ -59,7 +59,7 @@ from gateway.venues.kraken.common.ratelimit import (
 from gateway.venues.kraken.common.symbols import KrakenSymbolMap, kraken_asset
 from gateway.venues.kraken.common.wire_format import fmt
 from gateway.venues.kraken.spot.executions import KrakenSpotExecutionsFeed, kraken_spot_order_ids
-from gateway.venues.kraken.spot.order_params import MAX_BATCH_ORDERS
+from gateway.venues.kraken.spot.order_params import MAX_BATCH_ORDERS, check_expire_time
 from gateway.venues.kraken.spot.parse import (
     KrakenSpotTradeBalance,
     build_add_order_batch_params,
@@ -249,6 +249,10 @@ class KrakenSpotVenue:
         if refusal is not None:
             reason, text = refusal
             raise Unavailable(f"{text}: new orders are refused", reason)
+
+    # -- OrderRulesPort -------------------------------------------------------------------
+    def check_order(self, request: OrderRequest, instrument: Instrument, now: datetime) -> None:
+        check_expire_time(request, now)
 
     # -- OrderEntryPort -------------------------------------------------------------------
     async def submit(self, request: OrderRequest, instrument: Instrument) -> SubmitAck:

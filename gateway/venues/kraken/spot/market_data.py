@@ -1,4 +1,5 @@
-"""Kraken Spot market data: REST ticker, WS v2 L2 book (checksum-verified) and public trades.
+"""Kraken Spot market data: REST ticker, WS v2 ticker, L2 book (checksum-verified) and public
+trades.
 
 One public WebSocket serves every subscriber. Each symbol's book is replayed into a
 `KrakenL2Book` and its checksum verified on every message; on a mismatch only that symbol is
@@ -6,6 +7,9 @@ unsubscribed and subscribed again (a fresh snapshot follows), the bad message is
 and other symbols are untouched. After a dropped connection every subscription is renewed.
 A book depth Kraken does not serve (it has 10, 25, 100, 500 and 1000) is refused before
 anything is subscribed: Kraken would refuse the subscription and the stream would never start.
+The ticker stream subscribes `ticker` with `event_trigger: bbo` (an update on every best bid or
+offer change) and passes the latest ticker on again on each WS heartbeat (~1/s when nothing
+else moves), so a consumer sees the feed is alive (`TickerFeedPort`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from gateway.venues.kraken.common.symbols import KrakenSymbolMap, unified_from_w
 from gateway.venues.kraken.spot.parse import (
     parse_ticker,
     parse_ws_book,
+    parse_ws_ticker,
     parse_ws_trade,
     ws_book_levels,
 )
@@ -70,6 +75,8 @@ class KrakenSpotMarketData:
         self._backoff = backoff_s
         self._books: dict[str, _BookFeed] = {}
         self._trades: dict[str, set[asyncio.Queue[PublicTrade]]] = {}
+        self._tickers: dict[str, set[asyncio.Queue[Ticker]]] = {}
+        self._last_tickers: dict[str, Ticker] = {}
         self._conn: KrakenSpotWsConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
@@ -127,6 +134,24 @@ class KrakenSpotMarketData:
                 self._trades.pop(symbol, None)
                 await self._unsubscribe("trade", symbol)
 
+    async def stream_ticker(self, symbol: str) -> AsyncGenerator[Ticker, None]:
+        queue: asyncio.Queue[Ticker] = asyncio.Queue(QUEUE_MAX)
+        subscribers = self._tickers.setdefault(symbol, set())
+        subscribers.add(queue)
+        try:
+            if len(subscribers) == 1:
+                await self._when_connected(self._subscribe_tickers([symbol]))
+            elif symbol in self._last_tickers:
+                queue.put_nowait(self._last_tickers[symbol])
+            while True:
+                yield await queue.get()
+        finally:
+            subscribers.discard(queue)
+            if not subscribers:
+                self._tickers.pop(symbol, None)
+                self._last_tickers.pop(symbol, None)
+                await self._unsubscribe("ticker", symbol)
+
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -179,6 +204,13 @@ class KrakenSpotMarketData:
             await self._subscribe_book(feed)
         if self._trades:
             await self._send("subscribe", {"channel": "trade", "symbol": list(self._trades)})
+        if self._tickers:
+            await self._subscribe_tickers(list(self._tickers))
+
+    async def _subscribe_tickers(self, symbols: list[str]) -> None:
+        await self._send(
+            "subscribe", {"channel": "ticker", "symbol": symbols, "event_trigger": "bbo"}
+        )
 
     async def _send(self, method: str, params: dict[str, Any]) -> None:
         conn = await self._ensure_connected()
@@ -221,6 +253,19 @@ class KrakenSpotMarketData:
                 trade = parse_ws_trade(data)
                 for queue in self._trades.get(trade.symbol, ()):
                     _offer(queue, trade)
+        elif channel == "ticker":
+            for data in msg.get("data", ()):
+                ticker = parse_ws_ticker(data)
+                if ticker.symbol in self._tickers:
+                    self._last_tickers[ticker.symbol] = ticker
+                    for ticker_queue in self._tickers[ticker.symbol]:
+                        _offer(ticker_queue, ticker)
+        elif channel == "heartbeat":
+            # Nothing moved since the last ticker: it is still the current one.
+            for symbol, queues in self._tickers.items():
+                last = self._last_tickers.get(symbol)
+                for ticker_queue in queues if last is not None else ():
+                    _offer(ticker_queue, last)
 
     def _on_book(self, data: Any, *, snapshot: bool) -> None:
         symbol = unified_from_wsname(str(data.get("symbol", "")))

@@ -24,7 +24,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -179,6 +179,33 @@ def _rest_prices(request: OrderRequest) -> dict[str, str]:
             params["price2"] = _signed(_limit_offset(request), request.limit_offset_unit)
         return params
     return {}
+
+
+# GTD bounds: Kraken takes an expiry at least 5 s after the later of now and the start time
+# (AddOrder expiretm), and at most one month ahead (WS v2 add_order expire_time). The month is
+# taken as 28 days (the shortest), and both bounds hold on either transport, so the answer does
+# not depend on the route an order takes.
+GTD_MIN_AHEAD = timedelta(seconds=5)
+GTD_MAX_AHEAD = timedelta(days=28)
+
+
+def check_expire_time(request: OrderRequest, now: datetime) -> None:
+    """Refuse an expire_time Kraken Spot would refuse (INVALID_FIELD, field expire_time)."""
+    expire = request.expire_time
+    if expire is None:
+        return
+    start = request.start_time if request.start_time is not None else now
+    if expire < max(now, start) + GTD_MIN_AHEAD:
+        after = "start_time" if start > now else "now"
+        raise _invalid(
+            "expire_time",
+            f"Kraken Spot needs expire_time at least {GTD_MIN_AHEAD.seconds} s after {after}",
+        )
+    if expire - now > GTD_MAX_AHEAD:
+        raise _invalid(
+            "expire_time",
+            f"Kraken Spot takes expire_time at most one month ({GTD_MAX_AHEAD.days} days) ahead",
+        )
 
 
 def build_add_order_params(
