@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.core.errors import ErrorReason
+from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import (
     AmendRequest,
     CancelRequest,
@@ -137,20 +137,22 @@ async def test_reduce_only_that_would_increase_is_rejected(harness: FuturesHarne
 
 
 async def test_unsupported_fields_never_reach_kraken(harness: FuturesHarness) -> None:
-    order = await harness.service.submit(
-        harness.ctx,
-        harness.order(
-            OrderType.LIMIT,
-            Side.BUY,
-            "0.01",
-            price=Decimal(1),
-            self_trade_prevention=SelfTradePrevention.CANCEL_BOTH,
-        ),
-    )
-    assert order.status is OrdStatus.REJECTED and order.reject is not None
-    assert order.reject.reason is ErrorReason.INVALID_FIELD
-    assert "self_trade_prevention" in order.reject.text
+    # Refused before the order exists (the adapter's OrderRulesPort): nothing journaled or sent.
+    with pytest.raises(InvalidArgument) as err:
+        await harness.service.submit(
+            harness.ctx,
+            harness.order(
+                OrderType.LIMIT,
+                Side.BUY,
+                "0.01",
+                price=Decimal(1),
+                self_trade_prevention=SelfTradePrevention.CANCEL_BOTH,
+            ),
+        )
+    assert err.value.reason is ErrorReason.INVALID_FIELD
+    assert err.value.metadata == {"field": "self_trade_prevention"}
     assert await harness.venue.open_orders() == []
+    assert await harness.service.list_open_orders(harness.ctx) == []
 
 
 async def test_positions_after_two_fills_and_a_reduce_only_close(harness: FuturesHarness) -> None:
