@@ -40,6 +40,8 @@ futures = { key_env = "FUT_KEY", secret_env = "FUT_SECRET" }
 max_order_qty = "10"
 max_notional = "100000.5"
 max_open_orders = 3
+allow_no_reference_price = true
+reference_max_age_s = 3
 
 [sessions.a]
 account = "main"
@@ -76,6 +78,8 @@ def test_parses_every_section(good: Path) -> None:
     assert acct.risk.max_notional == Decimal("100000.5")
     assert acct.risk.max_open_orders == 3
     assert acct.risk.price_band_pct is None
+    assert acct.risk.allow_no_reference_price is True
+    assert acct.risk.reference_max_age_s == 3.0 and acct.risk.reference_wait_s == 2.0
     a = cfg.sessions["a"]
     assert a.token_sha256 == hashlib.sha256(TOKEN.encode()).digest()
     # A session that names none gets the account's, except drop_copy (asked for by name only).
@@ -145,6 +149,8 @@ def test_inline_secret_is_refused(tmp_path: Path) -> None:
         ("[accounts.m.risk]\nmax_order_qty = 1.5\n", "decimal string"),
         ('[accounts.m.risk]\nmax_order_qty = "-1"\n', "positive"),
         ('[accounts.m.risk]\nmax_notional = "abc"\n', "not a decimal"),
+        ('[accounts.m.risk]\nallow_no_reference_price = "yes"\n', "true or false"),
+        ("[accounts.m.risk]\nreference_wait_s = -1\n", "positive"),
         ("[server]\nheartbeat_interval_s = 0\n", "positive"),
         ("[server]\nheartbeat_interval_s = 10\nheartbeat_timeout_s = 5\n", ">="),
         ('[accounts."bad name"]\n', "name must match"),
@@ -173,6 +179,7 @@ def test_example_config_parses(monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = load_config(example, environ=env)
     assert set(cfg.sessions) == {"alice", "audit"}
     assert cfg.accounts["main"].spot_key is not None
+    assert cfg.accounts["main"].risk.allow_no_reference_price is False
     assert cfg.sessions["audit"].permissions == frozenset({Permission.READ, Permission.DROP_COPY})
 
 

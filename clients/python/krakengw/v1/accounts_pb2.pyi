@@ -277,7 +277,9 @@ class RiskLimits(_message.Message):
     max_order_qty: _builtins.str
     max_notional: _builtins.str
     price_band_percent: _builtins.str
-    """Maximum distance of a limit price from the last price, in percent."""
+    """Maximum distance of a limit or stop price from the market reference price (the venue's
+    ticker: mark price, else mid of best bid and ask, else last trade), in percent.
+    """
     max_open_orders: _builtins.int
     """0 means unlimited."""
     kill_switch_engaged: _builtins.bool

@@ -76,6 +76,9 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     ERROR_REASON_RISK_PRICE_BAND: _ErrorReason.ValueType  # 40
     ERROR_REASON_RISK_MAX_OPEN_ORDERS: _ErrorReason.ValueType  # 41
     ERROR_REASON_RISK_NO_REFERENCE_PRICE: _ErrorReason.ValueType  # 42
+    """No fresh market reference price (ticker) for the symbol, and a limit of the account needs
+    one for this order; metadata names the symbol and venue.
+    """
     ERROR_REASON_RATE_LIMITED: _ErrorReason.ValueType  # 43
     """ResourceExhausted."""
     ERROR_REASON_VENUE_RATE_LIMITED: _ErrorReason.ValueType  # 44
@@ -189,6 +192,9 @@ ERROR_REASON_RISK_MAX_NOTIONAL: ErrorReason.ValueType  # 39
 ERROR_REASON_RISK_PRICE_BAND: ErrorReason.ValueType  # 40
 ERROR_REASON_RISK_MAX_OPEN_ORDERS: ErrorReason.ValueType  # 41
 ERROR_REASON_RISK_NO_REFERENCE_PRICE: ErrorReason.ValueType  # 42
+"""No fresh market reference price (ticker) for the symbol, and a limit of the account needs
+one for this order; metadata names the symbol and venue.
+"""
 ERROR_REASON_RATE_LIMITED: ErrorReason.ValueType  # 43
 """ResourceExhausted."""
 ERROR_REASON_VENUE_RATE_LIMITED: ErrorReason.ValueType  # 44
