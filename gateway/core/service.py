@@ -241,6 +241,23 @@ class TradingService:
                 ErrorReason.RECONCILING,
             )
 
+    async def _require_journal(self, account: str) -> None:
+        """Refuse to send anything new for `account` while its journal writes fail: a probe
+        write (at most one at a time) is tried first, so the first order after the journal
+        works again goes through."""
+        why = self._ledger.journal_failure(account)
+        if why is None or await self._ledger.probe(account):
+            return
+        raise Unavailable(
+            f"the journal cannot record this account's orders ({why}); nothing new is sent "
+            "for it until a journal write succeeds (cancels still go through)",
+            ErrorReason.JOURNAL_FAILURE,
+        )
+
+    def journal_failure(self, account: str) -> str | None:
+        """Why new orders of `account` are refused for a failing journal; None if they are not."""
+        return self._ledger.journal_failure(account)
+
     def set_risk_limits(self, account: str, limits: RiskLimits) -> None:
         self.risk.set_limits(account, limits)
 
@@ -272,6 +289,7 @@ class TradingService:
         """Each order independently (idempotency, validation, risk per item). Orders that pass
         and share a venue and symbol go to the venue as one batch."""
         require(ctx, Permission.TRADE)
+        await self._require_journal(ctx.account)
         await asyncio.gather(*(self._reference_ready(ctx, r) for r in requests))
         results: list[Order | GatewayError | None] = [None] * len(requests)
         groups: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
@@ -320,6 +338,7 @@ class TradingService:
 
     async def amend(self, ctx: SessionContext, request: AmendRequest) -> Order:
         require(ctx, Permission.TRADE)
+        await self._require_journal(ctx.account)
         known = self._orders.get((ctx.account, request.client_order_id))
         if known is not None:  # an amend keeps the order's kind: its own request tells the need
             await self._reference_ready(ctx, known.request)
@@ -343,6 +362,7 @@ class TradingService:
     async def replace(self, ctx: SessionContext, request: ReplaceRequest) -> Order:
         """Cancel/replace; returns the new order (its orig_client_order_id names the old)."""
         require(ctx, Permission.TRADE)
+        await self._require_journal(ctx.account)
         new_request = request.new_order
         await self._reference_ready(ctx, new_request)
         check_id(request.orig_client_order_id, "orig_client_order_id")
@@ -573,6 +593,7 @@ class TradingService:
 
     # -- submit internals -----------------------------------------------------------------
     async def _submit(self, ctx: SessionContext, request: OrderRequest) -> Order:
+        await self._require_journal(ctx.account)  # awaits only while the journal fails
         key = (ctx.account, request.client_order_id)
         existing = self._orders.get(key)
         if existing is not None:
@@ -650,6 +671,7 @@ class TradingService:
         pending: list[Awaitable[None]],
     ) -> Order:
         refusal: ResourceExhausted | None = None
+        await self._write_ahead(key[0], [key], pending)
         try:
             ack = await port.submit(request, instrument)
         except DEFINITIVE as exc:
@@ -708,6 +730,11 @@ class TradingService:
         ahead = len(pending)
         try:
             try:
+                await self._write_ahead(keys[0][0], keys, pending)
+            except GatewayError as exc:  # nothing sent; the orders are REJECTED
+                waiter.set_result(None)
+                return [exc] * len(keys)
+            try:
                 acks: Sequence[SubmitAck | GatewayError] = await port.submit_batch(
                     [(r, instrument) for r in requests]
                 )
@@ -740,6 +767,27 @@ class TradingService:
     async def _await_batch(self, waiter: asyncio.Future[None], key: OrderKey) -> Order:
         await waiter
         return self._orders[key]
+
+    async def _write_ahead(
+        self, account: str, keys: Sequence[OrderKey], pending: Sequence[Awaitable[None]]
+    ) -> None:
+        """Wait until the new orders' PENDING_NEW records are durable (one group commit,
+        expedited), so nothing reaches the venue that a restart could not find and give back
+        to its session. If the write fails, or the caller goes away meanwhile, nothing is sent
+        and the orders are REJECTED (Unavailable(JOURNAL_FAILURE) is raised for a failure)."""
+        try:
+            await self._ledger.write_ahead(account, pending)
+        except BaseException as exc:
+            reason = exc.reason if isinstance(exc, GatewayError) else ErrorReason.UNSPECIFIED
+            text = exc.message if isinstance(exc, GatewayError) else "abandoned before it was sent"
+            for key in keys:
+                order = self._orders[key]
+                if order.status is OrdStatus.PENDING_NEW:
+                    reject = RejectInfo(reason=reason, text=text)
+                    moved = transition(order, OrdStatus.REJECTED, self._now(), reject=reject)
+                    self._ledger.detach(self._ledger.emit(moved, ExecType.REJECTED))
+                self._results[key] = self._orders[key]
+            raise
 
     def _acked(self, key: OrderKey, ack: SubmitAck) -> Awaitable[None]:
         order = self._orders[key]
@@ -827,6 +875,15 @@ class TradingService:
         new_key = (new.account, new.client_order_id)
         ahead = len(pending)
         try:
+            try:
+                await self._write_ahead(new.account, [new_key], pending)
+            except BaseException as exc:
+                # Not sent: the old order works on, unchanged.
+                why = exc if isinstance(exc, GatewayError) else Internal("abandoned before sent")
+                self._ledger.detach(
+                    self._restore_after_refusal(old_key, OrdStatus.PENDING_REPLACE, why)
+                )
+                raise
             try:
                 ack = await port.replace(old, new.request, instrument)
             except DEFINITIVE as exc:

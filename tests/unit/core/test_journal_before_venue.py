@@ -1,0 +1,171 @@
+"""Nothing reaches the venue before the record that lets a restart find it is durable: the new
+order's PENDING_NEW (with its session) is committed before the venue call, for single and batch
+submits and for cancel/replace. A failed journal write sends nothing and stops new orders of
+the account until a journal write succeeds again; the journal here fails for real (SQLite's
+own "database or disk is full", with the file's page limit set to its current size)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Sequence
+from decimal import Decimal
+
+import pytest
+
+from gateway.core.errors import ErrorReason, GatewayError, Unavailable
+from gateway.core.events import SubmitAck
+from gateway.core.model import (
+    CancelRequest,
+    Instrument,
+    Order,
+    OrderRequest,
+    OrdStatus,
+    ReplaceRequest,
+)
+from gateway.core.service import TradingService
+from gateway.journal import SqliteJournal
+from tests.support.venue_double import VenueDouble
+from tests.unit.core.conftest import ACCOUNT, TRADER, limit
+
+D = Decimal
+
+
+class JournalCheckingVenue(VenueDouble):
+    """Records, at each order-creating call and before anything else can run, what the journal
+    file holds for the new order: (status, session) read on a connection of its own."""
+
+    def __init__(self, journal: SqliteJournal) -> None:
+        super().__init__()
+        self.file = sqlite3.connect(journal.path)
+        self.seen: dict[str, tuple[str, str] | None] = {}
+
+    def _look(self, client_order_ids: Sequence[str]) -> None:
+        for cid in client_order_ids:
+            self.seen[cid] = self.file.execute(
+                "SELECT status, session_id FROM orders WHERE account = ? AND client_order_id = ?",
+                (ACCOUNT, cid),
+            ).fetchone()
+
+    async def submit(self, request: OrderRequest, instrument: Instrument) -> SubmitAck:
+        self._look([request.client_order_id])
+        return await super().submit(request, instrument)
+
+    async def submit_batch(
+        self, items: Sequence[tuple[OrderRequest, Instrument]]
+    ) -> Sequence[SubmitAck | GatewayError]:
+        self._look([r.client_order_id for r, _ in items])
+        return await super().submit_batch(items)
+
+    async def replace(
+        self, order: Order, new_request: OrderRequest, instrument: Instrument
+    ) -> SubmitAck:
+        self._look([new_request.client_order_id])
+        return await super().replace(order, new_request, instrument)
+
+
+def _durable_pending(seen: tuple[str, str] | None) -> bool:
+    return seen == (OrdStatus.PENDING_NEW.value, TRADER.session_id)
+
+
+async def test_every_new_order_is_journaled_before_the_venue_sees_it(
+    journal: SqliteJournal,
+) -> None:
+    venue = JournalCheckingVenue(journal)
+    svc = TradingService(journal, resolve_delays=(0,))
+    svc.add_instruments(venue.instrument_list)
+    svc.attach_venue(ACCOUNT, venue)
+    try:
+        assert (await svc.submit(TRADER, limit("s1"))).status is OrdStatus.NEW
+        batch = await svc.submit_batch(
+            TRADER, [limit("b1", price=D("99")), limit("b2", price=D("98"))]
+        )
+        assert all(isinstance(o, Order) and o.status is OrdStatus.NEW for o in batch)
+        replaced = await svc.replace(
+            TRADER,
+            ReplaceRequest(orig_client_order_id="s1", new_order=limit("r1", price=D("97"))),
+        )
+        assert replaced.status is OrdStatus.NEW
+        assert set(venue.seen) == {"s1", "b1", "b2", "r1"}
+        assert all(_durable_pending(o) for o in venue.seen.values()), venue.seen
+    finally:
+        venue.file.close()
+        await svc.close()
+
+
+def _disk_full(journal: SqliteJournal, full: bool) -> None:
+    """Cap the file at its current size (SQLite then fails the next commit that needs a page
+    with SQLITE_FULL, as a full disk would), or lift the cap."""
+    conn = journal._write_conn
+    assert conn is not None
+    with journal._commit_lock:  # between two commits of the writer
+        (pages,) = conn.execute("PRAGMA page_count").fetchone()
+        conn.execute(f"PRAGMA max_page_count={pages if full else 1 << 30}")
+
+
+async def test_a_failed_journal_write_sends_nothing_until_the_journal_works_again(
+    journal: SqliteJournal, caplog: pytest.LogCaptureFixture
+) -> None:
+    venue = VenueDouble()
+    svc = TradingService(journal, resolve_delays=(0,))
+    svc.add_instruments(venue.instrument_list)
+    svc.attach_venue(ACCOUNT, venue)
+    try:
+        await svc.submit(TRADER, limit("resting", price=D("50")))
+        await journal.flush()
+        _disk_full(journal, True)
+        caplog.set_level(logging.INFO, logger="gateway.core")
+        failed: tuple[str, Unavailable] | None = None
+        for i in range(200):  # each order fills the last page a little more
+            cid = f"f{i}"
+            try:
+                await svc.submit(TRADER, limit(cid, qty=D("0.01"), price=D("60") + i))
+            except Unavailable as exc:
+                failed = (cid, exc)
+                break
+        assert failed is not None, "the capped journal never filled up"
+        cid, exc = failed
+        assert exc.reason is ErrorReason.JOURNAL_FAILURE
+        assert "full" in exc.message  # says why
+        assert ("submit", cid) not in venue.calls  # its record failed: never sent
+        assert (await svc.get_order(TRADER, cid)).status is OrdStatus.REJECTED
+        assert svc.journal_failure(ACCOUNT) is not None
+        sent = venue.count("submit")
+
+        # Further orders of the account are refused, single or batch, and nothing is sent.
+        # (A probe write may pass where an order's does not: SQLite's page cap is less strict
+        # than a full disk. The order's own write-ahead then fails, and it is not sent either.)
+        with pytest.raises(Unavailable) as refused:
+            await svc.submit(TRADER, limit("after", price=D("40")))
+        assert refused.value.reason is ErrorReason.JOURNAL_FAILURE
+        try:
+            items: Sequence[Order | GatewayError] = await svc.submit_batch(
+                TRADER, [limit("b1", price=D("41")), limit("b2", price=D("39"))]
+            )
+        except Unavailable as whole:
+            items = [whole]
+        assert all(
+            isinstance(i, Unavailable) and i.reason is ErrorReason.JOURNAL_FAILURE for i in items
+        ), items
+        assert venue.count("submit") == sent
+        # Cancels still reach the venue (taking risk off needs no new record first).
+        with pytest.raises(GatewayError):
+            await svc.cancel(TRADER, CancelRequest(client_order_id="resting"))
+        assert ("cancel", "resting") in venue.calls
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert errors  # one line per outage, saying why, without a traceback
+        for record in errors:
+            assert record.exc_info is None
+            assert "disk is full" in record.getMessage()
+            assert "nothing new is sent" in record.getMessage()
+
+        # The journal works again: the next order's probe write succeeds and it is sent.
+        _disk_full(journal, False)
+        back = await svc.submit(TRADER, limit("back", price=D("42")))
+        assert back.status is OrdStatus.NEW
+        assert svc.journal_failure(ACCOUNT) is None
+        assert ("submit", "back") in venue.calls
+        assert any("succeed again" in r.getMessage() for r in caplog.records)
+    finally:
+        _disk_full(journal, False)
+        await svc.close()
