@@ -10,6 +10,11 @@ BTC/USD below the paper price, so they rest and produce no fill traffic); open o
 canceled between rounds, untimed, so both see the same book. Variants alternate per round
 (unary, stream, then stream, unary, ...); p50 and p99 are over every sample of a variant.
 
+A third variant, `unary-concurrent`, is unary with the service's bench-only switch
+`bench_send_before_write_ahead` on: the order is sent while its PENDING_NEW commits, as the
+gateway did before it waited for that record (which could leave an order live at the venue that
+the journal never saw). Its ratio to `unary` is the latency cost of the write-ahead wait.
+
     .venv/bin/python -m bench.order_entry [--orders 300] [--rounds 8] [--quick]
 """
 
@@ -74,10 +79,21 @@ async def run(orders: int, rounds: int) -> dict[str, list[float]]:
                 async def unary_round() -> list[float]:
                     return await timed_round(client, unary, ids, orders)
 
+                async def concurrent_round() -> list[float]:
+                    gw.app.service.bench_send_before_write_ahead = True
+                    try:
+                        return await timed_round(client, unary, ids, orders)
+                    finally:
+                        gw.app.service.bench_send_before_write_ahead = False
+
                 async def stream_round() -> list[float]:
                     return await timed_round(client, stream, ids, orders)
 
-                variants = {"unary": unary_round, "stream": stream_round}
+                variants = {
+                    "unary": unary_round,
+                    "stream": stream_round,
+                    "unary-concurrent": concurrent_round,
+                }
                 # Warm-up (untimed): channel, stream, every code path.
                 for submit in (unary, stream):
                     await timed_round(client, submit, ids, min(orders, 50))
@@ -95,14 +111,21 @@ def report(results: dict[str, list[float]], orders: int, rounds: int) -> None:
     )
     unary = summarize(results["unary"])
     stream = summarize(results["stream"])
-    for name, s in (("unary", unary), ("stream", stream)):
+    concurrent = summarize(results["unary-concurrent"])
+    for name, s in (("unary", unary), ("stream", stream), ("unary-concurrent", concurrent)):
         print(
-            f"{name:7} p50 {format_seconds(s.median):>10}   p99 {format_seconds(s.p99):>10}   "
+            f"{name:16} p50 {format_seconds(s.median):>10}   p99 {format_seconds(s.p99):>10}   "
             f"{1 / s.median:7.0f} orders/s at p50   ({s.count} samples)"
         )
     print(
         f"ratio stream/unary: p50 {format_ratio(stream.median, unary.median)}, "
         f"p99 {format_ratio(stream.p99, unary.p99)} (below 1: the stream is faster)"
+    )
+    print(
+        f"write-ahead cost, unary/unary-concurrent (PENDING_NEW durable before the send vs "
+        f"sent while it commits): p50 {format_ratio(unary.median, concurrent.median)}, "
+        f"p99 {format_ratio(unary.p99, concurrent.p99)}; p50 "
+        f"{format_seconds(unary.median - concurrent.median)} per order"
     )
 
 

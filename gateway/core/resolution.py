@@ -133,8 +133,12 @@ class OrderResolver:
         for state in listed:
             known = self._orders.find(account, venue, state.client_order_id, state.venue_order_id)
             if known is None:
-                # Placed outside this gateway, or sent just before a crash that lost its
-                # journal entry: reported, not adopted (no session to give it to).
+                # Placed outside this gateway (same key), or its journal entry was lost after
+                # the fact (power loss under synchronous=NORMAL, a restored backup): reported,
+                # not adopted (no session to give it to). A crash cannot cause it: the service
+                # commits a new order's PENDING_NEW (its session, its client id) before sending
+                # it, and a Kraken client-id mapping commits after that and before the send,
+                # so an order "known only by its mapping" cannot exist either.
                 log.warning("venue %s has an open order unknown to the journal", venue)
             else:
                 open_states[known] = state

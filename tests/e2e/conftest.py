@@ -45,6 +45,7 @@ class GatewayProcess:
     logs: list[Path] = field(default_factory=list)
     listening_at: float = 0.0  # time.monotonic() of the last `listening on` line
     serving_at: float = 0.0  # ... and of the last `serving` line
+    env: dict[str, str] = field(default_factory=dict)  # added to the next starts' environment
 
     @property
     def target(self) -> str:
@@ -56,7 +57,7 @@ class GatewayProcess:
         log = self.workdir / f"server-{len(self.logs)}.log"
         self.logs.append(log)
         listen = f"127.0.0.1:{self.port}"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         with log.open("wb") as stderr:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,
