@@ -32,6 +32,9 @@ async def test_replay_then_live_without_gap_or_duplicate(gateway: RunningGateway
     client = gateway.client("a")
     await client.logon()
     first = await client.submit_order("BTC/USD", "buy", Decimal("0.1"), price=LOW)
+    # The answer waits for PENDING_NEW only; NEW commits right behind it. Once it is committed
+    # both are history, replayed.
+    await gateway.app.journal.flush()
     stream = client.stream_executions(0)
     replayed = await _take(stream, 2)
     assert [r.sequence for r in replayed] == [1, 2]
