@@ -10,10 +10,14 @@ what: each takes free accounts first come, among `[fleet] accounts` (default: al
 `max_accounts` at once. Disjoint `accounts` lists pin accounts to gateways (static); overlapping
 lists with a cap make a shared pool.
 
-Every `lease_ttl_s / 3` each gateway renews its leases (the heartbeat) and tries to take free
-accounts. A gateway that dies stops renewing; once its leases expire another gateway takes its
-accounts: it reads their sequences and orders from the shared journal, reconciles with the
-venue, and serves them, so a client that resumes its stream there sees no gap and no duplicate.
+Every `lease_ttl_s / 3` each gateway renews its leases (the heartbeat) and, apart from that,
+tries to take free accounts. The two run as separate tasks, and renewals on a database
+connection of their own: taking an account (building its venue, reconciling it, which can
+outlast the TTL on a loaded machine) never holds up the renewal of the leases already held,
+including the ones it just took. A gateway that dies stops renewing; once its leases expire
+another gateway takes its accounts: it reads their sequences and orders from the shared
+journal, reconciles with the venue, and serves them, so a client that resumes its stream there
+sees no gap and no duplicate.
 
 A gateway that loses a lease (it was frozen or cut off past the TTL, or another took the key)
 logs one line and signs and writes nothing more for that account: its sends are fenced by its
@@ -103,8 +107,9 @@ class Fleet:
         self._served: dict[str, _Served] = {}
         self._lost: set[str] = set()
         self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._step_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._renew_lock = asyncio.Lock()  # one renewal round at a time
+        self._claim_lock = asyncio.Lock()  # one takeover round at a time
 
     @classmethod
     async def open(
@@ -166,9 +171,12 @@ class Fleet:
         await self.step()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="fleet-heartbeat")
+        self._tasks = [
+            asyncio.create_task(self._every(self.renew, "renewal"), name="fleet-heartbeat"),
+            asyncio.create_task(self._every(self.claim, "takeover"), name="fleet-claims"),
+        ]
 
-    async def _run(self) -> None:
+    async def _every(self, beat: Callable[[], Awaitable[None]], what: str) -> None:
         tick = self._fleet.lease_ttl_s / 3
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -176,24 +184,37 @@ class Fleet:
             if self._stop.is_set():
                 return
             try:
-                await self.step()
+                await beat()
             except Exception:
-                log.exception("fleet heartbeat failed; retrying at the next one")
+                log.exception("fleet %s round failed; retrying at the next one", what)
 
     async def step(self) -> None:
-        """One heartbeat: renew what is held (losing what cannot be), then take free accounts."""
-        async with self._step_lock:
+        """Renew what is held, then take free accounts (at start, and once the address is
+        known; afterwards the two run on their own, see `start`)."""
+        await self.renew()
+        await self.claim()
+
+    async def renew(self) -> None:
+        """One heartbeat: renew every lease held, losing the accounts whose leases are gone.
+        Never waits for a takeover: an account being taken is renewed like the others."""
+        async with self._renew_lock:
             for name, served in list(self._served.items()):
                 try:
-                    served.fence.leases = [
-                        await self._leases.renew(lease) for lease in served.fence.leases
-                    ]
+                    renewed = [await self._leases.renew(lease) for lease in served.fence.leases]
                 except LeaseLost:
-                    await self._lose(name, served)
+                    if self._served.get(name) is served:  # not given up meanwhile
+                        await self._lose(name, served)
                 except psycopg.Error as exc:
                     # The database is unreachable: keep trying; the fence's own clock stops
                     # the sends once the lease may have expired.
                     log.warning("fleet: cannot renew the lease of account %r: %s", name, exc)
+                else:
+                    if self._served.get(name) is served and not served.fence.lost:
+                        served.fence.leases = renewed
+
+    async def claim(self) -> None:
+        """Take free accounts (up to the cap), and point the others' refusals at their holder."""
+        async with self._claim_lock:
             await self._take_free()
             await self._point_elsewhere()
 
@@ -240,16 +261,22 @@ class Fleet:
                         await self._leases.release(lease)
                 continue
             served = _Served(AccountFence(account.name, held))
-            self._served[account.name] = served
+            self._served[account.name] = served  # renewed by the heartbeat from now on
             try:
                 await self._take(account, served)
             except Exception:
+                if self._served.get(account.name) is not served:
+                    # The heartbeat lost its lease meanwhile (and said so): undo what the
+                    # takeover put in place after that.
+                    await self._retire(account.name, served)
+                    continue
                 log.exception("fleet: taking account %r failed; will retry", account.name)
-                await self._close(served)
-                self._journal.fence(account.name, None)
+                served.fence.lost = True  # its journal writes stay refused until retaken
                 del self._served[account.name]
-                for lease in held:
-                    await self._leases.release(lease)
+                await self._retire(account.name, served)
+                for lease in served.fence.leases:
+                    with contextlib.suppress(psycopg.Error):
+                        await self._leases.release(lease)
 
     async def _take(self, account: AccountConfig, served: _Served) -> None:
         name = account.name
@@ -264,6 +291,7 @@ class Fleet:
             guard_requests(name, fence.private_request_hook)
         bound = await self._factory(account)
         served.closers = list(bound.closers)
+        fence.check()  # lost while the venue was built: stop here (see _take_free)
         bound = replace(
             bound,
             venues={
@@ -277,10 +305,9 @@ class Fleet:
         )
         served.venues = bound
         await self._wire(account, bound)
-        # The heartbeat waits for this takeover (step lock): renew now, so a slow takeover
-        # does not outlive the lease it began with before reconciling signs anything.
-        fence.leases = [await self._leases.renew(lease) for lease in fence.leases]
-        await service.reconcile(name)
+        fence.check()
+        await service.reconcile(name)  # its sends are fenced; its writes too, by token
+        fence.check()
         self._refused.pop(name, None)
         tokens = ",".join(str(lease.token) for lease in fence.leases)
         log.info(
@@ -299,10 +326,14 @@ class Fleet:
         )
         self._refused[name] = _moved(name, self.instance, None)
         await self._deps.sessions.end_account(name)
-        service = self._deps.service
+        await self._retire(name, served)
+
+    async def _retire(self, name: str, served: _Served) -> None:
+        """Take an account's venues out of service and close them."""
         if served.venues is not None:
             for venue in served.venues.venues:
-                service.detach_venue(name, venue)
+                self._deps.service.detach_venue(name, venue)
+            served.venues = None
         self._guards.pop(name, None)
         await self._close(served)
 
@@ -315,9 +346,9 @@ class Fleet:
 
     async def stop_claiming(self) -> None:
         self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            await task
 
     async def close_venues(self) -> None:
         for served in self._served.values():

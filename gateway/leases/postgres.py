@@ -118,20 +118,59 @@ async def check_in(conn: Conn, lease: KeyLease) -> None:
         )
 
 
-class PostgresKeyLeases:
-    """`KeyLeases` in a shared PostgreSQL table. Create with `await PostgresKeyLeases.open()`."""
+class _Session:
+    """One database connection, one statement at a time, reconnected when it broke."""
 
-    def __init__(self, conn: Conn, holder: str, ttl_s: float, instance: str = "") -> None:
-        self._conn = conn
+    def __init__(self, conn: Conn, reconnect: Callable[[], Awaitable[Conn]] | None) -> None:
+        self.conn = conn
+        self._reconnect = reconnect
+        self._lock = asyncio.Lock()
+
+    async def one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        async with self._lock:
+            conn = await self._usable()
+            cur = await conn.execute(sql, params)
+            return await cur.fetchone() if cur.description is not None else None
+
+    async def holders(self) -> list[LeaseHolder]:
+        async with self._lock:
+            return await lease_holders(await self._usable())
+
+    async def _usable(self) -> Conn:
+        if (self.conn.closed or self.conn.broken) and self._reconnect is not None:
+            self.conn = await self._reconnect()
+        return self.conn
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
+class PostgresKeyLeases:
+    """`KeyLeases` in a shared PostgreSQL table. Create with `await PostgresKeyLeases.open()`.
+
+    Renewals run on a connection of their own: a takeover's acquire may wait on a row lock (up
+    to the lock timeout), and that must never hold up the renewal of the leases already held.
+    """
+
+    def __init__(
+        self,
+        conn: Conn,
+        holder: str,
+        ttl_s: float,
+        instance: str = "",
+        *,
+        renew_conn: Conn | None = None,
+        connect: Callable[[], Awaitable[Conn]] | None = None,
+    ) -> None:
         self._holder = holder
         self._instance = instance
         # The gRPC address this holder advertises (set once the server listens; written with
         # every acquire and renew).
         self.address = ""
         self._ttl = ttl_s
-        self._lock = asyncio.Lock()  # one statement at a time on the connection
+        self._session = _Session(conn, connect)
+        self._renewals = self._session if renew_conn is None else _Session(renew_conn, connect)
         self._held: dict[str, KeyLease] = {}
-        self._reconnect: Callable[[], Awaitable[Conn]] | None = None
 
     @classmethod
     async def open(
@@ -145,21 +184,24 @@ class PostgresKeyLeases:
         }
         if password is not None:
             kwargs["password"] = password
-        conn: Conn = await psycopg.AsyncConnection.connect(url, **kwargs)
-        leases = cls(conn, holder, ttl_s, instance)
-        leases._reconnect = lambda: psycopg.AsyncConnection.connect(url, **kwargs)
-        return leases
+
+        def connect() -> Awaitable[Conn]:
+            return psycopg.AsyncConnection.connect(url, **kwargs)
+
+        conn: Conn = await connect()
+        try:
+            renew_conn: Conn = await connect()
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, holder, ttl_s, instance, renew_conn=renew_conn, connect=connect)
 
     @property
     def ttl_s(self) -> float:
         return self._ttl
 
     async def _one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        async with self._lock:
-            if (self._conn.closed or self._conn.broken) and self._reconnect is not None:
-                self._conn = await self._reconnect()
-            cur = await self._conn.execute(sql, params)
-            return await cur.fetchone() if cur.description is not None else None
+        return await self._session.one(sql, params)
 
     async def acquire(self, key: str) -> KeyLease:
         sent = time.monotonic()
@@ -193,7 +235,7 @@ class PostgresKeyLeases:
             "ttl": self._ttl,
             "address": self.address,
         }
-        if await self._one(_RENEW, params) is None:
+        if await self._renewals.one(_RENEW, params) is None:
             self._held.pop(lease.key, None)
             raise LeaseLost(
                 f"the lease on API key {lease.key} (token {lease.token}) expired or was taken"
@@ -204,10 +246,7 @@ class PostgresKeyLeases:
 
     async def holders(self) -> list[LeaseHolder]:
         """The lease table as it is now (see `lease_holders`)."""
-        async with self._lock:
-            if (self._conn.closed or self._conn.broken) and self._reconnect is not None:
-                self._conn = await self._reconnect()
-            return await lease_holders(self._conn)
+        return await self._session.holders()
 
     async def release(self, lease: KeyLease) -> None:
         self._held.pop(lease.key, None)
@@ -218,4 +257,6 @@ class PostgresKeyLeases:
             for lease in list(self._held.values()):
                 await self.release(lease)
         finally:
-            await self._conn.close()
+            await self._session.close()
+            if self._renewals is not self._session:
+                await self._renewals.close()
