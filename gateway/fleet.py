@@ -288,7 +288,7 @@ class Fleet:
         await service.load_account(name)
         guard_requests = getattr(self._factory, "guard_requests", None)
         if guard_requests is not None:
-            guard_requests(name, fence.private_request_hook)
+            guard_requests(name, fence.private_request_hook, fence.check)
         bound = await self._factory(account)
         served.closers = list(bound.closers)
         fence.check()  # lost while the venue was built: stop here (see _take_free)

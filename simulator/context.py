@@ -35,6 +35,7 @@ class _WsToken:
     key: KrakenApiKey
     issued_at: float
     in_use: bool = False
+    sender: str = ""  # the lease its GetWebSocketsToken request named (KrakenGW-Lease)
 
 
 class WsTokenRegistry:
@@ -44,13 +45,18 @@ class WsTokenRegistry:
         self._rng = rng
         self._tokens: dict[str, _WsToken] = {}
 
-    def issue(self, key: KrakenApiKey, now: float) -> str:
+    def issue(self, key: KrakenApiKey, now: float, sender: str = "") -> str:
         # Seeded, so two simulators with one seed hand out the same tokens (byte-identical runs).
         raw = self._rng.getrandbits(256).to_bytes(32, "big")
         token = base64.b64encode(raw).decode().rstrip("=")
         self._prune(now)
-        self._tokens[token] = _WsToken(key, now)
+        self._tokens[token] = _WsToken(key, now, sender=sender)
         return token
+
+    def sender(self, token: str) -> str:
+        """The lease the token was requested under ("" if unknown)."""
+        entry = self._tokens.get(token)
+        return entry.sender if entry is not None else ""
 
     def resolve(self, token: str, now: float) -> KrakenApiKey | None:
         """The key behind a still-valid token; a successful resolve marks it in use."""

@@ -79,8 +79,10 @@ class GatewayVenues:
         self._simulator = simulator
         self._journal: JournalPort | None = None
         self._paper: PaperMarket | None = None
-        # Per account: a hook every signed REST request must pass (a fleet's lease fence).
+        # Per account: a hook every signed REST request must pass, and a check right before
+        # each private WS request is written (a fleet's lease fence).
         self._request_hooks: dict[str, Callable[[httpx.Request], Awaitable[None]]] = {}
+        self._ws_gates: dict[str, Callable[[], None]] = {}
         # Set before the accounts are built to instrument their venue adapters.
         self.telemetry: Telemetry = NO_TELEMETRY
         # PostgreSQL writer stall limit and session name (a fleet sets its lease TTL and
@@ -89,10 +91,16 @@ class GatewayVenues:
         self.application_name = ""
 
     def guard_requests(
-        self, account: str, hook: Callable[[httpx.Request], Awaitable[None]]
+        self,
+        account: str,
+        hook: Callable[[httpx.Request], Awaitable[None]],
+        ws_gate: Callable[[], None] | None = None,
     ) -> None:
-        """Venues built for `account` from now on run `hook` before each HTTP request."""
+        """Venues built for `account` from now on run `hook` before each HTTP request, and
+        `ws_gate` right before each private WS request is written (raising stops it)."""
         self._request_hooks[account] = hook
+        if ws_gate is not None:
+            self._ws_gates[account] = ws_gate
 
     async def open_journal(self, data_dir: Path) -> JournalPort:
         """`JournalFactory` that also hands the journal to the Kraken adapters built later."""
@@ -267,6 +275,7 @@ class GatewayVenues:
             dead_man_timeout_s=self._kraken.dead_man_timeout_s,
             dead_man_refresh_s=self._kraken.dead_man_refresh_s,
             telemetry=self.telemetry,
+            ws_before_send=self._ws_gates.get(account.name),
         )
         log.info(
             "kraken spot venue ready",

@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import hmac
 from collections import Counter, deque
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from simulator.accounts import KrakenAccounts, KrakenApiKey
@@ -107,6 +108,19 @@ def parse_nonce(value: object) -> int | None:
 
 SIGNED_LOG_SIZE = 100_000
 
+# The `KrakenGW-Lease` header of the private REST request being handled ("" when absent), for a
+# handler that hands out a credential used later: a WS token carries it to its WS requests.
+REQUEST_SENDER: ContextVar[str] = ContextVar("request_sender", default="")
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """One request made with a key's credentials, as the simulator saw it arrive."""
+
+    at: float  # simulator time
+    sender: str  # the lease it named: its `KrakenGW-Lease` header, or its WS token's
+    via: str  # "rest <Method>" or "ws <method>"
+
 
 class SpotAuthenticator:
     """Checks one private request; raises KrakenError with Kraken's exact strings."""
@@ -118,10 +132,11 @@ class SpotAuthenticator:
         # Requests per API key that carried a valid signature, whatever their nonce: who signed
         # with a key, and how often (tests prove a refused gateway signed nothing).
         self.signed_requests: Counter[str] = Counter()
-        # The last SIGNED_LOG_SIZE of them per key: (simulator time, the sender's
-        # `KrakenGW-Lease` header or ""), so a test can check who signed when (a fleet's
-        # takeovers must never interleave two holders' requests).
-        self.signed_log: dict[str, deque[tuple[float, str]]] = {}
+        # The last SIGNED_LOG_SIZE requests per key, signed REST ones and WS trading ones (a
+        # token is the key's credential there), in arrival order, each with the lease it was
+        # sent under (see SignedRequest), so a test can check who signed when: a fleet's
+        # takeovers must never interleave two holders' requests.
+        self.signed_log: dict[str, deque[SignedRequest]] = {}
         # Requests refused with EAPI:Invalid nonce, per key.
         self.invalid_nonces: Counter[str] = Counter()
 
@@ -171,12 +186,15 @@ class SpotAuthenticator:
         if not hmac.compare_digest(base64.b64decode(expected), given):
             raise KrakenError(INVALID_SIGNATURE)
         self.signed_requests[key.key] += 1
-        log = self.signed_log.setdefault(key.key, deque(maxlen=SIGNED_LOG_SIZE))
-        log.append((now, sender))
+        self.log_signed(key.key, SignedRequest(now, sender, "rest " + path.rsplit("/", 1)[-1]))
         if not self.nonces.check_and_record(key.key, nonce_int, key.nonce_window):
             self.invalid_nonces[key.key] += 1
             raise KrakenError(INVALID_NONCE)
         return key
+
+    def log_signed(self, key: str, request: SignedRequest) -> None:
+        log = self.signed_log.setdefault(key, deque(maxlen=SIGNED_LOG_SIZE))
+        log.append(request)
 
 
 def require_permission(key: KrakenApiKey, method: str) -> None:

@@ -17,7 +17,7 @@ from aiohttp import web
 from simulator.accounts import KrakenApiKey
 from simulator.context import SimContext
 from simulator.engine.errors import KrakenError
-from simulator.spot.auth import require_permission
+from simulator.spot.auth import REQUEST_SENDER, require_permission
 from simulator.spot.dead_man import disarm_all
 from simulator.spot.params import Params, invalid, parse_body
 from simulator.spot.rest_account import ACCOUNT_METHODS
@@ -91,6 +91,7 @@ class SpotRestApi:
                 params = parse_body(body, request.content_type)
             except UnicodeDecodeError as exc:
                 raise invalid() from exc
+            sender = request.headers.get("KrakenGW-Lease", "")
             key = ctx.spot_auth.authenticate(
                 path=request.path,
                 api_key=request.headers.get("API-Key"),
@@ -98,12 +99,16 @@ class SpotRestApi:
                 nonce=params.get("nonce"),
                 body=body,
                 now=ctx.now(),
-                sender=request.headers.get("KrakenGW-Lease", ""),
+                sender=sender,
             )
             require_permission(key, method)
             tier = ctx.accounts.tier_of(key.account_id)
             ctx.limits.spend_rest(key.key, tier, method, ctx.now())
-            return handler(ctx, key, params)
+            named = REQUEST_SENDER.set(sender)
+            try:
+                return handler(ctx, key, params)
+            finally:
+                REQUEST_SENDER.reset(named)
 
         return self._run(call)
 

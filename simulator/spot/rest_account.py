@@ -9,6 +9,7 @@ from simulator.accounts import KrakenAccount, KrakenApiKey
 from simulator.context import WS_TOKEN_TTL_S, SimContext
 from simulator.engine.errors import KrakenError
 from simulator.engine.model import Order
+from simulator.spot.auth import REQUEST_SENDER
 from simulator.spot.params import (
     Params,
     get_bool,
@@ -147,7 +148,8 @@ def _open_positions(ctx: SimContext, key: KrakenApiKey, params: Params) -> Any:
 
 
 def _get_websockets_token(ctx: SimContext, key: KrakenApiKey, params: Params) -> dict[str, Any]:
-    return {"token": ctx.ws_tokens.issue(key, ctx.now()), "expires": int(WS_TOKEN_TTL_S)}
+    token = ctx.ws_tokens.issue(key, ctx.now(), sender=REQUEST_SENDER.get())
+    return {"token": token, "expires": int(WS_TOKEN_TTL_S)}
 
 
 def _master(ctx: SimContext, key: KrakenApiKey) -> KrakenAccount:

@@ -31,6 +31,7 @@ from simulator.engine.errors import KrakenError
 from simulator.engine.events import EngineEvent
 from simulator.engine.pairs import ASSETS, PAIRS
 from simulator.faults import SystemStatus
+from simulator.spot.auth import SignedRequest
 from simulator.spot.ws_engine import BookLike, SpotEngineLike
 from simulator.spot.ws_l3 import L3Feed
 from simulator.spot.ws_market import to_datetime
@@ -394,7 +395,11 @@ class SpotWsServer:
         try:
             if not private:
                 raise KrakenError(PERMISSION_DENIED)
-            caller, _token = self._caller(params)
+            caller, token = self._caller(params)
+            # Logged with the signed REST requests: the token is the key's credential here,
+            # and names the lease its GetWebSocketsToken request was sent under.
+            sent = SignedRequest(self.ctx.now(), self.ctx.ws_tokens.sender(token), f"ws {method}")
+            self.ctx.spot_auth.log_signed(caller.key.key, sent)
             results = self.trading.call(method, caller, params)
         except KrakenError as exc:
             self._fail(conn, method, req_id, exc.code, time_in)

@@ -6,16 +6,19 @@ it and trades through the Python client given every gateway's address.
   survivors take its accounts over, the clients follow and resume: every journaled report
   exactly once on each stream, every order placed once, the journal's fills exactly the
   simulator's trades, and no `EAPI:Invalid nonce` at the simulator;
-- two gateways configured with the same key, orders over REST (each a signed request), forced
-  takeovers (the holder frozen past its lease, resumed, restarted) for 20 s under SOAK=short,
-  5 minutes otherwise: in the simulator's log of that key's signed requests (arrival order),
-  each names its lease grant and the fencing tokens never go back, so no two gateways ever
-  signed with the key in the same period; still no invalid nonce.
+- two gateways configured with the same key, orders over the authenticated WebSocket (each an
+  add_order / cancel_order with the key's token) and signed REST requests (tokens,
+  reconciliation), forced takeovers (the holder frozen past its lease, resumed, restarted) for
+  20 s under SOAK=short, 5 minutes otherwise: in the simulator's log of what arrived with that
+  key (REST requests by their KrakenGW-Lease header, WS requests by the lease their token was
+  requested under), the fencing tokens never go back and each grant is one gateway's, so no two
+  gateways ever used the key in the same period; still no invalid nonce.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import re
@@ -101,7 +104,7 @@ async def six_accounts() -> AsyncIterator[Harness]:
 
 @pytest.fixture
 async def one_key_two_gateways() -> AsyncIterator[Harness]:
-    args = ("--gateways", "2", "--accounts", "1", "--ttl", "2", "--rest-orders")
+    args = ("--gateways", "2", "--accounts", "1", "--ttl", "2")
     args += ("--no-rate-limits",)  # orders flat out; rate limits are not what this checks
     async for harness in _harness(*args):
         yield harness
@@ -226,8 +229,9 @@ async def test_one_key_never_signed_by_two_gateways_at_once_over_forced_takeover
     placed = refused = 0
 
     async def trade() -> None:
-        # Orders over REST: each one a signed request. A call caught by a freeze may time
-        # out or be refused; the next one goes on (the client moves where the key is served).
+        # Orders over the WS (REST carries the token requests and reconciliation). A call
+        # caught by a freeze may time out or be refused; the next one goes on (the client
+        # moves where the key is served).
         nonlocal placed, refused
         while not stop.is_set():
             try:
@@ -261,19 +265,37 @@ async def test_one_key_never_signed_by_two_gateways_at_once_over_forced_takeover
         await client.close()
 
     signed = (await fleet.ask("signed acct0"))["signed"]
-    grants = [_SENDER.match(sender) for _, sender in signed]
-    assert all(grants), "a signed request carried no lease: it bypassed the fence"
+    grants = [_SENDER.match(sender) for _, sender, _ in signed]
+    unnamed = [via for (_, _, via), g in zip(signed, grants, strict=True) if g is None]
+    assert not unnamed, f"requests with the key named no lease (bypassed the fence): {unnamed}"
     tokens = [int(g["token"]) for g in grants if g is not None]
     # Arrival order at the simulator: a grant's requests all come before the next grant's.
-    assert tokens == sorted(tokens)
+    back = [i for i, (a, b) in enumerate(itertools.pairwise(tokens)) if b < a]
+    overlaps = len(back)
+    assert overlaps == 0, (
+        f"an older grant's request after a newer one's: {signed[max(0, back[0] - 3) : back[0] + 3]}"
+    )
     holders_by_token: dict[int, set[str]] = {}
     for g in grants:
         assert g is not None
         holders_by_token.setdefault(int(g["token"]), set()).add(g["holder"])
     assert all(len(h) == 1 for h in holders_by_token.values())
-    # The run had teeth: several grants signed, by different processes, and orders went
-    # through.
+    # The run had teeth: several grants used the key, from different processes, over REST
+    # and over the WS, and orders went through.
+    ws_orders = {
+        int(g["token"])
+        for (_, _, via), g in zip(signed, grants, strict=True)
+        if g is not None and via == "ws add_order"
+    }
+    rest = sum(1 for _, _, via in signed if via.startswith("rest "))
     assert len(holders_by_token) >= takeovers
     assert len(set().union(*holders_by_token.values())) >= 2
+    assert len(ws_orders) >= 2 and rest > 0
     assert placed > 0
     assert (await fleet.ask("nonces"))["invalid_nonce"] == {}
+    print(
+        f"\nfleet soak {SOAK_S:.0f} s: {takeovers} forced takeovers, {len(holders_by_token)} "
+        f"lease grants, {len(signed)} requests with the key checked ({len(signed) - rest} WS, "
+        f"{rest} REST), {placed} orders placed and canceled, {refused} calls refused, "
+        f"overlaps {overlaps}"
+    )

@@ -17,7 +17,10 @@ then answers one JSON line per command read from stdin:
     fills ACCOUNT        trade ids of its journaled fills -> {"fills": [...]}
     trades ACCOUNT       its trade ids at the simulator -> {"trades": [...]}
     open ACCOUNT         its open orders at the venue  -> {"open": [txid, ...]}
-    signed ACCOUNT       signed requests with its key: [[sim time, KrakenGW-Lease header], ...]
+    signed ACCOUNT       requests made with its key at the simulator, in arrival order: signed
+                         REST ones and WS trading ones -> {"signed": [[sim time, lease, via]]}
+                         (lease: the KrakenGW-Lease header, or for WS the one the token was
+                         requested under; via: "rest AddOrder", "ws add_order", ...)
     nonces               EAPI:Invalid nonce refusals per key -> {"invalid_nonce": {...}}
 `--rest-orders` makes the gateways place orders over REST (every order a signed request);
 `--no-rate-limits` turns the simulator's off (a takeover's new holder starts with an empty
@@ -300,7 +303,7 @@ async def _commands(
                 _say({"open": txids})
             case ["signed", account]:
                 log = sim.ctx.spot_auth.signed_log.get(accounts[account].key, ())
-                _say({"signed": [[t, sender] for t, sender in log]})
+                _say({"signed": [[r.at, r.sender, r.via] for r in log]})
             case ["sessions"]:  # diagnostics: the database's sessions and what they wait on
                 async with await psycopg.AsyncConnection.connect(url, password=pg.password) as conn:
                     cur = await conn.execute(

@@ -121,6 +121,7 @@ class KrakenSpotVenue:
         ready_timeout_s: float = DEFAULT_READY_TIMEOUT_S,
         dead_man: KrakenDeadManSwitch | None = None,
         subaccounts: Sequence[Subaccount] = (),
+        ws_before_send: Callable[[], None] | None = None,
     ) -> None:
         self._account = account
         self._rest = rest
@@ -137,7 +138,11 @@ class KrakenSpotVenue:
         self.feed = KrakenSpotExecutionsFeed(self.ids, governor, self._push)
         self.reconciler = KrakenSpotReconciler(rest, self.ids, self.feed, symbols)
         self.ws = KrakenSpotPrivateWs(
-            ws_private_url, rest, self._on_ws_message, ack_timeout_s=ack_timeout_s
+            ws_private_url,
+            rest,
+            self._on_ws_message,
+            ack_timeout_s=ack_timeout_s,
+            before_send=ws_before_send,
         )
         self.dead_man = dead_man or KrakenDeadManSwitch(self._send_dead_man)
         self._ready = asyncio.Event()

@@ -80,9 +80,11 @@ async def build_kraken_spot_venue(
     subaccounts: Sequence[Subaccount] = (),
     http: httpx.AsyncClient | None = None,
     telemetry: Telemetry = NO_TELEMETRY,
+    ws_before_send: Callable[[], None] | None = None,
 ) -> KrakenSpotVenueBundle:
     """Everything one account needs to trade Kraken Spot; the private WS connects once the
-    core attaches the venue (`set_event_sink`)."""
+    core attaches the venue (`set_event_sink`). `ws_before_send` runs right before each
+    private WS request is written (it raises to stop it)."""
     check_timing(dead_man_timeout_s, dead_man_refresh_s)
     governor = governor or KrakenRateGovernor(tier)
     governor.telemetry, governor.key_id = telemetry, credentials.key_id
@@ -108,6 +110,7 @@ async def build_kraken_spot_venue(
             use_ws_trading=use_ws_trading,
             ack_timeout_s=ack_timeout_s,
             subaccounts=subaccounts,
+            ws_before_send=ws_before_send,
         )
     except BaseException:
         await rest.close()

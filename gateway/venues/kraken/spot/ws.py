@@ -64,9 +64,16 @@ def decode(text: str | bytes) -> JsonMessage:
 class KrakenSpotWsConnection:
     """One WS v2 socket with request/ack matching and an ordered inbox for everything else."""
 
-    def __init__(self, url: str, *, open_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        open_timeout_s: float = 10.0,
+        before_send: Callable[[], None] | None = None,
+    ) -> None:
         self.url = url
         self._open_timeout = open_timeout_s
+        self._before_send = before_send
         self._ws: ClientConnection | None = None
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[JsonMessage]] = {}
@@ -101,7 +108,9 @@ class KrakenSpotWsConnection:
         """Send one request and return its ack (success or not).
 
         Raises KrakenSpotWsNotSent if nothing was sent, KrakenSpotWsClosed / TimeoutError if the ack
-        was lost after sending.
+        was lost after sending. `before_send` runs right before the frame is written, with no
+        await in between (websockets writes an unfragmented message before its first await):
+        whatever it raises, nothing was sent.
         """
         if self._ws is None or self.closed.is_set():
             raise KrakenSpotWsNotSent("no WebSocket connection")
@@ -112,8 +121,11 @@ class KrakenSpotWsConnection:
         future: asyncio.Future[JsonMessage] = asyncio.get_running_loop().create_future()
         self._pending[req_id] = future
         try:
+            frame = encode_ws_message(message)
+            if self._before_send is not None:
+                self._before_send()
             try:
-                await self._ws.send(encode_ws_message(message))
+                await self._ws.send(frame)
             except WebSocketException as exc:
                 raise KrakenSpotWsNotSent("WebSocket closed before the request went out") from exc
             async with asyncio.timeout(timeout_s):
@@ -172,8 +184,12 @@ class KrakenSpotPrivateWs:
         backoff_max_s: float = 5.0,
         stable_s: float = 30.0,
         snap_trades: bool = True,
+        before_send: Callable[[], None] | None = None,
     ) -> None:
         self._url = url
+        # Run right before each request is written to the socket (a fleet's lease fence: a
+        # gateway frozen between an earlier check and the write must not send once it resumes).
+        self._before_send = before_send
         self._rest = rest
         self._handler = handler
         self.ack_timeout_s = ack_timeout_s
@@ -285,7 +301,7 @@ class KrakenSpotPrivateWs:
     async def _connect_once(self) -> KrakenSpotWsConnection:
         result = await self._rest.read("GetWebSocketsToken")
         token = str(result["token"])
-        conn = KrakenSpotWsConnection(self._url)
+        conn = KrakenSpotWsConnection(self._url, before_send=self._before_send)
         await conn.open()
         try:
             for channel, extra in (
