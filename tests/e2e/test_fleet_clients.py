@@ -4,19 +4,33 @@ Real processes: two `kraken-gateway serve` on one PostgreSQL and the simulator. 
 does not serve the session's account answers SESSION_MOVED naming the one that does; when that
 one is killed (-9), the client moves to the survivor once it has taken the account over, logs
 on again, and its execution stream resumes: every report exactly once, every order placed once.
+The same for the blocking `Client` and for the OrderEntry stream of both (opened again on the
+survivor, sending the requests still waiting for their ack again), also off a gateway that was
+frozen past its lease and resumed (it answers that it lost the account).
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
+import threading
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from gateway.api.metrics import ApiMetrics
-from krakengw import AsyncClient, ExecutionReport, KrakenGwError, OrdStatus, ReconnectPolicy
+from krakengw import (
+    AsyncClient,
+    Client,
+    ExecutionReport,
+    KrakenGwError,
+    Order,
+    OrdStatus,
+    ReconnectPolicy,
+)
 from simulator.accounts import DEMO_ACCOUNT_ID
 from simulator.app import SimulatorServer
 from tests.e2e.test_fleet import RESTING, TIMEOUT, TOKEN_X, Gateway, _config, _journal_rows
@@ -144,3 +158,137 @@ def test_the_key_lease_metric_names_instance_and_key_fingerprint() -> None:
     assert sample("krakengw_key_lease_held", {"instance": "gw-1", "key_id": "3fa1c2"}) == 1
     held.clear()  # read at scrape time: a lost lease disappears
     assert sample("krakengw_key_lease_held", {"instance": "gw-1", "key_id": "3fa1c2"}) is None
+
+
+def _journal_rows_now(url: str, pg: PostgresServer, account: str) -> list[tuple[int, str]]:
+    with psycopg.connect(url, password=pg.password) as conn:
+        cur = conn.execute(
+            "SELECT seq, exec_id FROM reports WHERE account = %s ORDER BY seq", (account,)
+        )
+        return [(int(seq), str(exec_id)) for seq, exec_id in cur.fetchall()]
+
+
+def _check_once(
+    reports: list[ExecutionReport], journaled: list[tuple[int, str]], placed: list[Order]
+) -> None:
+    """Every journaled report exactly once, in order; every order accepted exactly once."""
+    assert [r.sequence for r in reports] == list(range(1, journaled[-1][0] + 1))
+    assert [r.exec_id for r in reports] == [e for _, e in journaled]
+    news = [r.client_order_id for r in reports if r.ord_status is OrdStatus.NEW]
+    assert len(news) == len(set(news))
+    accepted = set(news) | {r.client_order_id for r in reports if r.ord_status is OrdStatus.FILLED}
+    assert accepted == {o.client_order_id for o in placed}
+
+
+async def test_the_blocking_client_and_its_order_entry_follow_the_session_through_a_kill_9(
+    tmp_path: Path,
+    sim: SimulatorServer,
+    postgres_server: PostgresServer,
+    fleet: tuple[list[Gateway], str, dict[int, Path]],
+) -> None:
+    gateways, url, _ = fleet
+    a = await Gateway.start(
+        "a", _config(tmp_path, sim, postgres_server, url, 1, "gw-a"), tmp_path / "a"
+    )
+    gateways.append(a)
+    await a.wait_for("fleet: serving account 'x'")
+    b = await Gateway.start(
+        "b", _config(tmp_path, sim, postgres_server, url, 2, "gw-b"), tmp_path / "b"
+    )
+    gateways.append(b)
+    await b.wait_for("fleet: serving account 'y'")
+
+    def trade() -> tuple[list[ExecutionReport], list[Order], list[tuple[int, str]]]:
+        reports: list[ExecutionReport] = []
+        changed = threading.Condition()
+        placed: list[Order] = []
+        with Client([b.target, a.target], TOKEN_X, reconnect=PATIENT) as client:
+            assert client.logon().instance == "gw-a"  # b first: SESSION_MOVED, then a
+            stream = client.stream_executions(0, max_batch=0)
+
+            def read() -> None:
+                for report in stream:
+                    with changed:
+                        reports.append(report)
+                        changed.notify_all()
+
+            reader = threading.Thread(target=read, daemon=True)
+            reader.start()
+            with client.order_entry() as entry:
+                for i in range(ORDERS):
+                    if i == ORDERS // 2:
+                        a.proc.kill()  # -9 while trading: the stream and the entry move to b
+                    price = None if i % 2 else RESTING
+                    placed.append(
+                        entry.submit_order("BTC/USD", "buy", Decimal("0.01"), price=price)
+                    )
+            assert client.get_limits().instance == "gw-b"
+            journaled = _journal_rows_now(url, postgres_server, "x")
+            with changed:
+                assert changed.wait_for(
+                    lambda: bool(reports) and reports[-1].sequence >= journaled[-1][0], TIMEOUT
+                )
+            stream.close()
+        reader.join(TIMEOUT)
+        return reports, placed, journaled
+
+    reports, placed, journaled = await asyncio.to_thread(trade)
+    _check_once(reports, journaled, placed)
+    resting = {o.venue_order_id for o in placed[0::2]}
+    assert resting <= {o.txid for o in sim.ctx.spot().open_orders(DEMO_ACCOUNT_ID)}
+    assert b.count("fleet: serving account 'x'") == 1
+
+
+async def test_the_async_order_entry_follows_the_session_off_a_gateway_that_lost_it(
+    tmp_path: Path,
+    sim: SimulatorServer,
+    postgres_server: PostgresServer,
+    fleet: tuple[list[Gateway], str, dict[int, Path]],
+) -> None:
+    """The serving gateway is frozen past its lease with a request in flight, b takes the
+    account, a resumes: that request and the next ones are answered from b, each order once."""
+    gateways, url, _ = fleet
+    a = await Gateway.start(
+        "a", _config(tmp_path, sim, postgres_server, url, 1, "gw-a"), tmp_path / "a"
+    )
+    gateways.append(a)
+    await a.wait_for("fleet: serving account 'x'")
+    b = await Gateway.start(
+        "b", _config(tmp_path, sim, postgres_server, url, 2, "gw-b"), tmp_path / "b"
+    )
+    gateways.append(b)
+    await b.wait_for("fleet: serving account 'y'")
+
+    reports: list[ExecutionReport] = []
+    changed = asyncio.Condition()
+    async with AsyncClient([a.target, b.target], TOKEN_X, reconnect=PATIENT) as client:
+        assert (await client.logon()).instance == "gw-a"
+        reader = asyncio.create_task(_collect(client, reports, changed))
+        async with client.order_entry() as entry:
+            placed = [
+                await entry.submit_order("BTC/USD", "buy", Decimal("0.01"), price=RESTING),
+                await entry.submit_order("BTC/USD", "buy", Decimal("0.01")),
+            ]
+            a.proc.send_signal(signal.SIGSTOP)
+            in_flight = asyncio.create_task(
+                entry.submit_order("BTC/USD", "buy", Decimal("0.01"), price=RESTING)
+            )
+            await b.wait_for("fleet: serving account 'x'")
+            a.proc.send_signal(signal.SIGCONT)
+            await a.wait_for("lost the key lease of account 'x'")
+            async with asyncio.timeout(TIMEOUT):
+                placed.append(await in_flight)
+            placed.append(await entry.submit_order("BTC/USD", "buy", Decimal("0.01")))
+        assert (await client.get_limits()).instance == "gw-b"
+        journaled = await _journal_rows(url, postgres_server, "x")
+        try:
+            async with asyncio.timeout(TIMEOUT), changed:
+                await changed.wait_for(
+                    lambda: bool(reports) and reports[-1].sequence >= journaled[-1][0]
+                )
+        finally:
+            reader.cancel()
+    _check_once(reports, journaled, placed)
+    open_at_venue = [o.txid for o in sim.ctx.spot().open_orders(DEMO_ACCOUNT_ID)]
+    resting = [o.venue_order_id for o in placed[0::2]]
+    assert all(open_at_venue.count(txid) == 1 for txid in resting)

@@ -16,7 +16,7 @@ from krakengw.builders import DEFAULT_VENUE, AmendOptions, OrderOptions
 from krakengw.decimals import DecimalLike
 from krakengw.enums import ProductType, Side
 from krakengw.errors import KrakenGwError
-from krakengw.failover import SwitchingChannel, is_move
+from krakengw.failover import Failover, SwitchingChannel, is_move
 from krakengw.models import (
     Balance,
     BookUpdate,
@@ -95,6 +95,7 @@ class AsyncClient:
         # a resuming stream must fail fast on a dead gateway to move on, not wait for it.
         self._fleet = SwitchingChannel(targets, connect) if len(targets) > 1 else None
         self._channel: Any = self._fleet if self._fleet is not None else connect(targets[0])
+        self._failover = Failover(self._fleet, reconnect) if self._fleet is not None else None
         if self._fleet is not None:
             self._core.resume_options["wait_for_ready"] = False
         self._stubs = Stubs(self._channel)
@@ -149,38 +150,44 @@ class AsyncClient:
             self._forget_logon()
 
     async def _unary(self, method: Any, request: Any) -> Any:
-        fleet = self._fleet
-        if fleet is None:
+        failover = self._failover
+        if failover is None:
             try:
                 return await method(request, **self._core.unary_options)
             except grpc.RpcError as error:
                 raise self._core.error(error) from None
-        policy = self._reconnect or ReconnectPolicy()
         is_logon = method is self._stubs.sessions.Logon
         attempt = 0
         while True:
-            seen = fleet.generation
+            seen = failover.channel.generation
             try:
                 return await method(request, **self._core.unary_options)
             except grpc.RpcError as error:
                 failure = self._core.error(error)
-            lost = failure.reason in SESSION_LOST_REASONS and self._logon_request is not None
-            if attempt >= policy.max_attempts or not (is_move(failure) or (lost and not is_logon)):
+            logged_on = self._logon_request is not None
+            delay = failover.retry_delay(
+                failure, seen, attempt, logged_on=logged_on, is_logon=is_logon
+            )
+            if delay is None:
                 raise failure from None
-            if is_move(failure):
-                fleet.switch(failure, seen)
-            await asyncio.sleep(policy.delay(attempt))
+            await asyncio.sleep(delay)
             attempt += 1
             if not is_logon and self._logon_request is not None:
                 await self._logon_quietly()
 
     async def _logon_quietly(self) -> None:
-        """Log on again after a move; a failure shows in the call repeated next."""
-        with contextlib.suppress(grpc.RpcError):
+        """Log on again after a move; a failure shows in the call repeated next (a refusal
+        that names where the session is served moves there first)."""
+        assert self._failover is not None
+        seen = self._failover.channel.generation
+        try:
             response = await self._stubs.sessions.Logon(
                 self._logon_request, **self._core.unary_options
             )
-            self._core.set_logon_id(response.logon_id)
+        except grpc.RpcError as error:
+            self._failover.relogon_failed(self._core.error(error), seen)
+            return
+        self._core.set_logon_id(response.logon_id)
 
     async def _stream(self, method: Any, request: Any) -> AsyncIterator[Any]:
         call = method(request, **self._core.stream_options)
@@ -374,9 +381,31 @@ class AsyncClient:
 
     def order_entry(self) -> AsyncOrderEntry:
         """Opens the bidirectional OrderEntry stream (lowest latency); use `async with`.
-        Call it inside the running event loop."""
+        Call it inside the running event loop. With several gateway addresses it follows the
+        session to the gateway that serves it (see krakengw.order_entry)."""
+        failover = self._failover
+        if failover is None:
+            return AsyncOrderEntry(
+                self._core, self._stubs.orders.OrderEntry(**self._core.stream_options)
+            )
+        opened_at = [failover.channel.generation]
+
+        async def reopen(failure: KrakenGwError, attempt: int) -> Any:
+            logged_on = self._logon_request is not None
+            delay = failover.retry_delay(failure, opened_at[0], attempt, logged_on=logged_on)
+            if delay is None:
+                return None
+            await asyncio.sleep(delay)
+            if self._logon_request is not None:
+                await self._logon_quietly()
+            opened_at[0] = failover.channel.generation
+            return self._stubs.orders.OrderEntry(**self._core.stream_options)
+
+        def follows(failure: KrakenGwError) -> bool:
+            return failover.follows(failure, logged_on=self._logon_request is not None)
+
         call = self._stubs.orders.OrderEntry(**self._core.stream_options)
-        return AsyncOrderEntry(self._core, call)
+        return AsyncOrderEntry(self._core, call, reopen=reopen, follows=follows)
 
     # --- executions ----------------------------------------------------------------------
 
@@ -405,8 +434,8 @@ class AsyncClient:
             return self._stubs.executions.StreamExecutions(request, **self._core.resume_options)
 
         async def recover(failure: KrakenGwError) -> bool:
-            if self._fleet is not None and is_move(failure):
-                self._fleet.switch(failure, opened_at[0])
+            if self._failover is not None and is_move(failure):
+                self._failover.channel.switch(failure, opened_at[0])
                 if self._logon_request is not None:
                     await self._logon_quietly()
                 return True
@@ -443,7 +472,7 @@ class AsyncClient:
                 # (A fleet client's logon that found no gateway serving the session yet: the
                 # stream tries again after its backoff.)
                 return error.reason in ALREADY_LOGGED_ON_REASONS or (
-                    self._fleet is not None and is_move(error)
+                    self._failover is not None and is_move(error)
                 )
             self._core.set_logon_id(response.logon_id)
             return True

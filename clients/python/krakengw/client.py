@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from krakengw.builders import DEFAULT_VENUE, AmendOptions, OrderOptions
 from krakengw.decimals import DecimalLike
 from krakengw.enums import ProductType, Side
 from krakengw.errors import KrakenGwError
+from krakengw.failover import Failover, SwitchingChannel, is_move
 from krakengw.models import (
     Balance,
     BookUpdate,
@@ -66,11 +68,15 @@ class Client:
     >>> with Client("127.0.0.1:50051", token) as gw:
     ...     gw.logon()
     ...     order = gw.submit_order("BTC/USD", "buy", Decimal("0.01"), price=Decimal("50000"))
+
+    `target` may be a list of the addresses of a fleet's gateways: calls, execution streams and
+    the OrderEntry stream follow the session to the gateway that serves it, as AsyncClient's
+    do (see krakengw.failover).
     """
 
     def __init__(
         self,
-        target: str,
+        target: str | Sequence[str],
         token: str,
         *,
         timeout: float | None = 10.0,
@@ -79,16 +85,28 @@ class Client:
         options: Sequence[tuple[str, Any]] = (),
         reconnect: ReconnectPolicy | None = None,
     ) -> None:
-        self._core = ClientCore(target, token, timeout, wait_for_ready)
-        self._channel = (
-            grpc.secure_channel(target, credentials, options=channel_options(options))
-            if credentials is not None
-            else grpc.insecure_channel(target, options=channel_options(options))
-        )
-        self._stubs = Stubs(self._channel)
+        targets = [target] if isinstance(target, str) else list(target)
+
+        def connect(address: str) -> grpc.Channel:
+            if credentials is not None:
+                return grpc.secure_channel(address, credentials, options=channel_options(options))
+            return grpc.insecure_channel(address, options=channel_options(options))
+
+        self._core = ClientCore(",".join(targets), token, timeout, wait_for_ready)
+        # One address: a plain channel. Several: calls follow the session (krakengw.failover);
+        # a resuming stream must fail fast on a dead gateway to move on, not wait for it.
+        self._fleet = SwitchingChannel(targets, connect) if len(targets) > 1 else None
+        self._failover = Failover(self._fleet, reconnect) if self._fleet is not None else None
         # The channel's connectivity, kept current by gRPC (no logout on exit when gone).
         self._state = grpc.ChannelConnectivity.IDLE
-        self._channel.subscribe(self._track_state, try_to_connect=False)
+        self._channel: Any = self._fleet
+        if self._fleet is None:
+            plain = connect(targets[0])
+            plain.subscribe(self._track_state, try_to_connect=False)
+            self._channel = plain
+        else:
+            self._core.resume_options["wait_for_ready"] = False
+        self._stubs = Stubs(self._channel)
         self._reconnect = reconnect
         self._logon_request: sessions_pb2.LogonRequest | None = None
         # Open execution streams, so logout() can end them instead of letting them reconnect.
@@ -138,14 +156,50 @@ class Client:
     def close(self) -> None:
         """Closes the channel without logging out (the session then ends by heartbeat
         timeout); `with` and `logout_and_close` log out first."""
+        if self._fleet is not None:
+            for channel in self._fleet.channels:
+                channel.close()
+            return
         self._channel.unsubscribe(self._track_state)
         self._channel.close()
 
     def _unary(self, method: Any, request: Any) -> Any:
+        failover = self._failover
+        if failover is None:
+            try:
+                return method(request, **self._core.unary_options)
+            except grpc.RpcError as error:
+                raise self._core.error(error) from None
+        is_logon = method is self._stubs.sessions.Logon
+        attempt = 0
+        while True:
+            seen = failover.channel.generation
+            try:
+                return method(request, **self._core.unary_options)
+            except grpc.RpcError as error:
+                failure = self._core.error(error)
+            logged_on = self._logon_request is not None
+            delay = failover.retry_delay(
+                failure, seen, attempt, logged_on=logged_on, is_logon=is_logon
+            )
+            if delay is None:
+                raise failure from None
+            time.sleep(delay)  # the reconnect policy's backoff
+            attempt += 1
+            if not is_logon and self._logon_request is not None:
+                self._logon_quietly()
+
+    def _logon_quietly(self) -> None:
+        """Log on again after a move; a failure shows in the call repeated next (a refusal
+        that names where the session is served moves there first)."""
+        assert self._failover is not None
+        seen = self._failover.channel.generation
         try:
-            return method(request, **self._core.unary_options)
+            response = self._stubs.sessions.Logon(self._logon_request, **self._core.unary_options)
         except grpc.RpcError as error:
-            raise self._core.error(error) from None
+            self._failover.relogon_failed(self._core.error(error), seen)
+            return
+        self._core.set_logon_id(response.logon_id)
 
     def _stream(self, method: Any, request: Any, timeout: float | None = None) -> Iterator[Any]:
         call = method(request, timeout=timeout, **self._core.stream_options)
@@ -305,11 +359,34 @@ class Client:
         return self._all_pages(self._stubs.orders.ListOrders, request, "orders", Order.from_proto)
 
     def order_entry(self) -> OrderEntry:
-        """Opens the bidirectional OrderEntry stream (lowest latency); close it when done."""
-        return OrderEntry(
-            self._core,
-            lambda requests: self._stubs.orders.OrderEntry(requests, **self._core.stream_options),
-        )
+        """Opens the bidirectional OrderEntry stream (lowest latency); close it when done. With
+        several gateway addresses it follows the session to the gateway that serves it (see
+        krakengw.order_entry)."""
+
+        def open_call(requests: Iterator[Any]) -> Any:
+            if failover is not None:
+                opened_at[0] = failover.channel.generation
+            return self._stubs.orders.OrderEntry(requests, **self._core.stream_options)
+
+        failover = self._failover
+        if failover is None:
+            return OrderEntry(self._core, open_call)
+        opened_at = [failover.channel.generation]
+
+        def reopen(failure: KrakenGwError, attempt: int, requests: Iterator[Any]) -> Any:
+            logged_on = self._logon_request is not None
+            delay = failover.retry_delay(failure, opened_at[0], attempt, logged_on=logged_on)
+            if delay is None:
+                return None
+            time.sleep(delay)  # the reconnect policy's backoff
+            if self._logon_request is not None:
+                self._logon_quietly()
+            return open_call(requests)
+
+        def follows(failure: KrakenGwError) -> bool:
+            return failover.follows(failure, logged_on=self._logon_request is not None)
+
+        return OrderEntry(self._core, open_call, reopen=reopen, follows=follows)
 
     # --- executions ----------------------------------------------------------------------
 
@@ -328,13 +405,21 @@ class Client:
         take far fewer messages); they are still handed out one at a time, and the position
         advances per report. `max_batch=0` asks for one report per message."""
 
+        opened_at = [0]  # the fleet generation the current call was opened at
         used: list[str | None] = [None]  # the logon id of the stream's latest call
 
         def open_call(request: Any) -> Any:
+            if self._failover is not None:
+                opened_at[0] = self._failover.channel.generation
             used[0] = self._core.logon_id
             return self._stubs.executions.StreamExecutions(request, **self._core.resume_options)
 
         def recover(failure: KrakenGwError) -> bool:
+            if self._failover is not None and is_move(failure):
+                self._failover.channel.switch(failure, opened_at[0])
+                if self._logon_request is not None:
+                    self._logon_quietly()
+                return True
             return self._relogon(failure, used[0])
 
         stream = ExecutionStream(
@@ -365,7 +450,11 @@ class Client:
                 response = self._unary(self._stubs.sessions.Logon, self._logon_request)
             except KrakenGwError as error:
                 # A concurrent logon() of this client won the race: the session is live again.
-                return error.reason in ALREADY_LOGGED_ON_REASONS
+                # (A fleet client's logon that found no gateway serving the session yet: the
+                # stream tries again after its backoff.)
+                return error.reason in ALREADY_LOGGED_ON_REASONS or (
+                    self._failover is not None and is_move(error)
+                )
             self._core.set_logon_id(response.logon_id)
             return True
 

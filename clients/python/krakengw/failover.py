@@ -4,7 +4,14 @@ A fleet gateway that does not serve a session's account answers UNAVAILABLE with
 SESSION_MOVED, naming the serving instance's address in the ErrorInfo metadata ("address") when
 it knows it; a gateway that is down or shutting down answers UNAVAILABLE too. The client then
 moves: to the named address, else to the next address of its list (in order, round and round),
-logs on again and repeats the call; an execution stream resumes from its last sequence.
+logs on again and repeats the call; an execution stream resumes from its last sequence; an
+OrderEntry stream is opened again there and sends the requests still waiting for their ack
+again (a submit keeps its client order id, so it is never placed twice). A gateway that lost
+the account while the session was logged on there answers NOT_LOGGED_ON; logging on there
+again then answers SESSION_MOVED, and the client moves.
+
+`Failover` holds these decisions for the blocking and the asyncio clients alike; they only
+differ in how they wait and call.
 """
 
 from __future__ import annotations
@@ -15,12 +22,15 @@ from typing import Any
 import grpc
 
 from krakengw.errors import KrakenGwError
+from krakengw.resume import ReconnectPolicy
+from krakengw.stubs import SESSION_LOST_REASONS
 
-__all__ = ["MOVE_REASONS", "SwitchingChannel", "is_move"]
+__all__ = ["MOVE_REASONS", "Failover", "SwitchingChannel", "is_move"]
 
 # UNAVAILABLE with one of these reasons means "another gateway may serve this call" ("": the
-# connection failed, no gateway answered).
-MOVE_REASONS = frozenset({"SESSION_MOVED", "GATEWAY_SHUTTING_DOWN", ""})
+# connection failed, no gateway answered; KEY_LEASED: this gateway lost the account's key lease
+# to another, and sent nothing for the call).
+MOVE_REASONS = frozenset({"SESSION_MOVED", "GATEWAY_SHUTTING_DOWN", "KEY_LEASED", ""})
 
 
 def is_move(failure: KrakenGwError) -> bool:
@@ -85,6 +95,55 @@ class SwitchingChannel:
     def stream_stream(self, method: str, *args: Any, **kw: Any) -> Any:
         return self._multicallable("stream_stream", method, args, kw)
 
+    @property
+    def channels(self) -> list[Any]:
+        """Every channel opened so far (to close them)."""
+        return list(self._channels.values())
+
     async def close(self) -> None:
+        """Close every channel (grpc.aio ones; blocking ones: close each of `channels`)."""
         for channel in self._channels.values():
             await channel.close()
+
+
+class Failover:
+    """What a fleet client does after a failed call: move, log on again, repeat or give up."""
+
+    def __init__(self, channel: SwitchingChannel, policy: ReconnectPolicy | None) -> None:
+        self.channel = channel
+        self.policy = policy or ReconnectPolicy()
+
+    def retry_delay(
+        self,
+        failure: KrakenGwError,
+        seen: int,
+        attempt: int,
+        *,
+        logged_on: bool,
+        is_logon: bool = False,
+    ) -> float | None:
+        """The pause before repeating a call made at channel generation `seen` that failed
+        with `failure` (moving first when it says the session is elsewhere), or None: give up.
+        A call of a logged-on client that the gateway says is not logged on (it lost the
+        account, or restarted) is repeated after logging on again; see `relogon_failed`."""
+        if attempt >= self.policy.max_attempts:
+            return None
+        lost = logged_on and not is_logon and failure.reason in SESSION_LOST_REASONS
+        if is_move(failure):
+            self.channel.switch(failure, seen)
+        elif not lost:
+            return None
+        return self.policy.delay(attempt)
+
+    def follows(self, failure: KrakenGwError, *, logged_on: bool) -> bool:
+        """Whether a failure (of a stream, or of one request on it) says the session is to
+        be found elsewhere or logged on again: then the stream is opened again."""
+        return is_move(failure) or (logged_on and failure.reason in SESSION_LOST_REASONS)
+
+    def relogon_failed(self, failure: KrakenGwError, seen: int) -> bool:
+        """A logon after a move or a lost session failed: move on if it says where (or that
+        the gateway is gone). Whether the session may yet be found elsewhere."""
+        if is_move(failure):
+            self.channel.switch(failure, seen)
+            return True
+        return False

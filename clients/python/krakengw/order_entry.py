@@ -6,16 +6,21 @@ long-lived call, matched by correlation id, for the lowest latency.
 
 Acks may come back in any order; each call waits only for its own. If the stream breaks, every
 waiting call fails with the stream's KrakenGwError and the entry must be reopened (the client
-order id makes a resubmit safe: a duplicate returns the original order).
+order id makes a resubmit safe: a duplicate returns the original order). A client given several
+gateway addresses (a fleet) does that itself when the stream or a request's ack says the
+session is served elsewhere (or its gateway is gone, or lost the session): it moves, logs on
+again, opens the stream there and sends the requests still waiting for their ack again, within
+its reconnect policy (see krakengw.failover); the waiting calls see only their acks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar, Unpack
 
@@ -35,40 +40,71 @@ __all__ = ["AsyncOrderEntry", "OrderEntry"]
 F = TypeVar("F")
 
 
-class _Correlator(Generic[F]):
-    """Pending requests by correlation id; resolves each with its ack or error."""
+# reopen(failure, attempt): after the stream (or a request's ack) failed with `failure`, move
+# and log on again as the client's failover says, and open a new OrderEntry call; None: give up.
+AsyncReopen = Callable[[KrakenGwError, int], Awaitable[Any | None]]
+# The blocking form: also given the request iterator the new call is to send.
+Reopen = Callable[[KrakenGwError, int, Iterator[Any]], Any | None]
+# Whether a failure says the stream is to be opened again (the client's Failover.follows).
+Follows = Callable[[KrakenGwError], bool]
 
-    def __init__(self, core: ClientCore, new_future: Callable[[], F]) -> None:
+
+class _StreamMoved(Exception):
+    """A request's ack said the session is elsewhere: leave this call for a new one."""
+
+    def __init__(self, failure: KrakenGwError) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+class _Correlator(Generic[F]):
+    """Pending requests by correlation id; resolves each with its ack or error. The request
+    messages are kept until their ack, so a reopened stream can send them again."""
+
+    def __init__(
+        self, core: ClientCore, new_future: Callable[[], F], follows: Follows | None = None
+    ) -> None:
         self._core = core
         self._new_future = new_future
+        self._follows = follows
         self._ids = itertools.count(1)
-        self._pending: dict[str, F] = {}
+        self._pending: dict[str, tuple[orders_pb2.OrderEntryRequest, F]] = {}
         self._lock = threading.Lock()
         self.failure: KrakenGwError | None = None
 
     def open(self, field: str, request: Any) -> tuple[orders_pb2.OrderEntryRequest, F]:
-        if self.failure is not None:
-            raise self.failure
         correlation_id = str(next(self._ids))
+        message = orders_pb2.OrderEntryRequest(correlation_id=correlation_id, **{field: request})
         future = self._new_future()
         with self._lock:
-            self._pending[correlation_id] = future
-        return orders_pb2.OrderEntryRequest(
-            correlation_id=correlation_id, **{field: request}
-        ), future
+            if self.failure is not None:
+                raise self.failure
+            self._pending[correlation_id] = (message, future)
+        return message, future
 
     def settle(self, response: orders_pb2.OrderEntryResponse) -> tuple[F, Any] | None:
-        """The waiting future and its outcome (an ack message or a KrakenGwError)."""
-        with self._lock:
-            future = self._pending.pop(response.correlation_id, None)
-        if future is None:
-            return None  # an ack for a request this side gave up on
+        """The waiting future and its outcome (an ack message or a KrakenGwError). Raises
+        _StreamMoved, keeping the request, when the ack says the session is elsewhere."""
         kind = response.WhichOneof("response")
+        outcome: Any
         if kind == "error":
-            return future, KrakenGwError.from_status(response.error, self._core.secrets)
-        if kind is None:
-            return future, KrakenGwError(grpc.StatusCode.UNKNOWN, "empty OrderEntry response")
-        return future, getattr(response, kind)
+            outcome = KrakenGwError.from_status(response.error, self._core.secrets)
+            if self._follows is not None and self._follows(outcome):
+                raise _StreamMoved(outcome)
+        elif kind is None:
+            outcome = KrakenGwError(grpc.StatusCode.UNKNOWN, "empty OrderEntry response")
+        else:
+            outcome = getattr(response, kind)
+        with self._lock:
+            entry = self._pending.pop(response.correlation_id, None)
+        if entry is None:
+            return None  # an ack for a request this side gave up on (or a repeated one)
+        return entry[1], outcome
+
+    def waiting(self) -> list[orders_pb2.OrderEntryRequest]:
+        """The requests sent and not acknowledged yet, in the order they were made."""
+        with self._lock:
+            return [message for message, _ in self._pending.values()]
 
     def discard(self, message: orders_pb2.OrderEntryRequest) -> None:
         with self._lock:
@@ -77,7 +113,7 @@ class _Correlator(Generic[F]):
     def fail_all(self, failure: KrakenGwError) -> list[F]:
         with self._lock:
             self.failure = failure
-            pending, self._pending = list(self._pending.values()), {}
+            pending, self._pending = [f for _, f in self._pending.values()], {}
         return pending
 
 
@@ -107,37 +143,73 @@ class OrderEntry:
 
     _CLOSE = object()
 
-    def __init__(self, core: ClientCore, open_call: Callable[[Iterator[Any]], Any]) -> None:
+    def __init__(
+        self,
+        core: ClientCore,
+        open_call: Callable[[Iterator[Any]], Any],
+        *,
+        reopen: Reopen | None = None,
+        follows: Follows | None = None,
+    ) -> None:
         self._core = core
+        self._reopen = reopen
+        self._closing = False
         self._outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._correlator: _Correlator[Future[Any]] = _Correlator(core, Future)
-        self._call = open_call(self._requests())
+        self._outbox_lock = threading.Lock()  # swapped with the call it feeds
+        self._correlator: _Correlator[Future[Any]] = _Correlator(core, Future, follows)
+        self._call = open_call(self._requests(self._outbox))
         self._reader = threading.Thread(target=self._read, name="krakengw-order-entry", daemon=True)
         self._reader.start()
 
-    def _requests(self) -> Iterator[Any]:
-        while (item := self._outbox.get()) is not self._CLOSE:
+    def _requests(self, outbox: queue.SimpleQueue[Any]) -> Iterator[Any]:
+        while (item := outbox.get()) is not self._CLOSE:
             yield item
 
     def _read(self) -> None:
         failure = KrakenGwError(grpc.StatusCode.CANCELLED, "order entry stream closed")
-        try:
-            for response in self._call:
-                settled = self._correlator.settle(response)
-                if settled is not None:
-                    future, outcome = settled
-                    if isinstance(outcome, KrakenGwError):
-                        future.set_exception(outcome)
-                    else:
-                        future.set_result(outcome)
-        except grpc.RpcError as error:
-            failure = self._core.error(error)
+        attempt = 0
+        while True:
+            call = self._call
+            try:
+                for response in call:
+                    settled = self._correlator.settle(response)
+                    attempt = 0
+                    if settled is not None:
+                        future, outcome = settled
+                        if isinstance(outcome, KrakenGwError):
+                            future.set_exception(outcome)
+                        else:
+                            future.set_result(outcome)
+                break
+            except grpc.RpcError as error:
+                failure = self._core.error(error)
+            except _StreamMoved as moved:
+                failure = moved.failure
+                call.cancel()
+            if self._closing or self._reopen is None or not self._move(failure, attempt):
+                break
+            attempt += 1
         for future in self._correlator.fail_all(failure):
             future.set_exception(failure)
 
+    def _move(self, failure: KrakenGwError, attempt: int) -> bool:
+        """Open the stream again where the session is served; send what waits for an ack."""
+        assert self._reopen is not None
+        outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        call = self._reopen(failure, attempt, self._requests(outbox))
+        if call is None:
+            return False
+        with self._outbox_lock:
+            self._outbox.put(self._CLOSE)  # ends the old call's request iterator
+            self._outbox, self._call = outbox, call
+            for message in self._correlator.waiting():
+                outbox.put(message)
+        return True
+
     def _send(self, field: str, request: Any) -> Any:
         message, future = self._correlator.open(field, request)
-        self._outbox.put(message)
+        with self._outbox_lock:
+            self._outbox.put(message)
         return future.result()
 
     def submit_order(
@@ -193,13 +265,17 @@ class OrderEntry:
 
     def close(self) -> None:
         """Half-closes the stream; acks still in flight are delivered first."""
-        self._outbox.put(self._CLOSE)
+        with self._outbox_lock:
+            self._closing = True
+            self._outbox.put(self._CLOSE)
         self._reader.join()
 
     def cancel(self) -> None:
         """Abandons the stream: waiting calls fail with CANCELLED."""
-        self._call.cancel()
-        self._outbox.put(self._CLOSE)
+        with self._outbox_lock:
+            self._closing = True
+            self._call.cancel()
+            self._outbox.put(self._CLOSE)
         self._reader.join()
 
     def __enter__(self) -> OrderEntry:
@@ -216,32 +292,67 @@ class OrderEntry:
 class AsyncOrderEntry:
     """Asyncio OrderEntry stream; methods are coroutines returning what AsyncClient's do."""
 
-    def __init__(self, core: ClientCore, call: Any) -> None:
+    def __init__(
+        self,
+        core: ClientCore,
+        call: Any,
+        *,
+        reopen: AsyncReopen | None = None,
+        follows: Follows | None = None,
+    ) -> None:
         self._core = core
         self._call = call
+        self._reopen = reopen
+        self._closing = False
         loop = asyncio.get_running_loop()
-        self._correlator: _Correlator[asyncio.Future[Any]] = _Correlator(core, loop.create_future)
-        self._write_lock = asyncio.Lock()
+        self._correlator: _Correlator[asyncio.Future[Any]] = _Correlator(
+            core, loop.create_future, follows
+        )
+        self._write_lock = asyncio.Lock()  # also held while the call is replaced
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         failure = KrakenGwError(grpc.StatusCode.CANCELLED, "order entry stream closed")
-        try:
-            async for response in self._call:
-                settled = self._correlator.settle(response)
-                if settled is not None and not settled[0].done():
-                    future, outcome = settled
-                    if isinstance(outcome, KrakenGwError):
-                        future.set_exception(outcome)
-                    else:
-                        future.set_result(outcome)
-        except grpc.RpcError as error:
-            failure = self._core.error(error)
-        except asyncio.CancelledError:
-            pass  # the call was cancelled: fail what is still waiting
+        attempt = 0
+        while True:
+            call = self._call
+            try:
+                async for response in call:
+                    settled = self._correlator.settle(response)
+                    attempt = 0
+                    if settled is not None and not settled[0].done():
+                        future, outcome = settled
+                        if isinstance(outcome, KrakenGwError):
+                            future.set_exception(outcome)
+                        else:
+                            future.set_result(outcome)
+                break
+            except grpc.RpcError as error:
+                failure = self._core.error(error)
+            except _StreamMoved as moved:
+                failure = moved.failure
+                call.cancel()
+            except asyncio.CancelledError:
+                break  # the call was cancelled: fail what is still waiting
+            if self._closing or self._reopen is None or not await self._move(failure, attempt):
+                break
+            attempt += 1
         for future in self._correlator.fail_all(failure):
             if not future.done():
                 future.set_exception(failure)
+
+    async def _move(self, failure: KrakenGwError, attempt: int) -> bool:
+        """Open the stream again where the session is served; send what waits for an ack."""
+        assert self._reopen is not None
+        call = await self._reopen(failure, attempt)
+        if call is None:
+            return False
+        async with self._write_lock:
+            self._call = call
+            for message in self._correlator.waiting():
+                with contextlib.suppress(grpc.RpcError, grpc.aio.UsageError):
+                    await call.write(message)  # a failure shows in the read: moves again
+        return True
 
     async def _send(self, field: str, request: Any) -> Any:
         message, future = self._correlator.open(field, request)
@@ -249,6 +360,10 @@ class AsyncOrderEntry:
             async with self._write_lock:  # grpc.aio allows one write in flight per call
                 await self._call.write(message)
         except (grpc.RpcError, grpc.aio.UsageError, asyncio.InvalidStateError) as error:
+            if self._reopen is not None and not self._closing:
+                # The reader sees the call fail too and sends this request again where the
+                # session is served (or gives up, failing it).
+                return await future
             self._correlator.discard(message)
             if isinstance(error, grpc.RpcError):
                 raise self._core.error(error) from None
@@ -314,11 +429,14 @@ class AsyncOrderEntry:
 
     async def close(self) -> None:
         """Half-closes the stream; acks still in flight are delivered first."""
-        await self._call.done_writing()
+        async with self._write_lock:
+            self._closing = True
+            await self._call.done_writing()
         await self._reader
 
     async def cancel(self) -> None:
         """Abandons the stream: waiting calls fail with CANCELLED."""
+        self._closing = True
         self._call.cancel()
         await self._reader
 
