@@ -30,8 +30,9 @@ const RETRYABLE = new Set([
 const SESSION_LOST = new Set(['SESSION_NOT_FOUND', 'NOT_LOGGED_ON']);
 const ALREADY_LOGGED_ON = new Set(['SESSION_ALREADY_ACTIVE', 'SESSION_IN_USE']);
 // UNAVAILABLE with one of these reasons: another gateway of a fleet may serve the call ('': the
-// connection failed, no gateway answered).
-const MOVE_REASONS = new Set(['SESSION_MOVED', 'GATEWAY_SHUTTING_DOWN', '']);
+// connection failed, no gateway answered; KEY_LEASED: this gateway lost the account's key lease
+// to another, and sent nothing for the call).
+const MOVE_REASONS = new Set(['SESSION_MOVED', 'GATEWAY_SHUTTING_DOWN', 'KEY_LEASED', '']);
 
 /** Whether a failure means "try the session's gateway elsewhere" (a fleet client moves). */
 function isMove(error) {
@@ -238,8 +239,9 @@ class KrakenGwClient {
    *   refused with UNAVAILABLE / SESSION_MOVED, or made to a gateway that is down, moves to the
    *   address the refusal names (ErrorInfo metadata "address"), else to the next of the list,
    *   logs on again and is repeated (same request: a submit keeps its client order id);
-   *   execution streams resume there from their last sequence. `maxMoves` bounds one call's
-   *   moves (default 60, with backoff up to 500 ms).
+   *   execution streams resume there from their last sequence; an OrderEntry stream is opened
+   *   there again and sends its requests still waiting for an ack again. `maxMoves` bounds one
+   *   call's moves (default 60, with backoff up to 500 ms).
    * @param {string} token bearer token of the session
    * @param {{credentials?: grpc.ChannelCredentials, timeoutMs?: number, waitForReady?: boolean,
    *   channelOptions?: object, maxMoves?: number}} [options] `waitForReady`: unary calls wait
@@ -299,15 +301,23 @@ class KrakenGwClient {
     this.generation += 1;
   }
 
-  /** Logs on again after a move; a failure shows in the call repeated next. */
+  /** Logs on again after a move; a failure shows in the call repeated next (a refusal that
+   * names where the session is served moves there first). */
   async logonQuietly() {
     if (!this.logonRequest) return;
+    const seen = this.generation;
     try {
       const response = await this.unaryOnce('SessionService', 'Logon', this.logonRequest);
       this.logonId = response.logonId || null;
-    } catch {
-      // the repeated call tells
+    } catch (error) {
+      if (isMove(error)) this.moveAfter(error, seen); // else the repeated call tells
     }
+  }
+
+  /** Whether a failure (of a stream, or of one request on it) says the session is elsewhere
+   * or to be logged on again: a fleet client's OrderEntry then opens its stream again. */
+  follows(error) {
+    return this.fleet && (isMove(error) || (Boolean(this.logonRequest) && SESSION_LOST.has(error.reason)));
   }
 
   [Symbol.for('nodejs.util.inspect.custom')]() {
@@ -689,28 +699,89 @@ class KrakenGwClient {
  * The bidirectional OrderEntry stream: the order calls' requests and acks over one long-lived
  * call, matched by correlation id. Acks may come back in any order; each call waits only for
  * its own. If the stream breaks, every waiting call rejects with the stream's KrakenGwError and
- * later calls reject too: open a new one (a client order id makes a resubmit safe).
+ * later calls reject too: open a new one (a client order id makes a resubmit safe). A client
+ * given several gateway addresses (a fleet) does that itself when the stream or a request's
+ * ack says the session is served elsewhere (or its gateway is gone, or lost the session): it
+ * moves, logs on again, opens the stream there and sends the requests still waiting for their
+ * ack again (within `maxMoves`); the waiting calls see only their acks.
  */
 class OrderEntry {
   constructor(client) {
     this.client = client;
     this.nextId = 1;
-    this.pending = new Map();
+    this.pending = new Map(); // correlationId -> {resolve, reject, message}
     this.failure = null;
-    this.call = client.stubs.OrderService.OrderEntry(client.metadata());
-    this.call.on('data', (response) => this.settle(response));
-    this.call.on('error', (err) => this.fail(err && err.code === grpc.status.CANCELLED
-      ? new KrakenGwError(grpc.status.CANCELLED, 'order entry stream closed')
-      : toError(err, client.token)));
-    this.call.on('end', () => this.fail(new KrakenGwError(grpc.status.UNAVAILABLE, 'order entry stream ended')));
+    this.closed = false;
+    this.moving = null;
+    this.moves = 0; // since the last ack: bounded by the client's maxMoves
+    this.open();
   }
 
-  settle(response) {
+  open() {
+    const client = this.client;
+    const call = client.stubs.OrderService.OrderEntry(client.metadata());
+    const opened = client.generation;
+    this.call = call;
+    const current = () => call === this.call && !this.closed;
+    call.on('data', (response) => { if (current()) this.settle(response, opened); });
+    call.on('error', (err) => {
+      if (!current()) return;
+      if (err && err.code === grpc.status.CANCELLED) {
+        this.fail(new KrakenGwError(grpc.status.CANCELLED, 'order entry stream closed'));
+      } else {
+        this.broke(toError(err, client.token), opened);
+      }
+    });
+    call.on('end', () => {
+      if (current()) this.broke(new KrakenGwError(grpc.status.UNAVAILABLE, 'order entry stream ended'), opened);
+    });
+  }
+
+  settle(response, opened) {
     const waiter = this.pending.get(response.correlationId);
     if (!waiter) return;
+    if (response.response === 'error') {
+      const error = errorFromStatus(response.error, this.client.token);
+      if (this.client.follows(error)) {
+        this.broke(error, opened); // kept: sent again where the session is served
+        return;
+      }
+      this.pending.delete(response.correlationId);
+      waiter.reject(error);
+      return;
+    }
     this.pending.delete(response.correlationId);
-    if (response.response === 'error') waiter.reject(errorFromStatus(response.error, this.client.token));
-    else waiter.resolve(response[response.response]);
+    this.moves = 0;
+    waiter.resolve(response[response.response]);
+  }
+
+  /** The stream (opened at client generation `opened`) failed with `error`: follow the session
+   * if the client is a fleet client and the error says so, else fail what waits. */
+  broke(error, opened) {
+    if (this.moving) return;
+    if (!this.client.follows(error)) {
+      this.fail(error);
+      return;
+    }
+    this.moving = this.move(error, opened).finally(() => { this.moving = null; });
+  }
+
+  async move(error, opened) {
+    const client = this.client;
+    const old = this.call;
+    this.call = null; // events of the old call are ignored from here on
+    old.cancel();
+    if (this.moves >= client.maxMoves) {
+      this.fail(error);
+      return;
+    }
+    if (isMove(error)) client.moveAfter(error, opened);
+    await delay(Math.min(500, 50 * 2 ** this.moves));
+    this.moves += 1;
+    await client.logonQuietly();
+    if (this.closed) return;
+    this.open();
+    for (const { message } of this.pending.values()) this.call.write(message);
   }
 
   fail(error) {
@@ -722,9 +793,11 @@ class OrderEntry {
   send(field, request) {
     if (this.failure) return Promise.reject(this.failure);
     const correlationId = String(this.nextId++);
+    const message = { correlationId, [field]: request };
     return new Promise((resolve, reject) => {
-      this.pending.set(correlationId, { resolve, reject });
-      this.call.write({ correlationId, [field]: request });
+      this.pending.set(correlationId, { resolve, reject, message });
+      // While moving, the new stream sends it once opened.
+      if (this.call) this.call.write(message);
     });
   }
 
@@ -753,9 +826,12 @@ class OrderEntry {
   }
 
   close() {
+    this.closed = true;
     this.fail(new KrakenGwError(grpc.status.CANCELLED, 'order entry stream closed'));
-    this.call.end();
-    this.call.cancel();
+    if (this.call) {
+      this.call.end();
+      this.call.cancel();
+    }
   }
 }
 

@@ -114,3 +114,33 @@ test('a client given every fleet address keeps trading when its gateway is kille
   assert.equal(open.size, 4);
   await client.logout();
 });
+
+test('an OrderEntry stream of a fleet client follows its session when its gateway is killed -9', { timeout: 240000 }, async (t) => {
+  const fleet = await Fleet.start(t);
+  const { gateways, tokens, serving } = fleet.info;
+  const owner = serving.acct1;
+  const other = Object.keys(gateways).find((name) => name !== owner);
+  const client = new KrakenGwClient([gateways[owner], gateways[other]], tokens.acct1, { maxMoves: 200 });
+  t.after(() => client.close());
+  assert.equal((await client.logon()).instance, owner);
+
+  const entry = client.orderEntry();
+  const placed = [];
+  for (let i = 0; i < 6; i += 1) {
+    if (i === 3) await fleet.command(`kill ${owner}`); // kill -9: the stream breaks mid-trading
+    const input = { symbol: 'BTC/USD', side: 'buy', qty: '0.01' };
+    if (i % 2 === 0) input.price = RESTING_PRICE;
+    placed.push(await entry.submitOrder(input));
+  }
+  entry.close();
+  assert.equal((await client.getLimits()).instance, other);
+
+  // Every order reached the venue once: the resting ones rest there once each.
+  const open = (await fleet.command('open acct1')).open;
+  const resting = placed.filter((_, i) => i % 2 === 0).map((o) => o.venueOrderId);
+  for (const txid of resting) assert.equal(open.filter((id) => id === txid).length, 1);
+  assert.equal(open.length, resting.length);
+  const ids = placed.map((o) => o.spec.clientOrderId);
+  assert.equal(new Set(ids).size, ids.length);
+  await client.logout();
+});
