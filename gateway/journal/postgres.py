@@ -12,7 +12,10 @@ Same model as the SQLite journal (gateway/journal/sqlite.py), same codec and liv
   continue in the shared store with no gap and no duplicate.
 - Fencing: `fence(account, check)` makes every batch that writes for `account` first run
   `check` inside its transaction (the key lease backend compares its fencing token there); a
-  batch whose check fails writes nothing and its callers get the check's error.
+  batch whose check fails writes nothing and its callers get the check's error. A batch that
+  failed otherwise (the connection lost: a new lease holder ends a frozen holder's database
+  sessions) runs the checks again on a new connection, and the callers of an account whose
+  check fails then get its error too: the lease is gone, not the journal.
 - Reads use a small connection pool.
 
 Every report is committed before any subscriber sees it, as with SQLite. A PostgreSQL commit is
@@ -22,6 +25,7 @@ durable per the server's `synchronous_commit` (on by default: flushed to its WAL
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -268,6 +272,7 @@ class PostgresJournal:
 
     async def _commit(self, batch: list[_Op]) -> None:
         error: BaseException | None = None
+        fence_errors: dict[str, Exception] = {}
         stale_left = STALE_RETRIES
         while batch:
             state = _Batch(dict(self._session), dict(self._account))
@@ -295,6 +300,7 @@ class PostgresJournal:
                     log.error("journal commit failed: %s", exc)
                     exc = JournalUnavailable(f"journal commit failed: {exc}")
                     await self._reconnect_if_broken()
+                    fence_errors = await self._fence_errors(batch)
                 error = exc
             else:
                 self._session, self._account = state.session, state.account
@@ -304,7 +310,8 @@ class PostgresJournal:
             if op.future.done():
                 continue
             if error is not None:
-                op.future.set_exception(error)
+                lost = next((fence_errors[a] for a in op.accounts if a in fence_errors), None)
+                op.future.set_exception(lost or error)
                 continue
             if isinstance(op.result, list):
                 for item in op.result:
@@ -349,6 +356,26 @@ class PostgresJournal:
             if state.rows:
                 columns = list(zip(*state.rows, strict=True))
                 await conn.execute(_INSERT_REPORTS, [list(c) for c in columns])
+
+    async def _fence_errors(self, batch: list[_Op]) -> dict[str, Exception]:
+        """After a failed commit: the fenced accounts of the batch whose fence fails now. Their
+        writers learn that (the lease is gone: a fleet gateway that lost it, whose database
+        session the new holder ended) rather than the connection's failure."""
+        fenced = sorted({a for op in batch for a in op.accounts if a in self._fences})
+        errors: dict[str, Exception] = {}
+        if not fenced:
+            return errors
+        conn = self._writer_conn
+        with contextlib.suppress(psycopg.Error):
+            async with conn.transaction():
+                for account in fenced:
+                    try:
+                        await self._fences[account](conn)
+                    except psycopg.Error:
+                        raise
+                    except Exception as exc:
+                        errors[account] = exc
+        return errors
 
     async def _reconnect_if_broken(self) -> None:
         """After a failed commit: a dead writer connection (server restart, or the server ended

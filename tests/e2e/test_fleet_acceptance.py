@@ -196,8 +196,12 @@ async def test_three_gateways_six_accounts_one_killed_while_trading(
             # Zero lost, zero doubled reports.
             assert [r.sequence for r in reports] == list(range(1, last + 1)), account
             assert [r.exec_id for r in reports] == [e for _, e in journaled], account
+            # Every order accepted once: at most one NEW each (a market order acked just
+            # before the kill may settle on the survivor from PENDING_NEW straight to FILLED,
+            # as FIX allows), every resting one NEW.
             news = [r.client_order_id for r in reports if r.ord_status is OrdStatus.NEW]
-            assert sorted(news) == sorted(o.client_order_id for o in trader.placed), account
+            assert len(news) == len(set(news)), account
+            assert {o.client_order_id for o in trader.placed[0::2]} <= set(news), account
             # Zero lost, zero doubled fills: the journal's are the simulator's trades.
             fills = (await fleet.ask(f"fills {account}"))["fills"]
             trades = (await fleet.ask(f"trades {account}"))["trades"]
