@@ -20,6 +20,8 @@ from typing import TypeVar
 from bench.stats import Summary, format_ratio, format_seconds, percentile, summarize
 from gateway.app import GatewayApp
 from gateway.config import AccountConfig, load_config
+from gateway.core.events import SubmitAck
+from gateway.core.model import Instrument, OrderRequest
 from gateway.core.ports import AccountVenues, VenueEventSink, VenuePorts
 from gateway.venues.paper import PaperMarket, PaperVenue
 
@@ -87,14 +89,21 @@ token_env = "BENCH_TOKEN"
 
 
 class TappedPaperVenue(PaperVenue):
-    """The shipped paper venue (acks at once), keeping the core's event sink so a bench can
-    push venue events (fills) the way an adapter's feed does."""
+    """The shipped paper venue (acks at once, or after `latency` seconds per submit, as a
+    network round trip would), keeping the core's event sink so a bench can push venue events
+    (fills) the way an adapter's feed does."""
 
     sink: VenueEventSink | None = None
+    latency: float = 0.0
 
     def set_event_sink(self, sink: VenueEventSink) -> None:
         super().set_event_sink(sink)
         self.sink = sink
+
+    async def submit(self, request: OrderRequest, instrument: Instrument) -> SubmitAck:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        return await super().submit(request, instrument)
 
 
 @dataclass

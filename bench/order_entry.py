@@ -13,9 +13,12 @@ canceled between rounds, untimed, so both see the same book. Variants alternate 
 A third variant, `unary-concurrent`, is unary with the service's bench-only switch
 `bench_send_before_write_ahead` on: the order is sent while its PENDING_NEW commits, as the
 gateway did before it waited for that record (which could leave an order live at the venue that
-the journal never saw). Its ratio to `unary` is the latency cost of the write-ahead wait.
+the journal never saw). Its ratio to `unary` is the latency cost of the write-ahead wait. The
+paper venue answers at once, so nothing overlaps the commit there; `--venue-latency-ms` makes
+it answer after that long (a network round trip, which the old behaviour overlapped).
 
     .venv/bin/python -m bench.order_entry [--orders 300] [--rounds 8] [--quick]
+        [--venue-latency-ms 0]
 """
 
 from __future__ import annotations
@@ -57,9 +60,10 @@ async def timed_round(
     return samples
 
 
-async def run(orders: int, rounds: int) -> dict[str, list[float]]:
+async def run(orders: int, rounds: int, venue_latency: float = 0.0) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory(prefix="bench-order-entry-") as tmp:
         gw = await start_gateway(Path(tmp))
+        gw.venue.latency = venue_latency
         client = AsyncClient(gw.target, gw.token)
         try:
             await client.logon()
@@ -104,10 +108,13 @@ async def run(orders: int, rounds: int) -> dict[str, list[float]]:
     return {name: [s for batch in rounds_ for s in batch] for name, rounds_ in results.items()}
 
 
-def report(results: dict[str, list[float]], orders: int, rounds: int) -> None:
+def report(
+    results: dict[str, list[float]], orders: int, rounds: int, venue_latency: float = 0.0
+) -> None:
     print(
-        f"order entry round trip, real client -> gateway (journal on) -> paper venue ack, "
-        f"127.0.0.1: {orders} orders x {rounds} rounds per variant, one in flight, interleaved"
+        f"order entry round trip, real client -> gateway (journal on) -> paper venue ack "
+        f"(after {format_seconds(venue_latency)}), 127.0.0.1: {orders} orders x {rounds} rounds "
+        f"per variant, one in flight, interleaved"
     )
     unary = summarize(results["unary"])
     stream = summarize(results["stream"])
@@ -136,11 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=300, help="orders per round")
     parser.add_argument("--rounds", type=int, default=8, help="rounds per variant")
     parser.add_argument("--quick", action="store_true", help="100 orders x 3 rounds")
+    parser.add_argument(
+        "--venue-latency-ms", type=float, default=0.0, help="the paper venue's answer delay"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.orders, args.rounds = 100, 3
-    results = asyncio.run(run(args.orders, args.rounds))
-    report(results, args.orders, args.rounds)
+    latency = args.venue_latency_ms / 1000
+    results = asyncio.run(run(args.orders, args.rounds, latency))
+    report(results, args.orders, args.rounds, latency)
     return 0
 
 
