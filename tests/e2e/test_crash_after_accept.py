@@ -33,6 +33,7 @@ from tests.integration.venues.kraken.futures.conftest import (
 )
 
 TRADER = "ftrader"
+CYCLES = 5 if SOAK_SHORT else 200
 WAIT_S = 30.0
 PENDING = {OrdStatus.PENDING_NEW, OrdStatus.PENDING_CANCEL, OrdStatus.PENDING_REPLACE}
 # (venue, symbol, quantity, tick): resting buys 5% under the bid, one tick apart per cycle.
@@ -126,8 +127,9 @@ async def _check_and_cancel(client: AsyncClient, sim: SimulatorServer, crashed: 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(120 + CYCLES * 20)  # a cycle is a gateway start (a few seconds)
 async def test_kill_9_after_venue_accept_loses_no_live_order(tmp_path: Path) -> None:
-    cycles = 5 if SOAK_SHORT else 200
+    cycles = CYCLES
     token = f"e2e-{secrets.token_urlsafe(24)}"
     async with SimulatorServer(
         host="127.0.0.1", port=0, seed=7, accounts=futures_accounts([TRADER])

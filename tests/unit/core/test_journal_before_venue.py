@@ -6,10 +6,12 @@ own "database or disk is full", with the file's page limit set to its current si
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -169,3 +171,46 @@ async def test_a_failed_journal_write_sends_nothing_until_the_journal_works_agai
     finally:
         _disk_full(journal, False)
         await svc.close()
+
+
+class SignallingJournal(SqliteJournal):
+    """Sets `expedited` when a write-ahead record is queued (the caller waits for it next)."""
+
+    expedited: asyncio.Event
+
+    def expedite(self) -> None:
+        super().expedite()
+        self.expedited.set()
+
+
+async def test_a_caller_gone_before_the_send_leaves_the_order_rejected_and_unsent(
+    tmp_path: Path, venue: VenueDouble
+) -> None:
+    # FULL: every commit goes to the writer thread, which this test's own write lock on the
+    # file holds up (SQLite's busy wait), so the write-ahead stays pending while the caller goes.
+    journal = await SignallingJournal.open(tmp_path, synchronous="FULL")
+    assert isinstance(journal, SignallingJournal)
+    journal.expedited = asyncio.Event()
+    svc = TradingService(journal, resolve_delays=(0,))
+    svc.add_instruments(venue.instrument_list)
+    svc.attach_venue(ACCOUNT, venue)
+    blocker = sqlite3.connect(journal.path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        task = asyncio.create_task(svc.submit(TRADER, limit("gone")))
+        await asyncio.wait_for(journal.expedited.wait(), 10)  # it now waits for its record
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        blocker.execute("ROLLBACK")
+        await journal.flush()
+        assert venue.count("submit") == 0
+        assert (await svc.get_order(TRADER, "gone")).status is OrdStatus.REJECTED
+        (stored,) = await journal.load_orders(ACCOUNT)
+        assert stored.status is OrdStatus.REJECTED  # nothing left pending for a restart
+    finally:
+        if blocker.in_transaction:
+            blocker.execute("ROLLBACK")
+        blocker.close()
+        await svc.close()
+        await journal.close()
