@@ -459,7 +459,8 @@ class Limits:
     of any refusing budget. In a fleet, `instance` names the gateway serving the account and
     `leased_key_ids` the fingerprints of the API keys it leases for it (empty otherwise).
     `venue_status` is empty while the venue is reachable and trading, otherwise says why not
-    (e.g. "kraken: maintenance")."""
+    (e.g. "kraken: maintenance"). `journal_status` is empty while the gateway's journal records
+    the account's orders, otherwise the journal error that stops new orders (JOURNAL_FAILURE)."""
 
     rate_budgets: tuple[RateBudget, ...]
     risk_limits: RiskLimits
@@ -467,6 +468,7 @@ class Limits:
     instance: str = ""
     leased_key_ids: tuple[str, ...] = ()
     venue_status: str = ""
+    journal_status: str = ""
 
     @classmethod
     def from_proto(cls, msg: accounts_pb2.GetLimitsResponse) -> Limits:
@@ -477,6 +479,7 @@ class Limits:
             instance=msg.instance,
             leased_key_ids=tuple(msg.leased_key_ids),
             venue_status=msg.venue_status,
+            journal_status=msg.journal_status,
         )
 
 

@@ -109,6 +109,7 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
             instance=instance,
             leased_key_ids=key_ids,
             venue_status=self._d.venue_status(name),
+            journal_status=service.journal_failure(name) or "",
         )
 
     async def EngageKillSwitch(

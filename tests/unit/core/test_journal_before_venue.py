@@ -27,6 +27,7 @@ from gateway.core.model import (
 )
 from gateway.core.service import TradingService
 from gateway.journal import SqliteJournal
+from tests.support.journal_faults import disk_full
 from tests.support.venue_double import VenueDouble
 from tests.unit.core.conftest import ACCOUNT, TRADER, limit
 
@@ -95,16 +96,6 @@ async def test_every_new_order_is_journaled_before_the_venue_sees_it(
         await svc.close()
 
 
-def _disk_full(journal: SqliteJournal, full: bool) -> None:
-    """Cap the file at its current size (SQLite then fails the next commit that needs a page
-    with SQLITE_FULL, as a full disk would), or lift the cap."""
-    conn = journal._write_conn
-    assert conn is not None
-    with journal._commit_lock:  # between two commits of the writer
-        (pages,) = conn.execute("PRAGMA page_count").fetchone()
-        conn.execute(f"PRAGMA max_page_count={pages if full else 1 << 30}")
-
-
 async def test_a_failed_journal_write_sends_nothing_until_the_journal_works_again(
     journal: SqliteJournal, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -115,7 +106,7 @@ async def test_a_failed_journal_write_sends_nothing_until_the_journal_works_agai
     try:
         await svc.submit(TRADER, limit("resting", price=D("50")))
         await journal.flush()
-        _disk_full(journal, True)
+        disk_full(journal, True)
         caplog.set_level(logging.INFO, logger="gateway.core")
         failed: tuple[str, Unavailable] | None = None
         for i in range(200):  # each order fills the last page a little more
@@ -162,14 +153,14 @@ async def test_a_failed_journal_write_sends_nothing_until_the_journal_works_agai
             assert "nothing new is sent" in record.getMessage()
 
         # The journal works again: the next order's probe write succeeds and it is sent.
-        _disk_full(journal, False)
+        disk_full(journal, False)
         back = await svc.submit(TRADER, limit("back", price=D("42")))
         assert back.status is OrdStatus.NEW
         assert svc.journal_failure(ACCOUNT) is None
         assert ("submit", "back") in venue.calls
         assert any("succeed again" in r.getMessage() for r in caplog.records)
     finally:
-        _disk_full(journal, False)
+        disk_full(journal, False)
         await svc.close()
 
 

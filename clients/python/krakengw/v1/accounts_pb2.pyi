@@ -613,10 +613,16 @@ class GetLimitsResponse(_message.Message):
     INSTANCE_FIELD_NUMBER: _builtins.int
     LEASED_KEY_IDS_FIELD_NUMBER: _builtins.int
     VENUE_STATUS_FIELD_NUMBER: _builtins.int
+    JOURNAL_STATUS_FIELD_NUMBER: _builtins.int
     instance: _builtins.str
     """The fleet instance ([fleet] instance) serving the account; empty outside a fleet."""
     venue_status: _builtins.str
     """Empty while the account's venue is reachable and trading; otherwise why not."""
+    journal_status: _builtins.str
+    """Empty while the journal records the account's orders; otherwise the journal error that
+    stops sending: new orders, amends and replaces are refused (UNAVAILABLE, JOURNAL_FAILURE)
+    until a journal write of the account succeeds again.
+    """
     @_builtins.property
     def rate_budgets(self) -> _containers.RepeatedCompositeFieldContainer[Global___RateBudget]: ...
     @_builtins.property
@@ -640,10 +646,11 @@ class GetLimitsResponse(_message.Message):
         instance: _builtins.str = ...,
         leased_key_ids: _abc.Iterable[_builtins.str] | None = ...,
         venue_status: _builtins.str = ...,
+        journal_status: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["retry_after", b"retry_after", "risk_limits", b"risk_limits"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["instance", b"instance", "leased_key_ids", b"leased_key_ids", "rate_budgets", b"rate_budgets", "retry_after", b"retry_after", "risk_limits", b"risk_limits", "venue_status", b"venue_status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["instance", b"instance", "journal_status", b"journal_status", "leased_key_ids", b"leased_key_ids", "rate_budgets", b"rate_budgets", "retry_after", b"retry_after", "risk_limits", b"risk_limits", "venue_status", b"venue_status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
