@@ -83,7 +83,7 @@ class OrderLedger:
         if exc is None:
             if self._failing.pop(account, None) is not None:
                 log.warning("journal writes succeed again for account %s: sending resumes", account)
-        elif account not in self._failing:
+        elif _journal_broken(exc) and account not in self._failing:
             why = f"{type(exc).__name__}: {exc}"
             self._failing[account] = why
             # One line per outage, no traceback: the cause is the journal's, not a bug here.
@@ -161,12 +161,21 @@ class OrderLedger:
             future.add_done_callback(_log_write_failure)
 
 
+def _journal_broken(exc: BaseException) -> bool:
+    """Whether a failed write says the journal is broken, rather than that this gateway may no
+    longer write for the account (a fleet fence: KEY_LEASED, which the caller gets as such)."""
+    return not isinstance(exc, GatewayError) or exc.reason is ErrorReason.JOURNAL_FAILURE
+
+
 def _log_write_failure(future: asyncio.Future[Any]) -> None:
     if future.cancelled():
         return
     exc = future.exception()
     if exc is not None and not isinstance(exc, asyncio.CancelledError):
-        log.debug("detached journal write failed: %s", exc)  # _observe logged the outage
+        if _journal_broken(exc):
+            log.debug("detached journal write failed: %s", exc)  # _observe logged the outage
+        else:
+            log.warning("journal write refused: %s", exc)
 
 
 def _both(first: Awaitable[Any], second: Awaitable[Any]) -> asyncio.Future[Any]:
