@@ -21,10 +21,12 @@ from gateway.core.errors import (
     Unavailable,
 )
 from gateway.core.model import (
+    AmendRequest,
     InstrumentStatus,
     OrderRequest,
     OrderType,
     OrdStatus,
+    ReplaceRequest,
     Side,
     Ticker,
     TimeInForce,
@@ -148,6 +150,34 @@ async def test_risk_limits(service: TradingService, venue: VenueDouble) -> None:
         await service.submit(TRADER, limit("r4"))
     assert err.value.reason is ErrorReason.RISK_MAX_OPEN_ORDERS
     assert venue.count("submit") == 2
+
+
+async def test_amend_batch_and_replace_are_banded_against_the_reference(
+    service: TradingService, venue: VenueDouble
+) -> None:
+    service.set_risk_limits(ACCOUNT, RiskLimits(price_band_pct=D(10)))
+    with pytest.raises(RiskRejected) as err:  # no ticker source on this venue: no reference
+        await service.submit(TRADER, limit("n1"))
+    assert err.value.reason is ErrorReason.RISK_NO_REFERENCE_PRICE
+    service.risk.references.update(
+        "double", "BTC/USD", Ticker(venue="double", symbol="BTC/USD", last=D(100))
+    )
+    await service.submit(TRADER, limit("b1", price=D("105.0")))
+    with pytest.raises(RiskRejected) as err:
+        await service.amend(TRADER, AmendRequest(client_order_id="b1", price=D("150.0")))
+    assert err.value.reason is ErrorReason.RISK_PRICE_BAND
+    with pytest.raises(RiskRejected) as err:
+        await service.replace(
+            TRADER,
+            ReplaceRequest(orig_client_order_id="b1", new_order=limit("b2", price=D("50.0"))),
+        )
+    assert err.value.reason is ErrorReason.RISK_PRICE_BAND
+    results = await service.submit_batch(
+        TRADER, [limit("b3", price=D("99.0")), limit("b4", price=D("80.0"))]
+    )
+    assert not isinstance(results[0], RiskRejected)
+    assert isinstance(results[1], RiskRejected) and results[1].reason is ErrorReason.RISK_PRICE_BAND
+    assert venue.count("amend") == venue.count("replace") == 0
 
 
 async def test_kill_switch_cancels_open_orders_and_refuses_new(
