@@ -114,13 +114,15 @@ class RiskEngine:
         if request.quote_qty is not None and reference is not None:
             _check_qty(request.quote_qty / reference, limits, estimated=True)
         if limits.max_notional is not None:
-            notional = _notional(request, instrument, _own_price(request) or reference)
+            own = _own_price(request)
+            notional = _notional(request, instrument, own or reference)
             if notional is not None and notional > limits.max_notional:
+                used = None if own is not None or request.quote_qty is not None else reference
                 raise RiskRejected(
                     f"order notional {notional} exceeds limit {limits.max_notional}",
                     ErrorReason.RISK_MAX_NOTIONAL,
                     metadata=_with_reference(
-                        {"limit": str(limits.max_notional), "notional": str(notional)}, reference
+                        {"limit": str(limits.max_notional), "notional": str(notional)}, used
                     ),
                 )
         band = limits.price_band_pct
