@@ -568,6 +568,7 @@ def risk_limits(limits: RiskLimits, kill_switch: m.KillSwitch | None) -> account
         kill_switch_reason=kill_switch.reason if kill_switch else "",
         kill_switch_engaged_by=kill_switch.engaged_by if kill_switch else "",
         kill_switch_engaged_time=time_out(kill_switch.engaged_at) if kill_switch else None,
+        allow_no_reference_price=limits.allow_no_reference_price,
     )
 
 

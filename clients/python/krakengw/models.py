@@ -428,7 +428,8 @@ class RateBudget:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RiskLimits:
     """None / 0 means unlimited. While the kill switch is engaged: its reason, the session
-    that engaged it and when."""
+    that engaged it and when. `allow_no_reference_price`: orders that need a market reference
+    price go through without one (instead of RISK_NO_REFERENCE_PRICE)."""
 
     max_order_qty: Decimal | None
     max_notional: Decimal | None
@@ -438,6 +439,7 @@ class RiskLimits:
     kill_switch_reason: str = ""
     kill_switch_engaged_by: str = ""
     kill_switch_engaged_time: datetime | None = None
+    allow_no_reference_price: bool = False
 
     @classmethod
     def from_proto(cls, msg: accounts_pb2.RiskLimits) -> RiskLimits:
@@ -450,6 +452,7 @@ class RiskLimits:
             kill_switch_reason=msg.kill_switch_reason,
             kill_switch_engaged_by=msg.kill_switch_engaged_by,
             kill_switch_engaged_time=_time(msg, "kill_switch_engaged_time"),
+            allow_no_reference_price=msg.allow_no_reference_price,
         )
 
 

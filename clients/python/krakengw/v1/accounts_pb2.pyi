@@ -274,6 +274,7 @@ class RiskLimits(_message.Message):
     KILL_SWITCH_REASON_FIELD_NUMBER: _builtins.int
     KILL_SWITCH_ENGAGED_BY_FIELD_NUMBER: _builtins.int
     KILL_SWITCH_ENGAGED_TIME_FIELD_NUMBER: _builtins.int
+    ALLOW_NO_REFERENCE_PRICE_FIELD_NUMBER: _builtins.int
     max_order_qty: _builtins.str
     max_notional: _builtins.str
     price_band_percent: _builtins.str
@@ -288,6 +289,10 @@ class RiskLimits(_message.Message):
     engaged kill switch stays engaged across restarts).
     """
     kill_switch_engaged_by: _builtins.str
+    allow_no_reference_price: _builtins.bool
+    """True when orders that need a market reference price are let through without one (the band
+    and market-notional checks skipped); false: they are refused RISK_NO_REFERENCE_PRICE.
+    """
     @_builtins.property
     def kill_switch_engaged_time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -301,10 +306,11 @@ class RiskLimits(_message.Message):
         kill_switch_reason: _builtins.str = ...,
         kill_switch_engaged_by: _builtins.str = ...,
         kill_switch_engaged_time: _timestamp_pb2.Timestamp | None = ...,
+        allow_no_reference_price: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["kill_switch_engaged_time", b"kill_switch_engaged_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["kill_switch_engaged", b"kill_switch_engaged", "kill_switch_engaged_by", b"kill_switch_engaged_by", "kill_switch_engaged_time", b"kill_switch_engaged_time", "kill_switch_reason", b"kill_switch_reason", "max_notional", b"max_notional", "max_open_orders", b"max_open_orders", "max_order_qty", b"max_order_qty", "price_band_percent", b"price_band_percent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_no_reference_price", b"allow_no_reference_price", "kill_switch_engaged", b"kill_switch_engaged", "kill_switch_engaged_by", b"kill_switch_engaged_by", "kill_switch_engaged_time", b"kill_switch_engaged_time", "kill_switch_reason", b"kill_switch_reason", "max_notional", b"max_notional", "max_open_orders", b"max_open_orders", "max_order_qty", b"max_order_qty", "price_band_percent", b"price_band_percent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

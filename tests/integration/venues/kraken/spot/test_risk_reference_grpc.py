@@ -96,6 +96,7 @@ async def test_band_and_market_notional_use_the_simulators_ticker(
     sim: SimulatorServer, tmp_path: Path
 ) -> None:
     async with trading(sim, tmp_path) as client:
+        assert not (await client.get_limits()).risk_limits.allow_no_reference_price
         # The account has no fills at all: only the market can say where BTC trades.
         err = await refused(client, BTC, "buy", Decimal("0.01"), price=Decimal(50000))
         assert err.code is grpc.StatusCode.FAILED_PRECONDITION
@@ -135,6 +136,7 @@ async def test_an_account_may_allow_trading_without_a_reference(
 ) -> None:
     await set_faults(sim, {"rules": [{"match": "ws:ticker", "action": "drop"}]})
     async with trading(sim, tmp_path, "allow_no_reference_price = true") as client:
+        assert (await client.get_limits()).risk_limits.allow_no_reference_price
         order = await client.submit_order(BTC, "buy", Decimal("0.01"), price=Decimal(50000))
         assert order.ord_status is OrdStatus.NEW
         # A limit order's notional is its own price: that check still holds without a ticker.
