@@ -68,7 +68,11 @@ async def test_futures_band_uses_the_mark_price_and_gtd_is_refused_up_front(
             assert ticker.mark_price is not None
             with pytest.raises(KrakenGwError) as err:
                 await client.submit_order(
-                    PERP, "buy", Decimal(1), price=ticker.mark_price / 2, venue=FUT
+                    PERP,
+                    "buy",
+                    Decimal(1),
+                    price=(ticker.mark_price / 2).quantize(Decimal(1)),
+                    venue=FUT,
                 )
             assert err.value.reason == "RISK_PRICE_BAND"
             reference = Decimal(err.value.metadata["reference_price"])

@@ -110,7 +110,12 @@ async def test_band_and_market_notional_use_the_simulators_ticker(
         assert err.reason == "RISK_MAX_NOTIONAL"
         assert Decimal(err.metadata["notional"]) > 250000 and "reference_price" in err.metadata
         err = await refused(
-            client, BTC, "sell", Decimal("0.01"), order_type="STOP_LOSS", stop_price=reference / 2
+            client,
+            BTC,
+            "sell",
+            Decimal("0.01"),
+            order_type="STOP_LOSS",
+            stop_price=(reference / 2).quantize(Decimal("0.1")),
         )
         assert err.reason == "RISK_PRICE_BAND" and err.metadata["field"] == "stop_price"
         assert orders_at_simulator(sim) == 1  # only the order inside the band got there
