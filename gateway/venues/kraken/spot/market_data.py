@@ -188,6 +188,9 @@ class KrakenSpotMarketData:
                     conn = KrakenSpotWsConnection(self._url)
                     await conn.open()
             self._conn = conn
+            # A heartbeat vouches only for a ticker of its own connection: until the fresh
+            # snapshot arrives, the old one is not confirmed (the market may have moved).
+            self._last_tickers.clear()
             self._connected.set()
             renew = asyncio.get_running_loop().create_task(self._renew_all())
             try:

@@ -1,11 +1,13 @@
 """Pre-trade risk against the market, through the real gateway (gRPC server, SQLite journal) and
 the simulator over HTTP/WS: the price band and the notional of market orders are measured
 against the simulator's BTC/USD ticker (near 100,000), never against the account's own fills;
-without a ticker the order is refused RISK_NO_REFERENCE_PRICE unless the account allows it.
+without a ticker (none ever, or none confirmed lately) the order is refused
+RISK_NO_REFERENCE_PRICE unless the account allows it.
 Kraken Spot's GTD expiry bounds are checked before anything reaches the simulator."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
@@ -55,9 +57,10 @@ BTC = "BTC/USD"
 
 @contextlib.asynccontextmanager
 async def trading(
-    sim: SimulatorServer, tmp_path: Path, risk: str = ""
+    sim: SimulatorServer, tmp_path: Path, risk: str = "", apps: list[GatewayApp] | None = None
 ) -> AsyncIterator[AsyncClient]:
-    """The gateway on `sim` with the band/notional config (+ `risk` lines), a logged-on client."""
+    """The gateway on `sim` with the band/notional config (+ `risk` lines), a logged-on client;
+    the app is appended to `apps` if given."""
     token = f"tok-{secrets.token_urlsafe(24)}"
     key, secret = key_of(TRADER)
     path = tmp_path / "gateway.toml"
@@ -71,6 +74,8 @@ async def trading(
     venues = GatewayVenues(config.kraken)
     app = await GatewayApp.build(config, venues=venues, journal_factory=venues.open_journal)
     port = await app.start()
+    if apps is not None:
+        apps.append(app)
     try:
         async with AsyncClient(f"127.0.0.1:{port}", token) as client:
             await client.logon()
@@ -134,6 +139,32 @@ async def test_no_ticker_means_no_reference_and_the_order_is_refused(
         err = await refused(client, BTC, "buy", Decimal("0.01"), order_type="MARKET")
         assert err.reason == "RISK_NO_REFERENCE_PRICE"
     assert orders_at_simulator(sim) == 0
+
+
+async def test_a_feed_that_goes_away_leaves_a_stale_reference_and_orders_are_refused(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    apps: list[GatewayApp] = []
+    async with trading(sim, tmp_path, "reference_max_age_s = 1", apps) as client:
+        err = await refused(client, BTC, "buy", Decimal("0.01"), price=Decimal(50000))
+        assert err.reason == "RISK_PRICE_BAND"  # the feed is live
+        references = apps[0].service.risk.references
+        # The next ticker frame drops the public connection; on the new one no ticker gets
+        # through, while its heartbeats keep coming: they vouch for no ticker of theirs.
+        rules = [
+            {"match": "ws:ticker", "action": "disconnect", "times": 1},
+            {"match": "ws:ticker", "action": "drop"},
+        ]
+        await set_faults(sim, {"rules": rules})
+        async with asyncio.timeout(15):
+            while references.get("kraken", BTC, 1.0) is not None:
+                await asyncio.sleep(0.05)  # polling a condition, with the timeout above
+        err = await refused(client, BTC, "buy", Decimal("0.01"), price=Decimal(50000))
+        assert err.reason == "RISK_NO_REFERENCE_PRICE"
+        await set_faults(sim, {"rules": []})  # the feed comes back: so does the reference
+        assert await references.wait("kraken", BTC, 1.0, timeout_s=15) is not None
+        err = await refused(client, BTC, "buy", Decimal("0.01"), price=Decimal(50000))
+        assert err.reason == "RISK_PRICE_BAND"
 
 
 async def test_an_account_may_allow_trading_without_a_reference(
