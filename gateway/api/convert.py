@@ -262,9 +262,12 @@ def ord_status_in(value: int, field: str) -> m.OrdStatus:
     return status
 
 
-def amend_request(req: orders_pb2.AmendOrderRequest, client_id: str) -> m.AmendRequest:
+def amend_request(
+    req: orders_pb2.AmendOrderRequest, client_id: str, session_id: str | None = None
+) -> m.AmendRequest:
     return m.AmendRequest(
         client_order_id=client_id,
+        session_id=session_id,
         qty=decimal(req.order_qty, "order_qty"),
         price=decimal(req.price, "price"),
         stop_price=decimal(req.stop_price, "stop_price"),

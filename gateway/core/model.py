@@ -194,7 +194,8 @@ class FeeCurrency(enum.Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderRequest:
-    """A new order as the client asked for it. `client_order_id` is the idempotency key.
+    """A new order as the client asked for it. `client_order_id` is the idempotency key, within
+    the session that sends it (another session of the account may use the same id).
 
     Exactly one of `qty` (base units or contracts) and `quote_qty` (quote currency, market buys)
     is set. `venue` may be empty: the symbol then picks the venue.
@@ -240,7 +241,8 @@ class KillSwitch:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AmendRequest:
-    """In-place change of a live order; None means unchanged. Keeps the client order id."""
+    """In-place change of a live order; None means unchanged. Keeps the client order id.
+    `session_id`: the session whose client order id it is (None: the caller's own)."""
 
     client_order_id: str
     qty: Decimal | None = None
@@ -251,6 +253,7 @@ class AmendRequest:
     limit_offset: Decimal | None = None
     post_only: bool | None = None
     deadline: datetime | None = None
+    session_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -263,7 +266,11 @@ class ReplaceRequest:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CancelRequest:
+    """`session_id`: the session whose client order id it is; None: the caller's own order, or
+    for a session that sees its account's orders, the one order carrying the id."""
+
     client_order_id: str
+    session_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -329,10 +336,20 @@ class Order:
     created_at: datetime
     updated_at: datetime
     version: int = 0
+    # The client order id the venue knows the order by, scoped to its session
+    # (core/venue_ids.py) and journaled with the order from its first (PENDING_NEW) record.
+    # None for orders journaled before client ids were scoped per session: the venue knows
+    # those by `client_order_id` itself.
+    venue_client_order_id: str | None = None
 
     @property
     def client_order_id(self) -> str:
         return self.request.client_order_id
+
+    @property
+    def id_at_venue(self) -> str:
+        """The client order id the venue was sent for this order (and echoes back)."""
+        return self.venue_client_order_id or self.request.client_order_id
 
     @property
     def symbol(self) -> str:

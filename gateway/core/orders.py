@@ -36,6 +36,7 @@ from gateway.core.model import (
     OrdStatus,
     RejectInfo,
 )
+from gateway.core.venue_ids import scoped_client_order_id
 
 S = OrdStatus
 _LIVE = frozenset({S.NEW, S.PARTIALLY_FILLED})
@@ -73,7 +74,9 @@ def _digest(*parts: str) -> str:
 
 
 def order_exec_id(order: Order) -> str:
-    return "E" + _digest(order.account, order.client_order_id, str(order.version))
+    if order.venue_client_order_id is None:  # journaled before ids were scoped per session
+        return "E" + _digest(order.account, order.client_order_id, str(order.version))
+    return "E" + _digest(order.account, order.session_id, order.client_order_id, str(order.version))
 
 
 def fill_exec_id(order: Order, trade_id: str) -> str:
@@ -102,6 +105,7 @@ def new_order(
         orig_client_order_id=orig_client_order_id,
         created_at=now,
         updated_at=now,
+        venue_client_order_id=scoped_client_order_id(account, session_id, request.client_order_id),
     )
 
 

@@ -20,23 +20,52 @@ class OrderQueries:
         self._journal = ledger.journal
 
     def own(
-        self, ctx: SessionContext, client_order_id: str, *, write: bool, cancel: bool = False
+        self,
+        ctx: SessionContext,
+        client_order_id: str,
+        *,
+        write: bool,
+        cancel: bool = False,
+        session_id: str | None = None,
     ) -> Order:
         """The order if the session may see it (`write`: may act on it; `cancel`: the act is a
         cancel); NotFound otherwise, also for other sessions' orders. Drop copy sees its
         account's orders, read-only; a risk desk (CANCEL_ONLY without TRADE) sees them all and
-        may cancel any."""
+        may cancel any.
+
+        Client order ids belong to sessions: `session_id` names the owner; without it the
+        caller's own order is meant, or, for a session that sees the account, the one order of
+        any session carrying the id (InvalidArgument if several do: name it by venue order id).
+        """
         check_id(client_order_id, "client_order_id")
-        order = self._orders.get((ctx.account, client_order_id))
         desk = is_risk_desk(ctx)
-        visible = order is not None and (
-            order.session_id == ctx.session_id
-            or ((ctx.is_drop_copy or desk) and not write)
-            or (desk and cancel)
-        )
-        if order is None or not visible:
+        sees_account = ctx.is_drop_copy or desk
+        if session_id is not None:
+            candidates = [self._orders.get((ctx.account, session_id, client_order_id))]
+        else:
+            mine = self._orders.get((ctx.account, ctx.session_id, client_order_id))
+            if mine is not None or not sees_account:
+                candidates = [mine]
+            else:
+                candidates = list(self._orders.with_client_order_id(ctx.account, client_order_id))
+        found = [
+            o
+            for o in candidates
+            if o is not None
+            and (
+                o.session_id == ctx.session_id or (sees_account and not write) or (desk and cancel)
+            )
+        ]
+        if not found:
             raise NotFound(f"order {client_order_id} not found", ErrorReason.ORDER_NOT_FOUND)
-        return order
+        if len(found) > 1:
+            raise InvalidArgument(
+                f"several sessions of the account use client_order_id {client_order_id}; "
+                "name the order by its venue_order_id",
+                ErrorReason.INVALID_FIELD,
+                metadata={"field": "client_order_id"},
+            )
+        return found[0]
 
     def session_orders(self, ctx: SessionContext) -> list[Order]:
         return self._orders.session_orders(ctx.account, ctx.session_id)
@@ -46,9 +75,11 @@ class OrderQueries:
             return self._orders.account_orders(ctx.account)
         return self.session_orders(ctx)
 
-    async def get_order(self, ctx: SessionContext, client_order_id: str) -> Order:
+    async def get_order(
+        self, ctx: SessionContext, client_order_id: str, session_id: str | None = None
+    ) -> Order:
         """NotFound for unknown ids and other sessions' orders (drop copy sees the account)."""
-        return self.own(ctx, client_order_id, write=False)
+        return self.own(ctx, client_order_id, write=False, session_id=session_id)
 
     def find_by_venue_order_id(self, ctx: SessionContext, venue_order_id: str) -> Order:
         """The visible order the venue knows as `venue_order_id` (from the index, no scan); if

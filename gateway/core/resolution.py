@@ -16,7 +16,7 @@ from gateway.core.events import OrderRejected, VenueEvent, VenueOrderState
 from gateway.core.instruments import InstrumentCatalog
 from gateway.core.ledger import OrderLedger
 from gateway.core.model import PENDING_STATUSES, Instrument, Order, OrdStatus
-from gateway.core.order_index import OrderKey
+from gateway.core.order_index import OrderKey, order_key
 from gateway.core.ports import OrderEntryPort, OrderHistoryPort, VenueEventSink
 from gateway.core.routing import VenueRoutes
 from gateway.core.telemetry import NO_TELEMETRY, Telemetry
@@ -83,14 +83,14 @@ class OrderResolver:
         """A port was attached: settle the account's pending orders on that venue."""
         for order in self._orders.account_orders(account):
             if order.venue == venue and order.status in PENDING_STATUSES:
-                self.schedule((account, order.client_order_id))
+                self.schedule(order_key(order))
 
     def instrument_of(self, order: Order) -> Instrument:
         return self._catalog.get(order.symbol, order.venue)
 
     def outcome_unknown(self, key: OrderKey, what: str, exc: BaseException) -> None:
         kind = exc.reason.name if isinstance(exc, GatewayError) else type(exc).__name__
-        log.warning("%s outcome unknown for order %s (%s); resolving by query", what, key[1], kind)
+        log.warning("%s outcome unknown for order %s (%s); resolving by query", what, key[2], kind)
         self.telemetry.outcome_unknown(what)
         self.schedule(key)
 
@@ -112,7 +112,7 @@ class OrderResolver:
     def apply_event(self, key: OrderKey, event: VenueEvent) -> Awaitable[None]:
         order = self._orders[key]
         if order.status is OrdStatus.REJECTED and not isinstance(event, OrderRejected):
-            log.error("venue reports activity on rejected order %s; check it", key[1])
+            log.error("venue reports activity on rejected order %s; check it", key[2])
         return self._ledger.commit(from_event(order, event, self._ledger.now()))
 
     async def reconcile(self, account: str, venue: str | None = None) -> None:
@@ -124,7 +124,7 @@ class OrderResolver:
 
     async def _reconcile_port(self, account: str, venue: str, port: OrderEntryPort) -> None:
         keys = [
-            (account, o.client_order_id)
+            order_key(o)
             for o in self._orders.account_orders(account)
             if o.venue == venue and o.is_open
         ]
@@ -193,7 +193,7 @@ class OrderResolver:
             if order.is_terminal:
                 continue
             state = await port.query_order(
-                order.client_order_id, order.venue_order_id, self.instrument_of(order)
+                order.id_at_venue, order.venue_order_id, self.instrument_of(order)
             )
             if state is None:
                 if order.status in PENDING_STATUSES:
@@ -216,10 +216,10 @@ class OrderResolver:
                 continue  # the venue is detached; attaching it schedules us again
             try:
                 state = await port.query_order(
-                    order.client_order_id, order.venue_order_id, self.instrument_of(order)
+                    order.id_at_venue, order.venue_order_id, self.instrument_of(order)
                 )
             except Exception as exc:
-                log.warning("query of order %s failed (%s); retrying", key[1], type(exc).__name__)
+                log.warning("query of order %s failed (%s); retrying", key[2], type(exc).__name__)
                 continue
             try:
                 if state is not None:
@@ -231,7 +231,7 @@ class OrderResolver:
                     absent = absent_at_venue(self._orders[key], self._ledger.now())
                     await self._ledger.settle([self._ledger.commit(absent)])
             except Exception:
-                log.exception("settling order %s failed; retrying", key[1])
+                log.exception("settling order %s failed; retrying", key[2])
 
     async def _apply_venue_state(
         self,
@@ -244,7 +244,8 @@ class OrderResolver:
         """Bring our order in line with the venue's view: fills first, then status.
         `fills_fetched`: the venue's fills since the order was placed are merged already."""
         pending: list[Awaitable[None]] = [
-            self.apply_event(key, replace(f, client_order_id=key[1])) for f in state.fills
+            self.apply_event(key, replace(f, client_order_id=self._orders[key].id_at_venue))
+            for f in state.fills
         ]
         if state.cum_qty > self._orders[key].cum_qty and not fills_fetched:
             since = self._orders[key].created_at
@@ -257,6 +258,6 @@ class OrderResolver:
                     pending.append(self.apply_event(key, fill))
         order = self._orders[key]
         if state.cum_qty > order.cum_qty:
-            log.warning("order %s: venue reports more executed qty than known fills", key[1])
+            log.warning("order %s: venue reports more executed qty than known fills", key[2])
         pending.append(self._ledger.commit(from_venue_state(order, state, self._ledger.now())))
         await self._ledger.settle(pending)

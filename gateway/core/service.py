@@ -63,7 +63,7 @@ from gateway.core.model import (
     ReplaceRequest,
     SessionContext,
 )
-from gateway.core.order_index import OrderKey
+from gateway.core.order_index import OrderKey, order_key
 from gateway.core.orders import (
     live_status,
     new_order,
@@ -91,6 +91,7 @@ from gateway.core.validation import (
     validate_order,
 )
 from gateway.core.venue_data import VenueData
+from gateway.core.venue_ids import venue_amend, venue_order, venue_request
 
 log = logging.getLogger(__name__)
 
@@ -278,11 +279,12 @@ class TradingService:
 
     # -- order entry ----------------------------------------------------------------------
     async def submit(self, ctx: SessionContext, request: OrderRequest) -> Order:
-        """Idempotent on (account, client_order_id). Returns the order after the venue's answer:
-        NEW (or later), REJECTED (venue refused; see order.reject), or PENDING_NEW (outcome
-        unknown, being resolved). Raises InvalidArgument, PermissionDenied, RiskRejected,
-        FailedPrecondition(KILL_SWITCH_ACTIVE), AlreadyExists (same id, different request),
-        ResourceExhausted (the venue's rate governor refused to send; the order is REJECTED)."""
+        """Idempotent on the session's client_order_id (each session has its own ids).
+        Returns the order after the venue's answer: NEW (or later), REJECTED (venue refused;
+        see order.reject), or PENDING_NEW (outcome unknown, being resolved). Raises
+        InvalidArgument, PermissionDenied, RiskRejected, FailedPrecondition(KILL_SWITCH_ACTIVE),
+        AlreadyExists (same id, different request), ResourceExhausted (the venue's rate
+        governor refused to send; the order is REJECTED)."""
         require(ctx, Permission.TRADE)
         with span("core.submit", request.client_order_id):
             await self._reference_ready(ctx, request)
@@ -310,7 +312,8 @@ class TradingService:
                         ErrorReason.DUPLICATE_CLIENT_ORDER_ID_DIFFERENT_REQUEST,
                     )
                 seen.add(request.client_order_id)
-                if (ctx.account, request.client_order_id) in self._orders or request.validate_only:
+                key = (ctx.account, ctx.session_id, request.client_order_id)
+                if key in self._orders or request.validate_only:
                     deferred.append(i)
                     continue
                 instrument = self._prepare(ctx, request, open_orders_delta=accepted)
@@ -344,11 +347,14 @@ class TradingService:
     async def amend(self, ctx: SessionContext, request: AmendRequest) -> Order:
         require(ctx, Permission.TRADE)
         await self._require_journal(ctx.account)
-        known = self._orders.get((ctx.account, request.client_order_id))
+        owner = request.session_id or ctx.session_id
+        known = self._orders.get((ctx.account, owner, request.client_order_id))
         if known is not None:  # an amend keeps the order's kind: its own request tells the need
             await self._reference_ready(ctx, known.request)
         self._require_reconciled(ctx.account)
-        order = self.queries.own(ctx, request.client_order_id, write=True)
+        order = self.queries.own(
+            ctx, request.client_order_id, write=True, session_id=request.session_id
+        )
         self._require_working(order, ErrorReason.ORDER_NOT_AMENDABLE)
         instrument = self._instrument_of(order)
         validate_amend(request, order, instrument)
@@ -371,7 +377,7 @@ class TradingService:
         new_request = request.new_order
         await self._reference_ready(ctx, new_request)
         check_id(request.orig_client_order_id, "orig_client_order_id")
-        key = (ctx.account, new_request.client_order_id)
+        key = (ctx.account, ctx.session_id, new_request.client_order_id)
         existing = self._orders.get(key)
         if existing is not None:
             if existing.orig_client_order_id != request.orig_client_order_id:
@@ -411,7 +417,9 @@ class TradingService:
 
     async def cancel(self, ctx: SessionContext, request: CancelRequest) -> Order:
         require_cancel(ctx)
-        order = self.queries.own(ctx, request.client_order_id, write=True, cancel=True)
+        order = self.queries.own(
+            ctx, request.client_order_id, write=True, cancel=True, session_id=request.session_id
+        )
         if order.status is OrdStatus.PENDING_CANCEL:
             return order  # already being canceled: idempotent
         self._require_working(order, ErrorReason.ORDER_NOT_CANCELABLE)
@@ -429,7 +437,13 @@ class TradingService:
         groups: defaultdict[str, list[tuple[int, Order]]] = defaultdict(list)
         for i, request in enumerate(requests):
             try:
-                order = self.queries.own(ctx, request.client_order_id, write=True, cancel=True)
+                order = self.queries.own(
+                    ctx,
+                    request.client_order_id,
+                    write=True,
+                    cancel=True,
+                    session_id=request.session_id,
+                )
                 if order.status is OrdStatus.PENDING_CANCEL:
                     results[i] = order
                     continue
@@ -460,7 +474,7 @@ class TradingService:
         desk = is_risk_desk(ctx) and not own_only
         scope = self.queries.visible_orders if desk else self.queries.session_orders
         requests = [
-            CancelRequest(client_order_id=o.client_order_id)
+            CancelRequest(client_order_id=o.client_order_id, session_id=o.session_id)
             for o in scope(ctx)
             if o.status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED)
             and (symbol is None or o.symbol == symbol)
@@ -491,7 +505,7 @@ class TradingService:
         work = []
         for venue, port in self._routes.of_account(ctx.account):
             keys = [
-                (ctx.account, o.client_order_id)
+                order_key(o)
                 for o in self._orders.account_orders(ctx.account)
                 if o.venue == venue and o.is_open and o.status is not OrdStatus.PENDING_CANCEL
             ]
@@ -514,9 +528,12 @@ class TradingService:
         return self.risk.kill_switch(account)
 
     # -- queries (core/queries.py) --------------------------------------------------------
-    async def get_order(self, ctx: SessionContext, client_order_id: str) -> Order:
-        """NotFound for unknown ids and other sessions' orders (drop copy sees the account)."""
-        return await self.queries.get_order(ctx, client_order_id)
+    async def get_order(
+        self, ctx: SessionContext, client_order_id: str, session_id: str | None = None
+    ) -> Order:
+        """NotFound for unknown ids and other sessions' orders (drop copy sees the account).
+        `session_id` names the owner of `client_order_id` (see OrderQueries.own)."""
+        return await self.queries.get_order(ctx, client_order_id, session_id)
 
     def find_by_venue_order_id(self, ctx: SessionContext, venue_order_id: str) -> Order:
         """The visible order the venue knows as `venue_order_id`; NotFound otherwise."""
@@ -599,7 +616,7 @@ class TradingService:
     # -- submit internals -----------------------------------------------------------------
     async def _submit(self, ctx: SessionContext, request: OrderRequest) -> Order:
         await self._require_journal(ctx.account)  # awaits only while the journal fails
-        key = (ctx.account, request.client_order_id)
+        key = (ctx.account, ctx.session_id, request.client_order_id)
         existing = self._orders.get(key)
         if existing is not None:
             return await self._duplicate(ctx, existing, request)
@@ -637,12 +654,12 @@ class TradingService:
     async def _duplicate(
         self, ctx: SessionContext, existing: Order, request: OrderRequest
     ) -> Order:
-        if existing.session_id != ctx.session_id or not same_request(existing.request, request):
+        if not same_request(existing.request, request):
             raise AlreadyExists(
                 f"client_order_id {request.client_order_id} was used for a different request",
                 ErrorReason.DUPLICATE_CLIENT_ORDER_ID_DIFFERENT_REQUEST,
             )
-        key = (ctx.account, request.client_order_id)
+        key = (ctx.account, ctx.session_id, request.client_order_id)
         task = self._inflight.get(key)
         if task is not None:
             return await asyncio.shield(task)  # a concurrent duplicate waits for the original
@@ -655,15 +672,14 @@ class TradingService:
         instrument: Instrument,
         port: OrderEntryPort,
     ) -> Order:
-        await port.submit(request, instrument)  # the venue's refusal raises
-        now = self._now()
         probe = new_order(
             account=ctx.account,
             session_id=ctx.session_id,
             request=request,
             instrument=instrument,
-            now=now,
+            now=self._now(),
         )
+        await port.submit(venue_request(probe), instrument)  # the venue's refusal raises
         # Distinct from NEW: nothing was placed, journaled or streamed.
         return replace(probe, status=OrdStatus.VALIDATED, venue_order_id=None)
 
@@ -678,7 +694,7 @@ class TradingService:
         refusal: ResourceExhausted | None = None
         await self._write_ahead(key[0], [key], pending)
         try:
-            ack = await port.submit(request, instrument)
+            ack = await port.submit(venue_request(self._orders[key]), instrument)
         except DEFINITIVE as exc:
             pending.append(self._reject_new(key, exc))
             if isinstance(exc, ResourceExhausted):
@@ -716,7 +732,7 @@ class TradingService:
                 instrument=instrument,
                 now=now,
             )
-            keys.append((ctx.account, request.client_order_id))
+            keys.append(order_key(order))
             pending.append(self._ledger.emit(order, ExecType.PENDING_NEW))
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         for key in keys:
@@ -742,7 +758,7 @@ class TradingService:
                 return [exc] * len(keys)
             try:
                 acks: Sequence[SubmitAck | GatewayError] = await port.submit_batch(
-                    [(r, instrument) for r in requests]
+                    [(venue_request(self._orders[k]), instrument) for k in keys]
                 )
             except DEFINITIVE as exc:
                 acks = [exc] * len(keys)
@@ -809,7 +825,7 @@ class TradingService:
     def _reject_new(self, key: OrderKey, exc: GatewayError) -> Awaitable[None]:
         order = self._orders[key]
         if order.status is not OrdStatus.PENDING_NEW:
-            log.warning("venue refused order %s after it progressed; keeping its state", key[1])
+            log.warning("venue refused order %s after it progressed; keeping its state", key[2])
             return done()
         reject = RejectInfo(reason=exc.reason, text=exc.message, venue_text=exc.venue_text or "")
         moved = transition(order, OrdStatus.REJECTED, self._now(), reject=reject)
@@ -824,10 +840,10 @@ class TradingService:
         port: OrderEntryPort,
         first: Awaitable[None],
     ) -> Order:
-        key = (order.account, order.client_order_id)
+        key = order_key(order)
         pending = [first]
         try:
-            ack = await port.amend(order, request, instrument)
+            ack = await port.amend(venue_order(order), venue_amend(order, request), instrument)
         except DEFINITIVE as exc:
             pending.append(self._restore_after_refusal(key, OrdStatus.PENDING_REPLACE, exc))
             await self._ledger.settle_ahead(pending, 1)
@@ -879,8 +895,8 @@ class TradingService:
         port: OrderEntryPort,
         pending: list[Awaitable[None]],
     ) -> Order:
-        old_key = (old.account, old.client_order_id)
-        new_key = (new.account, new.client_order_id)
+        old_key = order_key(old)
+        new_key = order_key(new)
         ahead = len(pending)
         try:
             try:
@@ -893,7 +909,7 @@ class TradingService:
                 )
                 raise
             try:
-                ack = await port.replace(old, new.request, instrument)
+                ack = await port.replace(venue_order(old), venue_request(new), instrument)
             except DEFINITIVE as exc:
                 pending.append(self._restore_after_refusal(old_key, OrdStatus.PENDING_REPLACE, exc))
                 pending.append(self._reject_new(new_key, exc))
@@ -914,10 +930,10 @@ class TradingService:
             self._inflight.pop(new_key, None)
 
     async def _cancel(self, order: Order, port: OrderEntryPort, first: Awaitable[None]) -> Order:
-        key = (order.account, order.client_order_id)
+        key = order_key(order)
         pending = [first]
         try:
-            await port.cancel(order)
+            await port.cancel(venue_order(order))
         except DEFINITIVE as exc:
             pending.append(self._restore_after_refusal(key, OrdStatus.PENDING_CANCEL, exc))
             await self._ledger.settle_ahead(pending, 1)
@@ -932,11 +948,12 @@ class TradingService:
     async def _cancel_group(
         self, orders: list[Order], port: OrderEntryPort, pending: list[Awaitable[None]]
     ) -> list[Order | GatewayError]:
-        keys = [(o.account, o.client_order_id) for o in orders]
+        keys = [order_key(o) for o in orders]
         ahead = len(pending)
         outcomes: Sequence[GatewayError | None]
         try:
-            outcomes = _per_item(await port.cancel_batch(orders), len(keys))
+            sent = [venue_order(o) for o in orders]
+            outcomes = _per_item(await port.cancel_batch(sent), len(keys))
         except DEFINITIVE as exc:
             outcomes = [exc] * len(orders)
         except Exception as exc:

@@ -103,6 +103,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (kind, key)
     );
     """,
+    """
+    -- Client order ids are scoped per session: an order's key gains its session, and a fill
+    -- names its order's session (taken from the order it belongs to).
+    ALTER TABLE orders DROP CONSTRAINT orders_pkey;
+    ALTER TABLE orders ADD PRIMARY KEY (account, session_id, client_order_id);
+    ALTER TABLE fills ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
+    UPDATE fills f SET session_id = o.session_id FROM orders o
+        WHERE o.account = f.account AND o.client_order_id = f.client_order_id;
+    DROP INDEX fills_order;
+    CREATE INDEX fills_order ON fills (account, session_id, client_order_id);
+    """,
 )
 LATEST = len(MIGRATIONS)
 _LOCK_ID = 0x6B72616B656E6777  # pg_advisory_xact_lock key: "krakengw"

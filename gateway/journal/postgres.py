@@ -162,7 +162,7 @@ class PostgresJournal:
         self._hub = ReportHub(ring_size=ring_size)
         self.telemetry: Telemetry = NO_TELEMETRY  # commit latency
         self._fences: dict[str, FenceCheck] = {}
-        self._stored_fills: dict[tuple[str, str], int] = {}
+        self._stored_fills: dict[tuple[str, str, str], int] = {}
         self._closed = False
         self._writer: asyncio.Task[None] | None = None
         self._connect_writer: Callable[[], Awaitable[Conn]] | None = None
@@ -509,21 +509,20 @@ class PostgresJournal:
             rows = []
             new_fills = []
             for o in items:
-                key = (o.account, o.client_order_id)
+                key = (o.account, o.session_id, o.client_order_id)
                 stored = self._stored_fills.get(key)
                 if stored is None and not o.fills:
                     stored = 0
                 elif stored is None:
                     cur = await conn.execute(
-                        "SELECT COUNT(*) FROM fills WHERE account = %s AND client_order_id = %s",
+                        "SELECT COUNT(*) FROM fills "
+                        "WHERE account = %s AND session_id = %s AND client_order_id = %s",
                         key,
                     )
                     row = await cur.fetchone()
                     stored = int(row[0]) if row is not None else 0
                 for fill in o.fills[stored:]:
-                    new_fills.append(
-                        (o.account, o.client_order_id, fill.venue, fill.trade_id, encode(fill))
-                    )
+                    new_fills.append((*key, fill.venue, fill.trade_id, encode(fill)))
                 if o.is_open:
                     self._stored_fills[key] = len(o.fills)
                 else:
@@ -544,15 +543,16 @@ class PostgresJournal:
             async with conn.cursor() as cur:
                 if new_fills:
                     await cur.executemany(
-                        "INSERT INTO fills (account, client_order_id, venue, trade_id, payload) "
-                        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                        "INSERT INTO fills (account, session_id, client_order_id, venue, "
+                        "trade_id, payload) VALUES (%s, %s, %s, %s, %s, %s) "
+                        "ON CONFLICT DO NOTHING",
                         new_fills,
                     )
                 await cur.executemany(
                     "INSERT INTO orders (account, client_order_id, session_id, venue, "
                     "venue_order_id, status, is_open, created_at, payload) "
                     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (account, client_order_id) DO UPDATE SET "
+                    "ON CONFLICT (account, session_id, client_order_id) DO UPDATE SET "
                     "venue_order_id = excluded.venue_order_id, status = excluded.status, "
                     "is_open = excluded.is_open, payload = excluded.payload",
                     rows,
@@ -564,19 +564,20 @@ class PostgresJournal:
         where = "WHERE (%s::text IS NULL OR o.account = %s)" + (
             " AND o.is_open" if open_only else ""
         )
-        fills: dict[tuple[str, str], list[Fill]] = {}
+        fills: dict[tuple[str, str, str], list[Fill]] = {}
         fills_sql = (
-            "SELECT f.account, f.client_order_id, f.payload FROM fills f "  # noqa: S608
-            "JOIN orders o ON o.account = f.account AND o.client_order_id = f.client_order_id "
+            "SELECT f.account, f.session_id, f.client_order_id, f.payload "  # noqa: S608
+            "FROM fills f JOIN orders o ON o.account = f.account "
+            "AND o.session_id = f.session_id AND o.client_order_id = f.client_order_id "
             f"{where} ORDER BY f.id"
         )
-        for acct, cid, payload in await self._read(fills_sql, (account, account)):
-            fills.setdefault((acct, cid), []).append(decode(Fill, payload))
+        for acct, session, cid, payload in await self._read(fills_sql, (account, account)):
+            fills.setdefault((acct, session, cid), []).append(decode(Fill, payload))
         orders = []
         orders_sql = f"SELECT o.payload FROM orders o {where} ORDER BY o.created_at"  # noqa: S608
         for (payload,) in await self._read(orders_sql, (account, account)):
             order = decode(Order, payload)
-            mine = fills.get((order.account, order.client_order_id))
+            mine = fills.get((order.account, order.session_id, order.client_order_id))
             orders.append(dataclasses.replace(order, fills=tuple(mine)) if mine else order)
         return orders
 

@@ -28,6 +28,7 @@ from typing import Any, Literal, TypeVar
 
 import orjson
 
+from gateway.core.errors import FailedPrecondition
 from gateway.core.model import ExecutionReport, Fill, Order
 from gateway.core.ports import AppendResult
 from gateway.core.telemetry import NO_TELEMETRY, Telemetry
@@ -97,6 +98,56 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
 """
+# SCHEMA is the layout of version 0, kept as it shipped; MIGRATIONS[n - 1] brings a file from
+# version n - 1 to n, in the transaction that records n in `PRAGMA user_version`. Append only;
+# never edit one that has shipped. (The PostgreSQL journal has the same steps, pg_schema.py.)
+MIGRATIONS: tuple[str, ...] = (
+    """
+    -- Client order ids are scoped per session: an order's key gains its session, and a fill
+    -- names its order's session (taken from the order it belongs to).
+    CREATE TABLE orders_by_session (
+        account TEXT NOT NULL,
+        client_order_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        venue TEXT NOT NULL,
+        venue_order_id TEXT,
+        status TEXT NOT NULL,
+        is_open INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        PRIMARY KEY (account, session_id, client_order_id)
+    ) WITHOUT ROWID;
+    INSERT INTO orders_by_session SELECT account, client_order_id, session_id, venue,
+        venue_order_id, status, is_open, created_at, payload FROM orders;
+    DROP TABLE orders;
+    ALTER TABLE orders_by_session RENAME TO orders;
+    CREATE INDEX orders_open ON orders (is_open, account);
+    ALTER TABLE fills ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
+    UPDATE fills SET session_id = COALESCE((SELECT o.session_id FROM orders o
+        WHERE o.account = fills.account AND o.client_order_id = fills.client_order_id), '');
+    DROP INDEX fills_order;
+    CREATE INDEX fills_order ON fills (account, session_id, client_order_id);
+    """,
+)
+LATEST = len(MIGRATIONS)
+
+
+class SchemaTooNew(FailedPrecondition):
+    """The journal file was migrated by a newer gateway than this one."""
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations the file lacks, each in its own transaction."""
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    if version > LATEST:
+        raise SchemaTooNew(
+            f"the journal file has schema version {version}, newer than this gateway's "
+            f"{LATEST}; run a gateway at least as new as the one that migrated it"
+        )
+    for step in range(version + 1, LATEST + 1):
+        conn.executescript(
+            f"BEGIN IMMEDIATE; {MIGRATIONS[step - 1]}; PRAGMA user_version = {step}; COMMIT;"
+        )
 
 
 def _connect(path: Path, synchronous: Synchronous) -> sqlite3.Connection:
@@ -140,8 +191,8 @@ class _Counters:
     rows: list[list[Any]] = field(default_factory=list)
     # Order snapshots saved by this batch, the last per order (an order's PENDING_NEW and NEW
     # often share a commit: only the newest is encoded and written), and their new fills.
-    orders: dict[tuple[str, str], Order] = field(default_factory=dict)
-    fills: list[tuple[str, str, str, str, bytes]] = field(default_factory=list)
+    orders: dict[tuple[str, str, str], Order] = field(default_factory=dict)
+    fills: list[tuple[str, str, str, str, str, bytes]] = field(default_factory=list)
 
     def next(self, session_id: str, account: str) -> tuple[int, int]:
         return self.session.get(session_id, 0) + 1, self.account.get(account, 0) + 1
@@ -212,13 +263,13 @@ _KNOWN_REPORTS = (
 
 
 _INSERT_FILLS = (
-    "INSERT OR IGNORE INTO fills (account, client_order_id, venue, trade_id, payload) "
-    "VALUES (?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO fills (account, session_id, client_order_id, venue, trade_id, "
+    "payload) VALUES (?, ?, ?, ?, ?, ?)"
 )
 _UPSERT_ORDERS = (
     "INSERT INTO orders (account, client_order_id, session_id, venue, venue_order_id, status, "
     "is_open, created_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (account, client_order_id) DO UPDATE SET venue_order_id = "
+    "ON CONFLICT (account, session_id, client_order_id) DO UPDATE SET venue_order_id = "
     "excluded.venue_order_id, status = excluded.status, is_open = excluded.is_open, "
     "payload = excluded.payload"
 )
@@ -275,7 +326,7 @@ class SqliteJournal:
         self._queued = 0  # hand-overs queued for the writer and not yet committed
         self._expedite = False  # the next hand-over has a waiting caller (see expedite)
         self._closed = False
-        self._stored_fills: dict[tuple[str, str], int] = {}  # writer thread only
+        self._stored_fills: dict[tuple[str, str, str], int] = {}  # writer thread only
         self._write_conn: sqlite3.Connection | None = None
         self.telemetry: Telemetry = NO_TELEMETRY  # commit latency (called from either thread)
 
@@ -303,6 +354,7 @@ class SqliteJournal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = _connect(self.path, self._synchronous)
         conn.executescript(SCHEMA)
+        _migrate(conn)
         # Checkpoints (which fsync) run on their own thread, never inside a commit: otherwise
         # every ~1000th group commit stalls the order path for milliseconds.
         conn.execute("PRAGMA wal_autocheckpoint=0")
@@ -533,7 +585,7 @@ class SqliteJournal:
 
         def run(conn: sqlite3.Connection, counters: _Counters) -> None:
             for o in items:
-                key = (o.account, o.client_order_id)
+                key = (o.account, o.session_id, o.client_order_id)
                 stored = self._stored_fills.get(key)
                 if stored is None and not o.fills:
                     stored = 0  # fills are append-only: an order without any has none stored
@@ -541,13 +593,12 @@ class SqliteJournal:
                     # Fills queued earlier in this batch are not in the file yet: they may be
                     # queued again, and INSERT OR IGNORE keeps one of each.
                     stored = conn.execute(
-                        "SELECT COUNT(*) FROM fills WHERE account = ? AND client_order_id = ?",
+                        "SELECT COUNT(*) FROM fills "
+                        "WHERE account = ? AND session_id = ? AND client_order_id = ?",
                         key,
                     ).fetchone()[0]
                 for fill in o.fills[stored:]:
-                    counters.fills.append(
-                        (o.account, o.client_order_id, fill.venue, fill.trade_id, encode(fill))
-                    )
+                    counters.fills.append((*key, fill.venue, fill.trade_id, encode(fill)))
                 if o.is_open:
                     self._stored_fills[key] = len(o.fills)
                 else:  # closed orders rarely change again: recount from the file if they do
@@ -561,19 +612,20 @@ class SqliteJournal:
         where = "WHERE (? IS NULL OR o.account = ?)" + (" AND o.is_open = 1" if open_only else "")
         orders_sql = f"SELECT o.payload FROM orders o {where} ORDER BY o.created_at"  # noqa: S608
         fills_sql = (
-            "SELECT f.account, f.client_order_id, f.payload FROM fills f "  # noqa: S608
-            f"JOIN orders o ON o.account = f.account AND o.client_order_id = f.client_order_id "
+            "SELECT f.account, f.session_id, f.client_order_id, f.payload "  # noqa: S608
+            "FROM fills f JOIN orders o ON o.account = f.account "
+            "AND o.session_id = f.session_id AND o.client_order_id = f.client_order_id "
             f"{where} ORDER BY f.rowid"
         )
 
         def query(conn: sqlite3.Connection) -> list[Order]:
-            fills: dict[tuple[str, str], list[Fill]] = {}
-            for acct, cid, payload in conn.execute(fills_sql, (account, account)):
-                fills.setdefault((acct, cid), []).append(decode(Fill, payload))
+            fills: dict[tuple[str, str, str], list[Fill]] = {}
+            for acct, session, cid, payload in conn.execute(fills_sql, (account, account)):
+                fills.setdefault((acct, session, cid), []).append(decode(Fill, payload))
             orders = []
             for (payload,) in conn.execute(orders_sql, (account, account)):
                 order = decode(Order, payload)
-                mine = fills.get((order.account, order.client_order_id))
+                mine = fills.get((order.account, order.session_id, order.client_order_id))
                 orders.append(dataclasses.replace(order, fills=tuple(mine)) if mine else order)
             return orders
 

@@ -44,7 +44,7 @@ class TestVenueDouble(VenueSuite):
         return _limit(client_order_id)
 
     async def make_fill(self, order: Order) -> None:
-        await self.double.fill(order.client_order_id, order.qty, Decimal("100.0"))
+        await self.double.fill(order.id_at_venue, order.qty, Decimal("100.0"))
 
     async def lose_next_submit_answer(self) -> None:
         self.double.script("submit", Outcome.ACCEPT_THEN_TIMEOUT)

@@ -62,6 +62,7 @@ from gateway.core.model import (
 from gateway.core.orders import new_order
 from gateway.core.ports import JournalPort, OrderEntryPort, ReportSubscription, VenueEventSink
 from gateway.core.service import TradingService
+from gateway.core.venue_ids import venue_order
 from gateway.journal import SqliteJournal
 
 __all__ = ["CountingPort", "OpenedVenue", "VenueSuite", "VenueUnderTest"]
@@ -270,7 +271,7 @@ class VenueSuite:
         kinds = [r.exec_type for r in v.reports.of(request.client_order_id)]
         assert kinds == [ExecType.PENDING_NEW, ExecType.NEW]
         state = await v.port.query_order(
-            request.client_order_id, order.venue_order_id, v.instrument_of(request)
+            order.id_at_venue, order.venue_order_id, v.instrument_of(request)
         )
         assert state is not None and state.status is OrdStatus.NEW
         assert state.venue_order_id == order.venue_order_id
@@ -297,7 +298,7 @@ class VenueSuite:
         new = await v.reports.wait_report(request.client_order_id, ExecType.NEW)
         assert new.venue_order_id
         state = await v.port.query_order(
-            request.client_order_id, new.venue_order_id, v.instrument_of(request)
+            order.id_at_venue, new.venue_order_id, v.instrument_of(request)
         )
         assert state is not None and state.status is OrdStatus.NEW
         open_ids = {s.venue_order_id for s in await v.port.open_orders()}
@@ -314,7 +315,7 @@ class VenueSuite:
             now=datetime.now(UTC),
         )
         with pytest.raises(VenueRejected) as refused:
-            await v.port.cancel(ghost)
+            await v.port.cancel(venue_order(ghost))
         assert refused.value.reason is ErrorReason.UNKNOWN_ORDER
 
     async def test_cancel_all_cancels_each_open_order_once(self, v: VenueUnderTest) -> None:

@@ -7,7 +7,11 @@
     venue.script("submit", Outcome.ACCEPT_THEN_TIMEOUT)  # placed, but the answer is lost
     await venue.fill("c1", Decimal("0.5"), Decimal("100"))  # a fill event, like the WS feed
 
-Every port call is recorded in `calls` (method name, client order id), so tests can assert how
+The venue knows each order by the session-scoped id the core sends (gateway/core/venue_ids.py);
+`orders[...]`, `fill`, `expire` and `cancel_at_venue` also take the client order id of an order
+of a session in `OWNERS` (the sessions of tests/unit/core/conftest.py).
+
+Every port call is recorded in `calls` (method name, id sent), so tests can assert how
 often the venue was reached. Unscripted calls succeed. `hold("submit")` makes submits wait until
 `release("submit")`, to build concurrent races without sleeping.
 """
@@ -65,6 +69,7 @@ from gateway.core.model import (
     TransferStatus,
 )
 from gateway.core.ports import VenueEventSink
+from gateway.core.venue_ids import scoped_client_order_id
 
 D = Decimal
 
@@ -152,6 +157,21 @@ class DoubleOrder:
         )
 
 
+OWNERS = tuple(("acct-1", s) for s in ("sess-a", "sess-b", "sess-r", "sess-d"))
+
+
+class VenueOrders(dict[str, DoubleOrder]):
+    """The venue's orders by the id it was sent; a client order id of an `OWNERS` session finds
+    that session's order too."""
+
+    def __missing__(self, key: str) -> DoubleOrder:
+        for account, session in OWNERS:
+            found = self.get(scoped_client_order_id(account, session, key))
+            if found is not None:
+                return found
+        raise KeyError(key)
+
+
 class VenueDouble:
     """OrderEntryPort + AccountPort + InstrumentPort + MarketDataPort, in memory."""
 
@@ -167,7 +187,7 @@ class VenueDouble:
         self.emit_events = emit_events  # push OrderAccepted/OrderCanceled like a WS feed
         self.sink: VenueEventSink | None = None
         self.calls: list[tuple[str, str]] = []
-        self.orders: dict[str, DoubleOrder] = {}
+        self.orders = VenueOrders()
         self.reject_reason = ErrorReason.INSUFFICIENT_FUNDS
         self.reject_text = "EOrder:Insufficient funds"
         self.balances_list = [Balance(asset="USD", total=D(10000), available=D(10000))]
@@ -215,7 +235,7 @@ class VenueDouble:
         """Execute `qty` of an order at the venue and (unless push=False) report it."""
         order = self.orders[client_order_id]
         event = OrderFilled(
-            client_order_id=client_order_id,
+            client_order_id=order.client_order_id,
             venue_order_id=order.venue_order_id,
             venue_time=datetime.now(UTC),
             trade_id=trade_id or f"T{next(self._trade_ids)}",
@@ -237,12 +257,13 @@ class VenueDouble:
     async def expire(self, client_order_id: str) -> None:
         order = self.orders[client_order_id]
         order.status = OrdStatus.EXPIRED
-        await self.push(OrderExpired(client_order_id=client_order_id, text="expired"))
+        await self.push(OrderExpired(client_order_id=order.client_order_id, text="expired"))
 
     async def cancel_at_venue(self, client_order_id: str, text: str = "") -> None:
         """An unsolicited cancel (e.g. the venue's own self-trade prevention)."""
-        self.orders[client_order_id].status = OrdStatus.CANCELED
-        await self.push(OrderCanceled(client_order_id=client_order_id, text=text))
+        order = self.orders[client_order_id]
+        order.status = OrdStatus.CANCELED
+        await self.push(OrderCanceled(client_order_id=order.client_order_id, text=text))
 
     async def push(self, event: VenueEvent) -> None:
         assert self.sink is not None, "attach the double to a service first"

@@ -61,12 +61,17 @@ class OrderOps:
     def __init__(self, service: TradingService) -> None:
         self._s = service
 
-    async def client_id(self, ctx: m.SessionContext, client_id: str, venue_id: str) -> str:
-        """Resolve an order named by exactly one of its ids to its client order id."""
+    async def client_id(
+        self, ctx: m.SessionContext, client_id: str, venue_id: str
+    ) -> tuple[str, str | None]:
+        """Resolve an order named by exactly one of its ids to its client order id and the
+        session that owns that id (None when named by client order id: the core then means the
+        caller's own order, see OrderQueries.own)."""
         client_id, venue_id = convert.order_ref(client_id, venue_id)
         if client_id:
-            return client_id
-        return self._s.find_by_venue_order_id(ctx, venue_id).client_order_id
+            return client_id, None
+        order = self._s.find_by_venue_order_id(ctx, venue_id)
+        return order.client_order_id, order.session_id
 
     async def submit(
         self, ctx: m.SessionContext, req: orders_pb2.SubmitOrderRequest
@@ -91,8 +96,8 @@ class OrderOps:
         # Permission before the lookup: a session that may not act must not learn (through
         # NOT_FOUND or not) which venue order ids exist.
         require(ctx, m.Permission.TRADE)
-        client_id = await self.client_id(ctx, req.client_order_id, req.venue_order_id)
-        order = await self._s.amend(ctx, convert.amend_request(req, client_id))
+        client_id, owner = await self.client_id(ctx, req.client_order_id, req.venue_order_id)
+        order = await self._s.amend(ctx, convert.amend_request(req, client_id, owner))
         return orders_pb2.AmendOrderResponse(order=convert.order(order))
 
     async def replace(
@@ -111,8 +116,10 @@ class OrderOps:
         self, ctx: m.SessionContext, req: orders_pb2.CancelOrderRequest
     ) -> orders_pb2.CancelOrderResponse:
         require_cancel(ctx)  # before the lookup, as in amend
-        client_id = await self.client_id(ctx, req.client_order_id, req.venue_order_id)
-        order = await self._s.cancel(ctx, m.CancelRequest(client_order_id=client_id))
+        client_id, owner = await self.client_id(ctx, req.client_order_id, req.venue_order_id)
+        order = await self._s.cancel(
+            ctx, m.CancelRequest(client_order_id=client_id, session_id=owner)
+        )
         return orders_pb2.CancelOrderResponse(order=convert.order(order))
 
     async def cancel_batch(
@@ -121,7 +128,9 @@ class OrderOps:
         _check_batch(len(req.orders))
         require_cancel(ctx)  # before the lookups, as in amend
         ids = [await self.client_id(ctx, c.client_order_id, c.venue_order_id) for c in req.orders]
-        results = await self._s.cancel_batch(ctx, [m.CancelRequest(client_order_id=i) for i in ids])
+        results = await self._s.cancel_batch(
+            ctx, [m.CancelRequest(client_order_id=i, session_id=owner) for i, owner in ids]
+        )
         return orders_pb2.CancelOrderBatchResponse(results=[_result(r) for r in results])
 
     async def cancel_all(
@@ -134,8 +143,8 @@ class OrderOps:
     async def get(
         self, ctx: m.SessionContext, req: orders_pb2.GetOrderRequest
     ) -> orders_pb2.GetOrderResponse:
-        client_id = await self.client_id(ctx, req.client_order_id, req.venue_order_id)
-        order = await self._s.get_order(ctx, client_id)
+        client_id, owner = await self.client_id(ctx, req.client_order_id, req.venue_order_id)
+        order = await self._s.get_order(ctx, client_id, owner)
         return orders_pb2.GetOrderResponse(order=convert.order(order))
 
     async def list_open(

@@ -9,6 +9,7 @@ from decimal import Decimal
 import grpc
 import pytest
 
+from gateway.core.venue_ids import scoped_client_order_id
 from krakengw import KrakenGwError, OrdStatus, order_spec
 from krakengw.v1 import common_pb2, orders_pb2, orders_pb2_grpc
 from tests.integration.api.conftest import RunningGateway
@@ -30,7 +31,8 @@ async def test_duplicate_submit_returns_original_and_venue_sees_one_order(
     )
     assert again.venue_order_id == first.venue_order_id != ""
     assert again.ord_status is first.ord_status is OrdStatus.NEW
-    assert gateway.venues["acct-a"].submitted == ["dup-1"]
+    # The venue is sent the session-scoped id, never the bare client id.
+    assert gateway.venues["acct-a"].submitted == [scoped_client_order_id("acct-a", "a", "dup-1")]
 
 
 async def test_same_client_id_for_a_different_order_is_refused(gateway: RunningGateway) -> None:

@@ -11,6 +11,7 @@ from gateway.app import GatewayApp
 from gateway.config import AccountConfig, load_config
 from gateway.core.model import Balance
 from gateway.core.ports import AccountVenues, VenuePorts
+from gateway.core.venue_ids import scoped_client_order_id
 from gateway.venues.paper import PaperMarket, PaperVenue
 from krakengw import AsyncClient, OrdStatus
 from tests.integration.api.conftest import make_tokens, write_config
@@ -50,7 +51,8 @@ async def test_one_session_trades_and_reads_two_venues(tmp_path: Path) -> None:
                 "BTC/USD:USD", "buy", "0.5", order_type="limit", price="100", venue="double"
             )
             assert spot.ord_status is OrdStatus.NEW and perp.ord_status is OrdStatus.NEW
-            assert list(doubles["acct-b"].orders) == [perp.client_order_id]
+            sent = scoped_client_order_id("acct-b", "b", perp.client_order_id)
+            assert list(doubles["acct-b"].orders) == [sent]
             wallets = {(b.wallet, b.asset) for b in await client.list_balances()}
             assert ("flex", "USD") in wallets and ("spot", "BTC") in wallets
             assert (await client.get_ticker("BTC/USD:USD", venue="double")).last == D(100)

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from gateway.core.errors import AlreadyExists, ErrorReason, NotFound, PermissionDenied
+from gateway.core.errors import (
+    AlreadyExists,
+    ErrorReason,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from gateway.core.model import AmendRequest, CancelRequest, OrdStatus, Permission
 from gateway.core.service import TradingService
 from gateway.journal import SqliteJournal
@@ -25,6 +31,7 @@ from tests.unit.core.conftest import (
 )
 
 D = Decimal
+CANCEL_ONLY_DESK = type(TRADER)("sess-desk", ACCOUNT, frozenset({Permission.CANCEL_ONLY}))
 
 
 async def test_duplicate_submit_returns_original_and_reaches_venue_once(
@@ -89,8 +96,39 @@ async def test_another_sessions_order_is_not_found(service: TradingService) -> N
     with pytest.raises(NotFound):
         await service.amend(OTHER, AmendRequest(client_order_id="c1", price=D(99)))
     assert await service.list_open_orders(OTHER) == []
-    with pytest.raises(AlreadyExists):  # the id is taken in the account, whoever asks
-        await service.submit(OTHER, limit())
+
+
+async def test_client_order_ids_are_scoped_per_session(
+    service: TradingService, venue: VenueDouble
+) -> None:
+    """Another session's id tells nothing: the same id is a new order, sent under its own
+    venue-side id; each session's duplicates stay idempotent on its own order."""
+    mine = await service.submit(TRADER, limit())
+    theirs = await service.submit(OTHER, limit(price=D("99.0")))  # no ALREADY_EXISTS
+    assert mine.status is theirs.status is OrdStatus.NEW
+    assert mine.venue_order_id != theirs.venue_order_id
+    assert theirs.session_id == "sess-b" and theirs.price == D("99.0")
+    sent = [cid for name, cid in venue.calls if name == "submit"]
+    assert len(set(sent)) == 2 and "c1" not in sent  # the venue never sees the bare id
+    assert await service.submit(OTHER, limit(price=D("99.0"))) == theirs
+    with pytest.raises(AlreadyExists):
+        await service.submit(OTHER, limit(price=D("98.0")))
+    assert venue.count("submit") == 2
+    assert (await service.get_order(TRADER, "c1")).price == D("100.0")
+    assert (await service.get_order(OTHER, "c1")).price == D("99.0")
+    assert [o.price for o in await service.list_open_orders(OTHER)] == [D("99.0")]
+    await venue.fill(mine.venue_client_order_id or "", D("1"), D("100"))  # the venue's id
+    assert (await service.get_order(TRADER, "c1")).status is OrdStatus.FILLED
+    assert (await service.get_order(OTHER, "c1")).status is OrdStatus.NEW
+    # A session that sees the whole account names one of them by its owner (the servicer does
+    # so for a venue order id); by client order id alone the id is ambiguous.
+    with pytest.raises(InvalidArgument):
+        await service.get_order(DROP_COPY, "c1")
+    assert (await service.get_order(DROP_COPY, "c1", "sess-b")).price == D("99.0")
+    desk = await service.cancel(
+        CANCEL_ONLY_DESK, CancelRequest(client_order_id="c1", session_id="sess-b")
+    )
+    assert desk.session_id == "sess-b" and desk.status is OrdStatus.CANCELED
 
 
 async def test_permissions(service: TradingService, venue: VenueDouble) -> None:

@@ -65,7 +65,8 @@ async def test_orders_go_to_the_venue_of_their_instrument(
     )
     assert (on_spot.venue, on_spot.status) == ("spot-double", OrdStatus.NEW)
     assert (on_futures.venue, on_futures.status) == ("futures-double", OrdStatus.NEW)
-    assert list(spot.orders) == ["s1"] and list(futures.orders) == ["f1"]
+    assert list(spot.orders) == [on_spot.id_at_venue]
+    assert list(futures.orders) == [on_futures.id_at_venue]
     # Events come back through each venue's own sink, to the right order.
     await futures.fill("f1", D("0.5"), D("100"))
     assert (await svc.get_order(TRADER, "f1")).status is OrdStatus.FILLED
