@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -219,5 +220,40 @@ async def test_reconcile_after_restart_picks_up_missed_fills(tmp_path: Path) -> 
     assert (order.status, order.cum_qty) == (OrdStatus.FILLED, D("1"))
     await svc.reconcile(ACCOUNT)  # idempotent
     assert len((await svc.get_order(TRADER, "c1")).fills) == 1
+    await svc.close()
+    await journal.close()
+
+
+async def test_an_order_journaled_before_the_scoping_keeps_its_venue_id(tmp_path: Path) -> None:
+    """An order journaled before client ids were scoped per session is known at the venue by
+    its bare client id: after the upgrade the venue's news about it still finds it, its cancel
+    names it so, and another session may use the same client id beside it."""
+    venue = VenueDouble()
+    journal = await SqliteJournal.open(tmp_path)
+    svc = TradingService(journal, resolve_delays=(0,))
+    svc.add_instruments(venue.instrument_list)
+    svc.attach_venue(ACCOUNT, venue)
+    placed = await svc.submit(TRADER, limit())
+    await svc.close()
+    # Rewrite it as an old gateway had journaled it, and the venue as it had been sent it.
+    legacy = replace(await svc.get_order(TRADER, "c1"), venue_client_order_id=None)
+    await journal.save_orders([legacy])
+    await journal.close()
+    at_venue = venue.orders.pop(placed.id_at_venue)
+    venue.orders["c1"] = replace(at_venue, client_order_id="c1")
+
+    journal = await SqliteJournal.open(tmp_path)
+    svc = TradingService(journal, resolve_delays=(0,))
+    await svc.start()
+    svc.add_instruments(venue.instrument_list)
+    svc.attach_venue(ACCOUNT, venue)
+    theirs = await svc.submit(OTHER, limit(price=D("99.0")))
+    assert theirs.status is OrdStatus.NEW and theirs.id_at_venue != "c1"
+    await venue.fill("c1", D("0.5"), D("100"), trade_id="T1")  # the venue names it "c1"
+    assert (await svc.get_order(TRADER, "c1")).cum_qty == D("0.5")
+    assert (await svc.get_order(OTHER, "c1")).cum_qty == 0
+    canceled = await svc.cancel(TRADER, CancelRequest(client_order_id="c1"))
+    assert canceled.status is OrdStatus.CANCELED
+    assert ("cancel", "c1") in venue.calls and venue.orders["c1"].status is OrdStatus.CANCELED
     await svc.close()
     await journal.close()
