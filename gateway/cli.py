@@ -475,7 +475,7 @@ def _db(args: argparse.Namespace) -> int:
     if config.journal.url is None:
         print(
             "kraken-gateway db: the config has no [journal] url; its journal is SQLite in "
-            "data_dir, which needs no migration",
+            "data_dir, which the gateway migrates itself when it opens it",
             file=sys.stderr,
         )
         return 2

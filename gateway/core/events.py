@@ -1,8 +1,9 @@
 """What a venue adapter tells the core about its orders, in venue-neutral terms.
 
 Adapters push these into the `VenueEventSink` the core hands them (see ports.py), in the order
-the venue produced them. Every event names its order by `client_order_id` (the gateway client's
-id, after undoing any venue-specific mapping) and/or `venue_order_id`; at least one is set.
+the venue produced them. Every event names its order by `client_order_id` (the id the core sent
+the venue, `Order.id_at_venue`, after undoing any venue-specific mapping) and/or
+`venue_order_id`; at least one is set.
 Events are idempotent for the core: a repeated event (reconnect snapshot, REST reconciliation)
 changes nothing, and fills are merged by `trade_id`.
 """

@@ -50,7 +50,11 @@ class VenueEventSink(Protocol):
 
 @runtime_checkable
 class OrderEntryPort(Protocol):
-    """Order entry for one venue and one API key (hence one account)."""
+    """Order entry for one venue and one API key (hence one account).
+
+    Requests and orders handed to the port carry, as `client_order_id`, the id the venue is to
+    know the order by (`Order.id_at_venue`: scoped to the order's session, core/venue_ids.py);
+    events and states the port reports name orders by that same id."""
 
     @property
     def venue(self) -> str:

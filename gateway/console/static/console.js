@@ -19,7 +19,10 @@ function applyReport(state, r) {
   const reports = [r, ...state.reports.filter((x) => x.exec_id !== r.exec_id)].slice(0, MAX_REPORTS);
   const accounts = state.accounts.map((a) => {
     if (a.account !== r.account) return a;
-    const others = a.open_orders.filter((o) => o.client_order_id !== r.client_order_id);
+    // Client order ids belong to sessions: two sessions may each have an order "c1".
+    const others = a.open_orders.filter(
+      (o) => o.session_id !== r.session_id || o.client_order_id !== r.client_order_id,
+    );
     if (TERMINAL.has(r.ord_status)) return { ...a, open_orders: others };
     const order = {
       client_order_id: r.client_order_id, venue_order_id: r.venue_order_id,
@@ -139,13 +142,13 @@ function Accounts({ accounts, admin, onError }) {
 function OpenOrders({ accounts }) {
   const rows = accounts.flatMap((a) => a.open_orders.map((o) => ({ ...o, account: a.account })));
   return html`<section><h2>Open orders</h2>
-    <table><thead><tr><th>account</th><th>client order id</th><th>symbol</th><th>side</th>
-      <th>qty</th><th>price</th><th>filled</th><th>status</th></tr></thead>
-    <tbody>${rows.map((o) => html`<tr data-order=${o.client_order_id}>
-      <td>${o.account}</td><td>${o.client_order_id}</td><td>${o.symbol}</td><td>${o.side}</td>
-      <td>${o.qty}</td><td>${o.price ?? "market"}</td><td class="cum">${o.cum_qty}</td>
-      <td class="status">${o.status}</td></tr>`)}
-      ${rows.length === 0 && html`<tr><td colspan="8" class="muted">no open order</td></tr>`}
+    <table><thead><tr><th>account</th><th>session</th><th>client order id</th><th>symbol</th>
+      <th>side</th><th>qty</th><th>price</th><th>filled</th><th>status</th></tr></thead>
+    <tbody>${rows.map((o) => html`<tr data-order=${o.client_order_id} data-session=${o.session_id}>
+      <td>${o.account}</td><td>${o.session_id}</td><td>${o.client_order_id}</td><td>${o.symbol}</td>
+      <td>${o.side}</td><td>${o.qty}</td><td>${o.price ?? "market"}</td>
+      <td class="cum">${o.cum_qty}</td><td class="status">${o.status}</td></tr>`)}
+      ${rows.length === 0 && html`<tr><td colspan="9" class="muted">no open order</td></tr>`}
     </tbody></table></section>`;
 }
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import orjson
 import psycopg
+import pytest
 
 from gateway.core.model import Fill, Order, OrdStatus, Side
 from gateway.core.orders import new_order
@@ -162,3 +163,13 @@ async def test_a_journal_from_before_the_scoping_is_migrated_and_maps_back(
         assert loaded_now["s1"].status is OrdStatus.CANCELED and loaded_now["s1"].fills == old.fills
     finally:
         await journal.close()
+
+
+async def test_a_sqlite_file_migrated_by_a_newer_gateway_is_refused(tmp_path: Path) -> None:
+    journal = await sqlite_journal.SqliteJournal.open(tmp_path)
+    await journal.close()
+    conn = sqlite3.connect(tmp_path / sqlite_journal.SqliteJournal.FILENAME)
+    conn.execute(f"PRAGMA user_version = {sqlite_journal.LATEST + 1}")
+    conn.close()
+    with pytest.raises(sqlite_journal.SchemaTooNew, match="newer than this gateway"):
+        await sqlite_journal.SqliteJournal.open(tmp_path)

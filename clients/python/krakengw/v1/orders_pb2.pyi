@@ -95,8 +95,10 @@ class OrderSpec(_message.Message):
     VALIDATE_ONLY_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
     client_order_id: _builtins.str
-    """FIX ClOrdID (11): the client's id and the idempotency key; unique per account (an id
-    another session of the account has used is refused with ALREADY_EXISTS).
+    """FIX ClOrdID (11): the client's id and the idempotency key, unique per session: the same
+    id and request again return the first result; the same id with a different request is
+    refused with ALREADY_EXISTS. Another session of the account may use the same id for an
+    order of its own (the venue is sent a session-scoped id, so the two never collide there).
     """
     side: _common_pb2.Side.ValueType
     order_type: _common_pb2.OrderType.ValueType
@@ -508,7 +510,11 @@ class CancelOrderRequest(_message.Message):
     CLIENT_ORDER_ID_FIELD_NUMBER: _builtins.int
     VENUE_ORDER_ID_FIELD_NUMBER: _builtins.int
     client_order_id: _builtins.str
-    """Exactly one of client_order_id and venue_order_id."""
+    """Exactly one of client_order_id and venue_order_id. A client_order_id names the caller's own
+    order; a session that sees the whole account (drop copy, risk desk) and has none by that id
+    gets the one order of another session carrying it, INVALID_ARGUMENT if several sessions use
+    it: venue_order_id names any order unambiguously.
+    """
     venue_order_id: _builtins.str
     def __init__(
         self,
@@ -641,7 +647,11 @@ class GetOrderRequest(_message.Message):
     CLIENT_ORDER_ID_FIELD_NUMBER: _builtins.int
     VENUE_ORDER_ID_FIELD_NUMBER: _builtins.int
     client_order_id: _builtins.str
-    """Exactly one of client_order_id and venue_order_id."""
+    """Exactly one of client_order_id and venue_order_id. A client_order_id names the caller's own
+    order; a session that sees the whole account (drop copy, risk desk) and has none by that id
+    gets the one order of another session carrying it, INVALID_ARGUMENT if several sessions use
+    it: venue_order_id names any order unambiguously.
+    """
     venue_order_id: _builtins.str
     def __init__(
         self,

@@ -27,7 +27,9 @@ if _version_not_supported:
 
 class OrderServiceStub:
     """Order entry with FIX semantics: every order is keyed by the client's own order id, which
-    is also the idempotency key (a duplicate submit returns the original result).
+    is also the idempotency key (a duplicate submit returns the original result). Client order
+    ids belong to the session that uses them: two sessions of one account may each use the same
+    id for their own orders, and neither learns that the other did.
     """
 
     def __init__(self, channel):
@@ -95,7 +97,9 @@ class OrderServiceStub:
 
 class OrderServiceServicer:
     """Order entry with FIX semantics: every order is keyed by the client's own order id, which
-    is also the idempotency key (a duplicate submit returns the original result).
+    is also the idempotency key (a duplicate submit returns the original result). Client order
+    ids belong to the session that uses them: two sessions of one account may each use the same
+    id for their own orders, and neither learns that the other did.
     """
 
     def SubmitOrder(self, request, context):
@@ -244,7 +248,9 @@ def add_OrderServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class OrderService:
     """Order entry with FIX semantics: every order is keyed by the client's own order id, which
-    is also the idempotency key (a duplicate submit returns the original result).
+    is also the idempotency key (a duplicate submit returns the original result). Client order
+    ids belong to the session that uses them: two sessions of one account may each use the same
+    id for their own orders, and neither learns that the other did.
     """
 
     @staticmethod

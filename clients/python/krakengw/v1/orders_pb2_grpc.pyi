@@ -28,7 +28,9 @@ GRPC_VERSION: str
 
 class OrderServiceStub:
     """Order entry with FIX semantics: every order is keyed by the client's own order id, which
-    is also the idempotency key (a duplicate submit returns the original result).
+    is also the idempotency key (a duplicate submit returns the original result). Client order
+    ids belong to the session that uses them: two sessions of one account may each use the same
+    id for their own orders, and neither learns that the other did.
     """
 
     @_typing.overload
@@ -65,7 +67,9 @@ class OrderServiceStub:
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
     """Order entry with FIX semantics: every order is keyed by the client's own order id, which
-    is also the idempotency key (a duplicate submit returns the original result).
+    is also the idempotency key (a duplicate submit returns the original result). Client order
+    ids belong to the session that uses them: two sessions of one account may each use the same
+    id for their own orders, and neither learns that the other did.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -98,7 +102,9 @@ class OrderServiceAsyncStub(OrderServiceStub):
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     """Order entry with FIX semantics: every order is keyed by the client's own order id, which
-    is also the idempotency key (a duplicate submit returns the original result).
+    is also the idempotency key (a duplicate submit returns the original result). Client order
+    ids belong to the session that uses them: two sessions of one account may each use the same
+    id for their own orders, and neither learns that the other did.
     """
 
     @_abc_1.abstractmethod

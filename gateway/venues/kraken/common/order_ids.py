@@ -2,6 +2,12 @@
 one key has live at Kraken by Kraken order id, with the time of their last change (the Spot rate
 governor's order-age penalties need it).
 
+The "client id" here is the one the core sends the venue (`Order.id_at_venue`): for orders
+placed since client ids are scoped per session, a UUID5 of account, session and client order id
+that Kraken takes verbatim (so nothing is journaled here; the order's PENDING_NEW record holds
+it), and the core maps it back to the session's order. Only orders journaled before then carry a
+bare client id that may have needed a mapping.
+
 Spot and Futures differ only in their id rule (`encode`: what Kraken accepts, else a UUID5 that
 must be journaled before the order is sent) and in which echoed ids can be such a mapping
 (`may_be_mapping`); each builds one `KrakenOrderIds` with its own pair.
