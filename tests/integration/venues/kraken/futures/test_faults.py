@@ -54,7 +54,7 @@ async def test_lost_sendorder_answer_is_settled_by_query_not_resent(
     )
     assert new[0].venue_order_id
     at_venue = [s for s in await harness.venue.open_orders() if s.price == price]
-    assert len(at_venue) == 1 and at_venue[0].client_order_id == request.client_order_id
+    assert len(at_venue) == 1 and at_venue[0].client_order_id == order.id_at_venue
 
 
 async def test_feed_drop_resyncs_from_snapshots_without_losing_or_doubling_fills(

@@ -22,6 +22,7 @@ import pytest
 from gateway.app import GatewayApp
 from gateway.cli import running_gateway
 from gateway.config import load_config, parse_config
+from gateway.core.venue_ids import scoped_client_order_id
 from gateway.venues.factory import GatewayVenues
 from gateway.venues.kraken.common.dead_man import KrakenDeadManSwitch
 from gateway.venues.kraken.spot.adapter import KrakenSpotVenue
@@ -145,7 +146,8 @@ async def test_logon_arms_and_logout_disarms_leaving_orders_open(gateway: Runnin
     # Logout ran the session's end hooks: timeout 0 reached the simulator before it returned.
     assert not switch.is_armed and switch.disarms == 1
     assert gateway.deadline() is None
-    assert [o.client_order_id for o in await gateway.venue.open_orders()] == ["r1"]
+    sent = scoped_client_order_id(TRADER, "s1", "r1")
+    assert [o.client_order_id for o in await gateway.venue.open_orders()] == [sent]
 
 
 async def test_observers_arm_nothing(gateway: Running) -> None:

@@ -41,7 +41,7 @@ async def test_accept_then_drop_ends_new_once(
             lambda r: r.client_order_id == request.client_order_id and r.exec_type is ExecType.NEW
         )
         assert new[0].venue_order_id
-        assert [s.client_order_id for s in await h.venue.open_orders()] == [request.client_order_id]
+        assert [s.client_order_id for s in await h.venue.open_orders()] == [order.id_at_venue]
         kinds = [r.exec_type for r in h.reports.of(request.client_order_id)]
         assert kinds == [ExecType.PENDING_NEW, ExecType.NEW]
     finally:

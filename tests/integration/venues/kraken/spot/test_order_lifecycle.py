@@ -24,6 +24,7 @@ from gateway.core.model import (
     Side,
     TimeInForce,
 )
+from gateway.core.venue_ids import scoped_client_order_id
 from simulator.app import SimulatorServer
 from tests.integration.venues.kraken.spot.conftest import (
     TRADER,
@@ -126,7 +127,7 @@ async def test_replace_is_cancel_then_new_order(harness: SpotHarness) -> None:
     assert exec_types(harness, old.client_order_id)[-1] is ExecType.REPLACED
     open_at_venue = await harness.venue.open_orders()
     assert [(s.client_order_id, s.qty) for s in open_at_venue] == [
-        (new.client_order_id, Decimal("2"))
+        (order.id_at_venue, Decimal("2"))
     ]
 
 
@@ -198,7 +199,7 @@ async def test_resting_order_types_round_trip(
     order = await harness.service.submit(harness.ctx, request)
     assert order.status is OrdStatus.NEW, order.reject
     states = {s.client_order_id: s for s in await harness.venue.open_orders()}
-    assert states[request.client_order_id].venue_order_id == order.venue_order_id
+    assert states[order.id_at_venue].venue_order_id == order.venue_order_id
     canceled = await harness.service.cancel(
         harness.ctx, CancelRequest(client_order_id=request.client_order_id)
     )
@@ -245,14 +246,16 @@ async def test_validate_only_places_nothing(harness: SpotHarness) -> None:
     assert await harness.venue.open_orders() == []
 
 
-async def test_long_client_id_maps_to_uuid_and_back(harness: SpotHarness) -> None:
+async def test_long_client_id_goes_as_its_session_scoped_uuid(harness: SpotHarness) -> None:
+    """Kraken takes free text of at most 18 characters; every order goes as the UUID5 of its
+    session and client id, which Kraken takes as it is: no mapping to journal."""
     client_id = "strategy-alpha/leg-1/this-id-is-longer-than-eighteen"
     request = harness.limit(Side.BUY, "0.1", PX, client_order_id=client_id)
-    await harness.service.submit(harness.ctx, request)
+    order = await harness.service.submit(harness.ctx, request)
     [state] = await harness.venue.open_orders()
-    assert state.client_order_id == client_id
-    mapped = await harness.journal.venue_client_id(TRADER, "kraken", client_id)
-    assert mapped is not None and len(mapped) == 36
+    assert state.client_order_id == order.id_at_venue
+    assert order.id_at_venue == scoped_client_order_id(TRADER, harness.ctx.session_id, client_id)
+    assert await harness.journal.venue_client_id(TRADER, "kraken", client_id) is None
     await harness.service.cancel(harness.ctx, CancelRequest(client_order_id=client_id))
     assert (await harness.done(client_id)).ord_status is OrdStatus.CANCELED
 
