@@ -21,6 +21,7 @@ from gateway.core.model import (
 )
 from gateway.core.ports import ReportSubscription
 from gateway.core.service import TradingService
+from gateway.core.venue_ids import scoped_client_order_id
 from gateway.journal import SqliteJournal
 from tests.support.venue_double import VenueDouble
 
@@ -30,6 +31,11 @@ OTHER = SessionContext("sess-b", ACCOUNT, frozenset({Permission.TRADE, Permissio
 READ_ONLY = SessionContext("sess-r", ACCOUNT, frozenset({Permission.READ}))
 CANCEL_ONLY = SessionContext("sess-a", ACCOUNT, frozenset({Permission.CANCEL_ONLY}))
 DROP_COPY = SessionContext("sess-d", ACCOUNT, frozenset({Permission.DROP_COPY}), is_drop_copy=True)
+
+
+def sent(client_order_id: str, ctx: SessionContext = TRADER) -> str:
+    """The id the venue is sent for a session's client order id (gateway/core/venue_ids.py)."""
+    return scoped_client_order_id(ctx.account, ctx.session_id, client_order_id)
 
 
 def limit(client_order_id: str = "c1", **overrides: Any) -> OrderRequest:

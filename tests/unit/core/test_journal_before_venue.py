@@ -30,6 +30,7 @@ from gateway.journal import SqliteJournal
 from tests.support.journal_faults import disk_full
 from tests.support.venue_double import VenueDouble
 from tests.unit.core.conftest import ACCOUNT, TRADER, limit
+from tests.unit.core.conftest import sent as sent_as
 
 D = Decimal
 
@@ -43,11 +44,13 @@ class JournalCheckingVenue(VenueDouble):
         self.file = sqlite3.connect(journal.path)
         self.seen: dict[str, tuple[str, str] | None] = {}
 
-    def _look(self, client_order_ids: Sequence[str]) -> None:
-        for cid in client_order_ids:
-            self.seen[cid] = self.file.execute(
-                "SELECT status, session_id FROM orders WHERE account = ? AND client_order_id = ?",
-                (ACCOUNT, cid),
+    def _look(self, sent_ids: Sequence[str]) -> None:
+        """`seen` by the id the venue is sent (the session-scoped one, on the order's row)."""
+        for sent_id in sent_ids:
+            self.seen[sent_id] = self.file.execute(
+                "SELECT status, session_id FROM orders WHERE account = ? AND "
+                "json_extract(CAST(payload AS TEXT), '$.venue_client_order_id') = ?",
+                (ACCOUNT, sent_id),
             ).fetchone()
 
     async def submit(self, request: OrderRequest, instrument: Instrument) -> SubmitAck:
@@ -89,7 +92,7 @@ async def test_every_new_order_is_journaled_before_the_venue_sees_it(
             ReplaceRequest(orig_client_order_id="s1", new_order=limit("r1", price=D("97"))),
         )
         assert replaced.status is OrdStatus.NEW
-        assert set(venue.seen) == {"s1", "b1", "b2", "r1"}
+        assert set(venue.seen) == {sent_as(c) for c in ("s1", "b1", "b2", "r1")}
         assert all(_durable_pending(o) for o in venue.seen.values()), venue.seen
     finally:
         venue.file.close()
@@ -120,7 +123,7 @@ async def test_a_failed_journal_write_sends_nothing_until_the_journal_works_agai
         cid, exc = failed
         assert exc.reason is ErrorReason.JOURNAL_FAILURE
         assert "full" in exc.message  # says why
-        assert ("submit", cid) not in venue.calls  # its record failed: never sent
+        assert ("submit", sent_as(cid)) not in venue.calls  # its record failed: never sent
         assert (await svc.get_order(TRADER, cid)).status is OrdStatus.REJECTED
         assert svc.journal_failure(ACCOUNT) is not None
         sent = venue.count("submit")
@@ -144,7 +147,7 @@ async def test_a_failed_journal_write_sends_nothing_until_the_journal_works_agai
         # Cancels still reach the venue (taking risk off needs no new record first).
         with pytest.raises(GatewayError):
             await svc.cancel(TRADER, CancelRequest(client_order_id="resting"))
-        assert ("cancel", "resting") in venue.calls
+        assert ("cancel", sent_as("resting")) in venue.calls
         errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
         assert errors  # one line per outage, saying why, without a traceback
         for record in errors:
@@ -157,7 +160,7 @@ async def test_a_failed_journal_write_sends_nothing_until_the_journal_works_agai
         back = await svc.submit(TRADER, limit("back", price=D("42")))
         assert back.status is OrdStatus.NEW
         assert svc.journal_failure(ACCOUNT) is None
-        assert ("submit", "back") in venue.calls
+        assert ("submit", sent_as("back")) in venue.calls
         assert any("succeed again" in r.getMessage() for r in caplog.records)
     finally:
         disk_full(journal, False)
