@@ -6,20 +6,22 @@ recent trades (oldest first), then each new trade. The book feed sends a snapsho
 message per level change with a per-product `seq` that must be contiguous (wire 9.3; Futures has no
 checksum): on a gap the stream unsubscribes and subscribes again, drops what it held, and the
 fresh snapshot is passed on as a new `BookSnapshot`. A dropped connection reconnects with
-exponential backoff and resumes the same way. The ticker stream also subscribes the
+jittered exponential backoff (a connection that closes early waits too; see
+`ReconnectPacer`) and resumes the same way. The ticker stream also subscribes the
 `heartbeat` feed on its connection and passes the latest ticker on again on each heartbeat, so a
 consumer sees the feed is alive (`TickerFeedPort`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 from websockets.exceptions import WebSocketException
 
+from gateway.core.backoff import ReconnectPacer
 from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import BookLevel, BookSnapshot, BookUpdate, PublicTrade, Ticker
 from gateway.venues.kraken.common.wire_scalars import dec
@@ -91,12 +93,14 @@ class KrakenFuturesMarketData:
         *,
         backoff_s: float = 0.1,
         backoff_max_s: float = 5.0,
+        stable_s: float = 30.0,
     ) -> None:
         self._url = ws_url
         self._rest = rest
         self._symbols = symbols
         self._backoff = backoff_s
         self._backoff_max = backoff_max_s
+        self._stable = stable_s
         self.sequence_gaps = 0  # book resyncs after a seq gap (tests, metrics)
 
     def _kraken(self, symbol: str) -> str:
@@ -120,24 +124,41 @@ class KrakenFuturesMarketData:
     async def close(self) -> None:
         """Streams own their connections and close them when their consumer stops."""
 
-    async def _connect(self, feed: str, product: str) -> KrakenFuturesWsConnection:
-        retrying = AsyncRetrying(
-            wait=wait_exponential(multiplier=self._backoff, max=self._backoff_max),
-            retry=retry_if_exception_type((OSError, WebSocketException, TimeoutError)),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                conn = KrakenFuturesWsConnection(self._url)
+    def _pacer(self) -> ReconnectPacer:
+        return ReconnectPacer(self._backoff, self._backoff_max, self._stable)
+
+    async def _connect(
+        self, feed: str, product: str, pacer: ReconnectPacer
+    ) -> KrakenFuturesWsConnection:
+        while True:
+            conn = KrakenFuturesWsConnection(self._url)
+            try:
                 await conn.open()
                 await conn.send({"event": "subscribe", "feed": feed, "product_ids": [product]})
-                return conn
-        raise AssertionError("unreachable")  # pragma: no cover
+            except (OSError, WebSocketException, TimeoutError) as exc:
+                await conn.close()
+                wait = pacer.failed()
+                log.warning(
+                    "Kraken Futures %s feed connect failed (%s); retrying in %.2fs",
+                    feed,
+                    type(exc).__name__,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+                continue
+            pacer.opened()
+            return conn
+
+    async def _reconnect_wait(self, feed: str, pacer: ReconnectPacer) -> None:
+        wait = pacer.closed()
+        log.warning("Kraken Futures %s feed closed; reconnecting in %.2fs", feed, wait)
+        await asyncio.sleep(wait)
 
     async def stream_book(self, symbol: str, depth: int) -> AsyncGenerator[BookItem, None]:
         product = self._kraken(symbol)
+        pacer = self._pacer()
         while True:
-            conn = await self._connect("book", product)
+            conn = await self._connect("book", product, pacer)
             try:
                 last: int | None = None
                 while (msg := await conn.next()) is not None:
@@ -165,7 +186,7 @@ class KrakenFuturesMarketData:
                         yield update
             finally:
                 await conn.close()
-            log.warning("Kraken Futures book feed closed; reconnecting")
+            await self._reconnect_wait("book", pacer)
 
     async def _resubscribe(self, conn: KrakenFuturesWsConnection, product: str) -> None:
         base: JsonMessage = {"feed": "book", "product_ids": [product]}
@@ -174,8 +195,9 @@ class KrakenFuturesMarketData:
 
     async def stream_ticker(self, symbol: str) -> AsyncGenerator[Ticker, None]:
         product = self._kraken(symbol)
+        pacer = self._pacer()
         while True:
-            conn = await self._connect("ticker", product)
+            conn = await self._connect("ticker", product, pacer)
             try:
                 await conn.send({"event": "subscribe", "feed": "heartbeat"})
                 last: Ticker | None = None
@@ -188,12 +210,13 @@ class KrakenFuturesMarketData:
                         yield last  # nothing moved: the last ticker is still the current one
             finally:
                 await conn.close()
-            log.warning("Kraken Futures ticker feed closed; reconnecting")
+            await self._reconnect_wait("ticker", pacer)
 
     async def stream_trades(self, symbol: str) -> AsyncGenerator[PublicTrade, None]:
         product = self._kraken(symbol)
+        pacer = self._pacer()
         while True:
-            conn = await self._connect("trade", product)
+            conn = await self._connect("trade", product, pacer)
             try:
                 while (msg := await conn.next()) is not None:
                     if msg.get("product_id") != product:
@@ -207,7 +230,7 @@ class KrakenFuturesMarketData:
                         yield parse_trade(msg, symbol)
             finally:
                 await conn.close()
-            log.warning("Kraken Futures trade feed closed; reconnecting")
+            await self._reconnect_wait("trade", pacer)
 
 
 __all__ = ["KrakenFuturesMarketData", "parse_book_delta", "parse_book_snapshot", "parse_trade"]

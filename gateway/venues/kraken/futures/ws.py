@@ -26,7 +26,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
-from gateway.core.backoff import backoff_delays
+from gateway.core.backoff import ReconnectPacer
 from gateway.venues.kraken.futures.auth import KrakenFuturesSigner
 
 log = logging.getLogger(__name__)
@@ -189,13 +189,12 @@ class KrakenFuturesPrivateWs:
         """Like the Spot feed: failed connects and connections that did not last `stable_s`
         are followed by the next jittered exponential delay (capped), so an outage or a venue
         restart sees no reconnect storm; a connection that lasted starts the delays over."""
-        delays = backoff_delays(self._backoff, self._backoff_max)
-        loop = asyncio.get_running_loop()
+        pacer = ReconnectPacer(self._backoff, self._backoff_max, self._stable_s)
         while not self._stopping:
             try:
                 conn, early = await self._connect_once()
             except (OSError, WebSocketException, TimeoutError) as exc:
-                wait = next(delays)
+                wait = pacer.failed()
                 log.warning(
                     "Kraken Futures private WebSocket connect failed (%s); retrying in %.2fs",
                     type(exc).__name__,
@@ -204,7 +203,7 @@ class KrakenFuturesPrivateWs:
                 await asyncio.sleep(wait)
                 continue
             self.connects += 1
-            opened = loop.time()
+            pacer.opened()
             try:
                 for first in early:
                     await self._handle(conn, first)
@@ -214,14 +213,8 @@ class KrakenFuturesPrivateWs:
                 self._conn = None
             if self._stopping:
                 return
-            if loop.time() - opened >= self._stable_s:
-                delays = backoff_delays(self._backoff, self._backoff_max)
-                log.warning("Kraken Futures private WebSocket closed; reconnecting")
-                continue
-            wait = next(delays)
-            log.warning(
-                "Kraken Futures private WebSocket closed early; reconnecting in %.2fs", wait
-            )
+            wait = pacer.closed()
+            log.warning("Kraken Futures private WebSocket closed; reconnecting in %.2fs", wait)
             await asyncio.sleep(wait)
 
     async def _next(self, conn: KrakenFuturesWsConnection) -> JsonMessage | None:

@@ -22,9 +22,9 @@ from collections.abc import AsyncGenerator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 from websockets.exceptions import WebSocketException
 
+from gateway.core.backoff import ReconnectPacer
 from gateway.core.errors import ErrorReason, InvalidArgument
 from gateway.core.model import BookLevel, BookSnapshot, BookUpdate, PublicTrade, Ticker
 from gateway.venues.kraken.common.l2_book import KrakenBookChecksumMismatch, KrakenL2Book
@@ -67,12 +67,14 @@ class KrakenSpotMarketData:
         precision: Callable[[str], tuple[int, int]],
         *,
         backoff_s: float = 0.1,
+        backoff_max_s: float = 5.0,
+        stable_s: float = 30.0,
     ) -> None:
         self._url = ws_url
         self._rest = rest
         self._symbols = symbols
         self._precision = precision
-        self._backoff = backoff_s
+        self._pacer = ReconnectPacer(backoff_s, backoff_max_s, stable_s)
         self._books: dict[str, _BookFeed] = {}
         self._trades: dict[str, set[asyncio.Queue[PublicTrade]]] = {}
         self._tickers: dict[str, set[asyncio.Queue[Ticker]]] = {}
@@ -178,15 +180,19 @@ class KrakenSpotMarketData:
 
     async def _run(self) -> None:
         while True:
-            retrying = AsyncRetrying(
-                wait=wait_exponential(multiplier=self._backoff, max=5.0),
-                retry=retry_if_exception_type((OSError, WebSocketException, TimeoutError)),
-                reraise=True,
-            )
-            async for attempt in retrying:
-                with attempt:
-                    conn = KrakenSpotWsConnection(self._url)
-                    await conn.open()
+            conn = KrakenSpotWsConnection(self._url)
+            try:
+                await conn.open()
+            except (OSError, WebSocketException, TimeoutError) as exc:
+                wait = self._pacer.failed()
+                log.warning(
+                    "Kraken public WebSocket connect failed (%s); retrying in %.2fs",
+                    type(exc).__name__,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+                continue
+            self._pacer.opened()
             self._conn = conn
             # A heartbeat vouches only for a ticker of its own connection: until the fresh
             # snapshot arrives, the old one is not confirmed (the market may have moved).
@@ -199,7 +205,9 @@ class KrakenSpotMarketData:
             finally:
                 self._connected.clear()
                 renew.cancel()
-            log.warning("Kraken public WebSocket closed; reconnecting")
+            wait = self._pacer.closed()
+            log.warning("Kraken public WebSocket closed; reconnecting in %.2fs", wait)
+            await asyncio.sleep(wait)
 
     async def _renew_all(self) -> None:
         """After a (re)connect: subscribe everything again (books get fresh snapshots)."""

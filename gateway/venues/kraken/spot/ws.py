@@ -28,7 +28,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
-from gateway.core.backoff import backoff_delays
+from gateway.core.backoff import ReconnectPacer
 from gateway.core.errors import ErrorReason, GatewayError, OutcomeUnknown
 from gateway.core.tracing import span
 from gateway.venues.kraken.common.wire_format import encode_ws_message
@@ -260,13 +260,12 @@ class KrakenSpotPrivateWs:
         `stable_s` are followed by the next jittered exponential delay (capped), so a venue that
         accepts and then drops us (an outage, a restart) sees no reconnect storm; a connection
         that lasted starts the delays over."""
-        delays = backoff_delays(self._backoff, self._backoff_max)
-        loop = asyncio.get_running_loop()
+        pacer = ReconnectPacer(self._backoff, self._backoff_max, self._stable_s)
         while not self._stopping:
             try:
                 conn = await self._connect_once()
             except (OSError, WebSocketException, GatewayError, TimeoutError) as exc:
-                wait = next(delays)
+                wait = pacer.failed()
                 log.warning(
                     "Kraken private WebSocket connect failed (%s); retrying in %.2fs",
                     type(exc).__name__,
@@ -277,7 +276,7 @@ class KrakenSpotPrivateWs:
             self.connects += 1
             if self.connects > 1:
                 self._rest.telemetry.venue_reconnect(VENUE, "private_ws")
-            opened = loop.time()
+            pacer.opened()
             try:
                 while (msg := await drain(conn)) is not None:
                     try:
@@ -290,12 +289,8 @@ class KrakenSpotPrivateWs:
                 self._conn = None
             if self._stopping:
                 return
-            if loop.time() - opened >= self._stable_s:
-                delays = backoff_delays(self._backoff, self._backoff_max)
-                log.warning("Kraken private WebSocket closed; reconnecting")
-                continue
-            wait = next(delays)
-            log.warning("Kraken private WebSocket closed early; reconnecting in %.2fs", wait)
+            wait = pacer.closed()
+            log.warning("Kraken private WebSocket closed; reconnecting in %.2fs", wait)
             await asyncio.sleep(wait)
 
     async def _connect_once(self) -> KrakenSpotWsConnection:

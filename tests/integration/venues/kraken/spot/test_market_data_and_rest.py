@@ -4,6 +4,7 @@ fallback of order entry, and the governor fed from the executions channel."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from gateway.core.model import (
     Side,
 )
 from gateway.venues.kraken.common.ratelimit import TIER_LIMITS, KrakenTier
-from tests.integration.venues.kraken.spot.conftest import SpotHarness
+from tests.integration.venues.kraken.spot.conftest import SpotHarness, set_faults
 
 
 async def test_ticker_and_checksummed_book(harness: SpotHarness) -> None:
@@ -94,3 +95,44 @@ async def test_governor_learns_the_tier_threshold_from_executions(harness: SpotH
     await harness.service.cancel(
         harness.ctx, CancelRequest(client_order_id=request.client_order_id)
     )
+
+
+class _Reconnects(logging.Handler):
+    """The waits the public feed announced after its connection closed."""
+
+    def __init__(self, enough: int) -> None:
+        super().__init__()
+        self.waits: list[float] = []
+        self._enough = enough
+        self.seen = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("Kraken public WebSocket closed; reconnecting in"):
+            assert isinstance(record.args, tuple)
+            self.waits.append(float(record.args[0]))
+            if len(self.waits) >= self._enough:
+                self.seen.set()
+
+
+async def test_a_public_feed_dropped_on_every_message_backs_off(harness: SpotHarness) -> None:
+    # Every ticker frame cuts the connection: each one closes early, so each reconnect waits
+    # the next (jittered, doubling) delay instead of reconnecting in a tight loop.
+    await set_faults(harness.sim, {"rules": [{"match": "ws:ticker", "action": "disconnect"}]})
+    watcher = _Reconnects(enough=3)
+    feed_log = logging.getLogger("gateway.venues.kraken.spot.market_data")
+    feed_log.addHandler(watcher)
+    stream = harness.bundle.market_data.stream_ticker("BTC/USD")
+    first = asyncio.ensure_future(anext(stream))
+    try:
+        async with asyncio.timeout(15):
+            await watcher.seen.wait()
+        assert all(wait > 0 for wait in watcher.waits), watcher.waits
+        assert watcher.waits[2] > watcher.waits[0]  # [0.2, 0.4] s after [0.05, 0.1] s
+        await set_faults(harness.sim, {"rules": []})  # the venue recovers: so does the feed
+        async with asyncio.timeout(15):
+            ticker = await first
+        assert ticker.symbol == "BTC/USD"
+    finally:
+        feed_log.removeHandler(watcher)
+        first.cancel()
+        await stream.aclose()
