@@ -53,6 +53,20 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="krakengw-test-run-")
 
 
+# A slow test in its full form (SOAK unset) runs for minutes (the memory soak: 30): the default
+# per-test timeout (pyproject) is for the short form, so a full run gets this one unless the test
+# sets its own.
+FULL_SOAK_TIMEOUT_S = 3 * 3600
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("SOAK") == "short":
+        return
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(FULL_SOAK_TIMEOUT_S))
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(os.environ["XDG_RUNTIME_DIR"], ignore_errors=True)
 
