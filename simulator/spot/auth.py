@@ -11,8 +11,9 @@ import binascii
 import hashlib
 import hmac
 from collections import Counter, deque
+from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from simulator.accounts import KrakenAccounts, KrakenApiKey
 from simulator.engine.errors import KrakenError
@@ -120,6 +121,15 @@ class SignedRequest:
     at: float  # simulator time
     sender: str  # the lease it named: its `KrakenGW-Lease` header, or its WS token's
     via: str  # "rest <Method>" or "ws <method>"
+    peer: str = ""  # the client's address the request came from, "host:port"
+    owner: str = ""  # who owns that connection, per `SpotAuthenticator.peer_owner`
+
+
+def peer_address(peername: object) -> str:
+    """ "host:port" of a transport's `peername` extra info ("" when unknown)."""
+    if isinstance(peername, tuple) and len(peername) >= 2:
+        return f"{peername[0]}:{peername[1]}"
+    return ""
 
 
 class SpotAuthenticator:
@@ -137,6 +147,9 @@ class SpotAuthenticator:
         # sent under (see SignedRequest), so a test can check who signed when: a fleet's
         # takeovers must never interleave two holders' requests.
         self.signed_log: dict[str, deque[SignedRequest]] = {}
+        # Optional: who owns a client connection, by its address (a test harness names the
+        # process behind it, so the log does not rest on what the sender says about itself).
+        self.peer_owner: Callable[[str], str] | None = None
         # Requests refused with EAPI:Invalid nonce, per key.
         self.invalid_nonces: Counter[str] = Counter()
 
@@ -150,12 +163,13 @@ class SpotAuthenticator:
         body: bytes,
         now: float,
         sender: str = "",
+        peer: str = "",
     ) -> KrakenApiKey:
         lock_id = api_key or ""
         if self._lockout.locked(lock_id, now):
             raise KrakenError("EGeneral:Temporary lockout")
         try:
-            key = self._verify(path, api_key, api_sign, nonce, body, now, sender)
+            key = self._verify(path, api_key, api_sign, nonce, body, now, sender, peer)
         except KrakenError:
             self._lockout.failure(lock_id, now)
             raise
@@ -171,6 +185,7 @@ class SpotAuthenticator:
         body: bytes,
         now: float,
         sender: str,
+        peer: str,
     ) -> KrakenApiKey:
         key = self._accounts.key(api_key) if api_key else None
         if key is None or key.venue != "spot":
@@ -186,13 +201,16 @@ class SpotAuthenticator:
         if not hmac.compare_digest(base64.b64decode(expected), given):
             raise KrakenError(INVALID_SIGNATURE)
         self.signed_requests[key.key] += 1
-        self.log_signed(key.key, SignedRequest(now, sender, "rest " + path.rsplit("/", 1)[-1]))
+        via = "rest " + path.rsplit("/", 1)[-1]
+        self.log_signed(key.key, SignedRequest(now, sender, via, peer))
         if not self.nonces.check_and_record(key.key, nonce_int, key.nonce_window):
             self.invalid_nonces[key.key] += 1
             raise KrakenError(INVALID_NONCE)
         return key
 
     def log_signed(self, key: str, request: SignedRequest) -> None:
+        if self.peer_owner is not None and request.peer:
+            request = replace(request, owner=self.peer_owner(request.peer))
         log = self.signed_log.setdefault(key, deque(maxlen=SIGNED_LOG_SIZE))
         log.append(request)
 

@@ -17,7 +17,7 @@ from aiohttp import web
 from simulator.accounts import KrakenApiKey
 from simulator.context import SimContext
 from simulator.engine.errors import KrakenError
-from simulator.spot.auth import REQUEST_SENDER, require_permission
+from simulator.spot.auth import REQUEST_SENDER, peer_address, require_permission
 from simulator.spot.dead_man import disarm_all
 from simulator.spot.params import Params, invalid, parse_body
 from simulator.spot.rest_account import ACCOUNT_METHODS
@@ -100,6 +100,9 @@ class SpotRestApi:
                 body=body,
                 now=ctx.now(),
                 sender=sender,
+                peer=peer_address(request.transport.get_extra_info("peername"))
+                if request.transport is not None
+                else "",
             )
             require_permission(key, method)
             tier = ctx.accounts.tier_of(key.account_id)

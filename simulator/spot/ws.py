@@ -31,7 +31,7 @@ from simulator.engine.errors import KrakenError
 from simulator.engine.events import EngineEvent
 from simulator.engine.pairs import ASSETS, PAIRS
 from simulator.faults import SystemStatus
-from simulator.spot.auth import SignedRequest
+from simulator.spot.auth import SignedRequest, peer_address
 from simulator.spot.ws_engine import BookLike, SpotEngineLike
 from simulator.spot.ws_l3 import L3Feed
 from simulator.spot.ws_market import to_datetime
@@ -171,6 +171,8 @@ class SpotWsServer:
     ) -> web.WebSocketResponse:
         self.attach()
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, autoping=True)
+        transport = request.transport
+        peer = peer_address(transport.get_extra_info("peername")) if transport else ""
         await ws.prepare(request)
         conn = WsConnection(
             ws,
@@ -181,6 +183,7 @@ class SpotWsServer:
             on_idle=self._check_status,
         )
         conn.level3 = level3
+        conn.peer = peer
         self.connections.add(conn)
         conn.send_now(self._status_frame(conn))
         writer = asyncio.create_task(conn.run_writer(self.config.heartbeat_s, HEARTBEAT))
@@ -398,7 +401,8 @@ class SpotWsServer:
             caller, token = self._caller(params)
             # Logged with the signed REST requests: the token is the key's credential here,
             # and names the lease its GetWebSocketsToken request was sent under.
-            sent = SignedRequest(self.ctx.now(), self.ctx.ws_tokens.sender(token), f"ws {method}")
+            sender = self.ctx.ws_tokens.sender(token)
+            sent = SignedRequest(self.ctx.now(), sender, f"ws {method}", conn.peer)
             self.ctx.spot_auth.log_signed(caller.key.key, sent)
             results = self.trading.call(method, caller, params)
         except KrakenError as exc:

@@ -63,6 +63,7 @@ class WsConnection:
         self._delayed: set[asyncio.TimerHandle] = set()
         self.heartbeats = False  # on once the client has a subscription
         self.level3 = False  # connected to the L3 endpoint
+        self.peer = ""  # the client's address, "host:port"
         self.close_code: int = WSCloseCode.OK
 
     @property

@@ -12,7 +12,9 @@ it and trades through the Python client given every gateway's address.
   20 s under SOAK=short, 5 minutes otherwise: in the simulator's log of what arrived with that
   key (REST requests by their KrakenGW-Lease header, WS requests by the lease their token was
   requested under), the fencing tokens never go back and each grant is one gateway's, so no two
-  gateways ever used the key in the same period; still no invalid nonce.
+  gateways ever used the key in the same period; and each request came from the process its
+  lease names (the simulator's harness finds the process behind each connection through the
+  operating system, not through what the gateway says); still no invalid nonce.
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ async def six_accounts() -> AsyncIterator[Harness]:
 async def one_key_two_gateways() -> AsyncIterator[Harness]:
     args = ("--gateways", "2", "--accounts", "1", "--ttl", "2")
     args += ("--no-rate-limits",)  # orders flat out; rate limits are not what this checks
+    args += ("--owners",)  # the simulator notes which process sent each request
     async for harness in _harness(*args):
         yield harness
 
@@ -216,7 +219,7 @@ async def test_three_gateways_six_accounts_one_killed_while_trading(
             await trader.close()
 
 
-_SENDER = re.compile(r"^(?P<holder>.+) token (?P<token>\d+)$")
+_SENDER = re.compile(r"^(?P<holder>.+ pid (?P<pid>\d+)) token (?P<token>\d+)$")
 
 
 @pytest.mark.timeout(SOAK_S + 400)  # the soak itself, plus takeovers on a loaded machine
@@ -269,9 +272,17 @@ async def test_one_key_never_signed_by_two_gateways_at_once_over_forced_takeover
         await client.close()
 
     signed = (await fleet.ask("signed acct0"))["signed"]
-    grants = [_SENDER.match(sender) for _, sender, _ in signed]
-    unnamed = [via for (_, _, via), g in zip(signed, grants, strict=True) if g is None]
+    grants = [_SENDER.match(sender) for _, sender, _, _ in signed]
+    unnamed = [via for (_, _, via, _), g in zip(signed, grants, strict=True) if g is None]
     assert not unnamed, f"requests with the key named no lease (bypassed the fence): {unnamed}"
+    # Not on the sender's word: the process whose socket sent each request (found by the OS
+    # as it arrived) is the one the lease names.
+    misnamed = [
+        (via, owner, g["holder"])
+        for (_, _, via, owner), g in zip(signed, grants, strict=True)
+        if g is not None and owner != f"pid {g['pid']}"
+    ]
+    assert not misnamed, f"requests sent by another process than their lease names: {misnamed}"
     tokens = [int(g["token"]) for g in grants if g is not None]
     # Arrival order at the simulator: a grant's requests all come before the next grant's.
     back = [i for i, (a, b) in enumerate(itertools.pairwise(tokens)) if b < a]
@@ -288,10 +299,10 @@ async def test_one_key_never_signed_by_two_gateways_at_once_over_forced_takeover
     # and over the WS, and orders went through.
     ws_orders = {
         int(g["token"])
-        for (_, _, via), g in zip(signed, grants, strict=True)
+        for (_, _, via, _), g in zip(signed, grants, strict=True)
         if g is not None and via == "ws add_order"
     }
-    rest = sum(1 for _, _, via in signed if via.startswith("rest "))
+    rest = sum(1 for _, _, via, _ in signed if via.startswith("rest "))
     assert len(holders_by_token) >= takeovers
     assert len(set().union(*holders_by_token.values())) >= 2
     assert len(ws_orders) >= 2 and rest > 0

@@ -18,11 +18,16 @@ then answers one JSON line per command read from stdin:
     trades ACCOUNT       its trade ids at the simulator -> {"trades": [...]}
     open ACCOUNT         its open orders at the venue  -> {"open": [txid, ...]}
     signed ACCOUNT       requests made with its key at the simulator, in arrival order: signed
-                         REST ones and WS trading ones -> {"signed": [[sim time, lease, via]]}
+                         REST ones and WS trading ones
+                         -> {"signed": [[sim time, lease, via, owner]]}
                          (lease: the KrakenGW-Lease header, or for WS the one the token was
-                         requested under; via: "rest AddOrder", "ws add_order", ...)
+                         requested under; via: "rest AddOrder", "ws add_order", ...; owner:
+                         with --owners, "pid PID" of the gateway process whose socket sent
+                         it, found by the operating system (Linux /proc) as it arrived, else
+                         "unknown"; without, "")
     nonces               EAPI:Invalid nonce refusals per key -> {"invalid_nonce": {...}}
 `--rest-orders` makes the gateways place orders over REST (every order a signed request);
+`--owners` makes the simulator note the process behind each request with a key (see `signed`);
 `--no-rate-limits` turns the simulator's off (a takeover's new holder starts with an empty
 governor while the key's counter at the venue may still be high from the old holder's calls).
 and stops everything at end of input. Test tokens and keys only: nothing here is a secret.
@@ -33,11 +38,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,6 +192,8 @@ async def _main(args: argparse.Namespace) -> None:
         async with SimulatorServer(
             host="127.0.0.1", port=0, seed=5, accounts=registry, limits=limits
         ) as sim:
+            if args.owners:
+                sim.ctx.spot_auth.peer_owner = _socket_owner(sim.port)
             with tempfile.TemporaryDirectory(prefix="krakengw-fleet-") as tmp:
                 work = Path(tmp)
                 # Room for the accounts of one dead gateway among the others: a cap of
@@ -220,6 +229,45 @@ async def _main(args: argparse.Namespace) -> None:
         for gw in gateways.values():
             await gw.stop()
         pg.stop()
+
+
+def _socket_owner(sim_port: int) -> Callable[[str], str]:
+    """peer "host:port" -> "pid PID" of the process (a child of this harness: the gateways,
+    including one still starting) holding the socket with that local address connected to the
+    simulator's port, else "unknown". Linux: /proc/net/tcp*, /proc/PID/stat and /proc/PID/fd."""
+    me = os.getpid()
+
+    def children() -> list[int]:
+        pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                    if int(stat.rsplit(")", 1)[1].split()[1]) == me:  # field 4: the parent
+                        pids.append(int(entry))
+        return pids
+
+    def owner(peer: str) -> str:
+        port = int(peer.rsplit(":", 1)[1])
+        inodes: set[str] = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError):
+                for line in Path(table).read_text().splitlines()[1:]:
+                    fields = line.split()
+                    local, remote, inode = fields[1], fields[2], fields[9]
+                    if int(local.rsplit(":", 1)[1], 16) == port and (
+                        int(remote.rsplit(":", 1)[1], 16) == sim_port
+                    ):
+                        inodes.add(f"socket:[{inode}]")
+        for pid in children():
+            with contextlib.suppress(OSError):
+                for fd in os.listdir(f"/proc/{pid}/fd"):
+                    with contextlib.suppress(OSError):
+                        if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                            return f"pid {pid}"
+        return "unknown"
+
+    return owner
 
 
 async def serving_gateway(gateways: dict[str, Gateway], account: str) -> str:
@@ -303,7 +351,7 @@ async def _commands(
                 _say({"open": txids})
             case ["signed", account]:
                 log = sim.ctx.spot_auth.signed_log.get(accounts[account].key, ())
-                _say({"signed": [[r.at, r.sender, r.via] for r in log]})
+                _say({"signed": [[r.at, r.sender, r.via, r.owner] for r in log]})
             case ["sessions"]:  # diagnostics: the database's sessions and what they wait on
                 async with await psycopg.AsyncConnection.connect(url, password=pg.password) as conn:
                     cur = await conn.execute(
@@ -326,5 +374,6 @@ if __name__ == "__main__":
     parser.add_argument("--ttl", type=float, default=2.0)
     parser.add_argument("--rest-orders", action="store_true")
     parser.add_argument("--no-rate-limits", action="store_true")
+    parser.add_argument("--owners", action="store_true")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     asyncio.run(_main(parser.parse_args()))

@@ -28,6 +28,7 @@ class SpotClient:
         self.key = key
         self.secret = secret
         self.nonce = 1_700_000_000_000
+        self.headers: dict[str, str] = {}  # sent with every private request
 
     async def public(self, method: str, **params: Any) -> dict[str, Any]:
         async with self.session.get(f"{self.base_url}/0/public/{method}", params=params) as r:
@@ -58,6 +59,7 @@ class SpotClient:
             "API-Key": self.key,
             "API-Sign": sign or spot_signature(self.secret, path, str(nonce), body.encode()),
             "Content-Type": ctype,
+            **self.headers,
         }
         async with self.session.post(self.base_url + path, data=body, headers=headers) as r:
             assert r.status == 200
