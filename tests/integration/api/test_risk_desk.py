@@ -81,3 +81,35 @@ async def test_validate_only_answers_validated_not_new(gateway: RunningGateway) 
         await client.get_order(probe.client_order_id)
     assert err.value.reason == "ORDER_NOT_FOUND"
     assert await client.list_open_orders() == []
+
+
+async def test_the_desk_names_one_of_two_sessions_orders_sharing_a_client_id(
+    gateway: RunningGateway,
+) -> None:
+    """Client order ids belong to sessions: `a` and `a2` (one key lease: one after the other)
+    each place "same"; the desk, which sees both, is told the id is ambiguous and cancels by
+    venue order id exactly the one it names."""
+    first_session = gateway.client("a")
+    await first_session.logon()
+    first = await first_session.submit_order(
+        "BTC/USD", "buy", Decimal("0.01"), price=PRICE, client_order_id="same"
+    )
+    await first_session.logout()
+    second_session = gateway.client("a2")
+    await second_session.logon()
+    second = await second_session.submit_order(
+        "BTC/USD", "buy", Decimal("0.02"), price=PRICE, client_order_id="same"
+    )
+    assert first.venue_order_id != second.venue_order_id
+    desk = gateway.client("desk")
+    await desk.logon()
+    with pytest.raises(KrakenGwError) as err:
+        await desk.cancel_order("same")
+    assert err.value.code is grpc.StatusCode.INVALID_ARGUMENT
+    canceled = await desk.cancel_order(venue_order_id=second.venue_order_id)
+    assert canceled.session_id == "a2" and canceled.ord_status is OrdStatus.CANCELED
+    assert (await second_session.get_order("same")).ord_status is OrdStatus.CANCELED
+    assert (await desk.get_order(venue_order_id=first.venue_order_id)).ord_status is OrdStatus.NEW
+    # The canceled order still carries the id: by client order id alone it stays ambiguous.
+    with pytest.raises(KrakenGwError):
+        await desk.get_order("same")
