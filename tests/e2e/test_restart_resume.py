@@ -6,6 +6,7 @@ the database."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
@@ -34,6 +35,15 @@ async def _logon_again(client: AsyncClient) -> None:
         assert error.reason == "SESSION_ALREADY_ACTIVE", error
 
 
+async def _first(stream: AsyncIterator[ExecutionReport], n: int) -> AsyncIterator[ExecutionReport]:
+    count = 0
+    async for report in stream:
+        yield report
+        count += 1
+        if count == n:
+            return
+
+
 @pytest.mark.parametrize(
     ("max_batch", "journal"),
     [(0, "sqlite"), (DEFAULT_MAX_BATCH, "sqlite"), (0, "postgres")],
@@ -57,6 +67,14 @@ async def test_kill_9_restart_resume_exactly_once(
         await client.logon()
         await _submit_some(client, 12)  # 12 orders: 4 fill (3 reports), 8 rest (2 reports)
         before = 4 * 3 + 8 * 2
+        # An answer waits only for the order's write-ahead record; its NEW and fills commit
+        # behind it. All 28 must be journaled before the kill (else restart reconciliation
+        # writes their successors, and the count below is not the pre-kill journal): a first
+        # stream sees them all, committed.
+        probe = client.stream_executions(0)
+        async with asyncio.timeout(TIMEOUT):
+            assert [r.sequence async for r in _first(probe, before)] == list(range(1, before + 1))
+        await probe.aclose()
         stream = client.stream_executions(0, max_batch=max_batch)
         seen: list[ExecutionReport] = []
 
