@@ -9,6 +9,19 @@ export type Decimal = string;
 /** A contract message (see proto/krakengw/v1). */
 export type Message = { [field: string]: any };
 
+/** A fill (proto Fill) as `listFills` resolves it; further fields as in the contract. */
+export interface Fill extends Message {
+  tradeId: string;
+  clientOrderId: string;
+  venueOrderId: string;
+  qty: Decimal;
+  price: Decimal;
+  account: string;
+  /** The session the order belongs to. Client order ids are per session, so a drop-copy or
+   * risk-desk session tells two sessions' fills under one client order id apart by it. */
+  sessionId: string;
+}
+
 export interface OrderInput {
   symbol: string;
   side: 'buy' | 'sell' | string;
@@ -117,7 +130,7 @@ export class KrakenGwClient {
     maxAttempts?: number;
     maxBatch?: number;
   }): ExecutionStream;
-  listFills(filter?: InstrumentFilter & TimeRange & { clientOrderId?: string }): Promise<Message[]>;
+  listFills(filter?: InstrumentFilter & TimeRange & { clientOrderId?: string }): Promise<Fill[]>;
 
   listBalances(filter?: { wallet?: string }): Promise<Message[]>;
   listPositions(filter?: InstrumentFilter): Promise<Message[]>;

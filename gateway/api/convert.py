@@ -495,6 +495,7 @@ def fill(f: m.Fill) -> executions_pb2.Fill:
         liquidity=_enum_out(common_pb2.Liquidity, "LIQUIDITY_", f.liquidity),
         venue_time=time_out(f.venue_time),
         account=f.account,
+        session_id=f.session_id,
     )
 
 

@@ -290,10 +290,13 @@ class RejectInfo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fill:
-    """One execution against an order; `trade_id` is the venue's and is the de-dup key."""
+    """One execution against an order; `trade_id` is the venue's and is the de-dup key.
+    `session_id` is the order's session: client order ids are per session, so with the
+    account it names the order (journals fill it in from their session column on load)."""
 
     trade_id: str
     account: str
+    session_id: str = ""
     venue: str
     symbol: str
     client_order_id: str

@@ -125,6 +125,7 @@ def apply_fill(order: Order, event: OrderFilled, now: datetime) -> tuple[Order, 
     fill = Fill(
         trade_id=event.trade_id,
         account=order.account,
+        session_id=order.session_id,
         venue=order.venue,
         symbol=order.symbol,
         client_order_id=order.client_order_id,

@@ -572,7 +572,9 @@ class PostgresJournal:
             f"{where} ORDER BY f.id"
         )
         for acct, session, cid, payload in await self._read(fills_sql, (account, account)):
-            fills.setdefault((acct, session, cid), []).append(decode(Fill, payload))
+            fills.setdefault((acct, session, cid), []).append(
+                decode(Fill, payload, session_id=session)
+            )
         orders = []
         orders_sql = f"SELECT o.payload FROM orders o {where} ORDER BY o.created_at"  # noqa: S608
         for (payload,) in await self._read(orders_sql, (account, account)):

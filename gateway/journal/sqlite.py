@@ -621,7 +621,9 @@ class SqliteJournal:
         def query(conn: sqlite3.Connection) -> list[Order]:
             fills: dict[tuple[str, str, str], list[Fill]] = {}
             for acct, session, cid, payload in conn.execute(fills_sql, (account, account)):
-                fills.setdefault((acct, session, cid), []).append(decode(Fill, payload))
+                fills.setdefault((acct, session, cid), []).append(
+                    decode(Fill, payload, session_id=session)
+                )
             orders = []
             for (payload,) in conn.execute(orders_sql, (account, account)):
                 order = decode(Order, payload)

@@ -89,6 +89,7 @@ test('every RPC against a live gateway', { timeout: 60000 }, async (t) => {
   await tradesRead; // subscribed and closed cleanly (no error)
   const fills = await client.listFills({ clientOrderId: market.spec.clientOrderId });
   assert.equal(fills.reduce((sum, f) => sum + Number(f.qty), 0), 0.01);
+  assert.ok(fills.every((f) => f.sessionId === 'demo'), JSON.stringify(fills));
 
   // Account.
   const balances = await client.listBalances();

@@ -16,12 +16,16 @@ async function trade(): Promise<string> {
   const stream = gw.streamExecutions({ fromSequence: session.lastSequence, maxBatch: 0 });
   for await (const report of stream) console.log(report.sequence);
   await stream.close();
+  const fills = await gw.listFills({ clientOrderId: order.spec.clientOrderId });
+  const owner: string = fills[0].sessionId;
+  // @ts-expect-error a fill's session id is a string
+  const wrong: number = fills[0].sessionId;
   const book = gw.streamBook('BTC/USD', { depth: 10 });
   await book.close();
   // @ts-expect-error prices are decimal strings, never numbers
   await gw.submitOrder({ symbol: 'BTC/USD', side: 'buy', qty: 0.01 });
   gw.close();
-  return `${stream.lastSequence} ${count}`;
+  return `${stream.lastSequence} ${count} ${owner} ${wrong}`;
 }
 
 void trade;

@@ -279,6 +279,8 @@ class Fill:
     liquidity: Liquidity | None
     venue_time: datetime | None
     account: str
+    # The order's session: client order ids are per session (a drop copy sees several).
+    session_id: str = ""
 
     @classmethod
     def from_proto(cls, msg: executions_pb2.Fill) -> Fill:
@@ -296,6 +298,7 @@ class Fill:
             liquidity=from_proto(Liquidity, msg.liquidity),
             venue_time=_time(msg, "venue_time"),
             account=msg.account,
+            session_id=msg.session_id,
         )
 
 

@@ -4,12 +4,13 @@ lease; read-only sessions are refused before any order lookup; validate_only ans
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import grpc
 import pytest
 
-from krakengw import KrakenGwError, OrdStatus
+from krakengw import ExecType, ExecutionReport, KrakenGwError, OrdStatus
 from tests.integration.api.conftest import RunningGateway
 
 PRICE = Decimal("40000")
@@ -113,3 +114,46 @@ async def test_the_desk_names_one_of_two_sessions_orders_sharing_a_client_id(
     # The canceled order still carries the id: by client order id alone it stays ambiguous.
     with pytest.raises(KrakenGwError):
         await desk.get_order("same")
+
+
+async def test_drop_copy_fills_name_the_session_of_two_orders_sharing_a_client_id(
+    gateway: RunningGateway,
+) -> None:
+    """`a` and `a2` each fill an order "same" (marketable on the paper venue); the drop-copy
+    observer's ListFills by that client id tells the two fills apart by session, and so do the
+    fill reports of its drop-copy stream."""
+    orders = {}
+    for session, qty in (("a", "0.01"), ("a2", "0.02")):
+        trader = gateway.client(session)
+        await trader.logon()
+        orders[session] = await trader.submit_order(
+            "BTC/USD", "buy", Decimal(qty), price=Decimal("60000"), client_order_id="same"
+        )
+        await trader.logout()  # one key lease: one session after the other
+    audit = gateway.client("audit")
+    await audit.logon()
+    stream = audit.stream_executions(0, drop_copy=True)
+
+    async def fill_reports() -> list[ExecutionReport]:
+        got = []
+        async for report in stream:
+            if report.exec_type is ExecType.FILL:
+                got.append(report)
+                if len(got) == 2:
+                    return got
+        raise AssertionError("the drop-copy stream ended")
+
+    reports = await asyncio.wait_for(fill_reports(), 10)
+    await stream.aclose()
+    assert sorted((r.session_id, r.trade_id != "") for r in reports) == [
+        ("a", True),
+        ("a2", True),
+    ]
+    fills = await audit.list_fills("BTC/USD", client_order_id="same")
+    by_session = {f.session_id: f for f in fills}
+    assert len(fills) == 2 and set(by_session) == {"a", "a2"}
+    for session, order in orders.items():
+        fill = by_session[session]
+        assert (fill.client_order_id, fill.venue_order_id) == ("same", order.venue_order_id)
+        assert fill.qty == order.order_qty
+    assert {r.trade_id: r.session_id for r in reports} == {f.trade_id: f.session_id for f in fills}

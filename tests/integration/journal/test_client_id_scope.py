@@ -54,6 +54,10 @@ def _fill(order: Order, trade_id: str) -> Fill:
     )
 
 
+def _with_session(order: Order) -> Order:
+    return replace(order, fills=tuple(replace(f, session_id=order.session_id) for f in order.fills))
+
+
 async def test_two_sessions_keep_their_own_order_under_one_client_id(
     open_journal: OpenJournal,
 ) -> None:
@@ -69,8 +73,10 @@ async def test_two_sessions_keep_their_own_order_under_one_client_id(
     journal = await open_journal()
     try:
         loaded = {o.session_id: o for o in await journal.load_orders("a1")}
-        assert loaded == {"s1": mine, "s2": theirs}
-        assert [f.trade_id for f in loaded["s2"].fills] == ["T2"]
+        # The fills were journaled without their session (as before fills named one): each
+        # comes back with its order's session, from the fills table's session column.
+        assert loaded == {"s1": _with_session(mine), "s2": _with_session(theirs)}
+        assert [(f.trade_id, f.session_id) for f in loaded["s2"].fills] == [("T2", "s2")]
     finally:
         await journal.close()
 
@@ -149,8 +155,9 @@ async def test_a_journal_from_before_the_scoping_is_migrated_and_maps_back(
     journal = await open_journal()
     try:
         (loaded,) = await journal.load_orders("a1")
-        assert loaded == old and loaded.id_at_venue == "c1"  # the venue knows it as it was sent
-        assert loaded.fills == old.fills
+        # The venue knows it as it was sent; the fill gets its session from the migration.
+        assert loaded == _with_session(old) and loaded.id_at_venue == "c1"
+        assert loaded.fills[0].session_id == "s1"
         got = await journal.client_order_id_for(
             "a1", "kraken", "0b2c1b8e-0000-5000-8000-000000000001"
         )
@@ -160,7 +167,8 @@ async def test_a_journal_from_before_the_scoping_is_migrated_and_maps_back(
         await journal.save_orders([theirs, replace(loaded, status=OrdStatus.CANCELED, version=2)])
         loaded_now = {o.session_id: o for o in await journal.load_orders("a1")}
         assert loaded_now["s2"] == theirs
-        assert loaded_now["s1"].status is OrdStatus.CANCELED and loaded_now["s1"].fills == old.fills
+        assert loaded_now["s1"].status is OrdStatus.CANCELED
+        assert loaded_now["s1"].fills == loaded.fills
     finally:
         await journal.close()
 

@@ -156,6 +156,7 @@ async def test_order_fills_are_stored_once_and_reloaded_in_order(open_journal: O
         fill = Fill(
             trade_id=f"T{n}",
             account="a1",
+            session_id="s1",
             venue="double",
             symbol="BTC/USD",
             client_order_id="c1",
@@ -204,6 +205,7 @@ async def test_snapshots_of_one_order_in_one_commit_keep_the_last_and_each_fill_
         fill = Fill(
             trade_id=f"T{n}",
             account="a1",
+            session_id="s1",
             venue="double",
             symbol="BTC/USD",
             client_order_id="c1",

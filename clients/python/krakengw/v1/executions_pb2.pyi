@@ -216,7 +216,9 @@ Global___Heartbeat: _TypeAlias = Heartbeat  # noqa: Y015
 
 @_typing.final
 class Fill(_message.Message):
-    """A fill (trade) of one of the session's orders."""
+    """A fill (trade) of one of the session's orders (a drop-copy or risk-desk session: of the
+    account's orders).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -232,6 +234,7 @@ class Fill(_message.Message):
     LIQUIDITY_FIELD_NUMBER: _builtins.int
     VENUE_TIME_FIELD_NUMBER: _builtins.int
     ACCOUNT_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
     trade_id: _builtins.str
     exec_id: _builtins.str
     client_order_id: _builtins.str
@@ -241,6 +244,10 @@ class Fill(_message.Message):
     price: _builtins.str
     liquidity: _common_pb2.Liquidity.ValueType
     account: _builtins.str
+    session_id: _builtins.str
+    """The session the order belongs to. Client order ids are per session, so a drop-copy or
+    risk-desk session tells apart two sessions' fills sharing a client_order_id by it.
+    """
     @_builtins.property
     def instrument(self) -> _common_pb2.InstrumentId: ...
     @_builtins.property
@@ -262,10 +269,11 @@ class Fill(_message.Message):
         liquidity: _common_pb2.Liquidity.ValueType = ...,
         venue_time: _timestamp_pb2.Timestamp | None = ...,
         account: _builtins.str = ...,
+        session_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["fee", b"fee", "instrument", b"instrument", "venue_time", b"venue_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "client_order_id", b"client_order_id", "exec_id", b"exec_id", "fee", b"fee", "instrument", b"instrument", "liquidity", b"liquidity", "price", b"price", "qty", b"qty", "side", b"side", "trade_id", b"trade_id", "venue_order_id", b"venue_order_id", "venue_time", b"venue_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "client_order_id", b"client_order_id", "exec_id", b"exec_id", "fee", b"fee", "instrument", b"instrument", "liquidity", b"liquidity", "price", b"price", "qty", b"qty", "session_id", b"session_id", "side", b"side", "trade_id", b"trade_id", "venue_order_id", b"venue_order_id", "venue_time", b"venue_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
