@@ -22,6 +22,29 @@ export interface Fill extends Message {
   sessionId: string;
 }
 
+/** A google.protobuf.Duration as decoded: whole seconds (a decimal string) and nanos. */
+export interface Duration { seconds: string; nanos: number }
+
+/** The account's pre-trade risk limits (proto RiskLimits); further fields as in the contract. */
+export interface RiskLimits extends Message {
+  maxOrderQty: Decimal;
+  maxNotional: Decimal;
+  priceBandPercent: Decimal;
+  maxOpenOrders: number;
+  killSwitchEngaged: boolean;
+  allowNoReferencePrice: boolean;
+  /** How old a market reference price may be before it counts as none. */
+  referenceMaxAge: Duration | null;
+  /** How long the first order of a symbol waits for its first reference price. */
+  referenceWait: Duration | null;
+}
+
+/** GetLimitsResponse; further fields as in the contract. */
+export interface Limits extends Message {
+  rateBudgets: Message[];
+  riskLimits: RiskLimits;
+}
+
 export interface OrderInput {
   symbol: string;
   side: 'buy' | 'sell' | string;
@@ -144,7 +167,7 @@ export class KrakenGwClient {
     toAccount: string;
     clientTransferId?: string;
   }): Promise<Message>;
-  getLimits(): Promise<Message>;
+  getLimits(): Promise<Limits>;
   engageKillSwitch(reason?: string): Promise<number>;
   releaseKillSwitch(): Promise<void>;
 

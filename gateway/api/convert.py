@@ -573,6 +573,8 @@ def risk_limits(limits: RiskLimits, kill_switch: m.KillSwitch | None) -> account
         kill_switch_engaged_by=kill_switch.engaged_by if kill_switch else "",
         kill_switch_engaged_time=time_out(kill_switch.engaged_at) if kill_switch else None,
         allow_no_reference_price=limits.allow_no_reference_price,
+        reference_max_age=duration_out(limits.reference_max_age_s),
+        reference_wait=duration_out(limits.reference_wait_s),
     )
 
 

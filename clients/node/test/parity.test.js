@@ -105,6 +105,9 @@ test('every RPC against a live gateway', { timeout: 60000 }, async (t) => {
   await assert.rejects(client.transferFunds({ asset: 'USD', amount: 1 }), TypeError);
   const limits = await client.getLimits();
   assert.ok(limits.rateBudgets.some((b) => b.name === 'spot_rest'));
+  // The reference price settings (the defaults here: 10 s old at most, 2 s first wait).
+  assert.deepEqual(limits.riskLimits.referenceMaxAge, { seconds: '10', nanos: 0 });
+  assert.deepEqual(limits.riskLimits.referenceWait, { seconds: '2', nanos: 0 });
   await client.submitOrder(resting());
   assert.equal(await client.engageKillSwitch('test'), 1);
   await assert.rejects(client.submitOrder(resting()), (err) => err.reason === 'KILL_SWITCH_ACTIVE');

@@ -20,12 +20,14 @@ async function trade(): Promise<string> {
   const owner: string = fills[0].sessionId;
   // @ts-expect-error a fill's session id is a string
   const wrong: number = fills[0].sessionId;
+  const limits = await gw.getLimits();
+  const maxAge: string | undefined = limits.riskLimits.referenceMaxAge?.seconds;
   const book = gw.streamBook('BTC/USD', { depth: 10 });
   await book.close();
   // @ts-expect-error prices are decimal strings, never numbers
   await gw.submitOrder({ symbol: 'BTC/USD', side: 'buy', qty: 0.01 });
   gw.close();
-  return `${stream.lastSequence} ${count} ${owner} ${wrong}`;
+  return `${stream.lastSequence} ${count} ${owner} ${wrong} ${maxAge}`;
 }
 
 void trade;

@@ -432,7 +432,9 @@ class RateBudget:
 class RiskLimits:
     """None / 0 means unlimited. While the kill switch is engaged: its reason, the session
     that engaged it and when. `allow_no_reference_price`: orders that need a market reference
-    price go through without one (instead of RISK_NO_REFERENCE_PRICE)."""
+    price go through without one (instead of RISK_NO_REFERENCE_PRICE). `reference_max_age`: how
+    old a market reference price may be before it counts as none; `reference_wait`: how long the
+    first order of a symbol waits for one (None from a gateway that does not say)."""
 
     max_order_qty: Decimal | None
     max_notional: Decimal | None
@@ -443,6 +445,8 @@ class RiskLimits:
     kill_switch_engaged_by: str = ""
     kill_switch_engaged_time: datetime | None = None
     allow_no_reference_price: bool = False
+    reference_max_age: timedelta | None = None
+    reference_wait: timedelta | None = None
 
     @classmethod
     def from_proto(cls, msg: accounts_pb2.RiskLimits) -> RiskLimits:
@@ -456,6 +460,8 @@ class RiskLimits:
             kill_switch_engaged_by=msg.kill_switch_engaged_by,
             kill_switch_engaged_time=_time(msg, "kill_switch_engaged_time"),
             allow_no_reference_price=msg.allow_no_reference_price,
+            reference_max_age=_duration(msg, "reference_max_age"),
+            reference_wait=_duration(msg, "reference_wait"),
         )
 
 

@@ -4,7 +4,9 @@ the kill switch, invalid input (refused before any venue call) and the OrderEntr
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import grpc
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from gateway.core.venue_ids import scoped_client_order_id
 from krakengw import KrakenGwError, OrdStatus, order_spec
 from krakengw.v1 import common_pb2, orders_pb2, orders_pb2_grpc
-from tests.integration.api.conftest import RunningGateway
+from tests.integration.api.conftest import CONFIG, RunningGateway, start_gateway
 from tests.integration.api.helpers import error_info
 
 LOW = Decimal("40000")  # rests on the paper market (reference 50000)
@@ -227,6 +229,35 @@ async def test_cancel_and_amend_by_venue_order_id(gateway: RunningGateway) -> No
     assert amended.price == Decimal("41000")
     canceled = await client.cancel_order(venue_order_id=order.venue_order_id)
     assert canceled.ord_status is OrdStatus.CANCELED
+
+
+async def test_limits_show_the_reference_price_settings(tmp_path: Path) -> None:
+    """GetLimits (and Logon) carry `reference_max_age_s` / `reference_wait_s` as durations:
+    acct-b's own values, acct-a's defaults (10 s, 2 s)."""
+    body = CONFIG.replace(
+        'max_order_qty = "5"',
+        'max_order_qty = "5"\nreference_max_age_s = 4.5\nreference_wait_s = 0.25',
+    )
+    running = await start_gateway(tmp_path, body)
+    try:
+        b, a = running.client("b"), running.client("a")
+        logon = await b.logon()
+        await a.logon()
+        limits = (await b.get_limits()).risk_limits
+        assert logon.risk_limits == limits
+        assert (limits.reference_max_age, limits.reference_wait) == (
+            timedelta(seconds=4.5),
+            timedelta(milliseconds=250),
+        )
+        defaults = (await a.get_limits()).risk_limits
+        assert (defaults.reference_max_age, defaults.reference_wait) == (
+            timedelta(seconds=10),
+            timedelta(seconds=2),
+        )
+    finally:
+        for client in running.clients:
+            await client.close()
+        await running.app.stop()
 
 
 async def test_risk_limit_from_config_refuses_before_the_venue(gateway: RunningGateway) -> None:

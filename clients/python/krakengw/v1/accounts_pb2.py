@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from krakengw.v1 import common_pb2 as krakengw_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1akrakengw/v1/accounts.proto\x12\x0bkrakengw.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18krakengw/v1/common.proto\"\x8a\x01\n\x07\x42\x61lance\x12\r\n\x05\x61sset\x18\x01 \x01(\t\x12\x0e\n\x06wallet\x18\x02 \x01(\t\x12\x11\n\tavailable\x18\x03 \x01(\t\x12\x0c\n\x04held\x18\x04 \x01(\t\x12\r\n\x05total\x18\x05 \x01(\t\x12\x30\n\x0cupdated_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9d\x02\n\x08Position\x12-\n\ninstrument\x18\x01 \x01(\x0b\x32\x19.krakengw.v1.InstrumentId\x12\x0b\n\x03qty\x18\x02 \x01(\t\x12\x13\n\x0b\x65ntry_price\x18\x03 \x01(\t\x12\x12\n\nmark_price\x18\x04 \x01(\t\x12\x19\n\x11liquidation_price\x18\x05 \x01(\t\x12\x16\n\x0eunrealized_pnl\x18\x06 \x01(\t\x12\x14\n\x0crealized_pnl\x18\x07 \x01(\t\x12\x10\n\x08leverage\x18\x08 \x01(\t\x12\x0e\n\x06margin\x18\t \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\n \x01(\t\x12\x30\n\x0cupdated_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"W\n\nSubaccount\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05venue\x18\x03 \x01(\t\x12\x18\n\x10venue_account_id\x18\x04 \x01(\t\"\xdb\x01\n\x08Transfer\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x1a\n\x12\x63lient_transfer_id\x18\x02 \x01(\t\x12\r\n\x05\x61sset\x18\x03 \x01(\t\x12\x0e\n\x06\x61mount\x18\x04 \x01(\t\x12\x14\n\x0c\x66rom_account\x18\x05 \x01(\t\x12\x12\n\nto_account\x18\x06 \x01(\t\x12+\n\x06status\x18\x07 \x01(\x0e\x32\x1b.krakengw.v1.TransferStatus\x12(\n\x04time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc4\x01\n\nRateBudget\x12\x0c\n\x04name\x18\x01 \x01(\t\x12-\n\ninstrument\x18\x02 \x01(\x0b\x32\x19.krakengw.v1.InstrumentId\x12\r\n\x05limit\x18\x03 \x01(\t\x12\x0c\n\x04used\x18\x04 \x01(\t\x12\x10\n\x08headroom\x18\x05 \x01(\t\x12\x18\n\x10\x64\x65\x63\x61y_per_second\x18\x06 \x01(\t\x12\x30\n\x0cupdated_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa7\x02\n\nRiskLimits\x12\x15\n\rmax_order_qty\x18\x01 \x01(\t\x12\x14\n\x0cmax_notional\x18\x02 \x01(\t\x12\x1a\n\x12price_band_percent\x18\x03 \x01(\t\x12\x17\n\x0fmax_open_orders\x18\x04 \x01(\x05\x12\x1b\n\x13kill_switch_engaged\x18\x05 \x01(\x08\x12\x1a\n\x12kill_switch_reason\x18\x06 \x01(\t\x12\x1e\n\x16kill_switch_engaged_by\x18\x07 \x01(\t\x12<\n\x18kill_switch_engaged_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12 \n\x18\x61llow_no_reference_price\x18\t \x01(\x08\"L\n\x13ListBalancesRequest\x12\x0e\n\x06wallet\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x14ListBalancesResponse\x12&\n\x08\x62\x61lances\x18\x01 \x03(\x0b\x32\x14.krakengw.v1.Balance\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"l\n\x14ListPositionsRequest\x12-\n\ninstrument\x18\x01 \x01(\x0b\x32\x19.krakengw.v1.InstrumentId\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Z\n\x15ListPositionsResponse\x12(\n\tpositions\x18\x01 \x03(\x0b\x32\x15.krakengw.v1.Position\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x17\n\x15StreamBalancesRequest\"R\n\x16StreamBalancesResponse\x12\x10\n\x08snapshot\x18\x01 \x01(\x08\x12&\n\x08\x62\x61lances\x18\x02 \x03(\x0b\x32\x14.krakengw.v1.Balance\"\x18\n\x16StreamPositionsRequest\"U\n\x17StreamPositionsResponse\x12\x10\n\x08snapshot\x18\x01 \x01(\x08\x12(\n\tpositions\x18\x02 \x03(\x0b\x32\x15.krakengw.v1.Position\"?\n\x16ListSubaccountsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"`\n\x17ListSubaccountsResponse\x12,\n\x0bsubaccounts\x18\x01 \x03(\x0b\x32\x17.krakengw.v1.Subaccount\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"{\n\x14TransferFundsRequest\x12\x1a\n\x12\x63lient_transfer_id\x18\x01 \x01(\t\x12\r\n\x05\x61sset\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\t\x12\x14\n\x0c\x66rom_account\x18\x04 \x01(\t\x12\x12\n\nto_account\x18\x05 \x01(\t\"@\n\x15TransferFundsResponse\x12\'\n\x08transfer\x18\x01 \x01(\x0b\x32\x15.krakengw.v1.Transfer\"\x12\n\x10GetLimitsRequest\"\xf8\x01\n\x11GetLimitsResponse\x12-\n\x0crate_budgets\x18\x01 \x03(\x0b\x32\x17.krakengw.v1.RateBudget\x12,\n\x0brisk_limits\x18\x02 \x01(\x0b\x32\x17.krakengw.v1.RiskLimits\x12.\n\x0bretry_after\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x10\n\x08instance\x18\x04 \x01(\t\x12\x16\n\x0eleased_key_ids\x18\x05 \x03(\t\x12\x14\n\x0cvenue_status\x18\x06 \x01(\t\x12\x16\n\x0ejournal_status\x18\x07 \x01(\t\")\n\x17\x45ngageKillSwitchRequest\x12\x0e\n\x06reason\x18\x01 \x01(\t\"d\n\x18\x45ngageKillSwitchResponse\x12\x16\n\x0e\x63\x61nceled_count\x18\x01 \x01(\x05\x12\x30\n\x0c\x65ngaged_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1a\n\x18ReleaseKillSwitchRequest\"\x1b\n\x19ReleaseKillSwitchResponse*\x89\x01\n\x0eTransferStatus\x12\x1f\n\x1bTRANSFER_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17TRANSFER_STATUS_PENDING\x10\x01\x12\x1d\n\x19TRANSFER_STATUS_COMPLETED\x10\x02\x12\x1a\n\x16TRANSFER_STATUS_FAILED\x10\x03\x32\xc1\x06\n\x0e\x41\x63\x63ountService\x12S\n\x0cListBalances\x12 .krakengw.v1.ListBalancesRequest\x1a!.krakengw.v1.ListBalancesResponse\x12V\n\rListPositions\x12!.krakengw.v1.ListPositionsRequest\x1a\".krakengw.v1.ListPositionsResponse\x12[\n\x0eStreamBalances\x12\".krakengw.v1.StreamBalancesRequest\x1a#.krakengw.v1.StreamBalancesResponse0\x01\x12^\n\x0fStreamPositions\x12#.krakengw.v1.StreamPositionsRequest\x1a$.krakengw.v1.StreamPositionsResponse0\x01\x12\\\n\x0fListSubaccounts\x12#.krakengw.v1.ListSubaccountsRequest\x1a$.krakengw.v1.ListSubaccountsResponse\x12V\n\rTransferFunds\x12!.krakengw.v1.TransferFundsRequest\x1a\".krakengw.v1.TransferFundsResponse\x12J\n\tGetLimits\x12\x1d.krakengw.v1.GetLimitsRequest\x1a\x1e.krakengw.v1.GetLimitsResponse\x12_\n\x10\x45ngageKillSwitch\x12$.krakengw.v1.EngageKillSwitchRequest\x1a%.krakengw.v1.EngageKillSwitchResponse\x12\x62\n\x11ReleaseKillSwitch\x12%.krakengw.v1.ReleaseKillSwitchRequest\x1a&.krakengw.v1.ReleaseKillSwitchResponseB\x8f\x01\n\x0f\x63om.krakengw.v1B\rAccountsProtoP\x01Z:github.com/krakengw/krakengw/gen/go/krakengw/v1;krakengwv1\xa2\x02\x03KGW\xaa\x02\x0bKrakenGw.V1\xca\x02\x0bKrakenGw\\V1\xea\x02\x0cKrakenGw::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1akrakengw/v1/accounts.proto\x12\x0bkrakengw.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18krakengw/v1/common.proto\"\x8a\x01\n\x07\x42\x61lance\x12\r\n\x05\x61sset\x18\x01 \x01(\t\x12\x0e\n\x06wallet\x18\x02 \x01(\t\x12\x11\n\tavailable\x18\x03 \x01(\t\x12\x0c\n\x04held\x18\x04 \x01(\t\x12\r\n\x05total\x18\x05 \x01(\t\x12\x30\n\x0cupdated_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9d\x02\n\x08Position\x12-\n\ninstrument\x18\x01 \x01(\x0b\x32\x19.krakengw.v1.InstrumentId\x12\x0b\n\x03qty\x18\x02 \x01(\t\x12\x13\n\x0b\x65ntry_price\x18\x03 \x01(\t\x12\x12\n\nmark_price\x18\x04 \x01(\t\x12\x19\n\x11liquidation_price\x18\x05 \x01(\t\x12\x16\n\x0eunrealized_pnl\x18\x06 \x01(\t\x12\x14\n\x0crealized_pnl\x18\x07 \x01(\t\x12\x10\n\x08leverage\x18\x08 \x01(\t\x12\x0e\n\x06margin\x18\t \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\n \x01(\t\x12\x30\n\x0cupdated_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"W\n\nSubaccount\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05venue\x18\x03 \x01(\t\x12\x18\n\x10venue_account_id\x18\x04 \x01(\t\"\xdb\x01\n\x08Transfer\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x1a\n\x12\x63lient_transfer_id\x18\x02 \x01(\t\x12\r\n\x05\x61sset\x18\x03 \x01(\t\x12\x0e\n\x06\x61mount\x18\x04 \x01(\t\x12\x14\n\x0c\x66rom_account\x18\x05 \x01(\t\x12\x12\n\nto_account\x18\x06 \x01(\t\x12+\n\x06status\x18\x07 \x01(\x0e\x32\x1b.krakengw.v1.TransferStatus\x12(\n\x04time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc4\x01\n\nRateBudget\x12\x0c\n\x04name\x18\x01 \x01(\t\x12-\n\ninstrument\x18\x02 \x01(\x0b\x32\x19.krakengw.v1.InstrumentId\x12\r\n\x05limit\x18\x03 \x01(\t\x12\x0c\n\x04used\x18\x04 \x01(\t\x12\x10\n\x08headroom\x18\x05 \x01(\t\x12\x18\n\x10\x64\x65\x63\x61y_per_second\x18\x06 \x01(\t\x12\x30\n\x0cupdated_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x90\x03\n\nRiskLimits\x12\x15\n\rmax_order_qty\x18\x01 \x01(\t\x12\x14\n\x0cmax_notional\x18\x02 \x01(\t\x12\x1a\n\x12price_band_percent\x18\x03 \x01(\t\x12\x17\n\x0fmax_open_orders\x18\x04 \x01(\x05\x12\x1b\n\x13kill_switch_engaged\x18\x05 \x01(\x08\x12\x1a\n\x12kill_switch_reason\x18\x06 \x01(\t\x12\x1e\n\x16kill_switch_engaged_by\x18\x07 \x01(\t\x12<\n\x18kill_switch_engaged_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12 \n\x18\x61llow_no_reference_price\x18\t \x01(\x08\x12\x34\n\x11reference_max_age\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x31\n\x0ereference_wait\x18\x0b \x01(\x0b\x32\x19.google.protobuf.Duration\"L\n\x13ListBalancesRequest\x12\x0e\n\x06wallet\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x14ListBalancesResponse\x12&\n\x08\x62\x61lances\x18\x01 \x03(\x0b\x32\x14.krakengw.v1.Balance\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"l\n\x14ListPositionsRequest\x12-\n\ninstrument\x18\x01 \x01(\x0b\x32\x19.krakengw.v1.InstrumentId\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Z\n\x15ListPositionsResponse\x12(\n\tpositions\x18\x01 \x03(\x0b\x32\x15.krakengw.v1.Position\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x17\n\x15StreamBalancesRequest\"R\n\x16StreamBalancesResponse\x12\x10\n\x08snapshot\x18\x01 \x01(\x08\x12&\n\x08\x62\x61lances\x18\x02 \x03(\x0b\x32\x14.krakengw.v1.Balance\"\x18\n\x16StreamPositionsRequest\"U\n\x17StreamPositionsResponse\x12\x10\n\x08snapshot\x18\x01 \x01(\x08\x12(\n\tpositions\x18\x02 \x03(\x0b\x32\x15.krakengw.v1.Position\"?\n\x16ListSubaccountsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"`\n\x17ListSubaccountsResponse\x12,\n\x0bsubaccounts\x18\x01 \x03(\x0b\x32\x17.krakengw.v1.Subaccount\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"{\n\x14TransferFundsRequest\x12\x1a\n\x12\x63lient_transfer_id\x18\x01 \x01(\t\x12\r\n\x05\x61sset\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\t\x12\x14\n\x0c\x66rom_account\x18\x04 \x01(\t\x12\x12\n\nto_account\x18\x05 \x01(\t\"@\n\x15TransferFundsResponse\x12\'\n\x08transfer\x18\x01 \x01(\x0b\x32\x15.krakengw.v1.Transfer\"\x12\n\x10GetLimitsRequest\"\xf8\x01\n\x11GetLimitsResponse\x12-\n\x0crate_budgets\x18\x01 \x03(\x0b\x32\x17.krakengw.v1.RateBudget\x12,\n\x0brisk_limits\x18\x02 \x01(\x0b\x32\x17.krakengw.v1.RiskLimits\x12.\n\x0bretry_after\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x10\n\x08instance\x18\x04 \x01(\t\x12\x16\n\x0eleased_key_ids\x18\x05 \x03(\t\x12\x14\n\x0cvenue_status\x18\x06 \x01(\t\x12\x16\n\x0ejournal_status\x18\x07 \x01(\t\")\n\x17\x45ngageKillSwitchRequest\x12\x0e\n\x06reason\x18\x01 \x01(\t\"d\n\x18\x45ngageKillSwitchResponse\x12\x16\n\x0e\x63\x61nceled_count\x18\x01 \x01(\x05\x12\x30\n\x0c\x65ngaged_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1a\n\x18ReleaseKillSwitchRequest\"\x1b\n\x19ReleaseKillSwitchResponse*\x89\x01\n\x0eTransferStatus\x12\x1f\n\x1bTRANSFER_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17TRANSFER_STATUS_PENDING\x10\x01\x12\x1d\n\x19TRANSFER_STATUS_COMPLETED\x10\x02\x12\x1a\n\x16TRANSFER_STATUS_FAILED\x10\x03\x32\xc1\x06\n\x0e\x41\x63\x63ountService\x12S\n\x0cListBalances\x12 .krakengw.v1.ListBalancesRequest\x1a!.krakengw.v1.ListBalancesResponse\x12V\n\rListPositions\x12!.krakengw.v1.ListPositionsRequest\x1a\".krakengw.v1.ListPositionsResponse\x12[\n\x0eStreamBalances\x12\".krakengw.v1.StreamBalancesRequest\x1a#.krakengw.v1.StreamBalancesResponse0\x01\x12^\n\x0fStreamPositions\x12#.krakengw.v1.StreamPositionsRequest\x1a$.krakengw.v1.StreamPositionsResponse0\x01\x12\\\n\x0fListSubaccounts\x12#.krakengw.v1.ListSubaccountsRequest\x1a$.krakengw.v1.ListSubaccountsResponse\x12V\n\rTransferFunds\x12!.krakengw.v1.TransferFundsRequest\x1a\".krakengw.v1.TransferFundsResponse\x12J\n\tGetLimits\x12\x1d.krakengw.v1.GetLimitsRequest\x1a\x1e.krakengw.v1.GetLimitsResponse\x12_\n\x10\x45ngageKillSwitch\x12$.krakengw.v1.EngageKillSwitchRequest\x1a%.krakengw.v1.EngageKillSwitchResponse\x12\x62\n\x11ReleaseKillSwitch\x12%.krakengw.v1.ReleaseKillSwitchRequest\x1a&.krakengw.v1.ReleaseKillSwitchResponseB\x8f\x01\n\x0f\x63om.krakengw.v1B\rAccountsProtoP\x01Z:github.com/krakengw/krakengw/gen/go/krakengw/v1;krakengwv1\xa2\x02\x03KGW\xaa\x02\x0bKrakenGw.V1\xca\x02\x0bKrakenGw\\V1\xea\x02\x0cKrakenGw::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,8 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'krakengw.v1.accounts_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\017com.krakengw.v1B\rAccountsProtoP\001Z:github.com/krakengw/krakengw/gen/go/krakengw/v1;krakengwv1\242\002\003KGW\252\002\013KrakenGw.V1\312\002\013KrakenGw\\V1\352\002\014KrakenGw::V1'
-  _globals['_TRANSFERSTATUS']._serialized_start=2790
-  _globals['_TRANSFERSTATUS']._serialized_end=2927
+  _globals['_TRANSFERSTATUS']._serialized_start=2895
+  _globals['_TRANSFERSTATUS']._serialized_end=3032
   _globals['_BALANCE']._serialized_start=135
   _globals['_BALANCE']._serialized_end=273
   _globals['_POSITION']._serialized_start=276
@@ -48,43 +48,43 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RATEBUDGET']._serialized_start=875
   _globals['_RATEBUDGET']._serialized_end=1071
   _globals['_RISKLIMITS']._serialized_start=1074
-  _globals['_RISKLIMITS']._serialized_end=1369
-  _globals['_LISTBALANCESREQUEST']._serialized_start=1371
-  _globals['_LISTBALANCESREQUEST']._serialized_end=1447
-  _globals['_LISTBALANCESRESPONSE']._serialized_start=1449
-  _globals['_LISTBALANCESRESPONSE']._serialized_end=1536
-  _globals['_LISTPOSITIONSREQUEST']._serialized_start=1538
-  _globals['_LISTPOSITIONSREQUEST']._serialized_end=1646
-  _globals['_LISTPOSITIONSRESPONSE']._serialized_start=1648
-  _globals['_LISTPOSITIONSRESPONSE']._serialized_end=1738
-  _globals['_STREAMBALANCESREQUEST']._serialized_start=1740
-  _globals['_STREAMBALANCESREQUEST']._serialized_end=1763
-  _globals['_STREAMBALANCESRESPONSE']._serialized_start=1765
-  _globals['_STREAMBALANCESRESPONSE']._serialized_end=1847
-  _globals['_STREAMPOSITIONSREQUEST']._serialized_start=1849
-  _globals['_STREAMPOSITIONSREQUEST']._serialized_end=1873
-  _globals['_STREAMPOSITIONSRESPONSE']._serialized_start=1875
-  _globals['_STREAMPOSITIONSRESPONSE']._serialized_end=1960
-  _globals['_LISTSUBACCOUNTSREQUEST']._serialized_start=1962
-  _globals['_LISTSUBACCOUNTSREQUEST']._serialized_end=2025
-  _globals['_LISTSUBACCOUNTSRESPONSE']._serialized_start=2027
-  _globals['_LISTSUBACCOUNTSRESPONSE']._serialized_end=2123
-  _globals['_TRANSFERFUNDSREQUEST']._serialized_start=2125
-  _globals['_TRANSFERFUNDSREQUEST']._serialized_end=2248
-  _globals['_TRANSFERFUNDSRESPONSE']._serialized_start=2250
-  _globals['_TRANSFERFUNDSRESPONSE']._serialized_end=2314
-  _globals['_GETLIMITSREQUEST']._serialized_start=2316
-  _globals['_GETLIMITSREQUEST']._serialized_end=2334
-  _globals['_GETLIMITSRESPONSE']._serialized_start=2337
-  _globals['_GETLIMITSRESPONSE']._serialized_end=2585
-  _globals['_ENGAGEKILLSWITCHREQUEST']._serialized_start=2587
-  _globals['_ENGAGEKILLSWITCHREQUEST']._serialized_end=2628
-  _globals['_ENGAGEKILLSWITCHRESPONSE']._serialized_start=2630
-  _globals['_ENGAGEKILLSWITCHRESPONSE']._serialized_end=2730
-  _globals['_RELEASEKILLSWITCHREQUEST']._serialized_start=2732
-  _globals['_RELEASEKILLSWITCHREQUEST']._serialized_end=2758
-  _globals['_RELEASEKILLSWITCHRESPONSE']._serialized_start=2760
-  _globals['_RELEASEKILLSWITCHRESPONSE']._serialized_end=2787
-  _globals['_ACCOUNTSERVICE']._serialized_start=2930
-  _globals['_ACCOUNTSERVICE']._serialized_end=3763
+  _globals['_RISKLIMITS']._serialized_end=1474
+  _globals['_LISTBALANCESREQUEST']._serialized_start=1476
+  _globals['_LISTBALANCESREQUEST']._serialized_end=1552
+  _globals['_LISTBALANCESRESPONSE']._serialized_start=1554
+  _globals['_LISTBALANCESRESPONSE']._serialized_end=1641
+  _globals['_LISTPOSITIONSREQUEST']._serialized_start=1643
+  _globals['_LISTPOSITIONSREQUEST']._serialized_end=1751
+  _globals['_LISTPOSITIONSRESPONSE']._serialized_start=1753
+  _globals['_LISTPOSITIONSRESPONSE']._serialized_end=1843
+  _globals['_STREAMBALANCESREQUEST']._serialized_start=1845
+  _globals['_STREAMBALANCESREQUEST']._serialized_end=1868
+  _globals['_STREAMBALANCESRESPONSE']._serialized_start=1870
+  _globals['_STREAMBALANCESRESPONSE']._serialized_end=1952
+  _globals['_STREAMPOSITIONSREQUEST']._serialized_start=1954
+  _globals['_STREAMPOSITIONSREQUEST']._serialized_end=1978
+  _globals['_STREAMPOSITIONSRESPONSE']._serialized_start=1980
+  _globals['_STREAMPOSITIONSRESPONSE']._serialized_end=2065
+  _globals['_LISTSUBACCOUNTSREQUEST']._serialized_start=2067
+  _globals['_LISTSUBACCOUNTSREQUEST']._serialized_end=2130
+  _globals['_LISTSUBACCOUNTSRESPONSE']._serialized_start=2132
+  _globals['_LISTSUBACCOUNTSRESPONSE']._serialized_end=2228
+  _globals['_TRANSFERFUNDSREQUEST']._serialized_start=2230
+  _globals['_TRANSFERFUNDSREQUEST']._serialized_end=2353
+  _globals['_TRANSFERFUNDSRESPONSE']._serialized_start=2355
+  _globals['_TRANSFERFUNDSRESPONSE']._serialized_end=2419
+  _globals['_GETLIMITSREQUEST']._serialized_start=2421
+  _globals['_GETLIMITSREQUEST']._serialized_end=2439
+  _globals['_GETLIMITSRESPONSE']._serialized_start=2442
+  _globals['_GETLIMITSRESPONSE']._serialized_end=2690
+  _globals['_ENGAGEKILLSWITCHREQUEST']._serialized_start=2692
+  _globals['_ENGAGEKILLSWITCHREQUEST']._serialized_end=2733
+  _globals['_ENGAGEKILLSWITCHRESPONSE']._serialized_start=2735
+  _globals['_ENGAGEKILLSWITCHRESPONSE']._serialized_end=2835
+  _globals['_RELEASEKILLSWITCHREQUEST']._serialized_start=2837
+  _globals['_RELEASEKILLSWITCHREQUEST']._serialized_end=2863
+  _globals['_RELEASEKILLSWITCHRESPONSE']._serialized_start=2865
+  _globals['_RELEASEKILLSWITCHRESPONSE']._serialized_end=2892
+  _globals['_ACCOUNTSERVICE']._serialized_start=3035
+  _globals['_ACCOUNTSERVICE']._serialized_end=3868
 # @@protoc_insertion_point(module_scope)

@@ -275,6 +275,8 @@ class RiskLimits(_message.Message):
     KILL_SWITCH_ENGAGED_BY_FIELD_NUMBER: _builtins.int
     KILL_SWITCH_ENGAGED_TIME_FIELD_NUMBER: _builtins.int
     ALLOW_NO_REFERENCE_PRICE_FIELD_NUMBER: _builtins.int
+    REFERENCE_MAX_AGE_FIELD_NUMBER: _builtins.int
+    REFERENCE_WAIT_FIELD_NUMBER: _builtins.int
     max_order_qty: _builtins.str
     max_notional: _builtins.str
     price_band_percent: _builtins.str
@@ -295,6 +297,18 @@ class RiskLimits(_message.Message):
     """
     @_builtins.property
     def kill_switch_engaged_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def reference_max_age(self) -> _duration_pb2.Duration:
+        """How old the market reference price may be ([accounts.X.risk] reference_max_age_s): one
+        the venue's feed has not confirmed within it counts as none.
+        """
+
+    @_builtins.property
+    def reference_wait(self) -> _duration_pb2.Duration:
+        """How long the first order of a symbol waits for its first reference price
+        ([accounts.X.risk] reference_wait_s).
+        """
+
     def __init__(
         self,
         *,
@@ -307,10 +321,12 @@ class RiskLimits(_message.Message):
         kill_switch_engaged_by: _builtins.str = ...,
         kill_switch_engaged_time: _timestamp_pb2.Timestamp | None = ...,
         allow_no_reference_price: _builtins.bool = ...,
+        reference_max_age: _duration_pb2.Duration | None = ...,
+        reference_wait: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["kill_switch_engaged_time", b"kill_switch_engaged_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["kill_switch_engaged_time", b"kill_switch_engaged_time", "reference_max_age", b"reference_max_age", "reference_wait", b"reference_wait"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_no_reference_price", b"allow_no_reference_price", "kill_switch_engaged", b"kill_switch_engaged", "kill_switch_engaged_by", b"kill_switch_engaged_by", "kill_switch_engaged_time", b"kill_switch_engaged_time", "kill_switch_reason", b"kill_switch_reason", "max_notional", b"max_notional", "max_open_orders", b"max_open_orders", "max_order_qty", b"max_order_qty", "price_band_percent", b"price_band_percent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_no_reference_price", b"allow_no_reference_price", "kill_switch_engaged", b"kill_switch_engaged", "kill_switch_engaged_by", b"kill_switch_engaged_by", "kill_switch_engaged_time", b"kill_switch_engaged_time", "kill_switch_reason", b"kill_switch_reason", "max_notional", b"max_notional", "max_open_orders", b"max_open_orders", "max_order_qty", b"max_order_qty", "price_band_percent", b"price_band_percent", "reference_max_age", b"reference_max_age", "reference_wait", b"reference_wait"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
