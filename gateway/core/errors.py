@@ -130,6 +130,8 @@ class ErrorReason(enum.Enum):
     UNKNOWN_VENUE = "UNKNOWN_VENUE"
     LOGON_ID_MISMATCH = "LOGON_ID_MISMATCH"
     MALFORMED_REQUEST = "MALFORMED_REQUEST"
+    # FailedPrecondition (proto 81): the venue exists, but the account is not configured for it.
+    VENUE_NOT_CONFIGURED = "VENUE_NOT_CONFIGURED"
 
 
 class GatewayError(Exception):

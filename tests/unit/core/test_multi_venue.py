@@ -13,7 +13,13 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.core.errors import ErrorReason, InvalidArgument, PermissionDenied
+from gateway.core.errors import (
+    ErrorReason,
+    FailedPrecondition,
+    InvalidArgument,
+    PermissionDenied,
+    Unavailable,
+)
 from gateway.core.model import (
     Balance,
     CancelRequest,
@@ -125,3 +131,23 @@ async def test_market_data_goes_to_the_instruments_venue(
     assert (await svc.data.ticker(READ_ONLY, spot_btc)).venue == "spot-double"
     book = svc.data.stream_book(READ_ONLY, perp, 10)
     assert (await anext(book)).venue == "futures-double"
+
+
+async def test_a_venue_the_account_lacks_is_a_precondition_a_detached_one_an_outage(
+    two_venues: tuple[TradingService, VenueDouble, VenueDouble],
+) -> None:
+    """A futures-only account (only `futures-double` attached) asking for a spot symbol is told
+    its account has no such venue; a venue taken out of service (a lost fleet lease) is
+    unavailable. Neither call reaches a venue."""
+    svc, spot, futures = two_venues
+    futures_only = SessionContext("sess-f", "acct-f", TRADER.permissions)
+    svc.attach("acct-f", VenuePorts(order_entry=futures, account=futures, market_data=futures))
+    with pytest.raises(FailedPrecondition) as err:
+        await svc.submit(futures_only, limit("c1", symbol="BTC/USD"))
+    assert err.value.reason is ErrorReason.VENUE_NOT_CONFIGURED
+    assert err.value.metadata == {"venue": "spot-double", "account": "acct-f"}
+    svc.detach_venue(ACCOUNT, "spot-double")
+    with pytest.raises(Unavailable) as lost:
+        await svc.submit(TRADER, limit("c2", symbol="BTC/USD"))
+    assert lost.value.reason is ErrorReason.VENUE_UNAVAILABLE
+    assert spot.count("submit") == 0 and futures.count("submit") == 0

@@ -131,6 +131,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The call's `krakengw-logon-id` metadata is missing or is not the live logon's."""
     ERROR_REASON_MALFORMED_REQUEST: _ErrorReason.ValueType  # 80
     """The request message could not be decoded."""
+    ERROR_REASON_VENUE_NOT_CONFIGURED: _ErrorReason.ValueType  # 81
+    """FailedPrecondition (appended): the account is not configured for the instrument's venue
+    (e.g. a Futures-only account asked for a Spot symbol); ErrorInfo metadata names the
+    "venue" and the "account". Nothing was sent to any venue.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Errors travel as google.rpc.Status with one google.rpc.ErrorInfo detail whose `reason` is
@@ -247,6 +252,11 @@ ERROR_REASON_LOGON_ID_MISMATCH: ErrorReason.ValueType  # 79
 """The call's `krakengw-logon-id` metadata is missing or is not the live logon's."""
 ERROR_REASON_MALFORMED_REQUEST: ErrorReason.ValueType  # 80
 """The request message could not be decoded."""
+ERROR_REASON_VENUE_NOT_CONFIGURED: ErrorReason.ValueType  # 81
+"""FailedPrecondition (appended): the account is not configured for the instrument's venue
+(e.g. a Futures-only account asked for a Spot symbol); ErrorInfo metadata names the
+"venue" and the "account". Nothing was sent to any venue.
+"""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final

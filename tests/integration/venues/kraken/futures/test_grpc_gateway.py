@@ -1,8 +1,9 @@
 """The real gateway (GatewayApp: gRPC server, sessions, SQLite journal) with Kraken Futures
 wired in, against the simulator, driven by the Python client: an account with a spot key and
 a futures key trades BTC/USD and BTC/USD:USD on one execution stream; an account with only a
-futures key trades futures; every order type, amend, cancel, batch, cancel-all, the reduce-only
-refusal and positions after fills, all through gRPC."""
+futures key trades futures (and one with only a spot key spot): an order for a venue the account
+has no key for is refused FAILED_PRECONDITION / VENUE_NOT_CONFIGURED; every order type, amend,
+cancel, batch, cancel-all, the reduce-only refusal and positions after fills, all through gRPC."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import grpc
 import pytest
 
 from gateway.app import GatewayApp
@@ -60,6 +62,10 @@ futures = { key_env = "FUT_KEY", secret_env = "FUT_SECRET" }
 permissions = ["read", "trade"]
 futures = { key_env = "FUT2_KEY", secret_env = "FUT2_SECRET" }
 
+[accounts.sonly]
+permissions = ["read", "trade"]
+spot = { key_env = "SPOT2_KEY", secret_env = "SPOT2_SECRET" }
+
 [sessions.both]
 account = "both"
 token_env = "TOKEN_BOTH"
@@ -67,7 +73,12 @@ token_env = "TOKEN_BOTH"
 [sessions.fonly]
 account = "fonly"
 token_env = "TOKEN_FONLY"
+
+[sessions.sonly]
+account = "sonly"
+token_env = "TOKEN_SONLY"
 """
+SIM_ACCOUNTS = ("FF000000000000", "FF000000000001")  # TRADER's and MAKER's ids at the simulator
 
 
 @dataclass
@@ -75,6 +86,7 @@ class Running:
     app: GatewayApp
     target: str
     tokens: dict[str, str]
+    sim: SimulatorServer
 
     def client(self, session: str) -> AsyncClient:
         return AsyncClient(self.target, self.tokens[session], timeout=WAIT_S)
@@ -82,7 +94,7 @@ class Running:
 
 @pytest.fixture
 async def gateway(sim: SimulatorServer, tmp_path: Path) -> AsyncIterator[Running]:
-    tokens = {s: f"tok-{secrets.token_urlsafe(24)}" for s in ("both", "fonly")}
+    tokens = {s: f"tok-{secrets.token_urlsafe(24)}" for s in ("both", "fonly", "sonly")}
     path = tmp_path / "gateway.toml"
     path.write_text(
         CONFIG.replace("@REST@", sim.base_url)
@@ -97,15 +109,18 @@ async def gateway(sim: SimulatorServer, tmp_path: Path) -> AsyncIterator[Running
         "FUT_SECRET": futures_key(TRADER)[1],
         "FUT2_KEY": futures_key(MAKER)[0],
         "FUT2_SECRET": futures_key(MAKER)[1],
+        "SPOT2_KEY": spot_key(MAKER)[0],
+        "SPOT2_SECRET": spot_key(MAKER)[1],
         "TOKEN_BOTH": tokens["both"],
         "TOKEN_FONLY": tokens["fonly"],
+        "TOKEN_SONLY": tokens["sonly"],
     }
     config = load_config(path, environ=env)
     venues = GatewayVenues(config.kraken)
     app = await GatewayApp.build(config, venues=venues, journal_factory=venues.open_journal)
     port = await app.start()
     try:
-        yield Running(app, f"127.0.0.1:{port}", tokens)
+        yield Running(app, f"127.0.0.1:{port}", tokens, sim)
     finally:
         await app.stop()
 
@@ -158,12 +173,48 @@ async def test_futures_only_account(gateway: Running) -> None:
         assert (FUT, PERP) in {(i.venue, i.symbol) for i in await client.list_instruments()}
         ticker = await client.get_ticker(PERP, venue=FUT)
         assert ticker.mark_price is not None and ticker.index_price is not None
+        before = orders_at_simulator(gateway.sim)
         with pytest.raises(KrakenGwError) as err:
             await client.submit_order("BTC/USD", "buy", QTY, order_type="MARKET")
-        # No spot key: the core has no Kraken Spot port for this account.
-        assert err.value.reason == "VENUE_UNAVAILABLE" and "kraken" in str(err.value)
+        # No spot key: the account has no Kraken Spot venue. Not an outage: the caller's
+        # precondition, named precisely, and nothing reached either venue.
+        assert err.value.code is grpc.StatusCode.FAILED_PRECONDITION
+        assert err.value.reason == "VENUE_NOT_CONFIGURED"
+        assert err.value.metadata.items() >= {"venue": "kraken", "account": "fonly"}.items()
+        assert orders_at_simulator(gateway.sim) == before
         order = await client.submit_order(PERP, "buy", QTY, order_type="MARKET", venue=FUT)
         assert order.ord_status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED, OrdStatus.FILLED)
+
+
+async def test_spot_only_account_ordering_a_future_is_told_the_venue_is_not_configured(
+    gateway: Running,
+) -> None:
+    async with gateway.client("sonly") as client:
+        await client.logon()
+        before = orders_at_simulator(gateway.sim)
+        with pytest.raises(KrakenGwError) as err:
+            await client.submit_order(PERP, "buy", QTY, price=Decimal(1000), venue=FUT)
+        assert err.value.code is grpc.StatusCode.FAILED_PRECONDITION
+        assert err.value.reason == "VENUE_NOT_CONFIGURED"
+        assert err.value.metadata.items() >= {"venue": FUT, "account": "sonly"}.items()
+        assert "krakenfutures" in str(err.value)
+        assert orders_at_simulator(gateway.sim) == before
+        with pytest.raises(KrakenGwError) as err:
+            await client.get_ticker(PERP, venue=FUT)  # its market data: the account's venues
+        assert err.value.reason == "VENUE_NOT_CONFIGURED"
+        order = await client.submit_order("BTC/USD", "buy", QTY, price=Decimal(1000))
+        assert order.ord_status is OrdStatus.NEW
+        assert orders_at_simulator(gateway.sim) == before + 1
+
+
+def orders_at_simulator(sim: SimulatorServer) -> int:
+    """Every order the simulator's Spot and Futures engines ever received (open and closed)."""
+    spot, futures = sim.ctx.engine, sim.ctx.futures_engine
+    assert spot is not None and futures is not None
+    return sum(
+        len(spot.open_orders(a)) + len(spot.closed_orders(a).items) + len(futures.all_orders(a))
+        for a in SIM_ACCOUNTS
+    )
 
 
 @pytest.mark.parametrize(
