@@ -21,8 +21,9 @@ sees no gap and no duplicate.
 
 A gateway that loses a lease (it was frozen or cut off past the TTL, or another took the key)
 logs one line and signs and writes nothing more for that account: its sends are fenced by its
-own clock (gateway/leases/fence.py), its journal writes by the lease's fencing token in the
-database. It does not take that account again before it restarts.
+own clock, checked right before each signed request is written (gateway/leases/fence.py), its
+journal writes by the lease's fencing token in the database. It does not take that account
+again before it restarts.
 """
 
 from __future__ import annotations
@@ -288,7 +289,7 @@ class Fleet:
         await service.load_account(name)
         guard_requests = getattr(self._factory, "guard_requests", None)
         if guard_requests is not None:
-            guard_requests(name, fence.private_request_hook, fence.check)
+            guard_requests(name, fence.check, fence.request_headers())
         bound = await self._factory(account)
         served.closers = list(bound.closers)
         fence.check()  # lost while the venue was built: stop here (see _take_free)

@@ -3,13 +3,27 @@ every journal write first checks that the leases still hold.
 
 - Venue side (`check`): the holder's own clock. A lease is trusted until the monotonic time
   its last renewal was sent plus the TTL, which ends before the database lets anyone else take
-  it; after that, or once a renewal failed, nothing more is sent. `FencedOrderEntry` checks
-  before every order-entry call (sends and signed reads, over WS or REST), `private_request_hook`
-  before every signed REST request the venue adapter makes (WS tokens, dead man's switch,
-  reconciliation), `FencedGuard` before arming or disarming a session guard.
+  it; after that, or once a renewal failed, nothing more is sent. The check that counts runs
+  at the last moment, in the same event-loop step as the bytes are handed to the socket (no
+  await in between, so nothing a gateway could wait on, the connection pool, the rate governor,
+  a frozen process resumed, lies between the check and the write): right before each private
+  WS request frame is written (Spot), right before a signed Spot REST request's headers are
+  written (`gateway.venues.kraken.spot.rest.gated_http_client`, httpcore's `trace` extension),
+  and right before a signed Futures REST request's bytes are written
+  (`gateway.venues.kraken.futures.rest.gated_request_class`). Earlier checks avoid wasted work:
+  `FencedOrderEntry` before every order-entry call (sends and signed reads, over WS or REST),
+  the REST clients before a signed request waits for a pooled connection (Futures: before it
+  takes a nonce), `FencedGuard` before arming or disarming a session guard. Public (unsigned)
+  requests are not fenced: they use no key.
 - Journal side (`check_in`): inside each write transaction the lease row is checked with its
   fencing token (gateway.leases.postgres.check_in), so a gateway that lost the lease writes
   nothing even if its own clock has not noticed yet.
+
+Every signed REST request names its leases (holder and fencing token) in a `KrakenGW-Lease`
+header (`request_headers`), so whoever logs the requests (the simulator, a proxy) can tell which
+grant each was sent under. The one window no client-side check can close is a freeze of those
+few instructions between the last check and the write itself; Kraken checks no fencing token,
+and the nonces the journal shares between holders are the backstop there.
 """
 
 from __future__ import annotations
@@ -18,8 +32,6 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-
-import httpx
 
 from gateway.core.errors import GatewayError
 from gateway.core.events import AmendAck, OrderFilled, SubmitAck, VenueOrderState
@@ -58,15 +70,12 @@ class AccountFence:
         for lease in self.leases:
             await check_in(conn, lease)
 
-    async def private_request_hook(self, request: httpx.Request) -> None:
-        """httpx request hook: a signed (private) REST call only while the lease holds. It
-        names its lease (holder and fencing token) in a `KrakenGW-Lease` header, so whoever
-        logs the requests (the simulator, a proxy) can tell which grant each was sent under."""
-        if "/private/" in request.url.path:
-            self.check()
-            request.headers[LEASE_HEADER] = ", ".join(
-                f"{lease.holder} token {lease.token}" for lease in self.leases
-            )
+    def request_headers(self) -> dict[str, str]:
+        """The `KrakenGW-Lease` header a signed REST request carries: its leases' holder and
+        fencing token (fixed while this fence lives: renewals keep the token)."""
+        return {
+            LEASE_HEADER: ", ".join(f"{lease.holder} token {lease.token}" for lease in self.leases)
+        }
 
 
 class FencedGuard:

@@ -9,6 +9,10 @@
   futures key when it has one). This module never imports the simulator.
 - `paper`: the in-process paper venue (fixed prices), shared by every paper account.
 
+A fleet gates an account's signed requests with its lease fence (`guard_requests`): Spot REST
+(`gated_http_client`), Spot WS trading frames and Futures REST (`before_send`) are checked right
+before they are written, and signed REST requests name the lease in their headers.
+
 Both Kraken kinds follow `[kraken] dead_man_switch`: the account's venues then carry a session
 guard that arms Kraken's dead man's switch while the key's trading session is live.
 
@@ -24,8 +28,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from gateway.config import AccountConfig, AccountVenue, ConfigError, JournalConfig, KrakenConfig
 from gateway.core.ports import AccountVenues, JournalPort, VenuePorts
 from gateway.core.telemetry import NO_TELEMETRY, Telemetry
@@ -34,7 +36,7 @@ from gateway.venues.kraken.common.credentials import KrakenCredentials
 from gateway.venues.kraken.common.ratelimit import KrakenTier
 from gateway.venues.kraken.futures.factory import build_kraken_futures_venue
 from gateway.venues.kraken.spot.factory import build_kraken_spot_venue
-from gateway.venues.kraken.spot.rest import DEFAULT_TIMEOUT_S
+from gateway.venues.kraken.spot.rest import gated_http_client
 from gateway.venues.paper import PaperMarket, paper_account_venues
 
 __all__ = ["GatewayVenues", "SimulatorLink"]
@@ -79,10 +81,9 @@ class GatewayVenues:
         self._simulator = simulator
         self._journal: JournalPort | None = None
         self._paper: PaperMarket | None = None
-        # Per account: a hook every signed REST request must pass, and a check right before
-        # each private WS request is written (a fleet's lease fence).
-        self._request_hooks: dict[str, Callable[[httpx.Request], Awaitable[None]]] = {}
-        self._ws_gates: dict[str, Callable[[], None]] = {}
+        # Per account: a gate every signed request must pass right before it is written, and
+        # the headers signed REST requests carry (a fleet's lease fence and lease name).
+        self._gates: dict[str, tuple[Callable[[], None], Mapping[str, str]]] = {}
         # Set before the accounts are built to instrument their venue adapters.
         self.telemetry: Telemetry = NO_TELEMETRY
         # PostgreSQL writer stall limit and session name (a fleet sets its lease TTL and
@@ -91,16 +92,12 @@ class GatewayVenues:
         self.application_name = ""
 
     def guard_requests(
-        self,
-        account: str,
-        hook: Callable[[httpx.Request], Awaitable[None]],
-        ws_gate: Callable[[], None] | None = None,
+        self, account: str, gate: Callable[[], None], headers: Mapping[str, str]
     ) -> None:
-        """Venues built for `account` from now on run `hook` before each HTTP request, and
-        `ws_gate` right before each private WS request is written (raising stops it)."""
-        self._request_hooks[account] = hook
-        if ws_gate is not None:
-            self._ws_gates[account] = ws_gate
+        """Venues built for `account` from now on run `gate` right before each signed request
+        (REST, and Spot WS trading) is written, raising stops it; signed REST requests carry
+        `headers`."""
+        self._gates[account] = (gate, dict(headers))
 
     async def open_journal(self, data_dir: Path) -> JournalPort:
         """`JournalFactory` that also hands the journal to the Kraken adapters built later."""
@@ -217,6 +214,7 @@ class GatewayVenues:
     ) -> AccountVenues:
         if self._journal is None:
             raise RuntimeError("GatewayVenues needs journal_factory=venues.open_journal")
+        gated = self._gates.get(account.name)
         bundle = await build_kraken_futures_venue(
             account=account.name,
             credentials=credentials,
@@ -227,6 +225,8 @@ class GatewayVenues:
             dead_man_timeout_s=self._kraken.dead_man_timeout_s,
             dead_man_refresh_s=self._kraken.dead_man_refresh_s,
             telemetry=self.telemetry,
+            before_send=gated[0] if gated else None,
+            private_headers=gated[1] if gated else None,
         )
         log.info(
             "kraken futures venue ready",
@@ -253,14 +253,8 @@ class GatewayVenues:
     ) -> AccountVenues:
         if self._journal is None:
             raise RuntimeError("GatewayVenues needs journal_factory=venues.open_journal")
-        hook = self._request_hooks.get(account.name)
-        http = None
-        if hook is not None:
-            http = httpx.AsyncClient(
-                timeout=httpx.Timeout(DEFAULT_TIMEOUT_S),
-                limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=30.0),
-                event_hooks={"request": [hook]},
-            )
+        gated = self._gates.get(account.name)
+        http = gated_http_client(*gated) if gated else None
         bundle = await build_kraken_spot_venue(
             http=http,
             account=account.name,
@@ -275,7 +269,7 @@ class GatewayVenues:
             dead_man_timeout_s=self._kraken.dead_man_timeout_s,
             dead_man_refresh_s=self._kraken.dead_man_refresh_s,
             telemetry=self.telemetry,
-            ws_before_send=self._ws_gates.get(account.name),
+            ws_before_send=gated[0] if gated else None,
         )
         log.info(
             "kraken spot venue ready",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
 import pytest
 
 from gateway.core.leases import KeyLease, LeaseLost
@@ -62,11 +61,9 @@ async def test_a_lost_fence_refuses_even_within_the_ttl() -> None:
         fence.check()
 
 
-async def test_the_request_hook_fences_private_calls_only() -> None:
-    fence = _fence(-1)
-    await fence.private_request_hook(httpx.Request("GET", "http://k/0/public/Time"))
-    with pytest.raises(LeaseLost):
-        await fence.private_request_hook(httpx.Request("POST", "http://k/0/private/AddOrder"))
+def test_signed_requests_name_the_leases_they_are_sent_under() -> None:
+    fence = AccountFence("x", [KeyLease("a", "gw-1", 3), KeyLease("b", "gw-1", 7)])
+    assert fence.request_headers() == {"KrakenGW-Lease": "gw-1 token 3, gw-1 token 7"}
 
 
 async def test_guards_neither_arm_nor_disarm_without_the_lease() -> None:

@@ -9,7 +9,7 @@ arms `cancelallordersafter` while the key's trading session is live (same rules 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -73,14 +73,25 @@ async def build_kraken_futures_venue(
     http: aiohttp.ClientSession | None = None,
     ws_stale_after_s: float = DEFAULT_STALE_AFTER_S,
     telemetry: Telemetry = NO_TELEMETRY,
+    before_send: Callable[[], None] | None = None,
+    private_headers: Mapping[str, str] | None = None,
 ) -> KrakenFuturesVenueBundle:
     """Everything one account needs to trade Kraken Futures; the private WS connects once the
-    core attaches the venue (`set_event_sink`). `rest_url` is the host (paths are added)."""
+    core attaches the venue (`set_event_sink`). `rest_url` is the host (paths are added).
+    `before_send` gates every signed REST request and `private_headers` is added to them (see
+    gateway.venues.kraken.futures.rest)."""
     check_timing(dead_man_timeout_s, dead_man_refresh_s)
     governor = governor or KrakenFuturesRateGovernor()
     nonces = KrakenNonceSource(credentials.key_id, journal)
     rest = KrakenFuturesRestClient(
-        rest_url, credentials, nonces, governor, http=http, telemetry=telemetry
+        rest_url,
+        credentials,
+        nonces,
+        governor,
+        http=http,
+        telemetry=telemetry,
+        before_send=before_send,
+        private_headers=private_headers,
     )
     try:
         instruments, symbols = parse_instruments(await rest.public("instruments"))

@@ -14,6 +14,15 @@ Reads that fail without a Kraken answer, or with a retryable error, are retried 
 Writes are sent once: anything after the request may have reached Kraken (timeout, 5xx, dropped
 connection, unparseable body, internal error) becomes `OutcomeUnknown`, settled by query.
 JSON numbers decode as `Decimal`.
+
+A gate (`before_send`, a fleet's lease fence) stops signed requests: checked before a call
+takes a nonce, and again at the last moment by the session's request class
+(`gated_request_class`, aiohttp's `request_class`): in `send`, once the connector handed over a
+connection, where a bodiless request's bytes are written in the same step, and for a request
+with a body at the start of aiohttp's body writer, which writes the headers and body (Python
+3.11 runs it as a task one event-loop turn after `send`; 3.12+ starts it eagerly). Neither
+check has an await between it and the write. Public requests pass ungated: they use no key.
+Signed requests also carry `private_headers` (a fleet names its lease there).
 """
 
 from __future__ import annotations
@@ -58,6 +67,39 @@ READ_ATTEMPTS = 4
 
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
 Json = dict[str, Any]
+
+
+# Raise to stop a signed request before it is written (a fleet's lease fence).
+SendGate = Callable[[], None]
+
+
+def gated_request_class(gate: SendGate) -> type[aiohttp.ClientRequest]:
+    """An aiohttp request class whose signed requests (an `Authent` header) pass `gate` right
+    before their bytes are written (see the module docstring); the caller gets its exception."""
+
+    class GatedRequest(aiohttp.ClientRequest):
+        def _signed(self) -> bool:
+            return "Authent" in self.headers
+
+        async def send(self, conn: Any) -> aiohttp.ClientResponse:
+            if self._signed():
+                gate()  # a request without a body is written before `send` first awaits
+            return await super().send(conn)
+
+        async def write_bytes(self, writer: Any, conn: Any, *args: Any, **kwargs: Any) -> None:
+            if self._signed():
+                try:
+                    gate()  # the headers and body go out before this coroutine first awaits
+                except Exception as exc:
+                    if conn.protocol is None:
+                        raise
+                    # Raised here it would be lost in aiohttp's writer task: hand it to the
+                    # response the caller awaits, and nothing is written.
+                    conn.protocol.set_exception(exc)
+                    return
+            await super().write_bytes(writer, conn, *args, **kwargs)
+
+    return GatedRequest
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -139,8 +181,16 @@ class KrakenFuturesRestClient:
         retry_wait_s: float = 0.05,
         http: aiohttp.ClientSession | None = None,
         telemetry: Telemetry = NO_TELEMETRY,
+        before_send: SendGate | None = None,
+        private_headers: Mapping[str, str] | None = None,
+        pool_size: int = 16,
     ) -> None:
+        if before_send is not None and http is not None:
+            raise ValueError("before_send gates the client's own session only; pass no http")
         self._base = base_url.rstrip("/")
+        self._before_send = before_send
+        self._private_headers = dict(private_headers or {})
+        self._pool_size = pool_size
         self.telemetry = telemetry
         self.signer = KrakenFuturesSigner(credentials)
         self._nonces = nonces
@@ -164,9 +214,11 @@ class KrakenFuturesRestClient:
         if self._http_given is not None:
             return self._http_given
         if self._session is None:
+            gate = self._before_send
             self._session = aiohttp.ClientSession(
                 timeout=self._timeout,
-                connector=aiohttp.TCPConnector(limit=16, keepalive_timeout=30.0),
+                connector=aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=30.0),
+                request_class=aiohttp.ClientRequest if gate is None else gated_request_class(gate),
             )
         return self._session
 
@@ -275,9 +327,11 @@ class KrakenFuturesRestClient:
     async def _call(
         self, method: str, path: str, params: Params | None, *, after_send: bool
     ) -> Json:
+        if self._before_send is not None:
+            self._before_send()  # early: no nonce, no signature, no pooled connection wasted
         text = urlencode(params or {})
         nonce = await self._nonces.next_nonce()
-        headers = self.signer.headers(path, text, nonce)
+        headers = self.signer.headers(path, text, nonce) | self._private_headers
         label = path.rpartition("/")[2]
         if method == "GET":
             url, body = self._base + path + (f"?{text}" if text else ""), None

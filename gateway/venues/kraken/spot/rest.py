@@ -5,6 +5,14 @@ rejects a nonce lower than one it already accepted, so two requests of the same 
 overtake each other on the wire. Order entry goes over the WebSocket, so REST is the read and
 fallback path and one request in flight per key costs little.
 
+`gated_http_client` is the pooled client of a key whose signed requests must pass a gate (a
+fleet's lease fence) at the last moment: the httpx request hook checks it first (before the
+request waits for a pooled connection) and names the request's lease in its headers; httpcore's
+`trace` extension checks it again on `http11.send_request_headers.started`, which httpcore emits
+once it holds the connection, right before it serializes the request and writes it: no await
+between that check and the bytes reaching the socket (HTTP/1.1, the client's only protocol).
+Public requests pass ungated: they use no key.
+
 Reads (public and private) that fail without a Kraken answer, or with `EService:Busy` /
 `EService:Unavailable` / a lost nonce race, are retried with exponential backoff. Writes are
 never resent: anything after the request may have reached Kraken (timeout, 5xx, dropped
@@ -16,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -47,6 +55,41 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 10.0
 READ_ATTEMPTS = 4
+
+
+# Raise to stop a signed request before it is written (a fleet's lease fence).
+SendGate = Callable[[], None]
+_HEADERS_WRITE = "http11.send_request_headers.started"
+
+
+def gated_http_client(
+    gate: SendGate,
+    private_headers: Mapping[str, str],
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_connections: int | None = None,
+) -> httpx.AsyncClient:
+    """A pooled client whose signed (`/0/private/`) requests carry `private_headers` and pass
+    `gate` twice: in the request hook, and right before their bytes are written (see the
+    module docstring). A gate that raises stops the request; the caller gets its exception."""
+
+    async def last_check(event: str, info: Mapping[str, Any]) -> None:
+        if event == _HEADERS_WRITE:
+            gate()  # no await after this one before the write
+
+    async def early_check(request: httpx.Request) -> None:
+        if "/private/" in request.url.path:
+            gate()
+            request.headers.update(private_headers)
+            request.extensions["trace"] = last_check
+
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout_s),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=8, keepalive_expiry=30.0
+        ),
+        event_hooks={"request": [early_check]},
+    )
 
 
 def _retryable(exc: BaseException) -> bool:
