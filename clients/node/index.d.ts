@@ -129,8 +129,19 @@ export class KrakenGwClient {
   readonly target: string;
   readonly targets: string[];
 
-  /** `takeover: true` replaces a live logon of the same session (e.g. after a crash). */
-  logon(options?: { cancelOnDisconnect?: boolean; clientName?: string; takeover?: boolean }): Promise<Message>;
+  /** `takeover: true` replaces a live logon of the same session (e.g. after a crash).
+   * `heartbeatIntervalMs` asks for a heartbeat interval (default: the gateway's); with
+   * `heartbeats` (default true) the client calls heartbeat() on its own twice per interval
+   * while connected, until logout() or close() (an unref'd timer: it never keeps the process
+   * alive). The gateway ends a session it hears nothing from for two intervals, open streams
+   * or not. */
+  logon(options?: {
+    cancelOnDisconnect?: boolean;
+    clientName?: string;
+    takeover?: boolean;
+    heartbeatIntervalMs?: number;
+    heartbeats?: boolean;
+  }): Promise<Message>;
   heartbeat(testRequestId?: string): Promise<Message>;
   /** Resolves to the LogoutResponse ({canceledCount}). */
   logout(): Promise<Message>;
@@ -181,7 +192,8 @@ export class KrakenGwClient {
   callMetadata(): unknown;
   /** Logs out if logged on (ignoring a session that is already gone), then closes. */
   logoutAndClose(): Promise<void>;
-  /** Closes the channels without logging out (the session then times out). */
+  /** Closes the channels and stops the heartbeats without logging out (the session then
+   * times out). */
   close(): void;
 }
 

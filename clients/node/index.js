@@ -147,6 +147,20 @@ function timestamp(date) {
   return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
 }
 
+/** A google.protobuf.Duration from milliseconds (null: unset), and back (0 when unset). */
+function duration(ms) {
+  if (ms === undefined || ms === null) return null;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+    throw new TypeError('a duration in milliseconds must be a finite number >= 0');
+  }
+  const whole = Math.floor(ms);
+  return { seconds: String(Math.floor(whole / 1000)), nanos: (whole % 1000) * 1e6 };
+}
+
+function durationMs(value) {
+  return value ? Number(value.seconds) * 1000 + Math.floor(value.nanos / 1e6) : 0;
+}
+
 /**
  * @typedef {object} OrderInput
  * @property {string} symbol unified symbol, e.g. "BTC/USD"
@@ -259,6 +273,7 @@ class KrakenGwClient {
     this.timeoutMs = options.timeoutMs ?? 10000;
     this.waitForReady = Boolean(options.waitForReady);
     this.logonRequest = null;
+    this.heartbeatTimer = null; // automatic heartbeats while logged on (see logon)
     Object.defineProperty(this, 'token', { value: token, enumerable: false });
     // This logon's id (LogonResponse.logonId), sent with every later call: the gateway binds
     // calls to the logon that made them, so the token alone cannot act in the session.
@@ -360,18 +375,57 @@ class KrakenGwClient {
     });
   }
 
-  /** Logon: returns {sessionId, account, permissions, lastSequence, ...}. `takeover: true`
-   * replaces a live logon of the same session (e.g. after this program crashed). */
-  async logon({ cancelOnDisconnect = false, clientName = 'krakengw-node', takeover = false } = {}) {
-    const request = { cancelOnDisconnect, clientName, takeover };
+  /** Logon: returns {sessionId, account, permissions, lastSequence, heartbeatInterval, ...}.
+   * The session is live while the client calls the gateway at least once per heartbeat interval
+   * (open streams do not count; `heartbeatIntervalMs` asks for one, else the gateway's default):
+   * with `heartbeats` (the default) this client calls heartbeat() on its own, twice per
+   * interval while its connection is up, until logout() or close(); its timer never keeps the
+   * process alive. `takeover: true` replaces a live logon of the same session (e.g. after this
+   * program crashed). */
+  async logon({
+    cancelOnDisconnect = false, clientName = 'krakengw-node', takeover = false,
+    heartbeatIntervalMs = null, heartbeats = true,
+  } = {}) {
+    const request = { cancelOnDisconnect, clientName, takeover, heartbeatInterval: duration(heartbeatIntervalMs) };
     const response = await this.unary('SessionService', 'Logon', request);
     this.logonId = response.logonId || null;
     // A relogon after a lost session must not take over someone else's logon.
     this.logonRequest = { ...request, takeover: false };
+    const intervalMs = durationMs(response.heartbeatInterval);
+    if (heartbeats && intervalMs > 0) this.startHeartbeats(intervalMs / 2);
     return response;
   }
 
+  /** Calls heartbeat() every `periodMs` while the connection is up (a beat at a gateway that is
+   * down would only push the channel's reconnect backoff out, and could not keep the session
+   * alive anyway). A failed beat is dropped: a lost session is logged on again by the streams
+   * and by the next call of a fleet client. */
+  startHeartbeats(periodMs) {
+    this.stopHeartbeats();
+    let beating = false;
+    const timer = setInterval(async () => {
+      const channel = this.stubs.SessionService.getChannel();
+      if (beating || channel.getConnectivityState(false) !== grpc.connectivityState.READY) return;
+      beating = true;
+      try {
+        await this.heartbeat();
+      } catch {
+        // dropped (see above); heartbeat() rejects only with KrakenGwError
+      } finally {
+        beating = false;
+      }
+    }, periodMs);
+    timer.unref(); // the heartbeats never keep the process alive
+    this.heartbeatTimer = timer;
+  }
+
+  stopHeartbeats() {
+    if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+
   async logout() {
+    this.stopHeartbeats();
     const response = await this.unary('SessionService', 'Logout', {});
     this.logonRequest = null;
     this.logonId = null;
@@ -687,8 +741,9 @@ class KrakenGwClient {
     this.close();
   }
 
-  /** Closes the channels without logging out (the session then times out). */
+  /** Closes the channels without logging out (the session then times out); stops heartbeats. */
   close() {
+    this.stopHeartbeats();
     for (const stubs of this.stubsByTarget.values()) {
       for (const stub of Object.values(stubs)) stub.close();
     }

@@ -120,3 +120,43 @@ test('calls carry the logon id: a second client with the same token cannot act i
   assert.equal(seen.spec.clientOrderId, order.spec.clientOrderId);
   await assert.rejects(owner.getOrder(order.spec.clientOrderId), (err) => err.reason === 'LOGON_ID_MISMATCH');
 });
+
+/** Stream heartbeats of a raw StreamExecutions call (no resume, no relogon: it ends when the
+ * session ends) until `count` arrived; returns how many did. */
+async function streamHeartbeats(client, count) {
+  const call = client.stubs.ExecutionService.StreamExecutions({ fromSequence: '0' }, client.callMetadata());
+  let beats = 0;
+  try {
+    for await (const message of call) {
+      if (message.event === 'heartbeat') beats += 1;
+      if (beats === count) break;
+    }
+  } catch (err) {
+    if (err.code !== 1) throw err; // 1: CANCELLED
+  } finally {
+    call.cancel();
+  }
+  return beats;
+}
+
+test('a session that only streams stays logged on past its heartbeat timeout: the client heartbeats on its own', async (t) => {
+  const gateway = new Gateway(t);
+  const client = new KrakenGwClient(await gateway.start(), TOKEN);
+  t.after(() => client.close());
+  // A 500 ms interval: the gateway ends a session it hears nothing from for 1 s, open streams
+  // or not. Without heartbeats the stream ends (the session timed out) long before 8 stream
+  // heartbeats (one per interval) have come.
+  await client.logon({ heartbeatIntervalMs: 500, heartbeats: false });
+  assert.ok(await streamHeartbeats(client, 8) < 8, 'a silent session should have timed out');
+  await assert.rejects(client.heartbeat(), (err) => ['NOT_LOGGED_ON', 'SESSION_NOT_FOUND'].includes(err.reason));
+
+  const session = await client.logon({ heartbeatIntervalMs: 500 });
+  assert.deepEqual(session.heartbeatInterval, { seconds: '0', nanos: 500000000 });
+  const { logonId } = client;
+  assert.equal(await streamHeartbeats(client, 8), 8); // 4 s: four heartbeat timeouts
+  assert.equal(client.logonId, logonId); // the same logon all along, never logged on again
+  assert.deepEqual(await client.listOpenOrders(), []);
+  assert.equal(client.heartbeatTimer.hasRef(), false); // never keeps the process alive
+  await client.logout();
+  assert.equal(client.heartbeatTimer, null);
+});

@@ -4,7 +4,7 @@ import { KrakenGwClient, KrakenGwError, type Message } from '../index';
 
 async function trade(): Promise<string> {
   const gw = new KrakenGwClient('127.0.0.1:50051', 'token', { timeoutMs: 5000 });
-  const session: Message = await gw.logon({ cancelOnDisconnect: true });
+  const session: Message = await gw.logon({ cancelOnDisconnect: true, heartbeatIntervalMs: 2000 });
   const order = await gw.submitOrder({ symbol: 'BTC/USD', side: 'buy', qty: '0.01', price: '50000' });
   await gw.amendOrder(order.spec.clientOrderId, { price: '50100' });
   const results = await gw.cancelOrderBatch([order.spec.clientOrderId]);
