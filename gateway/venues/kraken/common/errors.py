@@ -11,12 +11,20 @@ Two flags matter to callers beyond the error class:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from gateway.core.errors import ErrorReason, GatewayError, OutcomeUnknown, VenueRejected
 
-__all__ = ["UNKNOWN_ERROR_SPEC", "KrakenErrorSpec", "classify", "gateway_error", "spec"]
+__all__ = [
+    "UNKNOWN_ERROR_SPEC",
+    "KrakenErrorSpec",
+    "classify",
+    "gateway_error",
+    "log_feed_handler_failure",
+    "spec",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +106,18 @@ def gateway_error(
         retry_after=found.retry_after,
         venue_text=text,
     )
+
+
+def log_feed_handler_failure(log: logging.Logger, feed: str, exc: Exception) -> None:
+    """A private feed's handler failed on one message (the feed reconnects to re-sync). A
+    gateway error (e.g. Kraken's rate limit on a REST read it needed, common in a restart
+    storm) is an expected condition: one WARNING line. Anything else is a bug: the traceback."""
+    if isinstance(exc, GatewayError):
+        log.warning(
+            "%s handler could not apply a message (%s: %s); reconnecting to re-sync",
+            feed,
+            exc.reason.value,
+            exc.message,
+        )
+    else:
+        log.error("%s handler failed; reconnecting to re-sync", feed, exc_info=exc)

@@ -27,6 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from gateway.core.backoff import ReconnectPacer
+from gateway.venues.kraken.common.errors import log_feed_handler_failure
 from gateway.venues.kraken.futures.auth import KrakenFuturesSigner
 
 log = logging.getLogger(__name__)
@@ -231,9 +232,9 @@ class KrakenFuturesPrivateWs:
     async def _handle(self, conn: KrakenFuturesWsConnection, msg: JsonMessage) -> None:
         try:
             await self._handler(msg)
-        except Exception:
+        except Exception as exc:
             # Never let one bad message kill the feed; the reconnect's snapshots re-sync.
-            log.exception("Kraken Futures feed handler failed; reconnecting to re-sync")
+            log_feed_handler_failure(log, "Kraken Futures feed", exc)
             await conn.close()
 
     async def _connect_once(self) -> tuple[KrakenFuturesWsConnection, list[JsonMessage]]:

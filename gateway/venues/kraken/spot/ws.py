@@ -31,6 +31,7 @@ from websockets.exceptions import WebSocketException
 from gateway.core.backoff import ReconnectPacer
 from gateway.core.errors import ErrorReason, GatewayError, OutcomeUnknown
 from gateway.core.tracing import span
+from gateway.venues.kraken.common.errors import log_feed_handler_failure
 from gateway.venues.kraken.common.wire_format import encode_ws_message
 from gateway.venues.kraken.spot.rest import KrakenSpotRestClient
 from gateway.venues.kraken.spot.wire_values import VENUE
@@ -281,9 +282,9 @@ class KrakenSpotPrivateWs:
                 while (msg := await drain(conn)) is not None:
                     try:
                         await self._handler(msg)
-                    except Exception:
+                    except Exception as exc:
                         # Never let one bad message kill the feed; a reconnect re-syncs state.
-                        log.exception("executions handler failed; reconnecting to re-sync")
+                        log_feed_handler_failure(log, "Kraken executions", exc)
                         await conn.close()
             finally:
                 self._conn = None
