@@ -4,7 +4,8 @@ transfer, transfer/subaccount, subaccounts, leverage preferences, and `/api/hist
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -241,17 +242,47 @@ def _history_event(ev: KrakenFuturesOrderEvent) -> Json:
     return {"OrderUpdated": {"oldOrder": old, "newOrder": order, "reason": reason}}
 
 
+def _continued_from(params: Mapping[str, str]) -> int | None:
+    """The position a `continuation_token` names (absent: None), or `invalidArgument`."""
+    token = params.get("continuation_token")
+    if token is None:
+        return None
+    try:
+        return int(base64.b64decode(token, validate=True).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise KrakenFuturesRequestError("invalidArgument") from None
+
+
 def history_orders(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
-    """`GET /api/history/v2/orders`: the account's order events, newest first."""
+    """`GET /api/history/v2/orders`: the account's order events, newest first (`sort=asc`:
+    oldest first), within `since`/`before` (ms), at most `count` (default 500) a page; a page
+    that leaves events out carries a `continuationToken` for `continuation_token` (the same
+    `sort` continues the listing)."""
     entries = venue.engine.history(call.account_id)
     since = paging(call.params, "since", 0)
+    before = paging(call.params, "before", 2**63)
     count = paging(call.params, "count", 500)
-    picked = [e for e in reversed(entries) if e.time_ms >= since][:count]
+    sort = call.params.get("sort", "desc").lower()
+    if sort not in ("asc", "desc") or count < 1:
+        raise KrakenFuturesRequestError("invalidArgument")
+    # Positions in the account's event list (it only grows), so a token stays valid while
+    # new events arrive.
+    positions = [i for i, e in enumerate(entries) if since <= e.time_ms < before]
+    if sort == "desc":
+        positions.reverse()
+    after = _continued_from(call.params)
+    if after is not None:
+        positions = [i for i in positions if (i < after if sort == "desc" else i > after)]
+    picked = positions[:count]
     elements = []
-    for entry in picked:
+    for i in picked:
+        entry = entries[i]
         event = _history_event(entry.event)
         elements.append({"uid": entry.uid, "timestamp": entry.time_ms, "event": event})
-    return {"accountUid": call.account_id, "len": len(elements), "elements": elements}
+    body: Json = {"accountUid": call.account_id, "len": len(elements), "elements": elements}
+    if len(positions) > len(picked):
+        body["continuationToken"] = base64.b64encode(str(picked[-1]).encode()).decode()
+    return body
 
 
 def _log_row(entry: KrakenAccountLogEntry) -> Json:

@@ -1,5 +1,5 @@
-"""The Kraken Futures venue for one API key: the core's order-entry, account, instrument and
-rate-budget ports (venue `krakenfutures`).
+"""The Kraken Futures venue for one API key: the core's order-entry, order-history, account,
+instrument and rate-budget ports (venue `krakenfutures`).
 
 Sends go over REST v3 (sendorder, editorder, cancelorder, batchorder, cancelallorders), each
 once: an answer lost after sending is `OutcomeUnknown`, which the core settles with
@@ -12,6 +12,10 @@ same path REST catch-up fills take). On every (re)connect the snapshots reconcil
 snapshot are replayed (duplicates dropped), and tracked orders missing from the open-orders
 snapshot are looked up with orders/status and settled. Until the first reconciliation is done
 the venue refuses new orders, so a restart reports missed executions first.
+
+Restart reconciliation (the core's) costs a bounded number of calls whatever the number of
+journaled orders: openorders, fills, and the order history since the oldest open order
+(`closed_orders`, paged, from the `/history` pool), never one orders/status per order.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -79,6 +83,7 @@ from gateway.venues.kraken.futures.parse_account import (
     parse_ws_positions,
 )
 from gateway.venues.kraken.futures.parse_fills import parse_rest_fill, parse_ws_fill
+from gateway.venues.kraken.futures.parse_history import parse_closed_orders
 from gateway.venues.kraken.futures.parse_instruments import KrakenFuturesSymbols
 from gateway.venues.kraken.futures.parse_orders import (
     KrakenFuturesOutcome,
@@ -105,6 +110,8 @@ from gateway.venues.kraken.futures.ws import (
 log = logging.getLogger(__name__)
 
 DEFAULT_READY_TIMEOUT_S = 15.0
+# Our clock may lead Kraken's: the history is read from a little before the oldest open order.
+HISTORY_OVERLAP = timedelta(seconds=30)
 _CLOSED = frozenset({OrdStatus.FILLED, OrdStatus.CANCELED, OrdStatus.EXPIRED, OrdStatus.REJECTED})
 
 
@@ -121,7 +128,8 @@ def _unparseable(what: str, exc: KrakenParseError) -> OutcomeUnknown:
 
 
 class KrakenFuturesVenue:
-    """OrderEntryPort + AccountPort + InstrumentPort + RateBudgetPort of Kraken Futures."""
+    """OrderEntryPort + OrderHistoryPort + AccountPort + InstrumentPort + RateBudgetPort of
+    Kraken Futures."""
 
     venue = VENUE
 
@@ -530,6 +538,32 @@ class KrakenFuturesVenue:
         if is_open and state.venue_order_id not in self.ids.live:
             self.ids.track(state.venue_order_id, client_order_id, instrument.symbol)
         return state
+
+    async def closed_orders(self, since: datetime) -> Sequence[VenueOrderState]:
+        """OrderHistoryPort: orders closed since `since` (less the clock overlap), from the
+        account's order history (`/api/history/v2/orders`, the history pool, one token a
+        page), oldest event first, all pages. orders/status cannot serve: Kraken answers it only
+        for orders open or closed in the last 5 seconds. Trigger orders cancelled before they
+        triggered are in the trigger history, not here."""
+        start = since - HISTORY_OVERLAP
+        params = {"since": str(int(start.timestamp() * 1000)), "sort": "asc"}
+        elements: list[Any] = []
+        token: str | None = None
+        while True:
+            page = params if token is None else params | {"continuation_token": token}
+            payload = await self._rest.history("orders", page)
+            elements.extend(payload.get("elements") or [])
+            token = payload.get("continuationToken")
+            if not token:
+                break
+        try:
+            states = parse_closed_orders(elements, self.symbols)
+        except KrakenParseError as exc:
+            log.error("order history not understood: %s", exc)
+            raise
+        return [
+            replace(s, client_order_id=await self.ids.client_id(s.client_order_id)) for s in states
+        ]
 
     async def open_orders(self) -> Sequence[VenueOrderState]:
         payload = await self._rest.read("openorders")

@@ -114,17 +114,22 @@ def _no_answer(text: str, reason: ErrorReason, after_send: bool) -> GatewayError
     return Unavailable(text, reason, metadata={"retryable": "true"})
 
 
-def parse_futures_response(status: int, body: bytes, *, after_send: bool = False) -> Json:
+def parse_futures_response(
+    status: int, body: bytes, *, after_send: bool = False, history: bool = False
+) -> Json:
     """The payload of a Futures REST answer (`result: success`), or raise what it means.
 
     Kraken's envelope decides when there is one (errors come as 200 or 4xx/5xx with
-    `result: error`); without one, 429 is a rate limit and anything else no answer.
+    `result: error`); without one, 429 is a rate limit and anything else no answer. The
+    history API (`history`) answers a bare JSON object on success, with no `result`.
     """
     try:
         msg = json.loads(body, parse_float=Decimal)
     except ValueError:
         msg = None
     if isinstance(msg, dict) and msg.get("result") == "success":
+        return msg
+    if history and status == 200 and isinstance(msg, dict) and "result" not in msg:
         return msg
     if isinstance(msg, dict) and msg.get("result") == "error":
         code = msg.get("error")
@@ -237,6 +242,7 @@ class KrakenFuturesRestClient:
         headers: dict[str, str],
         *,
         after_send: bool,
+        history: bool = False,
     ) -> Json:
         """One request and its parsed answer, timed for telemetry under `label` (the
         endpoint's name) and traced when tracing is on."""
@@ -248,7 +254,7 @@ class KrakenFuturesRestClient:
             self._observe(label, started, "no_answer")
             raise _transport_error(exc, after_send=after_send) from None
         try:
-            result = parse_futures_response(status, content, after_send=after_send)
+            result = parse_futures_response(status, content, after_send=after_send, history=history)
         except GatewayError:
             self._observe(label, started, "error")
             raise
@@ -338,11 +344,14 @@ class KrakenFuturesRestClient:
         else:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             url, body = self._base + path, text.encode()
+        history = path.startswith(HISTORY_PATH)
         try:
-            return await self._exchange(label, method, url, body, headers, after_send=after_send)
+            return await self._exchange(
+                label, method, url, body, headers, after_send=after_send, history=history
+            )
         except ResourceExhausted as exc:
             if exc.reason is ErrorReason.VENUE_RATE_LIMITED:
-                self.governor.observe_venue_rate_limited(history=path.startswith(HISTORY_PATH))
+                self.governor.observe_venue_rate_limited(history=history)
             raise
 
     async def _retrying(self, once: Callable[[], Awaitable[Json]]) -> Json:
