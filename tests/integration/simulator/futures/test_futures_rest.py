@@ -254,3 +254,45 @@ async def test_fills_positions_accounts_transfer_and_history(rest: FuturesRest) 
     assert kinds == ["OrderUpdated", "OrderPlaced"]
     updated = history["elements"][0]["event"]["OrderUpdated"]
     assert updated["reason"] == "full_fill" and updated["newOrder"]["clientId"] == "m-1"
+
+
+async def test_order_history_pages_with_a_continuation_token(rest: FuturesRest) -> None:
+    price = await best_bid(rest, "PF_XBTUSD") - 500
+    placed = []
+    for i in range(3):
+        params = {"orderType": "lmt", "symbol": "PF_XBTUSD", "side": "buy", "size": "0.01"}
+        params |= {"limitPrice": str(price - i), "cliOrdId": f"h-{i}"}
+        sent = as_json((await rest.call("POST", V3 + "sendorder", params)).text)
+        placed.append(sent["sendStatus"]["order_id"])
+    await rest.call("POST", V3 + "cancelorder", {"order_id": placed[0]})
+    path = "/api/history/v2/orders"
+
+    def events(page: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+        out = []
+        for element in page["elements"]:
+            [(kind, body)] = element["event"].items()
+            out.append((kind, body["order"]["uid"]))
+        return out
+
+    first = as_json((await rest.call("GET", path, {"sort": "asc", "count": "3"})).text)
+    assert events(first) == [("OrderPlaced", uid) for uid in placed] and first["len"] == 3
+    token = first["continuationToken"]
+    rest_of = as_json(
+        (
+            await rest.call("GET", path, {"sort": "asc", "count": "3", "continuation_token": token})
+        ).text
+    )
+    assert events(rest_of) == [("OrderCancelled", placed[0])]
+    assert "continuationToken" not in rest_of
+    newest = as_json((await rest.call("GET", path, {"count": "1"})).text)
+    assert events(newest) == [("OrderCancelled", placed[0])]
+    older = as_json(
+        (
+            await rest.call(
+                "GET", path, {"count": "5", "continuation_token": newest["continuationToken"]}
+            )
+        ).text
+    )
+    assert events(older) == [("OrderPlaced", uid) for uid in reversed(placed)]
+    bad = as_json((await rest.call("GET", path, {"continuation_token": "not a token"})).text)
+    assert bad["error"] == "invalidArgument"
