@@ -137,7 +137,7 @@ class Order:
     reject: Reject | None
     created_time: datetime | None
     updated_time: datetime | None
-    last_sequence: int
+    last_sequence: int  # always 0 (deprecated in the contract): resume from Logon's or the stream's
     account: str
     session_id: str
     raw: orders_pb2.Order = field(repr=False, compare=False)

@@ -134,6 +134,7 @@ async def test_resume_beyond_the_journal_is_refused(gateway: RunningGateway) -> 
     client = gateway.client("a")
     await client.logon()
     await client.submit_order("BTC/USD", "buy", Decimal("0.1"), price=LOW)
+    await gateway.app.journal.flush()  # the answer waits for PENDING_NEW only; NEW follows
     with pytest.raises(KrakenGwError) as err:
         await _take(client.stream_executions(3), 1)
     assert err.value.code is grpc.StatusCode.INVALID_ARGUMENT

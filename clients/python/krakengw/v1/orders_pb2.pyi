@@ -21,6 +21,11 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
+if sys.version_info >= (3, 13):
+    from warnings import deprecated as _deprecated
+else:
+    from typing_extensions import deprecated as _deprecated
+
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class _OrdStatus:
@@ -217,8 +222,22 @@ class Order(_message.Message):
     cum_qty: _builtins.str
     leaves_qty: _builtins.str
     avg_px: _builtins.str
-    last_sequence: _builtins.int
-    """Sequence of the last execution report about this order in the owning session."""
+    @_builtins.property
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def last_sequence(self) -> _builtins.int:
+        """Not set (always 0). An order's answer comes before its later reports are journaled, so it
+        cannot name their sequence; resume a stream from Logon's last_sequence or from the
+        sequences the stream itself delivered.
+        """
+
+    @last_sequence.setter
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def last_sequence(self, value: _builtins.int) -> None:
+        """Not set (always 0). An order's answer comes before its later reports are journaled, so it
+        cannot name their sequence; resume a stream from Logon's last_sequence or from the
+        sequences the stream itself delivered.
+        """
+
     account: _builtins.str
     session_id: _builtins.str
     @_builtins.property
