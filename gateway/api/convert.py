@@ -23,6 +23,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 
 from gateway.core import model as m
 from gateway.core.errors import ErrorReason, InvalidArgument
+from gateway.core.orders import trade_exec_id
 from gateway.core.risk import RiskLimits
 from krakengw.v1 import (
     accounts_pb2,
@@ -485,6 +486,7 @@ def execution_batch_response(
 def fill(f: m.Fill) -> executions_pb2.Fill:
     return executions_pb2.Fill(
         trade_id=f.trade_id,
+        exec_id=trade_exec_id(f.account, f.venue, f.trade_id),
         client_order_id=f.client_order_id,
         venue_order_id=f.venue_order_id,
         instrument=instrument_id(f.venue, f.symbol),

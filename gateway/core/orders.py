@@ -80,7 +80,12 @@ def order_exec_id(order: Order) -> str:
 
 
 def fill_exec_id(order: Order, trade_id: str) -> str:
-    return "T" + _digest(order.account, order.venue, trade_id)
+    return trade_exec_id(order.account, order.venue, trade_id)
+
+
+def trade_exec_id(account: str, venue: str, trade_id: str) -> str:
+    """The exec_id of the FILL report of one venue trade (a Fill names its report by it)."""
+    return "T" + _digest(account, venue, trade_id)
 
 
 def new_order(

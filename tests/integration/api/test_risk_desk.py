@@ -157,3 +157,6 @@ async def test_drop_copy_fills_name_the_session_of_two_orders_sharing_a_client_i
         assert (fill.client_order_id, fill.venue_order_id) == ("same", order.venue_order_id)
         assert fill.qty == order.order_qty
     assert {r.trade_id: r.session_id for r in reports} == {f.trade_id: f.session_id for f in fills}
+    # Each fill names the FILL report of its trade.
+    assert {r.trade_id: r.exec_id for r in reports} == {f.trade_id: f.exec_id for f in fills}
+    assert all(f.exec_id for f in fills)

@@ -237,6 +237,7 @@ class Fill(_message.Message):
     SESSION_ID_FIELD_NUMBER: _builtins.int
     trade_id: _builtins.str
     exec_id: _builtins.str
+    """The exec_id of the FILL execution report of this trade."""
     client_order_id: _builtins.str
     venue_order_id: _builtins.str
     side: _common_pb2.Side.ValueType
