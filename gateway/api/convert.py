@@ -191,7 +191,6 @@ def order_request(spec: orders_pb2.OrderSpec, field: str = "order") -> m.OrderRe
             ErrorReason.MISSING_FIELD,
             "exactly one of order_qty and cash_order_qty is required",
         )
-    text(spec.text, f"{f}text")
     tif = _enum_in(
         m.TimeInForce, common_pb2.TimeInForce, "TIME_IN_FORCE_", spec.time_in_force, f"{f}tif"
     )
@@ -253,6 +252,7 @@ def order_request(spec: orders_pb2.OrderSpec, field: str = "order") -> m.OrderRe
             spec.fee_currency,
             f"{f}fee_currency",
         ),
+        text=text(spec.text, f"{f}text"),
     )
 
 
@@ -366,6 +366,7 @@ def order_spec(r: m.OrderRequest, o: m.Order | None = None) -> orders_pb2.OrderS
         deadline=time_out(r.deadline),
         validate_only=r.validate_only,
         fee_currency=_enum_out(common_pb2.FeeCurrency, "FEE_CURRENCY_", r.fee_currency),
+        text=r.text,
     )
     return spec
 

@@ -227,6 +227,7 @@ class OrderRequest:
     venue: str = ""
     # None: the venue's own default.
     fee_currency: FeeCurrency | None = None
+    text: str = ""  # the caller's free text (FIX Text 58): kept, never sent to the venue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -285,3 +285,19 @@ async def test_order_entry_through_the_client(gateway: RunningGateway) -> None:
             await entry.cancel_order("never-submitted")
         assert err.value.code is grpc.StatusCode.NOT_FOUND
     assert gateway.venues["acct-a"].calls["submit"] == 10
+
+
+async def test_order_text_is_kept_with_the_order(
+    gateway: RunningGateway,
+) -> None:
+    await gateway.client("a").logon()
+    async with grpc.aio.insecure_channel(gateway.target) as channel:
+        stub = orders_pb2_grpc.OrderServiceStub(channel)
+        spec = _spec(client_order_id="txt-1", text="hedge for desk 7")
+        submitted = await stub.SubmitOrder(
+            orders_pb2.SubmitOrderRequest(order=spec), metadata=gateway.metadata("a")
+        )
+        fetched = await stub.GetOrder(
+            orders_pb2.GetOrderRequest(client_order_id="txt-1"), metadata=gateway.metadata("a")
+        )
+    assert submitted.order.spec.text == fetched.order.spec.text == "hedge for desk 7"
