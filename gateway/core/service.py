@@ -468,8 +468,14 @@ class TradingService:
     async def cancel_all(
         self, ctx: SessionContext, symbol: str | None = None, *, own_only: bool = False
     ) -> int:
+        """`cancel_all_orders`, counted."""
+        return len(await self.cancel_all_orders(ctx, symbol, own_only=own_only))
+
+    async def cancel_all_orders(
+        self, ctx: SessionContext, symbol: str | None = None, *, own_only: bool = False
+    ) -> list[Order]:
         """Cancel the session's open orders (a risk desk: the account's, unless `own_only`, as
-        for cancel-on-disconnect), of one symbol if given; returns how many."""
+        for cancel-on-disconnect), of one symbol if given; returns those the cancel applied to."""
         require_cancel(ctx)
         desk = is_risk_desk(ctx) and not own_only
         scope = self.queries.visible_orders if desk else self.queries.session_orders
@@ -480,7 +486,7 @@ class TradingService:
             and (symbol is None or o.symbol == symbol)
         ]
         results = await self.cancel_batch(ctx, requests)
-        return sum(1 for r in results if isinstance(r, Order))
+        return [r for r in results if isinstance(r, Order)]
 
     async def set_kill_switch(self, ctx: SessionContext, active: bool, reason: str = "") -> int:
         """On: refuse new orders of the account and cancel all its open orders at every venue

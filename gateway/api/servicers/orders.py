@@ -137,8 +137,10 @@ class OrderOps:
         self, ctx: m.SessionContext, req: orders_pb2.CancelAllOrdersRequest
     ) -> orders_pb2.CancelAllOrdersResponse:
         symbol = convert.optional_symbol(req.instrument, req.HasField("instrument"))
-        count = await self._s.cancel_all(ctx, symbol)
-        return orders_pb2.CancelAllOrdersResponse(canceled_count=count)
+        canceled = await self._s.cancel_all_orders(ctx, symbol)
+        return orders_pb2.CancelAllOrdersResponse(
+            canceled_count=len(canceled), client_order_ids=[o.client_order_id for o in canceled]
+        )
 
     async def get(
         self, ctx: m.SessionContext, req: orders_pb2.GetOrderRequest

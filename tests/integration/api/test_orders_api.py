@@ -301,3 +301,18 @@ async def test_order_text_is_kept_with_the_order(
             orders_pb2.GetOrderRequest(client_order_id="txt-1"), metadata=gateway.metadata("a")
         )
     assert submitted.order.spec.text == fetched.order.spec.text == "hedge for desk 7"
+
+
+async def test_cancel_all_names_the_orders_it_canceled(gateway: RunningGateway) -> None:
+    client = gateway.client("a")
+    await client.logon()
+    for cid in ("ca-1", "ca-2", "ca-done"):
+        await client.submit_order("BTC/USD", "buy", Decimal("0.1"), price=LOW, client_order_id=cid)
+    await client.cancel_order("ca-done")
+    async with grpc.aio.insecure_channel(gateway.target) as channel:
+        stub = orders_pb2_grpc.OrderServiceStub(channel)
+        response = await stub.CancelAllOrders(
+            orders_pb2.CancelAllOrdersRequest(), metadata=gateway.metadata("a")
+        )
+    assert response.canceled_count == 2
+    assert sorted(response.client_order_ids) == ["ca-1", "ca-2"]

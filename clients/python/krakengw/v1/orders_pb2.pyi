@@ -644,7 +644,9 @@ class CancelAllOrdersResponse(_message.Message):
     canceled_count: _builtins.int
     """Number of orders the cancel applied to."""
     @_builtins.property
-    def client_order_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def client_order_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The client_order_id of each of those orders (a risk desk's include other sessions' ids)."""
+
     def __init__(
         self,
         *,
