@@ -6,8 +6,9 @@ every journal write first checks that the leases still hold.
   it; after that, or once a renewal failed, nothing more is sent. The check that counts runs
   at the last moment, in the same event-loop step as the bytes are handed to the socket (no
   await in between, so nothing a gateway could wait on, the connection pool, the rate governor,
-  a frozen process resumed, lies between the check and the write): right before each private
-  WS request frame is written (Spot), right before a signed Spot REST request's headers are
+  a frozen process resumed, lies between the check and the write): right before each request
+  frame of a private WS is written (Spot: trading requests and subscriptions; Futures: the challenge
+  request and the signed subscriptions), right before a signed Spot REST request's headers are
   written (`gateway.venues.kraken.spot.rest.gated_http_client`, httpcore's `trace` extension),
   and right before a signed Futures REST request's bytes are written
   (`gateway.venues.kraken.futures.rest.gated_request_class`). Earlier checks avoid wasted work:

@@ -10,8 +10,9 @@
 - `paper`: the in-process paper venue (fixed prices), shared by every paper account.
 
 A fleet gates an account's signed requests with its lease fence (`guard_requests`): Spot REST
-(`gated_http_client`), Spot WS trading frames and Futures REST (`before_send`) are checked right
-before they are written, and signed REST requests name the lease in their headers.
+(`gated_http_client`), Spot WS trading frames, Futures REST and Futures private WS frames
+(`before_send`) are checked right before they are written, and signed REST requests name the
+lease in their headers.
 
 Both Kraken kinds follow `[kraken] dead_man_switch`: the account's venues then carry a session
 guard that arms Kraken's dead man's switch while the key's trading session is live.

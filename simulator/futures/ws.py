@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import random
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,9 @@ class FuturesWsHub:
         self.clients: list[_Client] = []
         self._rng = random.Random(f"futures-ws:{ctx.seed}")
         self._challenges: dict[str, str] = {}  # challenge -> api key it was issued to
+        # Challenges asked for per API key: each starts an authenticated session with the key
+        # (tests prove a fenced gateway asks for none).
+        self.challenges_requested: Counter[str] = Counter()
         self._ids = itertools.count(1)
         self._next_heartbeat_ms = self.engine.now_ms() + HEARTBEAT_INTERVAL_MS
         self.engine.subscribe(self.on_event)
@@ -284,6 +288,7 @@ class FuturesWsHub:
         except KrakenFuturesRequestError:
             self._reply(client, {"event": "error", "message": "Invalid API key"})
             return
+        self.challenges_requested[api_key] += 1
         challenge = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
         self._challenges[challenge] = api_key
         if len(self._challenges) > MAX_CHALLENGES:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -147,6 +147,7 @@ class KrakenFuturesVenue:
         ready_timeout_s: float = DEFAULT_READY_TIMEOUT_S,
         subaccounts: Sequence[Subaccount] = (),
         ws_stale_after_s: float = DEFAULT_STALE_AFTER_S,
+        ws_before_send: Callable[[], None] | None = None,
     ) -> None:
         self._account = account
         self._rest = rest
@@ -160,7 +161,11 @@ class KrakenFuturesVenue:
         self.ids = kraken_futures_order_ids(journal, account)
         self.feed = KrakenFuturesFeed(self.ids, self._push)
         self.ws = KrakenFuturesPrivateWs(
-            ws_url, rest.signer, self._on_ws_message, stale_after_s=ws_stale_after_s
+            ws_url,
+            rest.signer,
+            self._on_ws_message,
+            stale_after_s=ws_stale_after_s,
+            before_send=ws_before_send,
         )
         self.dead_man = KrakenDeadManSwitch(self._send_dead_man)
         self._ready = asyncio.Event()

@@ -78,8 +78,9 @@ async def build_kraken_futures_venue(
 ) -> KrakenFuturesVenueBundle:
     """Everything one account needs to trade Kraken Futures; the private WS connects once the
     core attaches the venue (`set_event_sink`). `rest_url` is the host (paths are added).
-    `before_send` gates every signed REST request and `private_headers` is added to them (see
-    gateway.venues.kraken.futures.rest)."""
+    `before_send` gates every signed REST request and every frame of the private WS, right
+    before it is written; `private_headers` is added to the signed REST requests (see
+    gateway.venues.kraken.futures.rest and .ws)."""
     check_timing(dead_man_timeout_s, dead_man_refresh_s)
     governor = governor or KrakenFuturesRateGovernor()
     nonces = KrakenNonceSource(credentials.key_id, journal)
@@ -106,6 +107,7 @@ async def build_kraken_futures_venue(
             fills_since=await _restart_fills_since(journal, account),
             subaccounts=subaccounts,
             ws_stale_after_s=ws_stale_after_s,
+            ws_before_send=before_send,
         )
     except BaseException:
         await rest.close()

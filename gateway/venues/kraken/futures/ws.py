@@ -10,7 +10,11 @@ challenge, signs it (`signed_challenge`), subscribes `open_orders`, `fills`, `op
 `balances` and `heartbeat`, hands every message to the owner's handler in order, and after a
 drop reconnects after a jittered exponential delay (capped; see `_run`). A connection silent
 for `stale_after_s` (no heartbeat, no data) counts as dropped: it is closed and replaced. Every
-(re)connect starts with fresh snapshots: the owner's cue to reconcile.
+(re)connect starts with fresh snapshots: the owner's cue to reconcile. With `before_send` (a
+fleet's lease fence) every frame of that connection, the challenge request and the subscriptions
+carrying the signed challenge, first passes it, right before it is written with no await in
+between (websockets writes an unfragmented message before its first await); once it refuses,
+nothing is sent and the connection is not retried.
 """
 
 from __future__ import annotations
@@ -54,11 +58,22 @@ def decode(text: str | bytes) -> JsonMessage:
     return msg
 
 
+class KrakenFuturesWsRefused(Exception):
+    """`before_send` refused a frame: nothing was sent."""
+
+
 class KrakenFuturesWsConnection:
     """One WS v1 socket with an ordered inbox."""
 
-    def __init__(self, url: str, *, open_timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        open_timeout_s: float = DEFAULT_TIMEOUT_S,
+        before_send: Callable[[], None] | None = None,
+    ) -> None:
         self.url = url
+        self._before_send = before_send
         self._open_timeout = open_timeout_s
         self._ws: ClientConnection | None = None
         self.inbox: asyncio.Queue[JsonMessage | object] = asyncio.Queue()
@@ -89,7 +104,13 @@ class KrakenFuturesWsConnection:
     async def send(self, message: Mapping[str, Any]) -> None:
         if self._ws is None or self.closed.is_set():
             raise KrakenFuturesWsError("WebSocket not open")
-        await self._ws.send(json.dumps(message, separators=(",", ":")))
+        frame = json.dumps(message, separators=(",", ":"))
+        if self._before_send is not None:
+            try:
+                self._before_send()
+            except Exception as exc:
+                raise KrakenFuturesWsRefused(str(exc)) from exc
+        await self._ws.send(frame)
 
     async def next(self) -> JsonMessage | None:
         """The next message, or None once the connection has ended and the inbox is empty."""
@@ -146,8 +167,10 @@ class KrakenFuturesPrivateWs:
         backoff_max_s: float = 5.0,
         stale_after_s: float = DEFAULT_STALE_AFTER_S,
         stable_s: float = 30.0,
+        before_send: Callable[[], None] | None = None,
     ) -> None:
         self._url = url
+        self._before_send = before_send
         self._signer = signer
         self._handler = handler
         self._stale_after = stale_after_s
@@ -167,6 +190,11 @@ class KrakenFuturesPrivateWs:
     @property
     def connected(self) -> bool:
         return self._conn is not None and self._conn.is_open
+
+    @property
+    def running(self) -> bool:
+        """The connect loop runs (it ends on `stop`, or once `before_send` refused a frame)."""
+        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         if self._task is None:
@@ -194,6 +222,9 @@ class KrakenFuturesPrivateWs:
         while not self._stopping:
             try:
                 conn, early = await self._connect_once()
+            except KrakenFuturesWsRefused as exc:
+                log.warning("Kraken Futures private WebSocket not sent (%s); it stays closed", exc)
+                return
             except (OSError, WebSocketException, TimeoutError) as exc:
                 wait = pacer.failed()
                 log.warning(
@@ -238,7 +269,9 @@ class KrakenFuturesPrivateWs:
             await conn.close()
 
     async def _connect_once(self) -> tuple[KrakenFuturesWsConnection, list[JsonMessage]]:
-        conn = KrakenFuturesWsConnection(self._url, open_timeout_s=self._timeout)
+        conn = KrakenFuturesWsConnection(
+            self._url, open_timeout_s=self._timeout, before_send=self._before_send
+        )
         await conn.open()
         try:
             api_key = self._signer.api_key
