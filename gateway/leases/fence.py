@@ -4,13 +4,14 @@ every journal write first checks that the leases still hold.
 - Venue side (`check`): the holder's own clock. A lease is trusted until the monotonic time
   its last renewal was sent plus the TTL, which ends before the database lets anyone else take
   it; after that, or once a renewal failed, nothing more is sent. The check that counts runs
-  at the last moment, in the same event-loop step as the bytes are handed to the socket (no
-  await in between, so nothing a gateway could wait on, the connection pool, the rate governor,
-  a frozen process resumed, lies between the check and the write): right before each request
-  frame of a private WS is written (Spot: trading requests and subscriptions; Futures: the challenge
-  request and the signed subscriptions), right before a signed Spot REST request's headers are
-  written (`gateway.venues.kraken.spot.rest.gated_http_client`, httpcore's `trace` extension),
-  and right before a signed Futures REST request's bytes are written
+  at the last moment, in the same event-loop step as the bytes are handed to the socket, with
+  no await in between: whatever held a send up after an earlier check (the connection pool,
+  the rate governor, a freeze of the whole process) cannot carry it past the lease's end.
+  It runs right before each request frame of a private WS is written (Spot: trading requests
+  and subscriptions; Futures: the challenge request and the signed subscriptions), right
+  before a signed Spot REST request's headers are written
+  (`gateway.venues.kraken.spot.rest.gated_http_client`, httpcore's `trace` extension), and
+  right before a signed Futures REST request's bytes are written
   (`gateway.venues.kraken.futures.rest.gated_request_class`). Earlier checks avoid wasted work:
   `FencedOrderEntry` before every order-entry call (sends and signed reads, over WS or REST),
   the REST clients before a signed request waits for a pooled connection (Futures: before it
