@@ -589,6 +589,8 @@ def ticker(t: m.Ticker) -> market_data_pb2.Ticker:
         ask=dec(t.ask),
         ask_qty=dec(t.ask_qty),
         last=dec(t.last),
+        last_qty=dec(t.last_qty),
+        open_24h=dec(t.open_24h),
         high_24h=dec(t.high_24h),
         low_24h=dec(t.low_24h),
         volume_24h=dec(t.volume_24h),

@@ -486,6 +486,8 @@ class Ticker:
     ask: Decimal | None = None
     ask_qty: Decimal | None = None
     last: Decimal | None = None
+    last_qty: Decimal | None = None  # size of the last trade
+    open_24h: Decimal | None = None  # price 24 hours ago
     volume_24h: Decimal | None = None
     vwap_24h: Decimal | None = None
     high_24h: Decimal | None = None

@@ -47,7 +47,13 @@ class Ticker(_message.Message):
     ask_qty: _builtins.str
     last: _builtins.str
     last_qty: _builtins.str
+    """Size of the last trade; empty where the venue's answer lacks it (Kraken Spot's and Kraken
+    Futures' live ticker feeds: StreamTicker; GetTicker gives it on both).
+    """
     open_24h: _builtins.str
+    """Price 24 hours ago; empty where the venue gives none (Kraken Spot: its "today's open" is
+    the price at 00:00 UTC, not 24 hours ago).
+    """
     high_24h: _builtins.str
     low_24h: _builtins.str
     volume_24h: _builtins.str

@@ -142,6 +142,8 @@ def parse_ticker(pair: str, entry: KrakenSpotTickerEntry, symbols: KrakenSymbolM
         ask=at("a", 0),
         ask_qty=at("a", 2),
         last=at("c", 0),
+        last_qty=at("c", 1),
+        # Not "o": that is today's (UTC) opening price, not the price 24 hours ago.
         volume_24h=at("v", 1),
         vwap_24h=at("p", 1),
         high_24h=at("h", 1),

@@ -173,6 +173,7 @@ async def test_futures_only_account(gateway: Running) -> None:
         assert (FUT, PERP) in {(i.venue, i.symbol) for i in await client.list_instruments()}
         ticker = await client.get_ticker(PERP, venue=FUT)
         assert ticker.mark_price is not None and ticker.index_price is not None
+        assert ticker.open_24h is not None
         before = orders_at_simulator(gateway.sim)
         with pytest.raises(KrakenGwError) as err:
             await client.submit_order("BTC/USD", "buy", QTY, order_type="MARKET")

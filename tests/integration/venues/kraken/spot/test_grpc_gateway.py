@@ -84,6 +84,8 @@ async def test_order_entry_stream_and_executions(gateway: Running) -> None:
         await client.logon()
         ticker = await client.get_ticker("BTC/USD")
         assert ticker.bid is not None
+        # Kraken Spot's REST ticker carries the last trade's size, not a 24-hour open.
+        assert ticker.last_qty is not None and ticker.open_24h is None
         far = (ticker.bid * Decimal("0.8")).quantize(Decimal("0.1"))
         async with client.order_entry() as entry:
             resting = await entry.submit_order(
