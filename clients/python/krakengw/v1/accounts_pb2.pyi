@@ -64,7 +64,9 @@ class Balance(_message.Message):
     total: _builtins.str
     """available + held."""
     @_builtins.property
-    def updated_time(self) -> _timestamp_pb2.Timestamp: ...
+    def updated_time(self) -> _timestamp_pb2.Timestamp:
+        """Not set: Kraken's balance answers (Spot BalanceEx, Futures accounts) carry no time of change."""
+
     def __init__(
         self,
         *,
@@ -114,7 +116,11 @@ class Position(_message.Message):
     @_builtins.property
     def instrument(self) -> _common_pb2.InstrumentId: ...
     @_builtins.property
-    def updated_time(self) -> _timestamp_pb2.Timestamp: ...
+    def updated_time(self) -> _timestamp_pb2.Timestamp:
+        """Not set yet: the gateway reads positions without a time (Kraken Futures' REST `fillTime`,
+        the time of the last fill changing the position, is not mapped).
+        """
+
     def __init__(
         self,
         *,
