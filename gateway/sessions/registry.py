@@ -140,9 +140,11 @@ class SessionRegistry:
         cancel_on_disconnect: bool = False,
         heartbeat_interval_s: float | None = None,
         takeover: bool = False,
+        client_name: str = "",
     ) -> ActiveSession:
         """Start a session, leasing its account's key; refuses a second concurrent logon unless
-        `takeover`, which replaces the live logon of the same session."""
+        `takeover`, which replaces the live logon of the same session. `client_name`, the
+        caller's own identification, is only logged."""
         current = self._active.get(session.session_id)
         if current is not None:
             if not takeover:
@@ -150,7 +152,7 @@ class SessionRegistry:
                     f"session {session.session_id!r} is already logged on; log out first, wait "
                     "for its heartbeat timeout, or log on with takeover"
                 )
-            return self._take_over(current, cancel_on_disconnect, heartbeat_interval_s)
+            return self._take_over(current, cancel_on_disconnect, heartbeat_interval_s, client_name)
         account = self._accounts[session.account]
         refused = self._refused.get(account.name)
         if isinstance(refused, GatewayError):  # a fresh copy: the stored one is shared
@@ -175,6 +177,7 @@ class SessionRegistry:
                 "account": account.name,
                 "leased": lease_key is not None,
                 "cancel_on_disconnect": cancel_on_disconnect,
+                "client_name": _loggable(client_name),
             },
         )
         for hook in self._logon_hooks:
@@ -213,6 +216,7 @@ class SessionRegistry:
         old: ActiveSession,
         cancel_on_disconnect: bool,
         heartbeat_interval_s: float | None,
+        client_name: str,
     ) -> ActiveSession:
         """Replace a live logon by a new one of the same session, in one step (no await): the
         lease never becomes free, so no other session can slip in; no hooks run, because the
@@ -225,7 +229,11 @@ class SessionRegistry:
         old.ended.set()
         log.warning(
             "session taken over by a new logon",
-            extra={"session_id": old.session_id, "account": old.account.name},
+            extra={
+                "session_id": old.session_id,
+                "account": old.account.name,
+                "client_name": _loggable(client_name),
+            },
         )
         return active
 
@@ -321,3 +329,8 @@ class SessionRegistry:
                 await asyncio.wait_for(stop.wait(), timeout=tick)
             except TimeoutError:
                 await self.end_idle()
+
+
+def _loggable(client_text: str) -> str:
+    """Caller-chosen text with control characters escaped, so it cannot forge log lines."""
+    return client_text.encode("unicode_escape").decode("ascii")

@@ -32,12 +32,12 @@ class SessionServicer(sessions_pb2_grpc.SessionServiceServicer):
     ) -> sessions_pb2.LogonResponse:
         if self._d.stopping.is_set():
             raise Unavailable("gateway is shutting down", ErrorReason.GATEWAY_SHUTTING_DOWN)
-        convert.text(request.client_name, "client_name")
         active = self._d.sessions.logon(
             caller(),
             cancel_on_disconnect=request.cancel_on_disconnect,
             heartbeat_interval_s=_heartbeat_interval(request),
             takeover=request.takeover,
+            client_name=convert.text(request.client_name, "client_name"),
         )
         try:
             return await self._logon_response(active)

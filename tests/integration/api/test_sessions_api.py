@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 import grpc
@@ -123,3 +124,14 @@ async def test_logout_without_cancel_on_disconnect_keeps_orders(gateway: Running
     again = gateway.client("a")
     await again.logon()
     assert (await again.get_order(order.client_order_id)).ord_status is OrdStatus.NEW
+
+
+async def test_logon_logs_the_client_name(
+    gateway: RunningGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.sessions.registry")
+    await gateway.client("a").logon(client_name="desk-7 algo")
+    await gateway.client("a").logon(client_name="desk-7\nrestart", takeover=True)
+    names = [getattr(r, "client_name", None) for r in caplog.records if r.name.endswith("registry")]
+    # Escaped: a caller's name cannot forge a log line.
+    assert names == ["desk-7 algo", "desk-7\\nrestart"]
