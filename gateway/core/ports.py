@@ -147,7 +147,8 @@ class InstrumentPort(Protocol):
 class OrderHistoryPort(Protocol):
     """Optional for order entry ports: the venue's closed orders in few calls, so restart
     reconciliation costs a bounded number of calls (open orders, fills since, closed orders
-    since) instead of one query per order. Without it, each order is queried on its own."""
+    since; the last only when some order is neither open nor filled) instead of one query per
+    order. Without it, each order is queried on its own."""
 
     async def closed_orders(self, since: datetime) -> Sequence[VenueOrderState]:
         """Orders closed (filled, canceled, expired, rejected) since `since`, any order."""

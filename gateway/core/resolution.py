@@ -156,12 +156,17 @@ class OrderResolver:
             await self._reconcile_one_by_one(keys, port)
             return
         # A bounded number of calls whatever the number of orders: open orders, fills since
-        # the oldest open order, orders closed since then (each paged by the venue).
+        # the oldest open order, orders closed since then (each paged by the venue), the last
+        # only when some order is neither open at the venue nor settled by its fills (a venue
+        # may meter its history tightly: Kraken Futures' pool is 100 calls per 10 minutes).
         closed_states: dict[OrderKey, VenueOrderState] = {}
-        for state in await port.closed_orders(since):
-            found = self._orders.find(account, venue, state.client_order_id, state.venue_order_id)
-            if found is not None:
-                closed_states[found] = state
+        if any(not self._orders[k].is_terminal and k not in open_states for k in keys):
+            for state in await port.closed_orders(since):
+                found = self._orders.find(
+                    account, venue, state.client_order_id, state.venue_order_id
+                )
+                if found is not None:
+                    closed_states[found] = state
         unknown = 0
         for key in keys:
             if self._orders[key].is_terminal:

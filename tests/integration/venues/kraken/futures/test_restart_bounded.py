@@ -150,3 +150,29 @@ async def test_restart_costs_the_same_few_calls_whatever_the_number_of_orders(
     assert sum(forty.values()) <= 4, forty
     assert forty["/api/history/v2/orders"] == 1
     assert forty["/derivatives/api/v3/orders/status"] == 0
+
+
+async def test_restart_with_every_order_still_open_spends_no_history_call(
+    tmp_path: Path,
+) -> None:
+    # Kraken Futures' history pool is 100 calls per 10 minutes: not spent when nothing closed.
+    accounts = futures_accounts([TRADER])
+    async with SimulatorServer(
+        host="127.0.0.1", port=0, seed=11, accounts=accounts, market_maker=False
+    ) as sim:
+        before = await start_harness(sim, tmp_path / "gw")
+        try:
+            ids, _ = await _place(before, 5)
+        finally:
+            await before.close()
+        calls = PrivateCalls()
+        after = await start_harness(sim, tmp_path / "gw", http=calls.http)
+        try:
+            open_now = {o.client_order_id for o in await after.service.list_open_orders(after.ctx)}
+            assert open_now == set(ids)
+            assert calls.paths["/api/history/v2/orders"] == 0, calls.paths
+            assert calls.paths["/derivatives/api/v3/orders/status"] == 0, calls.paths
+            assert calls.paths["/derivatives/api/v3/openorders"] == 1, calls.paths
+        finally:
+            await after.close()
+            await calls.http.close()
