@@ -14,8 +14,9 @@ snapshot are looked up with orders/status and settled. Until the first reconcili
 the venue refuses new orders, so a restart reports missed executions first.
 
 Restart reconciliation (the core's) costs a bounded number of calls whatever the number of
-journaled orders: openorders, fills, and the order history since the oldest open order
-(`closed_orders`, paged, from the `/history` pool), never one orders/status per order.
+journaled orders: openorders, fills, and, when some order is neither open nor filled, the order
+history since the oldest open order (`closed_orders`, paged, from the `/history` pool), not one
+orders/status per order (only orders still pending when the process stopped are queried).
 """
 
 from __future__ import annotations
