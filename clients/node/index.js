@@ -38,6 +38,12 @@ const MOVE_REASONS = new Set(['SESSION_MOVED', 'GATEWAY_SHUTTING_DOWN', 'KEY_LEA
 function isMove(error) {
   return error.code === grpc.status.UNAVAILABLE && MOVE_REASONS.has(error.reason);
 }
+
+/** Whether a call that carried logon id `used` was refused only because its client has logged
+ * on again since (its id is now `current`): repeated with `current`, it may pass. */
+function isSuperseded(error, used, current) {
+  return error.reason === 'LOGON_ID_MISMATCH' && current !== null && used !== current;
+}
 const SERVICES = [
   'SessionService', 'OrderService', 'ExecutionService', 'AccountService',
   'InstrumentService', 'MarketDataService',
@@ -273,6 +279,9 @@ class KrakenGwClient {
     this.timeoutMs = options.timeoutMs ?? 10000;
     this.waitForReady = Boolean(options.waitForReady);
     this.logonRequest = null;
+    // Relogons after a move or a lost session run one at a time: calls that lost the session
+    // together log on again once, and the others use the id that logon got.
+    this.relogons = Promise.resolve();
     this.heartbeatTimer = null; // automatic heartbeats while logged on (see logon)
     Object.defineProperty(this, 'token', { value: token, enumerable: false });
     // This logon's id (LogonResponse.logonId), sent with every later call: the gateway binds
@@ -316,23 +325,36 @@ class KrakenGwClient {
     this.generation += 1;
   }
 
-  /** Logs on again after a move; a failure shows in the call repeated next (a refusal that
-   * names where the session is served moves there first). */
-  async logonQuietly() {
-    if (!this.logonRequest) return;
-    const seen = this.generation;
-    try {
-      const response = await this.unaryOnce('SessionService', 'Logon', this.logonRequest);
-      this.logonId = response.logonId || null;
-    } catch (error) {
-      if (isMove(error)) this.moveAfter(error, seen); // else the repeated call tells
-    }
+  /** Runs `relogon` after the relogons already queued (it must not throw). */
+  queueRelogon(relogon) {
+    const run = this.relogons.then(relogon);
+    this.relogons = run;
+    return run;
   }
 
-  /** Whether a failure (of a stream, or of one request on it) says the session is elsewhere
-   * or to be logged on again: a fleet client's OrderEntry then opens its stream again. */
-  follows(error) {
-    return this.fleet && (isMove(error) || (Boolean(this.logonRequest) && SESSION_LOST.has(error.reason)));
+  /** Logs on again after a move or a lost session, unless another call of this client did
+   * since the failed call that carried logon id `used` (then that logon serves). A failure
+   * shows in the call repeated next (a refusal that names where the session is served moves
+   * there first). */
+  logonQuietly(used) {
+    return this.queueRelogon(async () => {
+      if (!this.logonRequest || this.logonId !== used) return;
+      const seen = this.generation;
+      try {
+        const response = await this.unaryOnce('SessionService', 'Logon', this.logonRequest);
+        this.logonId = response.logonId || null;
+      } catch (error) {
+        if (isMove(error)) this.moveAfter(error, seen); // else the repeated call tells
+      }
+    });
+  }
+
+  /** Whether a failure (of a stream, or of one request on it, which carried logon id `used`)
+   * says the session is elsewhere or to be logged on again, or that the call carried an id
+   * this client has replaced since: a fleet client's OrderEntry then opens its stream again. */
+  follows(error, used) {
+    return this.fleet && (isMove(error) || isSuperseded(error, used, this.logonId)
+      || (Boolean(this.logonRequest) && SESSION_LOST.has(error.reason)));
   }
 
   [Symbol.for('nodejs.util.inspect.custom')]() {
@@ -353,15 +375,19 @@ class KrakenGwClient {
     const isLogon = service === 'SessionService' && method === 'Logon';
     for (let attempt = 0; ; attempt += 1) {
       const seen = this.generation;
+      const used = this.logonId;
       try {
         return await this.unaryOnce(service, method, request);
       } catch (error) {
+        if (attempt >= this.maxMoves) throw error;
+        // Refused for an id this client has replaced since: at once with the current one.
+        if (!isLogon && isSuperseded(error, used, this.logonId)) continue;
         const lost = SESSION_LOST.has(error.reason) && this.logonRequest && !isLogon;
-        if (attempt >= this.maxMoves || !(isMove(error) || lost)) throw error;
+        if (!(isMove(error) || lost)) throw error;
         if (isMove(error)) this.moveAfter(error, seen);
       }
       await delay(Math.min(500, 50 * 2 ** attempt));
-      if (!isLogon) await this.logonQuietly();
+      if (!isLogon) await this.logonQuietly(used);
     }
   }
 
@@ -432,18 +458,23 @@ class KrakenGwClient {
     return response;
   }
 
-  /** Logs on again with the last Logon's settings; true when the session is live again. */
-  async relogon(error) {
-    if (!this.logonRequest || !SESSION_LOST.has(error.reason)) return false;
-    try {
-      const response = await this.unary('SessionService', 'Logon', this.logonRequest);
-      this.logonId = response.logonId || null;
-      return true;
-    } catch (err) {
-      // A concurrent logon won the race; or (a fleet client) no gateway serves the session
-      // yet: the stream tries again after its backoff.
-      return ALREADY_LOGGED_ON.has(err.reason) || (this.fleet && isMove(err));
-    }
+  /** Logs on again with the last Logon's settings after a call that carried logon id `used`
+   * found the session lost; true when the session is live again (also when another call of
+   * this client logged on again since). */
+  relogon(error, used) {
+    return this.queueRelogon(async () => {
+      if (!this.logonRequest || !SESSION_LOST.has(error.reason)) return false;
+      if (this.logonId !== used) return true;
+      try {
+        const response = await this.unary('SessionService', 'Logon', this.logonRequest);
+        this.logonId = response.logonId || null;
+        return true;
+      } catch (err) {
+        // A concurrent logon won the race; or (a fleet client) no gateway serves the session
+        // yet: the stream tries again after its backoff.
+        return ALREADY_LOGGED_ON.has(err.reason) || (this.fleet && isMove(err));
+      }
+    });
   }
 
   /** Every page of a List call: the concatenated `field` items. */
@@ -689,13 +720,13 @@ class KrakenGwClient {
           const error = toError(err, client.token);
           if (client.fleet && isMove(error)) {
             client.moveAfter(error, opened);
-            await client.logonQuietly();
+            await client.logonQuietly(usedLogonId);
           }
           // LOGON_ID_MISMATCH after this client logged on again (its id changed since the call
           // opened): reconnect with the new id; after someone else's takeover: stop.
           const relogged = error.reason === 'LOGON_ID_MISMATCH'
             && client.logonId !== null && client.logonId !== usedLogonId;
-          const retry = RETRYABLE.has(error.code) || relogged || (await client.relogon(error));
+          const retry = RETRYABLE.has(error.code) || relogged || (await client.relogon(error, usedLogonId));
           if (!retry || failures >= maxAttempts) throw error;
         } finally {
           call.cancel();
@@ -777,6 +808,7 @@ class OrderEntry {
     const call = client.stubs.OrderService.OrderEntry(client.metadata());
     const opened = client.generation;
     this.call = call;
+    this.usedLogonId = client.logonId; // the logon id this call carries
     const current = () => call === this.call && !this.closed;
     call.on('data', (response) => { if (current()) this.settle(response, opened); });
     call.on('error', (err) => {
@@ -797,7 +829,7 @@ class OrderEntry {
     if (!waiter) return;
     if (response.response === 'error') {
       const error = errorFromStatus(response.error, this.client.token);
-      if (this.client.follows(error)) {
+      if (this.client.follows(error, this.usedLogonId)) {
         this.broke(error, opened); // kept: sent again where the session is served
         return;
       }
@@ -814,7 +846,7 @@ class OrderEntry {
    * if the client is a fleet client and the error says so, else fail what waits. */
   broke(error, opened) {
     if (this.moving) return;
-    if (!this.client.follows(error)) {
+    if (!this.client.follows(error, this.usedLogonId)) {
       this.fail(error);
       return;
     }
@@ -833,7 +865,7 @@ class OrderEntry {
     if (isMove(error)) client.moveAfter(error, opened);
     await delay(Math.min(500, 50 * 2 ** this.moves));
     this.moves += 1;
-    await client.logonQuietly();
+    await client.logonQuietly(this.usedLogonId);
     if (this.closed) return;
     this.open();
     for (const { message } of this.pending.values()) this.call.write(message);

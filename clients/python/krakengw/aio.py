@@ -16,7 +16,7 @@ from krakengw.builders import DEFAULT_VENUE, AmendOptions, OrderOptions
 from krakengw.decimals import DecimalLike
 from krakengw.enums import ProductType, Side
 from krakengw.errors import KrakenGwError
-from krakengw.failover import Failover, SwitchingChannel, is_move
+from krakengw.failover import Failover, SwitchingChannel, is_move, is_superseded
 from krakengw.models import (
     Balance,
     BookUpdate,
@@ -103,7 +103,8 @@ class AsyncClient:
         self._logon_request: sessions_pb2.LogonRequest | None = None
         # Open execution streams, so logout() can end them instead of letting them reconnect.
         # Held while a Logon is in flight and its id is being taken, so a stream that meets
-        # LOGON_ID_MISMATCH can tell "my client just logged on again" from "taken over".
+        # LOGON_ID_MISMATCH can tell "my client just logged on again" from "taken over", and
+        # so that calls that lost the session together log on again once, not in a race.
         self._logon_lock = asyncio.Lock()
         self._streams: weakref.WeakSet[AsyncExecutionStream] = weakref.WeakSet()
         self._beat: asyncio.Task[None] | None = None
@@ -160,34 +161,46 @@ class AsyncClient:
         attempt = 0
         while True:
             seen = failover.channel.generation
+            used = self._core.logon_id
             try:
                 return await method(request, **self._core.unary_options)
             except grpc.RpcError as error:
                 failure = self._core.error(error)
             logged_on = self._logon_request is not None
+            superseded = is_superseded(failure, used, self._core.logon_id)
             delay = failover.retry_delay(
-                failure, seen, attempt, logged_on=logged_on, is_logon=is_logon
+                failure,
+                seen,
+                attempt,
+                logged_on=logged_on,
+                is_logon=is_logon,
+                superseded=superseded,
             )
             if delay is None:
                 raise failure from None
             await asyncio.sleep(delay)
             attempt += 1
-            if not is_logon and self._logon_request is not None:
-                await self._logon_quietly()
+            if not is_logon:
+                await self._logon_quietly(used)
 
-    async def _logon_quietly(self) -> None:
-        """Log on again after a move; a failure shows in the call repeated next (a refusal
-        that names where the session is served moves there first)."""
+    async def _logon_quietly(self, used: str | None) -> None:
+        """Log on again after a move or a lost session, unless another call of this client
+        did since the failed call that carried logon id `used` (then that logon serves). A
+        failure shows in the call repeated next (a refusal that names where the session is
+        served moves there first)."""
         assert self._failover is not None
-        seen = self._failover.channel.generation
-        try:
-            response = await self._stubs.sessions.Logon(
-                self._logon_request, **self._core.unary_options
-            )
-        except grpc.RpcError as error:
-            self._failover.relogon_failed(self._core.error(error), seen)
-            return
-        self._core.set_logon_id(response.logon_id)
+        async with self._logon_lock:
+            if self._logon_request is None or self._core.logon_id != used:
+                return
+            seen = self._failover.channel.generation
+            try:
+                response = await self._stubs.sessions.Logon(
+                    self._logon_request, **self._core.unary_options
+                )
+            except grpc.RpcError as error:
+                self._failover.relogon_failed(self._core.error(error), seen)
+                return
+            self._core.set_logon_id(response.logon_id)
 
     async def _stream(self, method: Any, request: Any) -> AsyncIterator[Any]:
         call = method(request, **self._core.stream_options)
@@ -389,20 +402,27 @@ class AsyncClient:
                 self._core, self._stubs.orders.OrderEntry(**self._core.stream_options)
             )
         opened_at = [failover.channel.generation]
+        opened_with = [self._core.logon_id]  # the logon id the current call carries
+
+        def superseded(failure: KrakenGwError) -> bool:
+            return is_superseded(failure, opened_with[0], self._core.logon_id)
 
         async def reopen(failure: KrakenGwError, attempt: int) -> Any:
             logged_on = self._logon_request is not None
-            delay = failover.retry_delay(failure, opened_at[0], attempt, logged_on=logged_on)
+            delay = failover.retry_delay(
+                failure, opened_at[0], attempt, logged_on=logged_on, superseded=superseded(failure)
+            )
             if delay is None:
                 return None
             await asyncio.sleep(delay)
-            if self._logon_request is not None:
-                await self._logon_quietly()
+            await self._logon_quietly(opened_with[0])
             opened_at[0] = failover.channel.generation
+            opened_with[0] = self._core.logon_id
             return self._stubs.orders.OrderEntry(**self._core.stream_options)
 
         def follows(failure: KrakenGwError) -> bool:
-            return failover.follows(failure, logged_on=self._logon_request is not None)
+            logged_on = self._logon_request is not None
+            return failover.follows(failure, logged_on=logged_on, superseded=superseded(failure))
 
         call = self._stubs.orders.OrderEntry(**self._core.stream_options)
         return AsyncOrderEntry(self._core, call, reopen=reopen, follows=follows)
@@ -436,8 +456,7 @@ class AsyncClient:
         async def recover(failure: KrakenGwError) -> bool:
             if self._failover is not None and is_move(failure):
                 self._failover.channel.switch(failure, opened_at[0])
-                if self._logon_request is not None:
-                    await self._logon_quietly()
+                await self._logon_quietly(used[0])
                 return True
             return await self._relogon(failure, used[0])
 
@@ -465,6 +484,9 @@ class AsyncClient:
                 return self._core.logon_id is not None and self._core.logon_id != used_logon_id
             if failure.reason not in SESSION_LOST_REASONS:
                 return False
+            if self._core.logon_id != used_logon_id:
+                return True  # another call of this client logged on again since: resume
+
             try:
                 response = await self._unary(self._stubs.sessions.Logon, self._logon_request)
             except KrakenGwError as error:

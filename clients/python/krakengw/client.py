@@ -16,7 +16,7 @@ from krakengw.builders import DEFAULT_VENUE, AmendOptions, OrderOptions
 from krakengw.decimals import DecimalLike
 from krakengw.enums import ProductType, Side
 from krakengw.errors import KrakenGwError
-from krakengw.failover import Failover, SwitchingChannel, is_move
+from krakengw.failover import Failover, SwitchingChannel, is_move, is_superseded
 from krakengw.models import (
     Balance,
     BookUpdate,
@@ -111,7 +111,8 @@ class Client:
         self._logon_request: sessions_pb2.LogonRequest | None = None
         # Open execution streams, so logout() can end them instead of letting them reconnect.
         # Held while a Logon is in flight and its id is being taken, so a stream that meets
-        # LOGON_ID_MISMATCH can tell "my client just logged on again" from "taken over".
+        # LOGON_ID_MISMATCH can tell "my client just logged on again" from "taken over", and
+        # so that calls that lost the session together log on again once, not in a race.
         self._logon_lock = threading.Lock()
         self._streams: weakref.WeakSet[ExecutionStream] = weakref.WeakSet()
 
@@ -174,32 +175,46 @@ class Client:
         attempt = 0
         while True:
             seen = failover.channel.generation
+            used = self._core.logon_id
             try:
                 return method(request, **self._core.unary_options)
             except grpc.RpcError as error:
                 failure = self._core.error(error)
             logged_on = self._logon_request is not None
+            superseded = is_superseded(failure, used, self._core.logon_id)
             delay = failover.retry_delay(
-                failure, seen, attempt, logged_on=logged_on, is_logon=is_logon
+                failure,
+                seen,
+                attempt,
+                logged_on=logged_on,
+                is_logon=is_logon,
+                superseded=superseded,
             )
             if delay is None:
                 raise failure from None
             time.sleep(delay)  # the reconnect policy's backoff
             attempt += 1
-            if not is_logon and self._logon_request is not None:
-                self._logon_quietly()
+            if not is_logon:
+                self._logon_quietly(used)
 
-    def _logon_quietly(self) -> None:
-        """Log on again after a move; a failure shows in the call repeated next (a refusal
-        that names where the session is served moves there first)."""
+    def _logon_quietly(self, used: str | None) -> None:
+        """Log on again after a move or a lost session, unless another call of this client
+        did since the failed call that carried logon id `used` (then that logon serves). A
+        failure shows in the call repeated next (a refusal that names where the session is
+        served moves there first)."""
         assert self._failover is not None
-        seen = self._failover.channel.generation
-        try:
-            response = self._stubs.sessions.Logon(self._logon_request, **self._core.unary_options)
-        except grpc.RpcError as error:
-            self._failover.relogon_failed(self._core.error(error), seen)
-            return
-        self._core.set_logon_id(response.logon_id)
+        with self._logon_lock:
+            if self._logon_request is None or self._core.logon_id != used:
+                return
+            seen = self._failover.channel.generation
+            try:
+                response = self._stubs.sessions.Logon(
+                    self._logon_request, **self._core.unary_options
+                )
+            except grpc.RpcError as error:
+                self._failover.relogon_failed(self._core.error(error), seen)
+                return
+            self._core.set_logon_id(response.logon_id)
 
     def _stream(self, method: Any, request: Any, timeout: float | None = None) -> Iterator[Any]:
         call = method(request, timeout=timeout, **self._core.stream_options)
@@ -366,25 +381,32 @@ class Client:
         def open_call(requests: Iterator[Any]) -> Any:
             if failover is not None:
                 opened_at[0] = failover.channel.generation
+            opened_with[0] = self._core.logon_id
             return self._stubs.orders.OrderEntry(requests, **self._core.stream_options)
 
+        opened_with: list[str | None] = [None]  # the logon id the current call carries
         failover = self._failover
         if failover is None:
             return OrderEntry(self._core, open_call)
         opened_at = [failover.channel.generation]
 
+        def superseded(failure: KrakenGwError) -> bool:
+            return is_superseded(failure, opened_with[0], self._core.logon_id)
+
         def reopen(failure: KrakenGwError, attempt: int, requests: Iterator[Any]) -> Any:
             logged_on = self._logon_request is not None
-            delay = failover.retry_delay(failure, opened_at[0], attempt, logged_on=logged_on)
+            delay = failover.retry_delay(
+                failure, opened_at[0], attempt, logged_on=logged_on, superseded=superseded(failure)
+            )
             if delay is None:
                 return None
             time.sleep(delay)  # the reconnect policy's backoff
-            if self._logon_request is not None:
-                self._logon_quietly()
+            self._logon_quietly(opened_with[0])
             return open_call(requests)
 
         def follows(failure: KrakenGwError) -> bool:
-            return failover.follows(failure, logged_on=self._logon_request is not None)
+            logged_on = self._logon_request is not None
+            return failover.follows(failure, logged_on=logged_on, superseded=superseded(failure))
 
         return OrderEntry(self._core, open_call, reopen=reopen, follows=follows)
 
@@ -417,8 +439,7 @@ class Client:
         def recover(failure: KrakenGwError) -> bool:
             if self._failover is not None and is_move(failure):
                 self._failover.channel.switch(failure, opened_at[0])
-                if self._logon_request is not None:
-                    self._logon_quietly()
+                self._logon_quietly(used[0])
                 return True
             return self._relogon(failure, used[0])
 
@@ -446,6 +467,9 @@ class Client:
                 return self._core.logon_id is not None and self._core.logon_id != used_logon_id
             if failure.reason not in SESSION_LOST_REASONS:
                 return False
+            if self._core.logon_id != used_logon_id:
+                return True  # another call of this client logged on again since: resume
+
             try:
                 response = self._unary(self._stubs.sessions.Logon, self._logon_request)
             except KrakenGwError as error:

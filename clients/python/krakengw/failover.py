@@ -23,9 +23,9 @@ import grpc
 
 from krakengw.errors import KrakenGwError
 from krakengw.resume import ReconnectPolicy
-from krakengw.stubs import SESSION_LOST_REASONS
+from krakengw.stubs import LOGON_ID_MISMATCH, SESSION_LOST_REASONS
 
-__all__ = ["MOVE_REASONS", "Failover", "SwitchingChannel", "is_move"]
+__all__ = ["MOVE_REASONS", "Failover", "SwitchingChannel", "is_move", "is_superseded"]
 
 # UNAVAILABLE with one of these reasons means "another gateway may serve this call" ("": the
 # connection failed, no gateway answered; KEY_LEASED: this gateway lost the account's key lease
@@ -35,6 +35,12 @@ MOVE_REASONS = frozenset({"SESSION_MOVED", "GATEWAY_SHUTTING_DOWN", "KEY_LEASED"
 
 def is_move(failure: KrakenGwError) -> bool:
     return failure.code is grpc.StatusCode.UNAVAILABLE and failure.reason in MOVE_REASONS
+
+
+def is_superseded(failure: KrakenGwError, used: str | None, current: str | None) -> bool:
+    """Whether a call that carried logon id `used` was refused only because this client has
+    logged on again since (its id is now `current`): repeated with `current`, it may pass."""
+    return failure.reason == LOGON_ID_MISMATCH and current is not None and used != current
 
 
 class SwitchingChannel:
@@ -121,24 +127,32 @@ class Failover:
         *,
         logged_on: bool,
         is_logon: bool = False,
+        superseded: bool = False,
     ) -> float | None:
         """The pause before repeating a call made at channel generation `seen` that failed
         with `failure` (moving first when it says the session is elsewhere), or None: give up.
         A call of a logged-on client that the gateway says is not logged on (it lost the
-        account, or restarted) is repeated after logging on again; see `relogon_failed`."""
+        account, or restarted) is repeated after logging on again; see `relogon_failed`. A
+        call that carried a logon id the client has replaced since (`superseded`, see
+        `is_superseded`) is repeated with the current one."""
         if attempt >= self.policy.max_attempts:
             return None
         lost = logged_on and not is_logon and failure.reason in SESSION_LOST_REASONS
+        if superseded and not is_logon:
+            return 0.0
         if is_move(failure):
             self.channel.switch(failure, seen)
         elif not lost:
             return None
         return self.policy.delay(attempt)
 
-    def follows(self, failure: KrakenGwError, *, logged_on: bool) -> bool:
+    def follows(self, failure: KrakenGwError, *, logged_on: bool, superseded: bool = False) -> bool:
         """Whether a failure (of a stream, or of one request on it) says the session is to
-        be found elsewhere or logged on again: then the stream is opened again."""
-        return is_move(failure) or (logged_on and failure.reason in SESSION_LOST_REASONS)
+        be found elsewhere or logged on again, or that the stream carried a logon id the
+        client has replaced since (`superseded`): then the stream is opened again."""
+        return (
+            superseded or is_move(failure) or (logged_on and failure.reason in SESSION_LOST_REASONS)
+        )
 
     def relogon_failed(self, failure: KrakenGwError, seen: int) -> bool:
         """A logon after a move or a lost session failed: move on if it says where (or that
