@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -163,10 +164,23 @@ def symbol_in(instrument: common_pb2.InstrumentId, field: str = "instrument") ->
     return venue, symbol
 
 
-def optional_symbol(instrument: common_pb2.InstrumentId, present: bool) -> str | None:
-    if not present or not instrument.symbol:
-        return None
-    return symbol_in(instrument)[1]
+@dataclass(frozen=True, slots=True)
+class InstrumentFilter:
+    """An optional instrument filter: each part given (venue, symbol) must match; None: any."""
+
+    venue: str | None = None
+    symbol: str | None = None
+
+    def venue_matches(self, venue: str) -> bool:
+        return self.venue is None or venue == self.venue
+
+
+def instrument_filter(instrument: common_pb2.InstrumentId, present: bool) -> InstrumentFilter:
+    if not present:
+        return InstrumentFilter()
+    venue = text(instrument.venue, "instrument.venue", MAX_VENUE)
+    symbol = text(instrument.symbol, "instrument.symbol", MAX_SYMBOL)
+    return InstrumentFilter(venue or None, symbol or None)
 
 
 # -- orders in ------------------------------------------------------------------------------------

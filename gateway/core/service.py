@@ -472,10 +472,16 @@ class TradingService:
         return len(await self.cancel_all_orders(ctx, symbol, own_only=own_only))
 
     async def cancel_all_orders(
-        self, ctx: SessionContext, symbol: str | None = None, *, own_only: bool = False
+        self,
+        ctx: SessionContext,
+        symbol: str | None = None,
+        *,
+        venue: str | None = None,
+        own_only: bool = False,
     ) -> list[Order]:
         """Cancel the session's open orders (a risk desk: the account's, unless `own_only`, as
-        for cancel-on-disconnect), of one symbol if given; returns those the cancel applied to."""
+        for cancel-on-disconnect), of one symbol and one venue if given; returns those the
+        cancel applied to."""
         require_cancel(ctx)
         desk = is_risk_desk(ctx) and not own_only
         scope = self.queries.visible_orders if desk else self.queries.session_orders
@@ -484,6 +490,7 @@ class TradingService:
             for o in scope(ctx)
             if o.status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED)
             and (symbol is None or o.symbol == symbol)
+            and (venue is None or o.venue == venue)
         ]
         results = await self.cancel_batch(ctx, requests)
         return [r for r in results if isinstance(r, Order)]

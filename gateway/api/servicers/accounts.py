@@ -38,12 +38,15 @@ class AccountServicer(accounts_pb2_grpc.AccountServiceServicer):
         self, request: accounts_pb2.ListPositionsRequest, context: aio.ServicerContext
     ) -> accounts_pb2.ListPositionsResponse:
         ctx = self._d.active().context()
-        symbol = convert.optional_symbol(request.instrument, request.HasField("instrument"))
+        only = convert.instrument_filter(request.instrument, request.HasField("instrument"))
         got = await self._d.service.data.positions(
-            ctx, symbol=symbol, page_size=request.page_size, page_token=request.page_token
+            ctx, symbol=only.symbol, page_size=request.page_size, page_token=request.page_token
         )
+        # The venue filter applies within the page (pages may come back shorter).
         return accounts_pb2.ListPositionsResponse(
-            positions=[convert.position(p, ctx.account) for p in got.items],
+            positions=[
+                convert.position(p, ctx.account) for p in got.items if only.venue_matches(p.venue)
+            ],
             next_page_token=got.next_page_token,
         )
 

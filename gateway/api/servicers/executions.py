@@ -82,7 +82,7 @@ class ExecutionServicer(executions_pb2_grpc.ExecutionServiceServicer):
         self, request: executions_pb2.ListFillsRequest, context: aio.ServicerContext
     ) -> executions_pb2.ListFillsResponse:
         active = self._d.active()
-        symbol = convert.optional_symbol(request.instrument, request.HasField("instrument"))
+        only = convert.instrument_filter(request.instrument, request.HasField("instrument"))
         client_id = request.client_order_id
         if client_id:
             convert.client_order_id(client_id)
@@ -90,7 +90,7 @@ class ExecutionServicer(executions_pb2_grpc.ExecutionServiceServicer):
         end = convert.time_in(request.end_time, request.HasField("end_time"), "end_time")
         got = await self._d.service.list_fills(
             active.context(),
-            symbol=symbol,
+            symbol=only.symbol,
             page_size=page_size(request.page_size),
             page_token=request.page_token,
         )
@@ -98,7 +98,8 @@ class ExecutionServicer(executions_pb2_grpc.ExecutionServiceServicer):
         fills = [
             f
             for f in got.items
-            if (not client_id or f.client_order_id == client_id)
+            if only.venue_matches(f.venue)
+            and (not client_id or f.client_order_id == client_id)
             and (start is None or (f.venue_time is not None and f.venue_time >= start))
             and (end is None or (f.venue_time is not None and f.venue_time < end))
         ]

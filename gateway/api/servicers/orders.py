@@ -136,8 +136,8 @@ class OrderOps:
     async def cancel_all(
         self, ctx: m.SessionContext, req: orders_pb2.CancelAllOrdersRequest
     ) -> orders_pb2.CancelAllOrdersResponse:
-        symbol = convert.optional_symbol(req.instrument, req.HasField("instrument"))
-        canceled = await self._s.cancel_all_orders(ctx, symbol)
+        only = convert.instrument_filter(req.instrument, req.HasField("instrument"))
+        canceled = await self._s.cancel_all_orders(ctx, only.symbol, venue=only.venue)
         return orders_pb2.CancelAllOrdersResponse(
             canceled_count=len(canceled), client_order_ids=[o.client_order_id for o in canceled]
         )
@@ -152,9 +152,11 @@ class OrderOps:
     async def list_open(
         self, ctx: m.SessionContext, req: orders_pb2.ListOpenOrdersRequest
     ) -> orders_pb2.ListOpenOrdersResponse:
-        symbol = convert.optional_symbol(req.instrument, req.HasField("instrument"))
-        orders = await self._s.list_open_orders(ctx, symbol)
-        got = page(orders, req.page_size, req.page_token)
+        only = convert.instrument_filter(req.instrument, req.HasField("instrument"))
+        orders = await self._s.list_open_orders(ctx, only.symbol)
+        got = page(
+            [o for o in orders if only.venue_matches(o.venue)], req.page_size, req.page_token
+        )
         return orders_pb2.ListOpenOrdersResponse(
             orders=[convert.order(o) for o in got.items], next_page_token=got.next_page_token
         )
@@ -162,18 +164,20 @@ class OrderOps:
     async def list_all(
         self, ctx: m.SessionContext, req: orders_pb2.ListOrdersRequest
     ) -> orders_pb2.ListOrdersResponse:
-        symbol = convert.optional_symbol(req.instrument, req.HasField("instrument"))
+        only = convert.instrument_filter(req.instrument, req.HasField("instrument"))
         start = convert.time_in(req.start_time, req.HasField("start_time"), "start_time")
         end = convert.time_in(req.end_time, req.HasField("end_time"), "end_time")
         statuses = {convert.ord_status_in(s, "ord_statuses") for s in req.ord_statuses}
         got = await self._s.list_orders(
-            ctx, symbol=symbol, page_size=page_size(req.page_size), page_token=req.page_token
+            ctx, symbol=only.symbol, page_size=page_size(req.page_size), page_token=req.page_token
         )
         # Filters the core does not take apply within the page (pages may come back shorter).
         items = [
             o
             for o in got.items
-            if (not statuses or o.status in statuses) and _in_window(o, start, end)
+            if only.venue_matches(o.venue)
+            and (not statuses or o.status in statuses)
+            and _in_window(o, start, end)
         ]
         return orders_pb2.ListOrdersResponse(
             orders=[convert.order(o) for o in items], next_page_token=got.next_page_token

@@ -316,3 +316,40 @@ async def test_cancel_all_names_the_orders_it_canceled(gateway: RunningGateway) 
         )
     assert response.canceled_count == 2
     assert sorted(response.client_order_ids) == ["ca-1", "ca-2"]
+
+
+async def test_instrument_filters_honour_the_venue(gateway: RunningGateway) -> None:
+    client = gateway.client("a")
+    await client.logon()
+    await client.submit_order("BTC/USD", "buy", Decimal("0.1"), price=LOW, client_order_id="vf-1")
+    elsewhere = common_pb2.InstrumentId(venue="krakenfutures", symbol="BTC/USD")
+    venue_only = common_pb2.InstrumentId(venue="krakenfutures")
+    here = common_pb2.InstrumentId(venue="kraken", symbol="BTC/USD")
+    meta = gateway.metadata("a")
+    async with grpc.aio.insecure_channel(gateway.target) as channel:
+        stub = orders_pb2_grpc.OrderServiceStub(channel)
+
+        async def open_ids(inst: common_pb2.InstrumentId) -> list[str]:
+            got = await stub.ListOpenOrders(
+                orders_pb2.ListOpenOrdersRequest(instrument=inst), metadata=meta
+            )
+            return [o.spec.client_order_id for o in got.orders]
+
+        async def all_ids(inst: common_pb2.InstrumentId) -> list[str]:
+            got = await stub.ListOrders(
+                orders_pb2.ListOrdersRequest(instrument=inst), metadata=meta
+            )
+            return [o.spec.client_order_id for o in got.orders]
+
+        assert await open_ids(elsewhere) == await open_ids(venue_only) == []
+        assert await all_ids(elsewhere) == await all_ids(venue_only) == []
+        assert await open_ids(here) == await all_ids(here) == ["vf-1"]
+        for inst in (elsewhere, venue_only):
+            missed = await stub.CancelAllOrders(
+                orders_pb2.CancelAllOrdersRequest(instrument=inst), metadata=meta
+            )
+            assert missed.canceled_count == 0
+        hit = await stub.CancelAllOrders(
+            orders_pb2.CancelAllOrdersRequest(instrument=here), metadata=meta
+        )
+    assert list(hit.client_order_ids) == ["vf-1"]

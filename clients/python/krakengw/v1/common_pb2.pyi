@@ -207,7 +207,8 @@ class InstrumentId(_message.Message):
     SYMBOL_FIELD_NUMBER: _builtins.int
     venue: _builtins.str
     """Venue name, a CCXT id: "kraken" (Kraken Spot) or "krakenfutures" (Kraken Futures). May be
-    empty in requests: the symbol then picks the venue.
+    empty in requests: the symbol then picks the venue. As a filter (List*, CancelAllOrders),
+    each of venue and symbol that is given must match and an empty one matches any.
     """
     symbol: _builtins.str
     """Unified symbol, e.g. "BTC/USD"."""
