@@ -110,7 +110,10 @@ def instrument(symbol: str, venue: str = DEFAULT_VENUE) -> common_pb2.Instrument
 
 
 def optional_instrument(symbol: str | None, venue: str) -> common_pb2.InstrumentId | None:
-    return None if symbol is None else instrument(symbol, venue)
+    """A filter: the symbol and/or the venue given; None (any instrument) when neither is."""
+    if symbol is None and not venue:
+        return None
+    return instrument(symbol or "", venue)
 
 
 def order_spec(

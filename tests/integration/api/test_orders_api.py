@@ -353,3 +353,13 @@ async def test_instrument_filters_honour_the_venue(gateway: RunningGateway) -> N
             orders_pb2.CancelAllOrdersRequest(instrument=here), metadata=meta
         )
     assert list(hit.client_order_ids) == ["vf-1"]
+
+
+async def test_client_venue_filter_without_a_symbol_is_sent(gateway: RunningGateway) -> None:
+    client = gateway.client("a")
+    await client.logon()
+    await client.submit_order("BTC/USD", "buy", Decimal("0.1"), price=LOW, client_order_id="cv-1")
+    assert await client.list_open_orders(venue="krakenfutures") == []
+    assert await client.list_orders(venue="krakenfutures") == []
+    assert await client.cancel_all_orders(venue="krakenfutures") == 0
+    assert [o.client_order_id for o in await client.list_open_orders(venue="kraken")] == ["cv-1"]
