@@ -215,6 +215,12 @@ function instrument(symbol, venue = '') {
   return symbol === undefined || symbol === null ? null : { venue: venue || '', symbol };
 }
 
+/** A filter: the symbol and/or the venue given; null (any instrument) when neither is. */
+function instrumentFilter(symbol, venue = '') {
+  if ((symbol === undefined || symbol === null) && !venue) return null;
+  return { venue: venue || '', symbol: symbol || '' };
+}
+
 /** An order named by client order id (a string) or by {clientOrderId} / {venueOrderId}. */
 function orderRef(ref) {
   if (typeof ref === 'string') return { clientOrderId: ref, venueOrderId: '' };
@@ -560,7 +566,7 @@ class KrakenGwClient {
 
   /** @returns {Promise<number>} the number of orders canceled */
   async cancelAllOrders({ symbol, venue } = {}) {
-    const response = await this.unary('OrderService', 'CancelAllOrders', { instrument: instrument(symbol, venue) });
+    const response = await this.unary('OrderService', 'CancelAllOrders', { instrument: instrumentFilter(symbol, venue) });
     return response.canceledCount;
   }
 
@@ -571,12 +577,12 @@ class KrakenGwClient {
   }
 
   async listOpenOrders({ symbol, venue } = {}) {
-    return this.allPages('OrderService', 'ListOpenOrders', { instrument: instrument(symbol, venue) }, 'orders');
+    return this.allPages('OrderService', 'ListOpenOrders', { instrument: instrumentFilter(symbol, venue) }, 'orders');
   }
 
   /** Every order (open and closed), optionally of one symbol and within [start, end). */
   async listOrders({ symbol, venue, start, end } = {}) {
-    const request = { instrument: instrument(symbol, venue), startTime: timestamp(start), endTime: timestamp(end) };
+    const request = { instrument: instrumentFilter(symbol, venue), startTime: timestamp(start), endTime: timestamp(end) };
     return this.allPages('OrderService', 'ListOrders', request, 'orders');
   }
 
@@ -589,7 +595,7 @@ class KrakenGwClient {
 
   async listFills({ symbol, venue, clientOrderId, start, end } = {}) {
     const request = {
-      instrument: instrument(symbol, venue),
+      instrument: instrumentFilter(symbol, venue),
       clientOrderId: clientOrderId || '',
       startTime: timestamp(start),
       endTime: timestamp(end),
@@ -604,7 +610,7 @@ class KrakenGwClient {
   }
 
   async listPositions({ symbol, venue } = {}) {
-    return this.allPages('AccountService', 'ListPositions', { instrument: instrument(symbol, venue) }, 'positions');
+    return this.allPages('AccountService', 'ListPositions', { instrument: instrumentFilter(symbol, venue) }, 'positions');
   }
 
   /** Async iterator of {snapshot, balances}: a full snapshot first, then changes. */
@@ -909,7 +915,7 @@ class OrderEntry {
   }
 
   async cancelAllOrders({ symbol, venue } = {}) {
-    return (await this.send('cancelAllOrders', { instrument: instrument(symbol, venue) })).canceledCount;
+    return (await this.send('cancelAllOrders', { instrument: instrumentFilter(symbol, venue) })).canceledCount;
   }
 
   close() {

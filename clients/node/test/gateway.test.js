@@ -40,6 +40,10 @@ test('submit an order through the gateway and read it back on the execution stre
   assert.ok(session.sessionId);
   const order = await client.submitOrder({ symbol: 'BTC/USD', side: 'buy', qty: '0.01', price: RESTING_PRICE });
   assert.equal(order.spec.orderQty, '0.01');
+  // A venue filter without a symbol is sent and honoured.
+  assert.deepEqual(await client.listOpenOrders({ venue: 'krakenfutures' }), []);
+  const here = await client.listOpenOrders({ venue: 'kraken' });
+  assert.deepEqual(here.map((o) => o.spec.clientOrderId), [order.spec.clientOrderId]);
 
   const stream = client.streamExecutions({ fromSequence: session.lastSequence });
   const reports = await readUntil(stream, [], hasNew(order.spec.clientOrderId));
