@@ -12,6 +12,8 @@ venue hooks into the context's clock-driven tick (before each request and from t
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -147,10 +149,45 @@ class FuturesRestApi:
         return _respond({**payload, "serverTime": iso_ms(engine.now_ms())})
 
 
+SETTINGS_PATH = "/_sim/futures/settings"
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _settings_json(venue: KrakenFuturesVenue) -> Json:
+    return {"order_status_window_s": venue.order_status_window_s}
+
+
+def _settings_handlers(venue: KrakenFuturesVenue) -> tuple[_Handler, _Handler]:
+    """Test-only `GET`/`POST /_sim/futures/settings`: `{"order_status_window_s": 0}` lets a test
+    see Kraken's 5-second orders/status window close without waiting for it."""
+
+    async def get(request: web.Request) -> web.Response:
+        return web.json_response(_settings_json(venue))
+
+    async def post(request: web.Request) -> web.Response:
+        try:
+            raw = await request.json()
+        except json.JSONDecodeError:
+            return web.json_response({"error": "expected a JSON object"}, status=400)
+        window = raw.get("order_status_window_s") if isinstance(raw, dict) else None
+        if isinstance(window, bool) or not isinstance(window, int | float) or window < 0:
+            return web.json_response(
+                {"error": "order_status_window_s: a number of seconds >= 0"}, status=400
+            )
+        venue.order_status_window_s = float(window)
+        return web.json_response(_settings_json(venue))
+
+    return get, post
+
+
 def register(app: web.Application, ctx: SimContext) -> None:
-    """Add the futures REST routes to the simulator's application."""
+    """Add the futures REST routes (and the test-only settings endpoint) to the simulator's
+    application."""
     venue = futures_venue(ctx)
     api = FuturesRestApi(venue)
+    get_settings, set_settings = _settings_handlers(venue)
+    app.router.add_get(SETTINGS_PATH, get_settings)
+    app.router.add_post(SETTINGS_PATH, set_settings)
     app.router.add_route("*", DERIVATIVES_PREFIX + "{endpoint:.+}", api.derivatives)
     for version in HISTORY_VERSIONS:
         app.router.add_route("*", f"/api/history/{version}/{{endpoint:.+}}", api.history)

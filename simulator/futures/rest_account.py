@@ -1,5 +1,6 @@
-"""Kraken Futures account endpoints (wire 8.5, 10): accounts, openorders, openpositions, fills,
-transfer, transfer/subaccount, subaccounts, leverage preferences, and `/api/history/v2/*`.
+"""Kraken Futures account endpoints (wire 8.5, 10): accounts, openorders, orders/status,
+openpositions, fills, transfer, transfer/subaccount, subaccounts, leverage preferences, and
+`/api/history/v2/*`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from simulator.futures.rest_format import (
     history_order_json,
     iso_ms,
     open_order_json,
+    order_status_json,
     position_json,
 )
 from simulator.futures.rest_market import execution_element, paging
@@ -208,9 +210,30 @@ def fee_volumes(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
     return {"volumesByFeeSchedule": volumes}
 
 
+def orders_status(venue: KrakenFuturesVenue, call: FuturesCall) -> Json:
+    """`orders/status` by `orderIds` / `cliOrdIds`: like Kraken, only orders open or closed
+    within the venue's `order_status_window_s` (Kraken: the last 5 seconds); older closed
+    orders are left out of the answer, without an error."""
+    engine = venue.engine
+    oldest_ms = engine.now_ms() - int(venue.order_status_window_s * 1000)
+    ids = call.multi.get("orderIds", [])
+    clis = set(call.multi.get("cliOrdIds", []))
+    found = []
+    for order_id in ids:
+        order = engine.order(order_id)
+        if order is not None and order.account_id == call.account_id:
+            found.append(order)
+    if clis:
+        found += [o for o in engine.all_orders(call.account_id) if o.cli_ord_id in clis]
+    recent = [o for o in found if o.is_open or o.updated_ms >= oldest_ms]
+    return {"orders": [order_status_json(o) for o in recent]}
+
+
 ACCOUNT_ENDPOINTS: dict[tuple[str, str], Callable[[KrakenFuturesVenue, FuturesCall], Json]] = {
     ("GET", "accounts"): accounts,
     ("GET", "openorders"): openorders,
+    ("GET", "orders/status"): orders_status,
+    ("POST", "orders/status"): orders_status,
     ("GET", "openpositions"): openpositions,
     ("GET", "fills"): fills,
     ("GET", "feeschedules/volumes"): fee_volumes,

@@ -1,5 +1,5 @@
 """Kraken Futures trading endpoints (wire 8.4): sendorder, editorder, cancelorder,
-cancelallorders, cancelallordersafter, batchorder, orders/status.
+cancelallorders, cancelallordersafter, batchorder (orders/status is in rest_account).
 
 Handlers take the parsed request and return the payload that goes beside `result: success`;
 malformed requests raise `KrakenFuturesRequestError` (the envelope's `error` string).
@@ -33,7 +33,6 @@ from simulator.futures.rest_format import (
     edit_status,
     iso_ms,
     order_event_json,
-    order_status_json,
     send_status,
 )
 
@@ -334,19 +333,6 @@ def batchorder(engine: KrakenFuturesEngine, call: FuturesCall) -> Json:
     return {"batchStatus": statuses}
 
 
-def orders_status(engine: KrakenFuturesEngine, call: FuturesCall) -> Json:
-    ids = call.multi.get("orderIds", [])
-    clis = set(call.multi.get("cliOrdIds", []))
-    found = []
-    for order_id in ids:
-        order = engine.order(order_id)
-        if order is not None and order.account_id == call.account_id:
-            found.append(order)
-    if clis:
-        found += [o for o in engine.all_orders(call.account_id) if o.cli_ord_id in clis]
-    return {"orders": [order_status_json(o) for o in found]}
-
-
 TRADING_ENDPOINTS: dict[tuple[str, str], Callable[[KrakenFuturesEngine, FuturesCall], Json]] = {
     ("POST", "sendorder"): sendorder,
     ("POST", "editorder"): editorder,
@@ -354,6 +340,4 @@ TRADING_ENDPOINTS: dict[tuple[str, str], Callable[[KrakenFuturesEngine, FuturesC
     ("POST", "cancelallorders"): cancelallorders,
     ("POST", "cancelallordersafter"): cancelallordersafter,
     ("POST", "batchorder"): batchorder,
-    ("GET", "orders/status"): orders_status,
-    ("POST", "orders/status"): orders_status,
 }

@@ -1,7 +1,8 @@
 """Per-simulator Kraken Futures state shared by the REST and WS front ends.
 
 One `KrakenFuturesVenue` lives in `ctx.extensions["futures"]`: the futures engine, each key's
-nonce window and cost budgets, and the API-key checks both front ends apply.
+nonce window and cost budgets, the orders/status window, and the API-key checks both front
+ends apply.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ EXTENSION_KEY = "futures"
 # spot and perpetuals quote one market (basis strategies see a coherent world).
 SPOT_INDEX_PAIRS = {"XBT": "XXBTZUSD", "ETH": "XETHZUSD"}
 AUTH_ERROR = "authenticationError"
+# Kraken answers orders/status only for orders open or closed in the last 5 seconds.
+ORDER_STATUS_WINDOW_S = 5.0
 
 
 class KrakenFuturesVenue:
@@ -43,6 +46,8 @@ class KrakenFuturesVenue:
         self.history_budget: KrakenFuturesBudget = history_budget()
         self._nonces: dict[str, KrakenFuturesNonceWindow] = {}
         self.leverage: dict[tuple[str, str], Decimal] = {}
+        # Tests shrink it through `POST /_sim/futures/settings` so they need not wait 5 s.
+        self.order_status_window_s = ORDER_STATUS_WINDOW_S
         for account in ctx.accounts.accounts():
             self._open(account)
 

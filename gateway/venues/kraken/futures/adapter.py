@@ -3,15 +3,17 @@ instrument and rate-budget ports (venue `krakenfutures`).
 
 Sends go over REST v3 (sendorder, editorder, cancelorder, batchorder, cancelallorders), each
 once: an answer lost after sending is `OutcomeUnknown`, which the core settles with
-`query_order` (orders/status by order id or cliOrdId), never by resending. An outcome status
+`query_order` (orders/status by order id or cliOrdId, then the order history), never by
+resending. An outcome status
 missing from the explicit tables (errors.py) is logged and also settled by query.
 
 Executions come over the WS v1 feeds, through one ordered path into the core: `open_orders`
 (accepted, triggered, amended, restated, canceled) and `fills` (de-duplicated by fill id, the
 same path REST catch-up fills take). On every (re)connect the snapshots reconcile: fills in the
 snapshot are replayed (duplicates dropped), and tracked orders missing from the open-orders
-snapshot are looked up with orders/status and settled. Until the first reconciliation is done
-the venue refuses new orders, so a restart reports missed executions first.
+snapshot are looked up with orders/status (then the order history) and settled. Until the
+first reconciliation is done the venue refuses new orders, so a restart reports missed
+executions first.
 
 Restart reconciliation (the core's) costs a bounded number of calls whatever the number of
 journaled orders: openorders, fills, and, when some order is neither open nor filled, the order
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -279,10 +281,18 @@ class KrakenFuturesVenue:
 
     async def _settle_vanished(self, venue_ids: list[str]) -> None:
         """Tracked orders that closed while the feed was away: their fills came with the
-        snapshot (or come from REST now); a cancel is reported here."""
+        snapshot (or come from REST now); a cancel is reported here, with Kraken's reason.
+        orders/status knows only orders closed in the last 5 seconds: the others are looked
+        up in the order history since the oldest one's last change."""
         payload = await self._rest.read("orders/status", [("orderIds", v) for v in venue_ids])
         states = {s.venue_order_id: s for s in self._order_states(payload)}
-        missing_fills = False
+        unanswered = [v for v in venue_ids if v not in states]
+        if unanswered:
+            oldest = max(self.ids.age(v) for v in unanswered)
+            since = datetime.now(UTC) - timedelta(seconds=oldest)
+            for found in await self._history_states(since, venue_ids=set(unanswered)):
+                states[found.venue_order_id] = found
+        missing_fills = any(v not in states for v in venue_ids)
         for vid in venue_ids:
             state = states.get(vid)
             tracked = self.ids.live.get(vid)
@@ -293,12 +303,13 @@ class KrakenFuturesVenue:
                     OrderCanceled(
                         client_order_id=tracked.client_order_id,
                         venue_order_id=vid,
-                        text="canceled while the feed was reconnecting",
+                        text=state.text or "canceled while the feed was reconnecting",
                     )
                 )
             missing_fills |= state.cum_qty > 0
             self.ids.untrack(vid)
         if missing_fills:
+            # Also the fills of an order neither list knows yet: the core learns it traded.
             await self.feed.emit_fills(await self._rest_fills(self._fills_since))
 
     async def _on_order_update(self, msg: JsonMessage) -> None:
@@ -534,16 +545,52 @@ class KrakenFuturesVenue:
     async def query_order(
         self, client_order_id: str, venue_order_id: str | None, instrument: Instrument
     ) -> VenueOrderState | None:
+        """orders/status, which Kraken answers only for orders open or closed in the last 5
+        seconds; then the order history since the oldest order this process may be asked about
+        (`fills_since`); then the fills. None only when all three miss the order."""
         cli = await self.ids.venue_client_id_for(client_order_id)
         params = [("orderIds", venue_order_id)] if venue_order_id else [("cliOrdIds", cli)]
         states = self._order_states(await self._rest.read("orders/status", params))
         if not states:
+            states = await self._history_states(
+                self._fills_since,
+                venue_ids={venue_order_id} if venue_order_id else set(),
+                client_ids=set() if venue_order_id else {client_order_id},
+            )
+        if not states:
+            fills = [
+                f
+                for f in await self._rest_fills(self._fills_since)
+                if f.venue_order_id == venue_order_id or f.client_order_id == cli
+            ]
+            if fills:
+                # It exists and traded, but its closing is not listed yet: not "unknown".
+                await self.feed.emit_fills(fills)
+                raise Unavailable(
+                    "Kraken Futures lists fills of this order but not yet its state; retrying",
+                    ErrorReason.VENUE_UNAVAILABLE,
+                )
             return None
         state = states[-1]  # by cliOrdId: the newest order that carried it
         is_open = state.status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED)
         if is_open and state.venue_order_id not in self.ids.live:
             self.ids.track(state.venue_order_id, client_order_id, instrument.symbol)
         return state
+
+    async def _history_states(
+        self,
+        since: datetime,
+        *,
+        venue_ids: Collection[str] = (),
+        client_ids: Collection[str] = (),
+    ) -> list[VenueOrderState]:
+        """The closed orders of the order history (the history pool) since `since` that carry
+        one of `venue_ids` or (client ids as the core knows them) `client_ids`."""
+        return [
+            s
+            for s in await self.closed_orders(since)
+            if s.venue_order_id in venue_ids or s.client_order_id in client_ids
+        ]
 
     async def closed_orders(self, since: datetime) -> Sequence[VenueOrderState]:
         """OrderHistoryPort: orders closed since `since` (less the clock overlap), from the
