@@ -11,7 +11,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from gateway.core.model import ExecType, OrderType, OrdStatus, Side
+from gateway.core.model import ExecType, OrderType, OrdStatus, Side, TimeInForce
 from gateway.venues.kraken.common.nonce import InMemoryNonceStore, KrakenNonceSource
 from gateway.venues.kraken.futures.rate_budget import KrakenFuturesRateGovernor
 from gateway.venues.kraken.futures.rest import KrakenFuturesRestClient
@@ -31,6 +31,9 @@ async def close_status_window(sim: SimulatorServer) -> None:
         response = await http.post(url, content=json.dumps({"order_status_window_s": 0}))
         assert response.status_code == 200, response.text
         assert (await http.get(url)).json() == {"order_status_window_s": 0.0}
+        for bad in ({"order_status_window_s": -1}, {"order_status_window_s": "0"}, [0]):
+            refused = await http.post(url, content=json.dumps(bad))
+            assert refused.status_code == 400, refused.text
 
 
 @pytest.fixture
@@ -89,25 +92,75 @@ async def test_cancel_while_the_feed_is_down_is_reported_with_kraken_reason(
     assert done.text == "cancelled_by_user"
 
 
+LOST_SUBMIT_AND_SILENT_FEED = {
+    "rules": [
+        {"match": "/derivatives/api/v3/sendorder", "action": "drop_after_accept"},
+        {"match": "fws:open_orders", "action": "drop"},
+        {"match": "fws:fills", "action": "drop"},
+    ]
+}
+
+
 async def test_lost_submit_answer_of_a_filled_order_is_settled_from_the_history(
     harness: FuturesHarness,
 ) -> None:
     await close_status_window(harness.sim)
     # The sendorder answer is lost and the feed says nothing of the order: only a query
     # (orders/status, then the history) can tell what became of it.
-    await set_faults(
-        harness.sim,
-        {
-            "rules": [
-                {"match": "/derivatives/api/v3/sendorder", "action": "drop_after_accept"},
-                {"match": "fws:open_orders", "action": "drop"},
-                {"match": "fws:fills", "action": "drop"},
-            ]
-        },
-    )
+    await set_faults(harness.sim, LOST_SUBMIT_AND_SILENT_FEED)
     request = harness.order(OrderType.MARKET, Side.BUY, "0.01")
     order = await harness.service.submit(harness.ctx, request)
     assert order.status is OrdStatus.PENDING_NEW
     done = await harness.done(request.client_order_id)
     assert done.exec_type is ExecType.FILL
     assert done.ord_status is OrdStatus.FILLED and done.cum_qty == Decimal("0.01")
+
+
+async def test_lost_submit_answer_of_a_rejected_ioc_is_settled_from_the_history(
+    harness: FuturesHarness,
+) -> None:
+    await close_status_window(harness.sim)
+    await set_faults(harness.sim, LOST_SUBMIT_AND_SILENT_FEED)
+    bid, _ = await harness.prices()
+    # An IOC far below the market: Kraken takes it, then closes it (ioc_would_not_execute).
+    request = harness.order(
+        OrderType.LIMIT,
+        Side.BUY,
+        "0.01",
+        price=(bid * Decimal("0.9")).quantize(Decimal(1)),
+        time_in_force=TimeInForce.IOC,
+    )
+    order = await harness.service.submit(harness.ctx, request)
+    assert order.status is OrdStatus.PENDING_NEW
+    done = await harness.done(request.client_order_id)
+    assert done.ord_status is OrdStatus.REJECTED and done.cum_qty == 0
+    assert done.venue_order_id  # the order Kraken had, not "unknown to the venue"
+    assert done.reject is not None and done.reject.text == "ioc_would_not_execute"
+
+
+async def test_lost_submit_answer_of_an_order_cancelled_since_is_settled_from_the_history(
+    harness: FuturesHarness, trader_rest: KrakenFuturesRestClient
+) -> None:
+    await close_status_window(harness.sim)
+    # orders/status fails until the order is cancelled, so the resolver cannot see it open.
+    status_down = {
+        "match": "/derivatives/api/v3/orders/status",
+        "action": "http_status",
+        "status": 503,
+    }
+    rules = LOST_SUBMIT_AND_SILENT_FEED["rules"]
+    await set_faults(harness.sim, {"rules": [*rules, status_down]})
+    bid, _ = await harness.prices()
+    request = harness.order(
+        OrderType.LIMIT, Side.BUY, "0.01", price=(bid * Decimal("0.9")).quantize(Decimal(1))
+    )
+    order = await harness.service.submit(harness.ctx, request)
+    assert order.status is OrdStatus.PENDING_NEW
+    opened = await trader_rest.read("openorders")
+    [venue_order] = opened["openOrders"]
+    await trader_rest.write("cancelorder", {"order_id": venue_order["order_id"]})
+    await set_faults(harness.sim, {"rules": rules[1:]})  # the feed stays silent
+    done = await harness.done(request.client_order_id)
+    assert done.exec_type is ExecType.CANCELED and done.ord_status is OrdStatus.CANCELED
+    assert done.venue_order_id == venue_order["order_id"]
+    assert done.text == "cancelled_by_user"
