@@ -36,6 +36,9 @@ const MOVE_REASONS = new Set(['SESSION_MOVED', 'GATEWAY_SHUTTING_DOWN', 'KEY_LEA
 
 /** Whether a failure means "try the session's gateway elsewhere" (a fleet client moves). */
 function isMove(error) {
+  // INTERNAL without a reason is gRPC's own failure of the connection (the gateway gives every
+  // INTERNAL of its own the reason INTERNAL).
+  if (error.code === grpc.status.INTERNAL && !error.reason) return true;
   return error.code === grpc.status.UNAVAILABLE && MOVE_REASONS.has(error.reason);
 }
 

@@ -4,11 +4,13 @@ A fleet gateway that does not serve a session's account answers UNAVAILABLE with
 SESSION_MOVED, naming the serving instance's address in the ErrorInfo metadata ("address") when
 it knows it; a gateway that is down or shutting down answers UNAVAILABLE too. The client then
 moves: to the named address, else to the next address of its list (in order, round and round),
-logs on again and repeats the call; an execution stream resumes from its last sequence; an
-OrderEntry stream is opened again there and sends the requests still waiting for their ack
-again (a submit keeps its client order id, so it is never placed twice). A gateway that lost
-the account while the session was logged on there answers NOT_LOGGED_ON; logging on there
-again then answers SESSION_MOVED, and the client moves.
+logs on again and repeats the call (the same after an INTERNAL status without an ErrorInfo
+reason: gRPC's own, as the gateway gives every INTERNAL of its own the reason INTERNAL); an
+execution stream resumes from its last sequence; an OrderEntry stream is opened again there
+and sends the requests still waiting for their ack again (a submit keeps its client order
+id, so it is never placed twice). A gateway that lost the account while the session was logged
+on there answers NOT_LOGGED_ON; logging on there again then answers SESSION_MOVED, and the
+client moves.
 
 `Failover` holds these decisions for the blocking and the asyncio clients alike; they only
 differ in how they wait and call.
@@ -34,6 +36,10 @@ MOVE_REASONS = frozenset({"SESSION_MOVED", "GATEWAY_SHUTTING_DOWN", "KEY_LEASED"
 
 
 def is_move(failure: KrakenGwError) -> bool:
+    if failure.code is grpc.StatusCode.INTERNAL and not failure.reason:
+        # gRPC's own failure of the connection (e.g. "Internal error from Core" when a gateway
+        # frozen past its lease resumes): the gateway tags every INTERNAL of its own.
+        return True
     return failure.code is grpc.StatusCode.UNAVAILABLE and failure.reason in MOVE_REASONS
 
 

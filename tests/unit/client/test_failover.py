@@ -67,3 +67,14 @@ def test_other_failures_and_the_last_attempt_give_up() -> None:
     gone = KrakenGwError(UNAVAILABLE, "gone")
     assert failover.retry_delay(gone, 0, 2, logged_on=True) is None
     assert failover.channel.current == "a:1"
+
+
+def test_a_connection_failure_reported_as_internal_moves_but_a_gateway_internal_does_not() -> None:
+    failover = _failover()
+    broken = KrakenGwError(grpc.StatusCode.INTERNAL, "Internal error from Core")
+    assert failover.retry_delay(broken, 0, 0, logged_on=True) is not None
+    assert failover.channel.current == "b:2"
+    assert failover.follows(broken, logged_on=True)
+    bug = KrakenGwError(grpc.StatusCode.INTERNAL, "internal error", reason="INTERNAL")
+    assert failover.retry_delay(bug, 1, 0, logged_on=True) is None
+    assert not failover.follows(bug, logged_on=True)
