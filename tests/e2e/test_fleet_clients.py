@@ -168,6 +168,14 @@ def _journal_rows_now(url: str, pg: PostgresServer, account: str) -> list[tuple[
         return [(int(seq), str(exec_id)) for seq, exec_id in cur.fetchall()]
 
 
+def _settled(reports: list[ExecutionReport], placed: list[Order]) -> bool:
+    """Whether no more reports are due: the resting orders (even places) have their NEW report,
+    the market ones their FILLED one. The journal is read only then, so that it holds them."""
+    seen = {(r.client_order_id, r.ord_status) for r in reports}
+    due = (OrdStatus.NEW, OrdStatus.FILLED)
+    return all((o.client_order_id, due[i % 2]) in seen for i, o in enumerate(placed))
+
+
 def _check_once(
     reports: list[ExecutionReport], journaled: list[tuple[int, str]], placed: list[Order]
 ) -> None:
@@ -223,6 +231,8 @@ async def test_the_blocking_client_and_its_order_entry_follow_the_session_throug
                         entry.submit_order("BTC/USD", "buy", Decimal("0.01"), price=price)
                     )
             assert client.get_limits().instance == "gw-b"
+            with changed:
+                assert changed.wait_for(lambda: _settled(reports, placed), TIMEOUT)
             journaled = _journal_rows_now(url, postgres_server, "x")
             with changed:
                 assert changed.wait_for(
@@ -280,8 +290,10 @@ async def test_the_async_order_entry_follows_the_session_off_a_gateway_that_lost
                 placed.append(await in_flight)
             placed.append(await entry.submit_order("BTC/USD", "buy", Decimal("0.01")))
         assert (await client.get_limits()).instance == "gw-b"
-        journaled = await _journal_rows(url, postgres_server, "x")
         try:
+            async with asyncio.timeout(TIMEOUT), changed:
+                await changed.wait_for(lambda: _settled(reports, placed))
+            journaled = await _journal_rows(url, postgres_server, "x")
             async with asyncio.timeout(TIMEOUT), changed:
                 await changed.wait_for(
                     lambda: bool(reports) and reports[-1].sequence >= journaled[-1][0]
