@@ -324,6 +324,10 @@ class SqliteJournal:
         self._writer = threading.Thread(target=self._write_loop, name="journal-writer", daemon=True)
         self._commit_lock = threading.Lock()  # one commit at a time: the writer's or the loop's
         self._queued = 0  # hand-overs queued for the writer and not yet committed
+        # Writer commits whose completion (publishing their reports) is scheduled on the loop
+        # and not yet run. One writer each (thread / loop), so neither loses an update.
+        self._completions_scheduled = 0
+        self._completions_run = 0
         self._expedite = False  # the next hand-over has a waiting caller (see expedite)
         self._closed = False
         self._stored_fills: dict[tuple[str, str, str], int] = {}  # writer thread only
@@ -436,7 +440,12 @@ class SqliteJournal:
         if on_loop:
             self._complete(batch)
         else:
-            self._loop.call_soon_threadsafe(self._complete, batch)
+            self._completions_scheduled += 1  # under the commit lock: _commit_here sees it
+            self._loop.call_soon_threadsafe(self._complete_from_writer, batch)
+
+    def _complete_from_writer(self, batch: list[_Op]) -> None:
+        self._completions_run += 1
+        self._complete(batch)
 
     def _complete(self, batch: list[_Op]) -> None:
         """On the loop, in commit order: publish new reports, then wake the writers."""
@@ -494,6 +503,11 @@ class SqliteJournal:
         try:
             if self._queued:
                 return False  # earlier batches wait for the writer: keep the order
+            if self._completions_scheduled != self._completions_run:
+                # The writer committed an earlier batch whose reports are not published yet:
+                # publishing this one first would put the hub's high-water mark and ring out
+                # of sequence order.
+                return False
             assert self._write_conn is not None
             self._commit_batch(self._write_conn, ops, on_loop=True)
             return True
