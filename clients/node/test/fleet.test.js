@@ -87,6 +87,16 @@ test('a client given every fleet address keeps trading when its gateway is kille
   }
   assert.equal((await client.getLimits()).instance, other);
 
+  // An answer waits only for PENDING_NEW: the journal is read once every order's last report
+  // (NEW of a resting one, FILLED of a market one) reached the stream, so it holds them all.
+  const final = (order, i) => (r) => r.clientOrderId === order.spec.clientOrderId
+    && r.ordStatus === (i % 2 === 0 ? 'ORD_STATUS_NEW' : 'ORD_STATUS_FILLED');
+  await new Promise((resolve) => {
+    wake = () => {
+      if (placed.every((order, i) => reports.some(final(order, i)))) resolve();
+    };
+    wake();
+  });
   const journaled = (await fleet.command('journal acct0')).reports;
   const last = journaled[journaled.length - 1][0];
   await new Promise((resolve) => {

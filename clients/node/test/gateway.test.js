@@ -87,7 +87,12 @@ test('batched and single-message streams give the same reports; closing mid-batc
   for (let i = 0; i < 4; i += 1) {
     await client.submitOrder({ symbol: 'BTC/USD', side: 'buy', qty: '1', price: RESTING_PRICE });
   }
-  const total = 8; // PENDING_NEW and NEW per order, all journaled before the streams start
+  const total = 8; // PENDING_NEW and NEW per order
+  // An answer waits only for PENDING_NEW; NEW commits behind it. A first stream sees all 8
+  // (delivered once committed), so every stream below replays them all as possible resends.
+  const probe = client.streamExecutions({ maxBatch: 0 });
+  await readUntil(probe, [], (r) => r.length === total);
+  await probe.close();
   const single = client.streamExecutions({ maxBatch: 0 });
   const one = await readUntil(single, [], (r) => r.length === total);
   await single.close();
