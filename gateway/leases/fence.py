@@ -17,9 +17,9 @@ every journal write first checks that the leases still hold.
   the REST clients before a signed request waits for a pooled connection (Futures: before it
   takes a nonce), `FencedGuard` before arming or disarming a session guard. Public (unsigned)
   requests are not fenced: they use no key.
-- Journal side (`check_in`): inside each write transaction the lease row is checked with its
-  fencing token (gateway.leases.postgres.check_in), so a gateway that lost the lease writes
-  nothing even if its own clock has not noticed yet.
+- Journal side (`check_in`): inside each write transaction, first the holder's own clock (as
+  for sends), then the lease row with its fencing token (gateway.leases.postgres.check_in), so
+  a gateway that lost the lease writes nothing even if its own clock has not noticed yet.
 
 Every signed REST request names its leases (holder and fencing token) in a `KrakenGW-Lease`
 header (`request_headers`), so whoever logs the requests (the simulator, a proxy) can tell which
@@ -67,8 +67,10 @@ class AccountFence:
             )
 
     async def check_in(self, conn: Conn) -> None:
-        if self.lost:
-            self.check()
+        # The holder's own clock first, as for sends: a gateway thawed after its lease may have
+        # run out writes nothing and says KEY_LEASED (its clients move), even before the
+        # database answers, or when the database has ended its stalled connection.
+        self.check()
         for lease in self.leases:
             await check_in(conn, lease)
 
