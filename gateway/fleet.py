@@ -282,7 +282,7 @@ class Fleet:
     async def _take(self, account: AccountConfig, served: _Served) -> None:
         name = account.name
         fence = served.fence
-        self._journal.fence(name, fence.check_in)
+        self._journal.fence(name, fence.check_in, fence.check)
         # Continue where the last holder left off: its sequences and orders are in the journal.
         await self._journal.adopt([name])
         service = self._deps.service

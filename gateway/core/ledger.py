@@ -110,6 +110,10 @@ class OrderLedger:
         )
         try:
             await self._watch(account, write)
+        except GatewayError as exc:
+            if exc.reason is ErrorReason.KEY_LEASED:
+                raise  # not a journal failure: a fleet fence (the lease is gone; clients move)
+            return False
         except Exception:  # _observe logged the outage (once)
             return False
         return True

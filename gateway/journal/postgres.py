@@ -162,6 +162,7 @@ class PostgresJournal:
         self._hub = ReportHub(ring_size=ring_size)
         self.telemetry: Telemetry = NO_TELEMETRY  # commit latency
         self._fences: dict[str, FenceCheck] = {}
+        self._local_fences: dict[str, Callable[[], None]] = {}
         self._stored_fills: dict[tuple[str, str, str], int] = {}
         self._closed = False
         self._writer: asyncio.Task[None] | None = None
@@ -251,12 +252,19 @@ class PostgresJournal:
         their streams' sequences from the store, so it continues where the last writer left."""
         await self._load_counters(accounts)
 
-    def fence(self, account: str, check: FenceCheck | None) -> None:
-        """Every later batch writing for `account` runs `check` in its transaction first."""
+    def fence(
+        self, account: str, check: FenceCheck | None, local: Callable[[], None] | None = None
+    ) -> None:
+        """Every later batch writing for `account` runs `check` in its transaction first.
+        `local` (the holder's own clock) is also run after a failed commit without the database,
+        so a broken connection still tells a lost lease from a journal failure."""
         if check is None:
             self._fences.pop(account, None)
+            self._local_fences.pop(account, None)
         else:
             self._fences[account] = check
+            if local is not None:
+                self._local_fences[account] = local
 
     # -- writer ---------------------------------------------------------------------------
     async def _write_loop(self) -> None:
@@ -363,6 +371,16 @@ class PostgresJournal:
         session the new holder ended) rather than the connection's failure."""
         fenced = sorted({a for op in batch for a in op.accounts if a in self._fences})
         errors: dict[str, Exception] = {}
+        if not fenced:
+            return errors
+        for account in fenced:
+            local = self._local_fences.get(account)
+            try:
+                if local is not None:
+                    local()
+            except Exception as exc:  # the lease ran out by the holder's own clock
+                errors[account] = exc
+        fenced = [a for a in fenced if a not in errors]
         if not fenced:
             return errors
         conn = self._writer_conn
@@ -640,7 +658,9 @@ class PostgresJournal:
                     (kind, key, value),
                 )
 
-        await self._submit(run)
+        # Records are keyed by account (kill switch, journal probe): a fleet gateway writes one
+        # only while it holds that account's lease (no fence is set for other keys).
+        await self._submit(run, accounts=(key,))
 
     async def load_records(self, kind: str) -> dict[str, str]:
         rows = await self._read("SELECT key, value FROM records WHERE kind = %s", (kind,))
